@@ -1,0 +1,67 @@
+// One build script for every bundle (see design.md "Layout"): node bundles for the CLI, the loop and
+// metric workers, the debug adapter and the extension host; test and bench bundles on request.
+// onnxruntime-node has a native binding and esbuild itself must stay a real package (the TS metric
+// runner calls it), so both stay external and ship in node_modules beside the bundle.
+import * as esbuild from 'esbuild';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const args = new Set(process.argv.slice(2));
+const production = args.has('--production');
+const external = ['vscode', 'onnxruntime-node', 'esbuild'];
+
+/** name in dist/ -> source entry. Entries whose source does not exist yet are skipped. */
+const nodeEntries = {
+  cli: 'src/cli/main.ts',
+  loopWorker: 'src/core/loop/worker.ts',
+  metricWorker: 'src/core/metrics/jsWorker.ts',
+  debugAdapter: 'src/debug/adapterMain.ts',
+  extension: 'src/extension/extension.ts',
+};
+
+function walk(dir, suffix) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    return e.isDirectory() ? walk(p, suffix) : p.endsWith(suffix) ? [p] : [];
+  });
+}
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  minify: production,
+  external,
+  logLevel: 'warning',
+};
+
+const builds = [];
+// `--test=test/unit/x.test.ts` builds that one test only (fast, and not blocked by work in progress elsewhere).
+const one = [...args].find((a) => a.startsWith('--test='));
+if (one) {
+  await esbuild.build({ ...common, entryPoints: [one.slice('--test='.length)], outdir: 'out/test', outbase: 'test' });
+  process.exit(0);
+}
+const entries = Object.fromEntries(Object.entries(nodeEntries).filter(([, src]) => fs.existsSync(src)));
+builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist' }));
+for (const [name, src] of [['media/predictionView', 'media/predictionView.ts']]) {
+  if (fs.existsSync(src)) {
+    builds.push(esbuild.build({ ...common, platform: 'browser', format: 'iife', external: [], entryPoints: { [name]: src }, outdir: 'dist' }));
+  }
+}
+if (args.has('--tests')) {
+  builds.push(esbuild.build({ ...common, entryPoints: walk('test', '.test.ts'), outdir: 'out/test', outbase: 'test' }));
+}
+if (args.has('--bench')) {
+  builds.push(esbuild.build({ ...common, entryPoints: walk('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));
+}
+await Promise.all(builds);
+if (entries.cli) {
+  const cli = 'dist/cli.js';
+  const body = fs.readFileSync(cli, 'utf8');
+  if (!body.startsWith('#!')) fs.writeFileSync(cli, '#!/usr/bin/env node\n' + body);
+  fs.chmodSync(cli, 0o755);
+}

@@ -1,0 +1,210 @@
+// The one tensor type every module shares: a dtype, a C-order shape and a flat typed array.
+// Small surface on purpose (as transformers.js' Tensor): maths lives in free functions elsewhere.
+import { DType, DTYPES, TensorData, floatToHalf, halfToFloat } from './dtype';
+
+export class Tensor {
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly data: TensorData;
+
+  constructor(dtype: DType, shape: readonly number[], data: TensorData) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`invalid tensor shape [${shape.join(', ')}]`);
+    if (data.length !== size) {
+      throw new Error(`${dtype} tensor of shape [${shape.join(', ')}] needs ${size} elements, got ${data.length}`);
+    }
+    if (!(data instanceof DTYPES[dtype].ctor)) {
+      throw new Error(`${dtype} tensor needs a ${DTYPES[dtype].ctor.name}, got ${data.constructor.name}`);
+    }
+    this.dtype = dtype;
+    this.shape = Object.freeze([...shape]);
+    this.data = data;
+  }
+
+  /** A zero-filled tensor (or filled with `value`). */
+  static full(dtype: DType, shape: readonly number[], value = 0): Tensor {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = new DTYPES[dtype].ctor(size);
+    if (value !== 0) fillWith(dtype, data, value);
+    return new Tensor(dtype, shape, data);
+  }
+
+  /** Build from plain numbers (int64 accepts numbers or bigints; float16 takes values, not bits). */
+  static from(dtype: DType, shape: readonly number[], values: ArrayLike<number | bigint>): Tensor {
+    const t = Tensor.full(dtype, shape);
+    for (let i = 0; i < values.length; i++) t.set(i, values[i]);
+    return t;
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** C-order strides in elements. */
+  get strides(): number[] {
+    const s = new Array<number>(this.shape.length);
+    let acc = 1;
+    for (let i = this.shape.length - 1; i >= 0; i--) {
+      s[i] = acc;
+      acc *= this.shape[i];
+    }
+    return s;
+  }
+
+  /** Element at a flat index as a JS number (float16 widened; int64 must be a safe integer). */
+  at(flat: number): number {
+    const v = this.data[flat];
+    if (typeof v === 'bigint') {
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+        throw new RangeError(`int64 value ${v} at flat index ${flat} does not fit a JS number exactly`);
+      }
+      return Number(v);
+    }
+    return this.dtype === 'float16' ? halfToFloat(v as number) : (v as number);
+  }
+
+  /** Write a value at a flat index, converting to the storage type. */
+  set(flat: number, value: number | bigint): void {
+    const d = this.data;
+    if (d instanceof BigInt64Array) d[flat] = typeof value === 'bigint' ? value : BigInt(Math.trunc(value));
+    else if (this.dtype === 'float16') (d as Uint16Array)[flat] = floatToHalf(Number(value));
+    else if (this.dtype === 'bool') (d as Uint8Array)[flat] = Number(value) ? 1 : 0;
+    else (d as Exclude<TensorData, BigInt64Array>)[flat] = Number(value);
+  }
+
+  flatIndex(idx: readonly number[]): number {
+    if (idx.length !== this.shape.length) {
+      throw new RangeError(`index [${idx.join(', ')}] has ${idx.length} axes; tensor has shape [${this.shape.join(', ')}]`);
+    }
+    let flat = 0;
+    const strides = this.strides;
+    for (let k = 0; k < idx.length; k++) {
+      let i = idx[k];
+      if (i < 0) i += this.shape[k];
+      if (!Number.isInteger(i) || i < 0 || i >= this.shape[k]) {
+        throw new RangeError(`index ${idx[k]} is out of bounds for axis ${k} with size ${this.shape[k]}`);
+      }
+      flat += i * strides[k];
+    }
+    return flat;
+  }
+
+  /** `get(i, j, ...)`: one element; negative indices count from the end, as in NumPy. */
+  get(...idx: number[]): number {
+    return this.at(this.flatIndex(idx));
+  }
+
+  /** Row `i` along axis 0 as a tensor sharing this tensor's memory. */
+  row(i: number): Tensor {
+    if (this.ndim === 0) throw new RangeError('row() needs at least one axis; this tensor is 0-d');
+    const n = this.shape[0];
+    const r = i < 0 ? i + n : i;
+    if (!Number.isInteger(r) || r < 0 || r >= n) throw new RangeError(`row ${i} is out of bounds for axis 0 with size ${n}`);
+    const inner = this.size / (n || 1);
+    return new Tensor(this.dtype, this.shape.slice(1), this.data.subarray(r * inner, (r + 1) * inner) as TensorData);
+  }
+
+  /** Rows [start, end) along axis 0, sharing memory. */
+  rows(start: number, end: number): Tensor {
+    const n = this.shape[0];
+    const inner = n ? this.size / n : 0;
+    const s = Math.max(0, Math.min(n, start));
+    const e = Math.max(s, Math.min(n, end));
+    return new Tensor(this.dtype, [e - s, ...this.shape.slice(1)], this.data.subarray(s * inner, e * inner) as TensorData);
+  }
+
+  /** Same data, new shape (sizes must agree). */
+  reshape(shape: readonly number[]): Tensor {
+    return new Tensor(this.dtype, shape, this.data);
+  }
+
+  /** Nested JS arrays of numbers (int64 as numbers; throws for unsafe ints). */
+  toArray(): NestedNumbers {
+    const build = (axis: number, offset: number): NestedNumbers => {
+      if (axis === this.ndim) return this.at(offset);
+      const stride = this.strides[axis];
+      const out: NestedNumbers[] = [];
+      for (let i = 0; i < this.shape[axis]; i++) out.push(build(axis + 1, offset + i * stride));
+      return out;
+    };
+    return build(0, 0);
+  }
+
+  /** Index of the largest value along `axis` (default last), as int64, NumPy tie rule (first max). NaN wins, as in NumPy. */
+  argmax(axis = -1): Tensor {
+    if (this.ndim === 0) return Tensor.from('int64', [], [0]);
+    const ax = axis < 0 ? axis + this.ndim : axis;
+    if (ax < 0 || ax >= this.ndim) throw new RangeError(`axis ${axis} is out of bounds for a ${this.ndim}-d tensor`);
+    const outer = this.shape.slice(0, ax).reduce((a, b) => a * b, 1);
+    const len = this.shape[ax];
+    const inner = this.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+    if (len === 0) throw new RangeError('argmax of an empty axis');
+    const out = new BigInt64Array(outer * inner);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        const base = o * len * inner + i;
+        let best = 0;
+        let bestV = this.at(base);
+        if (!Number.isNaN(bestV)) {
+          for (let k = 1; k < len; k++) {
+            const v = this.at(base + k * inner);
+            if (v > bestV || Number.isNaN(v)) {
+              best = k;
+              bestV = v;
+              if (Number.isNaN(v)) break;
+            }
+          }
+        }
+        out[o * inner + i] = BigInt(best);
+      }
+    }
+    return new Tensor('int64', [...this.shape.slice(0, ax), ...this.shape.slice(ax + 1)], out);
+  }
+
+  toString(): string {
+    return `${this.dtype}[${this.shape.join(', ')}]`;
+  }
+}
+
+export type NestedNumbers = number | NestedNumbers[];
+
+/**
+ * A field of an EvalPrediction, shaped as Trainer leaves it: an array, a tuple of nodes (several model
+ * outputs, or several label names) or a list of per-batch nodes (eval_do_concat_batches=False).
+ * Mirrors the cache manifest's `{"npy"}` / `{"tuple"}` / `{"list"}` nodes.
+ */
+export type TensorNode = Tensor | TensorTuple | TensorList;
+export interface TensorTuple {
+  readonly tuple: TensorNode[];
+}
+export interface TensorList {
+  readonly list: TensorNode[];
+}
+
+export function isTensor(n: TensorNode): n is Tensor {
+  return n instanceof Tensor;
+}
+
+/** The four fields Trainer passes to compute_metrics (current profile). null = not present. */
+export interface EvalPredictionData {
+  predictions: TensorNode | null;
+  labelIds: TensorNode | null;
+  inputs: TensorNode | null;
+  losses: TensorNode | null;
+}
+
+/** Every tensor in a node with a readable path (`predictions[0]`, `label_ids[1][2]`). */
+export function* walkTensors(node: TensorNode, path: string): Generator<[string, Tensor]> {
+  if (node instanceof Tensor) yield [path, node];
+  else for (const [i, child] of ('tuple' in node ? node.tuple : node.list).entries()) yield* walkTensors(child, `${path}[${i}]`);
+}
+
+function fillWith(dtype: DType, data: TensorData, value: number): void {
+  if (data instanceof BigInt64Array) data.fill(BigInt(value));
+  else if (dtype === 'float16') (data as Uint16Array).fill(floatToHalf(value));
+  else (data as Exclude<TensorData, BigInt64Array>).fill(value);
+}
