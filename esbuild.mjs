@@ -17,6 +17,8 @@ const nodeEntries = {
   metricWorker: 'src/core/metrics/jsWorker.ts',
   debugAdapter: 'src/debug/adapterMain.ts',
   extension: 'src/extension/extension.ts',
+  // `import ... from "evalpred/metrics"` in a user's metric file resolves here in the packaged build.
+  metricsLibrary: 'src/core/metrics/library/index.ts',
 };
 
 function walk(dir, suffix) {

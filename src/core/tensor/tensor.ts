@@ -144,18 +144,38 @@ export class Tensor {
     const inner = this.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
     if (len === 0) throw new RangeError('argmax of an empty axis');
     const out = new BigInt64Array(outer * inner);
+    // Fast path: plain number arrays (not float16 bits, not bigints), read directly: metric reruns argmax
+    // over 10^8 logits, where a per-element accessor call is the cost.
+    const d = this.data;
+    const plain = this.dtype !== 'float16' && !(d instanceof BigInt64Array) ? (d as Float32Array) : undefined;
     for (let o = 0; o < outer; o++) {
       for (let i = 0; i < inner; i++) {
         const base = o * len * inner + i;
         let best = 0;
-        let bestV = this.at(base);
-        if (!Number.isNaN(bestV)) {
-          for (let k = 1; k < len; k++) {
-            const v = this.at(base + k * inner);
-            if (v > bestV || Number.isNaN(v)) {
-              best = k;
-              bestV = v;
-              if (Number.isNaN(v)) break;
+        if (plain) {
+          let bestV = plain[base];
+          if (bestV === bestV) {
+            for (let k = 1, p = base + inner; k < len; k++, p += inner) {
+              const v = plain[p];
+              if (v > bestV) {
+                best = k;
+                bestV = v;
+              } else if (v !== v) {
+                best = k; // NaN wins, as in NumPy
+                break;
+              }
+            }
+          }
+        } else {
+          let bestV = this.at(base);
+          if (!Number.isNaN(bestV)) {
+            for (let k = 1; k < len; k++) {
+              const v = this.at(base + k * inner);
+              if (v > bestV || Number.isNaN(v)) {
+                best = k;
+                bestV = v;
+                if (Number.isNaN(v)) break;
+              }
             }
           }
         }

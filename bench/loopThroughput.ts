@@ -1,0 +1,104 @@
+// Samples/s of the full evaluation loop (tokenization, batching, onnxruntime, accumulation, loss) against a
+// bare `session.run` loop over the same batches pre-tokenized, on one model with realistic per-token work,
+// measured side by side (interleaved rounds, median). Target (issue 2): the loop keeps >= 95% of bare.
+// Also tokenization throughput.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder, attr } from '../src/core/model/onnx/builder';
+import { wordPieceTokenizerJson } from '../src/demo/tokenizerJson';
+import { runLoopInWorker } from '../src/core/loop/runInWorker';
+import { withDefaults } from '../src/core/loop/settings';
+import { evaluate } from '../src/core/evaluate';
+import { collate, loadTokenizer } from '../src/core/text';
+import { Tensor } from '../src/core/tensor/tensor';
+import { median, printTable, timeIt } from './util';
+
+const V = 3000, H = 256, F = 1024, ROWS = Number(process.env.BENCH_LOOP_ROWS ?? 2048), B = 32;
+
+function rng(seed: number) {
+  let x = seed >>> 0 || 1;
+  return () => {
+    x ^= x << 13; x ^= x >>> 17; x ^= x << 5;
+    return (x >>> 0) / 4294967296;
+  };
+}
+
+/** Embedding -> per-token FFN with residual -> masked mean pool -> classifier: about 2·L·H·F MACs per row. */
+function writeBenchModel(dir: string, vocab: string[]) {
+  const r = rng(7);
+  const w = (shape: number[], scale: number) => Tensor.from('float32', shape, Array.from({ length: shape.reduce((a, b) => a * b) }, () => (r() - 0.5) * scale));
+  const g = new GraphBuilder('bench');
+  g.input('input_ids', 'int64', ['batch', 'sequence']).input('attention_mask', 'int64', ['batch', 'sequence']);
+  g.initializer('emb', w([V, H], 1)).initializer('w1', w([H, F], 0.1)).initializer('w2', w([F, H], 0.1)).initializer('wc', w([H, 2], 0.5));
+  const h = g.op('Gather', ['emb', 'input_ids']);
+  const f = g.op('MatMul', [g.op('Relu', [g.op('MatMul', [h, 'w1'])]), 'w2']);
+  const x = g.op('Add', [h, f]);
+  const m = g.op('Cast', ['attention_mask'], { to: attr.int(1) });
+  const m3 = g.op('Unsqueeze', [m, g.constant(Tensor.from('int64', [1], [-1]))]);
+  const summed = g.op('ReduceSum', [g.op('Mul', [x, m3]), g.constant(Tensor.from('int64', [1], [1]))], { keepdims: attr.int(0) });
+  const count = g.op('ReduceSum', [m, g.constant(Tensor.from('int64', [1], [1]))], { keepdims: attr.int(1) });
+  const pooled = g.op('Div', [summed, count]);
+  g.node('MatMul', [pooled, 'wc'], ['logits']);
+  g.output('logits', 'float32', ['batch', 2]);
+  fs.writeFileSync(path.join(dir, 'model.onnx'), g.toModel());
+  fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ architectures: ['BertForSequenceClassification'], model_type: 'bert', id2label: { 0: 'NEGATIVE', 1: 'POSITIVE' }, label2id: { NEGATIVE: 0, POSITIVE: 1 }, max_position_embeddings: 128, vocab_size: V }));
+  const { tokenizer, tokenizerConfig } = wordPieceTokenizerJson(vocab, { lowercase: true, modelMaxLength: 128 });
+  fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
+  fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));
+}
+
+export async function main(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-bench-'));
+  try {
+    const words = Array.from({ length: V - 5 }, (_, i) => `w${i.toString(36)}`);
+    const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...words];
+    const modelDir = path.join(dir, 'model');
+    fs.mkdirSync(modelDir);
+    writeBenchModel(modelDir, vocab);
+    const r = rng(3);
+    const sentences = Array.from({ length: ROWS }, () => Array.from({ length: 10 + Math.floor(r() * 60) }, () => words[Math.floor(r() * words.length)]).join(' '));
+    const dataset = path.join(dir, 'data.jsonl');
+    fs.writeFileSync(dataset, sentences.map((s, i) => JSON.stringify({ sentence: s, label: i % 2 })).join('\n') + '\n');
+    const settings = withDefaults({ model: modelDir, dataset, batchSize: B, maxLength: 128 });
+
+    // Pre-tokenized batches for the bare loop (tokenization is not timed there).
+    const tok = await loadTokenizer(modelDir);
+    const tTok = await timeIt(() => sentences.forEach((s) => tok.encode(s, undefined, { maxLength: 128 })));
+    const encs = sentences.map((s) => tok.encode(s, undefined, { maxLength: 128 }));
+    const tCollate = await timeIt(() => {
+      for (let s = 0; s < ROWS; s += B) collate(encs.slice(s, s + B), { padTokenId: 0, padSide: 'right', names: ['input_ids', 'attention_mask'] });
+    });
+    const batches: Record<string, Tensor>[] = [];
+    for (let s = 0; s < ROWS; s += B) batches.push(collate(encs.slice(s, s + B), { padTokenId: 0, padSide: 'right', names: ['input_ids', 'attention_mask'] }).feeds);
+    const session = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'));
+    const bare = async () => {
+      for (const f of batches) {
+        await session.run({
+          input_ids: new ort.Tensor('int64', f.input_ids.data as BigInt64Array, [...f.input_ids.shape]),
+          attention_mask: new ort.Tensor('int64', f.attention_mask.data as BigInt64Array, [...f.attention_mask.shape]),
+        });
+      }
+    };
+    await bare(); // warm-up
+    const bareT: number[] = [], loopT: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      bareT.push(await timeIt(bare));
+      loopT.push(await timeIt(() => runLoopInWorker(settings)));
+    }
+    const e2e = await timeIt(() => evaluate(settings, { cwd: dir, refresh: true }));
+    await session.release();
+    const sps = (ms: number) => (ROWS / ms) * 1000;
+    const bareS = sps(median(bareT)), loopS = sps(median(loopT));
+    printTable(`evaluation loop throughput, ${ROWS} rows, batch ${B}, H=${H}, FFN ${F} (samples/s, median of 3 interleaved rounds)`, [
+      ['bare session.run over pre-tokenized batches', bareS, '1.00x', ''],
+      ['full loop in its worker (tokenize, run, accumulate, loss)', loopS, `${(loopS / bareS).toFixed(2)}x`, `target >= 0.95x: ${loopS >= 0.95 * bareS ? 'met' : 'NOT met'}`],
+      ['evaluate() end to end (+ hashing, cache write)', sps(e2e), `${(sps(e2e) / bareS).toFixed(2)}x`, ''],
+      ['tokenization alone (encode)', sps(tTok), '', ''],
+      ['padding/collation alone', sps(tCollate), '', ''],
+    ], 'samples/s');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,13 @@
+// `npm run bench`: every benchmark, each printing its side-by-side ratios. `npm run bench -- loop` runs one.
+import { main as loop } from './loopThroughput';
+import { main as metrics } from './metricsRerun';
+
+const all: Record<string, () => Promise<void>> = { loop, metrics };
+
+(async () => {
+  const pick = process.argv.slice(2);
+  for (const [name, fn] of Object.entries(all)) if (!pick.length || pick.includes(name)) await fn();
+})().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,59 @@
+// `evalpred inspect`: what a cache holds — structure, shapes, dtypes, value ranges, NaN/-100 counts, and
+// the first samples decoded when the model folder the cache was made from is still there.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readCache } from '../../core/cache/store';
+import { EvalpredError } from '../../core/errors';
+import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
+import { LoopRecord } from '../../core/evaluate';
+import { loadTokenizer } from '../../core/text';
+import { parseArgs } from '../args';
+import { formatArrays, formatSamples, formatStructure } from '../summary';
+
+export async function inspectCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(
+    argv,
+    [
+      { name: 'cache', type: 'string', help: 'cache folder' },
+      { name: 'json', type: 'bool', help: 'machine-readable output' },
+      { name: 'samples', type: 'int', help: 'how many samples to decode (default 5)' },
+    ],
+    'inspect',
+  );
+  const dir = (p.flags.cache as string | undefined) ?? p.positional[0];
+  if (!dir) throw new EvalpredError('evalpred inspect: --cache CACHE_DIR is required.');
+  const { manifest, evalPred } = readCache(dir);
+  const loop = manifest.loop as LoopRecord | undefined;
+  const modelDir = (manifest.producer as { model?: { path?: string } })?.model?.path;
+  let tokenizer;
+  if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
+  const samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task });
+  const arrays = describeEvalPred(evalPred);
+  if (p.flags.json) {
+    process.stdout.write(
+      JSON.stringify(
+        {
+          cache: path.resolve(dir),
+          num_samples: manifest.num_samples,
+          task: loop?.task ?? null,
+          structure: {
+            predictions: structureOf(evalPred.predictions),
+            label_ids: structureOf(evalPred.labelIds),
+            inputs: structureOf(evalPred.inputs),
+            losses: structureOf(evalPred.losses),
+          },
+          arrays,
+          samples,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+    return 0;
+  }
+  const out = process.stdout;
+  out.write(`cache ${path.resolve(dir)}: ${manifest.num_samples} samples${loop ? `, ${loop.task}` : ''}, made ${manifest.created}\n\n`);
+  out.write(formatStructure(evalPred) + '\n\n' + formatArrays(arrays) + '\n');
+  if (samples.length) out.write(`\nfirst samples${tokenizer ? '' : ' (model folder not found: inputs not decoded)'}:\n${formatSamples(samples)}\n`);
+  return 0;
+}

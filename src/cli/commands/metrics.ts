@@ -1,0 +1,70 @@
+// `evalpred metrics --cache DIR --metrics FILE [--function NAME] [--watch]`: rerun compute_metrics on cached
+// predictions; with --watch, again on every save of the metric file, printing what changed.
+import fs from 'node:fs';
+import { readCache } from '../../core/cache/store';
+import { EvalpredError, isEvalpredError } from '../../core/errors';
+import { LoopRecord } from '../../core/evaluate';
+import { metricsFromCache } from '../../core/metrics/forEvaluation';
+import { parseArgs } from '../args';
+
+export async function metricsCommand(argv: string[]): Promise<number> {
+  const p = parseArgs(
+    argv,
+    [
+      { name: 'cache', type: 'string', help: 'cache folder' },
+      { name: 'metrics', type: 'string', help: 'metric file (.ts/.js/.py)' },
+      { name: 'function', type: 'string', help: 'function name (default compute_metrics / computeMetrics)' },
+      { name: 'watch', type: 'bool', help: 'rerun on every save and print the difference' },
+    ],
+    'metrics',
+  );
+  const cache = p.flags.cache as string | undefined;
+  const file = p.flags.metrics as string | undefined;
+  if (!cache || !file) throw new EvalpredError('evalpred metrics: --cache CACHE_DIR and --metrics FILE are required.');
+  const { manifest } = readCache(cache); // validate before running anything
+  const loop = manifest.loop as LoopRecord | undefined;
+  const once = () => metricsFromCache(cache, loop, file, { function: p.flags.function as string | undefined });
+  if (!p.flags.watch) {
+    const r = await once();
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (r.stdout) process.stderr.write(r.stdout);
+    process.stdout.write(r.json + '\n');
+    return 0;
+  }
+  let previous: Record<string, unknown> | undefined;
+  const runAndPrint = async () => {
+    try {
+      const r = await once();
+      if (r.stdout) process.stderr.write(r.stdout);
+      process.stdout.write(r.json + '\n');
+      if (previous) process.stderr.write(diffLines(previous, r.metrics) + '\n');
+      process.stderr.write(`(${r.durationMs.toFixed(0)} ms; watching ${file}, Ctrl+C to stop)\n`);
+      previous = r.metrics;
+    } catch (e) {
+      if (!isEvalpredError(e)) throw e;
+      process.stderr.write(`error: ${e.message}\n`);
+    }
+  };
+  await runAndPrint();
+  let timer: NodeJS.Timeout | undefined;
+  fs.watch(file, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void runAndPrint(), 80); // editors write in several steps
+  });
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  return 0;
+}
+
+export function diffLines(before: Record<string, unknown>, after: Record<string, unknown>): string {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !/_(runtime|per_second)$/.test(k));
+  const lines = keys.flatMap((k) => {
+    const a = before[k];
+    const b = after[k];
+    if (a === b) return [];
+    if (a === undefined) return [`  + ${k}: ${b}`];
+    if (b === undefined) return [`  - ${k}: ${a}`];
+    const delta = typeof a === 'number' && typeof b === 'number' ? ` (${b - a >= 0 ? '+' : ''}${(b - a).toPrecision(4)})` : '';
+    return [`  ~ ${k}: ${a} -> ${b}${delta}`];
+  });
+  return lines.length ? `changed since the last run:\n${lines.join('\n')}` : 'no change since the last run';
+}

@@ -1,0 +1,86 @@
+// `evalpred run`: the loop (or its cache), a summary on stderr, the metrics as one JSON object on stdout.
+import path from 'node:path';
+import { EvalpredError } from '../../core/errors';
+import { Evaluation, evaluate } from '../../core/evaluate';
+import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
+import { IncludeForMetrics, RunSettings, TaskName, withDefaults } from '../../core/loop/settings';
+import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
+import { loadTokenizer } from '../../core/text';
+import { Parsed, camel, parseArgs } from '../args';
+import { progressPrinter } from '../progress';
+import { RUN_FLAGS } from '../runFlags';
+import { formatArrays, formatSamples, formatStructure } from '../summary';
+
+const TASKS: TaskName[] = ['sequence-classification', 'token-classification', 'question-answering'];
+
+export function settingsFromFlags(p: Parsed): RunSettings {
+  const f = p.flags;
+  for (const req of ['model', 'dataset']) {
+    if (typeof f[req] !== 'string') throw new EvalpredError(`evalpred run: --${req} is required (${RUN_FLAGS.find((s) => s.name === req)!.help}).`);
+  }
+  const include = (f['include-for-metrics'] as string[] | undefined) ?? [];
+  for (const i of include) {
+    if (i !== 'inputs' && i !== 'loss') throw new EvalpredError(`evalpred run: --include-for-metrics takes inputs and/or loss, got "${i}".`);
+  }
+  if (f.preprocess !== undefined && f.preprocess !== 'argmax') {
+    throw new EvalpredError(`evalpred run: --preprocess takes "argmax" (or define preprocess_logits_for_metrics in the metric file), got "${f.preprocess}".`);
+  }
+  if (f.task !== undefined && !TASKS.includes(f.task as TaskName)) {
+    throw new EvalpredError(`evalpred run: --task must be one of ${TASKS.join(', ')}, got "${f.task}".`);
+  }
+  if (f['predict-with-generate']) {
+    throw new EvalpredError('evalpred run: --predict-with-generate (seq2seq generation) is not available yet in this version.');
+  }
+  const skip = new Set(['out', 'no-concat', 'refresh', 'json']);
+  const partial: Record<string, unknown> = {};
+  for (const spec of RUN_FLAGS) if (!skip.has(spec.name) && f[spec.name] !== undefined) partial[camel(spec.name)] = f[spec.name];
+  return withDefaults({
+    ...(partial as Partial<RunSettings>),
+    model: f.model as string,
+    dataset: f.dataset as string,
+    includeForMetrics: include as IncludeForMetrics[],
+    cache: typeof f.out === 'string' ? f.out : undefined,
+    evalDoConcatBatches: !f['no-concat'],
+  });
+}
+
+export async function printSummary(ev: Evaluation, settings: Pick<RunSettings, 'model'>, err = process.stderr): Promise<void> {
+  err.write(`\n${formatStructure(ev.evalPred)}\n\n${formatArrays(describeEvalPred(ev.evalPred))}\n`);
+  let tokenizer;
+  try {
+    tokenizer = await loadTokenizer(settings.model);
+  } catch {
+    tokenizer = undefined; // decoding is a nicety here; the loop already validated the tokenizer
+  }
+  const samples = sampleViews(ev.evalPred, 5, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task });
+  if (samples.length) err.write(`\nfirst samples:\n${formatSamples(samples)}\n`);
+  for (const n of ev.loop.notes) err.write(`note: ${n}\n`);
+}
+
+export async function runCommand(argv: string[]): Promise<number> {
+  const parsed = parseArgs(argv, RUN_FLAGS, 'run');
+  const settings = settingsFromFlags(parsed);
+  const ac = new AbortController();
+  const onSigint = () => {
+    process.stderr.write('\ncancelling (no cache is written)...\n');
+    ac.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const ev = await evaluate(settings, {
+      signal: ac.signal,
+      onProgress: progressPrinter(),
+      onLog: (l) => process.stderr.write(l + '\n'),
+      refresh: Boolean(parsed.flags.refresh),
+    });
+    process.stderr.write(`${ev.fromCache ? 'cached predictions' : 'predictions cached'} in ${path.relative(process.cwd(), ev.cacheDir) || '.'}\n`);
+    if (!parsed.flags.json) await printSummary(ev, settings);
+    const result = await metricsForEvaluation(ev, settings);
+    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (result.stdout) process.stderr.write(result.stdout);
+    process.stdout.write(result.json + '\n');
+    return 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}

@@ -1,0 +1,71 @@
+// The `evalpred` command (design.md "CLI"). Errors from bad input print one paragraph and exit 2;
+// anything else is an internal error with its stack, exit 70.
+import { isEvalpredError } from '../core/errors';
+import { CancelledError } from '../core/loop/evaluationLoop';
+import { closeRunners } from '../core/metrics/runMetrics';
+import { demoCommand } from './commands/demo';
+import { importCommand } from './commands/import';
+import { inspectCommand } from './commands/inspect';
+import { metricsCommand } from './commands/metrics';
+import { runCommand } from './commands/run';
+
+const HELP = `evalpred — run Trainer's evaluation loop on an ONNX model, cache the EvalPrediction, rerun compute_metrics
+
+  evalpred run --model DIR --dataset FILE_OR_DIR [--out CACHE_DIR] [--batch-size N] [--max-length N]
+               [--text-column C [--text-pair-column C2] | --text-template '...'] [--label-column C]
+               [--include-for-metrics inputs,loss] [--preprocess argmax] [--metrics FILE [--function NAME]]
+  evalpred metrics --cache CACHE_DIR --metrics FILE [--function NAME] [--watch]
+  evalpred inspect --cache CACHE_DIR [--json]
+  evalpred import DUMP --out CACHE_DIR
+  evalpred demo
+
+Run a command with --help for its flags.`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  run: runCommand,
+  metrics: metricsCommand,
+  inspect: inspectCommand,
+  import: importCommand,
+  demo: demoCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP + '\n');
+    return cmd ? 0 : 1;
+  }
+  const fn = COMMANDS[cmd];
+  if (!fn) {
+    process.stderr.write(`evalpred: unknown command "${cmd}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    return 2;
+  }
+  try {
+    return await fn(rest);
+  } catch (e) {
+    if (e instanceof CancelledError) {
+      process.stderr.write('evalpred: cancelled; nothing was written to the cache.\n');
+      return 130;
+    }
+    if (isEvalpredError(e)) {
+      process.stderr.write(`evalpred ${cmd}: error: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`evalpred ${cmd}: internal error (please report it): ${e instanceof Error ? e.stack : String(e)}\n`);
+    return 70;
+  } finally {
+    await closeRunners();
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e) => {
+      process.stderr.write(String(e) + '\n');
+      process.exitCode = 70;
+    },
+  );
+}

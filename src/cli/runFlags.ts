@@ -1,0 +1,29 @@
+// The `run` flags, one entry per RunSettings field (kept in step with src/core/loop/settings.ts by a test).
+import { FlagSpec } from './args';
+
+export const RUN_FLAGS: FlagSpec[] = [
+  { name: 'model', type: 'string', help: 'folder with model.onnx, config.json and tokenizer.json' },
+  { name: 'dataset', type: 'string', help: 'jsonl/json/csv/parquet file, or a datasets save_to_disk folder' },
+  { name: 'out', type: 'string', help: 'cache folder to write (default .evalpred/cache/<key>)' },
+  { name: 'split', type: 'string', help: 'split of a dataset folder (default validation, then test)' },
+  { name: 'batch-size', type: 'int', help: 'per_device_eval_batch_size (default 8)' },
+  { name: 'max-length', type: 'int', help: 'truncation length (default: tokenizer model_max_length capped by the model)' },
+  { name: 'text-column', type: 'string', help: 'text column (dotted paths allowed: a.b[0])' },
+  { name: 'text-pair-column', type: 'string', help: 'second text column (pairs; QA context)' },
+  { name: 'text-template', type: 'string', help: "template such as 'question: {question} context: {context}'" },
+  { name: 'label-column', type: 'string', help: 'label column' },
+  { name: 'max-target-length', type: 'int', help: 'target truncation length (generation)' },
+  { name: 'include-for-metrics', type: 'list', help: 'inputs,loss' },
+  { name: 'preprocess', type: 'string', help: 'argmax: keep predicted ids instead of logits' },
+  { name: 'predict-with-generate', type: 'bool', help: 'Seq2Seq: generated ids as predictions' },
+  { name: 'generation-max-length', type: 'int', help: 'generation max_length' },
+  { name: 'max-new-tokens', type: 'int', help: 'generation max_new_tokens' },
+  { name: 'num-beams', type: 'int', help: 'beam width' },
+  { name: 'metrics', type: 'string', help: 'metric file (.ts/.js/.py) defining compute_metrics' },
+  { name: 'function', type: 'string', help: 'metric function name' },
+  { name: 'task', type: 'string', help: 'sequence-classification | token-classification | question-answering (default: from config.json)' },
+  { name: 'no-concat', type: 'bool', help: 'eval_do_concat_batches=False: per-batch lists' },
+  { name: 'max-samples', type: 'int', help: 'evaluate only the first N rows' },
+  { name: 'refresh', type: 'bool', help: 'ignore a matching cache and run the model again' },
+  { name: 'json', type: 'bool', help: 'print only the metrics JSON on stdout (no summary on stderr)' },
+];

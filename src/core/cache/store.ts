@@ -1,0 +1,225 @@
+// The on-disk prediction cache: a folder of .npy files plus manifest.json (design.md "Prediction cache").
+// Writes are atomic: everything goes into a sibling `<dir>.partial-<pid>-<random>` folder, manifest.json
+// last, and only then is it renamed into place. So a crash or cancel leaves either the previous cache or
+// a temp-named folder, never a folder named like the cache that lacks files.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { EvalpredError, isEvalpredError, messageOf } from '../errors';
+import { packageRoot } from '../paths';
+import { writeNpyFile, readNpyFile } from '../tensor/npy';
+import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
+import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, nodeFiles, validateManifest } from './manifest';
+
+export type { CacheManifest, CacheNode } from './manifest';
+
+export interface CacheMeta {
+  numSamples: number;
+  key: string;
+  producer: Record<string, unknown>;
+  /** Extra top-level manifest fields (e.g. `loop`); may not reuse a contract key. */
+  extra?: Record<string, unknown>;
+}
+
+const FIELD_OF = { predictions: 'predictions', label_ids: 'labelIds', inputs: 'inputs', losses: 'losses' } as const;
+const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction']);
+
+let version: string | undefined;
+function toolVersion(): string {
+  if (version === undefined) {
+    try {
+      version = String(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version);
+    } catch {
+      version = 'unknown';
+    }
+  }
+  return version;
+}
+
+/** Write `ep` as a cache folder at `dir`, replacing a previous cache there. Returns the manifest written. */
+export function writeCache(dir: string, ep: EvalPredictionData, meta: CacheMeta): CacheManifest {
+  const target = path.resolve(dir);
+  for (const k of Object.keys(meta.extra ?? {})) {
+    if (RESERVED.has(k)) throw new Error(`writeCache: extra manifest field "${k}" would overwrite a contract field`);
+  }
+  if (!ep.predictions) throw new Error('writeCache: an EvalPrediction without predictions cannot be cached');
+  refuseNonCache(target, dir);
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  const tmp = `${target}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  fs.mkdirSync(tmp);
+  try {
+    const nodes = {} as EvalPredictionNodes;
+    for (const k of EVAL_PREDICTION_KEYS) {
+      const node = ep[FIELD_OF[k]];
+      nodes[k] = node ? writeNode(tmp, node, k) : null;
+    }
+    const manifest: CacheManifest = {
+      format: CACHE_FORMAT,
+      num_samples: meta.numSamples,
+      key: meta.key,
+      created: new Date().toISOString(),
+      tool: { name: 'evalpred', version: toolVersion() },
+      producer: meta.producer,
+      eval_prediction: nodes,
+      ...meta.extra,
+    };
+    // The manifest is what makes a folder a cache, so it is written last.
+    fs.writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
+    swapIntoPlace(tmp, target);
+    return manifest;
+  } catch (e) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    if (isEvalpredError(e)) throw e;
+    throw new EvalpredError(`could not write the prediction cache ${dir}: ${messageOf(e)}`, { file: dir }, { cause: e });
+  }
+}
+
+/** Never delete a folder that is not ours: only an empty folder or a previous cache may be replaced. */
+function refuseNonCache(target: string, shown: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(target);
+  } catch {
+    return; // does not exist
+  }
+  if (!st.isDirectory()) {
+    throw new EvalpredError(`cannot write the prediction cache to ${shown}: it exists and is not a folder`, { file: shown });
+  }
+  if (fs.readdirSync(target).length && !fs.existsSync(path.join(target, MANIFEST_FILE))) {
+    throw new EvalpredError(
+      `cannot write the prediction cache to ${shown}: the folder holds files but no ${MANIFEST_FILE}, so it is not a ` +
+        `previous cache and evalpred will not replace it. Choose an empty or new folder.`,
+      { file: shown },
+    );
+  }
+}
+
+/** File names: predictions.npy, tuple members predictions_0.npy (nested predictions_0_1.npy), list entries predictions_b0.npy. */
+function writeNode(folder: string, node: TensorNode, name: string): CacheNode {
+  if (node instanceof Tensor) {
+    const file = `${name}.npy`;
+    writeNpyFile(path.join(folder, file), node);
+    return { npy: file };
+  }
+  if ('tuple' in node) return { tuple: node.tuple.map((c, i) => writeNode(folder, c, `${name}_${i}`)) };
+  return { list: node.list.map((c, i) => writeNode(folder, c, `${name}_b${i}`)) };
+}
+
+function swapIntoPlace(tmp: string, target: string): void {
+  if (!fs.existsSync(target)) {
+    fs.renameSync(tmp, target);
+    return;
+  }
+  // Move the old cache aside, rename the new one in, then delete the old one. Between the two renames
+  // there is no cache at `target` (a reader sees "no cache"), never a half-written one.
+  const old = `${target}.old-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  fs.renameSync(target, old);
+  try {
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    fs.renameSync(old, target);
+    throw e;
+  }
+  fs.rmSync(old, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------- reading
+
+function readManifest(root: string, shown: string): CacheManifest {
+  const file = path.join(root, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `it has no ${MANIFEST_FILE}` : messageOf(e);
+    throw new EvalpredError(
+      `${shown} is not an evalpred prediction cache: ${why}. (A folder without ${MANIFEST_FILE} is an unfinished or ` +
+        `foreign folder; run \`evalpred run\` or \`evalpred import\` to make a cache.)`,
+      { file: shown },
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new EvalpredError(`${file} is not valid JSON: ${messageOf(e)}`, { file });
+  }
+  return validateManifest(json, file);
+}
+
+/**
+ * Resolve a manifest path inside the cache folder: relative, no `..`, and (after following symlinks) still
+ * inside. Returns the absolute path, or throws naming manifest.json and the offending path.
+ */
+function resolveInside(root: string, realRoot: string, rel: string, where: string): string {
+  const mf = path.join(root, MANIFEST_FILE);
+  const escape = (why: string): never => {
+    throw new EvalpredError(`${mf}: ${where} names ${JSON.stringify(rel)}, which ${why}; every file of a cache must lie inside its folder`, {
+      file: mf,
+      tensor: where,
+    });
+  };
+  if (path.isAbsolute(rel) || path.win32.isAbsolute(rel) || rel.startsWith('/') || rel.startsWith('\\')) escape('is an absolute path');
+  if (rel.split(/[\\/]/).includes('..')) escape("climbs out with '..'");
+  const abs = path.resolve(root, rel);
+  if (!isInside(root, abs)) escape('points outside the cache folder');
+  if (fs.existsSync(abs) && !isInside(realRoot, fs.realpathSync(abs))) escape(`is a symlink to ${fs.realpathSync(abs)}, outside the cache folder`);
+  return abs;
+}
+
+function isInside(root: string, p: string): boolean {
+  const r = path.relative(root, p);
+  return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
+}
+
+function loadNode(root: string, realRoot: string, node: CacheNode, where: string): TensorNode {
+  if ('npy' in node) {
+    const abs = resolveInside(root, realRoot, node.npy, where);
+    if (!fs.existsSync(abs)) {
+      throw new EvalpredError(`${path.join(root, MANIFEST_FILE)}: ${where} names ${node.npy}, but ${abs} is missing; the cache is damaged, run again to rebuild it`, {
+        file: abs,
+        tensor: where,
+      });
+    }
+    try {
+      return readNpyFile(abs);
+    } catch (e) {
+      throw new EvalpredError(`${messageOf(e)} (cache array ${where} in ${path.join(root, MANIFEST_FILE)})`, { file: abs, tensor: where }, { cause: e });
+    }
+  }
+  if ('tuple' in node) return { tuple: node.tuple.map((c, i) => loadNode(root, realRoot, c, `${where}.tuple[${i}]`)) };
+  return { list: node.list.map((c, i) => loadNode(root, realRoot, c, `${where}.list[${i}]`)) };
+}
+
+/** Load a cache folder: its validated manifest and the EvalPrediction it holds. */
+export function readCache(dir: string): { manifest: CacheManifest; evalPred: EvalPredictionData } {
+  const root = path.resolve(dir);
+  const manifest = readManifest(root, dir);
+  const realRoot = fs.realpathSync(root);
+  const evalPred: EvalPredictionData = { predictions: null, labelIds: null, inputs: null, losses: null };
+  for (const k of EVAL_PREDICTION_KEYS) {
+    const node = manifest.eval_prediction[k];
+    if (node) evalPred[FIELD_OF[k]] = loadNode(root, realRoot, node, `eval_prediction.${k}`);
+  }
+  return { manifest, evalPred };
+}
+
+/** True when `dir` holds a valid cache made for `key` whose array files are all present inside it. */
+export function isCacheFor(dir: string, key: string): boolean {
+  try {
+    const root = path.resolve(dir);
+    const manifest = readManifest(root, dir);
+    if (manifest.key !== key) return false;
+    const realRoot = fs.realpathSync(root);
+    for (const k of EVAL_PREDICTION_KEYS) {
+      const node = manifest.eval_prediction[k];
+      if (!node) continue;
+      for (const [where, rel] of nodeFiles(node, `eval_prediction.${k}`)) {
+        if (!fs.statSync(resolveInside(root, realRoot, rel, where)).isFile()) return false;
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}

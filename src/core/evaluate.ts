@@ -1,0 +1,99 @@
+// One evaluation, as the CLI, the debug adapter and the extension run it:
+// key -> (cached EvalPrediction | loop in a worker -> atomic cache write) -> boundary hook -> metrics.
+// Data flows one way; every shell above this file only renders what it returns.
+import fs from 'node:fs';
+import path from 'node:path';
+import { cacheKey, contentHashes } from './cache/hash';
+import { CacheManifest } from './cache/manifest';
+import { isCacheFor, readCache, writeCache } from './cache/store';
+import { EvalpredError } from './errors';
+import { LoopProgress, LoopResult } from './loop/evaluationLoop';
+import { runLoopInWorker } from './loop/runInWorker';
+import { RunSettings, loopKeySettings } from './loop/settings';
+import { packageRoot } from './paths';
+import { EvalPredictionData } from './tensor/tensor';
+
+export const CACHE_FORMAT = 'evalpred-cache/1';
+
+/** What the loop left in the manifest beside the contract fields, so a cached run can report like a fresh one. */
+export interface LoopRecord extends Omit<LoopResult, 'evalPred'> {}
+
+export interface Evaluation {
+  cacheDir: string;
+  fromCache: boolean;
+  manifest: CacheManifest;
+  evalPred: EvalPredictionData;
+  loop: LoopRecord;
+}
+
+export interface EvaluateOptions {
+  signal?: AbortSignal;
+  onProgress?(p: LoopProgress): void;
+  onLog?(line: string): void;
+  pauseAfterBatches?: number[];
+  onPause?(p: LoopProgress): Promise<void>;
+  /** Working directory for the default cache location. */
+  cwd?: string;
+  /** Ignore a matching cache and run the model again. */
+  refresh?: boolean;
+}
+
+export function toolVersion(): string {
+  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
+}
+
+function filesOf(p: string): string[] {
+  if (!fs.existsSync(p)) return [];
+  const st = fs.statSync(p);
+  if (st.isFile()) return [p];
+  return fs
+    .readdirSync(p, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesOf(path.join(p, e.name)) : e.isFile() ? [path.join(p, e.name)] : []))
+    .sort();
+}
+
+/** The cache key: content hashes of model + tokenizer files and dataset files, every loop setting, tool version. */
+export async function evaluationKey(settings: RunSettings): Promise<{ key: string; producer: Record<string, unknown> }> {
+  if (!fs.existsSync(settings.model)) throw new EvalpredError(`model folder ${settings.model} does not exist.`, { file: settings.model });
+  if (!fs.existsSync(settings.dataset)) throw new EvalpredError(`dataset ${settings.dataset} does not exist.`, { file: settings.dataset });
+  const rel = (root: string, hs: { path: string; sha256: string; bytes: number }[]) =>
+    hs.map((h) => ({ file: path.relative(fs.statSync(root).isFile() ? path.dirname(root) : root, h.path) || path.basename(h.path), sha256: h.sha256, bytes: h.bytes }));
+  const model = rel(settings.model, await contentHashes(filesOf(settings.model)));
+  const dataset = rel(settings.dataset, await contentHashes(filesOf(settings.dataset)));
+  const loopSettings = loopKeySettings(settings);
+  // A metric file that defines preprocess_logits_for_metrics changes the predictions, so it is part of the key.
+  const preprocessor =
+    settings.metrics && fs.existsSync(settings.metrics) && /preprocess(LogitsForMetrics|_logits_for_metrics)/.test(fs.readFileSync(settings.metrics, 'utf8'))
+      ? (await contentHashes([settings.metrics]))[0].sha256
+      : null;
+  const tool = { name: 'evalpred', version: toolVersion() };
+  const key = cacheKey({ format: CACHE_FORMAT, tool, model, dataset, settings: loopSettings, preprocessor });
+  const producer = {
+    model: { path: path.resolve(settings.model), files: model },
+    dataset: { path: path.resolve(settings.dataset), split: settings.split ?? null, files: dataset },
+    settings: loopSettings,
+    preprocessor,
+  };
+  return { key, producer };
+}
+
+export function defaultCacheDir(key: string, cwd = process.cwd()): string {
+  return path.join(cwd, '.evalpred', 'cache', key.slice(0, 16));
+}
+
+export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}): Promise<Evaluation> {
+  const { key, producer } = await evaluationKey(settings);
+  const cacheDir = settings.cache ?? defaultCacheDir(key, opts.cwd);
+  if (!opts.refresh && isCacheFor(cacheDir, key)) {
+    const { manifest, evalPred } = readCache(cacheDir);
+    const loop = manifest.loop as LoopRecord | undefined;
+    if (loop) {
+      opts.onLog?.(`reusing cached predictions in ${cacheDir} (same model, dataset and settings)`);
+      return { cacheDir, fromCache: true, manifest, evalPred, loop };
+    }
+  }
+  const result = await runLoopInWorker(settings, opts);
+  const { evalPred, ...loop } = result;
+  const manifest = writeCache(cacheDir, evalPred, { numSamples: result.numSamples, key, producer, extra: { loop } });
+  return { cacheDir, fromCache: false, manifest, evalPred, loop };
+}

@@ -1,0 +1,98 @@
+// What `inspect`, the demo and the views show about an EvalPrediction: each array's place, dtype, shape and
+// statistics, and the first samples decoded for people.
+import { TensorStats, tensorStats } from '../tensor/stats';
+import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
+import type { LoadedTokenizer } from '../text';
+
+export const FIELD_NAMES: Record<keyof EvalPredictionData, string> = {
+  predictions: 'predictions',
+  labelIds: 'label_ids',
+  inputs: 'inputs',
+  losses: 'losses',
+};
+
+export interface ArraySummary {
+  path: string;
+  dtype: string;
+  shape: number[];
+  stats: TensorStats;
+}
+
+export function describeEvalPred(ep: EvalPredictionData): ArraySummary[] {
+  const out: ArraySummary[] = [];
+  for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
+    const node = ep[key];
+    if (!node) continue;
+    for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) out.push({ path: p, dtype: t.dtype, shape: [...t.shape], stats: tensorStats(t) });
+  }
+  return out;
+}
+
+/** "tuple of 2", "list of 3 batches", "float32[872, 2]". */
+export function structureOf(node: TensorNode | null): string {
+  if (!node) return 'None';
+  if (node instanceof Tensor) return node.toString();
+  if ('tuple' in node) return `tuple(${node.tuple.map(structureOf).join(', ')})`;
+  return `list of ${node.list.length} batches`;
+}
+
+export interface SampleView {
+  index: number;
+  input?: string;
+  prediction: string;
+  label?: string;
+  correct?: boolean;
+}
+
+function firstTensor(node: TensorNode | null): Tensor | undefined {
+  if (!node) return undefined;
+  if (node instanceof Tensor) return node;
+  const items = 'tuple' in node ? node.tuple : node.list;
+  return items.length ? firstTensor(items[0]) : undefined;
+}
+
+/** Decoded first samples for sequence classification (argmax -> id2label) and token ids (tokenizer decode). */
+export function sampleViews(
+  ep: EvalPredictionData,
+  count: number,
+  opts: { tokenizer?: LoadedTokenizer; id2label?: Record<number, string>; task?: string },
+): SampleView[] {
+  const preds = ep.predictions instanceof Tensor ? ep.predictions : undefined;
+  const labels = ep.labelIds instanceof Tensor ? ep.labelIds : undefined;
+  const inputs = firstTensor(ep.inputs);
+  if (!preds || preds.ndim === 0) return [];
+  const n = Math.min(count, preds.shape[0]);
+  const name = (id: number) => opts.id2label?.[id] ?? String(id);
+  const out: SampleView[] = [];
+  for (let i = 0; i < n; i++) {
+    const v: SampleView = { index: i, prediction: '' };
+    if (inputs && opts.tokenizer && inputs.ndim === 2) v.input = opts.tokenizer.decode(inputs.row(i).data as BigInt64Array, { skipSpecialTokens: true });
+    if (opts.task === 'sequence-classification' || opts.task === undefined) {
+      const p = preds.ndim === 2 ? preds.row(i).argmax(-1).at(0) : preds.ndim === 1 && preds.dtype === 'int64' ? preds.at(i) : NaN;
+      if (!Number.isNaN(p)) v.prediction = name(p);
+      if (labels && labels.ndim === 1) {
+        const l = labels.at(i);
+        v.label = labels.dtype === 'int64' ? name(l) : String(l);
+        if (!Number.isNaN(p) && labels.dtype === 'int64') v.correct = p === l;
+      }
+    } else if (opts.task === 'token-classification') {
+      const ids = preds.ndim === 3 ? preds.row(i).argmax(-1) : preds.row(i);
+      const lab = labels && labels.ndim === 2 ? labels.row(i) : undefined;
+      const tags: string[] = [];
+      const gold: string[] = [];
+      for (let k = 0; k < ids.size; k++) {
+        const l = lab ? lab.at(k) : 0;
+        if (lab && l === -100) continue; // only the first sub-token of each word carries a label
+        tags.push(name(ids.at(k)));
+        if (lab) gold.push(name(l));
+      }
+      v.prediction = tags.join(' ');
+      if (lab) {
+        v.label = gold.join(' ');
+        v.correct = v.prediction === v.label;
+      }
+    }
+    out.push(v);
+  }
+  return out;
+}

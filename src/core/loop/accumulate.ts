@@ -1,0 +1,153 @@
+// Trainer's accumulation of per-batch outputs (spec §4.2, §4.5): nested_concat with padding index -100.
+// Trainer concatenates batch by batch; we keep the batches and concatenate once at the end (O(N) copies,
+// not O(N²)). The result is identical: the final width is the maximum over batches, rows from narrower
+// batches are left-aligned and -100-filled on the right; the type checks below raise where Trainer would.
+import { EvalpredError } from '../errors';
+import { DTYPES } from '../tensor/dtype';
+import { Tensor, TensorNode } from '../tensor/tensor';
+
+export const PADDING_INDEX = -100;
+
+/** Accumulates one EvalPrediction field over batches (EvalLoopContainer). */
+export class LoopContainer {
+  private readonly batches: TensorNode[] = [];
+  constructor(
+    readonly name: string,
+    readonly doConcat: boolean,
+  ) {}
+
+  add(node: TensorNode): void {
+    this.batches.push(node);
+  }
+
+  get count(): number {
+    return this.batches.length;
+  }
+
+  /** null when nothing was added (Trainer leaves the field None). */
+  result(): TensorNode | null {
+    if (this.batches.length === 0) return null;
+    if (!this.doConcat) return { list: this.batches.slice() };
+    return concatNodes(this.batches, this.name);
+  }
+}
+
+function kindOf(n: TensorNode): 'tensor' | 'tuple' | 'list' {
+  return n instanceof Tensor ? 'tensor' : 'tuple' in n ? 'tuple' : 'list';
+}
+
+/** nested_concat folded over batches. */
+export function concatNodes(nodes: readonly TensorNode[], name: string): TensorNode {
+  if (nodes.length === 1) return nodes[0];
+  const kind = kindOf(nodes[0]);
+  nodes.forEach((n, b) => {
+    if (kindOf(n) !== kind) {
+      throw new EvalpredError(
+        `${name}: batch ${b} produced a ${kindOf(n)} but batch 0 produced a ${kind}; Trainer's nested_concat ` +
+          `requires the same structure in every batch (it raises an AssertionError here too).`,
+        { tensor: name },
+      );
+    }
+  });
+  if (kind === 'tensor') return concatTensors(nodes as Tensor[], name);
+  const items = nodes.map((n) => ('tuple' in n ? n.tuple : (n as { list: TensorNode[] }).list));
+  // zip() truncates to the shortest member list, as Trainer's nested_concat does.
+  const len = Math.min(...items.map((i) => i.length));
+  const merged: TensorNode[] = [];
+  for (let k = 0; k < len; k++) merged.push(concatNodes(items.map((i) => i[k]), `${name}[${k}]`));
+  return kind === 'tuple' ? { tuple: merged } : { list: merged };
+}
+
+/** torch_pad_and_concatenate / numpy_pad_and_concatenate over all batches at once. */
+export function concatTensors(parts: readonly Tensor[], name: string): Tensor {
+  if (parts.length === 1) return parts[0];
+  // 0-d operands are promoted to [1] (atleast_1d).
+  const ts = parts.map((t) => (t.ndim === 0 ? t.reshape([1]) : t));
+  const first = ts[0];
+  const dtype = first.dtype;
+  const ndim = first.ndim;
+  ts.forEach((t, b) => {
+    if (t.ndim !== ndim) {
+      throw new EvalpredError(
+        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; the arrays cannot be ` +
+          `concatenated (Trainer fails the same way, e.g. when a batch of size 1 lost its batch axis, spec §3.3).`,
+        { tensor: name },
+      );
+    }
+  });
+  const widths = ts.map((t) => (ndim >= 2 ? t.shape[1] : 0));
+  const width = Math.max(...widths);
+  const tail = first.shape.slice(2);
+  ts.forEach((t, b) => {
+    if (t.shape.slice(2).join(',') !== tail.join(',')) {
+      throw new EvalpredError(
+        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; only axis 1 is padded ` +
+          `across batches, so axes 2 and beyond must agree.`,
+        { tensor: name },
+      );
+    }
+  });
+  const rows = ts.reduce((a, t) => a + t.shape[0], 0);
+  const ragged = ndim >= 2 && widths.some((w) => w !== width);
+  if (ragged && (dtype === 'uint8')) {
+    throw new EvalpredError(`${name}: cannot pad a uint8 array with -100 (NumPy raises OverflowError here too).`, { tensor: name });
+  }
+  const shape = ndim >= 2 ? [rows, width, ...tail] : [rows];
+  const out = ragged ? Tensor.full(dtype, shape, PADDING_INDEX) : Tensor.full(dtype, shape);
+  const inner = tail.reduce((a, b) => a * b, 1);
+  const sameType = ts.every((t) => t.dtype === dtype);
+  let row0 = 0;
+  for (const t of ts) {
+    const n = t.shape[0];
+    const w = ndim >= 2 ? t.shape[1] : 1;
+    const rowLen = w * inner;
+    const outRowLen = (ndim >= 2 ? width : 1) * inner;
+    if (sameType) {
+      const src = t.data as ArrayLike<unknown> as never;
+      const dst = out.data as unknown as { set(a: ArrayLike<unknown>, o: number): void };
+      if (rowLen === outRowLen) dst.set(src, row0 * outRowLen);
+      else for (let r = 0; r < n; r++) dst.set((t.data as Float32Array).subarray(r * rowLen, (r + 1) * rowLen), (row0 + r) * outRowLen);
+    } else {
+      // Mixed dtypes (rare): convert into the first batch's dtype, as torch's copy into new_full does.
+      for (let r = 0; r < n; r++) for (let k = 0; k < rowLen; k++) out.set((row0 + r) * outRowLen + k, t.at(r * rowLen + k));
+    }
+    row0 += n;
+  }
+  return out;
+}
+
+/** Bytes a node would take, for the "full logits are large" warning (spec §12 #4). */
+export function nodeBytes(node: TensorNode | null): number {
+  if (!node) return 0;
+  if (node instanceof Tensor) return node.size * DTYPES[node.dtype].itemSize;
+  return ('tuple' in node ? node.tuple : node.list).reduce((a, n) => a + nodeBytes(n), 0);
+}
+
+/**
+ * NumPy's float32 mean (np.mean on a contiguous float32 vector): pairwise summation in float32, divided by
+ * the count in float32. Trainer reports eval_loss = float(np.mean(losses)); reproducing the summation makes
+ * our eval_loss equal to the last bit.
+ */
+export function numpyMeanFloat32(values: Float32Array): number {
+  const f = Math.fround;
+  const pairwise = (off: number, n: number): number => {
+    if (n < 8) {
+      let res = 0; // numpy starts from -0.0 in newer versions; sign of zero does not change a sum of losses
+      for (let i = 0; i < n; i++) res = f(res + values[off + i]);
+      return res;
+    }
+    if (n <= 128) {
+      const r = [0, 0, 0, 0, 0, 0, 0, 0].map((_, j) => values[off + j]);
+      let i = 8;
+      for (; i < n - (n % 8); i += 8) for (let j = 0; j < 8; j++) r[j] = f(r[j] + values[off + i + j]);
+      let res = f(f(f(r[0] + r[1]) + f(r[2] + r[3])) + f(f(r[4] + r[5]) + f(r[6] + r[7])));
+      for (; i < n; i++) res = f(res + values[off + i]);
+      return res;
+    }
+    let n2 = Math.floor(n / 2);
+    n2 -= n2 % 8;
+    return f(pairwise(off, n2) + pairwise(off + n2, n - n2));
+  };
+  if (values.length === 0) return NaN;
+  return f(pairwise(0, values.length) / values.length);
+}

@@ -1,0 +1,211 @@
+// Dataset rows -> collated model inputs and Trainer's labels for one batch, per task, following the
+// transformers examples: run_glue (text or text pair, DataCollatorWithPadding), run_ner (pre-split words,
+// label on the first sub-token, -100 elsewhere, DataCollatorForTokenClassification), run_qa (question +
+// context, start/end positions from the answer's character offset; one feature per example, no doc stride).
+import { Dataset, encodeLabel, getField, renderTemplate, requireField } from '../data';
+import { EvalpredError } from '../errors';
+import { ModelConfig } from '../model/config';
+import { Tensor, TensorNode } from '../tensor/tensor';
+import { Encoded, LoadedTokenizer, alignWordLabels, collate, padLabels, qaPositions } from '../text';
+import { RunSettings, TaskName } from './settings';
+
+export interface PreparedBatch {
+  feeds: Record<string, Tensor>;
+  /** Trainer's labels for this batch (null when the dataset has no label column). */
+  labels: TensorNode | null;
+  size: number;
+}
+
+/** Which dataset columns feed the model; resolved once, from flags or from common column names. */
+export interface ColumnPlan {
+  task: TaskName;
+  text?: string;
+  pair?: string;
+  template?: string;
+  label?: string;
+  /** Why a column was chosen, for the run log. */
+  notes: string[];
+}
+
+const TEXT_GUESSES: [string, string | undefined][] = [
+  ['sentence1', 'sentence2'],
+  ['premise', 'hypothesis'],
+  ['question1', 'question2'],
+  ['sentence', undefined],
+  ['text', undefined],
+  ['content', undefined],
+  ['review', undefined],
+  ['document', undefined],
+];
+const LABEL_GUESSES: Record<TaskName, string[]> = {
+  'sequence-classification': ['label', 'labels', 'score', 'target'],
+  'token-classification': ['ner_tags', 'labels', 'tags', 'pos_tags', 'chunk_tags'],
+  'question-answering': ['answers'],
+};
+
+export function planColumns(ds: Dataset, task: TaskName, s: RunSettings): ColumnPlan {
+  const has = (c: string | undefined) => c !== undefined && ds.columns.includes(c);
+  const notes: string[] = [];
+  const need = (flag: string, c: string | undefined) => {
+    // requireField names the file, the row and the columns that do exist.
+    if (c !== undefined && !has(c.split(/[.[]/)[0])) requireField(ds, 0, c);
+    return c;
+  };
+  let text = need('--text-column', s.textColumn);
+  let pair = need('--text-pair-column', s.textPairColumn);
+  if (task === 'question-answering') {
+    text ??= has('question') ? 'question' : undefined;
+    pair ??= has('context') ? 'context' : undefined;
+    if (!text || !pair) {
+      throw new EvalpredError(
+        `${ds.source}: a question-answering model needs a question and a context column; found columns ` +
+          `${ds.columns.join(', ')}. Name them with --text-column (question) and --text-pair-column (context).`,
+        { file: ds.source },
+      );
+    }
+  } else if (task === 'token-classification') {
+    text ??= ['tokens', 'words'].find(has);
+    if (!text) {
+      throw new EvalpredError(
+        `${ds.source}: a token-classification model needs a column holding a list of words per row (such as ` +
+          `"tokens"); found columns ${ds.columns.join(', ')}. Name it with --text-column.`,
+        { file: ds.source },
+      );
+    }
+  } else if (!s.textTemplate && !text) {
+    const guess = TEXT_GUESSES.find(([a]) => has(a));
+    if (!guess) {
+      throw new EvalpredError(
+        `${ds.source}: no text column given and none of the usual names (${TEXT_GUESSES.map(([a]) => a).join(', ')}) ` +
+          `is among the columns ${ds.columns.join(', ')}. Pass --text-column (and --text-pair-column) or --text-template.`,
+        { file: ds.source },
+      );
+    }
+    text = guess[0];
+    if (!pair && guess[1] && has(guess[1])) pair = guess[1];
+    notes.push(`text column: ${text}${pair ? `, pair column: ${pair}` : ''} (guessed from the column names)`);
+  }
+  let label = need('--label-column', s.labelColumn);
+  if (!label) {
+    label = LABEL_GUESSES[task].find(has);
+    if (label) notes.push(`label column: ${label} (guessed)`);
+    else {
+      notes.push(
+        `no label column (looked for ${LABEL_GUESSES[task].join(', ')}): like Trainer, predictions are produced ` +
+          `but compute_metrics is not called and there is no eval_loss (spec §8.3). Pass --label-column.`,
+      );
+    }
+  }
+  return { task, text, pair, template: s.textTemplate, label, notes };
+}
+
+export interface BatchContext {
+  ds: Dataset;
+  tok: LoadedTokenizer;
+  config: ModelConfig;
+  plan: ColumnPlan;
+  inputNames: readonly string[];
+  maxLength: number;
+  /** Sequence classification: labels are regression floats / multi-hot floats rather than class ids. */
+}
+
+function asString(v: unknown, ds: Dataset, row: number, column: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new EvalpredError(
+    `${ds.source}, row ${row}, column "${column}": expected text, found ${v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v}.`,
+    { file: ds.source, row, column },
+  );
+}
+
+export function prepareBatch(ctx: BatchContext, start: number, end: number): PreparedBatch {
+  const { ds, tok, plan, config } = ctx;
+  const encs: Encoded[] = [];
+  const labelRows: (number | number[])[] = [];
+  const qa: [number, number][] = [];
+  for (let i = start; i < end; i++) {
+    if (plan.task === 'token-classification') {
+      const words = requireField(ds, i, plan.text!);
+      if (!Array.isArray(words) || words.some((w) => typeof w !== 'string')) {
+        throw new EvalpredError(`${ds.source}, row ${i}, column "${plan.text}": expected a list of words (strings).`, {
+          file: ds.source,
+          row: i,
+          column: plan.text,
+        });
+      }
+      const enc = tok.encodeWords(words as string[], { maxLength: ctx.maxLength });
+      encs.push(enc);
+      if (plan.label) {
+        const tags = encodeLabel(requireField(ds, i, plan.label), { label2id: config.label2id, ds, row: i, column: plan.label });
+        if (!Array.isArray(tags) || tags.length !== words.length) {
+          throw new EvalpredError(
+            `${ds.source}, row ${i}, column "${plan.label}": expected one tag per word (${words.length} words), ` +
+              `found ${Array.isArray(tags) ? tags.length + ' tags' : 'a single value'}.`,
+            { file: ds.source, row: i, column: plan.label },
+          );
+        }
+        labelRows.push(alignWordLabels(enc, tags));
+      }
+    } else if (plan.task === 'question-answering') {
+      const q = asString(requireField(ds, i, plan.text!), ds, i, plan.text!);
+      const c = asString(requireField(ds, i, plan.pair!), ds, i, plan.pair!);
+      const enc = tok.encode(q, c, { maxLength: ctx.maxLength, truncation: 'only_second' });
+      encs.push(enc);
+      if (plan.label) {
+        const answers = requireField(ds, i, plan.label) as { text?: unknown; answer_start?: unknown };
+        const texts = answers?.text, starts = answers?.answer_start;
+        if (!Array.isArray(texts) || !Array.isArray(starts)) {
+          throw new EvalpredError(
+            `${ds.source}, row ${i}, column "${plan.label}": expected SQuAD-style answers {"text": [...], "answer_start": [...]}.`,
+            { file: ds.source, row: i, column: plan.label },
+          );
+        }
+        // run_qa labels unanswerable rows (no answer) with the CLS position.
+        qa.push(texts.length === 0 ? [0, 0] : qaPositions(enc, Number(starts[0]), String(texts[0])));
+      }
+    } else {
+      const text = plan.template ? renderTemplate(plan.template, ds, i) : asString(requireField(ds, i, plan.text!), ds, i, plan.text!);
+      const pair = plan.pair ? asString(requireField(ds, i, plan.pair), ds, i, plan.pair) : undefined;
+      encs.push(tok.encode(text, pair, { maxLength: ctx.maxLength }));
+      if (plan.label) labelRows.push(encodeLabel(requireField(ds, i, plan.label), { label2id: config.label2id, ds, row: i, column: plan.label }));
+    }
+  }
+  const col = collate(encs, { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...ctx.inputNames] });
+  let labels: TensorNode | null = null;
+  if (plan.task === 'token-classification' && plan.label) {
+    labels = padLabels(labelRows as number[][], col.width, tok.padSide, -100);
+  } else if (plan.task === 'question-answering' && plan.label) {
+    labels = { tuple: [Tensor.from('int64', [qa.length], qa.map((p) => p[0])), Tensor.from('int64', [qa.length], qa.map((p) => p[1]))] };
+  } else if (plan.label) {
+    labels = sequenceLabels(labelRows, ctx, start);
+  }
+  return { feeds: col.feeds, labels, size: end - start };
+}
+
+/** default_data_collator: integer labels -> int64, float labels -> float32; multi-hot lists -> float32 [n, C]. */
+function sequenceLabels(rows: (number | number[])[], ctx: BatchContext, start: number): Tensor {
+  const n = rows.length;
+  if (rows.every((r) => Array.isArray(r))) {
+    const width = (rows[0] as number[]).length;
+    rows.forEach((r, k) => {
+      if ((r as number[]).length !== width) {
+        throw new EvalpredError(
+          `${ctx.ds.source}, row ${start + k}, column "${ctx.plan.label}": multi-label rows must all have ${width} entries, this one has ${(r as number[]).length}.`,
+          { file: ctx.ds.source, row: start + k, column: ctx.plan.label },
+        );
+      }
+    });
+    return Tensor.from('float32', [n, width], (rows as number[][]).flat());
+  }
+  if (rows.some((r) => Array.isArray(r))) {
+    throw new EvalpredError(`${ctx.ds.source}, column "${ctx.plan.label}": some rows hold a list and others a single label.`, {
+      file: ctx.ds.source,
+      column: ctx.plan.label,
+    });
+  }
+  const vals = rows as number[];
+  const regression = ctx.config.problem_type === 'regression' || vals.some((v) => !Number.isInteger(v));
+  return Tensor.from(regression ? 'float32' : 'int64', [n], vals);
+}
+
+export { getField };

@@ -1,0 +1,47 @@
+// The settings of one evaluation run: the CLI flags and the debug adapter's launch attributes in camelCase
+// (design.md "Contracts"). One type, so the CLI parser, the launch schema and the cache key agree.
+
+export type IncludeForMetrics = 'inputs' | 'loss';
+export type Preprocess = 'argmax';
+export type TaskName = 'sequence-classification' | 'token-classification' | 'question-answering';
+
+export interface RunSettings {
+  model: string;
+  dataset: string;
+  split?: string;
+  batchSize: number;
+  maxLength?: number;
+  textColumn?: string;
+  textPairColumn?: string;
+  textTemplate?: string;
+  labelColumn?: string;
+  maxTargetLength?: number;
+  includeForMetrics: IncludeForMetrics[];
+  preprocess?: Preprocess;
+  predictWithGenerate?: boolean;
+  generationMaxLength?: number;
+  maxNewTokens?: number;
+  numBeams?: number;
+  metrics?: string;
+  function?: string;
+  /** Cache folder; default .evalpred/cache/<key> under the working directory. */
+  cache?: string;
+  /** Extensions of the contract: */
+  task?: TaskName;
+  evalDoConcatBatches: boolean;
+  /** Limit the number of evaluated rows (for a quick look at a large dataset). */
+  maxSamples?: number;
+}
+
+export const DEFAULT_BATCH_SIZE = 8; // per_device_eval_batch_size
+
+export function withDefaults(partial: Partial<RunSettings> & Pick<RunSettings, 'model' | 'dataset'>): RunSettings {
+  const given = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as typeof partial;
+  return { batchSize: DEFAULT_BATCH_SIZE, includeForMetrics: [], evalDoConcatBatches: true, ...given };
+}
+
+/** The settings that change what the loop produces (and so the cache key). Metric choice does not. */
+export function loopKeySettings(s: RunSettings): Record<string, unknown> {
+  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, ...rest } = s;
+  return rest;
+}

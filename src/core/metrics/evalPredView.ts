@@ -1,0 +1,77 @@
+// The object a TS/JS compute_metrics receives: the four EvalPrediction fields with our Tensor class,
+// tuples and lists as JS arrays marked with `kind` ('tuple' | 'list'). Iterating it yields the same items
+// as Python's EvalPrediction (predictions, label_ids, then inputs and losses when present), so
+// `const [preds, labels] = evalPred` works. Reading a well-known misspelling (`labels`, `prediction`)
+// throws a TypeError naming the right field instead of handing back undefined (spec §12 #23).
+import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
+
+export type NodeView = Tensor | TupleView | ListView;
+export type TupleView = NodeView[] & { readonly kind: 'tuple' };
+export type ListView = NodeView[] & { readonly kind: 'list' };
+
+export interface EvalPredView {
+  readonly predictions: NodeView | null;
+  readonly labelIds: NodeView | null;
+  readonly label_ids: NodeView | null;
+  readonly inputs: NodeView | null;
+  readonly losses: NodeView | null;
+  [Symbol.iterator](): Iterator<NodeView>;
+}
+
+function marked(items: NodeView[], kind: 'tuple' | 'list'): NodeView[] {
+  Object.defineProperty(items, 'kind', { value: kind, enumerable: false });
+  return items;
+}
+
+export function nodeView(node: TensorNode): NodeView {
+  if (node instanceof Tensor) return node;
+  if ('tuple' in node) return marked(node.tuple.map(nodeView), 'tuple') as TupleView;
+  return marked(node.list.map(nodeView), 'list') as ListView;
+}
+
+export function isTupleView(x: unknown): x is TupleView {
+  return Array.isArray(x) && (x as { kind?: string }).kind === 'tuple';
+}
+
+export function isListView(x: unknown): x is ListView {
+  return Array.isArray(x) && (x as { kind?: string }).kind === 'list';
+}
+
+const TYPOS: Record<string, string> = {
+  prediction: 'predictions',
+  preds: 'predictions',
+  logits: 'predictions',
+  labels: 'labelIds (or label_ids)',
+  label: 'labelIds (or label_ids)',
+  labelId: 'labelIds (or label_ids)',
+  label_id: 'labelIds (or label_ids)',
+  labelsIds: 'labelIds (or label_ids)',
+  input: 'inputs',
+  loss: 'losses',
+};
+
+export function buildEvalPredView(ep: EvalPredictionData): EvalPredView {
+  const f = (n: TensorNode | null) => (n ? nodeView(n) : null);
+  const predictions = f(ep.predictions);
+  const labelIds = f(ep.labelIds);
+  const inputs = f(ep.inputs);
+  const losses = f(ep.losses);
+  // Fixed at construction, as EvalPrediction.elements is.
+  const elements = [predictions, labelIds, ...(inputs ? [inputs] : []), ...(losses ? [losses] : [])] as NodeView[];
+  const target = {
+    predictions,
+    labelIds,
+    label_ids: labelIds,
+    inputs,
+    losses,
+    [Symbol.iterator]: () => elements[Symbol.iterator](),
+  };
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (typeof prop === 'string' && !(prop in t) && Object.prototype.hasOwnProperty.call(TYPOS, prop)) {
+        throw new TypeError(`evalPred has no property '${prop}': did you mean ${TYPOS[prop]}?`);
+      }
+      return Reflect.get(t, prop, receiver);
+    },
+  }) as EvalPredView;
+}

@@ -1,0 +1,49 @@
+// Metrics for one evaluation, the way Trainer assembles them: the user's compute_metrics (or the built-in
+// ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (spec §8.2).
+import { readCache } from '../cache/store';
+import type { Evaluation, LoopRecord } from '../evaluate';
+import type { RunSettings } from '../loop/settings';
+import { builtinMetrics } from './builtin';
+import { FinalizeOptions, Metrics, finalizeMetrics, metricsToJson } from './postprocess';
+import { runMetricFile } from './runMetrics';
+
+export interface MetricsOutcome {
+  metrics: Metrics;
+  json: string;
+  warnings: string[];
+  /** What the user's function printed. */
+  stdout: string;
+  durationMs: number;
+}
+
+function finalizeOptions(loop: LoopRecord | undefined, batchSize: number, file?: string): FinalizeOptions {
+  return {
+    prefix: 'eval',
+    trainerLoss: loop?.evalLoss ?? undefined,
+    speed: loop ? { runtimeS: loop.runtimeSeconds, numSamples: loop.numSamples, batchSize } : undefined,
+    file,
+  };
+}
+
+export async function metricsForEvaluation(ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome> {
+  if (settings.metrics) return metricsFromCache(ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize });
+  const t0 = performance.now();
+  const warnings: string[] = [];
+  // Trainer calls compute_metrics only when both predictions and labels exist (spec §8.3).
+  const raw = ev.evalPred.labelIds ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label) : null;
+  if (!raw && ev.evalPred.labelIds) warnings.push(`no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`);
+  const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, settings.batchSize));
+  return { metrics: fin.metrics, json: metricsToJson(fin.metrics), warnings: [...warnings, ...fin.warnings], stdout: '', durationMs: performance.now() - t0 };
+}
+
+export async function metricsFromCache(
+  cacheDir: string,
+  loop: LoopRecord | undefined,
+  file: string,
+  opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number } = {},
+): Promise<MetricsOutcome> {
+  const batchSize = opts.batchSize ?? Number((readCache(cacheDir).manifest.producer as { settings?: { batchSize?: number } })?.settings?.batchSize ?? 8);
+  const fin = finalizeOptions(loop, batchSize, file);
+  const r = await runMetricFile(cacheDir, file, { function: opts.function, python: opts.python, timeoutMs: opts.timeoutMs, prefix: fin.prefix, trainerLoss: fin.trainerLoss, speed: fin.speed });
+  return { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs };
+}

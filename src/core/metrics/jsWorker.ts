@@ -1,0 +1,180 @@
+// The worker thread that runs a user's TS/JS compute_metrics (bundled by the host with esbuild).
+// It stays warm: the compiled module and the EvalPrediction tensors are kept between runs and replaced
+// only when the host sends new ones. Every run gets fresh copies of the tensors, so a metric that edits
+// its arrays in place (legal under Trainer, which never reruns) cannot leak into the next rerun.
+import Module from 'node:module';
+import path from 'node:path';
+import util from 'node:util';
+import { parentPort } from 'node:worker_threads';
+import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
+import { TensorData } from '../tensor/dtype';
+import { WireEvalPred, WireNode, evalPredFromWire, fromWire, toWire } from '../tensor/transfer';
+import { buildEvalPredView, nodeView } from './evalPredView';
+import type { Described } from './postprocess';
+import type { ToWorker, FromWorker, WorkerError } from './jsRunner';
+
+process.setSourceMapsEnabled(true);
+
+let loaded: { key: string; exports: Record<string, unknown>; file: string } | undefined;
+let data: { key: string; wire: WireEvalPred } | undefined;
+
+// Capture what the user prints: console.* in a worker writes through these streams.
+let captured: string[] | undefined;
+for (const stream of [process.stdout, process.stderr]) {
+  const original = stream.write.bind(stream);
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (captured) {
+      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+      cb?.();
+      return true;
+    }
+    return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof stream.write;
+}
+
+function loadModule(code: string, filename: string): Record<string, unknown> {
+  const m = new Module(filename);
+  m.filename = filename;
+  // Bare imports left at run time resolve from the user's folder, as if the file lived there.
+  m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(path.dirname(filename));
+  (m as unknown as { _compile(c: string, f: string): void })._compile(code, filename);
+  return m.exports as Record<string, unknown>;
+}
+
+function freshCopy(node: WireNode): WireNode {
+  if ('t' in node) return { t: node.t, s: node.s, d: node.d.slice() as TensorData };
+  return 'tuple' in node ? { tuple: node.tuple.map(freshCopy) } : { list: node.list.map(freshCopy) };
+}
+
+function freshEvalPred(w: WireEvalPred): EvalPredictionData {
+  const f = (n: WireNode | null) => (n ? freshCopy(n) : null);
+  return evalPredFromWire({ predictions: f(w.predictions), labelIds: f(w.labelIds), inputs: f(w.inputs), losses: f(w.losses) });
+}
+
+const METRIC_NAMES = ['computeMetrics', 'compute_metrics'];
+const PREPROCESS_NAMES = ['preprocessLogitsForMetrics', 'preprocess_logits_for_metrics'];
+
+function findFunction(exp: Record<string, unknown>, names: string[]): ((...a: unknown[]) => unknown) | undefined {
+  for (const n of names) if (typeof exp[n] === 'function') return exp[n] as (...a: unknown[]) => unknown;
+  const def = exp.default as Record<string, unknown> | ((...a: unknown[]) => unknown) | undefined;
+  if (def && typeof def === 'object') for (const n of names) if (typeof def[n] === 'function') return def[n] as (...a: unknown[]) => unknown;
+  return undefined;
+}
+
+function metricFunction(exp: Record<string, unknown>, name: string | undefined): (...a: unknown[]) => unknown {
+  const names = name ? [name] : METRIC_NAMES;
+  let fn = findFunction(exp, names);
+  if (!fn && !name) {
+    if (typeof exp.default === 'function') fn = exp.default as (...a: unknown[]) => unknown;
+    else if (typeof (exp as unknown) === 'function') fn = exp as unknown as (...a: unknown[]) => unknown;
+  }
+  if (!fn) {
+    const found = Object.keys(exp).filter((k) => k !== '__esModule');
+    const err = new Error(
+      `${name ? `no exported function '${name}'` : 'no exported computeMetrics, compute_metrics or default function'}; ` +
+        `exports found: ${found.length ? found.join(', ') : '(none)'}`,
+    );
+    (err as Error & { notFound: string[] }).notFound = found;
+    throw err;
+  }
+  return fn;
+}
+
+// ---- result description (the shape postprocess.ts understands) ----
+
+function shortRepr(v: unknown): string {
+  try {
+    return util.inspect(v, { depth: 2, maxArrayLength: 10, breakLength: Infinity, compact: true });
+  } catch {
+    return String(v);
+  }
+}
+
+function describe(v: unknown, depth = 0): Described {
+  if (typeof v === 'number') return { type: 'number', value: Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity' };
+  if (typeof v === 'bigint') {
+    return Number.isSafeInteger(Number(v)) ? { type: 'number', value: Number(v) } : { type: 'other', typeName: 'bigint', repr: `${v}n` };
+  }
+  if (typeof v === 'boolean') return { type: 'bool', value: v };
+  if (typeof v === 'string') return { type: 'string', value: v };
+  if (v === null || v === undefined) return { type: 'none' };
+  if (v instanceof Tensor || (typeof v === 'object' && v !== null && 'dtype' in v && 'shape' in v && 'data' in v)) {
+    const t = v as Tensor;
+    // Like a one-element torch tensor, which denumpify_detensorize turns into a number.
+    if (t.data.length === 1) {
+      const x = t.data[0];
+      return describe(typeof x === 'bigint' ? x : t instanceof Tensor ? t.at(0) : x, depth);
+    }
+    return { type: 'other', typeName: `Tensor ${t.dtype}[${t.shape.join(', ')}]`, repr: shortRepr(Array.from(t.data as ArrayLike<number>).slice(0, 10)) };
+  }
+  if (Array.isArray(v)) return { type: 'other', typeName: (v as { kind?: string }).kind === 'tuple' ? 'tuple' : 'array', repr: shortRepr(v) };
+  if (ArrayBuffer.isView(v)) return { type: 'other', typeName: v.constructor.name, repr: shortRepr(v) };
+  if (typeof v === 'function') return { type: 'other', typeName: 'function', repr: v.name || '(anonymous)' };
+  if (depth > 8) return { type: 'other', typeName: 'object', repr: '(nested too deep)' };
+  if (v instanceof Map) return { type: 'mapping', typeName: 'Map', entries: [...v].map(([k, x]) => [describe(k, depth + 1), describe(x, depth + 1)]) };
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null) {
+    return { type: 'mapping', typeName: 'object', entries: Object.entries(v as object).map(([k, x]) => [{ type: 'string', value: k }, describe(x, depth + 1)]) };
+  }
+  return { type: 'other', typeName: proto?.constructor?.name ?? 'object', repr: shortRepr(v) };
+}
+
+function errorOf(e: unknown): WorkerError {
+  if (e instanceof Error) {
+    return {
+      name: e.name,
+      message: e.message,
+      stack: e.stack ?? `${e.name}: ${e.message}`,
+      notFound: (e as Error & { notFound?: string[] }).notFound,
+    };
+  }
+  return { name: 'Error', message: `a non-Error value was thrown: ${shortRepr(e)}`, stack: '' };
+}
+
+async function handle(msg: ToWorker): Promise<FromWorker> {
+  const t0 = performance.now();
+  captured = [];
+  try {
+    if (msg.module) loaded = { key: msg.module.key, exports: loadModule(msg.module.code, msg.module.filename), file: msg.module.file };
+    if (msg.data) data = msg.data;
+    if (!loaded) throw new Error('internal: no metric module loaded');
+    if (msg.type === 'run') {
+      if (!data) throw new Error('internal: no EvalPrediction loaded');
+      const fn = metricFunction(loaded.exports, msg.functionName);
+      const ep = buildEvalPredView(freshEvalPred(data.wire));
+      const result = await fn(ep);
+      return { id: msg.id, ok: true, result: describe(result), stdout: captured.join(''), durationMs: performance.now() - t0 };
+    }
+    // preprocess_logits_for_metrics for one batch.
+    const fn = msg.functionName ? metricFunction(loaded.exports, msg.functionName) : findFunction(loaded.exports, PREPROCESS_NAMES);
+    if (msg.probe) return { id: msg.id, ok: true, result: { type: 'bool', value: !!fn }, stdout: '', durationMs: 0 };
+    if (!fn) return { id: msg.id, ok: true, result: { type: 'none' }, stdout: '', durationMs: 0, node: null };
+    const logits = nodeView(fromWire(msg.logits));
+    const labels = msg.labels ? nodeView(fromWire(msg.labels)) : null;
+    const out = await fn(logits, labels);
+    const transfer = new Set<ArrayBuffer>();
+    const node = toWire(toNode(out), transfer);
+    return { id: msg.id, ok: true, result: { type: 'none' }, stdout: captured.join(''), durationMs: performance.now() - t0, node, transfer: [...transfer] };
+  } catch (e) {
+    return { id: msg.id, ok: false, error: errorOf(e), stdout: captured.join('') };
+  } finally {
+    captured = undefined;
+  }
+}
+
+function toNode(v: unknown): TensorNode {
+  if (v instanceof Tensor) return v;
+  if (Array.isArray(v)) {
+    const items = v.map(toNode);
+    return (v as { kind?: string }).kind === 'list' ? { list: items } : { tuple: items };
+  }
+  throw new TypeError(`preprocessLogitsForMetrics must return a Tensor or an array of Tensors, got ${shortRepr(v)}`);
+}
+
+parentPort!.on('message', (msg: ToWorker) => {
+  void handle(msg).then((reply) => {
+    const { transfer, ...rest } = reply as FromWorker & { transfer?: ArrayBuffer[] };
+    parentPort!.postMessage(rest, transfer ?? []);
+  });
+});

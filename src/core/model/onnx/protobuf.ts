@@ -1,0 +1,101 @@
+// A minimal protocol-buffers wire-format writer: just enough to emit ONNX ModelProto bytes from code,
+// so test and demo models need no Python, no download and no protobuf dependency.
+// Messages are encoded bottom-up: a nested message is finished to bytes, then written as a length-delimited field.
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LEN = 2;
+const WIRE_FIXED32 = 5;
+
+const textEncoder = new TextEncoder();
+
+export class ProtoWriter {
+  private chunks: Uint8Array[] = [];
+  private current: number[] = [];
+  private length = 0;
+
+  /** Raw varint; negatives are written as 64-bit two's complement (10 bytes), as protobuf does for int32/int64. */
+  private varint(value: number | bigint): void {
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new RangeError(`varint needs a safe integer, got ${value}`);
+    let v = BigInt.asUintN(64, BigInt(value));
+    while (v >= 0x80n) {
+      this.byte(Number(v & 0x7fn) | 0x80);
+      v >>= 7n;
+    }
+    this.byte(Number(v));
+  }
+
+  private byte(b: number): void {
+    this.current.push(b);
+    this.length++;
+  }
+
+  private bytes(b: Uint8Array): void {
+    this.flush();
+    this.chunks.push(b);
+    this.length += b.length;
+  }
+
+  private flush(): void {
+    if (this.current.length) {
+      this.chunks.push(Uint8Array.from(this.current));
+      this.current = [];
+    }
+  }
+
+  private tag(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
+
+  /** int32 / int64 / uint64 / enum / bool field. */
+  int(field: number, value: number | bigint | boolean): this {
+    this.tag(field, WIRE_VARINT);
+    this.varint(typeof value === 'boolean' ? (value ? 1 : 0) : value);
+    return this;
+  }
+
+  /** float field (fixed32, little-endian). */
+  float(field: number, value: number): this {
+    this.tag(field, WIRE_FIXED32);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, value, true);
+    this.bytes(b);
+    return this;
+  }
+
+  /** double field (fixed64, little-endian). */
+  double(field: number, value: number): this {
+    this.tag(field, WIRE_FIXED64);
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setFloat64(0, value, true);
+    this.bytes(b);
+    return this;
+  }
+
+  /** bytes field, or an already-encoded nested message. */
+  lengthDelimited(field: number, value: Uint8Array): this {
+    this.tag(field, WIRE_LEN);
+    this.varint(value.length);
+    this.bytes(value);
+    return this;
+  }
+
+  string(field: number, value: string): this {
+    return this.lengthDelimited(field, textEncoder.encode(value));
+  }
+
+  message(field: number, msg: ProtoWriter | Uint8Array): this {
+    return this.lengthDelimited(field, msg instanceof ProtoWriter ? msg.finish() : msg);
+  }
+
+  finish(): Uint8Array {
+    this.flush();
+    const out = new Uint8Array(this.length);
+    let off = 0;
+    for (const c of this.chunks) {
+      out.set(c, off);
+      off += c.length;
+    }
+    return out;
+  }
+}

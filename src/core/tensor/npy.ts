@@ -1,0 +1,318 @@
+// NumPy .npy read/write (format versions 1.0/2.0/3.0 in, 1.0 out unless the header needs 2.0), byte-exact
+// with numpy.save so a cache folder is indistinguishable from one NumPy wrote.
+// Spec: numpy/lib/format.py. Header = magic "\x93NUMPY", major, minor, header length (u16 for 1.0, u32
+// after), then a Python dict literal padded with spaces and '\n' so the data starts at a multiple of 64.
+import fs from 'node:fs';
+import { EvalpredError, messageOf } from '../errors';
+import { DType, DTYPES, TensorData } from './dtype';
+import { Tensor } from './tensor';
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+const ARRAY_ALIGN = 64;
+const GROWTH_AXIS_MAX_DIGITS = 21; // numpy >= 1.23 leaves room to grow the first axis in place
+/** numpy refuses headers longer than this in np.load (literal_eval safety); we do the same. */
+const MAX_HEADER_SIZE = 10000;
+
+export interface NpyHeader {
+  dtype: DType;
+  bigEndian: boolean;
+  shape: number[];
+  /** Byte offset of the array data from the start of the file. */
+  dataOffset: number;
+  /** Bytes of array data the header promises. */
+  dataBytes: number;
+  version: string;
+}
+
+// ---------------------------------------------------------------------------------------------- reading
+
+/** Parse a whole .npy file held in memory. `source` names the file in errors. */
+export function parseNpy(bytes: Uint8Array, source: string): Tensor {
+  const h = parseNpyHeader(bytes, source);
+  checkLength(h, bytes.length, source);
+  const data = new DTYPES[h.dtype].ctor(h.dataBytes / DTYPES[h.dtype].itemSize);
+  // Copy into a fresh, aligned buffer: fs Buffers are often slices of a pool at odd offsets.
+  new Uint8Array(data.buffer, data.byteOffset, data.byteLength).set(bytes.subarray(h.dataOffset, h.dataOffset + h.dataBytes));
+  if (h.bigEndian) byteSwap(data, DTYPES[h.dtype].itemSize);
+  return new Tensor(h.dtype, h.shape, data);
+}
+
+/** Read a .npy file straight into an aligned typed array (no intermediate copy of the data). */
+export function readNpyFile(file: string): Tensor {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new EvalpredError(`cannot open ${file}: ${messageOf(e)}`, { file }, { cause: e });
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    // The header is at most 12 + MAX_HEADER_SIZE bytes (plus padding); read generously once.
+    const head = Buffer.alloc(Math.min(size, 12 + MAX_HEADER_SIZE + ARRAY_ALIGN));
+    readFully(fd, head, 0, file);
+    const h = parseNpyHeader(head, file);
+    checkLength(h, size, file);
+    const data = new DTYPES[h.dtype].ctor(h.dataBytes / DTYPES[h.dtype].itemSize);
+    readFully(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), h.dataOffset, file);
+    if (h.bigEndian) byteSwap(data, DTYPES[h.dtype].itemSize);
+    return new Tensor(h.dtype, h.shape, data);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readFully(fd: number, into: Uint8Array, position: number, file: string): void {
+  let done = 0;
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) throw new EvalpredError(`${file} is truncated: it ended after ${position + done} bytes while reading`, { file });
+    done += n;
+  }
+}
+
+function checkLength(h: NpyHeader, available: number, source: string): void {
+  const need = h.dataOffset + h.dataBytes;
+  if (available < need) {
+    throw new EvalpredError(
+      `${source} is truncated: its header promises a ${h.dtype} array of shape (${h.shape.join(', ')}), ` +
+        `${h.dataBytes} bytes of data after a ${h.dataOffset}-byte header (${need} bytes in all), ` +
+        `but the file has only ${available} bytes. It was probably cut off while being written or copied.`,
+      { file: source },
+    );
+  }
+}
+
+/** Decode the magic, version and header dict; `bytes` needs to hold at least the header. */
+export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader {
+  const fail = (why: string): never => {
+    throw new EvalpredError(`${source} is not a readable .npy file: ${why}`, { file: source });
+  };
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    const shown = Buffer.from(bytes.subarray(0, 6)).toString('latin1');
+    fail(`it does not start with the NumPy magic "\\x93NUMPY" (found ${JSON.stringify(shown)}${bytes.length < 10 ? `, and it is only ${bytes.length} bytes long` : ''})`);
+  }
+  const major = bytes[6];
+  const minor = bytes[7];
+  const version = `${major}.${minor}`;
+  let headerLen: number;
+  let start: number;
+  if (major === 1) {
+    headerLen = bytes[8] | (bytes[9] << 8);
+    start = 10;
+  } else if (major === 2 || major === 3) {
+    if (bytes.length < 12) fail(`the file ends inside its format ${version} preamble (${bytes.length} bytes)`);
+    headerLen = (bytes[8] | (bytes[9] << 8) | (bytes[10] << 16)) + bytes[11] * 2 ** 24;
+    start = 12;
+  } else {
+    return fail(`format version ${version} is not one NumPy writes (1.0, 2.0 or 3.0)`);
+  }
+  if (headerLen > MAX_HEADER_SIZE) fail(`its header claims ${headerLen} bytes, more than the ${MAX_HEADER_SIZE} NumPy accepts`);
+  if (bytes.length < start + headerLen) {
+    fail(`truncated inside the header: the header promises ${headerLen} bytes after byte ${start}, but the file has only ${bytes.length} bytes`);
+  }
+  const text = Buffer.from(bytes.subarray(start, start + headerLen)).toString(major === 3 ? 'utf8' : 'latin1');
+  let dict: unknown;
+  try {
+    dict = parsePyLiteral(text);
+  } catch (e) {
+    return fail(`its header ${JSON.stringify(text.trim())} is not a Python dict literal (${messageOf(e)})`);
+  }
+  if (!isPlainObject(dict) || !('descr' in dict) || !('fortran_order' in dict) || !('shape' in dict)) {
+    return fail(`its header ${JSON.stringify(text.trim())} lacks 'descr', 'fortran_order' or 'shape'`);
+  }
+  const { descr, fortran_order: fortran, shape } = dict as { descr: unknown; fortran_order: unknown; shape: unknown };
+  if (fortran !== false) {
+    if (fortran === true) {
+      fail(
+        `the array is stored in Fortran (column-major) order, which evalpred does not read; ` +
+          `save it with np.save(f, np.ascontiguousarray(arr)) instead`,
+      );
+    }
+    fail(`'fortran_order' is ${String(fortran)}, not True or False`);
+  }
+  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
+    fail(`'shape' is ${JSON.stringify(shape)}, not a tuple of non-negative integers`);
+  }
+  const { dtype, bigEndian } = dtypeOfDescr(descr, source);
+  const count = (shape as number[]).reduce((a, b) => a * b, 1);
+  const dataBytes = count * DTYPES[dtype].itemSize;
+  if (!Number.isSafeInteger(dataBytes)) fail(`shape (${(shape as number[]).join(', ')}) is too large`);
+  return { dtype, bigEndian, shape: shape as number[], dataOffset: start + headerLen, dataBytes, version };
+}
+
+const KIND_NAMES: Record<string, string> = {
+  O: 'Python objects (dtype=object)',
+  S: 'byte strings',
+  a: 'byte strings',
+  U: 'unicode strings',
+  V: 'raw void/structured records',
+  c: 'complex numbers',
+  M: 'datetime64 values',
+  m: 'timedelta64 values',
+};
+
+function dtypeOfDescr(descr: unknown, source: string): { dtype: DType; bigEndian: boolean } {
+  const refuse = (what: string, hint: string): never => {
+    throw new EvalpredError(`${source}: the array holds ${what}, which evalpred cannot load. ${hint}`, { file: source });
+  };
+  const numericHint = 'Save a numeric array instead (float16/32/64, int8/16/32/64, uint8 or bool).';
+  if (typeof descr !== 'string') {
+    return refuse(`a structured dtype ${JSON.stringify(descr)}`, 'Save each field as its own array.');
+  }
+  const m = /^([<>|=]?)([a-zA-Z?])(\d*)$/.exec(descr);
+  if (!m) return refuse(`an unknown dtype '${descr}'`, numericHint);
+  const [, order, kind, sizeText] = m;
+  const size = sizeText ? Number(sizeText) : kind === '?' ? 1 : NaN;
+  if (KIND_NAMES[kind]) return refuse(`${KIND_NAMES[kind]} (dtype '${descr}')`, numericHint);
+  let dtype: DType | undefined;
+  if (kind === 'f') dtype = size === 2 ? 'float16' : size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
+  else if (kind === 'i') dtype = size === 1 ? 'int8' : size === 2 ? 'int16' : size === 4 ? 'int32' : size === 8 ? 'int64' : undefined;
+  else if (kind === 'u') {
+    if (size === 1) dtype = 'uint8';
+    else if (size === 2 || size === 4 || size === 8) {
+      refuse(
+        `uint${size * 8} values (dtype '${descr}'), an unsigned type evalpred does not support`,
+        `Convert it first, e.g. arr.astype(np.int64) (or np.int32 when the values fit).`,
+      );
+    }
+  } else if ((kind === 'b' && size === 1) || kind === '?') dtype = 'bool';
+  if (!dtype) return refuse(`dtype '${descr}', which is not supported`, numericHint);
+  // '>' is big-endian; '|' (one byte, no order) and '=' (native: little on every platform Node runs us on) are not.
+  return { dtype, bigEndian: order === '>' && DTYPES[dtype].itemSize > 1 };
+}
+
+function byteSwap(data: TensorData, itemSize: number): void {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, not a copy
+  if (itemSize === 2) b.swap16();
+  else if (itemSize === 4) b.swap32();
+  else if (itemSize === 8) b.swap64();
+}
+
+// A tiny parser for the Python literals .npy headers hold: dicts, tuples, lists, strings, ints, booleans, None.
+// Tuples and lists both become JS arrays.
+function parsePyLiteral(text: string): unknown {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  const err = (what: string): never => {
+    throw new Error(`${what} at character ${i}`);
+  };
+  const value = (): unknown => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const out: Record<string, unknown> = {};
+      for (;;) {
+        ws();
+        if (text[i] === '}') {
+          i++;
+          return out;
+        }
+        const k = value();
+        if (typeof k !== 'string') err('dict key is not a string');
+        ws();
+        if (text[i] !== ':') err("expected ':'");
+        i++;
+        out[k as string] = value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] !== '}') err("expected ',' or '}'");
+      }
+    }
+    if (c === '(' || c === '[') {
+      const close = c === '(' ? ')' : ']';
+      i++;
+      const out: unknown[] = [];
+      for (;;) {
+        ws();
+        if (text[i] === close) {
+          i++;
+          return out;
+        }
+        out.push(value());
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] !== close) err(`expected ',' or '${close}'`);
+      }
+    }
+    if (c === "'" || c === '"') {
+      i++;
+      let s = '';
+      while (i < text.length && text[i] !== c) {
+        if (text[i] === '\\') {
+          i++;
+          const e = text[i];
+          s += e === 'n' ? '\n' : e === 't' ? '\t' : e;
+        } else s += text[i];
+        i++;
+      }
+      if (i >= text.length) err('unterminated string');
+      i++;
+      return s;
+    }
+    const m = /^(-?\d+)[lL]?|^(True|False|None)\b/.exec(text.slice(i));
+    if (!m) return err(`unexpected ${JSON.stringify(text.slice(i, i + 10))}`);
+    i += m[0].length;
+    if (m[1] !== undefined) return Number(m[1]);
+    return m[2] === 'True' ? true : m[2] === 'False' ? false : null;
+  };
+  const v = value();
+  ws();
+  if (i !== text.length) err('trailing text');
+  return v;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+// ---------------------------------------------------------------------------------------------- writing
+
+/** The header bytes numpy.save writes for this dtype and shape (version 1.0, or 2.0 when it does not fit). */
+export function npyHeaderBytes(dtype: DType, shape: readonly number[]): Buffer {
+  const shapeRepr = shape.length === 0 ? '()' : shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
+  let header = `{'descr': '${DTYPES[dtype].npyDescr}', 'fortran_order': False, 'shape': ${shapeRepr}, }`;
+  if (shape.length > 0) header += ' '.repeat(Math.max(0, GROWTH_AXIS_MAX_DIGITS - String(shape[0]).length));
+  const hlen = Buffer.byteLength(header, 'latin1') + 1;
+  const padFor = (lenBytes: number) => ARRAY_ALIGN - ((MAGIC.length + 2 + lenBytes + hlen) % ARRAY_ALIGN);
+  // numpy tries 1.0 first and falls back to 2.0 when the length does not fit an unsigned short.
+  const lenBytes = hlen + padFor(2) <= 0xffff ? 2 : 4;
+  const padlen = padFor(lenBytes);
+  const out = Buffer.alloc(MAGIC.length + 2 + lenBytes + hlen + padlen, 0x20);
+  out.set(MAGIC, 0);
+  out[6] = lenBytes === 2 ? 1 : 2;
+  out[7] = 0;
+  if (lenBytes === 2) out.writeUInt16LE(hlen + padlen, 8);
+  else out.writeUInt32LE(hlen + padlen, 8);
+  out.write(header, 8 + lenBytes, 'latin1');
+  out[out.length - 1] = 0x0a;
+  return out;
+}
+
+/** The bytes numpy.save would write for `t` (C order, little-endian). */
+export function encodeNpy(t: Tensor): Buffer {
+  const header = npyHeaderBytes(t.dtype, t.shape);
+  const d = t.data;
+  const body = new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  return Buffer.concat([header, body], header.length + body.length);
+}
+
+export function writeNpyFile(file: string, t: Tensor): void {
+  const header = npyHeaderBytes(t.dtype, t.shape);
+  const d = t.data;
+  const fd = fs.openSync(file, 'w');
+  try {
+    // Two writes, no concatenation: a cache of a large logits tensor should not need twice its memory.
+    writeFully(fd, header);
+    writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function writeFully(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+}

@@ -1,0 +1,156 @@
+// Summary statistics for the views and `inspect`: one pass over the data, no copies, so a 1M x 50k logits
+// tensor costs one scan. min/max/mean/std cover finite values only (NaN and ±inf are counted apart),
+// std is the population std (NumPy's default ddof=0), accumulated with Welford's update for stability.
+import { floatToHalf, halfToFloat } from './dtype';
+import { Tensor } from './tensor';
+
+export interface TensorStats {
+  /** Number of elements (all of them, including NaN/inf). */
+  count: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  std: number | null;
+  nanCount: number;
+  posInfCount: number;
+  negInfCount: number;
+  /** Values equal to -100, the label padding index Trainer and the collators use. */
+  minus100Count: number;
+  zeroCount: number;
+}
+
+/** A function reading element i as a JS number (float16 widened, int64 via Number: exact up to 2^53). */
+function reader(t: Tensor): (i: number) => number {
+  const d = t.data;
+  if (t.dtype === 'float16') return (i) => halfToFloat(d[i] as number);
+  if (d instanceof BigInt64Array) return (i) => Number(d[i]);
+  return (i) => d[i] as number;
+}
+
+export function tensorStats(t: Tensor): TensorStats {
+  const n = t.size;
+  const get = reader(t);
+  let finite = 0;
+  let sum = 0;
+  let comp = 0; // Neumaier compensation: the mean is sum / n, as NumPy reports it, without drift
+  let mean = 0; // Welford's running mean, only for the variance
+  let m2 = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  let minus100 = 0;
+  let zero = 0;
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
+    if (v !== v) {
+      nan++;
+      continue;
+    }
+    if (v === Infinity) {
+      posInf++;
+      continue;
+    }
+    if (v === -Infinity) {
+      negInf++;
+      continue;
+    }
+    if (v === 0) zero++;
+    else if (v === -100) minus100++;
+    if (v < min) min = v;
+    if (v > max) max = v;
+    finite++;
+    const s2 = sum + v;
+    comp += Math.abs(sum) >= Math.abs(v) ? sum - s2 + v : v - s2 + sum;
+    sum = s2;
+    const delta = v - mean;
+    mean += delta / finite;
+    m2 += delta * (v - mean);
+  }
+  const has = finite > 0;
+  return {
+    count: n,
+    min: has ? min : null,
+    max: has ? max : null,
+    mean: has ? (sum + comp) / finite : null,
+    std: has ? Math.sqrt(Math.max(0, m2 / finite)) : null,
+    nanCount: nan,
+    posInfCount: posInf,
+    negInfCount: negInf,
+    minus100Count: minus100,
+    zeroCount: zero,
+  };
+}
+
+export interface Histogram {
+  /** bins + 1 edges, ascending. */
+  edges: number[];
+  counts: number[];
+}
+
+/**
+ * np.histogram over the finite values: `bins` equal-width bins spanning `range` (default: finite min..max;
+ * a zero-width range widens to ±0.5 and an empty tensor uses [0, 1], as NumPy does). Every bin is half-open
+ * [a, b) except the last, which is closed; values outside `range` are not counted. Edges are computed in the
+ * tensor's float type (float32/float16 edges for float32/float16 data), so boundary values fall where NumPy puts them.
+ */
+export function histogram(t: Tensor, bins: number, range?: [number, number]): Histogram {
+  if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`histogram needs a positive integer number of bins, got ${bins}`);
+  const get = reader(t);
+  const n = t.size;
+  let first: number;
+  let last: number;
+  let fromData = false; // range taken from the data's own min/max (NumPy scalars of the data's type)
+  if (range) {
+    [first, last] = range;
+    if (!(first <= last)) throw new RangeError(`histogram range [${first}, ${last}] must have min <= max`);
+    if (!Number.isFinite(first) || !Number.isFinite(last)) throw new RangeError(`histogram range [${first}, ${last}] must be finite`);
+  } else {
+    first = Infinity;
+    last = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = get(i);
+      if (Number.isFinite(v)) {
+        if (v < first) first = v;
+        if (v > last) last = v;
+      }
+    }
+    if (first > last) [first, last] = [0, 1]; // no finite values: NumPy's (Python int) default
+    else fromData = true;
+  }
+  // Edges as np.linspace makes them. With an explicit range (Python floats) it computes in float64 and casts
+  // to the data's float type; with the data's own min/max (NumPy scalars of that type) it computes in that
+  // type: each float32/float16 step is emulated by rounding a float64 result, which is exact for + - * /.
+  const round = t.dtype === 'float32' ? Math.fround : t.dtype === 'float16' ? roundHalf : (x: number) => x;
+  const inType = fromData && (t.dtype === 'float32' || t.dtype === 'float16');
+  const op = inType ? round : (x: number) => x;
+  if (first === last) {
+    first = op(first - 0.5);
+    last = op(last + 0.5);
+  }
+  const step = op(op(last - first) / bins);
+  const edges = new Array<number>(bins + 1);
+  for (let k = 0; k < bins; k++) edges[k] = round(op(op(k * step) + first));
+  edges[bins] = round(last);
+  const lo = edges[0];
+  const hi = edges[bins];
+  const counts = new Array<number>(bins).fill(0);
+  const scale = bins / (hi - lo);
+  for (let i = 0; i < n; i++) {
+    const v = get(i);
+    if (!(v >= lo && v <= hi)) continue; // drops NaN, ±inf and out-of-range values
+    let k = Math.floor((v - lo) * scale);
+    if (k >= bins) k = bins - 1;
+    // The division can be off by one ULP near an edge; settle with the edges themselves, as NumPy does.
+    if (v < edges[k]) k--;
+    else if (k < bins - 1 && v >= edges[k + 1]) k++;
+    counts[k]++;
+  }
+  return { edges, counts };
+}
+
+/** float64 -> float16 value (floatToHalf goes through float32; double rounding only matters far below display precision). */
+function roundHalf(x: number): number {
+  return halfToFloat(floatToHalf(x));
+}

@@ -1,0 +1,193 @@
+// @huggingface/tokenizers 0.2.0 returns tokens only: no offsets and no word ids. HF's Rust tokenizers track
+// both through normalisation; we rebuild them: normalise the text one code point at a time (so every
+// normalised character knows which original character it came from), pre-tokenize to get words, then find
+// each token's surface text (continuation prefix stripped, byte-level characters decoded to bytes, `▁`
+// read as a space) in the normalised text's UTF-8 bytes from left to right.
+// Offsets are in code points, like Python string indices (SQuAD's answer_start is one).
+import type { Segment } from './encoded';
+
+/** The parts of a `Tokenizer` instance this module reads (public fields and one private method). */
+export interface TokenizerInternals {
+  normalizer: ((text: string) => string) | null;
+  pre_tokenizer: ((text: string, opts?: { section_index?: number }) => string[]) | null;
+  model: ((tokens: string[]) => string[]) & { unk_token?: string; end_of_word_suffix?: string; config: Record<string, unknown> };
+  token_to_id(token: string): number | undefined;
+  encode_text?(text: string): string[] | null;
+  tokenize(text: string, opts?: { add_special_tokens?: boolean }): string[];
+}
+
+export interface SurfaceRules {
+  byteLevel: boolean;
+  /** Metaspace replacement character (`▁`), read as a space. */
+  metaspace: string | null;
+  /** Metaspace pre-tokenizer with split=true: HF starts a new word at each `▁`; the JS library does not split. */
+  metaspaceSplit: boolean;
+  continuingPrefix: string | null;
+  endOfWordSuffix: string | null;
+  trimOffsets: boolean;
+  unkToken: string | undefined;
+  unkId: number;
+}
+
+const UTF8 = new TextEncoder();
+
+/** GPT-2's bytes_to_unicode, inverted: the printable character a byte-level vocabulary uses -> the byte. */
+export const UNICODE_TO_BYTES: Record<string, number> = (() => {
+  const bs: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) bs.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) bs.push(b);
+  for (let b = 0xae; b <= 0xff; b++) bs.push(b);
+  const out: Record<string, number> = {};
+  for (const b of bs) out[String.fromCharCode(b)] = b;
+  let n = 0;
+  for (let b = 0; b < 256; b++) if (!bs.includes(b)) out[String.fromCharCode(256 + n++)] = b;
+  return out;
+})();
+const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
+
+/** Normalised text + for each normalised code point the original code point it came from. */
+function normalizeWithMap(tok: TokenizerInternals, text: string): { norm: string[]; map: number[] } {
+  const chars = Array.from(text);
+  if (!tok.normalizer) return { norm: chars, map: chars.map((_, i) => i) };
+  const norm: string[] = [], map: number[] = [];
+  chars.forEach((c, i) => {
+    for (const n of Array.from(tok.normalizer!(c))) {
+      norm.push(n);
+      map.push(i);
+    }
+  });
+  const whole = Array.from(tok.normalizer(text));
+  if (whole.join('') === norm.join('')) return { norm, map };
+  // Normalisers that are not per-character (Strip, Prepend, NFC composition): align greedily, case-insensitively.
+  const m: number[] = [];
+  let j = 0;
+  for (const n of whole) {
+    let k = j;
+    while (k < chars.length && chars[k].toLowerCase() !== n.toLowerCase() && k - j < 8) k++;
+    if (k < chars.length && chars[k].toLowerCase() === n.toLowerCase()) j = k;
+    m.push(Math.min(j, Math.max(chars.length - 1, 0)));
+    if (k < chars.length && chars[k].toLowerCase() === n.toLowerCase()) j++;
+  }
+  return { norm: whole, map: m };
+}
+
+function tokenBytes(token: string, firstInWord: boolean, r: SurfaceRules): Uint8Array | null {
+  if (r.unkToken !== undefined && token === r.unkToken) return null;
+  const bt = BYTE_TOKEN.exec(token);
+  if (bt) return Uint8Array.of(parseInt(bt[1], 16));
+  let t = token;
+  if (r.continuingPrefix && !firstInWord && t.startsWith(r.continuingPrefix) && t.length > r.continuingPrefix.length) {
+    t = t.slice(r.continuingPrefix.length);
+  }
+  if (r.endOfWordSuffix && t.endsWith(r.endOfWordSuffix)) t = t.slice(0, -r.endOfWordSuffix.length);
+  if (r.byteLevel) {
+    const bytes = Array.from(t, (c) => UNICODE_TO_BYTES[c]);
+    if (bytes.every((b) => b !== undefined)) return Uint8Array.from(bytes);
+  }
+  if (r.metaspace) t = t.split(r.metaspace).join(' ');
+  return UTF8.encode(t);
+}
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number {
+  outer: for (let i = from; i + needle.length <= hay.length; i++) {
+    for (let k = 0; k < needle.length; k++) if (hay[i + k] !== needle[k]) continue outer;
+    return i;
+  }
+  return -1;
+}
+
+const isSpaceByte = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+
+/** Tokens of one text (no special tokens) with word ids and code-point offsets. */
+export function tokenizeSegment(tok: TokenizerInternals, text: string, r: SurfaceRules): Segment {
+  const tokens = (tok.encode_text ? tok.encode_text(text) : tok.tokenize(text, { add_special_tokens: false })) ?? [];
+  const ids = tokens.map((t) => tok.token_to_id(t) ?? r.unkId);
+  const { norm, map } = normalizeWithMap(tok, text);
+
+  // Word ids: pre-tokenize, run the model per pre-token; trusted only when it reproduces the library's tokens.
+  let wordIds: (number | null)[] | null = null;
+  let firstInWord: boolean[] = tokens.map((_, i) => i === 0);
+  let wordTokens: string[] = [];
+  if (tok.pre_tokenizer) {
+    const pre = tok.pre_tokenizer(norm.join(''), { section_index: 0 });
+    const w: number[] = [], first: boolean[] = [], preOf: string[] = [];
+    pre.forEach((p, k) => tok.model([p]).forEach((t, j) => (w.push(k), first.push(j === 0), preOf.push(p), wordTokens.push(t))));
+    if (wordTokens.length === tokens.length && wordTokens.every((t, i) => t === tokens[i])) {
+      wordIds = w;
+      firstInWord = first;
+      wordTokens = preOf;
+    } else wordTokens = [];
+  }
+
+  // Byte view of the normalised text, with the code point each byte belongs to.
+  const byteChar: number[] = [];
+  const parts: Uint8Array[] = [];
+  norm.forEach((c, i) => {
+    const b = UTF8.encode(c);
+    parts.push(b);
+    for (let k = 0; k < b.length; k++) byteChar.push(i);
+  });
+  const hay = new Uint8Array(byteChar.length);
+  let o = 0;
+  for (const p of parts) (hay.set(p, o), (o += p.length));
+
+  const offsets: [number, number][] = [];
+  let cursor = 0;
+  const toOrig = (byteStart: number, byteEnd: number): [number, number] => {
+    if (byteEnd <= byteStart || byteStart >= hay.length) {
+      const at = byteStart < byteChar.length ? map[byteChar[byteStart]] : text.length ? Array.from(text).length : 0;
+      return [at, at];
+    }
+    return [map[byteChar[byteStart]], map[byteChar[byteEnd - 1]] + 1];
+  };
+  tokens.forEach((t, i) => {
+    let bytes = tokenBytes(t, firstInWord[i], r);
+    // An unknown token stands for its whole pre-token (WordPiece) when we know it.
+    if (bytes === null && wordTokens[i] !== undefined) bytes = tokenBytes(wordTokens[i], true, r);
+    if (bytes === null || bytes.length === 0) {
+      offsets.push(toOrig(cursor, cursor));
+      return;
+    }
+    let at = indexOfBytes(hay, bytes, cursor);
+    let len = bytes.length;
+    if (at < 0 || (at > cursor && isSpaceByte(bytes[0]))) {
+      // A prefix space the pre-tokenizer added (add_prefix_space, Metaspace) is not in the text.
+      let s = 0;
+      while (s < bytes.length && isSpaceByte(bytes[s])) s++;
+      const at2 = s < bytes.length ? indexOfBytes(hay, bytes.subarray(s), cursor) : -1;
+      if (at2 >= 0 && (at < 0 || at2 < at)) {
+        at = at2;
+        len = bytes.length - s;
+      }
+    }
+    if (at < 0) {
+      offsets.push(toOrig(cursor, cursor));
+      return;
+    }
+    let start = at, end = at + len;
+    if (r.trimOffsets) {
+      while (start < end && isSpaceByte(hay[start])) start++;
+      while (end > start && isSpaceByte(hay[end - 1])) end--;
+      if (start === end) [start, end] = [at, at + len];
+    }
+    offsets.push(toOrig(start, end));
+    cursor = at + len;
+  });
+
+  if (r.metaspace && r.metaspaceSplit) {
+    let w = -1;
+    wordIds = tokens.map((t, i) => (i === 0 || t.startsWith(r.metaspace!) ? ++w : Math.max(w, 0)));
+  }
+  if (!wordIds) {
+    // Fallback: a new word starts after whitespace in the original text.
+    const chars = Array.from(text);
+    let w = -1, prevEnd = -1;
+    wordIds = offsets.map(([s, e]) => {
+      const gap = chars.slice(Math.max(prevEnd, 0), s).some((c) => /\s/.test(c));
+      if (w < 0 || gap || (s > prevEnd && /\s/.test(chars[s] ?? ''))) w++;
+      prevEnd = Math.max(prevEnd, e);
+      return w;
+    });
+  }
+  return { ids, wordIds, offsets };
+}

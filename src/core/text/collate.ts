@@ -1,0 +1,51 @@
+// Batches of encodings -> int64 model inputs, as DataCollatorWithPadding / DataCollatorForTokenClassification do.
+import { EvalpredError } from '../errors';
+import { Tensor } from '../tensor/tensor';
+import type { Encoded } from './encoded';
+
+export interface Collated {
+  feeds: Record<string, Tensor>;
+  size: number;
+  width: number;
+}
+
+/** Pad every row to the longest in the batch (rounded up to padToMultipleOf); pad side from the tokenizer. */
+export function collate(
+  encs: Encoded[],
+  opts: { padTokenId: number; padSide: 'right' | 'left'; names: string[]; padToMultipleOf?: number },
+): Collated {
+  let width = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
+  const k = opts.padToMultipleOf;
+  if (k && width % k !== 0) width = (Math.floor(width / k) + 1) * k;
+  const fields: Record<string, { pick: (e: Encoded) => number[]; pad: number }> = {
+    input_ids: { pick: (e) => e.ids, pad: opts.padTokenId },
+    attention_mask: { pick: (e) => e.attentionMask, pad: 0 },
+    token_type_ids: { pick: (e) => e.typeIds, pad: 0 },
+  };
+  const feeds: Record<string, Tensor> = {};
+  for (const name of opts.names) {
+    const f = fields[name];
+    if (!f) {
+      throw new EvalpredError(`the model input "${name}" cannot be built from a tokenizer (only input_ids, attention_mask and token_type_ids can).`, {
+        tensor: name,
+      });
+    }
+    feeds[name] = padRows(encs.map(f.pick), width, opts.padSide, f.pad);
+  }
+  return { feeds, size: encs.length, width };
+}
+
+function padRows(rows: number[][], width: number, side: 'right' | 'left', value: number): Tensor {
+  const data = new BigInt64Array(rows.length * width).fill(BigInt(value));
+  rows.forEach((r, i) => {
+    if (r.length > width) throw new Error(`row ${i} has ${r.length} entries, wider than ${width}`);
+    const o = i * width + (side === 'right' ? 0 : width - r.length);
+    for (let j = 0; j < r.length; j++) data[o + j] = BigInt(r[j]);
+  });
+  return new Tensor('int64', [rows.length, width], data);
+}
+
+/** DataCollatorForTokenClassification: label rows padded with -100 to the inputs' width, on the tokenizer's side. */
+export function padLabels(rows: number[][], width: number, padSide: 'right' | 'left', value = -100): Tensor {
+  return padRows(rows, width, padSide, value);
+}

@@ -1,0 +1,7 @@
+// Tokenization, batching/padding, label alignment and decoding.
+export type { Encoded } from './encoded';
+export { loadTokenizer } from './tokenizer';
+export type { LoadedTokenizer } from './tokenizer';
+export { alignWordLabels, qaPositions } from './labels';
+export { collate, padLabels } from './collate';
+export type { Collated } from './collate';
