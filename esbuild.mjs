@@ -8,7 +8,8 @@ import path from 'node:path';
 
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
-const external = ['vscode', 'onnxruntime-node', 'esbuild'];
+// playwright-core (browser tests only) loads its own files at run time and cannot be bundled.
+const external = ['vscode', 'onnxruntime-node', 'esbuild', 'playwright-core'];
 
 /** name in dist/ -> source entry. Entries whose source does not exist yet are skipped. */
 const nodeEntries = {
@@ -61,6 +62,11 @@ if (args.has('--bench')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));
 }
 await Promise.all(builds);
+// The webview's stylesheet ships beside its script (the view only loads resources from dist/media).
+if (fs.existsSync('media/predictionView.css')) {
+  fs.mkdirSync('dist/media', { recursive: true });
+  fs.copyFileSync('media/predictionView.css', 'dist/media/predictionView.css');
+}
 if (entries.cli) {
   const cli = 'dist/cli.js';
   const body = fs.readFileSync(cli, 'utf8');

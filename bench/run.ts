@@ -1,8 +1,10 @@
 // `npm run bench`: every benchmark, each printing its side-by-side ratios. `npm run bench -- loop` runs one.
 import { main as loop } from './loopThroughput';
 import { main as metrics } from './metricsRerun';
+import { main as debugPaging } from './debugPaging';
+import { main as webview } from './webviewScroll';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -5,7 +5,7 @@ import { Dataset, loadDataset } from '../data';
 import { EvalpredError } from '../errors';
 import { ModelConfig, readModelConfig } from '../model/config';
 import { TaskHead, headFor } from '../model/heads';
-import { ModelSession, openModel } from '../model/session';
+import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 import { closeRunners, preprocessFn } from '../metrics/runMetrics';
@@ -65,24 +65,25 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   const config: ModelConfig = readModelConfig(settings.model);
   const session: ModelSession = await openModel(settings.model);
   try {
-    const head: TaskHead = headFor(config, session.outputNames, settings.task);
-    notes.push(...(head.notes ?? []));
+    const head: TaskHead = headFor(config, session.outputNames, settings.task, session.outputs);
+    notes.push(...session.notes, ...head.notes);
     const tok: LoadedTokenizer = await loadTokenizer(settings.model);
-    let ds: Dataset = await loadDataset(settings.dataset, { split: settings.split });
+    const ds: Dataset = await loadDataset(settings.dataset, { split: settings.split });
     const numRows = settings.maxSamples !== undefined ? Math.min(settings.maxSamples, ds.numRows) : ds.numRows;
     const plan = planColumns(ds, head.task, settings);
     notes.push(...plan.notes);
     const maxLength = resolveMaxLength(settings, tok, config, notes);
-    const buildable = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
-    const missing = session.inputNames.filter((n) => !buildable.has(n));
-    if (missing.length) {
+    // The tokenizer gives input_ids/attention_mask/token_type_ids; the session fills position_ids and
+    // refuses (naming it) any other input.
+    const fromTokenizer = session.inputNames.filter((n) => n === 'input_ids' || n === 'attention_mask' || n === 'token_type_ids');
+    if (!session.inputNames.includes('input_ids')) {
       throw new EvalpredError(
-        `${settings.model}: the ONNX model needs input(s) ${missing.join(', ')}, which evalpred cannot build from a ` +
-          `tokenizer; it builds input_ids, attention_mask and token_type_ids. Re-export the model without them.`,
-        { file: settings.model },
+        `${session.modelFile}: the model has no input_ids input (inputs: ${session.inputNames.join(', ')}); evalpred feeds ` +
+          `text models and builds ${[...BUILDABLE_INPUTS].join(', ')}.`,
+        { file: session.modelFile },
       );
     }
-    const ctx: BatchContext = { ds, tok, config, plan, inputNames: session.inputNames, maxLength };
+    const ctx: BatchContext = { ds, tok, config, plan, inputNames: fromTokenizer, maxLength };
     const B = settings.batchSize;
     if (!Number.isInteger(B) || B < 1) throw new EvalpredError(`batch size must be a positive integer, got ${B}`);
     const numBatches = Math.ceil(numRows / B);

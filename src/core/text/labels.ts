@@ -38,7 +38,11 @@ export function qaPositions(enc: Encoded, answerStart: number, answerText: strin
   while (te >= 0 && seq[te] !== contextSequenceId) te--;
   if (ts >= seq.length || te < 0) return [cls, cls];
   if (!(offsets[ts][0] <= startChar && offsets[te][1] >= endChar)) return [cls, cls];
-  while (ts < offsets.length && offsets[ts][0] <= startChar) ts++;
+  // run_qa scans to `len(offsets)` here, so an answer that is the context's last word runs on into [SEP] and
+  // padding (their offsets are (0, 0)) and gets a start past the context ("edge case" in its comments; its
+  // value then depends on max_length padding). We stop at the context's last token: the real answer start.
+  const lastContext = te;
+  while (ts <= lastContext && offsets[ts][0] <= startChar) ts++;
   while (offsets[te][1] >= endChar) te--;
   return [ts - 1, te + 1];
 }

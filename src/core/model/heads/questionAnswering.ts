@@ -1,0 +1,27 @@
+// …ForQuestionAnswering (pipeline "question-answering"): (start_logits [n, L], end_logits [n, L]);
+// labels are (start_positions, end_positions); loss clamps positions and averages both ends (spec §10).
+import { Tensor, TensorNode } from '../../tensor/tensor';
+import { isIntegerDType, qaLoss } from '../loss';
+import type { OutputLayout, TaskHead } from './index';
+import { logitsInOrder, mainTensor } from './index';
+
+export class QuestionAnsweringHead implements TaskHead {
+  readonly task = 'question-answering' as const;
+  readonly labelNames = ['start_positions', 'end_positions'];
+  readonly notes: string[];
+
+  constructor(private readonly layout: OutputLayout) {
+    this.notes = [...layout.notes];
+  }
+
+  logitsFrom(outputs: Record<string, Tensor>, _outputNames: readonly string[]): TensorNode {
+    return logitsInOrder(this.layout, outputs);
+  }
+
+  batchLoss(logits: TensorNode, labels: TensorNode): number | null {
+    if (labels instanceof Tensor || !('tuple' in labels) || labels.tuple.length !== 2) return null;
+    const [sp, ep] = labels.tuple;
+    if (!(sp instanceof Tensor) || !(ep instanceof Tensor) || !isIntegerDType(sp) || !isIntegerDType(ep)) return null;
+    return qaLoss(mainTensor(logits, 0), mainTensor(logits, 1), sp, ep);
+  }
+}

@@ -1,0 +1,26 @@
+// …ForTokenClassification (pipeline "token-classification"): logits [n, L, num_labels]; loss is
+// cross-entropy over the positions whose label is not -100 (spec §10).
+import { Tensor, TensorNode } from '../../tensor/tensor';
+import { crossEntropy, isIntegerDType } from '../loss';
+import type { OutputLayout, TaskHead } from './index';
+import { logitsInOrder, mainTensor } from './index';
+
+export class TokenClassificationHead implements TaskHead {
+  readonly task = 'token-classification' as const;
+  readonly labelNames = ['labels'];
+  readonly notes: string[];
+
+  constructor(private readonly layout: OutputLayout) {
+    this.notes = [...layout.notes];
+  }
+
+  logitsFrom(outputs: Record<string, Tensor>, _outputNames: readonly string[]): TensorNode {
+    return logitsInOrder(this.layout, outputs);
+  }
+
+  batchLoss(logits: TensorNode, labels: TensorNode): number | null {
+    if (!(labels instanceof Tensor) || !isIntegerDType(labels)) return null;
+    // loss_fct(logits.view(-1, num_labels), labels.view(-1)), ignore_index -100
+    return crossEntropy(mainTensor(logits, 0), labels);
+  }
+}

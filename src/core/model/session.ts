@@ -1,0 +1,581 @@
+// The one module that talks to onnxruntime-node: open a model with clear errors, check feeds before running
+// (names, dtypes, ranks, fixed dims, token ids against the vocabulary), and convert tensors both ways
+// without copying where the typed arrays already agree (int64 <-> BigInt64Array, float16 <-> Uint16Array bits).
+//
+// Note: session.run does its native work synchronously on the calling thread (design.md): call it from a worker.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { EvalpredError, messageOf } from '../errors';
+import { DType } from '../tensor/dtype';
+import { Tensor } from '../tensor/tensor';
+
+/** Inputs evalpred can feed: the tokenizer's three, plus position_ids made as torch's default arange. */
+export const BUILDABLE_INPUTS: readonly string[] = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
+
+/** What optimum / transformers.js name their exports, for the "no model.onnx" message and the lookup. */
+const MODEL_FILE_CANDIDATES = ['model.onnx', path.join('onnx', 'model.onnx')];
+
+export interface ValueInfo {
+  name: string;
+  /** ORT's type name ('float32', 'int64', 'float16', ...), or 'non-tensor' for sequences/maps. */
+  type: string;
+  /** Dims as the graph declares them (numbers fixed, strings symbolic, '' unnamed); null when the rank is unknown. */
+  dims: (number | string)[] | null;
+}
+
+export interface OpenModelOptions {
+  /** Threads for one operator (ORT's intraOpNumThreads); default: ORT's choice (the physical cores). */
+  intraOpNumThreads?: number;
+  /** ORT graph optimizations; default 'all' (ORT's own default). */
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Upper bound for input_ids; default config.json's vocab_size beside the model, else the embedding's rows. */
+  vocabSize?: number;
+}
+
+export interface ModelSession {
+  /** The model.onnx actually opened. */
+  readonly modelFile: string;
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  /** The bound input_ids are checked against, and where it came from; null when unknown. */
+  readonly vocab: { size: number; source: string } | null;
+  /** What was done to make the model runnable (bfloat16 outputs cast to float32). */
+  readonly notes: readonly string[];
+  /** Run one batch. Feeds not named by the model are ignored; token_type_ids / position_ids are filled in as
+   *  transformers' defaults (zeros / arange) when the model needs them and they are absent. */
+  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
+  close(): Promise<void>;
+}
+
+/** Open `model.onnx` in a model folder (or an .onnx file path). */
+export async function openModel(modelDirOrFile: string, opts: OpenModelOptions = {}): Promise<ModelSession> {
+  const file = locateModelFile(modelDirOrFile);
+  checkFileLooksLikeOnnx(file);
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    executionMode: 'sequential',
+    interOpNumThreads: 1,
+    logSeverityLevel: 3, // errors only: ORT's warnings (unused initializers, ...) are noise on our stderr
+  };
+  if (opts.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
+  let session: ort.InferenceSession;
+  let notes: string[] = [];
+  try {
+    session = await ort.InferenceSession.create(file, sessionOptions);
+  } catch (e) {
+    // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
+    // exactly what Trainer's host conversion does to bfloat16 predictions (spec §4.3).
+    const patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
+    if (!patched) throw loadError(file, e);
+    try {
+      session = await ort.InferenceSession.create(patched.model, sessionOptions);
+    } catch {
+      throw loadError(file, e);
+    }
+    notes = [`outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
+  }
+  const vocab = resolveVocab(file, opts.vocabSize);
+  return new OrtModelSession(file, session, vocab, notes);
+}
+
+class OrtModelSession implements ModelSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  private closed = false;
+
+  constructor(
+    readonly modelFile: string,
+    private readonly session: ort.InferenceSession,
+    readonly vocab: { size: number; source: string } | null,
+    readonly notes: readonly string[],
+  ) {
+    this.inputNames = [...session.inputNames];
+    this.outputNames = [...session.outputNames];
+    this.inputs = session.inputMetadata.map(valueInfo);
+    this.outputs = session.outputMetadata.map(valueInfo);
+  }
+
+  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
+    if (this.closed) throw new Error(`${this.modelFile}: the session is closed`);
+    const ortFeeds: Record<string, ort.Tensor> = {};
+    for (const info of this.inputs) {
+      const t = feeds[info.name] ?? defaultFeed(info.name, feeds);
+      if (!t) throw this.missingInput(info, feeds);
+      ortFeeds[info.name] = toOrt(this.checkFeed(info, t));
+    }
+    if (feeds.input_ids && this.vocab) this.checkVocab(feeds.input_ids);
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run(ortFeeds);
+    } catch (e) {
+      const shapes = Object.entries(ortFeeds)
+        .map(([k, v]) => `${k} ${v.type}[${v.dims.join(', ')}]`)
+        .join(', ');
+      throw new EvalpredError(`${this.modelFile}: onnxruntime failed to run the model on a batch with ${shapes}: ${oneSentence(e)}`, { file: this.modelFile }, { cause: e });
+    }
+    const result: Record<string, Tensor> = {};
+    for (const name of this.outputNames) {
+      const v = out[name];
+      if (v) result[name] = fromOrt(v as ort.Tensor, name, this.modelFile);
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.session.release();
+  }
+
+  private missingInput(info: ValueInfo, feeds: Record<string, Tensor>): EvalpredError {
+    const have = Object.keys(feeds);
+    if (BUILDABLE_INPUTS.includes(info.name)) {
+      // Only reachable without input_ids (the defaults above derive from it).
+      return new EvalpredError(
+        `${this.modelFile}: the model needs "${info.name}", and this batch has ${have.join(', ') || 'no inputs'}, without the ` +
+          `input_ids it would be derived from; the model's inputs are ${this.inputNames.join(', ')}.`,
+        { file: this.modelFile, tensor: info.name },
+      );
+    }
+    return new EvalpredError(
+      `${this.modelFile}: the model needs an input "${info.name}" (${info.type}[${(info.dims ?? ['?']).join(', ')}]) that evalpred cannot build. ` +
+        `It builds ${BUILDABLE_INPUTS.join(', ')}` +
+        (have.length ? ` (this batch has ${have.join(', ')})` : '') +
+        `; the model's inputs are ${this.inputNames.join(', ')}. Re-export the model without "${info.name}" ` +
+        `(for optimum, a task whose inputs are the tokenizer's).`,
+      { file: this.modelFile, tensor: info.name },
+    );
+  }
+
+  /** dtype / rank / fixed-dim checks; int64 ids are narrowed for int32 exports (values are identical). */
+  private checkFeed(info: ValueInfo, t: Tensor): Tensor {
+    let feed = t;
+    if (info.type !== 'non-tensor' && info.type !== t.dtype) {
+      if (info.type === 'int32' && t.dtype === 'int64') feed = narrowToInt32(t, info.name, this.modelFile);
+      else if (info.type === 'int64' && (t.dtype === 'int32' || t.dtype === 'int16' || t.dtype === 'int8' || t.dtype === 'uint8')) {
+        feed = Tensor.from('int64', t.shape, Array.from({ length: t.size }, (_, i) => t.at(i)));
+      } else {
+        throw new EvalpredError(
+          `${this.modelFile}: input "${info.name}" must be ${info.type}, but evalpred built ${t} for it.`,
+          { file: this.modelFile, tensor: info.name },
+        );
+      }
+    }
+    if (info.dims && info.dims.length > 0) {
+      if (info.dims.length !== t.ndim) {
+        throw new EvalpredError(
+          `${this.modelFile}: input "${info.name}" has rank ${info.dims.length} ([${info.dims.join(', ')}]) in the model, ` +
+            `but evalpred built a rank-${t.ndim} tensor ${t} for it.`,
+          { file: this.modelFile, tensor: info.name },
+        );
+      }
+      info.dims.forEach((d, k) => {
+        if (typeof d === 'number' && d !== t.shape[k]) {
+          throw new EvalpredError(
+            `${this.modelFile}: input "${info.name}" was exported with a fixed size ${d} on axis ${k} ([${info.dims!.join(', ')}]), ` +
+              `but this batch has ${t.shape[k]} (${t}). ` +
+              (k === 1 ? `Pad every batch to ${d} (--max-length ${d} with padding to max length) or re-export with dynamic axes.` : `Use a batch size of ${d} or re-export with dynamic axes.`),
+            { file: this.modelFile, tensor: info.name },
+          );
+        }
+      });
+    }
+    return feed;
+  }
+
+  private checkVocab(ids: Tensor): void {
+    const V = this.vocab!.size;
+    let max = -Infinity;
+    let min = Infinity;
+    let at = 0;
+    for (let i = 0; i < ids.size; i++) {
+      const v = ids.at(i);
+      if (v > max) {
+        max = v;
+        at = i;
+      }
+      if (v < min) min = v;
+    }
+    if (max >= V) {
+      const row = ids.ndim > 1 ? Math.floor(at / ids.shape[ids.ndim - 1]) : at;
+      throw new EvalpredError(
+        `${this.modelFile}: input_ids holds token id ${max} (batch row ${row}), but the model's vocabulary has ${V} entries ` +
+          `(${this.vocab!.source}), so ids must be below ${V}. The tokenizer does not fit the model: use the tokenizer.json ` +
+          `saved with this model.`,
+        { file: this.modelFile, tensor: 'input_ids' },
+      );
+    }
+    if (min < 0) {
+      throw new EvalpredError(`${this.modelFile}: input_ids holds a negative token id ${min}; torch's embedding would reject it.`, {
+        file: this.modelFile,
+        tensor: 'input_ids',
+      });
+    }
+  }
+}
+
+/** transformers' defaults when these are not passed: attention_mask ones, token_type_ids zeros, position_ids arange(L) per row. */
+function defaultFeed(name: string, feeds: Record<string, Tensor>): Tensor | undefined {
+  const ids = feeds.input_ids;
+  if (!ids || ids.ndim !== 2) return undefined;
+  if (name === 'attention_mask') return Tensor.full('int64', ids.shape, 1);
+  if (name === 'token_type_ids') return Tensor.full('int64', ids.shape);
+  if (name === 'position_ids') {
+    const [n, L] = ids.shape;
+    const t = Tensor.full('int64', ids.shape);
+    const d = t.data as BigInt64Array;
+    for (let r = 0; r < n; r++) for (let j = 0; j < L; j++) d[r * L + j] = BigInt(j);
+    return t;
+  }
+  return undefined;
+}
+
+function narrowToInt32(t: Tensor, name: string, file: string): Tensor {
+  const out = new Int32Array(t.size);
+  for (let i = 0; i < t.size; i++) {
+    const v = t.at(i);
+    if (v > 2147483647 || v < -2147483648) {
+      throw new EvalpredError(`${file}: input "${name}" is int32 in the model, but value ${v} does not fit int32.`, { file, tensor: name });
+    }
+    out[i] = v;
+  }
+  return new Tensor('int32', t.shape, out);
+}
+
+function valueInfo(m: ort.InferenceSession.ValueMetadata): ValueInfo {
+  if (!m.isTensor) return { name: m.name, type: 'non-tensor', dims: null };
+  // ORT reports an unknown shape as []: we cannot tell it from a scalar, and no model input we feed is a scalar.
+  return { name: m.name, type: m.type, dims: m.shape.length ? [...m.shape] : null };
+}
+
+const DIRECT: Partial<Record<string, DType>> = {
+  float32: 'float32',
+  float64: 'float64',
+  float16: 'float16',
+  int8: 'int8',
+  uint8: 'uint8',
+  int16: 'int16',
+  int32: 'int32',
+  int64: 'int64',
+  bool: 'bool',
+};
+
+/** Our Tensor -> ORT tensor, sharing the typed array (ORT's 'bool' takes a Uint8Array, 'float16' the Uint16Array bits). */
+export function toOrt(t: Tensor): ort.Tensor {
+  return new ort.Tensor(t.dtype, t.data as never, [...t.shape]);
+}
+
+/** ORT tensor -> our Tensor, sharing the typed array; types we do not carry are widened to one we do. */
+export function fromOrt(v: ort.Tensor, name: string, file: string): Tensor {
+  const dims = [...v.dims];
+  const direct = DIRECT[v.type];
+  if (direct) {
+    let data = v.data as unknown as Tensor['data'];
+    // onnxruntime ≥1.22 may hand float16 back as a Float16Array where the runtime has one: keep the bits.
+    if (direct === 'float16' && !(data instanceof Uint16Array)) data = new Uint16Array((data as unknown as ArrayBufferView).buffer, (data as unknown as ArrayBufferView).byteOffset, v.size);
+    return new Tensor(direct, dims, data);
+  }
+  if (v.type === 'uint16') return new Tensor('int32', dims, Int32Array.from(v.data as Uint16Array));
+  if (v.type === 'uint32') return new Tensor('int64', dims, BigInt64Array.from(v.data as Uint32Array, (x) => BigInt(x)));
+  if (v.type === 'uint64') return new Tensor('int64', dims, new BigInt64Array((v.data as BigUint64Array).buffer, (v.data as BigUint64Array).byteOffset, v.size));
+  throw new EvalpredError(`${file}: output "${name}" is ${v.type}, which evalpred cannot turn into an array for compute_metrics.`, { file, tensor: name });
+}
+
+// ---- locating and checking the file -------------------------------------------------------------------
+
+function locateModelFile(p: string): string {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(p);
+  } catch {
+    throw new EvalpredError(`${p} does not exist: --model takes a folder holding model.onnx (and config.json, tokenizer.json) or an .onnx file.`, { file: p });
+  }
+  if (stat.isFile()) return p;
+  for (const c of MODEL_FILE_CANDIDATES) {
+    const f = path.join(p, c);
+    if (fs.existsSync(f)) return f;
+  }
+  const files = listFolder(p);
+  const onnx = files.filter((f) => f.endsWith('.onnx'));
+  const hint = onnx.length
+    ? ` It has ${onnx.join(', ')}: pass one of them as the model file (model_quantized.onnx / model_optimized.onnx are optimum's ` +
+      `quantized and optimized variants; encoder_model.onnx / decoder_model.onnx are seq2seq halves, not supported here).`
+    : ` Export one with \`optimum-cli export onnx --model <checkpoint> ${p}\`, which writes model.onnx beside config.json and tokenizer.json.`;
+  throw new EvalpredError(
+    `${p} has no model.onnx (looked for ${MODEL_FILE_CANDIDATES.join(' and ')}); the folder holds ${files.length ? files.join(', ') : 'nothing'}.${hint}`,
+    { file: p },
+  );
+}
+
+function listFolder(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory()) {
+      for (const f of fs.readdirSync(path.join(dir, e.name))) out.push(path.join(e.name, f));
+    } else out.push(e.name);
+  }
+  return out.sort();
+}
+
+/** Empty files and Git LFS pointers fail in ORT with an unhelpful protobuf message: say what they are. */
+function checkFileLooksLikeOnnx(file: string): void {
+  const size = fs.statSync(file).size;
+  if (size === 0) throw new EvalpredError(`${file} is empty (0 bytes), so it is not an ONNX model; the export or the download did not finish.`, { file });
+  if (size < 1024) {
+    const head = fs.readFileSync(file, 'utf8');
+    if (head.startsWith('version https://git-lfs')) {
+      throw new EvalpredError(`${file} is a Git LFS pointer, not the model: run \`git lfs pull\` in that repository (or download the file itself).`, { file });
+    }
+  }
+}
+
+function loadError(file: string, e: unknown): EvalpredError {
+  const msg = messageOf(e);
+  if (/Unsupported data type: 16/.test(msg)) {
+    return new EvalpredError(
+      `${file} has a bfloat16 input or output, which onnxruntime-node cannot pass to JavaScript. Re-export it in float32 ` +
+        `(Trainer converts bfloat16 predictions to float32 anyway), or add a Cast to float32 before each bfloat16 output.`,
+      { file },
+      { cause: e },
+    );
+  }
+  const why = /Protobuf parsing failed/i.test(msg)
+    ? ` The file (${fs.statSync(file).size} bytes) is cut short or is not an ONNX ModelProto: export or download it again.`
+    : '';
+  return new EvalpredError(`${file} is not a model onnxruntime can load: ${oneSentence(e)}${why}`, { file }, { cause: e });
+}
+
+/** ORT's reason without its "Load model from <path> failed:" / "[ONNXRuntimeError] : 7 : ..." preamble. */
+function oneSentence(e: unknown): string {
+  let m = messageOf(e).trim();
+  m = m.replace(/^Load model from .*? failed:\s*/s, '');
+  m = m.replace(/^\[ONNXRuntimeError\]\s*:\s*\d+\s*:\s*\w+\s*:\s*/, '');
+  m = m.replace(/\s+/g, ' ');
+  if (m.length > 400) m = `${m.slice(0, 400)}…`;
+  return /[.!?…]$/.test(m) ? m : `${m}.`;
+}
+
+// ---- the vocabulary bound -------------------------------------------------------------------------------
+
+function resolveVocab(file: string, explicit: number | undefined): { size: number; source: string } | null {
+  if (explicit !== undefined) return { size: explicit, source: 'as given' };
+  const cfg = path.join(path.dirname(file), 'config.json');
+  try {
+    const raw = JSON.parse(fs.readFileSync(cfg, 'utf8')) as { vocab_size?: unknown };
+    if (typeof raw.vocab_size === 'number' && Number.isInteger(raw.vocab_size) && raw.vocab_size > 0) {
+      return { size: raw.vocab_size, source: `vocab_size in ${cfg}` };
+    }
+  } catch {
+    /* no or bad config.json: config.ts reports that; fall back to the graph */
+  }
+  try {
+    const rows = embeddingRows(file);
+    if (rows !== null) return { size: rows, source: `rows of the word-embedding initializer in ${path.basename(file)}` };
+  } catch {
+    /* a graph we cannot read: no bound (ORT's own Gather check remains) */
+  }
+  return null;
+}
+
+const MAX_SCAN_BYTES = 1 << 30;
+
+/** Rows of the initializer that a Gather indexes with input_ids (the word embedding), read from the protobuf. */
+export function embeddingRows(file: string): number | null {
+  if (fs.statSync(file).size > MAX_SCAN_BYTES) return null;
+  const buf = fs.readFileSync(file);
+  const graph = fields(buf, 0, buf.length).find((f) => f.no === 7 && f.wire === 2);
+  if (!graph) return null;
+  const initDims = new Map<string, number[]>();
+  let embeddingName: string | null = null;
+  for (const f of fields(buf, graph.start, graph.end)) {
+    if (f.wire !== 2) continue;
+    if (f.no === 5) {
+      let name = '';
+      const dims: number[] = [];
+      for (const t of fields(buf, f.start, f.end)) {
+        if (t.no === 8 && t.wire === 2) name = buf.toString('utf8', t.start, t.end);
+        else if (t.no === 1 && t.wire === 0) dims.push(t.value);
+        else if (t.no === 1 && t.wire === 2) for (let p = t.start; p < t.end; ) [dims[dims.length], p] = varint(buf, p);
+      }
+      initDims.set(name, dims);
+    } else if (f.no === 1 && embeddingName === null) {
+      const inputs: string[] = [];
+      let op = '';
+      for (const n of fields(buf, f.start, f.end)) {
+        if (n.no === 1 && n.wire === 2) inputs.push(buf.toString('utf8', n.start, n.end));
+        else if (n.no === 4 && n.wire === 2) op = buf.toString('utf8', n.start, n.end);
+      }
+      if (op === 'Gather' && inputs[1] === 'input_ids') embeddingName = inputs[0];
+    }
+  }
+  const dims = embeddingName !== null ? initDims.get(embeddingName) : undefined;
+  return dims && dims.length === 2 ? dims[0] : null;
+}
+
+interface Field {
+  /** where the field's key starts (raw copy = buf.subarray(rawStart, end)) */
+  rawStart: number;
+  no: number;
+  wire: number;
+  /** varint value (wire 0) */
+  value: number;
+  /** payload range (wire 2) */
+  start: number;
+  end: number;
+}
+
+function fields(buf: Uint8Array, start: number, end: number): Field[] {
+  const out: Field[] = [];
+  let p = start;
+  while (p < end) {
+    const rawStart = p;
+    let key: number;
+    [key, p] = varint(buf, p);
+    const no = Math.floor(key / 8);
+    const wire = key & 7;
+    if (wire === 0) {
+      let value: number;
+      [value, p] = varint(buf, p);
+      out.push({ rawStart, no, wire, value, start: p, end: p });
+    } else if (wire === 2) {
+      let len: number;
+      [len, p] = varint(buf, p);
+      if (p + len > end) throw new RangeError('truncated protobuf');
+      out.push({ rawStart, no, wire, value: 0, start: p, end: p + len });
+      p += len;
+    } else if (wire === 1 || wire === 5) {
+      p += wire === 1 ? 8 : 4;
+      out.push({ rawStart, no, wire, value: 0, start: p, end: p });
+    } else throw new RangeError(`unsupported wire type ${wire}`);
+  }
+  return out;
+}
+
+function varint(buf: Uint8Array, p: number): [number, number] {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    if (p >= buf.length) throw new RangeError('truncated varint');
+    const b = buf[p++];
+    v += (b & 0x7f) * mul;
+    if (b < 0x80) return [v, p];
+    mul *= 128;
+  }
+}
+
+// ---- bfloat16 outputs ------------------------------------------------------------------------------------
+
+const BFLOAT16 = 16;
+const FLOAT = 1;
+
+/**
+ * The model with a Cast(to=float32) after every bfloat16 graph output (the producer's output is renamed
+ * `<name>__bf16`), or null when there is none or one has no producing node. Fields are copied byte for byte.
+ */
+export function castBfloat16Outputs(buf: Uint8Array): { model: Uint8Array; outputs: string[] } | null {
+  const str = (f: Field) => Buffer.from(buf.buffer, buf.byteOffset + f.start, f.end - f.start).toString('utf8');
+  const raw = (f: Field) => buf.subarray(f.rawStart, f.end);
+  const top = fields(buf, 0, buf.length);
+  const graph = top.find((f) => f.no === 7 && f.wire === 2);
+  if (!graph) return null;
+  const gf = fields(buf, graph.start, graph.end);
+  const elemType = (vi: Field): { type: number; tensorType: Field } | null => {
+    const t = fields(buf, vi.start, vi.end).find((f) => f.no === 2 && f.wire === 2);
+    const tt = t && fields(buf, t.start, t.end).find((f) => f.no === 1 && f.wire === 2);
+    const et = tt && fields(buf, tt.start, tt.end).find((f) => f.no === 1 && f.wire === 0);
+    return tt && et ? { type: et.value, tensorType: tt } : null;
+  };
+  const bf16 = new Set<string>();
+  for (const f of gf) {
+    if (f.no !== 12 || f.wire !== 2) continue;
+    const name = fields(buf, f.start, f.end).find((x) => x.no === 1 && x.wire === 2);
+    if (name && elemType(f)?.type === BFLOAT16) bf16.add(str(name));
+  }
+  if (!bf16.size) return null;
+  const produced = new Set<string>();
+  const parts: Uint8Array[] = [];
+  for (const f of gf) {
+    if (f.no === 1 && f.wire === 2) {
+      const nf = fields(buf, f.start, f.end);
+      if (!nf.some((x) => x.no === 2 && x.wire === 2 && bf16.has(str(x)))) {
+        parts.push(raw(f));
+        continue;
+      }
+      const node = new ProtoBytes();
+      for (const x of nf) {
+        if (x.no === 2 && x.wire === 2 && bf16.has(str(x))) {
+          produced.add(str(x));
+          node.string(2, `${str(x)}__bf16`);
+        } else node.raw(raw(x));
+      }
+      parts.push(new ProtoBytes().bytes(1, node.finish()).finish());
+    } else if (f.no === 12 && f.wire === 2 && elemType(f)?.type === BFLOAT16) {
+      const vi = new ProtoBytes();
+      for (const x of fields(buf, f.start, f.end)) {
+        if (x.no !== 2) {
+          vi.raw(raw(x));
+          continue;
+        }
+        const tensorType = new ProtoBytes().varint(1, FLOAT);
+        for (const y of fields(buf, elemType(f)!.tensorType.start, elemType(f)!.tensorType.end)) if (y.no !== 1) tensorType.raw(raw(y));
+        vi.bytes(2, new ProtoBytes().bytes(1, tensorType.finish()).finish());
+      }
+      parts.push(new ProtoBytes().bytes(12, vi.finish()).finish());
+    } else parts.push(raw(f));
+  }
+  if (produced.size !== bf16.size) return null;
+  for (const name of bf16) {
+    const attribute = new ProtoBytes().string(1, 'to').varint(3, FLOAT).varint(20, 2).finish(); // AttributeProto INT
+    const node = new ProtoBytes().string(1, `${name}__bf16`).string(2, name).string(3, `evalpred_cast_${name}`).string(4, 'Cast').bytes(5, attribute);
+    parts.push(new ProtoBytes().bytes(1, node.finish()).finish());
+  }
+  const model = new ProtoBytes();
+  for (const f of top) model.raw(f === graph ? new ProtoBytes().bytes(7, concat(parts)).finish() : raw(f));
+  return { model: model.finish(), outputs: [...bf16] };
+}
+
+/** A few protobuf writes for the rewrite above, plus raw copies of fields read from the original. */
+class ProtoBytes {
+  private parts: Uint8Array[] = [];
+  raw(b: Uint8Array): this {
+    this.parts.push(b);
+    return this;
+  }
+  varint(no: number, v: number): this {
+    return this.raw(encodeVarint(no * 8)).raw(encodeVarint(v));
+  }
+  bytes(no: number, b: Uint8Array): this {
+    return this.raw(encodeVarint(no * 8 + 2)).raw(encodeVarint(b.length)).raw(b);
+  }
+  string(no: number, s: string): this {
+    return this.bytes(no, new TextEncoder().encode(s));
+  }
+  finish(): Uint8Array {
+    return concat(this.parts);
+  }
+}
+
+function encodeVarint(v: number): Uint8Array {
+  const out: number[] = [];
+  while (v >= 0x80) {
+    out.push((v % 128) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+  return Uint8Array.from(out);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

@@ -1,0 +1,153 @@
+// The debug adapter's launch attributes: RunSettings in camelCase (design.md "Debug adapter") plus
+// `stopOnBatch` and `cwd`. One table drives validation, and package.json's launch schema is tested against
+// it, so the three cannot drift. Every bad value is an EvalpredError naming the attribute.
+import path from 'node:path';
+import { EvalpredError } from '../errors';
+import { RunSettings, withDefaults } from '../loop/settings';
+import { RuntimeIO } from './io';
+
+type Kind =
+  | { type: 'path'; must?: 'file' | 'dir' | 'any'; exists?: boolean }
+  | { type: 'string' }
+  | { type: 'enum'; values: readonly string[] }
+  | { type: 'int'; min: number }
+  | { type: 'bool' }
+  | { type: 'list'; values: readonly string[] };
+
+export interface FieldSpec {
+  kind: Kind;
+  description: string;
+}
+
+/** Every RunSettings field (the Record makes tsc fail when settings.ts grows a field we do not describe). */
+export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
+  model: { kind: { type: 'path', must: 'dir', exists: true }, description: 'Model folder: model.onnx, config.json and tokenizer.json (as saved by optimum / save_pretrained).' },
+  dataset: { kind: { type: 'path', must: 'any', exists: true }, description: 'Evaluation dataset: .jsonl, .json, .csv, .parquet, .arrow, or a datasets save_to_disk folder.' },
+  split: { kind: { type: 'string' }, description: 'Split to read from a DatasetDict folder (e.g. "validation").' },
+  batchSize: { kind: { type: 'int', min: 1 }, description: 'per_device_eval_batch_size (default 8).' },
+  maxLength: { kind: { type: 'int', min: 1 }, description: 'Truncate inputs to this many tokens (default: the tokenizer\'s model_max_length).' },
+  textColumn: { kind: { type: 'string' }, description: 'Column holding the input text (dotted paths reach nested fields).' },
+  textPairColumn: { kind: { type: 'string' }, description: 'Second text column for sentence-pair tasks.' },
+  textTemplate: { kind: { type: 'string' }, description: "Build the input from a template, e.g. 'question: {question} context: {context}'." },
+  labelColumn: { kind: { type: 'string' }, description: 'Column holding the label (class id or name, tag list, answers).' },
+  maxTargetLength: { kind: { type: 'int', min: 1 }, description: 'Truncate target (label) sequences to this many tokens.' },
+  includeForMetrics: { kind: { type: 'list', values: ['inputs', 'loss'] }, description: 'TrainingArguments.include_for_metrics: add "inputs" and/or "loss" to the EvalPrediction.' },
+  preprocess: { kind: { type: 'enum', values: ['argmax'] }, description: 'Built-in preprocess_logits_for_metrics ("argmax" keeps only predicted ids).' },
+  predictWithGenerate: { kind: { type: 'bool' }, description: 'Seq2SeqTrainingArguments.predict_with_generate: predictions are generated ids.' },
+  generationMaxLength: { kind: { type: 'int', min: 1 }, description: 'generation_max_length for generate().' },
+  maxNewTokens: { kind: { type: 'int', min: 1 }, description: 'max_new_tokens for generate().' },
+  numBeams: { kind: { type: 'int', min: 1 }, description: 'num_beams for generate().' },
+  metrics: { kind: { type: 'path', must: 'file', exists: true }, description: 'Your metric file: a .py defining compute_metrics(eval_pred), or .ts/.js exporting computeMetrics(evalPred).' },
+  function: { kind: { type: 'string' }, description: 'Name of the metric function in the metric file (default compute_metrics / computeMetrics).' },
+  cache: { kind: { type: 'path', must: 'dir', exists: false }, description: 'Prediction cache folder. Alone (without model and dataset) it opens an existing cache.' },
+  task: { kind: { type: 'enum', values: ['sequence-classification', 'token-classification', 'question-answering'] }, description: 'Task head (default: from the model\'s config.json).' },
+  evalDoConcatBatches: { kind: { type: 'bool' }, description: 'TrainingArguments.eval_do_concat_batches (default true).' },
+  maxSamples: { kind: { type: 'int', min: 1 }, description: 'Evaluate only the first N rows (a quick look at a large dataset).' },
+};
+
+export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd', FieldSpec> = {
+  stopOnBatch: { kind: { type: 'list', values: [] }, description: 'Also stop after these 1-based batch numbers (like function breakpoints "batch 12").' },
+  cwd: { kind: { type: 'path', must: 'dir', exists: true }, description: 'Folder that relative paths and the default cache (.evalpred/cache) are resolved against.' },
+};
+
+export interface LaunchSettings {
+  /** Full RunSettings when a model and dataset are given; with only `cache`, model/dataset are ''. */
+  run: RunSettings;
+  /** Open this cache without a model run. */
+  cacheOnly: boolean;
+  stopOnBatch: number[];
+  cwd: string;
+  /** Non-fatal remarks (unknown attributes) to print. */
+  warnings: string[];
+}
+
+/** Keys a client adds to every configuration; never reported as unknown. */
+const CLIENT_KEYS = new Set(['type', 'request', 'name', 'noDebug', 'preLaunchTask', 'postDebugTask', 'internalConsoleOptions', 'presentation', 'debugServer']);
+
+function fail(field: string, why: string): never {
+  throw new EvalpredError(`launch configuration: "${field}" ${why}`, { column: field });
+}
+
+function nearest(name: string, options: string[]): string | undefined {
+  const lower = name.toLowerCase().replace(/[_-]/g, '');
+  return options.find((o) => o.toLowerCase() === lower);
+}
+
+export function parseLaunchArgs(args: Record<string, unknown>, io: RuntimeIO): LaunchSettings {
+  const warnings: string[] = [];
+  const all: Record<string, FieldSpec> = { ...RUN_SETTINGS_FIELDS, ...LAUNCH_EXTRA_FIELDS };
+  for (const k of Object.keys(args)) {
+    if (k in all || k.startsWith('__') || CLIENT_KEYS.has(k)) continue;
+    const near = nearest(k, Object.keys(all));
+    warnings.push(`launch configuration: unknown attribute "${k}" ignored${near ? ` (did you mean "${near}"?)` : ''}`);
+  }
+  let cwd = process.cwd();
+  if (args.cwd !== undefined) {
+    if (typeof args.cwd !== 'string' || !args.cwd) fail('cwd', `must be a folder path, got ${JSON.stringify(args.cwd)}`);
+    cwd = path.resolve(args.cwd);
+    if (!io.isDirectory(cwd)) fail('cwd', `is ${cwd}, which is not an existing folder`);
+  }
+  const out: Record<string, unknown> = {};
+  const cacheOnly = args.cache !== undefined && args.model === undefined && args.dataset === undefined;
+  for (const [field, spec] of Object.entries(RUN_SETTINGS_FIELDS)) {
+    const v = args[field];
+    if (v === undefined || v === null) continue;
+    out[field] = checkValue(field, v, spec.kind, cwd, io, cacheOnly);
+  }
+  if (!cacheOnly) {
+    const missing = (['model', 'dataset'] as const).filter((f) => out[f] === undefined);
+    if (missing.length) {
+      fail(
+        missing[0],
+        `is missing: a launch needs ${missing.map((m) => `"${m}"`).join(' and ')} (${RUN_SETTINGS_FIELDS[missing[0]].description}) — or only "cache" to open an existing prediction cache.`,
+      );
+    }
+  } else if (!io.exists(path.join(out.cache as string, 'manifest.json'))) {
+    fail('cache', `is ${out.cache}, which holds no manifest.json; with no "model" and "dataset", "cache" must be an existing prediction cache`);
+  }
+  const stopOnBatch: number[] = [];
+  if (args.stopOnBatch !== undefined) {
+    const v = args.stopOnBatch;
+    const list = typeof v === 'number' ? [v] : v;
+    if (!Array.isArray(list) || !list.every((n) => Number.isInteger(n) && n >= 1)) fail('stopOnBatch', `must be a list of batch numbers (1, 2, ...), got ${JSON.stringify(v)}`);
+    stopOnBatch.push(...(list as number[]));
+  }
+  const run = withDefaults({ model: '', dataset: '', ...(out as Partial<RunSettings>) });
+  return { run, cacheOnly, stopOnBatch, cwd, warnings };
+}
+
+function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: RuntimeIO, cacheOnly: boolean): unknown {
+  const got = `got ${JSON.stringify(v)} (${Array.isArray(v) ? 'a list' : typeof v})`;
+  switch (kind.type) {
+    case 'string':
+      if (typeof v !== 'string') fail(field, `must be a string, ${got}`);
+      return v;
+    case 'enum':
+      if (typeof v !== 'string' || !kind.values.includes(v)) fail(field, `must be one of ${kind.values.map((x) => `"${x}"`).join(', ')}, ${got}`);
+      return v;
+    case 'int':
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < kind.min) fail(field, `must be an integer >= ${kind.min}, ${got}`);
+      return v;
+    case 'bool':
+      if (typeof v !== 'boolean') fail(field, `must be true or false, ${got}`);
+      return v;
+    case 'list': {
+      const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && kind.values.includes(x))) {
+        fail(field, `must be a list of ${kind.values.map((x) => `"${x}"`).join(', ')}, ${got}`);
+      }
+      return list;
+    }
+    case 'path': {
+      if (typeof v !== 'string' || !v) fail(field, `must be a path, ${got}`);
+      const abs = path.resolve(cwd, v as string);
+      const mustExist = kind.exists || (field === 'cache' && cacheOnly);
+      if (mustExist && !io.exists(abs)) fail(field, `is ${abs}, which does not exist`);
+      if (io.exists(abs)) {
+        if (kind.must === 'dir' && !io.isDirectory(abs)) fail(field, `is ${abs}, which is a file; it must be a folder`);
+        if (kind.must === 'file' && io.isDirectory(abs)) fail(field, `is ${abs}, which is a folder; it must be a file`);
+      }
+      return abs;
+    }
+  }
+}

@@ -1,0 +1,240 @@
+// The host side of the prediction view, pure Node: it answers the webview's messages (ready, row windows,
+// row details) from a SampleTable and pushes metrics as they arrive. The extension's panel and the
+// headless browser tests both drive this same class, so what the tests see is what VS Code shows.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Dataset } from '../data';
+import { loadDataset } from '../data';
+import { isEvalpredError, messageOf } from '../errors';
+import type { Evaluation } from '../evaluate';
+import { FIELD_NAMES, structureOf } from '../inspect/describe';
+import { lintEvalPrediction } from '../lint/lints';
+import type { RunSettings } from '../loop/settings';
+import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
+import type { LoadedTokenizer } from '../text';
+import { loadTokenizer } from '../text';
+import {
+  FromWebview,
+  MAX_WINDOW,
+  Overview,
+  RawArray,
+  RowDetail,
+  TaskKind,
+  ToWebview,
+  isFromWebview,
+} from '../../shared/protocol';
+import { confusionMatrix, tensorCards } from './cards';
+import { MetricsHistory } from './metricsHistory';
+import { RowWindows } from './query';
+import { SampleSource, SampleTable } from './samples';
+
+export interface ViewInput extends SampleSource {
+  title: string;
+  /** The loop's notes and anything the view could not load. */
+  notes?: string[];
+  settings?: Partial<RunSettings>;
+  /** The metric file's text, for the lints that read it. */
+  metricSource?: string;
+}
+
+export interface FromEvaluationOptions {
+  /** Override what the manifest's producer names (tests, or a dataset already in memory). */
+  dataset?: Dataset;
+  tokenizer?: LoadedTokenizer;
+  metricSource?: string;
+  title?: string;
+}
+
+function knownTask(t: unknown): TaskKind {
+  return t === 'sequence-classification' || t === 'token-classification' || t === 'question-answering' ? t : 'unknown';
+}
+
+/**
+ * Everything the view needs from an Evaluation: the arrays, id2label and the column plan from the loop record,
+ * and the dataset and tokenizer the manifest's producer names (each optional: a cache imported from a GPU box
+ * may point at files that are not here; the view then shows decoded inputs or no text, and says why).
+ */
+export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationOptions = {}): Promise<ViewInput> {
+  const notes = [...(evaluation.loop?.notes ?? [])];
+  const producer = evaluation.manifest?.producer ?? {};
+  const ds = producer.dataset as { path?: string; split?: string | null } | undefined;
+  const model = producer.model as { path?: string } | undefined;
+  let dataset = opts.dataset;
+  if (!dataset && ds?.path && fs.existsSync(ds.path)) {
+    try {
+      dataset = await loadDataset(ds.path, { split: ds.split ?? undefined });
+    } catch (e) {
+      notes.push(`the dataset ${ds.path} could not be read for the sample texts: ${messageOf(e)}`);
+    }
+  }
+  let tokenizer = opts.tokenizer;
+  if (!tokenizer && model?.path && fs.existsSync(path.join(model.path, 'tokenizer.json'))) {
+    try {
+      tokenizer = await loadTokenizer(model.path);
+    } catch (e) {
+      notes.push(`the tokenizer in ${model.path} could not be loaded for decoding: ${messageOf(e)}`);
+    }
+  }
+  const cols = evaluation.loop?.info?.columns;
+  return {
+    title: opts.title ?? path.basename(evaluation.cacheDir),
+    evalPred: evaluation.evalPred,
+    task: knownTask(evaluation.loop?.task),
+    id2label: evaluation.loop?.info?.id2label,
+    dataset,
+    tokenizer,
+    textColumn: cols?.text,
+    pairColumn: cols?.pair,
+    template: cols?.template,
+    labelColumn: cols?.label,
+    settings: producer.settings as Partial<RunSettings> | undefined,
+    metricSource: opts.metricSource,
+    notes,
+  };
+}
+
+export class PredictionViewModel {
+  readonly table: SampleTable;
+  private readonly windows: RowWindows;
+  private readonly history = new MetricsHistory();
+  private overviewCache: Overview | undefined;
+
+  constructor(
+    private readonly input: ViewInput,
+    private readonly post: (m: ToWebview) => void,
+  ) {
+    this.table = new SampleTable(input);
+    this.windows = new RowWindows(this.table);
+  }
+
+  static async fromEvaluation(evaluation: Evaluation, post: (m: ToWebview) => void, opts: FromEvaluationOptions = {}): Promise<PredictionViewModel> {
+    return new PredictionViewModel(await viewInputFor(evaluation, opts), post);
+  }
+
+  /** Handle one message from the webview. Unknown or malformed messages are ignored (the webview is untrusted). */
+  receive(m: unknown): void {
+    if (!isFromWebview(m)) return;
+    try {
+      this.dispatch(m);
+    } catch (e) {
+      const requestId = 'requestId' in m ? m.requestId : undefined;
+      this.post({ type: 'error', requestId, message: isEvalpredError(e) ? e.message : `internal error: ${messageOf(e)}` });
+    }
+  }
+
+  private dispatch(m: FromWebview): void {
+    switch (m.type) {
+      case 'ready':
+        this.post({ type: 'init', overview: this.overview(false) });
+        return;
+      case 'getRows': {
+        const { total, rows } = this.windows.window(m.query, m.start, Math.min(m.count, MAX_WINDOW));
+        this.post({ type: 'rows', requestId: m.requestId, start: m.start, total, rows });
+        return;
+      }
+      case 'getSummary': {
+        const { cards, confusion, lints } = this.overview();
+        this.post({ type: 'summary', cards, confusion, lints });
+        return;
+      }
+      case 'getDetail':
+        this.post({ type: 'detail', requestId: m.requestId, detail: this.detail(m.index) });
+        return;
+    }
+  }
+
+  /** A new metrics result (after a rerun of compute_metrics): recorded with deltas and pushed to the view. */
+  addMetrics(metrics: Record<string, unknown>): void {
+    this.history.add(metrics);
+    this.overviewCache = undefined;
+    this.post({ type: 'metrics', history: this.history.all() });
+  }
+
+  /** The whole overview; `full = false` leaves out cards, confusion matrix and lints (one pass over every array). */
+  overview(full = true): Overview {
+    if (!full && !this.overviewCache) {
+      const ep = this.input.evalPred;
+      return {
+        title: this.input.title,
+        task: this.input.task,
+        numSamples: this.table.n,
+        labels: [...this.table.labels],
+        structure: (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`),
+        cards: [],
+        metrics: this.history.all(),
+        lints: [],
+        notes: this.input.notes ?? [],
+      };
+    }
+    if (this.overviewCache) return { ...this.overviewCache, metrics: this.history.all() };
+    const ep = this.input.evalPred;
+    const lints = lintEvalPrediction({
+      evalPred: ep,
+      numSamples: this.table.n,
+      settings: this.input.settings,
+      source: this.input.metricSource,
+      task: this.input.task,
+    }).map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, ...(line !== undefined ? { line } : {}) }));
+    const structure = (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`);
+    this.overviewCache = {
+      title: this.input.title,
+      task: this.input.task,
+      numSamples: this.table.n,
+      labels: [...this.table.labels],
+      structure,
+      cards: tensorCards(ep),
+      confusion: confusionMatrix(this.table),
+      metrics: this.history.all(),
+      lints,
+      notes: this.input.notes ?? [],
+    };
+    return this.overviewCache;
+  }
+
+  /** One sample's row plus its raw slices of every per-sample array (ids, logits, labels). */
+  detail(index: number): RowDetail {
+    if (!Number.isInteger(index) || index < 0 || index >= this.table.n) {
+      throw new RangeError(`sample ${index} is out of range: the evaluation has ${this.table.n} samples`);
+    }
+    const arrays: RawArray[] = [];
+    const ep = this.input.evalPred;
+    for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
+      const node = ep[key];
+      if (!node) continue;
+      for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) {
+        if (t.ndim === 0 || t.shape[0] !== this.table.n) continue;
+        const r = t.row(index);
+        if (r.size > 1 << 20) continue; // a row of a huge generate output is not for a detail pane
+        arrays.push(rawArray(`${p}[${index}]`, r));
+      }
+    }
+    return { row: this.table.row(index), arrays };
+  }
+}
+
+/** A copy of the row's bytes in a dtype the browser has a typed array for (float16 widens to float32). */
+export function rawArray(p: string, t: Tensor): RawArray {
+  const shape = [...t.shape];
+  const copy = <T extends { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }>(a: T) =>
+    a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength) as ArrayBuffer;
+  switch (t.dtype) {
+    case 'float32':
+    case 'float64':
+    case 'int32':
+    case 'int64':
+    case 'uint8':
+      return { path: p, dtype: t.dtype, shape, buffer: copy(t.data) };
+    case 'bool':
+      return { path: p, dtype: 'uint8', shape, buffer: copy(t.data) };
+    case 'float16': {
+      const out = new Float32Array(t.size);
+      for (let i = 0; i < t.size; i++) out[i] = t.at(i);
+      return { path: p, dtype: 'float32', shape, buffer: out.buffer };
+    }
+    default: {
+      const out = new Int32Array(t.size);
+      for (let i = 0; i < t.size; i++) out[i] = t.at(i);
+      return { path: p, dtype: 'int32', shape, buffer: out.buffer };
+    }
+  }
+}

@@ -1,0 +1,223 @@
+// Tensors as DAP variables, lazily and in pages (js-debug's ArrayVariable): a tensor shows as
+// `float32[872, 2]` with `indexedVariables` = its row count, and rows are made only for the window the
+// client asks for (`filter: 'indexed', start, count`) from views on the cached data (Tensor.row shares
+// memory). Statistics and decoded text are lazy (`presentationHint.lazy`): computed when clicked.
+import { Handles } from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { formatNumber, formatValue, previewTensor, pyString, summary, Value } from '../core/expr';
+import { DTYPES } from '../core/tensor/dtype';
+import { tensorStats } from '../core/tensor/stats';
+import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
+
+/** When a client asks for children without a filter, rows beyond this are left to paging. */
+export const UNFILTERED_ROW_LIMIT = 100;
+const PREVIEW_ELEMENTS = 16;
+
+export type FieldName = 'predictions' | 'label_ids' | 'inputs' | 'losses';
+
+export interface VariableContext {
+  evalPred: EvalPredictionData;
+  /** Token ids -> text, when a tokenizer is loaded. */
+  decode?(ids: number[]): string;
+  /** Whether integer tensors under this field hold token ids (inputs always; generated ids for seq2seq). */
+  tokenIdField(field: FieldName): boolean;
+}
+
+type Container =
+  | { kind: 'evalPred' }
+  | { kind: 'node'; node: { tuple: TensorNode[] } | { list: TensorNode[] }; path: string; field: FieldName }
+  | { kind: 'tensor'; t: Tensor; path: string; field: FieldName }
+  /** Row i of a tensor: the view is made only when the row is expanded. */
+  | { kind: 'row'; parent: Tensor; i: number; path: string; field: FieldName }
+  | { kind: 'lazy'; make: () => DebugProtocol.Variable }
+  | { kind: 'record'; make: () => DebugProtocol.Variable[] };
+
+export class VariableStore {
+  private handles = new Handles<Container>();
+
+  constructor(private ctx: VariableContext) {}
+
+  /** New stop: old references become invalid (as after any DAP stopped event). */
+  reset(ctx?: VariableContext): void {
+    if (ctx) this.ctx = ctx;
+    this.handles.reset();
+  }
+
+  evalPredScope(): number {
+    return this.handles.create({ kind: 'evalPred' });
+  }
+
+  /** A scope (or child) whose variables are built on request from plain values. */
+  record(make: () => DebugProtocol.Variable[]): number {
+    return this.handles.create({ kind: 'record', make });
+  }
+
+  /** A variable for an expression result (Debug Console / hover), expandable when it is an array or tuple. */
+  forValue(name: string, v: Value, evaluateName: string): DebugProtocol.Variable {
+    if (v instanceof Tensor || (typeof v === 'object' && v !== null && ('tuple' in v || 'list' in v))) {
+      const field = (/^(predictions|label_ids|inputs|losses)/.exec(evaluateName)?.[1] ?? 'predictions') as FieldName;
+      const variable = this.nodeVariable(name, v as TensorNode, evaluateName, field);
+      if (v instanceof Tensor && v.ndim > 0 && v.size <= PREVIEW_ELEMENTS * 4) variable.value = formatValue(v);
+      return variable;
+    }
+    return { name, value: formatValue(v), variablesReference: 0, evaluateName };
+  }
+
+  /** Children of a reference, honouring DAP paging. */
+  variables(ref: number, filter?: 'indexed' | 'named', start?: number, count?: number): DebugProtocol.Variable[] {
+    const c = this.handles.get(ref);
+    if (!c) return [];
+    switch (c.kind) {
+      case 'evalPred': {
+        const ep = this.ctx.evalPred;
+        const fields: [FieldName, TensorNode | null][] = [
+          ['predictions', ep.predictions],
+          ['label_ids', ep.labelIds],
+          ['inputs', ep.inputs],
+          ['losses', ep.losses],
+        ];
+        return fields.map(([name, node]) => (node ? this.nodeVariable(name, node, name, name) : { name, value: 'None', variablesReference: 0, evaluateName: name }));
+      }
+      case 'node': {
+        const items = 'tuple' in c.node ? c.node.tuple : c.node.list;
+        const from = filter === 'indexed' ? (start ?? 0) : 0;
+        const to = filter === 'indexed' ? Math.min(items.length, from + (count ?? items.length)) : filter === 'named' ? 0 : items.length;
+        const out: DebugProtocol.Variable[] = [];
+        for (let i = from; i < to; i++) out.push(this.nodeVariable(`[${i}]`, items[i], `${c.path}[${i}]`, c.field));
+        return out;
+      }
+      case 'tensor':
+        return this.tensorChildren(c.t, c.path, c.field, filter, start, count);
+      case 'row':
+        return this.tensorChildren(c.parent.row(c.i), c.path, c.field, filter, start, count);
+      case 'lazy':
+        return [c.make()];
+      case 'record':
+        return c.make();
+    }
+  }
+
+  private nodeVariable(name: string, node: TensorNode, path: string, field: FieldName): DebugProtocol.Variable {
+    if (node instanceof Tensor) {
+      if (node.ndim === 0) return { name, value: previewTensor(node), type: node.dtype, variablesReference: 0, evaluateName: path };
+      const named = this.namedChildren(node, path, field, false).length;
+      const v: DebugProtocol.Variable & { __vscodeVariableMenuContext?: string } = {
+        name,
+        value: node.toString(),
+        type: `${node.dtype} array`,
+        variablesReference: this.handles.create({ kind: 'tensor', t: node, path, field }),
+        indexedVariables: node.shape[0],
+        namedVariables: named,
+        evaluateName: path,
+        // Lets the extension offer "Open in Prediction View" on arrays (debug/variables/context menu).
+        __vscodeVariableMenuContext: 'evalpredTensor',
+      };
+      return v;
+    }
+    const items = 'tuple' in node ? node.tuple : node.list;
+    return {
+      name,
+      value: summary(node),
+      type: 'tuple' in node ? 'tuple' : 'list',
+      variablesReference: this.handles.create({ kind: 'node', node, path, field }),
+      indexedVariables: items.length,
+      evaluateName: path,
+    };
+  }
+
+  private isTokenIds(t: Tensor, field: FieldName): boolean {
+    return !!this.ctx.decode && !DTYPES[t.dtype].isFloat && t.dtype !== 'bool' && this.ctx.tokenIdField(field);
+  }
+
+  /** shape, dtype, statistics (lazy) and — for a 1-d row of token ids — decoded (lazy). Never touches row data. */
+  private namedChildren(t: Tensor, path: string, field: FieldName, build = true): DebugProtocol.Variable[] {
+    const names = ['shape', 'dtype', 'statistics'];
+    const decodable = t.ndim === 1 && this.isTokenIds(t, field);
+    if (decodable) names.push('decoded');
+    if (!build) return names.map((n) => ({ name: n, value: '', variablesReference: 0 }));
+    const out: DebugProtocol.Variable[] = [
+      { name: 'shape', value: t.shape.length === 1 ? `(${t.shape[0]},)` : `(${t.shape.join(', ')})`, variablesReference: 0, evaluateName: `${path}.shape` },
+      { name: 'dtype', value: t.dtype, variablesReference: 0, evaluateName: `${path}.dtype` },
+      {
+        name: 'statistics',
+        value: `statistics of ${t.size} values`,
+        variablesReference: this.handles.create({ kind: 'lazy', make: () => this.statsVariable(t) }),
+        presentationHint: { lazy: true, kind: 'virtual' },
+      },
+    ];
+    if (decodable) {
+      out.push({
+        name: 'decoded',
+        value: 'decode token ids',
+        variablesReference: this.handles.create({
+          kind: 'lazy',
+          make: () => ({ name: 'decoded', value: pyString(this.decodeRow(t)), variablesReference: 0, evaluateName: `decode(${path})` }),
+        }),
+        presentationHint: { lazy: true, kind: 'virtual' },
+      });
+    }
+    return out;
+  }
+
+  private decodeRow(t: Tensor): string {
+    const ids: number[] = [];
+    for (let i = 0; i < t.size; i++) {
+      const x = t.at(i);
+      if (x >= 0) ids.push(x); // -100 is label padding, not a token
+    }
+    return this.ctx.decode!(ids);
+  }
+
+  private statsVariable(t: Tensor): DebugProtocol.Variable {
+    const s = tensorStats(t);
+    const f = (x: number | null) => (x === null ? 'n/a' : formatNumber(Number(x.toPrecision(6))));
+    const parts = [`min ${f(s.min)}`, `max ${f(s.max)}`, `mean ${f(s.mean)}`, `std ${f(s.std)}`];
+    if (s.nanCount) parts.push(`NaN ×${s.nanCount}`);
+    if (s.posInfCount + s.negInfCount) parts.push(`inf ×${s.posInfCount + s.negInfCount}`);
+    if (s.minus100Count) parts.push(`-100 ×${s.minus100Count}`);
+    const fields = Object.entries(s).map(([k, v]) => ({ name: k, value: v === null ? 'None' : formatNumber(v as number), variablesReference: 0 }));
+    return { name: 'statistics', value: parts.join(', '), variablesReference: this.record(() => fields) };
+  }
+
+  private tensorChildren(t: Tensor, path: string, field: FieldName, filter?: 'indexed' | 'named', start?: number, count?: number): DebugProtocol.Variable[] {
+    const n = t.shape[0];
+    const named = filter === 'indexed' ? [] : this.namedChildren(t, path, field);
+    if (filter === 'named') return named;
+    const from = Math.max(0, Math.min(n, start ?? 0));
+    const to = filter === 'indexed' ? Math.min(n, from + (count ?? n - from)) : Math.min(n, UNFILTERED_ROW_LIMIT);
+    const rows: DebugProtocol.Variable[] = [];
+    for (let i = from; i < to; i++) rows.push(this.rowVariable(t, i, path, field));
+    return [...named, ...rows];
+  }
+
+  private rowVariable(t: Tensor, i: number, path: string, field: FieldName): DebugProtocol.Variable {
+    const name = `[${i}]`;
+    const evaluateName = `${path}[${i}]`;
+    if (t.ndim === 1) {
+      const x = t.at(i);
+      return { name, value: t.dtype === 'bool' ? (x ? 'True' : 'False') : formatNumber(x, t.dtype), variablesReference: 0, evaluateName };
+    }
+    // Only a small handle per row: no tensor view until the row itself is expanded.
+    const inner = t.shape.slice(1);
+    const rowSize = inner.reduce((a, b) => a * b, 1);
+    let value = `${t.dtype}[${inner.join(', ')}]`;
+    if (inner.length === 1 && rowSize <= PREVIEW_ELEMENTS) {
+      const parts: string[] = [];
+      for (let k = 0; k < rowSize; k++) {
+        const x = t.at(i * rowSize + k);
+        parts.push(t.dtype === 'bool' ? (x ? 'True' : 'False') : formatNumber(x, t.dtype));
+      }
+      value = `[${parts.join(', ')}]`;
+    }
+    const named = inner.length === 1 && this.isTokenIds(t, field) ? 4 : 3;
+    return {
+      name,
+      value,
+      type: `${t.dtype} array`,
+      variablesReference: this.handles.create({ kind: 'row', parent: t, i, path: evaluateName, field }),
+      indexedVariables: inner[0],
+      namedVariables: named,
+      evaluateName,
+    };
+  }
+}

@@ -1,0 +1,158 @@
+// Commands over prediction caches: open one in the prediction view (also from a variable's context menu),
+// import an EvalPrediction dump made with a real Trainer, and clear the workspace's cache folder.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { importDump } from '../core/cache/import';
+import { readCache } from '../core/cache/store';
+import type { Evaluation, LoopRecord } from '../core/evaluate';
+import { CommandArgs, Commands } from './contributions';
+import { log } from './log';
+import { PredictionViewPanel } from './predictionView';
+import { showError } from './rerun';
+import { Sessions } from './sessions';
+
+const CACHE_ROOT = path.join('.evalpred', 'cache');
+
+interface CacheEntry {
+  dir: string;
+  numSamples: number;
+  time: string;
+  label: string;
+}
+
+/** Caches under every workspace folder's .evalpred/cache, newest first. */
+export function workspaceCaches(): CacheEntry[] {
+  const out: CacheEntry[] = [];
+  for (const f of vscode.workspace.workspaceFolders ?? []) {
+    const root = path.join(f.uri.fsPath, CACHE_ROOT);
+    if (!fs.existsSync(root)) continue;
+    for (const name of fs.readdirSync(root)) {
+      const dir = path.join(root, name);
+      try {
+        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+        const prod = m.producer ?? {};
+        const what = prod.model?.path ? `${path.basename(prod.model.path)} on ${path.basename(prod.dataset?.path ?? '?')}` : m.imported_from ? `imported ${path.basename(m.imported_from)}` : name;
+        out.push({ dir, numSamples: m.num_samples, time: String(m.created ?? prod.time ?? fs.statSync(dir).mtime.toISOString()), label: what });
+      } catch {
+        /* not a finished cache (a run in progress writes elsewhere and renames) */
+      }
+    }
+  }
+  return out.sort((a, b) => (a.time < b.time ? 1 : -1));
+}
+
+export function evaluationFromCache(cacheDir: string): Evaluation {
+  const { manifest, evalPred } = readCache(cacheDir);
+  const loop = ((manifest as unknown as { loop?: LoopRecord }).loop ?? {
+    numSamples: manifest.num_samples,
+    evalLoss: null,
+    task: 'sequence-classification',
+    runtimeSeconds: 0,
+    numSteps: 0,
+    notes: ['imported: no loop record'],
+    info: { columns: {}, maxLength: 0, modelInputs: [], modelOutputs: [] },
+  }) as LoopRecord;
+  return { cacheDir, fromCache: true, manifest, evalPred, loop };
+}
+
+async function pickCache(sessions: Sessions): Promise<string | undefined> {
+  const live = sessions.current()?.cacheDir;
+  if (live && fs.existsSync(path.join(live, 'manifest.json'))) return live;
+  const caches = workspaceCaches();
+  if (!caches.length) {
+    void vscode.window.showInformationMessage('EvalPred: no cached predictions in this workspace yet. Run "EvalPred: Run Evaluation" or import a dump.');
+    return undefined;
+  }
+  if (caches.length === 1) return caches[0].dir;
+  const chosen = await vscode.window.showQuickPick(
+    caches.map((c) => ({ label: c.label, description: `${c.numSamples} samples · ${c.time}`, detail: c.dir, dir: c.dir })),
+    { title: 'EvalPred: which cached predictions?' },
+  );
+  return chosen?.dir;
+}
+
+export async function openPredictionView(context: vscode.ExtensionContext, sessions: Sessions, ...[cacheDir]: CommandArgs[typeof Commands.OpenPredictionView]): Promise<void> {
+  const dir = cacheDir ?? (await pickCache(sessions));
+  if (!dir) return;
+  // The metric source lets the view point its lints at lines of the user's function.
+  const file = sessions.all().find((s) => s.cacheDir === dir)?.metricsFile ?? Object.entries(sessions.records()).find(([, r]) => r.cacheDir === dir)?.[0];
+  let metricSource: string | undefined;
+  try {
+    metricSource = file ? fs.readFileSync(file, 'utf8') : undefined;
+  } catch {
+    metricSource = undefined;
+  }
+  try {
+    await PredictionViewPanel.show(context, evaluationFromCache(dir), { metricSource });
+  } catch (e) {
+    showError('EvalPred: cannot open the prediction view', e);
+  }
+}
+
+export async function openVariableInPredictionView(context: vscode.ExtensionContext, sessions: Sessions, ...[arg]: CommandArgs[typeof Commands.OpenVariableInPredictionView]): Promise<void> {
+  const st = (arg?.sessionId && sessions.get(arg.sessionId)) || sessions.current();
+  log().info(`open in prediction view: ${arg?.variable?.evaluateName ?? arg?.variable?.name ?? '(no variable)'}`);
+  await openPredictionView(context, sessions, st?.cacheDir);
+}
+
+export async function importDumpCommand(context: vscode.ExtensionContext, sessions: Sessions, ...[source]: CommandArgs[typeof Commands.ImportDump]): Promise<void> {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (!folder) {
+    void vscode.window.showWarningMessage('EvalPred: open a folder first; the imported cache is stored in its .evalpred/cache.');
+    return;
+  }
+  let src = source;
+  if (!src) {
+    const uris = await vscode.window.showOpenDialog({
+      title: 'EvalPred: import an EvalPrediction dump (.npz, a folder of .npy files, or an evalpred.capture folder)',
+      canSelectFiles: true,
+      canSelectFolders: true,
+      filters: { 'EvalPrediction dump': ['npz'] },
+      openLabel: 'Import',
+    });
+    src = uris?.[0]?.fsPath;
+  }
+  if (!src) return;
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
+  const out = path.join(folder.uri.fsPath, CACHE_ROOT, `import-${path.basename(src).replace(/[^\w.-]+/g, '_')}-${stamp}`);
+  try {
+    const manifest = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `EvalPred: importing ${path.basename(src)}`, cancellable: false },
+      () => importDump(src!, out),
+    );
+    log().info(`imported ${src} -> ${out} (${manifest.num_samples} samples)`);
+    const a = await vscode.window.showInformationMessage(`EvalPred: imported ${manifest.num_samples} samples from ${path.basename(src)}.`, 'Open Prediction View', 'Debug on This Cache');
+    if (a === 'Open Prediction View') await openPredictionView(context, sessions, out);
+    if (a === 'Debug on This Cache') await vscode.debug.startDebugging(folder, { type: 'evalpred', request: 'launch', name: `EvalPred: ${path.basename(src)}`, cache: out });
+  } catch (e) {
+    fs.rmSync(out, { recursive: true, force: true });
+    showError(`EvalPred: cannot import ${path.basename(src)}`, e);
+  }
+}
+
+function sizeOf(p: string): number {
+  const st = fs.statSync(p);
+  if (!st.isDirectory()) return st.size;
+  return fs.readdirSync(p).reduce((n, e) => n + sizeOf(path.join(p, e)), 0);
+}
+
+export async function clearCache(sessions: Sessions): Promise<void> {
+  const roots = (vscode.workspace.workspaceFolders ?? []).map((f) => path.join(f.uri.fsPath, CACHE_ROOT)).filter((r) => fs.existsSync(r));
+  const n = roots.reduce((k, r) => k + fs.readdirSync(r).length, 0);
+  if (!n) {
+    void vscode.window.showInformationMessage('EvalPred: the prediction cache is already empty.');
+    return;
+  }
+  const mb = roots.reduce((k, r) => k + sizeOf(r), 0) / 1024 ** 2;
+  const busy = sessions.all().length ? ' A debug session is using one of them; it keeps its data in memory until it ends.' : '';
+  const ok = await vscode.window.showWarningMessage(
+    `Delete ${n} cached evaluation${n === 1 ? '' : 's'} (${mb.toFixed(1)} MB) in ${roots.map((r) => vscode.workspace.asRelativePath(r)).join(', ')}?${busy}`,
+    { modal: true },
+    'Delete',
+  );
+  if (ok !== 'Delete') return;
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+  await sessions.forget();
+  log().info(`cleared the prediction cache: ${roots.join(', ')}`);
+}

@@ -1,0 +1,112 @@
+// What the editor shows next to `eval_pred`, `predictions`, `labels`… while paused: one short line per
+// EvalPrediction field with its structure (dtype + shape, tuples) and the first samples decoded for people
+// (argmax -> id2label names, token ids -> text). Built from the cache folder; pure Node, no `vscode`.
+import fs from 'node:fs';
+import path from 'node:path';
+import { readCache } from '../core/cache/store';
+import type { LoopRecord } from '../core/evaluate';
+import { sampleViews } from '../core/inspect/describe';
+import { tensorStats } from '../core/tensor/stats';
+import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
+import { loadTokenizer, LoadedTokenizer } from '../core/text';
+import { formatNumber } from './metricSource';
+
+export type FieldName = 'eval_pred' | 'predictions' | 'label_ids' | 'inputs' | 'losses';
+
+export interface CacheSummary {
+  cacheDir: string;
+  numSamples: number;
+  /** One line per field present (eval_pred always). */
+  text: Partial<Record<FieldName, string>>;
+}
+
+const SHOWN = 3; // samples decoded inline: enough to recognise the data, short enough for one line
+const MAX_TEXT = 48;
+
+/** "float32[10, 3]", "tuple(float32[10, 3], float32[10, 8])". Local so the inline text never says "tuple of". */
+export function structure(node: TensorNode | null): string {
+  if (!node) return 'None';
+  if (node instanceof Tensor) return `${node.dtype}[${node.shape.join(', ')}]`;
+  if ('tuple' in node) return `tuple(${node.tuple.map(structure).join(', ')})`;
+  return `list of ${node.list.length} arrays`;
+}
+
+function clip(s: string): string {
+  const one = s.replace(/\s+/g, ' ').trim();
+  return one.length > MAX_TEXT ? one.slice(0, MAX_TEXT - 1) + '…' : one;
+}
+
+function firstValues(t: Tensor): string {
+  const row = t.ndim > 1 ? t.row(0) : t;
+  const n = Math.min(SHOWN, row.size);
+  const vals = Array.from({ length: n }, (_, i) => formatNumber(row.at(i)));
+  return `[${vals.join(', ')}${row.size > n ? ', …' : ''}]`;
+}
+
+function isIntTensor(t: Tensor): boolean {
+  return /^u?int/.test(t.dtype);
+}
+
+export async function summarizeCache(cacheDir: string): Promise<CacheSummary> {
+  const { manifest, evalPred: ep } = readCache(cacheDir);
+  const loop = (manifest as unknown as { loop?: LoopRecord }).loop;
+  const modelDir = ((manifest.producer as { model?: { path?: string } }).model ?? {}).path;
+  let tokenizer: LoadedTokenizer | undefined;
+  if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) {
+    try {
+      tokenizer = await loadTokenizer(modelDir);
+    } catch {
+      tokenizer = undefined; // decoded text is a nicety; shapes still show
+    }
+  }
+  return { cacheDir, numSamples: manifest.num_samples, text: fieldTexts(ep, { tokenizer, id2label: loop?.info?.id2label, task: loop?.task }) };
+}
+
+export function fieldTexts(
+  ep: EvalPredictionData,
+  opts: { tokenizer?: LoadedTokenizer; id2label?: Record<number, string>; task?: string },
+): Partial<Record<FieldName, string>> {
+  const views = sampleViews(ep, SHOWN, opts);
+  const out: Partial<Record<FieldName, string>> = {};
+  const parts = [`predictions=${structure(ep.predictions)}`, `label_ids=${structure(ep.labelIds)}`];
+  if (ep.inputs) parts.push(`inputs=${structure(ep.inputs)}`);
+  if (ep.losses) parts.push(`losses=${structure(ep.losses)}`);
+  out.eval_pred = `EvalPrediction(${parts.join(', ')})`;
+
+  if (ep.predictions) {
+    const shown = views.filter((v) => v.prediction).map((v) => v.prediction);
+    const t = ep.predictions instanceof Tensor ? ep.predictions : undefined;
+    out.predictions =
+      structure(ep.predictions) +
+      (shown.length ? ` → ${shown.map((p) => clip(p)).join(' | ')}${t && t.shape[0] > shown.length ? ' …' : ''}` : t && t.size ? ` ${firstValues(t)}` : '');
+  }
+  if (ep.labelIds) {
+    const shown = views.filter((v) => v.label !== undefined).map((v) => v.label!);
+    const t = ep.labelIds instanceof Tensor ? ep.labelIds : undefined;
+    let extra = shown.length ? ` → ${shown.map((l) => clip(l)).join(' | ')}` : '';
+    // Token-id labels (seq2seq): decoded text of the first sample, -100 skipped as the tokenizer would pad.
+    if (!shown.length && t && t.ndim === 2 && isIntTensor(t) && opts.tokenizer) extra = ` → "${clip(decodeRow(t, 0, opts.tokenizer))}"`;
+    else if (!shown.length && t && t.size) extra = ` ${firstValues(t)}`;
+    if (t && isIntTensor(t)) {
+      const m100 = tensorStats(t).minus100Count;
+      if (m100 > 0) extra += ` (${m100} × -100)`;
+    }
+    out.label_ids = structure(ep.labelIds) + extra;
+  }
+  if (ep.inputs) {
+    const first = views.find((v) => v.input !== undefined)?.input;
+    out.inputs = structure(ep.inputs) + (first !== undefined ? ` → "${clip(first)}"` : '');
+  }
+  if (ep.losses) {
+    const t = ep.losses instanceof Tensor ? ep.losses : undefined;
+    out.losses = structure(ep.losses) + (t && t.size ? ` mean ${formatNumber(tensorStats(t).mean ?? NaN)}` : '');
+  }
+  return out;
+}
+
+function decodeRow(t: Tensor, i: number, tok: LoadedTokenizer): string {
+  const row = t.row(i);
+  const ids: number[] = [];
+  for (let k = 0; k < row.size; k++) ids.push(row.at(k));
+  return tok.decode(ids, { skipSpecialTokens: true });
+}

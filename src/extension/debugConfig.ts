@@ -1,0 +1,115 @@
+// The `evalpred` DebugConfigurationProvider: an initial launch.json entry guessed from the workspace, dynamic
+// entries for the Run and Debug dropdown, and resolution that fills in what is missing (F5 with no
+// launch.json asks through the Run Evaluation quick picks), resolves paths against the folder, pins the
+// cache folder (so the extension knows where predictions live) and applies Workspace Trust.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as vscode from 'vscode';
+import { defaultCacheDir, evaluationKey } from '../core/evaluate';
+import { RunSettings, withDefaults } from '../core/loop/settings';
+import { DEBUG_TYPE } from './contributions';
+import { log } from './log';
+import { findMetricFunctions, pickMetricFunction } from './metricSource';
+import { chooseRun, lastChoices, launchConfig } from './runEvaluation';
+import { metricTimeoutMs, pythonPath } from './settings';
+import { mayRunMetricCode } from './trust';
+
+const PATH_FIELDS = ['model', 'dataset', 'metrics', 'cache', 'cwd'] as const;
+
+/** RunSettings fields a launch config may carry (the rest of the config is the client's or the adapter's). */
+const RUN_FIELDS: (keyof RunSettings)[] = [
+  'model', 'dataset', 'split', 'batchSize', 'maxLength', 'textColumn', 'textPairColumn', 'textTemplate', 'labelColumn',
+  'maxTargetLength', 'includeForMetrics', 'preprocess', 'predictWithGenerate', 'generationMaxLength', 'maxNewTokens',
+  'numBeams', 'metrics', 'function', 'cache', 'task', 'evalDoConcatBatches', 'maxSamples',
+];
+
+export function runSettingsOf(cfg: vscode.DebugConfiguration): RunSettings {
+  const picked = Object.fromEntries(RUN_FIELDS.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));
+  return withDefaults(picked as Partial<RunSettings> & Pick<RunSettings, 'model' | 'dataset'>);
+}
+
+export class EvalpredConfigurationProvider implements vscode.DebugConfigurationProvider {
+  constructor(private readonly memento: vscode.Memento) {}
+
+  /** launch.json's first entry: the last run's choices, else placeholders the user edits. */
+  provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): vscode.DebugConfiguration[] {
+    const last = lastChoices(this.memento);
+    const relTo = (p: string | undefined, fallback: string) => (p && folder ? '${workspaceFolder}/' + path.relative(folder.uri.fsPath, p) : p ?? fallback);
+    const cfg: vscode.DebugConfiguration = {
+      type: DEBUG_TYPE,
+      request: 'launch',
+      name: 'EvalPred: evaluate and pause at compute_metrics',
+      model: relTo(last.model, '${workspaceFolder}/model'),
+      dataset: relTo(last.dataset, '${workspaceFolder}/data/validation.jsonl'),
+      metrics: relTo(last.metrics, '${workspaceFolder}/metrics.py'),
+    };
+    if (last.split) cfg.split = last.split;
+    return [cfg];
+  }
+
+  /** F5 with no launch.json, or a partial entry: fill in from the active metric file and the last choices; ask for the rest. */
+  async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, cfg: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    if (!cfg.type && !cfg.request && !cfg.name) {
+      const editor = vscode.window.activeTextEditor;
+      const file = editor?.document.uri.scheme === 'file' ? editor.document.uri.fsPath : undefined;
+      const fn = file ? pickMetricFunction(findMetricFunctions(editor!.document.getText(), file)) : undefined;
+      const choices = await chooseRun(this.memento, folder, fn && file ? { metrics: file, function: fn.name } : {});
+      return choices ? launchConfig(choices) : undefined;
+    }
+    cfg.type ??= DEBUG_TYPE;
+    cfg.request ??= 'launch';
+    cfg.name ??= 'EvalPred';
+    if (cfg.cache === undefined && (cfg.model === undefined || cfg.dataset === undefined)) {
+      const choices = await chooseRun(this.memento, folder, { model: cfg.model, dataset: cfg.dataset, split: cfg.split, metrics: cfg.metrics ?? undefined, function: cfg.function });
+      if (!choices) return undefined;
+      Object.assign(cfg, { ...launchConfig(choices), ...cfg, model: choices.model, dataset: choices.dataset });
+      if (choices.metrics && !cfg.metrics) cfg.metrics = choices.metrics;
+    }
+    return cfg;
+  }
+
+  async resolveDebugConfigurationWithSubstitutedVariables(folder: vscode.WorkspaceFolder | undefined, cfg: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
+    const base = typeof cfg.cwd === 'string' ? path.resolve(folder?.uri.fsPath ?? '', cfg.cwd) : folder?.uri.fsPath;
+    if (base) {
+      cfg.cwd ??= base;
+      for (const f of PATH_FIELDS) if (typeof cfg[f] === 'string' && cfg[f]) cfg[f] = path.resolve(base, cfg[f]);
+    }
+    if (cfg.metrics && !mayRunMetricCode(`The evaluation runs and pauses so you can inspect the predictions, but ${path.basename(cfg.metrics)} will not run.`)) {
+      delete cfg.metrics;
+      delete cfg.function;
+    }
+    // Settings the adapter's metric runner needs; `__` keys are private to client and adapter.
+    if (vscode.workspace.isTrusted) {
+      const py = pythonPath(folder);
+      if (py) cfg.__evalpredPython = py;
+    }
+    cfg.__evalpredMetricTimeoutMs = metricTimeoutMs(folder);
+    if (cfg.cache === undefined && typeof cfg.model === 'string' && typeof cfg.dataset === 'string' && fs.existsSync(cfg.model) && fs.existsSync(cfg.dataset)) {
+      // Pin the cache folder the adapter would pick by default (same key as the CLI), so the views know it.
+      try {
+        const { key } = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: 'EvalPred: hashing model and dataset' },
+          () => evaluationKey(runSettingsOf(cfg)),
+        );
+        cfg.cache = defaultCacheDir(key, base ?? process.cwd());
+      } catch (e) {
+        log().warn(`could not compute the cache key (${e instanceof Error ? e.message : String(e)}); the adapter picks the cache folder`);
+      }
+    }
+    log().info(`launch ${cfg.name}: ${JSON.stringify(Object.fromEntries(Object.entries(cfg).filter(([k]) => !k.startsWith('__'))))}`);
+    return cfg;
+  }
+}
+
+/** Run and Debug dropdown entries: one per remembered run, and one that asks. */
+export class EvalpredDynamicProvider implements vscode.DebugConfigurationProvider {
+  constructor(private readonly memento: vscode.Memento) {}
+
+  provideDebugConfigurations(): vscode.DebugConfiguration[] {
+    const last = lastChoices(this.memento);
+    const out: vscode.DebugConfiguration[] = [];
+    if (last.model && last.dataset) out.push(launchConfig({ model: last.model, dataset: last.dataset, split: last.split, metrics: last.metrics, function: last.function }));
+    out.push({ type: DEBUG_TYPE, request: 'launch', name: 'EvalPred: choose model, dataset and metric file…' });
+    return out;
+  }
+}

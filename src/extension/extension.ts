@@ -1,0 +1,62 @@
+// Activation: wires the commands, the debug adapter (provider, factory, tracker), editor features for the
+// metric file, the status bar and rerun-on-save. Each piece lives in its own module; this file only connects.
+import * as vscode from 'vscode';
+import { closeRunners } from '../core/metrics/runMetrics';
+import { EvalpredAdapterFactory } from './adapterFactory';
+import { clearCache, importDumpCommand, openPredictionView, openVariableInPredictionView } from './cacheCommands';
+import { CommandArgs, CommandId, Commands, DEBUG_TYPE } from './contributions';
+import { EvalpredConfigurationProvider, EvalpredDynamicProvider } from './debugConfig';
+import { METRIC_FILES, MetricCodeLens, MetricHover, MetricInlineValues } from './editorProviders';
+import { log } from './log';
+import { PredictionViewPanel } from './predictionView';
+import { rerunMetrics, rerunOnSave } from './rerun';
+import { runEvaluation } from './runEvaluation';
+import { Sessions } from './sessions';
+import { setting } from './settings';
+import { cancelEvaluation, statusBar } from './statusBar';
+
+type Handlers = { [K in CommandId]: (...args: CommandArgs[K]) => unknown };
+
+/** Every command's handler; the mapped type makes tsc fail when a command has none. */
+export function commandHandlers(context: vscode.ExtensionContext, sessions: Sessions): Handlers {
+  return {
+    [Commands.RunEvaluation]: (preset) => runEvaluation(context.workspaceState, preset),
+    [Commands.RerunMetrics]: (file) => rerunMetrics(sessions, file),
+    [Commands.OpenPredictionView]: (dir) => openPredictionView(context, sessions, dir),
+    [Commands.ImportDump]: (src) => importDumpCommand(context, sessions, src),
+    [Commands.ClearCache]: () => clearCache(sessions),
+    [Commands.CancelEvaluation]: () => cancelEvaluation(sessions),
+    [Commands.OpenVariableInPredictionView]: (arg) => openVariableInPredictionView(context, sessions, arg),
+    [Commands.ShowLog]: () => log().show(),
+  };
+}
+
+export function activate(context: vscode.ExtensionContext): void {
+  const sessions = new Sessions(context.workspaceState);
+  const handlers = commandHandlers(context, sessions);
+  for (const [id, fn] of Object.entries(handlers) as [CommandId, (...a: unknown[]) => unknown][]) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, (...args: unknown[]) => fn(...args)));
+  }
+  context.subscriptions.push(
+    log(),
+    sessions,
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new EvalpredConfigurationProvider(context.workspaceState)),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new EvalpredDynamicProvider(context.workspaceState), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new EvalpredAdapterFactory(context.extensionPath)),
+    vscode.languages.registerCodeLensProvider(METRIC_FILES, new MetricCodeLens(sessions)),
+    vscode.languages.registerInlineValuesProvider(METRIC_FILES, new MetricInlineValues(sessions)),
+    vscode.languages.registerEvaluatableExpressionProvider(METRIC_FILES, new MetricHover(sessions)),
+    PredictionViewPanel.registerSerializer(context),
+    sessions.onDidPrintMetrics(({ metrics }) => PredictionViewPanel.current?.addMetrics(metrics)),
+    statusBar(sessions),
+    sessions.onDidStop((st) => {
+      if (st.stopReason !== 'exception' && st.cacheDir && setting('openPredictionViewOnStop', st.session.workspaceFolder)) void openPredictionView(context, sessions, st.cacheDir);
+    }),
+    rerunOnSave(sessions),
+  );
+  log().info(`EvalPred ${context.extension.packageJSON.version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: metric code will not run'})`);
+}
+
+export async function deactivate(): Promise<void> {
+  await closeRunners(); // Python / JS metric workers started for reruns without a session
+}

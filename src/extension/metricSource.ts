@@ -1,0 +1,196 @@
+// Reading a metric file and metric results as text: where the metric functions are defined (for the
+// CodeLens and the quick pick), a one-line summary of the last metrics, metrics printed by the adapter,
+// and the expression under the cursor for hovers. Pure functions; no `vscode` import.
+
+export interface MetricFunction {
+  name: string;
+  /** 0-based line of the definition. */
+  line: number;
+}
+
+const PY_DEF = /^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
+const JS_DEFS = [
+  /^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(/,
+  /^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*(?::[^=]+)?=>|[A-Za-z_$][\w$]*\s*=>)/,
+];
+
+/** Names Trainer users give metric functions; the first match wins when no name is configured. */
+const METRIC_NAMES = ['compute_metrics', 'computeMetrics', 'metrics_fn', 'compute_metric'];
+
+export function isPythonFile(file: string): boolean {
+  return /\.py$/i.test(file);
+}
+
+/** Top-level-looking function definitions whose first parameter looks like an EvalPrediction (or that are named like a metric function). */
+export function findMetricFunctions(text: string, file: string): MetricFunction[] {
+  const out: MetricFunction[] = [];
+  const lines = text.split(/\r?\n/);
+  const py = isPythonFile(file);
+  lines.forEach((l, i) => {
+    let name: string | undefined;
+    if (py) name = PY_DEF.exec(l)?.[1];
+    else for (const re of JS_DEFS) name ??= re.exec(l)?.[1];
+    if (!name) return;
+    const params = l.slice(l.indexOf(name) + name.length);
+    if (METRIC_NAMES.includes(name) || /\(\s*(eval_?pred|evalPred|p|pred|preds)\b/i.test(params)) out.push({ name, line: i });
+  });
+  return out;
+}
+
+/** The function a run would call: the configured name, else the usual names, else the only candidate. */
+export function pickMetricFunction(fns: MetricFunction[], configured?: string): MetricFunction | undefined {
+  if (configured) return fns.find((f) => f.name === configured);
+  for (const n of METRIC_NAMES) {
+    const f = fns.find((x) => x.name === n);
+    if (f) return f;
+  }
+  return fns.length === 1 ? fns[0] : undefined;
+}
+
+export type MetricsRecord = Record<string, unknown>;
+
+// Trainer's bookkeeping keys: never the number a person means by "the metric".
+const BOOKKEEPING = /^(eval_|test_)?(runtime|samples_per_second|steps_per_second|epoch|jit_compilation_time)$/;
+
+/** "accuracy 0.8131": the first real metric (loss only when nothing else), prefix dropped, 4 decimals. */
+export function summarizeMetrics(m: MetricsRecord | undefined): string | undefined {
+  if (!m) return undefined;
+  const numeric = Object.entries(m).filter(([k, v]) => typeof v === 'number' && !BOOKKEEPING.test(k));
+  const pick = numeric.find(([k]) => !/(^|_)loss$/.test(k)) ?? numeric[0];
+  if (!pick) return undefined;
+  const [k, v] = pick as [string, number];
+  return `${k.replace(/^(eval|test)_/, '')} ${formatNumber(v)}`;
+}
+
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  if (Number.isInteger(v)) return String(v);
+  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? v.toFixed(4) : v.toExponential(3);
+}
+
+/**
+ * Metrics in a line of adapter output: the first `{...}` that parses as a JSON object holding at least one
+ * number. The adapter prints the metrics as one JSON object, as the CLI does (design.md "CLI").
+ */
+export function parseMetricsOutput(text: string): MetricsRecord | undefined {
+  let from = text.indexOf('{');
+  while (from >= 0) {
+    let depth = 0;
+    let inString = false;
+    for (let i = from; i < text.length; i++) {
+      const c = text[i];
+      if (inString) {
+        if (c === '\\') i++;
+        else if (c === '"') inString = false;
+        continue;
+      }
+      if (c === '"') inString = true;
+      else if (c === '{') depth++;
+      else if (c === '}' && --depth === 0) {
+        try {
+          const v = JSON.parse(text.slice(from, i + 1));
+          if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some((x) => typeof x === 'number')) return v as MetricsRecord;
+        } catch {
+          /* not JSON; try the next brace */
+        }
+        break;
+      }
+    }
+    from = text.indexOf('{', from + 1);
+  }
+  return undefined;
+}
+
+/** Python names people give the parts of an EvalPrediction -> the field the adapter's expressions know. */
+export const NAME_ALIASES: Record<string, 'eval_pred' | 'predictions' | 'label_ids' | 'inputs' | 'losses'> = {
+  eval_pred: 'eval_pred',
+  evalPred: 'eval_pred',
+  p: 'eval_pred',
+  predictions: 'predictions',
+  preds: 'predictions',
+  logits: 'predictions',
+  label_ids: 'label_ids',
+  labelIds: 'label_ids',
+  labels: 'label_ids',
+  references: 'label_ids',
+  inputs: 'inputs',
+  input_ids: 'inputs',
+  losses: 'losses',
+};
+
+/**
+ * The expression to evaluate when hovering at `character` in `line`: a dotted name with index suffixes
+ * (`eval_pred.predictions[3]`), aliases mapped to the adapter's names (`labels[0]` -> `label_ids[0]`).
+ * Returns the 0-based [start, end) of the hovered text as well.
+ */
+export function expressionAt(line: string, character: number): { expression: string; start: number; end: number } | undefined {
+  const re = /[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\]\n]*\])*/g;
+  for (let m = re.exec(line); m; m = re.exec(line)) {
+    const start = m.index;
+    const end = start + m[0].length;
+    if (character < start || character > end) continue;
+    // Keep the segments that start at or before the cursor: hovering `eval_pred` in
+    // `eval_pred.predictions[3]` asks for eval_pred, hovering `predictions` for eval_pred.predictions.
+    const seg = /\.[A-Za-z_]\w*|\[[^\]\n]*\]/g;
+    let text = /^[A-Za-z_]\w*/.exec(m[0])![0];
+    seg.lastIndex = text.length;
+    for (let s = seg.exec(m[0]); s && start + s.index <= character; s = seg.exec(m[0])) text = m[0].slice(0, s.index + s[0].length);
+    const root = /^[A-Za-z_]\w*/.exec(text)![0];
+    const alias = NAME_ALIASES[root];
+    if (!alias) return undefined;
+    let expression = text;
+    if (alias !== 'eval_pred') expression = alias + text.slice(root.length);
+    else if (root !== 'eval_pred') expression = 'eval_pred' + text.slice(root.length);
+    return { expression, start, end: start + text.length };
+  }
+  return undefined;
+}
+
+/**
+ * 0-based [first, last] lines of the function defined at `defLine`: for Python up to the last line indented
+ * deeper than the `def`; for JS/TS up to the brace that closes the first `{` (strings and comments are rare
+ * enough in metric code that plain counting is good enough for placing inline values).
+ */
+export function functionRange(text: string, file: string, defLine: number): [number, number] {
+  const lines = text.split(/\r?\n/);
+  if (isPythonFile(file)) {
+    const indent = (l: string) => /^\s*/.exec(l)![0].length;
+    const base = indent(lines[defLine] ?? '');
+    let last = defLine;
+    let open = 0; // a multi-line signature: parentheses still open
+    for (let i = defLine; i < lines.length; i++) {
+      const l = lines[i];
+      if (i > defLine && open <= 0 && l.trim() && !l.trim().startsWith('#') && indent(l) <= base) break;
+      open += (l.match(/\(/g)?.length ?? 0) - (l.match(/\)/g)?.length ?? 0);
+      if (l.trim()) last = i;
+    }
+    return [defLine, last];
+  }
+  let depth = 0;
+  let seen = false;
+  for (let i = defLine; i < lines.length; i++) {
+    for (const c of lines[i]) {
+      if (c === '{') (depth++, (seen = true));
+      else if (c === '}') depth--;
+    }
+    if (seen && depth <= 0) return [defLine, i];
+  }
+  return [defLine, lines.length - 1];
+}
+
+/** First line (within [from, to]) where each EvalPrediction name appears, with its column. */
+export function firstMentions(text: string, from: number, to: number): Array<{ name: string; field: (typeof NAME_ALIASES)[string]; line: number; column: number }> {
+  const lines = text.split(/\r?\n/);
+  const seen = new Set<string>();
+  const out: Array<{ name: string; field: (typeof NAME_ALIASES)[string]; line: number; column: number }> = [];
+  for (let i = from; i <= to && i < lines.length; i++) {
+    const code = lines[i].replace(/#.*$|\/\/.*$/, '');
+    for (const m of code.matchAll(/(?<![\w.])([A-Za-z_]\w*)\b/g)) {
+      const field = NAME_ALIASES[m[1]];
+      if (!field || seen.has(m[1]) || (m[1] === 'p' && i !== from)) continue; // `p` only as the parameter
+      seen.add(m[1]);
+      out.push({ name: m[1], field, line: i, column: m.index! });
+    }
+  }
+  return out;
+}

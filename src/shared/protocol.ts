@@ -1,0 +1,174 @@
+// Every message between the extension host and the prediction view, typed in one module that both sides
+// import (hexeditor's shared/protocol.ts). No `vscode` and no Node imports: media/ bundles this for the
+// browser. Rows travel in windows (`getRows` -> `rows`, matched by `requestId`), never the whole table.
+
+export const PROTOCOL_VERSION = 1;
+
+export type TaskKind = 'sequence-classification' | 'token-classification' | 'question-answering' | 'unknown';
+
+/** One token of a token-classification sample: the word, the predicted tag and the gold tag. */
+export interface TokenTag {
+  token: string;
+  pred: string;
+  gold?: string;
+  /** Index of the predicted tag in `Overview.labels` (for colour). */
+  predId: number;
+}
+
+/** One sample of the per-sample table, ready to show. Text fields are plain text (the view uses textContent). */
+export interface RowView {
+  /** Position in the evaluation set (dataset row / axis 0 of the arrays). */
+  index: number;
+  /** The input text: the dataset's text column, else the decoded `inputs`, else ''. */
+  text: string;
+  /** Predicted label name (argmax -> id2label), predicted span text for QA, tags joined for token classification. */
+  prediction: string;
+  /** Gold label name / answer text; undefined when there are no labels. */
+  label?: string;
+  correct?: boolean;
+  /** max softmax probability (QA: p(start) * p(end); token classification: mean over labelled tokens). */
+  confidence?: number;
+  /** Cross-entropy of this sample (token classification: mean over labelled tokens; QA: (start + end) / 2). */
+  loss?: number;
+  tokens?: TokenTag[];
+}
+
+export type SortKey = 'index' | 'confidence' | 'loss';
+
+export interface RowFilter {
+  wrongOnly?: boolean;
+  /** Gold label name. */
+  gold?: string;
+  /** Predicted label name. */
+  predicted?: string;
+  /** Case-insensitive substring of the text, prediction or label. */
+  search?: string;
+}
+
+export interface RowQuery {
+  filter: RowFilter;
+  sort: { key: SortKey; descending: boolean };
+}
+
+export interface HistogramView {
+  edges: number[];
+  counts: number[];
+}
+
+/** One card per tensor (tuple and list members each get their own). */
+export interface TensorCard {
+  path: string;
+  dtype: string;
+  shape: number[];
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+  nanCount: number;
+  minus100Count: number;
+  histogram: HistogramView;
+}
+
+/** counts[gold][predicted] over `labels`. */
+export interface ConfusionView {
+  labels: string[];
+  counts: number[][];
+}
+
+export interface MetricsEntry {
+  /** ISO time the metrics were computed. */
+  time: string;
+  metrics: Record<string, number>;
+  /** Difference to the previous entry, for keys present in both. */
+  deltas: Record<string, number>;
+}
+
+export interface LintView {
+  id: string;
+  severity: 'warning' | 'info';
+  message: string;
+  fix: string;
+  line?: number;
+}
+
+export interface Overview {
+  title: string;
+  task: TaskKind;
+  numSamples: number;
+  /** What the table's label filters offer: id2label names in id order. */
+  labels: string[];
+  /** e.g. "predictions: tuple(float32[8, 3], float32[8, 4])". */
+  structure: string[];
+  cards: TensorCard[];
+  confusion?: ConfusionView;
+  metrics: MetricsEntry[];
+  lints: LintView[];
+  notes: string[];
+}
+
+/** A raw array slice, as an ArrayBuffer (style.md 13): the bytes of `dtype` (little-endian), C order. */
+export interface RawArray {
+  path: string;
+  dtype: 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';
+  shape: number[];
+  buffer: ArrayBuffer;
+}
+
+export interface RowDetail {
+  row: RowView;
+  arrays: RawArray[];
+}
+
+// ------------------------------------------------------------------------------------------------ messages
+
+export type ToWebview =
+  /** `hostState` is opaque to the view: it keeps it in its webview state so the panel serializer can restore the panel. */
+  | { type: 'init'; overview: Overview; hostState?: Record<string, unknown> }
+  /** The costly parts of the overview (cards, confusion matrix, lints), sent on `getSummary`, after the first rows are shown. */
+  | { type: 'summary'; cards: TensorCard[]; confusion?: ConfusionView; lints: LintView[] }
+  | { type: 'rows'; requestId: number; start: number; total: number; rows: RowView[] }
+  | { type: 'detail'; requestId: number; detail: RowDetail }
+  | { type: 'metrics'; history: MetricsEntry[] }
+  | { type: 'error'; requestId?: number; message: string };
+
+export type FromWebview =
+  | { type: 'ready' }
+  /** Rows [start, start + count) of the table under `query` (filtered, then sorted). */
+  | { type: 'getRows'; requestId: number; query: RowQuery; start: number; count: number }
+  | { type: 'getDetail'; requestId: number; index: number }
+  /** Sent once the first rows are on screen: the cards, confusion matrix and lints cost one pass over every array. */
+  | { type: 'getSummary' };
+
+export type ToWebviewType = ToWebview['type'];
+export type FromWebviewType = FromWebview['type'];
+export type ToWebviewOf<T extends ToWebviewType> = Extract<ToWebview, { type: T }>;
+export type FromWebviewOf<T extends FromWebviewType> = Extract<FromWebview, { type: T }>;
+
+export const DEFAULT_QUERY: RowQuery = { filter: {}, sort: { key: 'index', descending: false } };
+
+/** The most rows one `getRows` may ask for: windows, not the table. */
+export const MAX_WINDOW = 2000;
+
+/** Narrow an unknown message from the webview (it crosses a trust boundary: validate before use). */
+export function isFromWebview(m: unknown): m is FromWebview {
+  if (!m || typeof m !== 'object') return false;
+  const o = m as Record<string, unknown>;
+  switch (o.type) {
+    case 'ready':
+    case 'getSummary':
+      return true;
+    case 'getRows':
+      return (
+        Number.isInteger(o.requestId) &&
+        Number.isInteger(o.start) &&
+        Number.isInteger(o.count) &&
+        (o.start as number) >= 0 &&
+        (o.count as number) >= 0 &&
+        !!o.query &&
+        typeof o.query === 'object'
+      );
+    case 'getDetail':
+      return Number.isInteger(o.requestId) && Number.isInteger(o.index);
+    default:
+      return false;
+  }
+}

@@ -1,0 +1,298 @@
+// End-to-end test in a real VS Code (code-server 4.100.3, its Node extension host) driven by headless
+// Chromium through playwright-core, following /work/shared/e2e-code-server.md. `npm run test:e2e`.
+//
+// Steps: install code-server into ~/.cache/evalpred-e2e if missing -> build + package the .vsix -> fixture
+// workspace (tiny model, dataset, metrics.py) -> code-server on 127.0.0.1 -> palette "EvalPred: Run
+// Evaluation" through its quick picks -> paused at the compute_metrics boundary (debug toolbar, CodeLens,
+// log) -> "EvalPred: Open Prediction View" shows shapes and decoded text -> continue: metrics in the Debug
+// Console -> edit + save metrics.py in the editor -> rerun on save prints the new metrics.
+// Waits on selectors and files only; every process it starts is ended by pid (process group).
+// Screenshots and logs: test-artifacts/e2e/. Exit code 0 = pass.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureCodeServer } from './codeServer.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const artifacts = path.join(root, 'test-artifacts', 'e2e');
+const T = { long: 120_000, mid: 60_000, short: 20_000 };
+const log = (m) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+const nbsp = (s) => s.replace(/\u00a0/g, ' ');
+
+async function until(what, fn, timeout = T.mid, every = 250) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+const freePort = () =>
+  new Promise((r) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = s.address().port;
+      s.close(() => r(p));
+    });
+  });
+const healthy = (u) => new Promise((r) => http.get(u, (x) => (x.resume(), r(x.statusCode === 200))).on('error', () => r(false)));
+
+function findFile(dir, name) {
+  if (!fs.existsSync(dir)) return undefined;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) {
+      const f = findFile(p, name);
+      if (f) return f;
+    } else if (e.name === name) return p;
+  }
+  return undefined;
+}
+
+/** Builds the fixture helper (TypeScript) with esbuild and loads it. */
+async function loadFixture(tmp) {
+  const esbuild = await import('esbuild');
+  const out = path.join(tmp, 'fixture.cjs');
+  await esbuild.build({ entryPoints: [path.join(root, 'test/e2e/fixture.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, external: ['onnxruntime-node', 'esbuild'], logLevel: 'warning', absWorkingDir: root });
+  const { createRequire } = await import('node:module');
+  return createRequire(path.join(root, 'package.json'))(out);
+}
+
+function packageVsix(tmp) {
+  const vsix = path.join(tmp, 'evalpred.vsix');
+  log('packaging the extension (vsce; runs vscode:prepublish = production build)');
+  execFileSync(path.join(root, 'node_modules/.bin/vsce'), ['package', '--allow-missing-repository', '--skip-license', '-o', vsix], {
+    cwd: root,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, npm_config_yes: 'true' },
+  });
+  return vsix;
+}
+
+async function main() {
+  fs.rmSync(artifacts, { recursive: true, force: true });
+  fs.mkdirSync(artifacts, { recursive: true });
+  const CS = ensureCodeServer(log);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-e2e-'));
+  const run = (n) => {
+    const p = path.join(tmp, n);
+    fs.mkdirSync(p, { recursive: true });
+    return p;
+  };
+  const data = run('data');
+  const exts = run('exts');
+  const ws = run('ws');
+  const fixture = await loadFixture(tmp);
+  const { texts } = fixture.makeWorkspace(ws);
+  const vsix = process.env.EVALPRED_VSIX || packageVsix(tmp);
+
+  fs.mkdirSync(path.join(data, 'User'), { recursive: true });
+  fs.writeFileSync(
+    path.join(data, 'User/settings.json'),
+    JSON.stringify({
+      'telemetry.telemetryLevel': 'off',
+      'workbench.startupEditor': 'none',
+      'security.workspace.trust.enabled': false,
+      'update.mode': 'none',
+      'extensions.autoUpdate': false,
+      'extensions.autoCheckUpdates': false,
+      'files.autoSave': 'off',
+      'editor.codeLens': true,
+      'debug.inlineValues': 'on',
+      'workbench.tips.enabled': false,
+    }),
+  );
+  const port = await freePort();
+  const cfg = path.join(tmp, 'config.yaml');
+  fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
+  const env = { ...process.env, XDG_CONFIG_HOME: run('xdg/config'), XDG_DATA_HOME: run('xdg/data'), XDG_CACHE_HOME: run('xdg/cache') };
+  const common = ['--config', cfg, '--user-data-dir', data, '--extensions-dir', exts];
+  execFileSync(CS, [...common, '--install-extension', vsix, '--force'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const csLog = path.join(artifacts, 'code-server.log');
+  const cs = spawn(CS, [...common, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', ws], {
+    env,
+    detached: true,
+    stdio: ['ignore', fs.openSync(csLog, 'w'), fs.openSync(csLog, 'a')],
+  });
+  log(`code-server pid ${cs.pid} on 127.0.0.1:${port}, workspace ${ws}`);
+
+  let browser;
+  let page;
+  let shot = 0;
+  const screenshot = async (name) => {
+    if (!page) return;
+    const f = path.join(artifacts, `${String(++shot).padStart(2, '0')}-${name}.png`);
+    await page.screenshot({ path: f }).catch(() => {});
+    log(`screenshot ${path.relative(root, f)}`);
+  };
+  const extLog = () => {
+    const f = findFile(path.join(data, 'logs'), 'EvalPred.log') ?? findFile(data, 'EvalPred.log');
+    return f ? fs.readFileSync(f, 'utf8') : '';
+  };
+  const results = [];
+  const check = (name, ok, detail = '') => {
+    results.push({ name, ok: !!ok, detail });
+    log(`${ok ? 'PASS' : 'FAIL'} ${name}${detail ? ` — ${detail}` : ''}`);
+  };
+
+  try {
+    await until('code-server /healthz', () => healthy(`http://127.0.0.1:${port}/healthz`), T.mid, 200);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const consoleLog = fs.createWriteStream(path.join(artifacts, 'browser-console.log'));
+    page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+    page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: T.mid });
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'metrics.py' }).first().waitFor({ timeout: T.mid });
+    await screenshot('workbench');
+
+    // The remote extensions' contributions reach the palette a little after the workbench shows: reopen
+    // the palette until the command is listed.
+    const palette = async (text, expectRow = text) => {
+      const input = page.locator('.quick-input-widget input');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: expectRow }).first();
+      await until(`"${text}" in the command palette`, async () => {
+        await page.keyboard.press('F1');
+        await input.waitFor({ state: 'visible', timeout: T.short });
+        await input.fill(`>${text}`);
+        if (await row.waitFor({ timeout: 3000 }).then(() => true, () => false)) return true;
+        await page.keyboard.press('Escape');
+        return false;
+      }, T.mid, 500);
+      await page.keyboard.press('Enter');
+    };
+    const quickPick = async (titlePart, filter, rowText) => {
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: titlePart }).waitFor({ state: 'visible', timeout: T.mid });
+      await page.locator('.quick-input-widget input').fill(filter);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: T.short });
+      await page.keyboard.press('Enter');
+    };
+
+    // 1. Run Evaluation through the quick picks.
+    await palette('EvalPred: Run Evaluation');
+    await quickPick('model folder', 'model', 'model');
+    await quickPick('dataset', 'data.jsonl', 'data.jsonl');
+    await quickPick('metric file', 'metrics.py', 'metrics.py');
+    log('started the evaluation');
+
+    // 2. Paused at the boundary: the debug toolbar, metrics.py opened at compute_metrics, the log line.
+    const stoppedLog = await until('"stopped" in the EvalPred log', () => /stopped \((breakpoint|entry|step)\)/.test(extLog()) && extLog(), T.long).catch((e) => (check('session stops at the compute_metrics boundary', false, e.message), ''));
+    if (stoppedLog) {
+      check('session stops at the compute_metrics boundary', true, (stoppedLog.match(/stopped \(.*$/m) ?? [''])[0]);
+      await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: T.short }).catch(() => {});
+      const callStack = nbsp(await page.locator('.debug-call-stack .monaco-list-row').first().innerText({ timeout: T.short }).catch(() => ''));
+      check('call stack shows the metric function', /compute_metrics/.test(callStack), callStack.split('\n').filter((l) => /compute_metrics|metrics\.py/.test(l)).join(' | '));
+      const lens = await page
+        .locator('.contentWidgets .codelens-decoration', { hasText: 'Rerun on cached predictions' })
+        .first()
+        .innerText({ timeout: T.short })
+        .catch(() => '');
+      check('CodeLens above compute_metrics offers the rerun with the sample count', /Rerun on cached predictions \(12 samples\)/.test(nbsp(lens)), nbsp(lens));
+      // Inline values are injected text in the editor's lines (InlineValueText from the extension).
+      const inline = await until('inline values next to eval_pred', async () => {
+        const t = nbsp(await page.locator('.monaco-editor .view-lines').first().innerText({ timeout: 2000 }).catch(() => ''));
+        return /eval_pred: EvalPrediction\(predictions=float32\[12, 3\]/.test(t) && t;
+      }, T.short).catch(() => '');
+      check('inline values show shape and dtype next to eval_pred / predictions / labels', /predictions: float32\[12, 3\]/.test(inline) && /labels: int64\[12\]/.test(inline), (inline.match(/labels: .*/) ?? [''])[0].slice(0, 120));
+      await screenshot('paused-at-boundary');
+
+      // 3. The prediction view: shapes and decoded text.
+      await palette('EvalPred: Open Prediction View');
+      const wv = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+      const viewText = await until(
+        'the prediction view to show [12, 3] and the first sentence',
+        async () => {
+          const t = nbsp(await wv.locator('body').innerText({ timeout: 2000 }).catch(() => ''));
+          return /12\s*[,×x]\s*3/.test(t) && t.includes(texts[0]) && t; // the table's rows arrive after the cards
+        },
+        T.mid,
+      ).catch(async () => nbsp(await wv.locator('body').innerText({ timeout: 2000 }).catch(() => '')));
+      fs.writeFileSync(path.join(artifacts, 'prediction-view.txt'), viewText);
+      check('prediction view shows the predictions shape [12, 3]', /12\s*[,×x]\s*3/.test(viewText), viewText.slice(0, 160).replace(/\n/g, ' | '));
+      check('prediction view shows decoded input text', viewText.includes(texts[0]), `first sentence "${texts[0]}"`);
+      await screenshot('prediction-view');
+
+      // 4. Continue: the adapter runs compute_metrics on the cache and prints the metrics.
+      await page.locator('.debug-toolbar .codicon-debug-continue').first().click({ timeout: T.short });
+      const replText = async () => nbsp(await page.locator('.repl').first().innerText({ timeout: 2000 }).catch(() => ''));
+      const first = await until('eval_accuracy in the Debug Console', async () => {
+        const t = await replText();
+        return /eval_accuracy/.test(t) && t;
+      }, T.mid).catch(() => '');
+      check('Debug Console prints the metrics after continue', /eval_accuracy/.test(first) && /eval_marker"?\s*[:=]\s*1(\.0)?\b/.test(first), (first.match(/.*eval_accuracy.*/) ?? [''])[0].slice(0, 200));
+      await screenshot('metrics-after-continue');
+
+      // 5. Edit metrics.py in the editor (marker = 1.0 -> 2.5) and save: rerun on save while paused.
+      await until('a paused session again', () => (extLog().match(/stopped \(/g) ?? []).length >= 2 || /eval_accuracy/.test(first), T.mid).catch(() => {});
+      await page.locator('.tabs-container .tab', { hasText: 'metrics.py' }).first().click({ timeout: T.short }).catch(async () => {
+        await palette('Go to File', 'Go to File');
+      });
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').fill(`:${fixture.MARKER_LINE}`);
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('End');
+      for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
+      await page.keyboard.type('2.5');
+      await page.keyboard.press('Control+S');
+      await until('metrics.py saved on disk', () => fs.readFileSync(path.join(ws, 'metrics.py'), 'utf8').includes('marker = 2.5'), T.short);
+      const second = await until('eval_marker 2.5 in the Debug Console or log', async () => {
+        const t = (await replText()) + '\n' + extLog();
+        return /eval_marker"?\s*[:=]\s*2\.5/.test(t) && t;
+      }, T.mid).catch(() => '');
+      check('saving the metric file reruns it on the cached predictions (new metrics shown)', !!second, (second.match(/.*eval_marker"?\s*[:=]\s*2\.5.*/) ?? [''])[0].slice(0, 200));
+      // Independent check of the accuracy printed: NumPy over the cache's .npy files.
+      const cacheDir = (extLog().match(/cached in (\S+)/) ?? [])[1];
+      if (cacheDir) {
+        const expected = execFileSync('python3', ['-c', `import numpy as np,sys; d=sys.argv[1]; p=np.load(d+'/predictions.npy'); l=np.load(d+'/label_ids.npy'); print(float((p.argmax(-1)==l).mean()))`, cacheDir], { encoding: 'utf8' }).trim();
+        const shown = ((second || first).match(/eval_accuracy"?\s*[:=]\s*([0-9.]+)/) ?? [])[1];
+        check('the accuracy shown equals NumPy on the cached arrays', shown !== undefined && Math.abs(Number(shown) - Number(expected)) < 1e-9, `shown ${shown}, numpy ${expected}`);
+      } else check('the accuracy shown equals NumPy on the cached arrays', false, 'no cache folder in the log');
+      await screenshot('metrics-after-save');
+      const lens2 = nbsp(await page.locator('.contentWidgets .codelens-decoration', { hasText: 'Rerun on cached predictions' }).first().innerText({ timeout: T.short }).catch(() => ''));
+      check('CodeLens shows the last metric', /last: accuracy [0-9.]+/.test(lens2), lens2);
+    }
+    // The Output channel with the extension's log.
+    await palette('EvalPred: Show Log').catch(() => {});
+    const out = nbsp(await page.locator('.part.panel .view-lines', { hasText: 'rerunning metrics in session' }).first().innerText({ timeout: T.short }).catch(() => ''));
+    check('the EvalPred output channel shows the log (rerun on save)', /rerunning metrics in session .*\(metric file saved\)/.test(out), (out.match(/.*rerunning metrics.*/) ?? [''])[0].slice(0, 120));
+    await screenshot('output-log');
+  } catch (e) {
+    check('driver ran to the end', false, e.stack ?? String(e));
+    await screenshot('failure');
+  } finally {
+    fs.writeFileSync(path.join(artifacts, 'EvalPred.log'), extLog());
+    if (browser) await browser.close().catch(() => {});
+    try {
+      process.kill(-cs.pid, 'SIGTERM'); // detached: its own process group (code-server, extension host, adapter)
+    } catch {
+      /* already gone */
+    }
+    await until('code-server to exit', () => cs.exitCode !== null || cs.signalCode !== null, T.short, 100).catch(() => {
+      try {
+        process.kill(-cs.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    });
+    if (!process.env.EVALPRED_E2E_KEEP) fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  fs.writeFileSync(path.join(artifacts, 'results.json'), JSON.stringify(results, null, 2));
+  const failed = results.filter((r) => !r.ok);
+  log(`${results.length - failed.length} passed, ${failed.length} failed (artifacts in ${path.relative(root, artifacts)})`);
+  process.exitCode = failed.length || !results.length ? 1 : 0;
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

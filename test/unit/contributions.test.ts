@@ -1,0 +1,136 @@
+// package.json's `contributes` against the code (style item 9): every command declared is registered by
+// activate() and every registered command is declared; settings match their typed defaults; menus name only
+// real commands; trust and engine fields are what code-server 4.100.3 and the trust model need.
+// activate() runs against a stub `vscode` module that records registrations (no VS Code needed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import Module from 'node:module';
+import path from 'node:path';
+import { CATEGORY, Commands, SettingDefaults } from '../../src/extension/contributions';
+
+function repoRoot(): string {
+  let dir = __dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) || JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).name !== 'evalpred') {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found');
+    dir = up;
+  }
+  return dir;
+}
+
+const root = repoRoot();
+const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
+const declared: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
+
+/** Top-level names of the VS Code API (namespaces, classes, enums), from @types/vscode. */
+function apiNames(): string[] {
+  const dts = fs.readFileSync(path.join(root, 'node_modules/@types/vscode/index.d.ts'), 'utf8');
+  return [...new Set([...dts.matchAll(/^\texport (?:namespace|class|enum) (\w+)/gm)].map((m) => m[1]))];
+}
+
+/** A `vscode` stand-in: every property is a callable, constructible stub; registerCommand is recorded. */
+function vscodeStub(registered: string[]): unknown {
+  const names = apiNames();
+  const stub = (name: string): unknown =>
+    new Proxy(function () {}, {
+      // esbuild's `import * as vscode` copies own keys: list the API's names on the root.
+      ownKeys: (t) => (name === 'vscode' ? [...Reflect.ownKeys(t), ...names] : Reflect.ownKeys(t)),
+      getOwnPropertyDescriptor: (t, k) =>
+        Reflect.getOwnPropertyDescriptor(t, k) ?? (name === 'vscode' && names.includes(String(k)) ? { configurable: true, enumerable: true, get: () => stub(`vscode.${String(k)}`) } : undefined),
+      get(_t, prop) {
+        if (prop === 'then') return undefined; // not a thenable
+        if (prop === Symbol.toPrimitive) return () => name;
+        if (name === 'vscode.commands' && prop === 'registerCommand') {
+          return (id: string) => {
+            registered.push(id);
+            return stub(`disposable(${id})`);
+          };
+        }
+        if (name === 'vscode.workspace' && prop === 'isTrusted') return true;
+        return stub(`${name}.${String(prop)}`);
+      },
+      set: () => true, // item.text = …: accepted and forgotten
+      apply: () => stub(`${name}()`),
+      construct: () => stub(`new ${name}`) as object,
+    });
+  return stub('vscode');
+}
+
+test('every Commands member is declared in package.json and vice versa', () => {
+  assert.deepEqual([...declared].sort(), Object.values(Commands).sort());
+  assert.equal(new Set(declared).size, declared.length, 'a command is declared twice');
+});
+
+test('commands carry the EvalPred category and the titles people look for in the palette', () => {
+  for (const c of pkg.contributes.commands) assert.equal(c.category, CATEGORY, c.command);
+  const titles = pkg.contributes.commands.map((c: { title: string }) => c.title);
+  for (const t of ['Run Evaluation', 'Rerun Metrics on Cached Predictions', 'Open Prediction View', 'Import EvalPrediction Dump…', 'Clear Prediction Cache']) {
+    assert.ok(titles.includes(t), `missing command title "${t}"`);
+  }
+});
+
+test('menus reference declared commands only, and the variables context menu opens the prediction view', () => {
+  for (const [menu, items] of Object.entries(pkg.contributes.menus as Record<string, { command: string; when?: string }[]>)) {
+    for (const it of items) assert.ok(declared.includes(it.command), `${menu} names undeclared ${it.command}`);
+  }
+  const ctx = pkg.contributes.menus['debug/variables/context'];
+  assert.ok(ctx.some((i: { command: string; when?: string }) => i.command === Commands.OpenVariableInPredictionView && /debugType == 'evalpred'/.test(i.when ?? '')));
+});
+
+test('activate() registers exactly the commands package.json declares', () => {
+  const registered: string[] = [];
+  const stub = vscodeStub(registered);
+  const M = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
+  const load = M._load;
+  M._load = function (req: string, ...rest: unknown[]) {
+    return req === 'vscode' ? stub : load.call(this, req, ...rest);
+  };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const ext = require('../../src/extension/extension') as typeof import('../../src/extension/extension');
+    const memento = { get: (_k: string, d: unknown) => d, update: async () => {}, keys: () => [] };
+    const context = { subscriptions: [] as unknown[], workspaceState: memento, globalState: memento, extensionPath: root, extension: { packageJSON: pkg } };
+    ext.activate(context as never);
+    assert.deepEqual([...registered].sort(), [...declared].sort());
+    assert.ok(context.subscriptions.length >= registered.length + 5, 'providers and registrations are disposed with the extension');
+  } finally {
+    M._load = load;
+  }
+});
+
+test('settings in package.json match the typed defaults and each has a description', () => {
+  const props = pkg.contributes.configuration.properties as Record<string, { default: unknown; description?: string; markdownDescription?: string; type: string }>;
+  assert.deepEqual(Object.keys(props).sort(), Object.keys(SettingDefaults).map((k) => `evalpred.${k}`).sort());
+  for (const [k, v] of Object.entries(SettingDefaults)) {
+    const p = props[`evalpred.${k}`];
+    assert.deepEqual(p.default, v, `default of evalpred.${k}`);
+    assert.equal(p.type, typeof v, `type of evalpred.${k}`);
+    assert.ok((p.description ?? p.markdownDescription ?? '').length > 20, `evalpred.${k} needs a description`);
+  }
+  assert.equal(props['evalpred.rerunOnSave'].default, true);
+});
+
+test('Workspace Trust is limited: pythonPath is restricted, and the reason is stated', () => {
+  const t = pkg.capabilities.untrustedWorkspaces;
+  assert.equal(t.supported, 'limited');
+  assert.ok(t.restrictedConfigurations.includes('evalpred.pythonPath'));
+  assert.match(t.description, /metric/);
+});
+
+test('engine and API types stay on VS Code 1.100 (code-server 4.100.3)', () => {
+  assert.equal(pkg.engines.vscode, '^1.100.0');
+  const types = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@types/vscode/package.json'), 'utf8')).version;
+  assert.match(types, /^1\.100\./);
+  assert.ok(pkg.activationEvents.includes('onDebugResolve:evalpred'));
+  assert.ok(pkg.scripts.package.includes('vsce package'));
+  assert.ok(pkg.scripts['test:e2e']);
+});
+
+test('.vscodeignore keeps dist/ and the Python worker, strips other platforms\' onnxruntime binaries', () => {
+  const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim());
+  assert.ok(lines.includes('src/**') && lines.includes('!src/python/**'));
+  assert.ok(!lines.some((l) => /^dist\b/.test(l)), 'dist/ must ship');
+  for (const p of ['win32', 'darwin', 'linux/arm64']) assert.ok(lines.includes(`node_modules/onnxruntime-node/bin/napi-v6/${p}/**`), p);
+  assert.ok(!lines.some((l) => /^node_modules\/\*\*$/.test(l)), 'runtime deps must ship');
+});

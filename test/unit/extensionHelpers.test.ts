@@ -1,0 +1,95 @@
+// The pure helpers behind the extension's editor features: finding the metric function (CodeLens), its
+// range and the names in it (inline values), the hover expression, the one-line metric summary, metrics in
+// adapter output, and the inline text built from a real cache. Expected values are worked out by hand below.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { writeCache } from '../../src/core/cache/store';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { fieldTexts, summarizeCache } from '../../src/extension/cacheSummary';
+import { expressionAt, findMetricFunctions, firstMentions, functionRange, parseMetricsOutput, pickMetricFunction, summarizeMetrics } from '../../src/extension/metricSource';
+import { tempDir } from '../fixtures/workspace';
+
+const PY = `import numpy as np
+
+def helper(x):
+    return x
+
+def compute_metrics(eval_pred):
+    predictions, labels = eval_pred
+    preds = np.argmax(predictions, axis=-1)  # labels again
+    return {"accuracy": float((preds == labels).mean())}
+
+class Other:
+    pass
+`;
+
+test('finds metric functions in Python and TS, and picks compute_metrics', () => {
+  const fns = findMetricFunctions(PY, 'm.py');
+  assert.deepEqual(fns, [{ name: 'compute_metrics', line: 5 }]); // helper(x) does not look like a metric function
+  const ts = 'import x from "y";\nexport async function computeMetrics(evalPred) {\n  return {};\n}\nexport const other = (p) => ({});\n';
+  const tfns = findMetricFunctions(ts, 'm.ts');
+  assert.deepEqual(tfns.map((f) => [f.name, f.line]), [['computeMetrics', 1], ['other', 4]]);
+  assert.equal(pickMetricFunction(tfns)?.name, 'computeMetrics');
+  assert.equal(pickMetricFunction(tfns, 'other')?.line, 4);
+  assert.equal(pickMetricFunction(tfns, 'missing'), undefined);
+});
+
+test('function range ends before the next top-level statement (Python) or at the closing brace (TS)', () => {
+  assert.deepEqual(functionRange(PY, 'm.py', 5), [5, 8]); // lines 6-9 in the editor; `class Other` is outside
+  const ts = 'function computeMetrics(p) {\n  if (x) {\n    y();\n  }\n  return {};\n}\nconst z = 1;\n';
+  assert.deepEqual(functionRange(ts, 'm.ts', 0), [0, 5]);
+});
+
+test('first mention of each EvalPrediction name inside the function, comments ignored', () => {
+  const m = firstMentions(PY, 5, 8).map((x) => [x.name, x.field, x.line]);
+  // eval_pred on the def line; predictions + labels on line 6; preds on line 7 (its `labels` is a comment).
+  assert.deepEqual(m, [['eval_pred', 'eval_pred', 5], ['predictions', 'predictions', 6], ['labels', 'label_ids', 6], ['preds', 'predictions', 7]]);
+});
+
+test('hover expressions: segment under the cursor, aliases mapped to the adapter names', () => {
+  const line = '    x = eval_pred.predictions[3] + labels[0]';
+  assert.deepEqual(expressionAt(line, line.indexOf('eval_pred') + 2), { expression: 'eval_pred', start: 8, end: 17 });
+  assert.equal(expressionAt(line, line.indexOf('predictions') + 1)?.expression, 'eval_pred.predictions');
+  assert.equal(expressionAt(line, line.indexOf('[3]') + 1)?.expression, 'eval_pred.predictions[3]');
+  assert.equal(expressionAt(line, line.indexOf('labels') + 1)?.expression, 'label_ids');
+  assert.equal(expressionAt(line, line.indexOf('[0]') + 1)?.expression, 'label_ids[0]');
+  assert.equal(expressionAt(line, 4), undefined); // `x` is no EvalPrediction name
+});
+
+test('metric summary: first real metric, prefix dropped, 4 decimals; loss only when alone', () => {
+  assert.equal(summarizeMetrics({ eval_loss: 0.5, eval_runtime: 1.2, eval_accuracy: 0.81314 }), 'accuracy 0.8131');
+  assert.equal(summarizeMetrics({ eval_loss: 0.51234, eval_samples_per_second: 99 }), 'loss 0.5123');
+  assert.equal(summarizeMetrics({ eval_runtime: 3 }), undefined);
+  assert.equal(summarizeMetrics(undefined), undefined);
+});
+
+test('metrics in adapter output: the first JSON object with numbers, braces inside strings handled', () => {
+  assert.deepEqual(parseMetricsOutput('metrics (3 ms):\n{"eval_accuracy":0.5,"eval_note":"a}b"}\n'), { eval_accuracy: 0.5, eval_note: 'a}b' });
+  assert.equal(parseMetricsOutput('evaluating {batch} 3 of 4'), undefined);
+  assert.equal(parseMetricsOutput('{"label": "x"}'), undefined); // no number: not metrics
+});
+
+test('inline text from a real cache: shapes, argmax names, labels and the -100 count', async () => {
+  const dir = tempDir();
+  try {
+    // 3 samples x 2 classes: argmax of rows [0.1,0.9], [0.8,0.2], [0.3,0.7] is 1, 0, 1.
+    const preds = new Tensor('float32', [3, 2], Float32Array.from([0.1, 0.9, 0.8, 0.2, 0.3, 0.7]));
+    const labels = new Tensor('int64', [3], BigInt64Array.from([1n, 1n, 0n]));
+    const cache = `${dir}/cache`;
+    writeCache(cache, { predictions: preds, labelIds: labels, inputs: null, losses: null }, { numSamples: 3, key: 'k', producer: {}, extra: { loop: { task: 'sequence-classification', info: { id2label: { 0: 'neg', 1: 'pos' } } } } });
+    const s = await summarizeCache(cache);
+    assert.equal(s.numSamples, 3);
+    assert.equal(s.text.eval_pred, 'EvalPrediction(predictions=float32[3, 2], label_ids=int64[3])');
+    assert.equal(s.text.predictions, 'float32[3, 2] → pos | neg | pos');
+    assert.equal(s.text.label_ids, 'int64[3] → pos | pos | neg');
+    // Token-level labels with -100 padding: 2 rows x 3, two -100 values.
+    const tok = fieldTexts(
+      { predictions: new Tensor('float32', [2, 3, 2], new Float32Array(12)), labelIds: new Tensor('int64', [2, 3], BigInt64Array.from([0n, 1n, -100n, 1n, -100n, 0n])), inputs: null, losses: null },
+      {},
+    );
+    assert.match(tok.label_ids!, /^int64\[2, 3\] .*\(2 × -100\)$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
