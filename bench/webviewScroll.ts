@@ -68,10 +68,3 @@ export async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
-
-if (require.main === module) {
-  main().catch((e) => {
-    console.error(e);
-    process.exitCode = 1;
-  });
-}

@@ -7,8 +7,8 @@ import { cacheKey, contentHashes } from './cache/hash';
 import { CacheManifest } from './cache/manifest';
 import { isCacheFor, readCache, writeCache } from './cache/store';
 import { EvalpredError } from './errors';
-import { LoopProgress, LoopResult } from './loop/evaluationLoop';
-import { runLoopInWorker } from './loop/runInWorker';
+import { LoopResult } from './loop/evaluationLoop';
+import { WorkerRunOptions, runLoopInWorker } from './loop/runInWorker';
 import { RunSettings, loopKeySettings } from './loop/settings';
 import { packageRoot } from './paths';
 import { EvalPredictionData } from './tensor/tensor';
@@ -26,12 +26,7 @@ export interface Evaluation {
   loop: LoopRecord;
 }
 
-export interface EvaluateOptions {
-  signal?: AbortSignal;
-  onProgress?(p: LoopProgress): void;
-  onLog?(line: string): void;
-  pauseAfterBatches?: number[];
-  onPause?(p: LoopProgress): Promise<void>;
+export interface EvaluateOptions extends WorkerRunOptions {
   /** Working directory for the default cache location. */
   cwd?: string;
   /** Ignore a matching cache and run the model again. */

@@ -47,19 +47,120 @@ function isIntTensor(t: Tensor): boolean {
   return /^u?int/.test(t.dtype);
 }
 
-export async function summarizeCache(cacheDir: string): Promise<CacheSummary> {
+/**
+ * The summary without decoded text, synchronously (manifest + arrays; no tokenizer). The inline-values
+ * provider needs an answer the moment VS Code asks after a stop, and VS Code 1.100 never asks again when
+ * `onDidChangeInlineValues` fires, so the part that can be had without waiting must be had at once.
+ */
+export function summarizeCacheSync(cacheDir: string, tokenizer?: LoadedTokenizer): CacheSummary {
+  return summarizeLoaded(loadForSummary(cacheDir), tokenizer);
+}
+
+interface LoadedCache {
+  cacheDir: string;
+  numSamples: number;
+  ep: EvalPredictionData;
+  loop?: LoopRecord;
+}
+
+function loadForSummary(cacheDir: string): LoadedCache {
   const { manifest, evalPred: ep } = readCache(cacheDir);
-  const loop = (manifest as unknown as { loop?: LoopRecord }).loop;
-  const modelDir = ((manifest.producer as { model?: { path?: string } }).model ?? {}).path;
-  let tokenizer: LoadedTokenizer | undefined;
-  if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) {
+  return { cacheDir, numSamples: manifest.num_samples, ep, loop: (manifest as unknown as { loop?: LoopRecord }).loop };
+}
+
+function summarizeLoaded(c: LoadedCache, tokenizer?: LoadedTokenizer): CacheSummary {
+  return { cacheDir: c.cacheDir, numSamples: c.numSamples, text: fieldTexts(c.ep, { tokenizer, id2label: c.loop?.info?.id2label, task: c.loop?.task }) };
+}
+
+/** The tokenizer of the model that produced the cache (for decoded text), or undefined when it is gone or unreadable. */
+export async function cacheTokenizer(cacheDir: string): Promise<LoadedTokenizer | undefined> {
+  let modelDir: string | undefined;
+  try {
+    const manifest = JSON.parse(fs.readFileSync(path.join(cacheDir, 'manifest.json'), 'utf8'));
+    modelDir = manifest?.producer?.model?.path;
+  } catch {
+    return undefined;
+  }
+  if (!modelDir || !fs.existsSync(path.join(modelDir, 'tokenizer.json'))) return undefined;
+  try {
+    return await loadTokenizer(modelDir);
+  } catch {
+    return undefined; // decoded text is a nicety; shapes still show
+  }
+}
+
+interface StoreEntry {
+  mtimeMs: number;
+  summary?: CacheSummary;
+  /** The summary with decoded text, while the tokenizer loads; undefined once settled. */
+  pending?: Promise<CacheSummary | undefined>;
+}
+
+/**
+ * Cache summaries for the inline values, ready before VS Code asks: `prepare()` runs when the `stopped`
+ * event passes the DebugAdapterTracker (before VS Code itself has the event). The shapes/dtypes part is
+ * computed synchronously; decoded text follows when the tokenizer has loaded (`onUpgrade`). A rewritten
+ * cache (new manifest mtime) is summarised again.
+ */
+export class SummaryStore {
+  private readonly entries = new Map<string, StoreEntry>();
+
+  constructor(private readonly onUpgrade: (s: CacheSummary) => void = () => undefined) {}
+
+  /** Start (or reuse) the summary of `cacheDir`; returns what is known now (undefined: no readable cache). */
+  prepare(cacheDir: string): CacheSummary | undefined {
+    return this.entry(cacheDir)?.summary;
+  }
+
+  /** The summary with decoded text if it arrives within `waitMs`, else the shapes-only one. */
+  async get(cacheDir: string, waitMs: number): Promise<CacheSummary | undefined> {
+    const e = this.entry(cacheDir);
+    if (!e?.summary) return undefined;
+    if (!e.pending) return e.summary;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<CacheSummary | undefined>((r) => (timer = setTimeout(() => r(e.summary), waitMs)));
     try {
-      tokenizer = await loadTokenizer(modelDir);
-    } catch {
-      tokenizer = undefined; // decoded text is a nicety; shapes still show
+      return await Promise.race([e.pending, late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
-  return { cacheDir, numSamples: manifest.num_samples, text: fieldTexts(ep, { tokenizer, id2label: loop?.info?.id2label, task: loop?.task }) };
+
+  private entry(cacheDir: string): StoreEntry | undefined {
+    let mtimeMs: number;
+    try {
+      mtimeMs = fs.statSync(path.join(cacheDir, 'manifest.json')).mtimeMs; // a rerun of the loop rewrites the cache
+    } catch {
+      return undefined;
+    }
+    const hit = this.entries.get(cacheDir);
+    if (hit && hit.mtimeMs === mtimeMs) return hit;
+    const e: StoreEntry = { mtimeMs };
+    this.entries.set(cacheDir, e);
+    let loaded: LoadedCache;
+    try {
+      loaded = loadForSummary(cacheDir);
+    } catch {
+      return e; // an unreadable cache shows nothing inline (the adapter reports it)
+    }
+    e.summary = summarizeLoaded(loaded);
+    e.pending = cacheTokenizer(cacheDir).then(
+      (tok) => {
+        e.pending = undefined;
+        if (!tok || this.entries.get(cacheDir) !== e) return e.summary;
+        e.summary = summarizeLoaded(loaded, tok);
+        this.onUpgrade(e.summary);
+        return e.summary;
+      },
+      () => ((e.pending = undefined), e.summary),
+    );
+    return e;
+  }
+}
+
+export async function summarizeCache(cacheDir: string): Promise<CacheSummary> {
+  const loaded = loadForSummary(cacheDir);
+  return summarizeLoaded(loaded, await cacheTokenizer(cacheDir));
 }
 
 export function fieldTexts(

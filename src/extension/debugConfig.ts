@@ -78,12 +78,13 @@ export class EvalpredConfigurationProvider implements vscode.DebugConfigurationP
       delete cfg.metrics;
       delete cfg.function;
     }
-    // Settings the adapter's metric runner needs; `__` keys are private to client and adapter.
-    if (vscode.workspace.isTrusted) {
+    // The metric runner's settings become launch attributes unless launch.json sets them itself. The
+    // interpreter setting is restricted (Workspace Trust): an untrusted folder never picks the Python.
+    if (cfg.python === undefined && vscode.workspace.isTrusted) {
       const py = pythonPath(folder);
-      if (py) cfg.__evalpredPython = py;
+      if (py) cfg.python = py;
     }
-    cfg.__evalpredMetricTimeoutMs = metricTimeoutMs(folder);
+    cfg.metricTimeoutSeconds ??= metricTimeoutMs(folder) / 1000;
     if (cfg.cache === undefined && typeof cfg.model === 'string' && typeof cfg.dataset === 'string' && fs.existsSync(cfg.model) && fs.existsSync(cfg.dataset)) {
       // Pin the cache folder the adapter would pick by default (same key as the CLI), so the views know it.
       try {

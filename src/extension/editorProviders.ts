@@ -1,14 +1,17 @@
 // Editor features for the metric file: the CodeLens above the metric function, inline values while paused
 // (shape, dtype and decoded first samples next to eval_pred / predictions / labels, as InlineValueText) and
 // the hover expression for the Debug Console evaluator.
-import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { CacheSummary, summarizeCache } from './cacheSummary';
+import { SummaryStore } from './cacheSummary';
 import { Commands } from './contributions';
 import { expressionAt, findMetricFunctions, firstMentions, functionRange, pickMetricFunction, summarizeMetrics } from './metricSource';
 import { numSamplesIn, Sessions } from './sessions';
+import { log } from './log';
 import { setting } from './settings';
+
+/** How long a stop's inline values wait for decoded text before showing shapes only. */
+const DECODE_WAIT_MS = 1500;
 
 export const METRIC_FILES: vscode.DocumentSelector = [
   { scheme: 'file', language: 'python' },
@@ -48,27 +51,17 @@ export class MetricCodeLens implements vscode.CodeLensProvider {
 export class MetricInlineValues implements vscode.InlineValuesProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeInlineValues = this.changed.event;
-  private summaries = new Map<string, { mtimeMs: number; summary: Promise<CacheSummary> }>();
+  // VS Code (1.100) asks once per stop (and on scroll/edit/view updates) and ignores onDidChangeInlineValues,
+  // so the summary is prepared when the stop passes the tracker, before VS Code has even seen it; the event
+  // still fires for the decoded-text upgrade, for VS Code versions that listen.
+  private readonly store = new SummaryStore(() => this.changed.fire());
 
   constructor(private readonly sessions: Sessions) {
+    sessions.onDidStop((st) => {
+      if (st.cacheDir) this.store.prepare(st.cacheDir);
+    });
     sessions.onDidChange(() => this.changed.fire());
     vscode.window.onDidChangeActiveTextEditor(() => this.changed.fire());
-  }
-
-  private summary(cacheDir: string): Promise<CacheSummary> | undefined {
-    let m: number;
-    try {
-      m = fs.statSync(path.join(cacheDir, 'manifest.json')).mtimeMs; // a rerun of the loop rewrites the cache
-    } catch {
-      return undefined;
-    }
-    const hit = this.summaries.get(cacheDir);
-    if (hit && hit.mtimeMs === m) return hit.summary;
-    const summary = summarizeCache(cacheDir);
-    this.summaries.set(cacheDir, { mtimeMs: m, summary });
-    // The first load (tokenizer + arrays) can outlast VS Code's inline-values request at the stop: ask again once ready.
-    void summary.then(() => this.changed.fire(), () => {});
-    return summary;
   }
 
   async provideInlineValues(doc: vscode.TextDocument, viewPort: vscode.Range, _ctx: vscode.InlineValueContext): Promise<vscode.InlineValue[]> {
@@ -79,12 +72,7 @@ export class MetricInlineValues implements vscode.InlineValuesProvider {
     const fn = pickMetricFunction(findMetricFunctions(text, doc.uri.fsPath), state.functionName);
     if (!fn) return [];
     const [from, to] = functionRange(text, doc.uri.fsPath, fn.line);
-    let summary: CacheSummary | undefined;
-    try {
-      summary = await this.summary(state.cacheDir);
-    } catch {
-      return [];
-    }
+    const summary = await this.store.get(state.cacheDir, DECODE_WAIT_MS);
     if (!summary) return [];
     const out: vscode.InlineValue[] = [];
     for (const m of firstMentions(text, Math.max(from, viewPort.start.line), Math.min(to, viewPort.end.line))) {
@@ -93,6 +81,7 @@ export class MetricInlineValues implements vscode.InlineValuesProvider {
       const line = doc.lineAt(m.line);
       out.push(new vscode.InlineValueText(new vscode.Range(m.line, m.column, m.line, line.text.length), `${m.name}: ${value}`));
     }
+    log().debug(`inline values for ${path.basename(doc.uri.fsPath)} lines ${viewPort.start.line + 1}-${viewPort.end.line + 1}: ${out.length}`);
     return out;
   }
 }

@@ -198,6 +198,8 @@ export class Sessions implements vscode.Disposable {
         break;
       case 'output': {
         const text = String(body.output ?? '');
+        // A launch whose cache folder the provider could not pin: the adapter names it ("…, cache DIR").
+        if (!state.cacheDir) state.cacheDir = /\bcache (\S+)\s*$/m.exec(text)?.[1];
         const metrics = parseMetricsOutput(text);
         if (!metrics) return;
         state.lastMetrics = metrics;

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { writeCache } from '../../src/core/cache/store';
 import { Tensor } from '../../src/core/tensor/tensor';
-import { fieldTexts, summarizeCache } from '../../src/extension/cacheSummary';
+import { fieldTexts, summarizeCache, SummaryStore } from '../../src/extension/cacheSummary';
 import { expressionAt, findMetricFunctions, firstMentions, functionRange, parseMetricsOutput, pickMetricFunction, summarizeMetrics } from '../../src/extension/metricSource';
-import { tempDir } from '../fixtures/workspace';
+import { seqClsWorkspace, tempDir, VOCAB } from '../fixtures/workspace';
 
 const PY = `import numpy as np
 
@@ -89,6 +89,40 @@ test('inline text from a real cache: shapes, argmax names, labels and the -100 c
       {},
     );
     assert.match(tok.label_ids!, /^int64\[2, 3\] .*\(2 × -100\)$/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SummaryStore: shapes are ready synchronously at the stop, decoded text follows once the tokenizer loads, a rewritten cache is re-read', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 2 });
+    // inputs = [CLS] good movie [SEP] and [CLS] bad film [SEP], ids looked up in the fixture's vocabulary.
+    const ids = (words: string[]) => words.map((w) => BigInt(VOCAB.indexOf(w)));
+    const inputs = new Tensor('int64', [2, 4], BigInt64Array.from([...ids(['[CLS]', 'good', 'movie', '[SEP]']), ...ids(['[CLS]', 'bad', 'film', '[SEP]'])]));
+    const preds = new Tensor('float32', [2, 3], new Float32Array(6));
+    const labels = new Tensor('int64', [2], BigInt64Array.from([0n, 2n]));
+    const cache = `${dir}/cache`;
+    const write = (p: Tensor) =>
+      writeCache(cache, { predictions: p, labelIds: labels, inputs, losses: null }, { numSamples: 2, key: 'k', producer: { model: { path: ws.modelDir } }, extra: { loop: { task: 'sequence-classification', info: {} } } });
+    write(preds);
+    let upgrades = 0;
+    const store = new SummaryStore(() => upgrades++);
+    const now = store.prepare(cache); // synchronous: what the provider can answer at once
+    assert.ok(now);
+    assert.equal(now.text.eval_pred, 'EvalPrediction(predictions=float32[2, 3], label_ids=int64[2], inputs=int64[2, 4])');
+    assert.equal(now.text.inputs, 'int64[2, 4]'); // no tokenizer yet: no decoded text
+    assert.equal(upgrades, 0);
+    const full = await store.get(cache, 10_000);
+    assert.match(full!.text.inputs!, /^int64\[2, 4\] → "good movie"$/); // special tokens skipped, as the decode for people does
+    assert.equal(upgrades, 1);
+    assert.equal(store.prepare(cache), full); // reused while the manifest is unchanged
+    // The loop rewrites the cache (new manifest mtime): summarised again.
+    await new Promise((r) => setTimeout(r, 20));
+    write(new Tensor('float32', [2, 5], new Float32Array(10)));
+    assert.match(store.prepare(cache)!.text.eval_pred!, /predictions=float32\[2, 5\]/);
+    assert.equal(store.prepare(`${dir}/nope`), undefined);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

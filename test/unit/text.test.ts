@@ -272,3 +272,17 @@ test('Metaspace (sentencepiece-style) BPE: ▁ read as a space, a new word at ea
     assert.deepEqual(e.offsets.slice(0, 6), [[0, 2], [2, 4], [4, 5], [5, 6], [6, 7], [7, 8]]);
     assert.equal(tok.decode(e.ids.slice(0, 7), { skipSpecialTokens: true }), 'hi there');
   }));
+
+test('encode with { align: false } gives the same ids, masks and type ids, and refuses label alignment', () =>
+  withDir(async (dir) => {
+    const tok = await wordPiece(dir);
+    for (const [a, b] of [['The cat sat, playing.', undefined], ['where is the cat', 'the cat sat on the mat']] as [string, string | undefined][]) {
+      for (const maxLength of [64, 7]) {
+        const full = tok.encode(a, b, { maxLength });
+        const fast = tok.encode(a, b, { maxLength, align: false });
+        assert.deepEqual([fast.ids, fast.attentionMask, fast.typeIds, fast.sequenceIds], [full.ids, full.attentionMask, full.typeIds, full.sequenceIds]);
+        assert.equal(fast.aligned, false);
+        assert.throws(() => qaPositions(fast, 0, 'the'), /needs word ids and offsets/);
+      }
+    }
+  }));

@@ -7,6 +7,7 @@ import { EvalpredError } from '../../core/errors';
 import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
 import { LoopRecord } from '../../core/evaluate';
 import { loadTokenizer } from '../../core/text';
+import { lintEvalPrediction } from '../../core/lint/lints';
 import { parseArgs } from '../args';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
 
@@ -29,6 +30,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
   const samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task });
   const arrays = describeEvalPred(evalPred);
+  const lints = lintEvalPrediction({ evalPred, numSamples: manifest.num_samples, task: loop?.task });
   if (p.flags.json) {
     process.stdout.write(
       JSON.stringify(
@@ -44,6 +46,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
           },
           arrays,
           samples,
+          lints,
         },
         null,
         2,
@@ -55,5 +58,6 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   out.write(`cache ${path.resolve(dir)}: ${manifest.num_samples} samples${loop ? `, ${loop.task}` : ''}, made ${manifest.created}\n\n`);
   out.write(formatStructure(evalPred) + '\n\n' + formatArrays(arrays) + '\n');
   if (samples.length) out.write(`\nfirst samples${tokenizer ? '' : ' (model folder not found: inputs not decoded)'}:\n${formatSamples(samples)}\n`);
+  for (const l of lints) out.write(`\n${l.severity}: ${l.message}\n  fix: ${l.fix}\n`);
   return 0;
 }

@@ -1,5 +1,8 @@
 // `evalpred run`: the loop (or its cache), a summary on stderr, the metrics as one JSON object on stdout.
+import fs from 'node:fs';
 import path from 'node:path';
+import { getField, loadDataset, renderTemplate } from '../../core/data';
+import { lintEvalPrediction } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
@@ -44,17 +47,26 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   });
 }
 
-export async function printSummary(ev: Evaluation, settings: Pick<RunSettings, 'model'>, err = process.stderr): Promise<void> {
+export async function printSummary(ev: Evaluation, settings: Pick<RunSettings, 'model' | 'dataset' | 'split' | 'metrics'>, err = process.stderr): Promise<void> {
   err.write(`\n${formatStructure(ev.evalPred)}\n\n${formatArrays(describeEvalPred(ev.evalPred))}\n`);
-  let tokenizer;
-  try {
-    tokenizer = await loadTokenizer(settings.model);
-  } catch {
-    tokenizer = undefined; // decoding is a nicety here; the loop already validated the tokenizer
-  }
+  // Decoding and dataset text are niceties here: the loop already validated both, so failures stay quiet.
+  const tokenizer = await loadTokenizer(settings.model).catch(() => undefined);
   const samples = sampleViews(ev.evalPred, 5, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task });
+  const { text, template } = ev.loop.info.columns;
+  if (samples.some((s) => s.input === undefined) && (text || template)) {
+    const ds = await loadDataset(settings.dataset, { split: settings.split }).catch(() => undefined);
+    for (const s of samples) {
+      if (s.input !== undefined || !ds || s.index >= ds.numRows) continue;
+      const v = template ? renderTemplate(template, ds, s.index) : getField(ds.row(s.index), text!);
+      s.input = Array.isArray(v) ? v.join(' ') : String(v);
+    }
+  }
   if (samples.length) err.write(`\nfirst samples:\n${formatSamples(samples)}\n`);
   for (const n of ev.loop.notes) err.write(`note: ${n}\n`);
+  const source = settings.metrics && fs.existsSync(settings.metrics) ? fs.readFileSync(settings.metrics, 'utf8') : undefined;
+  for (const l of lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.loop.numSamples, source, task: ev.loop.task })) {
+    if (l.severity === 'warning') err.write(`warning: ${l.message}${l.line ? ` (${path.basename(settings.metrics!)}:${l.line})` : ''}\n  fix: ${l.fix}\n`);
+  }
 }
 
 export async function runCommand(argv: string[]): Promise<number> {

@@ -166,7 +166,7 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
     } else {
       const text = plan.template ? renderTemplate(plan.template, ds, i) : asString(requireField(ds, i, plan.text!), ds, i, plan.text!);
       const pair = plan.pair ? asString(requireField(ds, i, plan.pair), ds, i, plan.pair) : undefined;
-      encs.push(tok.encode(text, pair, { maxLength: ctx.maxLength }));
+      encs.push(tok.encode(text, pair, { maxLength: ctx.maxLength, align: false }));
       if (plan.label) labelRows.push(encodeLabel(requireField(ds, i, plan.label), { label2id: config.label2id, ds, row: i, column: plan.label }));
     }
   }

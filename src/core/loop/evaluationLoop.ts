@@ -37,6 +37,8 @@ export interface LoopResult {
   evalLoss: number | null;
   task: TaskName;
   runtimeSeconds: number;
+  /** Where the runtime went: tokenization and collation, onnxruntime, and the rest (loss, accumulation). */
+  timings: { tokenizeMs: number; inferenceMs: number; otherMs: number };
   numSteps: number;
   notes: string[];
   /** For views and decoding: id2label, tokenizer folder, column plan. */
@@ -99,13 +101,19 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     if (userPreprocess) notes.push(`predictions were reduced per batch by preprocessLogitsForMetrics in ${settings.metrics}`);
     log(`evaluating ${numRows} samples in ${numBatches} batches of ${B} (${head.task}, max length ${maxLength})`);
     const t0 = performance.now();
+    let tokenizeMs = 0;
+    let inferenceMs = 0;
     let warnedSize = false;
     for (let b = 0; b < numBatches; b++) {
       if (hooks.cancelled?.()) throw new CancelledError();
       const start = b * B;
       const end = Math.min(numRows, start + B);
+      const tb = performance.now();
       const batch = prepareBatch(ctx, start, end);
+      const tr = performance.now();
       const outputs = await session.run(batch.feeds);
+      tokenizeMs += tr - tb;
+      inferenceMs += performance.now() - tr;
       let logits = head.logitsFrom(outputs, session.outputNames);
       // Loss first: Trainer's prediction_step computes it from the raw outputs, before any preprocessing.
       if (batch.labels && lossesOk) {
@@ -138,6 +146,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       if (hooks.afterBatch) await hooks.afterBatch(p);
     }
     const runtimeSeconds = (performance.now() - t0) / 1000;
+    const timings = { tokenizeMs, inferenceMs, otherMs: runtimeSeconds * 1000 - tokenizeMs - inferenceMs };
     const lossNode = lossesOk ? losses.result() : null;
     const evalLoss = lossNode ? numpyMeanFloat32(flatLosses(lossNode)) : null;
     const evalPred: EvalPredictionData = {
@@ -152,6 +161,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       evalLoss,
       task: head.task,
       runtimeSeconds,
+      timings,
       numSteps: numBatches,
       notes,
       info: { id2label: config.id2label, columns: plan, maxLength, modelInputs: [...session.inputNames], modelOutputs: [...session.outputNames] },

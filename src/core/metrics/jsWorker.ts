@@ -42,14 +42,30 @@ function loadModule(code: string, filename: string): Record<string, unknown> {
   return m.exports as Record<string, unknown>;
 }
 
-function freshCopy(node: WireNode): WireNode {
-  if ('t' in node) return { t: node.t, s: node.s, d: node.d.slice() as TensorData };
-  return 'tuple' in node ? { tuple: node.tuple.map(freshCopy) } : { list: node.list.map(freshCopy) };
+// The working copy each run sees, allocated once per EvalPrediction and refilled from the pristine arrays
+// before every run: copying into existing memory is ~10x faster than allocating fresh arrays (no page faults).
+let working: { key: string; wire: WireEvalPred } | undefined;
+
+function allocateLike(node: WireNode): WireNode {
+  if ('t' in node) return { t: node.t, s: node.s, d: new (node.d.constructor as new (n: number) => TensorData)(node.d.length) };
+  return 'tuple' in node ? { tuple: node.tuple.map(allocateLike) } : { list: node.list.map(allocateLike) };
 }
 
-function freshEvalPred(w: WireEvalPred): EvalPredictionData {
-  const f = (n: WireNode | null) => (n ? freshCopy(n) : null);
-  return evalPredFromWire({ predictions: f(w.predictions), labelIds: f(w.labelIds), inputs: f(w.inputs), losses: f(w.losses) });
+function refill(dst: WireNode, src: WireNode): void {
+  if ('t' in dst && 't' in src) (dst.d as Float32Array).set(src.d as Float32Array);
+  else if ('tuple' in dst && 'tuple' in src) dst.tuple.forEach((d, i) => refill(d, src.tuple[i]));
+  else if ('list' in dst && 'list' in src) dst.list.forEach((d, i) => refill(d, src.list[i]));
+}
+
+function freshEvalPred(pristine: { key: string; wire: WireEvalPred }): EvalPredictionData {
+  const keys = ['predictions', 'labelIds', 'inputs', 'losses'] as const;
+  if (working?.key !== pristine.key) {
+    const wire = {} as WireEvalPred;
+    for (const k of keys) wire[k] = pristine.wire[k] ? allocateLike(pristine.wire[k]!) : null;
+    working = { key: pristine.key, wire };
+  }
+  for (const k of keys) if (working.wire[k]) refill(working.wire[k]!, pristine.wire[k]!);
+  return evalPredFromWire(working.wire);
 }
 
 const METRIC_NAMES = ['computeMetrics', 'compute_metrics'];
@@ -142,7 +158,7 @@ async function handle(msg: ToWorker): Promise<FromWorker> {
     if (msg.type === 'run') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
       const fn = metricFunction(loaded.exports, msg.functionName);
-      const ep = buildEvalPredView(freshEvalPred(data.wire));
+      const ep = buildEvalPredView(freshEvalPred(data));
       const result = await fn(ep);
       return { id: msg.id, ok: true, result: describe(result), stdout: captured.join(''), durationMs: performance.now() - t0 };
     }

@@ -189,7 +189,12 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     let outcome: MetricsOutcome;
     try {
       if (launch.run.metrics) {
-        outcome = await metricsFromCache(ev.cacheDir, ev.loop, launch.run.metrics, { function: launch.run.function, batchSize: launch.run.batchSize });
+        outcome = await metricsFromCache(ev.cacheDir, ev.loop, launch.run.metrics, {
+          function: launch.run.function,
+          batchSize: launch.run.batchSize,
+          python: launch.python,
+          timeoutMs: launch.metricTimeoutMs,
+        });
       } else if (ev.loop) {
         outcome = await metricsForEvaluation(ev, launch.run);
       } else {

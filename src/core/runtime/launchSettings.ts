@@ -1,5 +1,5 @@
 // The debug adapter's launch attributes: RunSettings in camelCase (design.md "Debug adapter") plus
-// `stopOnBatch` and `cwd`. One table drives validation, and package.json's launch schema is tested against
+// `stopOnBatch`, `cwd` and the metric runner's `python` and `metricTimeoutSeconds`. One table drives validation, and package.json's launch schema is tested against
 // it, so the three cannot drift. Every bad value is an EvalpredError naming the attribute.
 import path from 'node:path';
 import { EvalpredError } from '../errors';
@@ -11,6 +11,8 @@ type Kind =
   | { type: 'string' }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'int'; min: number }
+  | { type: 'number'; min: number }
+  | { type: 'command' }
   | { type: 'bool' }
   | { type: 'list'; values: readonly string[] };
 
@@ -45,9 +47,17 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   maxSamples: { kind: { type: 'int', min: 1 }, description: 'Evaluate only the first N rows (a quick look at a large dataset).' },
 };
 
-export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd', FieldSpec> = {
+export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'metricTimeoutSeconds', FieldSpec> = {
   stopOnBatch: { kind: { type: 'list', values: [] }, description: 'Also stop after these 1-based batch numbers (like function breakpoints "batch 12").' },
   cwd: { kind: { type: 'path', must: 'dir', exists: true }, description: 'Folder that relative paths and the default cache (.evalpred/cache) are resolved against.' },
+  python: {
+    kind: { type: 'command' },
+    description: 'Python interpreter for a .py metric file (needs NumPy; transformers is used when importable). Default: the evalpred.pythonPath setting, else python3 on PATH.',
+  },
+  metricTimeoutSeconds: {
+    kind: { type: 'number', min: 1 },
+    description: 'Stop a metric function that runs longer than this many seconds. Default: the evalpred.metricTimeoutSeconds setting (60).',
+  },
 };
 
 export interface LaunchSettings {
@@ -57,6 +67,10 @@ export interface LaunchSettings {
   cacheOnly: boolean;
   stopOnBatch: number[];
   cwd: string;
+  /** The interpreter for Python metric files (absolute path, or a command name found on PATH); undefined: python3. */
+  python?: string;
+  /** Metric run time limit in ms; undefined: the runner's default. */
+  metricTimeoutMs?: number;
   /** Non-fatal remarks (unknown attributes) to print. */
   warnings: string[];
 }
@@ -112,8 +126,11 @@ export function parseLaunchArgs(args: Record<string, unknown>, io: RuntimeIO): L
     if (!Array.isArray(list) || !list.every((n) => Number.isInteger(n) && n >= 1)) fail('stopOnBatch', `must be a list of batch numbers (1, 2, ...), got ${JSON.stringify(v)}`);
     stopOnBatch.push(...(list as number[]));
   }
+  const python = args.python === undefined || args.python === null ? undefined : (checkValue('python', args.python, LAUNCH_EXTRA_FIELDS.python.kind, cwd, io, cacheOnly) as string);
+  const timeout = args.metricTimeoutSeconds;
+  const metricTimeoutMs = timeout === undefined || timeout === null ? undefined : (checkValue('metricTimeoutSeconds', timeout, LAUNCH_EXTRA_FIELDS.metricTimeoutSeconds.kind, cwd, io, cacheOnly) as number) * 1000;
   const run = withDefaults({ model: '', dataset: '', ...(out as Partial<RunSettings>) });
-  return { run, cacheOnly, stopOnBatch, cwd, warnings };
+  return { run, cacheOnly, stopOnBatch, cwd, python, metricTimeoutMs, warnings };
 }
 
 function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: RuntimeIO, cacheOnly: boolean): unknown {
@@ -128,6 +145,22 @@ function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: Runt
     case 'int':
       if (typeof v !== 'number' || !Number.isInteger(v) || v < kind.min) fail(field, `must be an integer >= ${kind.min}, ${got}`);
       return v;
+    case 'number':
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < kind.min) fail(field, `must be a number >= ${kind.min}, ${got}`);
+      return v;
+    case 'command': {
+      // Checked at launch, not at the first metric run: a wrong interpreter should fail before a long evaluation.
+      if (typeof v !== 'string' || !v.trim()) fail(field, `must be an interpreter path or command name, ${got}`);
+      const cmd = (v as string).trim();
+      if (cmd.includes('/') || cmd.includes(path.sep)) {
+        const abs = path.resolve(cwd, cmd);
+        if (!io.exists(abs)) fail(field, `is ${abs}, which does not exist: point it at a Python 3 interpreter that has NumPy (or remove it to use python3 on PATH)`);
+        if (io.isDirectory(abs)) fail(field, `is ${abs}, which is a folder: point it at the interpreter itself (e.g. ${path.join(abs, 'bin', 'python')})`);
+        return abs;
+      }
+      if (!onPath(cmd, io)) fail(field, `is "${cmd}", which is not a command on PATH: give the interpreter's full path (a Python 3 that has NumPy)`);
+      return cmd;
+    }
     case 'bool':
       if (typeof v !== 'boolean') fail(field, `must be true or false, ${got}`);
       return v;
@@ -150,4 +183,8 @@ function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: Runt
       return abs;
     }
   }
+}
+
+function onPath(cmd: string, io: RuntimeIO): boolean {
+  return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && io.exists(path.join(d, cmd)) && !io.isDirectory(path.join(d, cmd)));
 }

@@ -153,16 +153,16 @@ export class Tensor {
         const base = o * len * inner + i;
         let best = 0;
         if (plain) {
+          // One comparison per element: !(v <= best) is true for a larger value and for NaN (NumPy: the
+          // first NaN wins), which is then told apart off the hot path.
           let bestV = plain[base];
           if (bestV === bestV) {
             for (let k = 1, p = base + inner; k < len; k++, p += inner) {
               const v = plain[p];
-              if (v > bestV) {
+              if (!(v <= bestV)) {
                 best = k;
                 bestV = v;
-              } else if (v !== v) {
-                best = k; // NaN wins, as in NumPy
-                break;
+                if (v !== v) break;
               }
             }
           }

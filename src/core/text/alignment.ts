@@ -99,9 +99,12 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
 const isSpaceByte = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
 /** Tokens of one text (no special tokens) with word ids and code-point offsets. */
-export function tokenizeSegment(tok: TokenizerInternals, text: string, r: SurfaceRules): Segment {
+export function tokenizeSegment(tok: TokenizerInternals, text: string, r: SurfaceRules, align = true): Segment {
   const tokens = (tok.encode_text ? tok.encode_text(text) : tok.tokenize(text, { add_special_tokens: false })) ?? [];
   const ids = tokens.map((t) => tok.token_to_id(t) ?? r.unkId);
+  // Rebuilding word ids and offsets costs several times the tokenization itself; only QA and
+  // pre-split words need them, so sequence classification skips it.
+  if (!align) return { ids, wordIds: ids.map(() => null), offsets: ids.map(() => [0, 0] as [number, number]) };
   const { norm, map } = normalizeWithMap(tok, text);
 
   // Word ids: pre-tokenize, run the model per pre-token; trusted only when it reproduces the library's tokens.

@@ -12,6 +12,8 @@ export interface Encoded {
   sequenceIds: (number | null)[];
   /** [start, end) in code points of the original text (per word for pre-split input); [0, 0] on specials. */
   offsets: [number, number][];
+  /** false when encoded with `{ align: false }`: wordIds and offsets were not computed. */
+  aligned?: false;
 }
 
 /** One text tokenized without special tokens. */

@@ -6,7 +6,12 @@ import type { Encoded } from './encoded';
  * run_ner's tokenize_and_align_labels (label_all_tokens=False): the first sub-token of each word gets the
  * word's label, later sub-tokens and special tokens get -100.
  */
+function requireAligned(enc: Encoded, what: string): void {
+  if (enc.aligned === false) throw new Error(`${what} needs word ids and offsets: encode without { align: false }`);
+}
+
 export function alignWordLabels(enc: Encoded, wordLabels: number[]): number[] {
+  requireAligned(enc, 'alignWordLabels');
   let prev: number | null = null;
   return enc.wordIds.map((w) => {
     let out = -100;
@@ -28,6 +33,7 @@ export function alignWordLabels(enc: Encoded, wordLabels: number[]): number[] {
  * (BERT, RoBERTa and DistilBERT put it there; run_qa uses input_ids.index(cls_token_id)).
  */
 export function qaPositions(enc: Encoded, answerStart: number, answerText: string, contextSequenceId = 1): [number, number] {
+  requireAligned(enc, 'qaPositions');
   const cls = 0;
   const startChar = answerStart;
   const endChar = answerStart + Array.from(answerText).length;

@@ -17,7 +17,8 @@ export interface LoadedTokenizer {
   readonly specialIds: ReadonlySet<number>;
   /** Things the user may want to know (e.g. no pad token, eos used instead). */
   readonly notes: readonly string[];
-  encode(text: string, pair?: string, opts?: { maxLength?: number; truncation?: 'longest_first' | 'only_second' }): Encoded;
+  /** `align: false` skips word ids and offsets (sequence classification needs neither; it is much faster). */
+  encode(text: string, pair?: string, opts?: { maxLength?: number; truncation?: 'longest_first' | 'only_second'; align?: boolean }): Encoded;
   /** `is_split_into_words=True`: each word tokenized on its own, word ids = word index, offsets within the word. */
   encodeWords(words: string[], opts?: { maxLength?: number }): Encoded;
   /** Like `tokenizer.decode`; negative ids (-100) are skipped, never a crash. */
@@ -224,7 +225,7 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
   const modelMaxLength = typeof mml === 'number' && Number.isFinite(mml) ? mml : null;
   const vocabSize = tok.get_vocab(true).size;
 
-  const segment = (text: string): Segment => tokenizeSegment(internals, text, rules);
+  const segment = (text: string, align = true): Segment => tokenizeSegment(internals, text, rules, align);
   const fitAndAssemble = (pieces: TemplatePiece[], a: Segment, b: Segment | undefined, maxLength: number | undefined, strategy: Truncation) => {
     if (maxLength !== undefined) {
       try {
@@ -245,9 +246,12 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
     specialIds,
     notes,
     encode(text, pair, opts = {}) {
-      const a = segment(text);
-      const b = pair === undefined ? undefined : segment(pair);
-      return fitAndAssemble(b ? template.pair : template.single, a, b, opts.maxLength, opts.truncation ?? 'longest_first');
+      const align = opts.align ?? true;
+      const a = segment(text, align);
+      const b = pair === undefined ? undefined : segment(pair, align);
+      const enc = fitAndAssemble(b ? template.pair : template.single, a, b, opts.maxLength, opts.truncation ?? 'longest_first');
+      if (!align) enc.aligned = false;
+      return enc;
     },
     encodeWords(words, opts = {}) {
       if (byteLevelPre && !byteLevelPre.add_prefix_space) {

@@ -1,0 +1,135 @@
+// generation_config.json (falling back to config.json's generation fields, as GenerationConfig.from_model_config
+// does) and the per-call arguments Seq2SeqTrainer passes to generate (spec §6.1). Two configs matter:
+// `model` (model.generation_config: decides Seq2SeqTrainer's padding width, spec §6.2 step 4) and the
+// effective one generate() runs with (explicit kwargs > model.generation_config > GenerationConfig defaults).
+import fs from 'node:fs';
+import path from 'node:path';
+import { EvalpredError } from '../errors';
+
+export interface GenerationConfig {
+  decoderStartTokenId: number | null;
+  bosTokenId: number | null;
+  /** One or several; [] when none. */
+  eosTokenIds: number[];
+  padTokenId: number | null;
+  /** Total length limit (for encoder-decoders it counts the decoder start token). GenerationConfig default 20. */
+  maxLength: number;
+  maxNewTokens: number | null;
+  numBeams: number;
+  lengthPenalty: number;
+  /** true, false or 'never' (transformers' three values). */
+  earlyStopping: boolean | 'never';
+  forcedBosTokenId: number | null;
+  forcedEosTokenIds: number[];
+  noRepeatNgramSize: number;
+  /** Where each field came from, for notes. */
+  source: string;
+}
+
+const DEFAULTS = { maxLength: 20, numBeams: 1, lengthPenalty: 1, earlyStopping: false as boolean | 'never', noRepeatNgramSize: 0 };
+
+type Json = Record<string, unknown>;
+
+function readJson(file: string): Json | null {
+  if (!fs.existsSync(file)) return null;
+  const text = fs.readFileSync(file, 'utf8');
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new EvalpredError(`${file} is not valid JSON (${(e as Error).message}).`, { file }, { cause: e });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new EvalpredError(`${file} must hold a JSON object.`, { file });
+  return v as Json;
+}
+
+/** model.generation_config for the model folder (generation_config.json, else config.json's fields, else defaults). */
+export function readGenerationConfig(modelDir: string): GenerationConfig {
+  const genFile = path.join(modelDir, 'generation_config.json');
+  const cfgFile = path.join(modelDir, 'config.json');
+  const gen = readJson(genFile);
+  const cfg = readJson(cfgFile) ?? {};
+  // from_model_config copies these from config.json; generation_config.json, when present, is what is loaded.
+  const src = gen ?? cfg;
+  const file = gen ? genFile : cfgFile;
+  const int = (k: string, from: Json = src): number | null => {
+    const v = from[k];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw new EvalpredError(`${file}: "${k}" must be an integer, got ${JSON.stringify(v)}.`, { file, column: k });
+    return v;
+  };
+  const ids = (k: string): number[] => {
+    const v = src[k];
+    if (v === undefined || v === null) return [];
+    const list = Array.isArray(v) ? v : [v];
+    if (list.some((x) => typeof x !== 'number' || !Number.isInteger(x))) {
+      throw new EvalpredError(`${file}: "${k}" must be a token id or a list of ids, got ${JSON.stringify(v)}.`, { file, column: k });
+    }
+    return list as number[];
+  };
+  const num = (k: string, d: number): number => {
+    const v = src[k];
+    if (v === undefined || v === null) return d;
+    if (typeof v !== 'number') throw new EvalpredError(`${file}: "${k}" must be a number, got ${JSON.stringify(v)}.`, { file, column: k });
+    return v;
+  };
+  const es = src.early_stopping;
+  if (es !== undefined && es !== null && es !== true && es !== false && es !== 'never') {
+    throw new EvalpredError(`${file}: "early_stopping" must be true, false or "never", got ${JSON.stringify(es)}.`, { file, column: 'early_stopping' });
+  }
+  // decoder_start_token_id: generate() falls back to bos_token_id when the config has none.
+  const decoderStart = int('decoder_start_token_id') ?? int('decoder_start_token_id', cfg) ?? int('bos_token_id');
+  const gc: GenerationConfig = {
+    decoderStartTokenId: decoderStart,
+    bosTokenId: int('bos_token_id'),
+    eosTokenIds: ids('eos_token_id'),
+    padTokenId: int('pad_token_id') ?? int('pad_token_id', cfg),
+    maxLength: int('max_length') ?? DEFAULTS.maxLength,
+    maxNewTokens: int('max_new_tokens'),
+    numBeams: int('num_beams') ?? DEFAULTS.numBeams,
+    lengthPenalty: num('length_penalty', DEFAULTS.lengthPenalty),
+    earlyStopping: (es as boolean | 'never' | undefined | null) ?? DEFAULTS.earlyStopping,
+    forcedBosTokenId: int('forced_bos_token_id'),
+    forcedEosTokenIds: ids('forced_eos_token_id'),
+    noRepeatNgramSize: int('no_repeat_ngram_size') ?? DEFAULTS.noRepeatNgramSize,
+    source: gen ? genFile : fs.existsSync(cfgFile) ? `${cfgFile} (no generation_config.json)` : 'GenerationConfig defaults',
+  };
+  return gc;
+}
+
+/** Per-call arguments as Seq2SeqTrainer builds gen_kwargs from its args (spec §6.1). */
+export interface GenerateArgs {
+  maxLength?: number;
+  maxNewTokens?: number;
+  numBeams?: number;
+}
+
+/**
+ * The effective config for one generate() call. `promptLength` is the decoder prompt's length (1 for an
+ * encoder-decoder: the start token; the prompt width for a decoder-only model): max_new_tokens wins over
+ * max_length and becomes max_length = max_new_tokens + promptLength, as generate() does.
+ */
+export function effectiveConfig(model: GenerationConfig, args: GenerateArgs, promptLength: number): GenerationConfig {
+  const gc = { ...model };
+  if (args.maxLength !== undefined) {
+    gc.maxLength = args.maxLength;
+    gc.maxNewTokens = null;
+  }
+  if (args.maxNewTokens !== undefined) gc.maxNewTokens = args.maxNewTokens;
+  if (args.numBeams !== undefined) gc.numBeams = args.numBeams;
+  if (gc.maxNewTokens !== null) gc.maxLength = gc.maxNewTokens + promptLength;
+  for (const [k, v] of [['max length', gc.maxLength], ['num_beams', gc.numBeams]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new EvalpredError(`generation ${k} must be a positive integer, got ${v}.`);
+  }
+  return gc;
+}
+
+/**
+ * Seq2SeqTrainer._pad_tensors_to_max_len's target width from model.generation_config: max_length when the
+ * generated width is below it, else max_new_tokens + 1 when set and larger; else no padding (spec §6.2 step 4).
+ */
+export function trainerPadWidth(model: GenerationConfig, width: number): number {
+  if (width < model.maxLength) return model.maxLength;
+  if (model.maxNewTokens !== null && width < model.maxNewTokens + 1) return model.maxNewTokens + 1;
+  return width;
+}
