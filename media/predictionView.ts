@@ -389,16 +389,19 @@ function onRows(m: Extract<ToWebview, { type: 'rows' }>): void {
 }
 
 /** A new filter or sort: forget every row, go back to the top, ask again. */
-function applyQuery(q: RowQuery, keepScroll = false): void {
+function applyQuery(q: RowQuery, keepScroll = false, keepRequests = false): void {
   query = q;
-  generation++;
-  rowCache.clear();
-  pendingBlocks.clear();
-  total = 0;
+  // keepRequests: the first window was asked for together with `ready` (see the end of this file).
+  if (!keepRequests) {
+    generation++;
+    rowCache.clear();
+    pendingBlocks.clear();
+    total = 0;
+  }
   selected = keepScroll ? selected : 0;
   if (!keepScroll) setOffset(0);
   syncControls();
-  countEl.textContent = 'loading…';
+  if (!total) countEl.textContent = 'loading…';
   layout();
   render();
   saveState();
@@ -722,7 +725,7 @@ window.addEventListener('message', (event: MessageEvent) => {
       overview = m.overview;
       if (m.hostState) hostState = { ...m.hostState };
       renderOverview(m.overview);
-      applyQuery(query, true);
+      applyQuery(query, true, true);
       return;
     case 'summary':
       if (overview) overview = { ...overview, cards: m.cards, confusion: m.confusion, lints: m.lints };
@@ -755,4 +758,8 @@ window.addEventListener('message', (event: MessageEvent) => {
 });
 
 layout();
+performance.mark('evalpred-ready');
+// Ask for the first window before `ready`, so rows and the overview travel in parallel: one round trip
+// fewer before the table shows anything.
+requestBlocks(0, 1);
 post({ type: 'ready' });
