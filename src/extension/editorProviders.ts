@@ -1,10 +1,11 @@
 // Editor features for the metric file: the CodeLens above the metric function, inline values while paused
 // (shape, dtype and decoded first samples next to eval_pred / predictions / labels, as InlineValueText) and
 // the hover expression for the Debug Console evaluator.
+import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { SummaryStore } from './cacheSummary';
-import { Commands } from './contributions';
+import { Commands, DEBUG_TYPE } from './contributions';
 import { expressionAt, findMetricFunctions, firstMentions, functionRange, pickMetricFunction, summarizeMetrics } from './metricSource';
 import { numSamplesIn, Sessions } from './sessions';
 import { log } from './log';
@@ -84,6 +85,24 @@ export class MetricInlineValues implements vscode.InlineValuesProvider {
     log().debug(`inline values for ${path.basename(doc.uri.fsPath)} lines ${viewPort.start.line + 1}-${viewPort.end.line + 1}: ${out.length}`);
     return out;
   }
+}
+
+/**
+ * Open the session's metric file when the session starts (before it can stop). VS Code asks for inline
+ * values when the stack frame gets focus; an editor that only opens because of the stop is attached after
+ * that and, in our e2e runs, was not asked until something scrolled it. An editor that is already open is.
+ */
+export function showMetricFileOnStart(): vscode.Disposable {
+  return vscode.debug.onDidStartDebugSession(async (s) => {
+    const file = s.type === DEBUG_TYPE ? s.configuration.metrics : undefined;
+    if (typeof file !== 'string' || !fs.existsSync(file)) return;
+    if (vscode.window.visibleTextEditors.some((e) => e.document.uri.scheme === 'file' && path.resolve(e.document.uri.fsPath) === path.resolve(file))) return;
+    try {
+      await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false, preserveFocus: true });
+    } catch (e) {
+      log().warn(`could not open ${file}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  });
 }
 
 export class MetricHover implements vscode.EvaluatableExpressionProvider {

@@ -6,7 +6,7 @@ import { EvalpredAdapterFactory } from './adapterFactory';
 import { clearCache, importDumpCommand, openPredictionView, openVariableInPredictionView } from './cacheCommands';
 import { CommandArgs, CommandId, Commands, DEBUG_TYPE } from './contributions';
 import { EvalpredConfigurationProvider, EvalpredDynamicProvider } from './debugConfig';
-import { METRIC_FILES, MetricCodeLens, MetricHover, MetricInlineValues } from './editorProviders';
+import { METRIC_FILES, MetricCodeLens, MetricHover, MetricInlineValues, showMetricFileOnStart } from './editorProviders';
 import { log } from './log';
 import { PredictionViewPanel } from './predictionView';
 import { rerunMetrics, rerunOnSave } from './rerun';
@@ -46,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerCodeLensProvider(METRIC_FILES, new MetricCodeLens(sessions)),
     vscode.languages.registerInlineValuesProvider(METRIC_FILES, new MetricInlineValues(sessions)),
     vscode.languages.registerEvaluatableExpressionProvider(METRIC_FILES, new MetricHover(sessions)),
+    showMetricFileOnStart(),
     PredictionViewPanel.registerSerializer(context),
     sessions.onDidPrintMetrics(({ metrics }) => PredictionViewPanel.current?.addMetrics(metrics)),
     statusBar(sessions),

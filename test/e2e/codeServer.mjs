@@ -44,10 +44,15 @@ export function ensureCodeServer(log = (m) => process.stderr.write(m + '\n')) {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
   log(`e2e: installing code-server ${CODE_SERVER_VERSION} into ${dir} (a minute or more, once)`);
-  execFileSync('npm', ['install', '--unsafe-perm', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+  // node-gyp builds node-pty, spdlog, kerberos… against the running node's headers. Point it at the local
+  // ones (the nodesource .deb ships <prefix>/include/node) so it never downloads them from nodejs.org.
+  const env = { ...process.env, npm_config_yes: 'true' };
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  if (!env.npm_config_nodedir && !env.NPM_CONFIG_NODEDIR && fs.existsSync(path.join(prefix, 'include', 'node', 'node.h'))) env.npm_config_nodedir = prefix;
+  execFileSync('npm', ['install', '--unsafe-perm', '--no-audit', '--no-fund', '--no-save', `code-server@${CODE_SERVER_VERSION}`], {
     cwd: dir,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, npm_config_yes: 'true' },
+    env,
   });
   if (!fs.existsSync(bin)) throw new Error(`code-server install finished but ${bin} is missing`);
   fs.writeFileSync(stamp, new Date().toISOString() + '\n');

@@ -66,7 +66,7 @@ async function loadFixture(tmp) {
 function packageVsix(tmp) {
   const vsix = path.join(tmp, 'evalpred.vsix');
   log('packaging the extension (vsce; runs vscode:prepublish = production build)');
-  execFileSync(path.join(root, 'node_modules/.bin/vsce'), ['package', '--allow-missing-repository', '--skip-license', '-o', vsix], {
+  execFileSync(path.join(root, 'node_modules/.bin/vsce'), ['package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', vsix], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
     env: { ...process.env, npm_config_yes: 'true' },
@@ -103,7 +103,7 @@ async function main() {
       'extensions.autoCheckUpdates': false,
       'files.autoSave': 'off',
       'editor.codeLens': true,
-      'debug.inlineValues': 'on',
+      'debug.inlineValues': 'auto', // VS Code's default: shown because a provider is registered for python
       'workbench.tips.enabled': false,
     }),
   );
@@ -192,12 +192,14 @@ async function main() {
       await page.locator('.debug-toolbar').waitFor({ state: 'visible', timeout: T.short }).catch(() => {});
       const callStack = nbsp(await page.locator('.debug-call-stack .monaco-list-row').first().innerText({ timeout: T.short }).catch(() => ''));
       check('call stack shows the metric function', /compute_metrics/.test(callStack), callStack.split('\n').filter((l) => /compute_metrics|metrics\.py/.test(l)).join(' | '));
-      const lens = await page
-        .locator('.contentWidgets .codelens-decoration', { hasText: 'Rerun on cached predictions' })
-        .first()
-        .innerText({ timeout: T.short })
-        .catch(() => '');
-      check('CodeLens above compute_metrics offers the rerun with the sample count', /Rerun on cached predictions \(12 samples\)/.test(nbsp(lens)), nbsp(lens));
+      // The CodeLens is re-rendered when the session stops (it said "Run EvalPred evaluation…" while the loop
+      // ran), so a read can hit a detached node: poll until it says what the stop should make it say.
+      const lensText = async () => nbsp(await page.locator('.contentWidgets .codelens-decoration', { hasText: 'cached predictions' }).first().innerText({ timeout: 2000 }).catch(() => ''));
+      const lens = await until('the CodeLens to offer the rerun with the sample count', async () => {
+        const t = await lensText();
+        return /Rerun on cached predictions \(12 samples\)/.test(t) && t;
+      }, T.short).catch(lensText);
+      check('CodeLens above compute_metrics offers the rerun with the sample count', /Rerun on cached predictions \(12 samples\)/.test(lens), lens);
       // Inline values are injected text in the editor's lines (InlineValueText from the extension).
       const inline = await until('inline values next to eval_pred', async () => {
         const t = nbsp(await page.locator('.monaco-editor .view-lines').first().innerText({ timeout: 2000 }).catch(() => ''));
@@ -233,13 +235,20 @@ async function main() {
       await screenshot('metrics-after-continue');
 
       // 5. Edit metrics.py in the editor (marker = 1.0 -> 2.5) and save: rerun on save while paused.
-      await until('a paused session again', () => (extLog().match(/stopped \(/g) ?? []).length >= 2 || /eval_accuracy/.test(first), T.mid).catch(() => {});
-      await page.locator('.tabs-container .tab', { hasText: 'metrics.py' }).first().click({ timeout: T.short }).catch(async () => {
-        await palette('Go to File', 'Go to File');
-      });
+      // Rerun on save acts only while paused: wait for the stop that follows the metric run.
+      await until('a paused session again (second stop in the log)', () => (extLog().match(/stopped \(/g) ?? []).length >= 2, T.mid);
+      await page.locator('.tabs-container .tab', { hasText: 'metrics.py' }).first().click({ timeout: T.short });
+      await page.locator('.tabs-container .tab.active', { hasText: 'metrics.py' }).waitFor({ timeout: T.short });
+      // Go to the marker line; Enter only once the quick input has taken the line number (else Enter would run
+      // whatever command the palette listed first), then check the cursor really is there.
       await page.keyboard.press('F1');
       await page.locator('.quick-input-widget input').fill(`:${fixture.MARKER_LINE}`);
+      await until(`go-to-line ${fixture.MARKER_LINE} in the quick input`, async () =>
+        new RegExp(`line ${fixture.MARKER_LINE}\\b`, 'i').test(nbsp(await page.locator('.quick-input-widget').innerText({ timeout: 2000 }).catch(() => ''))) &&
+        !/^>/.test(await page.locator('.quick-input-widget input').inputValue().catch(() => '>')), T.short);
       await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T.short });
+      await until(`the cursor on line ${fixture.MARKER_LINE}`, async () => nbsp(await page.locator('.statusbar').innerText({ timeout: 2000 }).catch(() => '')).includes(`Ln ${fixture.MARKER_LINE},`), T.short);
       await page.keyboard.press('End');
       for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
       await page.keyboard.type('2.5');
@@ -258,12 +267,19 @@ async function main() {
         check('the accuracy shown equals NumPy on the cached arrays', shown !== undefined && Math.abs(Number(shown) - Number(expected)) < 1e-9, `shown ${shown}, numpy ${expected}`);
       } else check('the accuracy shown equals NumPy on the cached arrays', false, 'no cache folder in the log');
       await screenshot('metrics-after-save');
-      const lens2 = nbsp(await page.locator('.contentWidgets .codelens-decoration', { hasText: 'Rerun on cached predictions' }).first().innerText({ timeout: T.short }).catch(() => ''));
+      const lens2 = await until('the CodeLens to show the last metric', async () => {
+        const t = await lensText();
+        return /last: accuracy [0-9.]+/.test(t) && t;
+      }, T.short).catch(lensText);
       check('CodeLens shows the last metric', /last: accuracy [0-9.]+/.test(lens2), lens2);
     }
     // The Output channel with the extension's log.
     await palette('EvalPred: Show Log').catch(() => {});
-    const out = nbsp(await page.locator('.part.panel .view-lines', { hasText: 'rerunning metrics in session' }).first().innerText({ timeout: T.short }).catch(() => ''));
+    const outText = async () => nbsp(await page.locator('.part.panel .view-lines', { hasText: 'rerunning metrics in session' }).first().innerText({ timeout: 2000 }).catch(() => ''));
+    const out = await until('the rerun line in the EvalPred output channel', async () => {
+      const t = await outText();
+      return /rerunning metrics in session .*\(metric file saved\)/.test(t) && t;
+    }, T.short).catch(outText);
     check('the EvalPred output channel shows the log (rerun on save)', /rerunning metrics in session .*\(metric file saved\)/.test(out), (out.match(/.*rerunning metrics.*/) ?? [''])[0].slice(0, 120));
     await screenshot('output-log');
   } catch (e) {

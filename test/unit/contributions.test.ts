@@ -134,3 +134,36 @@ test('.vscodeignore keeps dist/ and the Python worker, strips other platforms\' 
   for (const p of ['win32', 'darwin', 'linux/arm64']) assert.ok(lines.includes(`node_modules/onnxruntime-node/bin/napi-v6/${p}/**`), p);
   assert.ok(!lines.some((l) => /^node_modules\/\*\*$/.test(l)), 'runtime deps must ship');
 });
+
+test('package size: what esbuild bundles is a devDependency (vsce ships only dependencies), what stays external is a dependency', () => {
+  // The packages src/ imports, from the sources themselves.
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.ts$/.test(e.name)) files.push(p);
+    }
+  };
+  walk(path.join(root, 'src'));
+  const imported = new Set<string>();
+  for (const f of files) {
+    for (const m of fs.readFileSync(f, 'utf8').matchAll(/(?:from |import\(|require\()'([^']+)'/g)) {
+      const spec = m[1];
+      if (spec.startsWith('node:') || spec.startsWith('.')) continue;
+      imported.add(spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/'));
+    }
+  }
+  // esbuild.mjs's `external` list: the packages left as run-time require()s.
+  const build = fs.readFileSync(path.join(root, 'esbuild.mjs'), 'utf8');
+  const external = JSON.parse((/const external = (\[[^\]]*\])/.exec(build)?.[1] ?? '[]').replace(/'/g, '"')) as string[];
+  const deps = Object.keys(pkg.dependencies ?? {});
+  const dev = Object.keys(pkg.devDependencies ?? {});
+  for (const name of imported) {
+    if (name === 'vscode') continue; // provided by VS Code itself
+    if (external.includes(name)) assert.ok(deps.includes(name), `${name} stays external (esbuild.mjs), so it must be a dependency that vsce ships`);
+    else assert.ok(dev.includes(name) && !deps.includes(name), `${name} is bundled into dist/, so it belongs in devDependencies (not shipped twice)`);
+  }
+  assert.ok(imported.has('onnxruntime-node') && imported.has('apache-arrow'), 'the scan found the imports');
+  for (const d of deps) assert.ok(external.includes(d), `dependency ${d} is not external in esbuild.mjs: it is bundled, so the .vsix would carry it twice`);
+});
