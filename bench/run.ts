@@ -3,8 +3,9 @@ import { main as loop } from './loopThroughput';
 import { main as metrics } from './metricsRerun';
 import { main as debugPaging } from './debugPaging';
 import { main as webview } from './webviewScroll';
+import { main as generation } from './generation';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation };
 
 (async () => {
   const pick = process.argv.slice(2);

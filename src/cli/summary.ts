@@ -37,6 +37,7 @@ export function formatSamples(samples: SampleView[]): string {
     .map((s) => {
       const mark = s.correct === undefined ? ' ' : s.correct ? '✓' : '✗';
       const input = s.input !== undefined ? `  ${JSON.stringify(s.input.length > 70 ? s.input.slice(0, 67) + '...' : s.input)}` : '';
+      if (s.text) return `${mark} #${s.index}  pred=${JSON.stringify(s.prediction)}${s.label !== undefined ? `  label=${JSON.stringify(s.label)}` : ''}${input}`;
       return `${mark} #${s.index}  pred=${s.prediction}${s.label !== undefined ? `  label=${s.label}` : ''}${input}`;
     })
     .join('\n');

@@ -70,10 +70,10 @@ export function seq2seqWeights(o: TinyGenOptions): Seq2SeqWeights {
   const a = 1 / Math.sqrt(H);
   return {
     vocabSize: V, hidden: H, maxPositions: P,
-    encEmbed: m(V * H, 1), encPos: m(P * H, 0.5), encW: m(H * H, a * 1.5),
+    encEmbed: m(V * H, 1.5), encPos: m(P * H, 0.3), encW: m(H * H, a * 2),
     decEmbed: m(V * H, 1), decPos: m(P * H, 0.5),
     wq: m(H * H, a * 2), wk: m(H * H, a * 2), wv: m(H * H, a), wo: m(H * H, a),
-    cq: m(H * H, a * 2), ck: m(H * H, a * 2), cv: m(H * H, a), co: m(H * H, a),
+    cq: m(H * H, a * 2), ck: m(H * H, a * 2), cv: m(H * H, a * 3), co: m(H * H, a * 3),
     wout: m(H * V, (o.outScale ?? 2) * a), posBias: posBias(o, P),
   };
 }

@@ -6,7 +6,7 @@ import { lintEvalPrediction } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
-import { IncludeForMetrics, RunSettings, TaskName, withDefaults } from '../../core/loop/settings';
+import { IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
 import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
 import { loadTokenizer } from '../../core/text';
 import { Parsed, camel, parseArgs } from '../args';
@@ -14,7 +14,8 @@ import { progressPrinter } from '../progress';
 import { RUN_FLAGS } from '../runFlags';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
 
-const TASKS: TaskName[] = ['sequence-classification', 'token-classification', 'question-answering'];
+// causal-lm / seq2seq-lm are the generative loop's tasks (src/core/generate), usually detected from the folder.
+const TASKS: string[] = ['sequence-classification', 'token-classification', 'question-answering', 'causal-lm', 'seq2seq-lm'];
 
 export function settingsFromFlags(p: Parsed): RunSettings {
   const f = p.flags;
@@ -28,11 +29,14 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   if (f.preprocess !== undefined && f.preprocess !== 'argmax') {
     throw new EvalpredError(`evalpred run: --preprocess takes "argmax" (or define preprocess_logits_for_metrics in the metric file), got "${f.preprocess}".`);
   }
-  if (f.task !== undefined && !TASKS.includes(f.task as TaskName)) {
+  if (f.task !== undefined && !TASKS.includes(f.task as string)) {
     throw new EvalpredError(`evalpred run: --task must be one of ${TASKS.join(', ')}, got "${f.task}".`);
   }
-  if (f['predict-with-generate']) {
-    throw new EvalpredError('evalpred run: --predict-with-generate (seq2seq generation) is not available yet in this version.');
+  if ((f['generation-max-length'] !== undefined || f['max-new-tokens'] !== undefined || f['num-beams'] !== undefined) && !f['predict-with-generate']) {
+    throw new EvalpredError('evalpred run: --generation-max-length, --max-new-tokens and --num-beams apply to generation: add --predict-with-generate.');
+  }
+  if (f['generation-max-length'] !== undefined && f['max-new-tokens'] !== undefined) {
+    throw new EvalpredError('evalpred run: give --generation-max-length or --max-new-tokens, not both (generate() lets max_new_tokens win).');
   }
   const skip = new Set(['out', 'no-concat', 'refresh', 'json']);
   const partial: Record<string, unknown> = {};

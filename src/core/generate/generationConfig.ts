@@ -22,6 +22,13 @@ export interface GenerationConfig {
   forcedBosTokenId: number | null;
   forcedEosTokenIds: number[];
   noRepeatNgramSize: number;
+  /** MinLengthLogitsProcessor / MinNewTokensLengthLogitsProcessor: eos is banned until reached (0 / null = off). */
+  minLength: number;
+  minNewTokens: number | null;
+  /** The prompt's length for this call (1 for encoder-decoders; set by effectiveConfig; min_new_tokens counts after it). */
+  promptLength?: number;
+  /** Settings present in the file that change transformers' output and that evalpred does not apply. */
+  unsupported: string[];
   /** Where each field came from, for notes. */
   source: string;
 }
@@ -29,6 +36,22 @@ export interface GenerationConfig {
 const DEFAULTS = { maxLength: 20, numBeams: 1, lengthPenalty: 1, earlyStopping: false as boolean | 'never', noRepeatNgramSize: 0 };
 
 type Json = Record<string, unknown>;
+
+/** Generation settings that change the ids and are not emulated, with their neutral value. */
+const UNSUPPORTED: [string, unknown][] = [
+  ['do_sample', false],
+  ['repetition_penalty', 1],
+  ['num_beam_groups', 1],
+  ['diversity_penalty', 0],
+  ['bad_words_ids', null],
+  ['suppress_tokens', null],
+  ['begin_suppress_tokens', null],
+  ['forced_decoder_ids', null],
+  ['encoder_no_repeat_ngram_size', 0],
+  ['exponential_decay_length_penalty', null],
+  ['num_return_sequences', 1],
+  ['penalty_alpha', null],
+];
 
 function readJson(file: string): Json | null {
   if (!fs.existsSync(file)) return null;
@@ -92,6 +115,11 @@ export function readGenerationConfig(modelDir: string): GenerationConfig {
     forcedBosTokenId: int('forced_bos_token_id'),
     forcedEosTokenIds: ids('forced_eos_token_id'),
     noRepeatNgramSize: int('no_repeat_ngram_size') ?? DEFAULTS.noRepeatNgramSize,
+    minLength: int('min_length') ?? 0,
+    minNewTokens: int('min_new_tokens'),
+    unsupported: UNSUPPORTED.filter(([k, neutral]) => src[k] !== undefined && src[k] !== null && JSON.stringify(src[k]) !== JSON.stringify(neutral)).map(
+      ([k]) => `${k}=${JSON.stringify(src[k])}`,
+    ),
     source: gen ? genFile : fs.existsSync(cfgFile) ? `${cfgFile} (no generation_config.json)` : 'GenerationConfig defaults',
   };
   return gc;
@@ -111,13 +139,13 @@ export interface GenerateArgs {
  */
 export function effectiveConfig(model: GenerationConfig, args: GenerateArgs, promptLength: number): GenerationConfig {
   const gc = { ...model };
-  if (args.maxLength !== undefined) {
-    gc.maxLength = args.maxLength;
-    gc.maxNewTokens = null;
-  }
+  // generate() lets max_new_tokens win even over an explicit max_length (it only warns), including a
+  // max_new_tokens that comes from the model's generation_config.
+  if (args.maxLength !== undefined) gc.maxLength = args.maxLength;
   if (args.maxNewTokens !== undefined) gc.maxNewTokens = args.maxNewTokens;
   if (args.numBeams !== undefined) gc.numBeams = args.numBeams;
   if (gc.maxNewTokens !== null) gc.maxLength = gc.maxNewTokens + promptLength;
+  gc.promptLength = promptLength;
   for (const [k, v] of [['max length', gc.maxLength], ['num_beams', gc.numBeams]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new EvalpredError(`generation ${k} must be a positive integer, got ${v}.`);
   }

@@ -42,6 +42,8 @@ export interface SampleView {
   prediction: string;
   label?: string;
   correct?: boolean;
+  /** prediction and label are decoded text (generative models): shown quoted, side by side. */
+  text?: boolean;
 }
 
 function firstTensor(node: TensorNode | null): Tensor | undefined {
@@ -74,6 +76,16 @@ export function sampleViews(
         const l = labels.at(i);
         v.label = labels.dtype === 'int64' ? name(l) : String(l);
         if (!Number.isNaN(p) && labels.dtype === 'int64') v.correct = p === l;
+      }
+    } else if ((opts.task === 'seq2seq-lm' || opts.task === 'causal-lm') && opts.tokenizer) {
+      // Generated (or argmax) ids decoded as tokenizer.batch_decode(skip_special_tokens=True) would, with -100
+      // treated as padding (the fast tokenizer itself would raise on it, spec §6.3); logits are argmaxed first.
+      const ids = preds.ndim === 3 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i) : undefined;
+      v.text = true;
+      if (ids) v.prediction = opts.tokenizer.decode(ids.data as BigInt64Array, { skipSpecialTokens: true });
+      if (labels && labels.ndim === 2) {
+        v.label = opts.tokenizer.decode(labels.row(i).data as BigInt64Array, { skipSpecialTokens: true });
+        if (ids && opts.task === 'seq2seq-lm') v.correct = v.prediction.trim() === v.label.trim();
       }
     } else if (opts.task === 'token-classification') {
       const ids = preds.ndim === 3 ? preds.row(i).argmax(-1) : preds.row(i);

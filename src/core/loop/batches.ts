@@ -7,7 +7,7 @@ import { EvalpredError } from '../errors';
 import { ModelConfig } from '../model/config';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { Encoded, LoadedTokenizer, alignWordLabels, collate, padLabels, qaPositions } from '../text';
-import { RunSettings, TaskName } from './settings';
+import { ClassifierTaskName, RunSettings, TaskName } from './settings';
 
 export interface PreparedBatch {
   feeds: Record<string, Tensor>;
@@ -37,13 +37,13 @@ const TEXT_GUESSES: [string, string | undefined][] = [
   ['review', undefined],
   ['document', undefined],
 ];
-const LABEL_GUESSES: Record<TaskName, string[]> = {
+const LABEL_GUESSES: Record<ClassifierTaskName, string[]> = {
   'sequence-classification': ['label', 'labels', 'score', 'target'],
   'token-classification': ['ner_tags', 'labels', 'tags', 'pos_tags', 'chunk_tags'],
   'question-answering': ['answers'],
 };
 
-export function planColumns(ds: Dataset, task: TaskName, s: RunSettings): ColumnPlan {
+export function planColumns(ds: Dataset, task: ClassifierTaskName, s: RunSettings): ColumnPlan {
   const has = (c: string | undefined) => c !== undefined && ds.columns.includes(c);
   const notes: string[] = [];
   const need = (flag: string, c: string | undefined) => {

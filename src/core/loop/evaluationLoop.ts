@@ -9,6 +9,8 @@ import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 import { closeRunners, preprocessFn } from '../metrics/runMetrics';
+import { generativeTaskOf } from '../generate/detect';
+import { runGenerativeLoop } from '../generate/loop';
 import { LoopContainer, nodeBytes, numpyMeanFloat32 } from './accumulate';
 import { BatchContext, ColumnPlan, planColumns, prepareBatch } from './batches';
 import { RunSettings, TaskName } from './settings';
@@ -65,9 +67,22 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   const log = hooks.log ?? (() => {});
   const notes: string[] = [];
   const config: ModelConfig = readModelConfig(settings.model);
+  // Causal LMs and seq2seq exports (and --predict-with-generate) have their own loop (src/core/generate).
+  const generative = generativeTaskOf(settings.model, config, settings.task);
+  if (generative) return runGenerativeLoop(settings, generative, hooks);
+  if (settings.predictWithGenerate) {
+    throw new EvalpredError(
+      `${settings.model}: --predict-with-generate needs a generative model: a seq2seq export (encoder_model.onnx with decoder_model.onnx ` +
+        `or decoder_model_merged.onnx, as optimum-cli export onnx --task text2text-generation-with-past writes them) or a decoder-only LM ` +
+        `(config.json architectures …ForCausalLM / …LMHeadModel); this folder has neither.`,
+      { file: settings.model },
+    );
+  }
   const session: ModelSession = await openModel(settings.model);
   try {
-    const head: TaskHead = headFor(config, session.outputNames, settings.task, session.outputs);
+    // A generative --task was taken by generativeTaskOf above; what is left names an encoder head.
+    const task = settings.task === 'causal-lm' || settings.task === 'seq2seq-lm' ? undefined : settings.task;
+    const head: TaskHead = headFor(config, session.outputNames, task, session.outputs);
     notes.push(...session.notes, ...head.notes);
     const tok: LoadedTokenizer = await loadTokenizer(settings.model);
     const ds: Dataset = await loadDataset(settings.dataset, { split: settings.split });

@@ -3,7 +3,9 @@
 
 export type IncludeForMetrics = 'inputs' | 'loss';
 export type Preprocess = 'argmax';
-export type TaskName = 'sequence-classification' | 'token-classification' | 'question-answering';
+/** Tasks of the encoder heads (src/core/model/heads) and of the generative loop (src/core/generate). */
+export type ClassifierTaskName = 'sequence-classification' | 'token-classification' | 'question-answering';
+export type TaskName = ClassifierTaskName | 'causal-lm' | 'seq2seq-lm';
 
 export interface RunSettings {
   model: string;

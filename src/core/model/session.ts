@@ -304,7 +304,7 @@ function locateModelFile(p: string): string {
   const onnx = files.filter((f) => f.endsWith('.onnx'));
   const hint = onnx.length
     ? ` It has ${onnx.join(', ')}: pass one of them as the model file (model_quantized.onnx / model_optimized.onnx are optimum's ` +
-      `quantized and optimized variants; encoder_model.onnx / decoder_model.onnx are seq2seq halves, not supported here).`
+      `quantized and optimized variants; encoder_model.onnx / decoder_model.onnx are seq2seq halves, which evalpred run opens together when the folder holds them).`
     : ` Export one with \`optimum-cli export onnx --model <checkpoint> ${p}\`, which writes model.onnx beside config.json and tokenizer.json.`;
   throw new EvalpredError(
     `${p} has no model.onnx (looked for ${MODEL_FILE_CANDIDATES.join(' and ')}); the folder holds ${files.length ? files.join(', ') : 'nothing'}.${hint}`,

@@ -4,11 +4,15 @@ import { EvalpredError } from '../../errors';
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { ModelConfig } from '../config';
 import type { ValueInfo } from '../session';
+import { CausalLmHead } from './causalLm';
 import { QuestionAnsweringHead } from './questionAnswering';
+import { Seq2SeqLmHead } from './seq2seq';
 import { SequenceClassificationHead } from './sequenceClassification';
 import { TokenClassificationHead } from './tokenClassification';
 
 export type Task = 'sequence-classification' | 'token-classification' | 'question-answering';
+/** Generative models run in src/core/generate (their own loop): decoder-only LMs and encoder-decoders. */
+export type GenerativeTask = 'causal-lm' | 'seq2seq-lm';
 export interface BatchLabels { node: TensorNode | null }  // Trainer's labels for this batch: a Tensor, or {tuple:[start,end]} for QA
 export interface TaskHead {
   readonly task: Task;
@@ -28,6 +32,8 @@ const SUFFIXES: readonly [string, Task][] = [
   ['ForTokenClassification', 'token-classification'],
   ['ForQuestionAnswering', 'question-answering'],
 ];
+// Causal LMs and encoder-decoders are recognised by generativeTaskOf (src/core/generate/detect.ts) before the
+// classification loop; their heads come from generativeHeadFor below.
 
 /**
  * The head for this model: `override` if given, else config.architectures[0]'s suffix, else the outputs
@@ -42,6 +48,17 @@ export function headFor(config: ModelConfig, outputNames: readonly string[], ove
   return new SequenceClassificationHead(layout, config);
 }
 
+/** A head for the generative loop: the same contract as TaskHead, with a generative task name. */
+export interface GenerativeHead extends Omit<TaskHead, 'task'> {
+  readonly task: GenerativeTask;
+}
+
+/** The head of a causal LM (logits; loss with the shift) or an encoder-decoder (logits + encoder states; loss without). */
+export function generativeHeadFor(config: ModelConfig, outputNames: readonly string[], task: GenerativeTask): GenerativeHead {
+  if (task === 'causal-lm') return new CausalLmHead(outputLayout(config, outputNames, task));
+  return new Seq2SeqLmHead();
+}
+
 function detectTask(config: ModelConfig, outputNames: readonly string[], outputInfo?: readonly ValueInfo[]): Task {
   const arch = config.architectures[0];
   const where = config.configFile ?? 'the model folder (no config.json)';
@@ -49,7 +66,7 @@ function detectTask(config: ModelConfig, outputNames: readonly string[], outputI
     for (const [suffix, task] of SUFFIXES) if (arch.endsWith(suffix)) return task;
     throw new EvalpredError(
       `${where}: architectures[0] is ${arch}, which is not a task evalpred runs; it runs …ForSequenceClassification, ` +
-        `…ForTokenClassification and …ForQuestionAnswering models (the model's outputs: ${outputNames.join(', ') || 'none'}).`,
+        `…ForTokenClassification and …ForQuestionAnswering models here (causal LMs and seq2seq exports go through the generation loop) (the model's outputs: ${outputNames.join(', ') || 'none'}).`,
       { file: config.configFile ?? undefined },
     );
   }
@@ -72,7 +89,7 @@ function rankOf(name: string, info?: readonly ValueInfo[]): string {
 
 /** Which outputs form the logits, in what order, and which are dropped (spec §3.3-3.4). */
 export interface OutputLayout {
-  task: Task;
+  task: Task | GenerativeTask;
   /** ModelOutput fields of the head, in field order (present in the graph). */
   main: string[];
   /** Graph outputs beyond the main ones, kept after them in graph order. */
@@ -82,10 +99,12 @@ export interface OutputLayout {
   notes: string[];
 }
 
-const MAIN_OUTPUTS: Record<Task, string[]> = {
+const MAIN_OUTPUTS: Record<Task | GenerativeTask, string[]> = {
   'sequence-classification': ['logits'],
   'token-classification': ['logits'],
   'question-answering': ['start_logits', 'end_logits'],
+  'causal-lm': ['logits'],
+  'seq2seq-lm': ['logits'],
 };
 
 function isIgnored(name: string, ignoreKeys: readonly string[]): boolean {
@@ -98,7 +117,7 @@ function isIgnored(name: string, ignoreKeys: readonly string[]): boolean {
   return false;
 }
 
-export function outputLayout(config: ModelConfig, outputNames: readonly string[], task: Task): OutputLayout {
+export function outputLayout(config: ModelConfig, outputNames: readonly string[], task: Task | GenerativeTask): OutputLayout {
   const notes: string[] = [];
   const dropped = outputNames.filter((n) => isIgnored(n, config.keys_to_ignore_at_inference));
   const kept = outputNames.filter((n) => !dropped.includes(n));
