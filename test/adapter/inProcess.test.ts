@@ -19,13 +19,14 @@ import { distFile } from '../../src/core/paths';
 import { EvalpredSession } from '../../src/debug/session';
 import { runPython } from '../helpers/python';
 
+import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
+
 /** Wait for `p`, but no longer than `ms` (and leave no timer behind to hold the test process open). */
 async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
 }
-import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
 
 const TIMEOUT = 30000; // DebugClient disables its own timeouts when connected to a port
 

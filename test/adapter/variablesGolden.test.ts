@@ -13,6 +13,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { distFile } from '../../src/core/paths';
 import { runPython } from '../helpers/python';
 import { qaWorkspace, seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { assertGolden, GoldenText, UPDATE_ENV } from './golden';
 
 /** Wait for `p`, but no longer than `ms` (and leave no timer behind to hold the test process open). */
 async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
@@ -20,7 +21,6 @@ async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
   await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
   clearTimeout(timer);
 }
-import { assertGolden, GoldenText, UPDATE_ENV } from './golden';
 
 interface Stopped {
   dc: DebugClient;
