@@ -21,6 +21,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'num-beams', type: 'int', help: 'beam width' },
   { name: 'metrics', type: 'string', help: 'metric file (.ts/.js/.py) defining compute_metrics' },
   { name: 'function', type: 'string', help: 'metric function name' },
+  { name: 'eval-prediction-profile', type: 'string', help: 'current | v4.19-4.45 | <=4.18: the EvalPrediction a .py metric gets without transformers' },
   { name: 'task', type: 'string', help: 'sequence-classification | token-classification | question-answering (default: from config.json)' },
   { name: 'no-concat', type: 'bool', help: 'eval_do_concat_batches=False: per-batch lists' },
   { name: 'max-samples', type: 'int', help: 'evaluate only the first N rows' },

@@ -22,7 +22,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { isEvalpredError, messageOf } from '../core/errors';
 import { evaluateExpression, formatValue, ExprContext } from '../core/expr';
 import { sampleViews } from '../core/inspect/describe';
-import { lintEvalPrediction } from '../core/lint/lints';
+import { generationForLints, lintEvalPrediction } from '../core/lint/lints';
 import { BoundaryStop, EvalRuntime, MetricErrorStop } from '../core/runtime/evalRuntime';
 import { localIO } from '../core/runtime/io';
 import { parseLaunchArgs } from '../core/runtime/launchSettings';
@@ -288,9 +288,14 @@ export class EvalpredSession extends LoggingDebugSession {
     if (view?.label !== undefined) out.push({ name: 'label', value: JSON.stringify(view.label), variablesReference: 0 });
     if (view?.correct !== undefined) out.push({ name: 'correct', value: view.correct ? 'True' : 'False', variablesReference: 0 });
     const fields: [string, TensorNode | null][] = [['predictions', ep.predictions], ['label_ids', ep.labelIds], ['inputs', ep.inputs], ['losses', ep.losses]];
-    for (const [name, node] of fields) {
-      if (node instanceof Tensor && node.ndim > 0 && i < node.shape[0]) out.push(this.store.forValue(`${name}[${i}]`, node.ndim === 1 ? node.rows(i, i + 1).reshape([]) : node.row(i), `${name}[${i}]`));
-    }
+    // A tuple (extra model outputs, QA start/end labels) shows each member's row: predictions[0][i], predictions[1][i]…
+    // A list (eval_do_concat_batches=False) holds per-batch arrays, so it has no per-sample row.
+    const rowsOf = (name: string, node: TensorNode | null): void => {
+      if (node instanceof Tensor) {
+        if (node.ndim > 0 && i < node.shape[0]) out.push(this.store.forValue(`${name}[${i}]`, node.ndim === 1 ? node.rows(i, i + 1).reshape([]) : node.row(i), `${name}[${i}]`));
+      } else if (node && 'tuple' in node) node.tuple.forEach((member, j) => rowsOf(`${name}[${j}]`, member));
+    };
+    for (const [name, node] of fields) rowsOf(name, node);
     return out;
   }
 
@@ -325,7 +330,8 @@ export class EvalpredSession extends LoggingDebugSession {
         } catch {
           /* unreadable file: lint without the source */
         }
-        const lints = lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.manifest.num_samples, settings: launch.run, source, task: ev.loop?.task });
+        const generation = launch.run.predictWithGenerate ? generationForLints(launch.run.model) : undefined;
+        const lints = lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.manifest.num_samples, settings: launch.run, source, task: ev.loop?.task, generation });
         const value = lints.length ? lints.map((l) => `${l.id}: ${l.message}`).join(' | ') : 'no pitfalls found';
         return [{ name: 'lints', value, variablesReference: lints.length ? this.store.record(() => lints.map((l, k) => ({ name: `[${k}] ${l.id}`, value: `${l.message} Fix: ${l.fix}`, variablesReference: 0 }))) : 0 }];
       }),

@@ -5,9 +5,18 @@ stdout file descriptor is kept private for the protocol and fd 1 is pointed at s
 user's code (or a C library) prints can corrupt it; during a call sys.stdout/sys.stderr are captured
 and returned with the reply.
 
-Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "cache": "/abs/cache"}
-Reply:    {"id": 1, "ok": true, "result": <described>, "stdout": "...", "duration_ms": 1.2, "eval_prediction": "transformers"|"stand-in"}
+Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "cache": "/abs/cache",
+           "profile": null|"current"|"v4.19-4.45"|"<=4.18"}
+Reply:    {"id": 1, "ok": true, "result": <described>, "stdout": "...", "duration_ms": 1.2, "eval_prediction": "transformers"|"stand-in",
+           "profile": <profile used>, "warnings": [...], "preprocess_tensors": null|"torch"|"numpy"}
           {"id": 1, "ok": false, "error": {"type": ..., "message": ..., "traceback": ..., "file": ..., "line": ...}, "stdout": ...}
+
+Request:  {"id": 2, "op": "preprocess", "file": "/abs/metrics.py", "dir": "/tmp/evalpred-batch-x", "probe": false,
+           "logits": <node>, "labels": <node>|null}      node: {"npy": "name.npy"} | {"tuple": [node...]} | {"list": [...]}
+Reply:    {"id": 2, "ok": true, "defined": true, "tensors": "torch"|"numpy", "python": "...", "result": <node>|null, "stdout": ...}
+          One batch of preprocess_logits_for_metrics (spec §5): the batch arrives as .npy files in `dir` (no JSON
+          lists), the function gets torch tensors when torch is importable (as in Trainer), and its return value goes
+          back as .npy files in `dir`. With "probe": true only `defined` and `tensors` are answered.
 """
 import io
 import json
@@ -16,6 +25,7 @@ import os
 import sys
 import time
 import traceback
+import typing
 import importlib.util
 
 _proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
@@ -58,6 +68,57 @@ class EvalPrediction:
         return self.elements[idx]
 
 
+class _EvalPredictionV419:
+    """Stand-in for transformers v4.19-4.45 (PR 16461): optional inputs, no losses; iteration and indexing
+    look at `inputs` at call time (there is no `elements` tuple)."""
+
+    def __init__(self, predictions, label_ids, inputs=None):
+        self.predictions = predictions
+        self.label_ids = label_ids
+        self.inputs = inputs
+
+    def __iter__(self):
+        if self.inputs is not None:
+            return iter((self.predictions, self.label_ids, self.inputs))
+        else:
+            return iter((self.predictions, self.label_ids))
+
+    def __getitem__(self, idx):
+        if idx < 0 or idx > 2:
+            raise IndexError("tuple index out of range")
+        if idx == 2 and self.inputs is None:
+            raise IndexError("tuple index out of range")
+        if idx == 0:
+            return self.predictions
+        elif idx == 1:
+            return self.label_ids
+        elif idx == 2:
+            return self.inputs
+
+
+# The user sees the class name in errors ("object of type 'EvalPrediction' has no len()"), so all are EvalPrediction.
+_EvalPredictionV419.__name__ = _EvalPredictionV419.__qualname__ = "EvalPrediction"
+
+# transformers <= 4.18: a NamedTuple, so len, negative indices, slices, _fields and _replace all work.
+_EvalPredictionNT = typing.NamedTuple("EvalPrediction", [("predictions", typing.Any), ("label_ids", typing.Any)])
+
+PROFILES = ("current", "v4.19-4.45", "<=4.18")
+_STAND_INS = {"current": EvalPrediction, "v4.19-4.45": _EvalPredictionV419, "<=4.18": _EvalPredictionNT}
+
+
+def _profile_of_class(cls):
+    """Which profile an installed transformers' EvalPrediction behaves as (by its shape, not its version string)."""
+    if isinstance(cls, type) and issubclass(cls, tuple):
+        return "<=4.18"
+    try:
+        import inspect
+
+        params = inspect.signature(cls.__init__).parameters
+    except (TypeError, ValueError):
+        return "current"
+    return "current" if "losses" in params else "v4.19-4.45"
+
+
 _ep_class = None
 
 
@@ -90,18 +151,39 @@ def _load_node(cache, node):
     raise ValueError("manifest node %r is not npy/tuple/list" % (node,))
 
 
-def _load_eval_pred(cache):
+def _load_eval_pred(cache, requested=None):
+    """(eval_pred, kind, profile used, warnings). `requested` None means "the default": the installed
+    transformers' class, else the `current` stand-in."""
     with open(os.path.join(cache, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
     ep = manifest["eval_prediction"]
     cls, kind = _eval_prediction_class()
     fields = {k: _load_node(cache, ep.get(k)) for k in ("predictions", "label_ids", "inputs", "losses")}
+    warnings = []
     if kind == "transformers":
-        try:
-            return cls(fields["predictions"], fields["label_ids"], inputs=fields["inputs"], losses=fields["losses"]), kind
-        except TypeError:  # older transformers without `losses`
-            return cls(fields["predictions"], fields["label_ids"], inputs=fields["inputs"]), kind
-    return cls(**fields), kind
+        profile = _profile_of_class(cls)
+        if requested is not None and requested != profile:
+            import transformers
+
+            warnings.append(
+                "transformers %s is importable in %s, so compute_metrics gets its own EvalPrediction (profile %s); "
+                "the requested profile %s is not applied (it only shapes the stand-in used without transformers)."
+                % (getattr(transformers, "__version__", "?"), sys.executable, profile, requested))
+    else:
+        profile = requested or "current"
+        cls = _STAND_INS[profile]
+    # Older EvalPrediction classes cannot carry what newer Trainers add: drop it, as that Trainer would never have it.
+    dropped = [k for k in (("inputs", "losses") if profile == "<=4.18" else ("losses",) if profile == "v4.19-4.45" else ())
+               if fields[k] is not None]
+    if dropped:
+        warnings.append(
+            "the cache holds %s, but EvalPrediction of profile %s has no %s attribute, so compute_metrics does not get %s."
+            % (" and ".join(dropped), profile, " or ".join(dropped), "them" if len(dropped) > 1 else "it"))
+    if profile == "<=4.18":
+        return cls(fields["predictions"], fields["label_ids"]), kind, profile, warnings
+    if profile == "v4.19-4.45":
+        return cls(fields["predictions"], fields["label_ids"], inputs=fields["inputs"]), kind, profile, warnings
+    return cls(fields["predictions"], fields["label_ids"], inputs=fields["inputs"], losses=fields["losses"]), kind, profile, warnings
 
 
 # ---- the user's module, reloaded when it (or a helper beside it) changed ----
@@ -219,6 +301,40 @@ def _user_frame(tb_exc, path):
     return last
 
 
+def _error_reply(req, e, path, buf, note=None):
+    te = traceback.TracebackException.from_exception(e)
+    fr = _user_frame(te, path)
+    if isinstance(e, SyntaxError) and e.filename:
+        fr_file, fr_line = os.path.abspath(e.filename), e.lineno
+    else:
+        fr_file, fr_line = (os.path.abspath(fr.filename), fr.lineno) if fr else (None, None)
+    if isinstance(e, SyntaxError):
+        msg = "%s: %s" % (type(e).__name__, e.msg) + ("\n    " + e.text.strip() if e.text else "")
+    else:
+        msg = "".join(te.format_exception_only()).strip()
+    if note:
+        msg += " (%s)" % note
+    return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
+        "type": type(e).__name__, "message": msg, "traceback": "".join(te.format()),
+        "file": fr_file, "line": fr_line}}
+
+
+def _missing(req, path, buf, names, mod):
+    found = sorted(k for k, x in vars(mod).items() if callable(x) and not k.startswith("_") and getattr(x, "__module__", None) == mod.__name__)
+    return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
+        "type": "MissingFunction",
+        "message": "no function %s in %s; functions defined there: %s" % (
+            " or ".join(names), os.path.basename(path), ", ".join(found) or "(none)"),
+        "traceback": "", "file": path, "line": None}}
+
+
+PREPROCESS_NAMES = ("preprocess_logits_for_metrics", "preprocessLogitsForMetrics")
+
+
+def _preprocess_fn(mod):
+    return next((getattr(mod, n) for n in PREPROCESS_NAMES if callable(getattr(mod, n, None))), None)
+
+
 def _run(req):
     path = os.path.abspath(req["file"])
     buf = io.StringIO()
@@ -232,34 +348,155 @@ def _run(req):
             names = [name] if name else ["compute_metrics", "computeMetrics"]
             fn = next((getattr(mod, n) for n in names if callable(getattr(mod, n, None))), None)
             if fn is None:
-                found = sorted(k for k, x in vars(mod).items() if callable(x) and not k.startswith("_") and getattr(x, "__module__", None) == mod.__name__)
-                return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
-                    "type": "MissingFunction",
-                    "message": "no function %s in %s; functions defined there: %s" % (
-                        " or ".join(names), os.path.basename(path), ", ".join(found) or "(none)"),
-                    "traceback": "", "file": path, "line": None}}
-            ep, kind = _load_eval_pred(req["cache"])
+                return _missing(req, path, buf, names, mod)
+            ep, kind, profile, warnings = _load_eval_pred(req["cache"], req.get("profile"))
             result = _describe(_denumpify(fn(ep)))
+            # Cheap (no import): tells the host whether this file's preprocessor would see torch tensors here.
+            pre = None
+            if _preprocess_fn(mod) is not None:
+                pre = "torch" if _torch_spec() else "numpy"
         finally:
             sys.stdout, sys.stderr = old_out, old_err
         return {"id": req["id"], "ok": True, "result": result, "stdout": buf.getvalue(),
-                "duration_ms": (time.perf_counter() - t0) * 1000, "eval_prediction": kind}
+                "duration_ms": (time.perf_counter() - t0) * 1000, "eval_prediction": kind,
+                "profile": profile, "warnings": warnings, "preprocess_tensors": pre}
     except BaseException as e:  # noqa: BLE001 - everything goes back to the host
         if isinstance(e, KeyboardInterrupt):
             raise
-        te = traceback.TracebackException.from_exception(e)
-        fr = _user_frame(te, path)
-        if isinstance(e, SyntaxError) and e.filename:
-            fr_file, fr_line = os.path.abspath(e.filename), e.lineno
-        else:
-            fr_file, fr_line = (os.path.abspath(fr.filename), fr.lineno) if fr else (None, None)
-        if isinstance(e, SyntaxError):
-            msg = "%s: %s" % (type(e).__name__, e.msg) + ("\n    " + e.text.strip() if e.text else "")
-        else:
-            msg = "".join(te.format_exception_only()).strip()
-        return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
-            "type": type(e).__name__, "message": msg, "traceback": "".join(te.format()),
-            "file": fr_file, "line": fr_line}}
+        return _error_reply(req, e, path, buf)
+
+
+# ---- preprocess_logits_for_metrics, one batch per request (spec §5) ----
+
+_torch_mod = False  # False: not tried yet; None: not importable
+
+
+def _torch_spec():
+    if os.environ.get("EVALPRED_NO_TORCH"):
+        return False
+    if _torch_mod is not False:
+        return _torch_mod is not None
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _torch():
+    """torch when importable (Trainer hands torch tensors to the preprocessor), else None. Imported once."""
+    global _torch_mod
+    if _torch_mod is False:
+        _torch_mod = None
+        if not os.environ.get("EVALPRED_NO_TORCH"):
+            try:
+                import torch
+
+                _torch_mod = torch
+            except Exception:
+                _torch_mod = None
+    return _torch_mod
+
+
+def _read_batch_node(d, node, torch):
+    if node is None:
+        return None
+    if "npy" in node:
+        a = np.load(os.path.join(d, node["npy"]), allow_pickle=False)
+        return torch.from_numpy(a) if torch is not None else a
+    if "tuple" in node:
+        return tuple(_read_batch_node(d, n, torch) for n in node["tuple"])
+    if "list" in node:
+        return [_read_batch_node(d, n, torch) for n in node["list"]]
+    raise ValueError("batch node %r is not npy/tuple/list" % (node,))
+
+
+# What the host's .npy reader takes (src/core/tensor/dtype.ts), in NumPy's little-endian spelling.
+_WIRE_DTYPES = {"<f2", "<f4", "<f8", "|i1", "|u1", "<i2", "<i4", "<i8", "|b1"}
+
+
+class PreprocessResultError(Exception):
+    pass
+
+
+def _as_array(v, where):
+    if isinstance(v, np.ndarray):
+        a = v
+    elif isinstance(v, np.generic):
+        a = np.asarray(v)
+    elif hasattr(v, "numpy") and callable(getattr(v, "numpy")):  # a torch tensor (or alike)
+        t = v
+        if hasattr(t, "detach"):
+            t = t.detach()
+        if hasattr(t, "cpu"):
+            t = t.cpu()
+        a = np.asarray(t.numpy())
+    else:
+        raise PreprocessResultError(
+            "preprocess_logits_for_metrics returned %s at %s; it must return a tensor (or a tuple of tensors) per batch, "
+            "as Trainer accumulates it into predictions" % (type(v).__name__, where))
+    if a.dtype.byteorder == ">":
+        a = a.astype(a.dtype.newbyteorder("<"))
+    if a.dtype.str not in _WIRE_DTYPES:
+        raise PreprocessResultError(
+            "preprocess_logits_for_metrics returned a %s array at %s; evalpred accumulates float16/32/64, int8/16/32/64, "
+            "uint8 and bool: convert it (e.g. .astype(np.int64))" % (a.dtype, where))
+    return np.ascontiguousarray(a)
+
+
+def _write_result(d, prefix, v, counter, where="the top level"):
+    if isinstance(v, dict):
+        raise PreprocessResultError(
+            "preprocess_logits_for_metrics returned a dict; evalpred keeps tensors and tuples of tensors: return a tuple")
+    if isinstance(v, (tuple, list)):
+        # Trainer concatenates lists like tuples (nested_concat keeps the type); the cache format has tuples.
+        return {"tuple": [_write_result(d, prefix, x, counter, "%s[%d]" % ("the result" if where == "the top level" else where, i))
+                          for i, x in enumerate(v)]}
+    a = _as_array(v, where)
+    name = "%s-out-%d.npy" % (prefix, counter[0])
+    counter[0] += 1
+    np.save(os.path.join(d, name), a, allow_pickle=False)
+    return {"npy": name}
+
+
+def _preprocess(req):
+    path = os.path.abspath(req["file"])
+    buf = io.StringIO()
+    old_out, old_err = sys.stdout, sys.stderr
+    torch = None
+    try:
+        sys.stdout = sys.stderr = buf
+        try:
+            mod = _load_user_module(path)
+            fn = _preprocess_fn(mod)
+            torch = _torch()
+            tensors = "torch" if torch is not None else "numpy"
+            reply = {"id": req["id"], "ok": True, "defined": fn is not None, "tensors": tensors,
+                     "python": sys.executable, "result": None}
+            if req.get("probe"):
+                return dict(reply, stdout=buf.getvalue())
+            if fn is None:
+                return _missing(req, path, buf, list(PREPROCESS_NAMES), mod)
+            d = req["dir"]
+            logits = _read_batch_node(d, req["logits"], torch)
+            labels = _read_batch_node(d, req.get("labels"), torch)
+            out = fn(logits, labels)
+            if out is None:
+                raise PreprocessResultError(
+                    "preprocess_logits_for_metrics returned None; it must return the reduced logits (e.g. logits.argmax(dim=-1))")
+            reply["result"] = _write_result(d, "%d" % req["id"], out, [0])
+        finally:
+            sys.stdout, sys.stderr = old_out, old_err
+        return dict(reply, stdout=buf.getvalue())
+    except BaseException as e:  # noqa: BLE001
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        if isinstance(e, PreprocessResultError):
+            return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
+                "type": "BadPreprocessResult", "message": str(e), "traceback": "", "file": path, "line": None}}
+        note = None
+        if torch is None and not isinstance(e, SyntaxError):
+            note = "preprocess_logits_for_metrics received NumPy arrays because torch is not importable in %s" % sys.executable
+        return _error_reply(req, e, path, buf, note)
 
 
 def main():
@@ -271,6 +508,8 @@ def main():
         req = json.loads(line)
         if req.get("op") == "run":
             _send(_run(req))
+        elif req.get("op") == "preprocess":
+            _send(_preprocess(req))
         elif req.get("op") == "ping":
             _send({"id": req["id"], "ok": True})
 

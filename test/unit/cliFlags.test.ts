@@ -11,7 +11,7 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   model: true, dataset: true, split: true, batchSize: true, maxLength: true, textColumn: true, textPairColumn: true,
   textTemplate: true, labelColumn: true, maxTargetLength: true, includeForMetrics: true, preprocess: true,
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
-  function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true,
+  function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
 };
 // Flags whose setting has another name, and flags that are not settings.
 const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches' };
@@ -41,4 +41,11 @@ test('flags parse into settings with Trainer defaults; bad values are clear erro
   assert.throws(() => settingsFromFlags(parseArgs(['--model', 'm'], RUN_FLAGS, 'run')), /--dataset is required/);
   assert.throws(() => settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--include-for-metrics', 'logits'], RUN_FLAGS, 'run')), /inputs and\/or loss/);
   assert.throws(() => parseArgs(['--batch-size', 'four'], RUN_FLAGS, 'run'), /whole number/);
+  const old = settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--eval-prediction-profile', '<=4.18'], RUN_FLAGS, 'run'));
+  assert.equal(old.evalPredictionProfile, '<=4.18');
+  assert.equal(settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd'], RUN_FLAGS, 'run')).evalPredictionProfile, undefined);
+  assert.throws(
+    () => settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--eval-prediction-profile', '4.18'], RUN_FLAGS, 'run')),
+    /--eval-prediction-profile must be one of current, v4\.19-4\.45, <=4\.18, got "4\.18"/,
+  );
 });

@@ -57,3 +57,86 @@ test('a clean classification EvalPrediction with a clean metric gets no warnings
   });
   assert.deepEqual(l.filter((x) => x.severity === 'warning'), []);
 });
+
+// Generation pitfalls (spec §6, §12 rows 13–16, 19). Settings are what `evalpred run` records in the manifest;
+// `generation` is the model folder's generation_config (max_length / max_new_tokens).
+const genPreds = ep({ predictions: ids([2, 4], [0, 5, 6, 3, 0, 7, 3, 0]), labelIds: ids([2, 4], [5, 6, 3, -100, 7, 3, -100, -100]) });
+
+test('#13: generation_max_length / max_new_tokens above model.generation_config.max_length is flagged; within it is not', () => {
+  const wide = lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, generationMaxLength: 64 }, generation: { maxLength: 20 } });
+  const w = wide.find((x) => x.id === 'generation-width');
+  assert.ok(w);
+  assert.equal(w.severity, 'warning');
+  assert.match(w.message, /generation_max_length 64.*max_length \(20\)/);
+  // max_new_tokens 30 -> up to 31 tokens for an encoder-decoder (start token + 30) > 20
+  assert.ok(idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, maxNewTokens: 30 }, generation: { maxLength: 20 } })).includes('generation-width'));
+  // max_new_tokens 19 -> at most 20 tokens: every batch is padded to 20, no -100 between batches
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, maxNewTokens: 19 }, generation: { maxLength: 20 } })).includes('generation-width'));
+  // the model's own generation_config already allows 64: same widths
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, generationMaxLength: 64 }, generation: { maxLength: 64 } })).includes('generation-width'));
+  // not generating: the setting is irrelevant
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { generationMaxLength: 64 }, generation: { maxLength: 20 } })).includes('generation-width'));
+});
+
+test('#13: predictions and labels widths differ under predict_with_generate: a warning at an elementwise compare, info otherwise', () => {
+  const evalPred = ep({ predictions: ids([2, 5], [0, 5, 6, 3, 0, 0, 7, 3, 0, 0]), labelIds: ids([2, 3], [5, 6, 3, 7, 3, -100]) });
+  const src = 'def compute_metrics(eval_pred):\n    preds, labels = eval_pred\n    acc = (preds == labels).mean()\n';
+  const w = lintEvalPrediction({ evalPred, settings: { predictWithGenerate: true }, source: src }).find((x) => x.id === 'width-mismatch');
+  assert.ok(w);
+  assert.equal(w.severity, 'warning');
+  assert.equal(w.line, 3);
+  assert.match(w.message, /generated ids.*5 wide.*label_ids 3/);
+  const decoded = lintEvalPrediction({ evalPred, settings: { predictWithGenerate: true }, source: 'texts = tokenizer.batch_decode(np.where(preds != -100, preds, 0))' });
+  assert.equal(decoded.find((x) => x.id === 'width-mismatch')?.severity, 'info');
+});
+
+test('#14: decoder-only generate output includes the prompt (causal-lm + predict_with_generate only)', () => {
+  const l = lintEvalPrediction({ evalPred: genPreds, task: 'causal-lm', settings: { predictWithGenerate: true, maxNewTokens: 8 }, generation: { maxLength: 20 } });
+  const p = l.find((x) => x.id === 'generate-includes-prompt');
+  assert.ok(p);
+  assert.equal(p.severity, 'warning');
+  assert.match(p.fix, /inputs\.shape\[1\]/);
+  // a source that already cuts at the prompt width gets an info, not a warning
+  const cut = lintEvalPrediction({ evalPred: genPreds, task: 'causal-lm', settings: { predictWithGenerate: true, maxNewTokens: 8 }, source: 'new = preds[:, eval_pred.inputs.shape[1]:]' });
+  assert.equal(cut.find((x) => x.id === 'generate-includes-prompt')?.severity, 'info');
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, task: 'seq2seq-lm', settings: { predictWithGenerate: true, maxNewTokens: 8 } })).includes('generate-includes-prompt'));
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, task: 'causal-lm', settings: {} })).includes('generate-includes-prompt'));
+});
+
+test('#15: preprocess_logits_for_metrics (or --preprocess) under predict_with_generate, at the def line', () => {
+  const src = 'import numpy as np\n\ndef preprocess_logits_for_metrics(logits, labels):\n    return logits.argmax(-1)\n';
+  const l = lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, generationMaxLength: 20 }, source: src });
+  const p = l.find((x) => x.id === 'preprocess-under-generate');
+  assert.ok(p);
+  assert.equal(p.line, 3);
+  assert.match(p.message, /generated token ids/);
+  assert.ok(idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, preprocess: 'argmax' } })).includes('preprocess-under-generate'));
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, settings: {}, source: src })).includes('preprocess-under-generate'));
+});
+
+test('#16: generation capped at the default 20 tokens only when no length is set anywhere', () => {
+  const base = { evalPred: genPreds, settings: { predictWithGenerate: true } };
+  assert.ok(idsOf(lintEvalPrediction({ ...base, generation: { maxLength: 20, maxNewTokens: null } })).includes('generation-capped-20'));
+  assert.ok(idsOf(lintEvalPrediction({ ...base, generation: {} })).includes('generation-capped-20')); // no max_length in the file: default 20
+  assert.ok(!idsOf(lintEvalPrediction({ ...base, generation: { maxLength: 128 } })).includes('generation-capped-20'));
+  assert.ok(!idsOf(lintEvalPrediction({ ...base, generation: { maxLength: 20, maxNewTokens: 50 } })).includes('generation-capped-20'));
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, generationMaxLength: 20 }, generation: { maxLength: 20 } })).includes('generation-capped-20'));
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: genPreds, settings: { predictWithGenerate: true, maxNewTokens: 10 }, generation: { maxLength: 20 } })).includes('generation-capped-20'));
+  assert.ok(!idsOf(lintEvalPrediction({ ...base })).includes('generation-capped-20')); // model config unknown: no claim
+});
+
+test('#19: causal-LM accuracy without the one-token shift, at the compare line; the run_clm shift is clean', () => {
+  const clm = ep({ predictions: ids([1, 4], [5, 6, 7, 3]), labelIds: ids([1, 4], [2, 5, 6, 7]) });
+  const naive = 'def compute_metrics(eval_pred):\n    preds, labels = eval_pred\n    mask = labels != -100\n    return {"accuracy": float((preds == labels)[mask].mean())}\n';
+  const l = lintEvalPrediction({ evalPred: clm, task: 'causal-lm', source: naive });
+  const s = l.find((x) => x.id === 'causal-lm-no-shift');
+  assert.ok(s);
+  assert.equal(s.line, 4);
+  assert.match(s.fix, /labels\[:, 1:\]; preds = preds\[:, :-1\]/);
+  const reversed = 'acc = (eval_pred.label_ids == eval_pred.predictions).mean()';
+  assert.ok(idsOf(lintEvalPrediction({ evalPred: clm, task: 'causal-lm', source: reversed })).includes('causal-lm-no-shift'));
+  const shifted = 'def compute_metrics(eval_preds):\n    preds, labels = eval_preds\n    labels = labels[:, 1:].reshape(-1)\n    preds = preds[:, :-1].reshape(-1)\n    return {"accuracy": float((preds == labels).mean())}\n';
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: clm, task: 'causal-lm', source: shifted })).includes('causal-lm-no-shift'));
+  // same naive source on a classifier: no shift expected there
+  assert.ok(!idsOf(lintEvalPrediction({ evalPred: clm, task: 'token-classification', source: naive })).includes('causal-lm-no-shift'));
+});

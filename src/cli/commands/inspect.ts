@@ -7,7 +7,8 @@ import { EvalpredError } from '../../core/errors';
 import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
 import { LoopRecord } from '../../core/evaluate';
 import { loadTokenizer } from '../../core/text';
-import { lintEvalPrediction } from '../../core/lint/lints';
+import { generationForLints, lintEvalPrediction } from '../../core/lint/lints';
+import type { RunSettings } from '../../core/loop/settings';
 import { parseArgs } from '../args';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
 
@@ -30,7 +31,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
   const samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task });
   const arrays = describeEvalPred(evalPred);
-  const lints = lintEvalPrediction({ evalPred, numSamples: manifest.num_samples, task: loop?.task });
+  // the settings the cache was made with (the metric file is not among them: it is not part of the cache key)
+  const settings = (manifest.producer as { settings?: Partial<RunSettings> })?.settings;
+  const generation = settings?.predictWithGenerate ? generationForLints(modelDir) : undefined;
+  const lints = lintEvalPrediction({ evalPred, numSamples: manifest.num_samples, settings, task: loop?.task, generation });
   if (p.flags.json) {
     process.stdout.write(
       JSON.stringify(

@@ -1,9 +1,10 @@
-// `evalpred metrics --cache DIR --metrics FILE [--function NAME] [--watch]`: rerun compute_metrics on cached
+// `evalpred metrics --cache DIR --metrics FILE [--function NAME] [--eval-prediction-profile P] [--watch]`: rerun compute_metrics on cached
 // predictions; with --watch, again on every save of the metric file, printing what changed.
 import fs from 'node:fs';
 import { readCache } from '../../core/cache/store';
 import { EvalpredError, isEvalpredError } from '../../core/errors';
 import { LoopRecord } from '../../core/evaluate';
+import { EVAL_PREDICTION_PROFILES, EvalPredictionProfile } from '../../core/loop/settings';
 import { metricsFromCache } from '../../core/metrics/forEvaluation';
 import { parseArgs } from '../args';
 
@@ -15,15 +16,21 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       { name: 'metrics', type: 'string', help: 'metric file (.ts/.js/.py)' },
       { name: 'function', type: 'string', help: 'function name (default compute_metrics / computeMetrics)' },
       { name: 'watch', type: 'bool', help: 'rerun on every save and print the difference' },
+      { name: 'eval-prediction-profile', type: 'string', help: 'current | v4.19-4.45 | <=4.18: the EvalPrediction a .py metric gets without transformers' },
     ],
     'metrics',
   );
   const cache = p.flags.cache as string | undefined;
   const file = p.flags.metrics as string | undefined;
   if (!cache || !file) throw new EvalpredError('evalpred metrics: --cache CACHE_DIR and --metrics FILE are required.');
+  const profile = p.flags['eval-prediction-profile'] as string | undefined;
+  if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile)) {
+    throw new EvalpredError(`evalpred metrics: --eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
+  }
   const { manifest } = readCache(cache); // validate before running anything
   const loop = manifest.loop as LoopRecord | undefined;
-  const once = () => metricsFromCache(cache, loop, file, { function: p.flags.function as string | undefined });
+  const once = () =>
+    metricsFromCache(cache, loop, file, { function: p.flags.function as string | undefined, profile: profile as EvalPredictionProfile | undefined });
   if (!p.flags.watch) {
     const r = await once();
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);

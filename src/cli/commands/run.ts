@@ -2,11 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getField, loadDataset, renderTemplate } from '../../core/data';
-import { lintEvalPrediction } from '../../core/lint/lints';
+import { generationForLints, lintEvalPrediction } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
-import { IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
+import { EVAL_PREDICTION_PROFILES, IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
 import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
 import { loadTokenizer } from '../../core/text';
 import { Parsed, camel, parseArgs } from '../args';
@@ -28,6 +28,10 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   }
   if (f.preprocess !== undefined && f.preprocess !== 'argmax') {
     throw new EvalpredError(`evalpred run: --preprocess takes "argmax" (or define preprocess_logits_for_metrics in the metric file), got "${f.preprocess}".`);
+  }
+  const profile = f['eval-prediction-profile'];
+  if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile as string)) {
+    throw new EvalpredError(`evalpred run: --eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
   if (f.task !== undefined && !TASKS.includes(f.task as string)) {
     throw new EvalpredError(`evalpred run: --task must be one of ${TASKS.join(', ')}, got "${f.task}".`);
@@ -51,7 +55,11 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   });
 }
 
-export async function printSummary(ev: Evaluation, settings: Pick<RunSettings, 'model' | 'dataset' | 'split' | 'metrics'>, err = process.stderr): Promise<void> {
+export async function printSummary(
+  ev: Evaluation,
+  settings: Pick<RunSettings, 'model' | 'dataset' | 'split' | 'metrics'> & Partial<RunSettings>,
+  err = process.stderr,
+): Promise<void> {
   err.write(`\n${formatStructure(ev.evalPred)}\n\n${formatArrays(describeEvalPred(ev.evalPred))}\n`);
   // Decoding and dataset text are niceties here: the loop already validated both, so failures stay quiet.
   const tokenizer = await loadTokenizer(settings.model).catch(() => undefined);
@@ -68,7 +76,8 @@ export async function printSummary(ev: Evaluation, settings: Pick<RunSettings, '
   if (samples.length) err.write(`\nfirst samples:\n${formatSamples(samples)}\n`);
   for (const n of ev.loop.notes) err.write(`note: ${n}\n`);
   const source = settings.metrics && fs.existsSync(settings.metrics) ? fs.readFileSync(settings.metrics, 'utf8') : undefined;
-  for (const l of lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.loop.numSamples, source, task: ev.loop.task })) {
+  const generation = settings.predictWithGenerate ? generationForLints(settings.model) : undefined;
+  for (const l of lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.loop.numSamples, settings, source, task: ev.loop.task, generation })) {
     if (l.severity === 'warning') err.write(`warning: ${l.message}${l.line ? ` (${path.basename(settings.metrics!)}:${l.line})` : ''}\n  fix: ${l.fix}\n`);
   }
 }

@@ -103,7 +103,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
   const lossesC = new LoopContainer('losses', concat);
   const wantInputs = settings.includeForMetrics.includes('inputs');
   const userPreprocess = settings.metrics ? await preprocessFn(settings.metrics) : null;
-  if (userPreprocess) notes.push(`predictions were reduced per batch by preprocessLogitsForMetrics in ${settings.metrics}`);
+  if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
   const generate = !!settings.predictWithGenerate;
   if (generate && task === 'causal-lm') {
     notes.push(
@@ -245,6 +245,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
           `(spec §6.4, pitfall 13); both hold -100 where a batch was narrower than the widest.`,
       );
     }
+    if (userPreprocess) notes.push(...userPreprocess.notes); // e.g. NumPy arrays instead of torch tensors
     const lossNode = lossOk ? lossesC.result() : null;
     const evalLoss = lossNode ? numpyMeanFloat32(flat(lossNode)) : null;
     if (evalLoss !== null && task === 'causal-lm') notes.push(`perplexity = exp(eval_loss) = ${Math.exp(evalLoss)} (as run_clm reports it)`);

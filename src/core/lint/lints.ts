@@ -1,8 +1,10 @@
 // Pitfall detectors (spec §12): warnings about an EvalPrediction, the metric function's source and the
 // settings, each with the fix in words. Pure functions over what the cache holds; views and the CLI show them.
+import fs from 'node:fs';
 import { tensorStats } from '../tensor/stats';
 import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
 import type { RunSettings } from '../loop/settings';
+import { readGenerationConfig } from '../generate/generationConfig';
 
 export interface Lint {
   id: string;
@@ -22,9 +24,33 @@ export interface LintInput {
   /** The metric file's text, when there is one. */
   source?: string;
   task?: string;
+  /**
+   * The model's generation_config (model.generation_config: decides Seq2SeqTrainer's padding width, spec §6.2
+   * step 4); undefined when unknown. Used by the generation lints (#13, #16) with settings.predictWithGenerate.
+   */
+  generation?: { maxLength?: number; maxNewTokens?: number | null };
+}
+
+/** The model folder's generation_config for LintInput.generation; undefined when the folder is gone or unreadable. */
+export function generationForLints(modelDir: string | undefined): LintInput['generation'] {
+  // a missing folder would read as GenerationConfig defaults (max_length 20) and claim pitfall 16 wrongly
+  if (!modelDir || !fs.existsSync(modelDir)) return undefined;
+  try {
+    const gc = readGenerationConfig(modelDir);
+    return { maxLength: gc.maxLength, maxNewTokens: gc.maxNewTokens };
+  } catch {
+    return undefined; // a broken config already failed the run that made the cache; lints stay quiet
+  }
 }
 
 const LARGE_LOGITS_BYTES = 1024 ** 3;
+
+/** `preds == labels`-style elementwise comparisons of predictions with labels (either order). */
+const PRED_NAME = String.raw`(?:preds?|predictions|predicted|pred_ids|predicted_ids|eval_pred\.predictions|p\.predictions)`;
+const LABEL_NAME = String.raw`(?:labels?|label_ids|refs|references|targets|eval_pred\.label_ids|p\.label_ids)`;
+const ELEMENTWISE_COMPARE = new RegExp(String.raw`\b${PRED_NAME}\s*(?:===?|!==?)\s*${LABEL_NAME}\b|\b${LABEL_NAME}\s*(?:===?|!==?)\s*${PRED_NAME}\b`);
+/** The one-token shift of run_clm's compute_metrics: preds[:, :-1] against labels[:, 1:]. */
+const SHIFT_SLICE = /\[\s*(?::|\.\.\.)\s*,\s*(?::\s*-1|1\s*:)\s*\]/;
 
 function lineOf(source: string, re: RegExp): number | undefined {
   const lines = source.split('\n');
@@ -134,15 +160,23 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
         reference: 'https://github.com/huggingface/transformers/issues/25231',
       });
     } else if (p0.dtype === 'int64' && l0.dtype === 'int64' && p0.ndim === 2 && l0.ndim === 2 && p0.shape[1] !== l0.shape[1]) {
+      // Under predict_with_generate this is the normal case (spec §6.4); it only hurts a metric that compares elementwise.
+      const generated = !!input.settings?.predictWithGenerate;
+      const compareLine = lineOf(src, ELEMENTWISE_COMPARE);
       out.push({
         id: 'width-mismatch',
-        severity: 'info',
-        message: `predictions are ${p0.shape[1]} wide but label_ids ${l0.shape[1]}: elementwise comparison needs the same width.`,
+        severity: generated && compareLine ? 'warning' : 'info',
+        message: generated
+          ? `predictions (generated ids) are ${p0.shape[1]} wide but label_ids ${l0.shape[1]}: under predict_with_generate each is padded to its own widest batch, so position k of a prediction is not position k of its label.`
+          : `predictions are ${p0.shape[1]} wide but label_ids ${l0.shape[1]}: elementwise comparison needs the same width.`,
         fix: 'Compare decoded texts, or cut both to the shorter width and mask -100.',
+        line: generated ? compareLine : undefined,
         reference: 'https://github.com/huggingface/transformers/issues/30361',
       });
     }
   }
+
+  out.push(...generationLints(input));
 
   // #20: QA pairs.
   if (ep.labelIds && !(ep.labelIds instanceof Tensor) && 'tuple' in ep.labelIds) {
@@ -232,6 +266,90 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
       fix: 'dataloader_drop_last=True drops the last partial eval batch too; turn it off for evaluation.',
       reference: 'https://github.com/huggingface/transformers/issues/18021',
     });
+  }
+  return out;
+}
+
+/** Pitfalls 13, 14, 15, 16 and 19: generation settings and causal-LM metrics (spec §6, §12). */
+function generationLints(input: LintInput): Lint[] {
+  const out: Lint[] = [];
+  const s = input.settings ?? {};
+  const src = input.source ?? '';
+  const gen = input.generation;
+  const generate = !!s.predictWithGenerate;
+  const causal = input.task === 'causal-lm';
+
+  // #13: generate may produce rows wider than the width Seq2SeqTrainer pads each batch to (model.generation_config,
+  // not the per-call max_length), so batches differ in width and the concatenation fills -100 into predictions.
+  if (generate && gen) {
+    const gcMax = gen.maxLength ?? 20;
+    const padTarget = Math.max(gcMax, gen.maxNewTokens != null ? gen.maxNewTokens + 1 : 0);
+    const cap = s.generationMaxLength ?? (s.maxNewTokens !== undefined ? s.maxNewTokens + 1 : undefined);
+    if (cap !== undefined && cap > padTarget) {
+      const asked = s.generationMaxLength !== undefined ? `generation_max_length ${s.generationMaxLength}` : `max_new_tokens ${s.maxNewTokens}`;
+      out.push({
+        id: 'generation-width',
+        severity: 'warning',
+        message:
+          `${asked} lets generate() produce rows up to ${cap} tokens, but Seq2SeqTrainer pads each batch only to model.generation_config.max_length (${gcMax}): ` +
+          `batches come out with different widths and the concatenated predictions hold -100 past each batch's width (spec §6.3–6.4).`,
+        fix: 'Replace -100 by the pad id before decoding (np.where(preds != -100, preds, tokenizer.pad_token_id)), or set model.generation_config.max_length to the same value.',
+        reference: 'https://github.com/huggingface/transformers/issues/30361',
+      });
+    }
+  }
+
+  // #14: a decoder-only model's generate() returns prompt + continuation.
+  if (generate && causal) {
+    const handled = /inputs?\.shape\s*\[\s*-?1\s*\]|prompt_len|input_len|prompt_length/.test(src);
+    out.push({
+      id: 'generate-includes-prompt',
+      severity: handled ? 'info' : 'warning',
+      message: 'for a decoder-only model generate() returns the prompt followed by the new tokens: each prediction row starts with its (padded) input ids, so decoded predictions repeat the prompt.',
+      fix: 'Cut the prompt off before decoding: include inputs (--include-for-metrics inputs) and take predictions[:, inputs.shape[1]:] (with left padding every prompt has that width).',
+      reference: 'https://github.com/huggingface/transformers/issues/32095',
+    });
+  }
+
+  // #15: preprocess_logits_for_metrics under predict_with_generate receives generated ids.
+  if (generate) {
+    const preLine = lineOf(src, /\b(def\s+preprocess_logits_for_metrics|preprocessLogitsForMetrics)\b/);
+    if (preLine || s.preprocess) {
+      out.push({
+        id: 'preprocess-under-generate',
+        severity: 'warning',
+        message: `${preLine ? 'preprocess_logits_for_metrics' : `--preprocess ${s.preprocess}`} runs under predict_with_generate, where it receives the generated token ids [batch, tokens] (int64), not logits: an argmax over the last axis returns one position per row.`,
+        fix: 'Drop the preprocessor for generate runs (generated ids are already small), or return the ids unchanged when they are not floating point.',
+        line: preLine,
+        reference: 'https://github.com/huggingface/transformers/issues/23100',
+      });
+    }
+  }
+
+  // #16: nothing sets a length, so GenerationConfig's default max_length 20 applies.
+  if (generate && gen && s.generationMaxLength === undefined && s.maxNewTokens === undefined && (gen.maxLength ?? 20) === 20 && gen.maxNewTokens == null) {
+    out.push({
+      id: 'generation-capped-20',
+      severity: 'warning',
+      message: 'generation is capped at 20 tokens: neither generation_max_length nor max_new_tokens is set and the model\'s generation_config keeps the default max_length 20, so longer outputs are cut off (and score low).',
+      fix: 'Set generation_max_length (--generation-max-length) or max_new_tokens (--max-new-tokens), or max_length in generation_config.json.',
+      reference: 'https://github.com/huggingface/transformers/issues/10032',
+    });
+  }
+
+  // #19: causal-LM accuracy compares position t of the predictions with label t, but logits at t predict token t+1.
+  if (causal && !generate) {
+    const compareLine = lineOf(src, ELEMENTWISE_COMPARE);
+    if (compareLine && !SHIFT_SLICE.test(src)) {
+      out.push({
+        id: 'causal-lm-no-shift',
+        severity: 'warning',
+        message: 'a causal LM\'s prediction at position t is for the token at t+1, but the metric compares predictions and labels at the same positions, so accuracy is scored against the current token.',
+        fix: 'Shift as run_clm does: labels = labels[:, 1:]; preds = preds[:, :-1] (then mask labels == -100).',
+        line: compareLine,
+        reference: 'https://github.com/huggingface/transformers/pull/15473',
+      });
+    }
   }
   return out;
 }

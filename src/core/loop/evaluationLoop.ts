@@ -113,7 +113,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const wantInputs = settings.includeForMetrics.includes('inputs');
     // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (spec §5).
     const userPreprocess = settings.metrics ? await preprocessFn(settings.metrics) : null;
-    if (userPreprocess) notes.push(`predictions were reduced per batch by preprocessLogitsForMetrics in ${settings.metrics}`);
+    if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
     log(`evaluating ${numRows} samples in ${numBatches} batches of ${B} (${head.task}, max length ${maxLength})`);
     const t0 = performance.now();
     let tokenizeMs = 0;
@@ -161,6 +161,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       if (hooks.afterBatch) await hooks.afterBatch(p);
     }
     const runtimeSeconds = (performance.now() - t0) / 1000;
+    if (userPreprocess) notes.push(...userPreprocess.notes); // e.g. NumPy arrays instead of torch tensors
     const timings = { tokenizeMs, inferenceMs, otherMs: runtimeSeconds * 1000 - tokenizeMs - inferenceMs };
     const lossNode = lossesOk ? losses.result() : null;
     const evalLoss = lossNode ? numpyMeanFloat32(flatLosses(lossNode)) : null;

@@ -3,6 +3,9 @@
 
 export type IncludeForMetrics = 'inputs' | 'loss';
 export type Preprocess = 'argmax';
+/** Which transformers EvalPrediction a Python compute_metrics gets without transformers installed (spec §2.1). */
+export const EVAL_PREDICTION_PROFILES = ['current', 'v4.19-4.45', '<=4.18'] as const;
+export type EvalPredictionProfile = (typeof EVAL_PREDICTION_PROFILES)[number];
 /** Tasks of the encoder heads (src/core/model/heads) and of the generative loop (src/core/generate). */
 export type ClassifierTaskName = 'sequence-classification' | 'token-classification' | 'question-answering';
 export type TaskName = ClassifierTaskName | 'causal-lm' | 'seq2seq-lm';
@@ -33,6 +36,8 @@ export interface RunSettings {
   evalDoConcatBatches: boolean;
   /** Limit the number of evaluated rows (for a quick look at a large dataset). */
   maxSamples?: number;
+  /** EvalPrediction profile for Python metric files (default: installed transformers, else current). */
+  evalPredictionProfile?: EvalPredictionProfile;
 }
 
 export const DEFAULT_BATCH_SIZE = 8; // per_device_eval_batch_size
@@ -44,6 +49,6 @@ export function withDefaults(partial: Partial<RunSettings> & Pick<RunSettings, '
 
 /** The settings that change what the loop produces (and so the cache key). Metric choice does not. */
 export function loopKeySettings(s: RunSettings): Record<string, unknown> {
-  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, ...rest } = s;
+  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, evalPredictionProfile: _p, ...rest } = s;
   return rest;
 }

@@ -1,14 +1,28 @@
 // The metrics `evalpred run` reports when no metric file is given, so a first run (and the demo) shows
-// numbers: accuracy and F1 for classification, seqeval entity scores for token classification.
-import { accuracy, f1, seqevalScores } from './library';
+// numbers: accuracy and F1 for classification, seqeval entity scores for token classification, run_clm's
+// shifted token accuracy for causal LMs, and run_summarization's ROUGE + gen_len for seq2seq generation.
+import { accuracy, f1, rouge, seqevalScores } from './library';
 import { Described } from './postprocess';
-import { EvalPredictionData, Tensor } from '../tensor/tensor';
+import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import type { TaskName } from '../loop/settings';
+import type { LoadedTokenizer } from '../text';
+
+/** What the generative defaults need beyond the arrays. */
+export interface BuiltinContext {
+  /** The model folder's tokenizer: seq2seq-lm decodes predictions and labels with it. */
+  tokenizer?: LoadedTokenizer;
+  /** Seq2seq metrics are reported only for generated ids (run_summarization passes compute_metrics only then). */
+  predictWithGenerate?: boolean;
+}
 
 const num = (value: number): Described => ({ type: 'number', value: Number.isNaN(value) ? 'NaN' : value });
 
 /** Returns null when there is nothing built-in to compute (no labels, or a task without a default). */
-export function builtinMetrics(ep: EvalPredictionData, task: TaskName, id2label?: Record<number, string>): Described | null {
+export function builtinMetrics(ep: EvalPredictionData, task: TaskName, id2label?: Record<number, string>, ctx: BuiltinContext = {}): Described | null {
+  if (task === 'causal-lm' || task === 'seq2seq-lm') {
+    const entries = generativeMetrics(ep, task, ctx);
+    return entries && { type: 'mapping', entries: entries.map(([k, v]) => [{ type: 'string', value: k }, num(v)]) };
+  }
   const preds = ep.predictions;
   const labels = ep.labelIds;
   if (!(preds instanceof Tensor) || !(labels instanceof Tensor)) return null;
@@ -39,4 +53,73 @@ export function builtinMetrics(ep: EvalPredictionData, task: TaskName, id2label?
     entries.push(['precision', s.precision], ['recall', s.recall], ['f1', s.f1], ['accuracy', s.accuracy]);
   } else return null;
   return { type: 'mapping', entries: entries.map(([k, v]) => [{ type: 'string', value: k }, num(v)]) };
+}
+
+/** The examples' compute_metrics take predictions[0] when predictions is a tuple. */
+function firstOf(node: TensorNode | null): Tensor | null {
+  if (node instanceof Tensor) return node;
+  if (node && 'tuple' in node && node.tuple[0] instanceof Tensor) return node.tuple[0];
+  return null;
+}
+
+function generativeMetrics(ep: EvalPredictionData, task: 'causal-lm' | 'seq2seq-lm', ctx: BuiltinContext): [string, number][] | null {
+  const preds = firstOf(ep.predictions);
+  const labels = ep.labelIds;
+  if (!preds || !(labels instanceof Tensor) || labels.ndim !== 2) return null;
+  if (task === 'causal-lm') {
+    // generated ids (prompt + continuation) do not line up with the labels position by position
+    if (ctx.predictWithGenerate) return null;
+    const ids = preds.ndim === 3 ? preds.argmax(-1) : preds;
+    if (ids.ndim !== 2 || ids.shape[0] !== labels.shape[0] || ids.shape[1] !== labels.shape[1]) return null;
+    return [['accuracy', shiftedAccuracy(ids, labels)]];
+  }
+  if (!ctx.predictWithGenerate || !ctx.tokenizer || preds.ndim !== 2 || preds.dtype === 'float32' || preds.dtype === 'float64' || preds.dtype === 'float16') return null;
+  const tok = ctx.tokenizer;
+  const pad = tok.padTokenId;
+  // run_summarization: -100 -> pad id, batch_decode(skip_special_tokens=True), ROUGE x 100 rounded to 4 places,
+  // gen_len = mean count of non-pad ids per generated row (eos counted, the pad-valued decoder start not).
+  const decodeRows = (t: Tensor): { texts: string[]; nonPad: number[] } => {
+    const texts: string[] = [];
+    const nonPad: number[] = [];
+    for (let r = 0; r < t.shape[0]; r++) {
+      const row: number[] = [];
+      let count = 0;
+      for (let k = 0; k < t.shape[1]; k++) {
+        const v = t.get(r, k);
+        const id = v === -100 ? pad : v;
+        row.push(id);
+        if (id !== pad) count++;
+      }
+      texts.push(tok.decode(row, { skipSpecialTokens: true }));
+      nonPad.push(count);
+    }
+    return { texts, nonPad };
+  };
+  const p = decodeRows(preds);
+  const l = decodeRows(labels);
+  if (p.texts.length !== l.texts.length || p.texts.length === 0) return null;
+  const r = rouge(p.texts, l.texts);
+  const pct = (v: number) => Math.round(v * 100 * 1e4) / 1e4;
+  return [
+    ['rouge1', pct(r.rouge1)],
+    ['rouge2', pct(r.rouge2)],
+    ['rougeL', pct(r.rougeL)],
+    ['gen_len', p.nonPad.reduce((a, b) => a + b, 0) / p.nonPad.length],
+  ];
+}
+
+/** run_clm's compute_metrics: preds[:, :-1] against labels[:, 1:], here over labels != -100 (padding). */
+function shiftedAccuracy(ids: Tensor, labels: Tensor): number {
+  const [n, w] = labels.shape;
+  let total = 0;
+  let correct = 0;
+  for (let r = 0; r < n; r++) {
+    for (let k = 0; k + 1 < w; k++) {
+      const gold = labels.get(r, k + 1);
+      if (gold === -100) continue;
+      total++;
+      if (ids.get(r, k) === gold) correct++;
+    }
+  }
+  return total ? correct / total : NaN;
 }

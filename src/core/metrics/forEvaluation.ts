@@ -2,10 +2,11 @@
 // ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (spec §8.2).
 import { readCache } from '../cache/store';
 import type { Evaluation, LoopRecord } from '../evaluate';
-import type { RunSettings } from '../loop/settings';
+import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { builtinMetrics } from './builtin';
 import { FinalizeOptions, Metrics, finalizeMetrics, metricsToJson } from './postprocess';
 import { runMetricFile } from './runMetrics';
+import { loadTokenizer } from '../text';
 
 export interface MetricsOutcome {
   metrics: Metrics;
@@ -26,11 +27,17 @@ function finalizeOptions(loop: LoopRecord | undefined, batchSize: number, file?:
 }
 
 export async function metricsForEvaluation(ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome> {
-  if (settings.metrics) return metricsFromCache(ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize });
+  if (settings.metrics) {
+    return metricsFromCache(ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize, profile: settings.evalPredictionProfile });
+  }
   const t0 = performance.now();
   const warnings: string[] = [];
   // Trainer calls compute_metrics only when both predictions and labels exist (spec §8.3).
-  const raw = ev.evalPred.labelIds ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label) : null;
+  // seq2seq ROUGE decodes with the model's tokenizer (the loop already loaded it once, so this does not fail here)
+  const tokenizer = ev.loop.task === 'seq2seq-lm' && settings.predictWithGenerate ? await loadTokenizer(settings.model) : undefined;
+  const raw = ev.evalPred.labelIds
+    ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label, { tokenizer, predictWithGenerate: settings.predictWithGenerate })
+    : null;
   if (!raw && ev.evalPred.labelIds) warnings.push(`no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`);
   const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, settings.batchSize));
   return { metrics: fin.metrics, json: metricsToJson(fin.metrics), warnings: [...warnings, ...fin.warnings], stdout: '', durationMs: performance.now() - t0 };
@@ -40,10 +47,18 @@ export async function metricsFromCache(
   cacheDir: string,
   loop: LoopRecord | undefined,
   file: string,
-  opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number } = {},
+  opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number; profile?: EvalPredictionProfile } = {},
 ): Promise<MetricsOutcome> {
   const batchSize = opts.batchSize ?? Number((readCache(cacheDir).manifest.producer as { settings?: { batchSize?: number } })?.settings?.batchSize ?? 8);
   const fin = finalizeOptions(loop, batchSize, file);
-  const r = await runMetricFile(cacheDir, file, { function: opts.function, python: opts.python, timeoutMs: opts.timeoutMs, prefix: fin.prefix, trainerLoss: fin.trainerLoss, speed: fin.speed });
+  const r = await runMetricFile(cacheDir, file, {
+    function: opts.function,
+    python: opts.python,
+    timeoutMs: opts.timeoutMs,
+    profile: opts.profile,
+    prefix: fin.prefix,
+    trainerLoss: fin.trainerLoss,
+    speed: fin.speed,
+  });
   return { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs };
 }

@@ -1,12 +1,17 @@
 // Host side of the Python metric runner: one long-lived `evalpred_worker.py` per interpreter, spoken to
 // in JSON lines. The worker loads the cache itself (np.load with a memory map), so no tensor bytes cross
-// the pipe. A run that exceeds the timeout kills the process; the next run starts a fresh one.
+// the pipe; per-batch preprocessing trades .npy files in a private temp folder instead of JSON lists.
+// A call that exceeds the timeout kills the process; the next call starts a fresh one.
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { EvalpredError } from '../errors';
+import type { EvalPredictionProfile } from '../loop/settings';
 import { packageRoot } from '../paths';
+import { readNpyFile, writeNpyFile } from '../tensor/npy';
+import { Tensor, TensorNode } from '../tensor/tensor';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
 
 export interface PyRunResult {
@@ -15,7 +20,28 @@ export interface PyRunResult {
   durationMs: number;
   /** Which EvalPrediction the function received: transformers' own or our stand-in. */
   evalPrediction: 'transformers' | 'stand-in';
+  /** The EvalPrediction profile it behaved as (spec §2.1). */
+  profile: EvalPredictionProfile;
+  /** Remarks for the user (profile overridden by the installed transformers, fields the profile cannot carry, ...). */
+  warnings: string[];
+  /** When the file defines preprocess_logits_for_metrics: what this interpreter would hand it. */
+  preprocessTensors: 'torch' | 'numpy' | null;
 }
+
+export interface PyPreprocessProbe {
+  defined: boolean;
+  /** torch tensors as in Trainer, or NumPy arrays when torch is not importable in `python`. */
+  tensors: 'torch' | 'numpy';
+  /** The interpreter's sys.executable. */
+  python: string;
+}
+
+export interface PyCallOptions {
+  python?: string;
+  timeoutMs?: number;
+}
+
+type WireNode = { npy: string } | { tuple: WireNode[] } | { list: WireNode[] };
 
 interface PyError {
   type: string;
@@ -25,9 +51,27 @@ interface PyError {
   line: number | null;
 }
 
-type Reply =
-  | { id: number; ok: true; result: Described; stdout: string; duration_ms: number; eval_prediction: 'transformers' | 'stand-in' }
-  | { id: number; ok: false; error: PyError; stdout: string };
+interface RunReply {
+  id: number;
+  ok: true;
+  result: Described;
+  stdout: string;
+  duration_ms: number;
+  eval_prediction: 'transformers' | 'stand-in';
+  profile: EvalPredictionProfile;
+  warnings: string[];
+  preprocess_tensors: 'torch' | 'numpy' | null;
+}
+interface PreprocessReply {
+  id: number;
+  ok: true;
+  defined: boolean;
+  tensors: 'torch' | 'numpy';
+  python: string;
+  result: WireNode | null;
+  stdout: string;
+}
+type Reply = RunReply | PreprocessReply | { id: number; ok: false; error: PyError; stdout: string };
 
 /** The worker script: beside the sources in a checkout, copied to dist/python when packaged. */
 export function workerScriptPath(): string {
@@ -127,18 +171,85 @@ export class PyMetricRunner {
   private procs = new Map<string, PyProcess>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
+  private batchDir: string | undefined;
 
   constructor(private readonly opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {}
 
-  run(file: string, cacheDir: string, opts: { functionName?: string; python?: string; timeoutMs?: number } = {}): Promise<PyRunResult> {
-    const p = this.queue.then(() => this.runNow(file, cacheDir, opts));
+  async run(
+    file: string,
+    cacheDir: string,
+    opts: PyCallOptions & { functionName?: string; profile?: EvalPredictionProfile } = {},
+  ): Promise<PyRunResult> {
+    const abs = checkedFile(file);
+    const reply = (await this.call(
+      abs,
+      { op: 'run', file: abs, function: opts.functionName ?? null, cache: path.resolve(cacheDir), profile: opts.profile ?? null },
+      opts,
+      'compute_metrics',
+    )) as RunReply;
+    return {
+      raw: reply.result,
+      stdout: reply.stdout,
+      durationMs: reply.duration_ms,
+      evalPrediction: reply.eval_prediction,
+      profile: reply.profile ?? 'current',
+      warnings: reply.warnings ?? [],
+      preprocessTensors: reply.preprocess_tensors ?? null,
+    };
+  }
+
+  /** Does the file define preprocess_logits_for_metrics, and would it get torch tensors? (Loads the module.) */
+  async probePreprocess(file: string, opts: PyCallOptions = {}): Promise<PyPreprocessProbe> {
+    const abs = checkedFile(file);
+    const r = (await this.call(abs, { op: 'preprocess', file: abs, probe: true }, opts, 'preprocess_logits_for_metrics')) as PreprocessReply;
+    return { defined: r.defined, tensors: r.tensors, python: r.python };
+  }
+
+  /**
+   * One batch through the file's preprocess_logits_for_metrics (spec §5): tensors go over as .npy files in a
+   * private temp folder (removed as soon as the reply is read), tuples stay tuples.
+   */
+  async preprocess(file: string, logits: TensorNode, labels: TensorNode | null, opts: PyCallOptions = {}): Promise<{ result: TensorNode; stdout: string }> {
+    const abs = checkedFile(file);
+    const dir = (this.batchDir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-batch-')));
+    const tag = `b${this.nextId}`;
+    const written: string[] = [];
+    let k = 0;
+    const put = (node: TensorNode): WireNode => {
+      if (node instanceof Tensor) {
+        const name = `${tag}-in-${k++}.npy`;
+        writeNpyFile(path.join(dir, name), node);
+        written.push(path.join(dir, name));
+        return { npy: name };
+      }
+      return 'tuple' in node ? { tuple: node.tuple.map(put) } : { list: node.list.map(put) };
+    };
+    try {
+      const req = { op: 'preprocess', file: abs, dir, logits: put(logits), labels: labels ? put(labels) : null };
+      const reply = (await this.call(abs, req, opts, 'preprocess_logits_for_metrics')) as PreprocessReply;
+      const get = (node: WireNode): TensorNode => {
+        if ('npy' in node) {
+          const p = path.join(dir, node.npy);
+          written.push(p);
+          return readNpyFile(p);
+        }
+        return 'tuple' in node ? { tuple: node.tuple.map(get) } : { list: node.list.map(get) };
+      };
+      if (!reply.result) throw new EvalpredError(`${path.basename(abs)}: preprocess_logits_for_metrics gave no result`, { file: abs });
+      return { result: get(reply.result), stdout: reply.stdout };
+    } finally {
+      for (const p of written) fs.rmSync(p, { force: true });
+    }
+  }
+
+  /** Queue one request (the worker answers one at a time) under a timeout that kills a stuck worker. */
+  private call(abs: string, req: Record<string, unknown>, opts: PyCallOptions, what: string): Promise<Reply & { ok: true }> {
+    const p = this.queue.then(() => this.callNow(abs, req, opts, what));
     this.queue = p.catch(() => undefined);
     return p;
   }
 
-  private async runNow(file: string, cacheDir: string, opts: { functionName?: string; python?: string; timeoutMs?: number }): Promise<PyRunResult> {
-    const abs = path.resolve(file);
-    if (!fs.existsSync(abs)) throw new EvalpredError(`metric file ${abs} does not exist`, { file: abs });
+  private async callNow(abs: string, req: Record<string, unknown>, opts: PyCallOptions, what: string): Promise<Reply & { ok: true }> {
     const python = opts.python ?? 'python3';
     let proc = this.procs.get(python);
     if (!proc || proc.dead) {
@@ -154,8 +265,8 @@ export class PyMetricRunner {
         this.procs.delete(python);
         reject(
           new EvalpredError(
-            `${path.basename(abs)}: compute_metrics did not finish within ${timeoutMs / 1000} s; the Python worker was killed ` +
-              `(an endless loop?). The next run starts a fresh one; raise the timeout if the metric is just slow.`,
+            `${path.basename(abs)}: ${what} did not finish within ${timeoutMs / 1000} s; the Python worker was killed ` +
+              `(an endless loop?). The next run starts a fresh one; raise the timeout if the function is just slow.`,
             { file: abs },
           ),
         );
@@ -163,12 +274,9 @@ export class PyMetricRunner {
     });
     try {
       await Promise.race([proc.ready, timeout]);
-      const reply = await Promise.race([
-        proc.request({ id, op: 'run', file: abs, function: opts.functionName ?? null, cache: path.resolve(cacheDir) }),
-        timeout,
-      ]);
+      const reply = await Promise.race([proc.request({ id, ...req }), timeout]);
       if (!reply.ok) throw userError(reply.error, reply.stdout, abs);
-      return { raw: reply.result, stdout: reply.stdout, durationMs: reply.duration_ms, evalPrediction: reply.eval_prediction };
+      return reply;
     } finally {
       clearTimeout(timer);
     }
@@ -180,11 +288,20 @@ export class PyMetricRunner {
       p.kill();
     }
     this.procs.clear();
+    if (this.batchDir) fs.rmSync(this.batchDir, { recursive: true, force: true });
+    this.batchDir = undefined;
   }
+}
+
+function checkedFile(file: string): string {
+  const abs = path.resolve(file);
+  if (!fs.existsSync(abs)) throw new EvalpredError(`metric file ${abs} does not exist`, { file: abs });
+  return abs;
 }
 
 function userError(e: PyError, stdout: string, file: string): EvalpredError {
   if (e.type === 'MissingFunction') return new EvalpredError(`${e.message}.`, { file });
+  if (e.type === 'BadPreprocessResult') return new EvalpredError(`${path.basename(file)}: ${e.message}.`, { file });
   const shownFile = e.file ? path.relative(path.dirname(file), e.file) || path.basename(file) : path.basename(file);
   const where = e.line ? `${shownFile}:${e.line}` : shownFile;
   const hint = hintFor(e.type, e.message, 'py');

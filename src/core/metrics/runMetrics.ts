@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError } from '../errors';
 import { readCache } from '../cache/store';
+import type { EvalPredictionProfile } from '../loop/settings';
 import { TensorNode } from '../tensor/tensor';
 import { JsMetricRunner, JsRunnerOptions } from './jsRunner';
 import { PyMetricRunner } from './pyRunner';
@@ -21,6 +22,8 @@ export interface RunMetricOptions {
   /** Trainer's eval_loss, when known (added before prefixing, as Trainer does). */
   trainerLoss?: number;
   speed?: { runtimeS: number; numSamples: number; batchSize: number };
+  /** EvalPrediction profile for .py files (spec §2.1); undefined: installed transformers, else current. */
+  profile?: EvalPredictionProfile;
 }
 
 export interface RunMetricResult {
@@ -36,6 +39,15 @@ const JS_EXT = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.tsx', '.
 let js: JsMetricRunner | undefined;
 let py: PyMetricRunner | undefined;
 let jsOptions: JsRunnerOptions = {};
+let pyOptions: PyRunnerDefaults = {};
+
+export interface PyRunnerDefaults {
+  /** Interpreter when a call names none (default python3 on PATH). */
+  python?: string;
+  /** Extra environment for the worker (tests: EVALPRED_NO_TRANSFORMERS, EVALPRED_NO_TORCH, PYTHONPATH). */
+  env?: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+}
 
 /** Options for the TS/JS runner created on first use (worker file, heap limit, default timeout). */
 export function configureJsRunner(opts: JsRunnerOptions): void {
@@ -48,8 +60,18 @@ function jsRunner(): JsMetricRunner {
   return (js ??= new JsMetricRunner(jsOptions));
 }
 
+/**
+ * Defaults for the Python runner created on first use. The loop's preprocess hook takes only the file, so
+ * this is how a host picks the interpreter for preprocess_logits_for_metrics.
+ */
+export function configurePyRunner(opts: PyRunnerDefaults): void {
+  pyOptions = opts;
+  if (py) void py.close();
+  py = undefined;
+}
+
 function pyRunner(): PyMetricRunner {
-  return (py ??= new PyMetricRunner());
+  return (py ??= new PyMetricRunner({ env: pyOptions.env, timeoutMs: pyOptions.timeoutMs }));
 }
 
 export function metricLanguage(file: string): 'js' | 'py' {
@@ -79,10 +101,23 @@ export async function runMetricFile(cacheDir: string, file: string, opts: RunMet
   let raw: Described;
   let stdout: string;
   let durationMs: number;
+  const extra: string[] = [];
   if (lang === 'py') {
     cacheKey(cacheDir); // a clear error for a missing cache before starting Python
-    ({ raw, stdout, durationMs } = await pyRunner().run(file, cacheDir, { functionName: opts.function, python: opts.python, timeoutMs: opts.timeoutMs }));
+    const python = opts.python ?? pyOptions.python;
+    const r = await pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile });
+    ({ raw, stdout, durationMs } = r);
+    extra.push(...r.warnings);
+    if (r.preprocessTensors === 'numpy') {
+      extra.push(
+        `${path.basename(file)}: preprocess_logits_for_metrics is given NumPy arrays, not torch tensors as in Trainer, because torch is not ` +
+          `importable in ${python ?? 'python3'}; torch-only calls such as logits.argmax(dim=-1) fail there.`,
+      );
+    }
   } else {
+    if (opts.profile && opts.profile !== 'current') {
+      extra.push(`the EvalPrediction profile ${opts.profile} shapes Python's eval_pred only; ${path.basename(file)} gets evalpred's tensor object.`);
+    }
     const key = cacheKey(cacheDir);
     ({ raw, stdout, durationMs } = await jsRunner().run(
       file,
@@ -91,22 +126,49 @@ export async function runMetricFile(cacheDir: string, file: string, opts: RunMet
     ));
   }
   const { metrics, warnings } = finalizeMetrics(raw, { prefix: opts.prefix, trainerLoss: opts.trainerLoss, speed: opts.speed, file: path.basename(file) });
-  return { metrics, warnings, stdout, durationMs };
+  return { metrics, warnings: [...extra, ...warnings], stdout, durationMs };
 }
 
+/** A per-batch preprocess hook; `notes` holds remarks for the run's notes (e.g. NumPy instead of torch). */
+export type PreprocessHook = ((logits: TensorNode, labels: TensorNode | null) => Promise<TensorNode>) & { notes: string[] };
+
 /**
- * The file's preprocess_logits_for_metrics as a per-batch hook for the loop, or null when it defines
- * none. TS/JS files only for now (a .py file returns null: its preprocessor is not run).
+ * The file's preprocess_logits_for_metrics (preprocessLogitsForMetrics in TS/JS) as a per-batch hook for the
+ * loop, or null when it defines none. A .py file's function runs in the warm Python worker with torch
+ * tensors when torch is importable there (as in Trainer), else with NumPy arrays (said once in `notes`).
  */
-export async function preprocessFn(file: string): Promise<((logits: TensorNode, labels: TensorNode | null) => Promise<TensorNode>) | null> {
-  if (metricLanguage(file) !== 'js') return null;
+export async function preprocessFn(file: string, opts: { python?: string; timeoutMs?: number } = {}): Promise<PreprocessHook | null> {
+  if (metricLanguage(file) === 'py') {
+    // No Python start for the usual file without a preprocessor (the same test as the cache key's, evaluate.ts).
+    let source = '';
+    try {
+      source = fs.readFileSync(file, 'utf8');
+    } catch {
+      throw new EvalpredError(`metric file ${path.resolve(file)} does not exist or cannot be read`, { file });
+    }
+    if (!/preprocess(LogitsForMetrics|_logits_for_metrics)/.test(source)) return null;
+    const runner = pyRunner();
+    const call = { python: opts.python ?? pyOptions.python, timeoutMs: opts.timeoutMs };
+    const probe = await runner.probePreprocess(file, call);
+    if (!probe.defined) return null;
+    const notes =
+      probe.tensors === 'numpy'
+        ? [
+            `preprocess_logits_for_metrics in ${path.basename(file)} received NumPy arrays, not torch tensors as in Trainer, because torch is not ` +
+              `importable in ${probe.python}.`,
+          ]
+        : [];
+    const hook = async (logits: TensorNode, labels: TensorNode | null) => (await runner.preprocess(file, logits, labels, call)).result;
+    return Object.assign(hook, { notes });
+  }
   const runner = jsRunner();
   if (!(await runner.hasPreprocess(file))) return null;
-  return async (logits, labels) => {
+  const hook = async (logits: TensorNode, labels: TensorNode | null) => {
     const out = await runner.preprocess(file, logits, labels);
     if (!out) throw new EvalpredError(`${path.basename(file)}: preprocessLogitsForMetrics disappeared from the file`, { file });
     return out;
   };
+  return Object.assign(hook, { notes: [] as string[] });
 }
 
 /** Stop the warm workers (call on shutdown; they never keep the process alive on their own). */

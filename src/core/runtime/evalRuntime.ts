@@ -192,6 +192,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
         outcome = await metricsFromCache(ev.cacheDir, ev.loop, launch.run.metrics, {
           function: launch.run.function,
           batchSize: launch.run.batchSize,
+          profile: launch.run.evalPredictionProfile,
           python: launch.python,
           timeoutMs: launch.metricTimeoutMs,
         });

@@ -3,7 +3,7 @@
 // it, so the three cannot drift. Every bad value is an EvalpredError naming the attribute.
 import path from 'node:path';
 import { EvalpredError } from '../errors';
-import { RunSettings, withDefaults } from '../loop/settings';
+import { EVAL_PREDICTION_PROFILES, RunSettings, withDefaults } from '../loop/settings';
 import { RuntimeIO } from './io';
 
 type Kind =
@@ -45,6 +45,10 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   task: { kind: { type: 'enum', values: ['sequence-classification', 'token-classification', 'question-answering'] }, description: 'Task head (default: from the model\'s config.json).' },
   evalDoConcatBatches: { kind: { type: 'bool' }, description: 'TrainingArguments.eval_do_concat_batches (default true).' },
   maxSamples: { kind: { type: 'int', min: 1 }, description: 'Evaluate only the first N rows (a quick look at a large dataset).' },
+  evalPredictionProfile: {
+    kind: { type: 'enum', values: EVAL_PREDICTION_PROFILES },
+    description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable: "current" (v4.46+), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',
+  },
 };
 
 export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'metricTimeoutSeconds', FieldSpec> = {

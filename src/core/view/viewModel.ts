@@ -8,7 +8,7 @@ import { loadDataset } from '../data';
 import { isEvalpredError, messageOf } from '../errors';
 import type { Evaluation } from '../evaluate';
 import { FIELD_NAMES, structureOf } from '../inspect/describe';
-import { lintEvalPrediction } from '../lint/lints';
+import { generationForLints, lintEvalPrediction } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
 import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
@@ -35,6 +35,10 @@ export interface ViewInput extends SampleSource {
   settings?: Partial<RunSettings>;
   /** The metric file's text, for the lints that read it. */
   metricSource?: string;
+  /** The loop's task name (`task` above only knows the classifier views; the generation lints need causal-lm). */
+  loopTask?: string;
+  /** The model's generation_config, for the generation lints. */
+  generation?: { maxLength?: number; maxNewTokens?: number | null };
 }
 
 export interface FromEvaluationOptions {
@@ -89,6 +93,8 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     labelColumn: cols?.label,
     settings: producer.settings as Partial<RunSettings> | undefined,
     metricSource: opts.metricSource,
+    loopTask: evaluation.loop?.task,
+    generation: (producer.settings as Partial<RunSettings> | undefined)?.predictWithGenerate ? generationForLints(model?.path) : undefined,
     notes,
   };
 }
@@ -173,7 +179,8 @@ export class PredictionViewModel {
       numSamples: this.table.n,
       settings: this.input.settings,
       source: this.input.metricSource,
-      task: this.input.task,
+      task: this.input.loopTask ?? this.input.task,
+      generation: this.input.generation,
     }).map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, ...(line !== undefined ? { line } : {}) }));
     const structure = (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`);
     this.overviewCache = {
