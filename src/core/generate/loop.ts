@@ -10,7 +10,7 @@
 //               loss with the one-token shift; gather_for_metrics (n_s copies); perplexity = exp(eval_loss).
 import { Dataset, loadDataset, renderTemplate, requireField } from '../data';
 import { EvalpredError } from '../errors';
-import { LoopContainer, nodeBytes, numpyMeanFloat32 } from '../loop/accumulate';
+import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from '../loop/accumulate';
 import type { ColumnPlan } from '../loop/batches';
 import { CancelledError, LoopHooks, LoopProgress, LoopResult } from '../loop/evaluationLoop';
 import { RunSettings, TaskName } from '../loop/settings';
@@ -221,7 +221,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
       }
       if (wantInputs) inputsC.add(ids);
       if (userPreprocess) logits = await userPreprocess(logits, labels);
-      else if (settings.preprocess === 'argmax') logits = argmaxNode(logits);
+      else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
       if (!warned && b === 0 && !generate && !settings.preprocess && !userPreprocess) {
         warned = true;
         const projected = Math.round((nodeBytes(logits) / (end - start)) * numRows);
@@ -247,7 +247,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
     }
     if (userPreprocess) notes.push(...userPreprocess.notes); // e.g. NumPy arrays instead of torch tensors
     const lossNode = lossOk ? lossesC.result() : null;
-    const evalLoss = lossNode ? numpyMeanFloat32(flat(lossNode)) : null;
+    const evalLoss = lossNode ? numpyMeanFloat32(flatLosses(lossNode)) : null;
     if (evalLoss !== null && task === 'causal-lm') notes.push(`perplexity = exp(eval_loss) = ${Math.exp(evalLoss)} (as run_clm reports it)`);
     const plan: ColumnPlan = { task, text: cols.text, template: cols.template, label: cols.label, notes: [] };
     return {
@@ -278,20 +278,3 @@ function widthOf(node: TensorNode | null): number | null {
   return node instanceof Tensor && node.ndim === 2 ? node.shape[1] : null;
 }
 
-function argmaxNode(node: TensorNode): TensorNode {
-  if (node instanceof Tensor) return node.argmax(-1);
-  if ('tuple' in node) return { tuple: node.tuple.map(argmaxNode) };
-  return { list: node.list.map(argmaxNode) };
-}
-
-function flat(node: TensorNode): Float32Array {
-  if (node instanceof Tensor) return node.data as Float32Array;
-  const parts = ('tuple' in node ? node.tuple : node.list).map(flat);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

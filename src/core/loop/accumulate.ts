@@ -151,3 +151,23 @@ export function numpyMeanFloat32(values: Float32Array): number {
   if (values.length === 0) return NaN;
   return f(pairwise(0, values.length) / values.length);
 }
+
+/** preprocess_logits_for_metrics = argmax over the last axis, member by member (the built-in --preprocess argmax). */
+export function argmaxPreprocess(node: TensorNode): TensorNode {
+  if (node instanceof Tensor) return node.argmax(-1);
+  if ('tuple' in node) return { tuple: node.tuple.map(argmaxPreprocess) };
+  return { list: node.list.map(argmaxPreprocess) };
+}
+
+/** The loss vector as one float32 array, whether it was concatenated or kept per batch. */
+export function flatLosses(node: TensorNode): Float32Array {
+  if (node instanceof Tensor) return node.data as Float32Array;
+  const parts = ('tuple' in node ? node.tuple : node.list).map(flatLosses);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}

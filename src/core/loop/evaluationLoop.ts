@@ -11,7 +11,7 @@ import { LoadedTokenizer, loadTokenizer } from '../text';
 import { closeRunners, preprocessFn } from '../metrics/runMetrics';
 import { generativeTaskOf } from '../generate/detect';
 import { runGenerativeLoop } from '../generate/loop';
-import { LoopContainer, nodeBytes, numpyMeanFloat32 } from './accumulate';
+import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
 import { BatchContext, ColumnPlan, planColumns, prepareBatch } from './batches';
 import { RunSettings, TaskName } from './settings';
 
@@ -54,12 +54,6 @@ export class CancelledError extends Error {
   }
 }
 
-/** Preprocess a batch's logits as preprocess_logits_for_metrics would (built-in: argmax over the last axis). */
-export function argmaxPreprocess(node: TensorNode): TensorNode {
-  if (node instanceof Tensor) return node.argmax(-1);
-  if ('tuple' in node) return { tuple: node.tuple.map(argmaxPreprocess) };
-  return { list: node.list.map(argmaxPreprocess) };
-}
 
 const FULL_LOGITS_WARN_BYTES = 2 * 1024 ** 3;
 
@@ -186,18 +180,6 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     await session.close();
     await closeRunners();
   }
-}
-
-function flatLosses(node: TensorNode): Float32Array {
-  if (node instanceof Tensor) return node.data as Float32Array;
-  const parts = ('tuple' in node ? node.tuple : node.list).map(flatLosses);
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** --max-length, else the tokenizer's model_max_length capped by the model's max_position_embeddings. */
