@@ -20,6 +20,18 @@ import { ensureCodeServer } from './codeServer.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'test-artifacts', 'e2e');
 const T = { long: 120_000, mid: 60_000, short: 20_000 };
+// The NumPy cross-check needs an interpreter with NumPy: pyenv's python3 may lack it where Debian's has it.
+function pythonWithNumpy() {
+  for (const py of [process.env.EVALPRED_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
+    try {
+      execFileSync(py, ['-c', 'import numpy'], { stdio: 'ignore' });
+      return py;
+    } catch {
+      /* try the next one */
+    }
+  }
+  throw new Error('no python3 with NumPy for the cross-check (install python3-numpy)');
+}
 const log = (m) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const nbsp = (s) => s.replace(/\u00a0/g, ' ');
 
@@ -262,7 +274,7 @@ async function main() {
       // Independent check of the accuracy printed: NumPy over the cache's .npy files.
       const cacheDir = (extLog().match(/cached in (\S+)/) ?? [])[1];
       if (cacheDir) {
-        const expected = execFileSync('python3', ['-c', `import numpy as np,sys; d=sys.argv[1]; p=np.load(d+'/predictions.npy'); l=np.load(d+'/label_ids.npy'); print(float((p.argmax(-1)==l).mean()))`, cacheDir], { encoding: 'utf8' }).trim();
+        const expected = execFileSync(pythonWithNumpy(), ['-c', `import numpy as np,sys; d=sys.argv[1]; p=np.load(d+'/predictions.npy'); l=np.load(d+'/label_ids.npy'); print(float((p.argmax(-1)==l).mean()))`, cacheDir], { encoding: 'utf8' }).trim();
         const shown = ((second || first).match(/eval_accuracy"?\s*[:=]\s*([0-9.]+)/) ?? [])[1];
         check('the accuracy shown equals NumPy on the cached arrays', shown !== undefined && Math.abs(Number(shown) - Number(expected)) < 1e-9, `shown ${shown}, numpy ${expected}`);
       } else check('the accuracy shown equals NumPy on the cached arrays', false, 'no cache folder in the log');

@@ -61,7 +61,15 @@ test('demo builds its model and data from code and reports sensible metrics', ()
     const metrics = JSON.parse(r.stdout.trim().split('\n').pop()!);
     assert.ok(metrics.eval_accuracy > 0.75 && metrics.eval_accuracy < 1, `accuracy ${metrics.eval_accuracy}`);
     assert.match(r.stderr, /EvalPrediction\(/);
-    assert.match(r.stderr, /rerun on the cached predictions/);
+    assert.match(r.stderr, /on the cached predictions, no model run/);
+    // the TS and the Python compute_metrics agree with each other (two JSON lines on stdout)
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    assert.equal(lines.length, 2, r.stderr);
+    assert.equal(lines[0].eval_accuracy, lines[1].eval_accuracy);
+    assert.equal(lines[0].eval_f1, lines[1].eval_f1);
+    // "open the folder in VS Code and press F5" has a launch configuration to use
+    const launch = JSON.parse(fs.readFileSync(path.join(dir, 'demo', '.vscode', 'launch.json'), 'utf8'));
+    assert.equal(launch.configurations[0].type, 'evalpred');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -2,7 +2,7 @@
 // in JSON lines. The worker loads the cache itself (np.load with a memory map), so no tensor bytes cross
 // the pipe; per-batch preprocessing trades .npy files in a private temp folder instead of JSON lists.
 // A call that exceeds the timeout kills the process; the next call starts a fresh one.
-import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -250,7 +250,7 @@ export class PyMetricRunner {
   }
 
   private async callNow(abs: string, req: Record<string, unknown>, opts: PyCallOptions, what: string): Promise<Reply & { ok: true }> {
-    const python = opts.python ?? 'python3';
+    const python = opts.python ?? (await defaultPython());
     let proc = this.procs.get(python);
     if (!proc || proc.dead) {
       proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {});
@@ -291,6 +291,27 @@ export class PyMetricRunner {
     if (this.batchDir) fs.rmSync(this.batchDir, { recursive: true, force: true });
     this.batchDir = undefined;
   }
+}
+
+let chosenDefault: Promise<string> | undefined;
+
+/**
+ * The interpreter when none is configured: $EVALPRED_PYTHON, else the first of python3, /usr/bin/python3 and
+ * python that imports NumPy (pyenv's python3 often lacks it while the system one has it), else python3, whose
+ * error then says what to install. Probed once per process.
+ */
+export function defaultPython(): Promise<string> {
+  if (process.env.EVALPRED_PYTHON) return Promise.resolve(process.env.EVALPRED_PYTHON);
+  chosenDefault ??= (async () => {
+    for (const candidate of ['python3', '/usr/bin/python3', 'python']) {
+      const ok = await new Promise<boolean>((resolve) =>
+        execFile(candidate, ['-c', 'import numpy'], { timeout: 30_000 }, (err) => resolve(!err)),
+      );
+      if (ok) return candidate;
+    }
+    return 'python3';
+  })();
+  return chosenDefault;
 }
 
 function checkedFile(file: string): string {

@@ -8,7 +8,7 @@ import { readCache } from '../cache/store';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { TensorNode } from '../tensor/tensor';
 import { JsMetricRunner, JsRunnerOptions } from './jsRunner';
-import { PyMetricRunner } from './pyRunner';
+import { PyMetricRunner, defaultPython } from './pyRunner';
 import { Described, finalizeMetrics, Metrics } from './postprocess';
 
 export interface RunMetricOptions {
@@ -111,7 +111,7 @@ export async function runMetricFile(cacheDir: string, file: string, opts: RunMet
     if (r.preprocessTensors === 'numpy') {
       extra.push(
         `${path.basename(file)}: preprocess_logits_for_metrics is given NumPy arrays, not torch tensors as in Trainer, because torch is not ` +
-          `importable in ${python ?? 'python3'}; torch-only calls such as logits.argmax(dim=-1) fail there.`,
+          `importable in ${python ?? (await defaultPython())}; torch-only calls such as logits.argmax(dim=-1) fail there.`,
       );
     }
   } else {
