@@ -169,7 +169,7 @@ async function launchStopVariablesContinue(port: number): Promise<void> {
 }
 
 /** Run `fn` with process.exit replaced by a recorder; returns the exit codes it was asked for. */
-async function recordingExit(fn: () => Promise<void>): Promise<unknown[]> {
+async function withExitCallsRecorded(fn: () => Promise<void>): Promise<unknown[]> {
   const calls: unknown[] = [];
   const real = process.exit;
   process.exit = ((code?: unknown) => {
@@ -189,7 +189,7 @@ for (const mode of ['inline', 'server'] as const) {
   test(`in this process, ${how}: launch -> stop -> variables -> continue -> metrics, and no process.exit`, { timeout: TIMEOUT }, async () => {
     const srv = await serveInProcess(mode);
     try {
-      const exits = await recordingExit(() => launchStopVariablesContinue(srv.port));
+      const exits = await withExitCallsRecorded(() => launchStopVariablesContinue(srv.port));
       assert.deepEqual(exits, [], 'an in-process session must not exit the host process');
     } finally {
       await srv.close();
