@@ -12,25 +12,9 @@ import { distFile } from '../../src/core/paths';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { runPython } from '../helpers/python';
 import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { withAdapter } from './client';
 
 const ADAPTER = distFile('debugAdapter.js');
-
-async function withAdapter(fn: (dc: DebugClient, dir: string) => Promise<void>) {
-  const dir = tempDir();
-  const dc = new DebugClient('node', ADAPTER, 'evalpred', {}, !!process.env.EVALPRED_ADAPTER_STDERR);
-  dc.defaultTimeout = 20000;
-  await dc.start();
-  // DebugClient's pipes do not hold node's event loop open while a test awaits only adapter events.
-  const keepAlive = setInterval(() => undefined, 1000);
-  try {
-    await fn(dc, dir);
-  } finally {
-    const proc = (dc as unknown as { _adapterProcess?: { exitCode: number | null } })._adapterProcess;
-    if (proc?.exitCode === null) await Promise.race([dc.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
-    clearInterval(keepAlive);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
 
 /** initialize (with progress support) -> launch, with breakpoints set between `initialized` and configurationDone. */
 async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown> = async () => undefined) {

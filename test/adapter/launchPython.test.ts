@@ -6,31 +6,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { writeCache } from '../../src/core/cache/store';
-import { distFile } from '../../src/core/paths';
 import { localIO } from '../../src/core/runtime/io';
 import { parseLaunchArgs } from '../../src/core/runtime/launchSettings';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { pythonWith } from '../helpers/python';
 import { tempDir } from '../fixtures/workspace';
-
-async function withAdapter(fn: (dc: DebugClient, dir: string) => Promise<void>) {
-  const dir = tempDir();
-  const dc = new DebugClient('node', distFile('debugAdapter.js'), 'evalpred', {}, !!process.env.EVALPRED_ADAPTER_STDERR);
-  dc.defaultTimeout = 20000;
-  await dc.start();
-  const keepAlive = setInterval(() => undefined, 1000); // the client's pipes alone do not keep node alive
-  try {
-    await fn(dc, dir);
-  } finally {
-    const proc = (dc as unknown as { _adapterProcess?: { exitCode: number | null } })._adapterProcess;
-    if (proc?.exitCode === null) await Promise.race([dc.stop().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
-    clearInterval(keepAlive);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
-}
+import { withAdapter } from './client';
 
 /** A 4-sample cache (argmax of the predictions matches 3 of 4 labels) and a metric file. */
 function cacheAndMetric(dir: string, body: string): { cache: string; metrics: string } {

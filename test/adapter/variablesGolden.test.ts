@@ -10,18 +10,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { distFile } from '../../src/core/paths';
 import { runPython } from '../helpers/python';
 import { qaWorkspace, seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { withAdapter } from './client';
 import { assertGolden, GoldenText, UPDATE_ENV } from './golden';
 
 /** Wait for `p`, but no longer than `ms` (and leave no timer behind to hold the test process open). */
-async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
-}
-
 interface Stopped {
   dc: DebugClient;
   dir: string;
@@ -32,12 +26,7 @@ interface Stopped {
 
 /** Launch the bundled adapter on a workspace built in `dir`, wait for the stop at compute_metrics. */
 async function atBoundary(build: (dir: string) => Record<string, unknown>, fn: (s: Stopped) => Promise<void>): Promise<void> {
-  const dir = tempDir();
-  const dc = new DebugClient('node', distFile('debugAdapter.js'), 'evalpred', {}, !!process.env.EVALPRED_ADAPTER_STDERR);
-  dc.defaultTimeout = 20000;
-  await dc.start();
-  const keepAlive = setInterval(() => undefined, 1000); // the client's pipes alone do not keep node alive
-  try {
+  await withAdapter(async (dc, dir) => {
     const cache = path.join(dir, 'cache');
     const args = { ...build(dir), cache, cwd: dir };
     const stopped = dc.waitForEvent('stopped');
@@ -54,11 +43,7 @@ async function atBoundary(build: (dir: string) => Record<string, unknown>, fn: (
     // Temp paths and wall-clock timings are the only unstable text in the tree.
     const sanitize = (s: string) => s.split(dir).join('${tmp}').replace(/\b\d+\.\d+ s\b/g, '<seconds> s').replace(/(runtimeSeconds: )[\d.e-]+/g, '$1<seconds>').replace(/\b[0-9a-f]{64}\b/g, '<sha256>');
     await fn({ dc, dir, cache, scopes, golden: () => new GoldenText(fetch, sanitize) });
-  } finally {
-    await atMost(dc.stop().catch(() => undefined), 3000);
-    clearInterval(keepAlive);
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 const named = async (dc: DebugClient, ref: number, name: string) => {
