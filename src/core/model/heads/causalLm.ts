@@ -4,20 +4,12 @@
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
 import type { GenerativeHead, OutputLayout } from './index';
-import { logitsInOrder, mainTensor } from './index';
+import { mainTensor } from './index';
+import { LayoutHead } from './layoutHead';
 
-export class CausalLmHead implements GenerativeHead {
+export class CausalLmHead extends LayoutHead implements GenerativeHead {
   readonly task = 'causal-lm' as const;
   readonly labelNames = ['labels'];
-  readonly notes: string[];
-
-  constructor(private readonly layout: OutputLayout) {
-    this.notes = [...layout.notes];
-  }
-
-  logitsFrom(outputs: Record<string, Tensor>, _outputNames: readonly string[]): TensorNode {
-    return logitsInOrder(this.layout, outputs);
-  }
 
   batchLoss(logits: TensorNode, labels: TensorNode): number | null {
     if (!(labels instanceof Tensor) || !isIntegerDType(labels)) return null;

@@ -2,21 +2,13 @@
 // labels are (start_positions, end_positions); loss clamps positions and averages both ends (spec §10).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { isIntegerDType, qaLoss } from '../loss';
-import type { OutputLayout, TaskHead } from './index';
-import { logitsInOrder, mainTensor } from './index';
+import type { TaskHead } from './index';
+import { mainTensor } from './index';
+import { LayoutHead } from './layoutHead';
 
-export class QuestionAnsweringHead implements TaskHead {
+export class QuestionAnsweringHead extends LayoutHead implements TaskHead {
   readonly task = 'question-answering' as const;
   readonly labelNames = ['start_positions', 'end_positions'];
-  readonly notes: string[];
-
-  constructor(private readonly layout: OutputLayout) {
-    this.notes = [...layout.notes];
-  }
-
-  logitsFrom(outputs: Record<string, Tensor>, _outputNames: readonly string[]): TensorNode {
-    return logitsInOrder(this.layout, outputs);
-  }
 
   batchLoss(logits: TensorNode, labels: TensorNode): number | null {
     if (labels instanceof Tensor || !('tuple' in labels) || labels.tuple.length !== 2) return null;

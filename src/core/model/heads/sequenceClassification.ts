@@ -4,25 +4,18 @@ import { Tensor, TensorNode } from '../../tensor/tensor';
 import { ModelConfig, ProblemType } from '../config';
 import { bceWithLogits, crossEntropy, isIntegerDType, mse } from '../loss';
 import type { OutputLayout, TaskHead } from './index';
-import { logitsInOrder, mainTensor } from './index';
+import { mainTensor } from './index';
+import { LayoutHead } from './layoutHead';
 
-export class SequenceClassificationHead implements TaskHead {
+export class SequenceClassificationHead extends LayoutHead implements TaskHead {
   readonly task = 'sequence-classification' as const;
   readonly labelNames = ['labels'];
-  readonly notes: string[];
   /** transformers writes the problem type it infers on the first batch into model.config, so it sticks for the rest. */
   private problemType: ProblemType | undefined;
 
-  constructor(
-    private readonly layout: OutputLayout,
-    config: ModelConfig,
-  ) {
-    this.notes = [...layout.notes];
+  constructor(layout: OutputLayout, config: ModelConfig) {
+    super(layout);
     this.problemType = config.problem_type;
-  }
-
-  logitsFrom(outputs: Record<string, Tensor>, _outputNames: readonly string[]): TensorNode {
-    return logitsInOrder(this.layout, outputs);
   }
 
   /** The problem type used so far (undefined until the first batch when config.json has none). */

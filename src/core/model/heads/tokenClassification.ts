@@ -2,21 +2,13 @@
 // cross-entropy over the positions whose label is not -100 (spec §10).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
-import type { OutputLayout, TaskHead } from './index';
-import { logitsInOrder, mainTensor } from './index';
+import type { TaskHead } from './index';
+import { mainTensor } from './index';
+import { LayoutHead } from './layoutHead';
 
-export class TokenClassificationHead implements TaskHead {
+export class TokenClassificationHead extends LayoutHead implements TaskHead {
   readonly task = 'token-classification' as const;
   readonly labelNames = ['labels'];
-  readonly notes: string[];
-
-  constructor(private readonly layout: OutputLayout) {
-    this.notes = [...layout.notes];
-  }
-
-  logitsFrom(outputs: Record<string, Tensor>, _outputNames: readonly string[]): TensorNode {
-    return logitsInOrder(this.layout, outputs);
-  }
 
   batchLoss(logits: TensorNode, labels: TensorNode): number | null {
     if (!(labels instanceof Tensor) || !isIntegerDType(labels)) return null;
