@@ -1,7 +1,7 @@
 // `evalpred metrics --cache DIR --metrics FILE [--function NAME] [--eval-prediction-profile P] [--watch]`: rerun compute_metrics on cached
 // predictions; with --watch, again on every save of the metric file, printing what changed.
 import fs from 'node:fs';
-import { readCache } from '../../core/cache/store';
+import { readCacheManifest } from '../../core/cache/store';
 import { EvalpredError, isEvalpredError } from '../../core/errors';
 import { LoopRecord } from '../../core/evaluate';
 import { EVAL_PREDICTION_PROFILES, EvalPredictionProfile } from '../../core/loop/settings';
@@ -27,7 +27,8 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile)) {
     throw new EvalpredError(`evalpred metrics: --eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
-  const { manifest } = readCache(cache); // validate before running anything
+  // The manifest is validated before anything runs; the runners read the arrays themselves.
+  const manifest = readCacheManifest(cache);
   const loop = manifest.loop as LoopRecord | undefined;
   const once = () =>
     metricsFromCache(cache, loop, file, { function: p.flags.function as string | undefined, profile: profile as EvalPredictionProfile | undefined });

@@ -191,6 +191,11 @@ function loadNode(root: string, realRoot: string, node: CacheNode, where: string
   return { list: node.list.map((c, i) => loadNode(root, realRoot, c, `${where}.list[${i}]`)) };
 }
 
+/** A cache folder's validated manifest alone, without loading any array. */
+export function readCacheManifest(dir: string): CacheManifest {
+  return readManifest(path.resolve(dir), dir);
+}
+
 /** Load a cache folder: its validated manifest and the EvalPrediction it holds. */
 export function readCache(dir: string): { manifest: CacheManifest; evalPred: EvalPredictionData } {
   const root = path.resolve(dir);

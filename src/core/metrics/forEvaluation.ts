@@ -1,6 +1,6 @@
 // Metrics for one evaluation, the way Trainer assembles them: the user's compute_metrics (or the built-in
 // ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (spec §8.2).
-import { readCache } from '../cache/store';
+import { readCacheManifest } from '../cache/store';
 import type { Evaluation, LoopRecord } from '../evaluate';
 import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { builtinMetrics } from './builtin';
@@ -49,7 +49,7 @@ export async function metricsFromCache(
   file: string,
   opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number; profile?: EvalPredictionProfile } = {},
 ): Promise<MetricsOutcome> {
-  const batchSize = opts.batchSize ?? Number((readCache(cacheDir).manifest.producer as { settings?: { batchSize?: number } })?.settings?.batchSize ?? 8);
+  const batchSize = opts.batchSize ?? Number((readCacheManifest(cacheDir).producer as { settings?: { batchSize?: number } })?.settings?.batchSize ?? 8);
   const fin = finalizeOptions(loop, batchSize, file);
   const r = await runMetricFile(cacheDir, file, {
     function: opts.function,
