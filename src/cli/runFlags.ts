@@ -14,7 +14,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'label-column', type: 'string', help: 'label column' },
   { name: 'max-target-length', type: 'int', help: 'target truncation length (generation)' },
   { name: 'include-for-metrics', type: 'list', help: 'inputs,loss' },
-  { name: 'preprocess', type: 'string', help: 'argmax: keep predicted ids instead of logits' },
+  { name: 'preprocess', type: 'string', help: "argmax: run_clm.py's preprocess_logits_for_metrics (a tuple's first member, then argmax(-1))" },
   { name: 'predict-with-generate', type: 'bool', help: 'Seq2Seq: generated ids as predictions' },
   { name: 'generation-max-length', type: 'int', help: 'generation max_length' },
   { name: 'max-new-tokens', type: 'int', help: 'generation max_new_tokens' },

@@ -152,11 +152,31 @@ export function numpyMeanFloat32(values: Float32Array): number {
   return f(pairwise(0, values.length) / values.length);
 }
 
-/** preprocess_logits_for_metrics = argmax over the last axis, member by member (the built-in --preprocess argmax). */
-export function argmaxPreprocess(node: TensorNode): TensorNode {
-  if (node instanceof Tensor) return node.argmax(-1);
-  if ('tuple' in node) return { tuple: node.tuple.map(argmaxPreprocess) };
-  return { list: node.list.map(argmaxPreprocess) };
+/**
+ * The built-in `--preprocess argmax`: exactly the preprocess_logits_for_metrics of transformers'
+ * examples/pytorch/language-modeling/run_clm.py (run_mlm.py has the same one), which users copy:
+ *
+ *     def preprocess_logits_for_metrics(logits, labels):
+ *         if isinstance(logits, tuple):
+ *             # Depending on the model and config, logits may contain extra tensors,
+ *             # like past_key_values, but logits always come first
+ *             logits = logits[0]
+ *         return logits.argmax(dim=-1)
+ *
+ * So a tuple keeps only its first member (a seq2seq model's (logits, encoder_last_hidden_state) becomes the
+ * token ids, not two argmaxes); ties go to the first maximum, as torch.argmax. Checked against a Python
+ * transcription in test/helpers/preprocess_reference.py (docs/fidelity.md).
+ */
+export function argmaxPreprocess(node: TensorNode): Tensor {
+  const logits = !(node instanceof Tensor) && 'tuple' in node ? node.tuple[0] : node;
+  if (logits instanceof Tensor) return logits.argmax(-1);
+  const what = logits === undefined ? 'an empty tuple' : 'tuple' in logits ? 'a tuple inside a tuple' : 'a list';
+  throw new EvalpredError(
+    `--preprocess argmax (run_clm.py's preprocess_logits_for_metrics) needs logits as a tensor or a tuple whose first member is the ` +
+      `logits tensor, but the model gave ${what}; torch would fail at logits.argmax(dim=-1) too. Write your own ` +
+      `preprocess_logits_for_metrics in the metric file for this model.`,
+    { tensor: 'predictions' },
+  );
 }
 
 /** The loss vector as one float32 array, whether it was concatenated or kept per batch. */

@@ -34,7 +34,7 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   labelColumn: { kind: { type: 'string' }, description: 'Column holding the label (class id or name, tag list, answers).' },
   maxTargetLength: { kind: { type: 'int', min: 1 }, description: 'Truncate target (label) sequences to this many tokens.' },
   includeForMetrics: { kind: { type: 'list', values: ['inputs', 'loss'] }, description: 'TrainingArguments.include_for_metrics: add "inputs" and/or "loss" to the EvalPrediction.' },
-  preprocess: { kind: { type: 'enum', values: ['argmax'] }, description: 'Built-in preprocess_logits_for_metrics ("argmax" keeps only predicted ids).' },
+  preprocess: { kind: { type: 'enum', values: ['argmax'] }, description: 'Built-in preprocess_logits_for_metrics: "argmax" is run_clm.py\'s (the first member of a tuple, then argmax(-1)): predicted ids instead of logits.' },
   predictWithGenerate: { kind: { type: 'bool' }, description: 'Seq2SeqTrainingArguments.predict_with_generate: predictions are generated ids.' },
   generationMaxLength: { kind: { type: 'int', min: 1 }, description: 'generation_max_length for generate().' },
   maxNewTokens: { kind: { type: 'int', min: 1 }, description: 'max_new_tokens for generate().' },
