@@ -4,7 +4,7 @@ import { EvalpredError } from '../core/errors';
 
 export interface FlagSpec {
   name: string; // kebab-case, without dashes
-  type: 'string' | 'int' | 'bool' | 'list';
+  type: 'string' | 'int' | 'number' | 'bool' | 'list';
   help: string;
 }
 
@@ -34,6 +34,10 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string): P
     if (spec.type === 'int') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 0) throw new EvalpredError(`evalpred ${command}: --${name} takes a whole number, got "${value}".`);
+      out.flags[name] = n;
+    } else if (spec.type === 'number') {
+      const n = Number(value);
+      if (!value.trim() || !Number.isFinite(n)) throw new EvalpredError(`evalpred ${command}: --${name} takes a number, got "${value}".`);
       out.flags[name] = n;
     } else if (spec.type === 'list') out.flags[name] = value.split(',').map((s) => s.trim()).filter(Boolean);
     else out.flags[name] = value;

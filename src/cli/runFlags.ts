@@ -24,6 +24,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'eval-prediction-profile', type: 'string', help: 'current | v4.19-4.45 | <=4.18: the EvalPrediction a .py metric gets without transformers' },
   { name: 'task', type: 'string', help: 'sequence-classification | token-classification | question-answering (default: from config.json)' },
   { name: 'no-concat', type: 'bool', help: 'eval_do_concat_batches=False: per-batch lists' },
+  { name: 'label-smoothing-factor', type: 'number', help: "label_smoothing_factor: eval_loss from Trainer's LabelSmoother (0 to 1)" },
+  { name: 'dataloader-drop-last', type: 'bool', help: 'dataloader_drop_last=True: drop the last incomplete batch' },
   { name: 'max-samples', type: 'int', help: 'evaluate only the first N rows' },
   { name: 'refresh', type: 'bool', help: 'ignore a matching cache and run the model again' },
   { name: 'json', type: 'bool', help: 'print only the metrics JSON on stdout (no summary on stderr)' },

@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { defaultCacheDir, evaluationKey } from '../core/evaluate';
 import { RunSettings, withDefaults } from '../core/loop/settings';
+import { RUN_SETTINGS_FIELDS } from '../core/runtime/launchSettings';
 import { DEBUG_TYPE } from './contributions';
 import { log } from './log';
 import { findMetricFunctions, pickMetricFunction } from './metricSource';
@@ -16,12 +17,8 @@ import { mayRunMetricCode } from './trust';
 
 const PATH_FIELDS = ['model', 'dataset', 'metrics', 'cache', 'cwd'] as const;
 
-/** RunSettings fields a launch config may carry (the rest of the config is the client's or the adapter's). */
-const RUN_FIELDS: (keyof RunSettings)[] = [
-  'model', 'dataset', 'split', 'batchSize', 'maxLength', 'textColumn', 'textPairColumn', 'textTemplate', 'labelColumn',
-  'maxTargetLength', 'includeForMetrics', 'preprocess', 'predictWithGenerate', 'generationMaxLength', 'maxNewTokens',
-  'numBeams', 'metrics', 'function', 'cache', 'task', 'evalDoConcatBatches', 'maxSamples',
-];
+/** RunSettings fields a launch config may carry (the rest of the config is the client's or the adapter's): the launch table's. */
+const RUN_FIELDS = Object.keys(RUN_SETTINGS_FIELDS) as (keyof RunSettings)[];
 
 export function runSettingsOf(cfg: vscode.DebugConfiguration): RunSettings {
   const picked = Object.fromEntries(RUN_FIELDS.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));

@@ -45,6 +45,10 @@ test('parseLaunchArgs: relative paths resolve against cwd, strings split into li
     assert.throws(() => parseLaunchArgs({ cwd: dir, cache: 'model' }, localIO), /"cache" is .*model, which holds no manifest\.json/);
     assert.throws(() => parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', stopOnBatch: [0] }, localIO), /"stopOnBatch" must be a list of batch numbers/);
     assert.throws(() => parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', preprocess: 'softmax' }, localIO), /"preprocess" must be one of "argmax", got "softmax"/);
+    assert.throws(() => parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', labelSmoothingFactor: 1.5 }, localIO), /"labelSmoothingFactor" must be a number >= 0 and <= 1, got 1\.5/);
+    const tr = parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', labelSmoothingFactor: 0.1, dataloaderDropLast: true }, localIO);
+    assert.equal(tr.run.labelSmoothingFactor, 0.1);
+    assert.equal(tr.run.dataloaderDropLast, true);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   textTemplate: true, labelColumn: true, maxTargetLength: true, includeForMetrics: true, preprocess: true,
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
   function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
+  labelSmoothingFactor: true, dataloaderDropLast: true,
 };
 // Flags whose setting has another name, and flags that are not settings.
 const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches' };
@@ -44,6 +45,14 @@ test('flags parse into settings with Trainer defaults; bad values are clear erro
   const old = settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--eval-prediction-profile', '<=4.18'], RUN_FLAGS, 'run'));
   assert.equal(old.evalPredictionProfile, '<=4.18');
   assert.equal(settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd'], RUN_FLAGS, 'run')).evalPredictionProfile, undefined);
+  const tr = settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--label-smoothing-factor', '0.1', '--dataloader-drop-last'], RUN_FLAGS, 'run'));
+  assert.equal(tr.labelSmoothingFactor, 0.1);
+  assert.equal(tr.dataloaderDropLast, true);
+  assert.throws(() => parseArgs(['--label-smoothing-factor', 'lots'], RUN_FLAGS, 'run'), /--label-smoothing-factor takes a number, got "lots"/);
+  assert.throws(
+    () => settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--label-smoothing-factor', '1.5'], RUN_FLAGS, 'run')),
+    /--label-smoothing-factor takes a number from 0 to 1/,
+  );
   assert.throws(
     () => settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--eval-prediction-profile', '4.18'], RUN_FLAGS, 'run')),
     /--eval-prediction-profile must be one of current, v4\.19-4\.45, <=4\.18, got "4\.18"/,

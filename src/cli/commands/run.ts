@@ -42,6 +42,10 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   if (f['generation-max-length'] !== undefined && f['max-new-tokens'] !== undefined) {
     throw new EvalpredError('evalpred run: give --generation-max-length or --max-new-tokens, not both (generate() lets max_new_tokens win).');
   }
+  const smoothing = f['label-smoothing-factor'] as number | undefined;
+  if (smoothing !== undefined && !(smoothing >= 0 && smoothing <= 1)) {
+    throw new EvalpredError(`evalpred run: --label-smoothing-factor takes a number from 0 to 1 (the share of the loss spread over all classes), got ${smoothing}.`);
+  }
   const skip = new Set(['out', 'no-concat', 'refresh', 'json']);
   const partial: Record<string, unknown> = {};
   for (const spec of RUN_FLAGS) if (!skip.has(spec.name) && f[spec.name] !== undefined) partial[camel(spec.name)] = f[spec.name];

@@ -11,7 +11,8 @@
 import { Dataset, loadDataset, renderTemplate, requireField } from '../data';
 import { EvalpredError } from '../errors';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from '../loop/accumulate';
-import type { ColumnPlan } from '../loop/batches';
+import { evalBatchCount, type ColumnPlan } from '../loop/batches';
+import { withLabelSmoothing } from '../model/labelSmoother';
 import { CancelledError, LoopHooks, LoopProgress, LoopResult } from '../loop/evaluationLoop';
 import { RunSettings, TaskName } from '../loop/settings';
 import { closeRunners, preprocessFn } from '../metrics/runMetrics';
@@ -95,7 +96,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
   const maxTarget = settings.maxTargetLength ?? maxLength;
   const B = settings.batchSize;
   if (!Number.isInteger(B) || B < 1) throw new EvalpredError(`batch size must be a positive integer, got ${B}`);
-  const numBatches = Math.ceil(numRows / B);
+  const numBatches = evalBatchCount(numRows, B, settings.dataloaderDropLast);
   const concat = settings.evalDoConcatBatches;
   const preds = new LoopContainer('predictions', concat);
   const labelsC = new LoopContainer('label_ids', concat);
@@ -139,7 +140,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
       modelOutputs = [...clm.session.outputNames];
       notes.push('labels = input_ids with pad tokens set to -100, as DataCollatorForLanguageModeling(mlm=False) builds them; position t of the logits predicts label t+1.');
     }
-    const head = generativeHeadFor(config, modelOutputs, task);
+    const head = withLabelSmoothing(generativeHeadFor(config, modelOutputs, task), settings.labelSmoothingFactor);
     const genArgs = { maxLength: settings.generationMaxLength, maxNewTokens: settings.maxNewTokens, numBeams: settings.numBeams };
     // decoder-only: max_new_tokens counts from each batch's prompt width, so that config is made per batch
     const gc = effectiveConfig(gcModel, genArgs, 1);
@@ -263,7 +264,7 @@ export async function runGenerativeLoop(settings: RunSettings, task: GenerativeT
       task,
       runtimeSeconds,
       timings: { tokenizeMs, inferenceMs, otherMs: runtimeSeconds * 1000 - tokenizeMs - inferenceMs },
-      numSteps: numBatches,
+      numSteps: Math.ceil(numRows / B), // as Trainer.evaluate reports it: ceil(num_samples / batch size)
       notes,
       info: { columns: plan, maxLength, modelInputs, modelOutputs },
     };

@@ -209,3 +209,22 @@ function sequenceLabels(rows: (number | number[])[], ctx: BatchContext, start: n
 }
 
 export { getField };
+
+/**
+ * How many eval batches Trainer's dataloader yields: ceil(N / B), or floor(N / B) with dataloader_drop_last
+ * (get_eval_dataloader passes drop_last to the DataLoader, so the last incomplete batch is dropped in
+ * evaluation too). Trainer's num_samples stays len(eval_dataset) either way (evaluation_loop); when every
+ * row would be dropped Trainer silently reports no metrics, so this is an error naming the fix instead.
+ */
+export function evalBatchCount(numRows: number, batchSize: number, dropLast: boolean | undefined): number {
+  if (!dropLast) return Math.ceil(numRows / batchSize);
+  const n = Math.floor(numRows / batchSize);
+  if (n === 0 && numRows > 0) {
+    throw new EvalpredError(
+      `dataloader_drop_last with ${numRows} rows and batch size ${batchSize}: the only batch is incomplete and is dropped, so Trainer ` +
+        `would evaluate no rows (no predictions, no compute_metrics call, no eval_loss). Use a batch size of at most ${numRows}, or turn off --dataloader-drop-last.`,
+      { column: 'dataloaderDropLast' },
+    );
+  }
+  return n;
+}

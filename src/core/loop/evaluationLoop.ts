@@ -12,7 +12,8 @@ import { closeRunners, preprocessFn } from '../metrics/runMetrics';
 import { generativeTaskOf } from '../generate/detect';
 import { runGenerativeLoop } from '../generate/loop';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
-import { BatchContext, ColumnPlan, planColumns, prepareBatch } from './batches';
+import { BatchContext, ColumnPlan, evalBatchCount, planColumns, prepareBatch } from './batches';
+import { withLabelSmoothing } from '../model/labelSmoother';
 import { RunSettings, TaskName } from './settings';
 
 export interface LoopProgress {
@@ -76,7 +77,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   try {
     // A generative --task was taken by generativeTaskOf above; what is left names an encoder head.
     const task = settings.task === 'causal-lm' || settings.task === 'seq2seq-lm' ? undefined : settings.task;
-    const head: TaskHead = headFor(config, session.outputNames, task, session.outputs);
+    const head: TaskHead = withLabelSmoothing(headFor(config, session.outputNames, task, session.outputs), settings.labelSmoothingFactor);
     notes.push(...session.notes, ...head.notes);
     const tok: LoadedTokenizer = await loadTokenizer(settings.model);
     const ds: Dataset = await loadDataset(settings.dataset, { split: settings.split });
@@ -97,7 +98,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const ctx: BatchContext = { ds, tok, config, plan, inputNames: fromTokenizer, maxLength };
     const B = settings.batchSize;
     if (!Number.isInteger(B) || B < 1) throw new EvalpredError(`batch size must be a positive integer, got ${B}`);
-    const numBatches = Math.ceil(numRows / B);
+    const numBatches = evalBatchCount(numRows, B, settings.dataloaderDropLast);
     const concat = settings.evalDoConcatBatches;
     const preds = new LoopContainer('predictions', concat);
     const labels = new LoopContainer('label_ids', concat);
@@ -172,7 +173,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       task: head.task,
       runtimeSeconds,
       timings,
-      numSteps: numBatches,
+      numSteps: Math.ceil(numRows / B), // as Trainer.evaluate reports it: ceil(num_samples / batch size)
       notes,
       info: { id2label: config.id2label, columns: plan, maxLength, modelInputs: [...session.inputNames], modelOutputs: [...session.outputNames] },
     };

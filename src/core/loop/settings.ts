@@ -38,6 +38,10 @@ export interface RunSettings {
   maxSamples?: number;
   /** EvalPrediction profile for Python metric files (default: installed transformers, else current). */
   evalPredictionProfile?: EvalPredictionProfile;
+  /** TrainingArguments.label_smoothing_factor: the loss becomes LabelSmoother's (src/core/model/labelSmoother.ts). */
+  labelSmoothingFactor?: number;
+  /** TrainingArguments.dataloader_drop_last: the last incomplete eval batch is dropped too. */
+  dataloaderDropLast?: boolean;
 }
 
 export const DEFAULT_BATCH_SIZE = 8; // per_device_eval_batch_size

@@ -11,7 +11,7 @@ type Kind =
   | { type: 'string' }
   | { type: 'enum'; values: readonly string[] }
   | { type: 'int'; min: number }
-  | { type: 'number'; min: number }
+  | { type: 'number'; min: number; max?: number }
   | { type: 'command' }
   | { type: 'bool' }
   | { type: 'list'; values: readonly string[] };
@@ -45,6 +45,11 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   task: { kind: { type: 'enum', values: ['sequence-classification', 'token-classification', 'question-answering'] }, description: 'Task head (default: from the model\'s config.json).' },
   evalDoConcatBatches: { kind: { type: 'bool' }, description: 'TrainingArguments.eval_do_concat_batches (default true).' },
   maxSamples: { kind: { type: 'int', min: 1 }, description: 'Evaluate only the first N rows (a quick look at a large dataset).' },
+  labelSmoothingFactor: {
+    kind: { type: 'number', min: 0, max: 1 },
+    description: "TrainingArguments.label_smoothing_factor: eval_loss (and eval_pred.losses) from Trainer's LabelSmoother, as in evaluation with Trainer.",
+  },
+  dataloaderDropLast: { kind: { type: 'bool' }, description: 'TrainingArguments.dataloader_drop_last: drop the last incomplete batch, as Trainer\'s eval dataloader does.' },
   evalPredictionProfile: {
     kind: { type: 'enum', values: EVAL_PREDICTION_PROFILES },
     description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable: "current" (v4.46+), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',
@@ -150,7 +155,9 @@ function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: Runt
       if (typeof v !== 'number' || !Number.isInteger(v) || v < kind.min) fail(field, `must be an integer >= ${kind.min}, ${got}`);
       return v;
     case 'number':
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < kind.min) fail(field, `must be a number >= ${kind.min}, ${got}`);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < kind.min || (kind.max !== undefined && v > kind.max)) {
+        fail(field, `must be a number >= ${kind.min}${kind.max !== undefined ? ` and <= ${kind.max}` : ''}, ${got}`);
+      }
       return v;
     case 'command': {
       // Checked at launch, not at the first metric run: a wrong interpreter should fail before a long evaluation.
