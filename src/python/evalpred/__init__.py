@@ -1,11 +1,16 @@
-"""evalpred helpers for real Trainer runs (NumPy only; transformers is never imported here).
+"""evalpred's Python side (NumPy only; transformers is used when importable, never required).
 
-    from evalpred import capture
+    from evalpred import capture                     # in the training script
     trainer = Trainer(..., compute_metrics=capture(compute_metrics, "evalpred-dump"))
 
-The wrapper writes the EvalPrediction it receives as an evalpred cache folder (manifest.json + .npy)
-and then calls your function; load the folder with `evalpred import evalpred-dump --out CACHE`.
-"""
-from .capture import capture, write_dump
+    import evalpred                                  # in a notebook or script
+    ep = evalpred.load("evalpred-dump")              # the EvalPrediction, memory-mapped
 
-__all__ = ["capture", "write_dump"]
+    python -m evalpred metrics evalpred-dump metrics.py   # rerun a metric without Node
+"""
+from .cache import CacheError
+from .capture import capture, write_dump
+from .load import load, load_series
+
+__version__ = "0.1.0"
+__all__ = ["capture", "write_dump", "load", "load_series", "CacheError", "__version__"]

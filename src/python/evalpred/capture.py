@@ -1,119 +1,268 @@
-"""Dump the EvalPrediction a real Trainer passes to compute_metrics, in evalpred's cache format."""
+"""Dump the EvalPrediction a real Trainer passes to compute_metrics, in evalpred's cache format.
+
+    trainer = Trainer(..., compute_metrics=capture(compute_metrics, "evalpred-dump"))
+
+- `trainer.evaluate()` (or any call outside training) writes one cache at `evalpred-dump/` (the latest wins).
+- Evaluations during `trainer.train()` (eval_steps / each epoch) write a series: one cache per call in
+  `evalpred-dump/step-<global_step>/`, with the step, epoch and the metrics your function returned, and
+  `evalpred-dump/series.json` listing them in order (docs/cache-format.md, "Series").
+- Only global rank 0 writes (torch.distributed, accelerate and torchrun's RANK agree on it); every rank still
+  calls your function, as Trainer does.
+- Under `batch_eval_metrics=True` every batch is kept and the whole evaluation is written when Trainer passes
+  `compute_result=True`, concatenated as Trainer would have handed it without batch_eval_metrics.
+A failing dump only warns: the training run must not die because of the debugging aid.
+"""
 import datetime
 import functools
-import hashlib
-import json
 import os
-import shutil
 import sys
-import tempfile
 import warnings
 
 import numpy as np
 
-FORMAT = "evalpred-cache/1"
+from .cache import FIELDS, CacheError, check_target, read_manifest, to_numpy, write_cache, write_json
+
+SERIES_FORMAT = "evalpred-series/1"
+SERIES_FILE = "series.json"
+
+# TrainingArguments that change what compute_metrics receives (docs/fidelity.md); recorded with each dump.
+_ARGS_OF_INTEREST = (
+    "per_device_eval_batch_size", "eval_do_concat_batches", "include_for_metrics", "include_inputs_for_metrics",
+    "batch_eval_metrics", "label_names", "label_smoothing_factor", "dataloader_drop_last", "eval_accumulation_steps",
+    "predict_with_generate", "generation_max_length", "generation_num_beams", "eval_strategy", "evaluation_strategy",
+    "eval_steps", "seed", "output_dir", "remove_unused_columns", "prediction_loss_only",
+)
 
 
-def _to_numpy(x):
-    # batch_eval_metrics hands torch tensors on the device; everything else is already NumPy.
-    if hasattr(x, "detach") and hasattr(x, "cpu"):
-        x = x.detach().cpu()
-        if str(getattr(x, "dtype", "")) == "torch.bfloat16":
-            x = x.float()
-        return x.numpy()
-    return np.asarray(x)
+def global_rank():
+    """The process's global rank: torch.distributed when initialised, else the launcher's environment, else 0."""
+    td = sys.modules.get("torch.distributed")
+    try:
+        if td is not None and td.is_available() and td.is_initialized():
+            return int(td.get_rank())
+    except Exception:  # noqa: BLE001 - a half-initialised process group: fall back to the environment
+        pass
+    for var in ("RANK", "PMI_RANK", "OMPI_COMM_WORLD_RANK"):
+        if os.environ.get(var, "").strip().isdigit():
+            return int(os.environ[var])
+    return 0
 
 
-def _write_node(value, name, folder, digest):
-    if value is None:
-        return None
-    if isinstance(value, tuple):
-        return {"tuple": [_write_node(v, "%s_%d" % (name, i), folder, digest) for i, v in enumerate(value)]}
-    if isinstance(value, list):
-        return {"list": [_write_node(v, "%s_%d" % (name, i), folder, digest) for i, v in enumerate(value)]}
-    if isinstance(value, dict):
-        raise TypeError("%s is a dict (preprocess_logits_for_metrics returned one?); evalpred caches hold arrays, "
-                        "tuples and lists only" % name)
-    arr = np.ascontiguousarray(_to_numpy(value))
-    if arr.dtype.byteorder == ">":
-        arr = arr.astype(arr.dtype.newbyteorder("<"))
-    if arr.dtype == object:
-        raise TypeError("%s holds Python objects (dtype=object), which evalpred cannot cache" % name)
-    fname = name + ".npy"
-    np.save(os.path.join(folder, fname), arr, allow_pickle=False)
-    digest.update(name.encode())
-    digest.update(str(arr.dtype).encode() + str(arr.shape).encode())
-    digest.update(arr.tobytes())
-    return {"npy": fname}
+def find_trainer(max_depth=12):
+    """The Trainer whose evaluation loop called us (found on the call stack), or None for a plain call."""
+    frame = sys._getframe(2)
+    for _ in range(max_depth):
+        if frame is None:
+            return None
+        obj = frame.f_locals.get("self")
+        if obj is not None and hasattr(obj, "args") and hasattr(obj, "state") and hasattr(obj, "compute_metrics"):
+            return obj
+        frame = frame.f_back
+    return None
 
 
-def _num_samples(node_value):
-    v = node_value
-    while isinstance(v, (tuple, list)) and v:
-        if isinstance(v, list):  # per-batch list: sum the batches' rows
-            return sum(_num_samples(b) or 0 for b in v)
-        v = v[0]
-    shape = getattr(v, "shape", None)
-    return int(shape[0]) if shape else None
+def _jsonable(v):
+    if isinstance(v, (str, int, float, bool)) or v is None:
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, np.generic):
+        return v.item()
+    if hasattr(v, "value") and isinstance(getattr(v, "value"), (str, int)):  # enums (IntervalStrategy, …)
+        return v.value
+    return str(v)
 
 
-def write_dump(eval_pred, dump_dir):
-    """Write `eval_pred` (an EvalPrediction, or a (predictions, label_ids) pair) to `dump_dir`, atomically."""
-    fields = {}
-    for k in ("predictions", "label_ids", "inputs", "losses"):
-        fields[k] = getattr(eval_pred, k, None)
+def trainer_info(trainer):
+    """Step, epoch, whether it is training, and the TrainingArguments that shape the EvalPrediction."""
+    if trainer is None:
+        return {}
+    state, args = trainer.state, trainer.args
+    seen = {}
+    for name in _ARGS_OF_INTEREST:
+        if hasattr(args, name):
+            seen[name] = _jsonable(getattr(args, name))
+    return {
+        "step": getattr(state, "global_step", None),
+        "epoch": _jsonable(getattr(state, "epoch", None)),
+        "in_train": bool(getattr(trainer, "is_in_train", False)),
+        "trainer": type(trainer).__name__,
+        "args": seen,
+    }
+
+
+def metrics_json(metrics):
+    """What the user's function returned, as JSON (NumPy/torch scalars to numbers, like Trainer's denumpify)."""
+    def conv(v):
+        if isinstance(v, dict):
+            return {str(k): conv(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [conv(x) for x in v]
+        if isinstance(v, np.generic):
+            return v.item()
+        if hasattr(v, "item") and hasattr(v, "numel"):
+            try:
+                return v.item() if v.numel() == 1 else str(v)
+            except Exception:  # noqa: BLE001
+                return str(v)
+        if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+            return str(v)
+        return v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
+    return conv(metrics)
+
+
+def pad_and_concatenate(a, b, padding_index=-100):
+    """transformers.trainer_pt_utils.numpy_pad_and_concatenate: rows stacked, axis 1 padded with -100."""
+    if a.ndim <= 1 or a.shape[1] == b.shape[1]:
+        return np.concatenate((a, b), axis=0)
+    shape = (a.shape[0] + b.shape[0], max(a.shape[1], b.shape[1])) + a.shape[2:]
+    out = np.full(shape, padding_index, dtype=np.result_type(a.dtype, b.dtype))
+    out[: a.shape[0], : a.shape[1]] = a
+    out[a.shape[0]:, : b.shape[1]] = b
+    return out
+
+
+def nested_concat(a, b):
+    """transformers' nested_concat over tuples/lists of arrays (0-d arrays become one row, as there)."""
+    if a is None:
+        return b
+    if isinstance(a, (list, tuple)):
+        return type(a)(nested_concat(x, y) for x, y in zip(a, b))
+    a, b = np.atleast_1d(a), np.atleast_1d(b)
+    return pad_and_concatenate(a, b)
+
+
+def _fields_of(eval_pred):
+    fields = {k: getattr(eval_pred, k, None) for k in FIELDS}
     if fields["predictions"] is None and isinstance(eval_pred, (tuple, list)):
         fields["predictions"], fields["label_ids"] = eval_pred[0], eval_pred[1]
-    dump_dir = os.path.abspath(dump_dir)
-    parent = os.path.dirname(dump_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".evalpred-capture-", dir=parent)
-    try:
-        digest = hashlib.sha256()
-        nodes = {k: _write_node(v, k, tmp, digest) for k, v in fields.items()}
-        n = _num_samples(fields["label_ids"]) if fields["label_ids"] is not None else _num_samples(fields["predictions"])
-        tf = sys.modules.get("transformers")
-        manifest = {
-            "format": FORMAT,
-            "num_samples": n,
-            "key": "capture-" + digest.hexdigest()[:32],
-            "producer": {
-                "tool": "evalpred.capture",
-                "time": datetime.datetime.now(datetime.timezone.utc).isoformat(),
-                "python": sys.version.split()[0],
-                "numpy": np.__version__,
-                "transformers": getattr(tf, "__version__", None),
-            },
-            "eval_prediction": nodes,
-        }
-        with open(os.path.join(tmp, "manifest.json"), "w", encoding="utf-8") as f:
-            json.dump(manifest, f, indent=2)
-        # Replace any previous dump: move it aside, rename the new one in, then delete the old one.
-        old = None
-        if os.path.exists(dump_dir):
-            old = dump_dir + ".old-%d" % os.getpid()
-            os.rename(dump_dir, old)
-        os.rename(tmp, dump_dir)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dump_dir
+    return fields
 
 
-def capture(compute_metrics, dump_dir):
-    """Wrap `compute_metrics`: dump each EvalPrediction to `dump_dir` (the latest call wins), then call it.
+def _numpy_tree(v):
+    if v is None:
+        return None
+    if isinstance(v, (tuple, list)):
+        return type(v)(_numpy_tree(x) for x in v)
+    return to_numpy(v)
 
-    A failing dump only warns: the training run must not die because of the debugging aid.
+
+def write_dump(eval_pred, dump_dir, extra=None):
+    """Write `eval_pred` (an EvalPrediction, or a (predictions, label_ids) pair) to `dump_dir`, atomically.
+
+    An existing `dump_dir` is replaced only when it is an evalpred cache; anything else raises CacheError.
     """
+    return write_cache(dump_dir, _fields_of(eval_pred), extra)
+
+
+class _Series:
+    """One training run's evaluations: `dir/step-<N>/` caches and `dir/series.json` listing them."""
+
+    def __init__(self, root):
+        self.root = os.path.abspath(root)
+        self.index_path = os.path.join(self.root, SERIES_FILE)
+
+    def _index(self):
+        if os.path.exists(self.index_path):
+            import json
+
+            with open(self.index_path, encoding="utf-8") as f:
+                index = json.load(f)
+            if index.get("format") != SERIES_FORMAT:
+                raise CacheError("%s is not an evalpred series index" % self.index_path)
+            return index
+        if os.path.isdir(self.root) and os.listdir(self.root):
+            # A single-evaluate dump of ours becomes the series' first step; anything else stays untouched.
+            try:
+                read_manifest(self.root)
+            except CacheError:
+                raise CacheError("%s is not empty and holds no evalpred series; choose another folder, evalpred "
+                                 "never replaces files it did not write" % self.root) from None
+            raise CacheError("%s holds a single evaluation dump; give the training run's capture another folder"
+                             % self.root)
+        return {"format": SERIES_FORMAT, "steps": []}
+
+    def add(self, fields, info, metrics):
+        index = self._index()
+        os.makedirs(self.root, exist_ok=True)
+        call = len(index["steps"]) + 1
+        step = info.get("step")
+        base = "step-%d" % step if isinstance(step, int) else "call-%d" % call
+        name, k = base, 2
+        taken = {s["dir"] for s in index["steps"]}
+        while name in taken or os.path.lexists(os.path.join(self.root, name)):
+            name, k = "%s-%d" % (base, k), k + 1
+        record = {
+            "dir": name, "call": call, "step": step if isinstance(step, int) else None,
+            "epoch": info.get("epoch"), "metrics": metrics_json(metrics) if metrics is not None else None,
+            "time": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        }
+        write_cache(os.path.join(self.root, name), fields, {"capture": dict(record, args=info.get("args", {}))})
+        index["steps"].append(record)
+        if info.get("args"):
+            index["trainer_args"] = info["args"]
+        write_json(self.index_path, index)
+        return os.path.join(self.root, name)
+
+
+def capture(compute_metrics, dump_dir, series=None):
+    """Wrap `compute_metrics`: dump each EvalPrediction it receives, then call it (see the module doc).
+
+    series: None (default) writes a series for evaluations during `trainer.train()` and a single dump
+    otherwise; True always writes a series (plain calls are numbered call-1, call-2, …); False never does.
+    """
+    pending = []  # batch_eval_metrics: the batches seen so far in this evaluation
+
+    def warn(e):
+        warnings.warn("evalpred.capture could not write %s: %s" % (dump_dir, e))
 
     @functools.wraps(compute_metrics)
     def wrapper(eval_pred, *args, **kwargs):
+        if global_rank() != 0:
+            return compute_metrics(eval_pred, *args, **kwargs)
+        fields = None
         try:
-            write_dump(eval_pred, dump_dir)
+            trainer = find_trainer()
+            info = trainer_info(trainer)
+            fields = {k: _numpy_tree(v) for k, v in _fields_of(eval_pred).items()}
+            if "compute_result" in kwargs:  # batch_eval_metrics: keep the batch, write on the last one
+                pending.append(fields)
+                fields = None
+                if kwargs["compute_result"]:
+                    fields = {k: None for k in FIELDS}
+                    for batch in pending:
+                        for k in FIELDS:
+                            fields[k] = nested_concat(fields[k], batch[k]) if batch[k] is not None else fields[k]
+                    info.setdefault("args", {})["captured_batches"] = len(pending)
+                    pending.clear()
+            as_series = series if series is not None else info.get("in_train", False)
+            if fields is not None and not as_series:
+                write_cache(dump_dir, fields, {"capture": {"step": info.get("step"), "epoch": info.get("epoch"),
+                                                           "args": info.get("args", {})}} if info else None)
+                fields = None
+            elif fields is not None:
+                _Series(dump_dir)._index()  # refuse a foreign folder before the user's function runs
         except Exception as e:  # noqa: BLE001
-            warnings.warn("evalpred.capture could not write %s: %s: %s" % (dump_dir, type(e).__name__, e))
-        return compute_metrics(eval_pred, *args, **kwargs)
+            warn(e)
+            fields = None
+        def record(result):
+            if fields is not None:
+                try:
+                    _Series(dump_dir).add(fields, info, result)
+                except Exception as e:  # noqa: BLE001
+                    warn(e)
+
+        try:
+            result = compute_metrics(eval_pred, *args, **kwargs)
+        except BaseException:
+            record(None)  # the step is kept (that is when it is needed most), with no logged metrics
+            raise
+        record(result)
+        return result
 
     return wrapper
+
+
+__all__ = ["capture", "write_dump", "global_rank", "find_trainer", "check_target"]
