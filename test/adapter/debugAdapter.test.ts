@@ -184,7 +184,8 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     await waitFor(() => seen.some((s) => /changes since the previous run:\n\s+\+ eval_errors: \d+/.test(s)), 'diff output');
   }));
 
-test('a cached run (same model, dataset and settings) stops at the boundary within a second', async () => {
+test('a cached run (same model, dataset and settings) stops at the boundary without running the model again', async () => {
+  // How fast that stop is lives in bench/ (debugPaging); here: the second launch loads the cache and runs no loop.
   const dir = tempDir();
   try {
     const ws = seqClsWorkspace(dir, { n: 8 });
@@ -194,14 +195,15 @@ test('a cached run (same model, dataset and settings) stops at the boundary with
       await dc.start();
       try {
         const seen = outputs(dc);
+        let progress = 0;
+        dc.on('progressUpdate', () => progress++);
         const stopped = dc.waitForEvent('stopped');
-        const t0 = performance.now();
         await launch(dc, args);
         await stopped;
-        const ms = performance.now() - t0;
+        if (round === 1) assert.ok(progress > 0, 'the first run reports loop progress');
         if (round === 2) {
           assert.ok(seen.some((s) => /loaded cached predictions/.test(s)), seen.join(''));
-          assert.ok(ms < 1000, `cached stop took ${ms.toFixed(0)} ms`);
+          assert.equal(progress, 0, 'the cached run must not run the loop');
         }
       } finally {
         await dc.stop().catch(() => undefined);
