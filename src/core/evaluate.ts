@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheKey, contentHashes } from './cache/hash';
 import { CacheManifest } from './cache/manifest';
-import { isCacheFor, readCache, writeCache } from './cache/store';
+import { abandonCacheWrite, beginCacheWrite, commitCacheWrite, isCacheFor, readCache } from './cache/store';
 import { EvalpredError } from './errors';
 import { LoopResult } from './loop/evaluationLoop';
 import { WorkerRunOptions, runLoopInWorker } from './loop/runInWorker';
@@ -87,8 +87,17 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
       return { cacheDir, fromCache: true, manifest, evalPred, loop };
     }
   }
-  const result = await runLoopInWorker(settings, opts);
+  // The output folder is checked (and its temp folder reserved) before the model runs: a folder evalpred
+  // may not replace is refused at once, not after the whole loop.
+  const pending = beginCacheWrite(cacheDir);
+  let result: LoopResult;
+  try {
+    result = await runLoopInWorker(settings, opts);
+  } catch (e) {
+    abandonCacheWrite(pending);
+    throw e;
+  }
   const { evalPred, ...loop } = result;
-  const manifest = writeCache(cacheDir, evalPred, { numSamples: result.numSamples, key, producer, extra: { loop } });
+  const manifest = commitCacheWrite(pending, evalPred, { numSamples: result.numSamples, key, producer, extra: { loop } });
   return { cacheDir, fromCache: false, manifest, evalPred, loop };
 }

@@ -23,22 +23,29 @@ export function demoValidationRows(): Review[] {
   return reviews(mulberry32(VALIDATION_SEED), DEMO_VALIDATION_ROWS);
 }
 
-/** Write the demo model folder and dataset under `dir` (created if needed); returns their paths. */
-export function buildDemo(dir: string): { modelDir: string; datasetFile: string } {
-  const modelDir = path.join(dir, 'model');
-  fs.mkdirSync(modelDir, { recursive: true });
+/** The demo's model folder and dataset as file contents, keyed by path relative to the demo folder. */
+export function demoModelFiles(): Map<string, Uint8Array | string> {
   const vocab = new Map(DEMO_VOCAB.map((w, i) => [w, i]));
   const train = reviews(mulberry32(TRAIN_SEED), TRAIN_ROWS).map((r) => ({ ids: wordPieceIds(r.sentence, vocab), label: r.label }));
   const weights = trainMeanPoolClassifier(mulberry32(WEIGHT_SEED), train, { vocabSize: DEMO_VOCAB.length, hidden: HIDDEN, epochs: 200, learningRate: 0.05, l2: 1e-4 });
-  fs.writeFileSync(path.join(modelDir, 'model.onnx'), tinyModelOnnx(weights));
-  fs.writeFileSync(
-    path.join(modelDir, 'config.json'),
-    bertConfigJson({ architecture: 'BertForSequenceClassification', vocabSize: DEMO_VOCAB.length, hidden: HIDDEN, labels: DEMO_LABELS, problemType: 'single_label_classification' }),
-  );
   const { tokenizer, tokenizerConfig } = wordPieceTokenizerJson([...DEMO_VOCAB], { lowercase: true, modelMaxLength: 128 });
-  fs.writeFileSync(path.join(modelDir, 'tokenizer.json'), JSON.stringify(tokenizer, null, 2) + '\n');
-  fs.writeFileSync(path.join(modelDir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n');
-  const datasetFile = path.join(dir, 'validation.jsonl');
-  fs.writeFileSync(datasetFile, demoValidationRows().map((r) => JSON.stringify({ sentence: r.sentence, label: r.label })).join('\n') + '\n');
-  return { modelDir, datasetFile };
+  return new Map<string, Uint8Array | string>([
+    [path.join('model', 'model.onnx'), tinyModelOnnx(weights)],
+    [
+      path.join('model', 'config.json'),
+      bertConfigJson({ architecture: 'BertForSequenceClassification', vocabSize: DEMO_VOCAB.length, hidden: HIDDEN, labels: DEMO_LABELS, problemType: 'single_label_classification' }),
+    ],
+    [path.join('model', 'tokenizer.json'), JSON.stringify(tokenizer, null, 2) + '\n'],
+    [path.join('model', 'tokenizer_config.json'), JSON.stringify(tokenizerConfig, null, 2) + '\n'],
+    ['validation.jsonl', demoValidationRows().map((r) => JSON.stringify({ sentence: r.sentence, label: r.label })).join('\n') + '\n'],
+  ]);
+}
+
+/** Write the demo model folder and dataset under `dir` (created if needed); returns their paths. */
+export function buildDemo(dir: string): { modelDir: string; datasetFile: string } {
+  for (const [rel, body] of demoModelFiles()) {
+    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), body);
+  }
+  return { modelDir: path.join(dir, 'model'), datasetFile: path.join(dir, 'validation.jsonl') };
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { importDump } from '../core/cache/import';
+import { removeLeftovers, whyNotReplaceable } from '../core/cache/outputFolder';
 import { readCache } from '../core/cache/store';
 import type { Evaluation, LoopRecord } from '../core/evaluate';
 import { CommandArgs, Commands } from './contributions';
@@ -126,7 +127,7 @@ export async function importDumpCommand(context: vscode.ExtensionContext, sessio
     if (a === 'Open Prediction View') await openPredictionView(context, sessions, out);
     if (a === 'Debug on This Cache') await vscode.debug.startDebugging(folder, { type: 'evalpred', request: 'launch', name: `EvalPred: ${path.basename(src)}`, cache: out });
   } catch (e) {
-    fs.rmSync(out, { recursive: true, force: true });
+    // importDump leaves nothing behind when it fails (its writes are atomic); `out` is not deleted here.
     showError(`EvalPred: cannot import ${path.basename(src)}`, e);
   }
 }
@@ -152,7 +153,18 @@ export async function clearCache(sessions: Sessions): Promise<void> {
     'Delete',
   );
   if (ok !== 'Delete') return;
-  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+  // Only what evalpred wrote goes (README "Output folders"): caches and the temp folders of killed runs.
+  const kept: string[] = [];
+  for (const r of roots) {
+    for (const name of fs.readdirSync(r)) {
+      const p = path.join(r, name);
+      const leftover = /^(.*)\.(partial|old)-\d+(-[0-9a-f]{8})?$/.exec(name);
+      if (leftover) removeLeftovers(path.join(r, leftover[1]));
+      else if (fs.lstatSync(p).isDirectory() && whyNotReplaceable(p, p) === null) fs.rmSync(p, { recursive: true, force: true });
+      if (fs.existsSync(p)) kept.push(p);
+    }
+  }
   await sessions.forget();
-  log().info(`cleared the prediction cache: ${roots.join(', ')}`);
+  log().info(`cleared the prediction cache: ${roots.join(', ')}${kept.length ? `; kept what evalpred did not write: ${kept.join(', ')}` : ''}`);
+  if (kept.length) void vscode.window.showInformationMessage(`EvalPred: kept ${kept.length} item(s) in the cache folder that evalpred did not write: ${kept.map((k) => path.basename(k)).join(', ')}.`);
 }

@@ -3,7 +3,10 @@
 // file against the cached predictions the way a user iterates on compute_metrics.
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildDemo } from '../../demo';
+import { demoModelFiles } from '../../demo';
+import { writeDemoFiles } from '../../demo/writeFiles';
+import { assertCacheTarget } from '../../core/cache/outputFolder';
+import { EvalpredError } from '../../core/errors';
 import { evaluate } from '../../core/evaluate';
 import { withDefaults } from '../../core/loop/settings';
 import { metricsForEvaluation, metricsFromCache } from '../../core/metrics/forEvaluation';
@@ -64,8 +67,19 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'dir', type: 'string', help: 'where to write the demo files (default .evalpred/demo)' }], 'demo');
   const err = process.stderr;
   const dir = path.resolve((p.flags.dir as string | undefined) ?? path.join('.evalpred', 'demo'));
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new EvalpredError(`--dir ${dir} is a file, not a folder.`, { file: dir });
+  const metricFile = path.join(dir, 'metrics.ts');
+  const pyFile = path.join(dir, 'metrics.py');
+  const files = demoModelFiles();
+  files.set('metrics.ts', DEMO_METRICS_TS);
+  files.set('metrics.py', DEMO_METRICS_PY);
+  files.set(path.join('.vscode', 'launch.json'), demoLaunchJson());
+  // Both checks before anything is written: the demo never overwrites a user's file or folder.
+  assertCacheTarget(path.join(dir, 'cache'));
   err.write(`building the demo model, tokenizer and dataset in ${dir} ...\n`);
-  const { modelDir, datasetFile } = buildDemo(dir);
+  writeDemoFiles(dir, files);
+  const modelDir = path.join(dir, 'model');
+  const datasetFile = path.join(dir, 'validation.jsonl');
   const settings = withDefaults({ model: modelDir, dataset: datasetFile, batchSize: 16, cache: path.join(dir, 'cache') });
   err.write(`\n$ evalpred run --model ${rel(modelDir)} --dataset ${rel(datasetFile)} --batch-size 16 --out ${rel(settings.cache!)}\n`);
   const ev = await evaluate(settings, { onProgress: progressPrinter(), onLog: (l) => err.write(l + '\n'), refresh: true });
@@ -73,8 +87,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const builtin = await metricsForEvaluation(ev, settings);
   err.write(`\nmetrics (built-in accuracy/F1, Trainer's key order):\n${builtin.json}\n`);
 
-  const metricFile = path.join(dir, 'metrics.ts');
-  fs.writeFileSync(metricFile, DEMO_METRICS_TS);
   err.write(`\n$ evalpred metrics --cache ${rel(ev.cacheDir)} --metrics ${rel(metricFile)}\n`);
   let t0 = performance.now();
   await metricsFromCache(ev.cacheDir, ev.loop, metricFile, { batchSize: settings.batchSize });
@@ -88,8 +100,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
   );
   process.stdout.write(user.json + '\n');
 
-  const pyFile = path.join(dir, 'metrics.py');
-  fs.writeFileSync(pyFile, DEMO_METRICS_PY);
   err.write(`\n$ evalpred metrics --cache ${rel(ev.cacheDir)} --metrics ${rel(pyFile)}\n`);
   try {
     // Wall time as a user feels it: the first call starts the interpreter and imports NumPy.
@@ -105,8 +115,6 @@ export async function demoCommand(argv: string[]): Promise<number> {
     // Python is optional for the demo; say why it did not run and carry on.
     err.write(`(skipped the Python version: ${e instanceof Error ? e.message : String(e)})\n`);
   }
-  fs.mkdirSync(path.join(dir, '.vscode'), { recursive: true });
-  fs.writeFileSync(path.join(dir, '.vscode', 'launch.json'), demoLaunchJson());
   err.write(
     `\nNext: edit ${rel(metricFile)} or ${rel(pyFile)} and rerun with --watch, or open ${rel(dir)} in VS Code ` +
       `with the extension installed and press F5 (a launch configuration is there).\n`,

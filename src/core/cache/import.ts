@@ -9,12 +9,15 @@ import { EvalpredError, messageOf } from '../errors';
 import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
 import { readNpyFile } from '../tensor/npy';
 import { readNpz } from '../tensor/npz';
+import { assertCacheTarget } from './outputFolder';
 import { readCache, writeCache, CacheManifest } from './store';
 
 const FIELDS = { predictions: 'predictions', label_ids: 'labelIds', labels: 'labelIds', inputs: 'inputs', losses: 'losses' } as const;
 type Field = (typeof FIELDS)[keyof typeof FIELDS];
 
 export async function importDump(src: string, outDir: string): Promise<CacheManifest> {
+  // Refuse a folder evalpred may not replace before reading a possibly large dump.
+  assertCacheTarget(outDir);
   const abs = path.resolve(src);
   let st: fs.Stats;
   try {

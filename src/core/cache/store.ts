@@ -1,14 +1,15 @@
 // The on-disk prediction cache: a folder of .npy files plus manifest.json (design.md "Prediction cache").
 // Writes are atomic: everything goes into a sibling `<dir>.partial-<pid>-<random>` folder, manifest.json
 // last, and only then is it renamed into place. So a crash or cancel leaves either the previous cache or
-// a temp-named folder, never a folder named like the cache that lacks files.
-import crypto from 'node:crypto';
+// a temp-named folder, never a folder named like the cache that lacks files. Which folders may be replaced
+// and how temp folders are cleaned: outputFolder.ts.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { packageRoot } from '../paths';
 import { writeNpyFile, readNpyFile } from '../tensor/npy';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
+import { assertCacheTarget, describeWriteError, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
 import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, nodeFiles, validateManifest } from './manifest';
 
 export type { CacheManifest, CacheNode } from './manifest';
@@ -36,18 +37,50 @@ function toolVersion(): string {
   return version;
 }
 
+/** A cache write in progress: the target was checked and a temp folder beside it reserved. */
+export interface PendingCacheWrite {
+  target: string;
+  tmp: string;
+  shown: string;
+}
+
+/**
+ * Check that a cache may be written at `dir` (absent, empty, or an earlier evalpred cache; see
+ * outputFolder.ts), clean what killed runs left beside it, and reserve the temp folder. Call this before
+ * the work that produces the cache, so a refused folder costs nothing.
+ */
+export function beginCacheWrite(dir: string): PendingCacheWrite {
+  const target = path.resolve(dir);
+  assertCacheTarget(dir);
+  removeLeftovers(target);
+  const tmp = tempName(target, 'partial');
+  try {
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.mkdirSync(tmp);
+  } catch (e) {
+    throw new EvalpredError(`cannot write the prediction cache to ${dir}: ${describeWriteError(e, dir)}.`, { file: dir }, { cause: e });
+  }
+  return { target, tmp, shown: dir };
+}
+
+/** Give up a reserved write (the run failed or was cancelled): its temp folder goes, nothing else changes. */
+export function abandonCacheWrite(pending: PendingCacheWrite): void {
+  fs.rmSync(pending.tmp, { recursive: true, force: true });
+}
+
 /** Write `ep` as a cache folder at `dir`, replacing a previous cache there. Returns the manifest written. */
 export function writeCache(dir: string, ep: EvalPredictionData, meta: CacheMeta): CacheManifest {
-  const target = path.resolve(dir);
-  for (const k of Object.keys(meta.extra ?? {})) {
-    if (RESERVED.has(k)) throw new Error(`writeCache: extra manifest field "${k}" would overwrite a contract field`);
-  }
-  if (!ep.predictions) throw new Error('writeCache: an EvalPrediction without predictions cannot be cached');
-  refuseNonCache(target, dir);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
-  const tmp = `${target}.partial-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  fs.mkdirSync(tmp);
+  return commitCacheWrite(beginCacheWrite(dir), ep, meta);
+}
+
+/** Fill the reserved temp folder, manifest last, and rename it into place. */
+export function commitCacheWrite(pending: PendingCacheWrite, ep: EvalPredictionData, meta: CacheMeta): CacheManifest {
+  const { target, tmp, shown } = pending;
   try {
+    for (const k of Object.keys(meta.extra ?? {})) {
+      if (RESERVED.has(k)) throw new Error(`writeCache: extra manifest field "${k}" would overwrite a contract field`);
+    }
+    if (!ep.predictions) throw new Error('writeCache: an EvalPrediction without predictions cannot be cached');
     const nodes = {} as EvalPredictionNodes;
     for (const k of EVAL_PREDICTION_KEYS) {
       const node = ep[FIELD_OF[k]];
@@ -65,32 +98,12 @@ export function writeCache(dir: string, ep: EvalPredictionData, meta: CacheMeta)
     };
     // The manifest is what makes a folder a cache, so it is written last.
     fs.writeFileSync(path.join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + '\n');
-    swapIntoPlace(tmp, target);
+    swapIntoPlace(tmp, target, shown);
     return manifest;
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     if (isEvalpredError(e)) throw e;
-    throw new EvalpredError(`could not write the prediction cache ${dir}: ${messageOf(e)}`, { file: dir }, { cause: e });
-  }
-}
-
-/** Never delete a folder that is not ours: only an empty folder or a previous cache may be replaced. */
-function refuseNonCache(target: string, shown: string): void {
-  let st: fs.Stats;
-  try {
-    st = fs.lstatSync(target);
-  } catch {
-    return; // does not exist
-  }
-  if (!st.isDirectory()) {
-    throw new EvalpredError(`cannot write the prediction cache to ${shown}: it exists and is not a folder`, { file: shown });
-  }
-  if (fs.readdirSync(target).length && !fs.existsSync(path.join(target, MANIFEST_FILE))) {
-    throw new EvalpredError(
-      `cannot write the prediction cache to ${shown}: the folder holds files but no ${MANIFEST_FILE}, so it is not a ` +
-        `previous cache and evalpred will not replace it. Choose an empty or new folder.`,
-      { file: shown },
-    );
+    throw new EvalpredError(`could not write the prediction cache ${shown}: ${describeWriteError(e, shown)}`, { file: shown }, { cause: e });
   }
 }
 
@@ -103,24 +116,6 @@ function writeNode(folder: string, node: TensorNode, name: string): CacheNode {
   }
   if ('tuple' in node) return { tuple: node.tuple.map((c, i) => writeNode(folder, c, `${name}_${i}`)) };
   return { list: node.list.map((c, i) => writeNode(folder, c, `${name}_b${i}`)) };
-}
-
-function swapIntoPlace(tmp: string, target: string): void {
-  if (!fs.existsSync(target)) {
-    fs.renameSync(tmp, target);
-    return;
-  }
-  // Move the old cache aside, rename the new one in, then delete the old one. Between the two renames
-  // there is no cache at `target` (a reader sees "no cache"), never a half-written one.
-  const old = `${target}.old-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
-  fs.renameSync(target, old);
-  try {
-    fs.renameSync(tmp, target);
-  } catch (e) {
-    fs.renameSync(old, target);
-    throw e;
-  }
-  fs.rmSync(old, { recursive: true, force: true });
 }
 
 // ---------------------------------------------------------------------------------------------- reading
