@@ -58,8 +58,12 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    logSeverityLevel: 3, // errors only: ORT's warnings (unused initializers, ...) are noise on our stderr
+    // Fatal only: ORT prints its own log lines (`sequential_executor.cc ... Non-zero status code`) straight to
+    // stderr; every error it logs also reaches us as an exception, which run() words as one paragraph.
+    logSeverityLevel: 4,
   };
+  // The process-wide ORT environment takes its level at the first session; set it before that.
+  ort.env.logLevel = 'fatal';
   if (opts.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
   let session: ort.InferenceSession;
   let notes: string[] = [];
@@ -111,7 +115,7 @@ class OrtModelSession implements ModelSession {
     if (feeds.input_ids && this.vocab) this.checkVocab(feeds.input_ids);
     let out: ort.InferenceSession.ReturnType;
     try {
-      out = await this.session.run(ortFeeds);
+      out = await this.session.run(ortFeeds, { logSeverityLevel: 4 });
     } catch (e) {
       const shapes = Object.entries(ortFeeds)
         .map(([k, v]) => `${k} ${v.type}[${v.dims.join(', ')}]`)
