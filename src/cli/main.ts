@@ -1,6 +1,9 @@
-// The `evalpred` command (design.md "CLI"). Errors from bad input print one paragraph and exit 2;
+// The `evalpred` command (README "Command line"). Errors from bad input print one paragraph and exit 2;
 // anything else is an internal error with its stack, exit 70.
 import { isEvalpredError } from '../core/errors';
+import { toolVersion } from '../core/evaluate';
+import { HelpRequested } from './args';
+import { printable } from './terminalText';
 import { CancelledError } from '../core/loop/evaluationLoop';
 import { closeRunners } from '../core/metrics/runMetrics';
 import { demoCommand } from './commands/demo';
@@ -17,9 +20,10 @@ const HELP = `evalpred — run Trainer's evaluation loop on an ONNX model, cache
   evalpred metrics --cache CACHE_DIR --metrics FILE [--function NAME] [--watch]
   evalpred inspect --cache CACHE_DIR [--json]
   evalpred import DUMP --out CACHE_DIR
-  evalpred demo
+  evalpred demo [--dir DIR]
+  evalpred --version
 
-Run a command with --help for its flags.`;
+Run a command with --help for its flags (evalpred run --help).`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
@@ -35,20 +39,30 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(HELP + '\n');
     return cmd ? 0 : 1;
   }
-  const fn = COMMANDS[cmd];
+  if (cmd === '--version' || cmd === '-V' || cmd === 'version') {
+    process.stdout.write(`evalpred ${toolVersion()}\n`);
+    return 0;
+  }
+  const fn = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!fn) {
-    process.stderr.write(`evalpred: unknown command "${cmd}". Commands: ${Object.keys(COMMANDS).join(', ')}.\n`);
+    process.stderr.write(`evalpred: error: unknown command ${JSON.stringify(printable(cmd))}. Commands: ${Object.keys(COMMANDS).join(', ')} (evalpred --help).\n`);
     return 2;
   }
   try {
     return await fn(rest);
   } catch (e) {
+    if (e instanceof HelpRequested) {
+      process.stdout.write(e.text + '\n');
+      return 0;
+    }
     if (e instanceof CancelledError) {
       process.stderr.write('evalpred: cancelled; nothing was written to the cache.\n');
       return 130;
     }
     if (isEvalpredError(e)) {
-      process.stderr.write(`evalpred ${cmd}: error: ${e.message}\n`);
+      // One prefix: messages written for other shells may start with their own "evalpred <cmd>:".
+      const message = e.message.replace(new RegExp(`^(evalpred( ${cmd})?: (error: )?)+`), '');
+      process.stderr.write(`evalpred ${cmd}: error: ${printable(message)}\n`);
       return 2;
     }
     process.stderr.write(`evalpred ${cmd}: internal error (please report it): ${e instanceof Error ? e.stack : String(e)}\n`);

@@ -1,6 +1,8 @@
-// Terminal rendering of an EvalPrediction summary (run, demo, inspect).
+// Terminal rendering of an EvalPrediction summary (run, demo, inspect). Data in it (label names, texts,
+// array names from a manifest) goes through printable(): no control character reaches the terminal raw.
 import { ArraySummary, SampleView, structureOf } from '../core/inspect/describe';
 import { EvalPredictionData } from '../core/tensor/tensor';
+import { printable } from './terminalText';
 
 const fmt = (v: number | null) => (v === null ? '-' : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toFixed(4));
 
@@ -29,10 +31,14 @@ export function formatArrays(rows: ArraySummary[]): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [line(head), ...body.map(line)].join('\n');
+  return printable([line(head), ...body.map(line)].join('\n'));
 }
 
 export function formatSamples(samples: SampleView[]): string {
+  return printable(formatSampleLines(samples));
+}
+
+function formatSampleLines(samples: SampleView[]): string {
   return samples
     .map((s) => {
       const mark = s.correct === undefined ? ' ' : s.correct ? '✓' : '✗';

@@ -81,7 +81,7 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
   const cacheDir = settings.cache ?? defaultCacheDir(key, opts.cwd);
   if (!opts.refresh && isCacheFor(cacheDir, key)) {
     const { manifest, evalPred } = readCache(cacheDir);
-    const loop = manifest.loop as LoopRecord | undefined;
+    const loop = loopRecordOf(manifest, cacheDir);
     if (loop) {
       opts.onLog?.(`reusing cached predictions in ${cacheDir} (same model, dataset and settings)`);
       return { cacheDir, fromCache: true, manifest, evalPred, loop };
@@ -100,4 +100,37 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
   const { evalPred, ...loop } = result;
   const manifest = commitCacheWrite(pending, evalPred, { numSamples: result.numSamples, key, producer, extra: { loop } });
   return { cacheDir, fromCache: false, manifest, evalPred, loop };
+}
+
+/**
+ * The `loop` record a cache's manifest carries (what the run reported), checked field by field: a hand-edited
+ * or foreign manifest gets one sentence naming manifest.json and the field, never a TypeError later on.
+ */
+export function loopRecordOf(manifest: CacheManifest, cacheDir: string): LoopRecord | undefined {
+  const loop = manifest.loop;
+  if (loop === undefined) return undefined;
+  const file = path.join(cacheDir, 'manifest.json');
+  const fail = (field: string, want: string, got: unknown): never => {
+    throw new EvalpredError(
+      `${file}: "${field}" is ${JSON.stringify(got)?.slice(0, 80) ?? 'undefined'}, not ${want}. The manifest was changed or written by another ` +
+        `tool; remove "loop" from it, or run \`evalpred run\` again to rebuild the cache.`,
+      { file, column: field },
+    );
+  };
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(loop)) return fail('loop', 'an object', loop);
+  const num = (k: string, nullable = false) => {
+    const v = loop[k];
+    if (!(typeof v === 'number' && Number.isFinite(v)) && !(nullable && v === null)) fail(`loop.${k}`, nullable ? 'a number or null' : 'a number', v);
+  };
+  if (typeof loop.task !== 'string') fail('loop.task', 'a task name', loop.task);
+  num('numSamples');
+  num('runtimeSeconds');
+  num('numSteps');
+  num('evalLoss', true);
+  if (!Array.isArray(loop.notes) || loop.notes.some((n) => typeof n !== 'string')) fail('loop.notes', 'a list of strings', loop.notes);
+  if (!isObj(loop.info)) return fail('loop.info', 'an object', loop.info);
+  if (loop.info.id2label !== undefined && !isObj(loop.info.id2label)) fail('loop.info.id2label', 'an object of label names', loop.info.id2label);
+  if (!isObj(loop.info.columns)) fail('loop.info.columns', 'an object', loop.info.columns);
+  return loop as unknown as LoopRecord;
 }

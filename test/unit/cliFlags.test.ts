@@ -2,7 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_FLAGS } from '../../src/cli/runFlags';
-import { camel, parseArgs } from '../../src/cli/args';
+import { HelpRequested, camel, parseArgs, usage } from '../../src/cli/args';
+import { printable } from '../../src/cli/terminalText';
 import { settingsFromFlags } from '../../src/cli/commands/run';
 import { RunSettings } from '../../src/core/loop/settings';
 
@@ -57,4 +58,33 @@ test('flags parse into settings with Trainer defaults; bad values are clear erro
     () => settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--eval-prediction-profile', '4.18'], RUN_FLAGS, 'run')),
     /--eval-prediction-profile must be one of current, v4\.19-4\.45, <=4\.18, got "4\.18"/,
   );
+});
+
+test('strict parsing: one-dash typos, stray positionals, repeats, zero counts and switch values are errors; --help anywhere is help', () => {
+  const run = (argv: string[]) => parseArgs(argv, RUN_FLAGS, 'run');
+  assert.throws(() => run(['-out', 'x']), /^EvalpredError: unknown flag -out; flags take two dashes: --out \(see evalpred run --help\)\.$/);
+  assert.throws(() => run(['-z']), /unknown flag -z; known flags: --model, --dataset/);
+  assert.throws(() => run(['--model', 'm', 'stray']), /unexpected argument "stray": evalpred run takes only flags/);
+  assert.throws(() => run(['--out', 'a', '--out', 'b']), /--out is given twice/);
+  assert.throws(() => run(['--max-samples', '0']), /--max-samples takes a whole number of at least 1, got "0"/);
+  assert.throws(() => run(['--max-samples', '1.5']), /whole number/);
+  assert.throws(() => run(['--max-samples', '1e999']), /whole number/);
+  assert.throws(() => run(['--json=maybe']), /--json is a switch and takes no value, got "maybe"/);
+  assert.throws(() => run(['--out']), /--out needs a value/);
+  assert.equal(run(['--json=false']).flags.json, false);
+  assert.equal(run(['--text-template', '-{a}-']).flags['text-template'], '-{a}-'); // a value may start with a dash
+  const pos = [{ name: 'DUMP', help: 'a dump' }];
+  assert.deepEqual(parseArgs(['d.npz', '--out', 'c'], [{ name: 'out', type: 'string', help: 'x' }], 'import', pos).positional, ['d.npz']);
+  assert.throws(() => parseArgs(['a', 'b'], [], 'import', pos), /unexpected argument "b": evalpred import takes DUMP and flags/);
+  for (const argv of [['--help'], ['--model', 'm', '-h'], ['--bogus', '--help']]) {
+    assert.throws(() => run(argv), (e: unknown) => e instanceof HelpRequested && /^usage: evalpred run \[flags\]\n\n {2}--model VALUE +folder with model\.onnx/.test(e.text));
+  }
+  // help lists every flag, one line each
+  const lines = usage('run', RUN_FLAGS).split('\n').filter((l) => l.startsWith('  --'));
+  assert.equal(lines.length, RUN_FLAGS.length + 1);
+});
+
+test('printable: control characters in data become visible escapes; tab and newline stay', () => {
+  assert.equal(printable('\x1b[31mneutral\x1b[0m\tok\nnext\x07\u2028'), '\\x1b[31mneutral\\x1b[0m\tok\nnext\\x07\\u2028');
+  assert.equal(printable('положительный 👍'), 'положительный 👍');
 });

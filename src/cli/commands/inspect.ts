@@ -5,12 +5,13 @@ import path from 'node:path';
 import { readCache } from '../../core/cache/store';
 import { EvalpredError } from '../../core/errors';
 import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
-import { LoopRecord } from '../../core/evaluate';
+import { loopRecordOf } from '../../core/evaluate';
 import { loadTokenizer } from '../../core/text';
 import { generationForLints, lintEvalPrediction } from '../../core/lint/lints';
 import type { RunSettings } from '../../core/loop/settings';
 import { parseArgs } from '../args';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
+import { printable } from '../terminalText';
 
 export async function inspectCommand(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -18,14 +19,15 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     [
       { name: 'cache', type: 'string', help: 'cache folder' },
       { name: 'json', type: 'bool', help: 'machine-readable output' },
-      { name: 'samples', type: 'int', help: 'how many samples to decode (default 5)' },
+      { name: 'samples', type: 'int', help: 'how many samples to decode (default 5)', min: 0 },
     ],
     'inspect',
+    [{ name: '[CACHE_DIR]', help: 'the cache folder (instead of --cache)' }],
   );
   const dir = (p.flags.cache as string | undefined) ?? p.positional[0];
-  if (!dir) throw new EvalpredError('evalpred inspect: --cache CACHE_DIR is required.');
+  if (!dir) throw new EvalpredError('--cache CACHE_DIR is required.');
   const { manifest, evalPred } = readCache(dir);
-  const loop = manifest.loop as LoopRecord | undefined;
+  const loop = loopRecordOf(manifest, dir);
   const modelDir = (manifest.producer as { model?: { path?: string } })?.model?.path;
   let tokenizer;
   if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
@@ -59,9 +61,9 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const out = process.stdout;
-  out.write(`cache ${path.resolve(dir)}: ${manifest.num_samples} samples${loop ? `, ${loop.task}` : ''}, made ${manifest.created}\n\n`);
+  out.write(printable(`cache ${path.resolve(dir)}: ${manifest.num_samples} samples${loop ? `, ${loop.task}` : ''}, made ${manifest.created}`) + '\n\n');
   out.write(formatStructure(evalPred) + '\n\n' + formatArrays(arrays) + '\n');
   if (samples.length) out.write(`\nfirst samples${tokenizer ? '' : ' (model folder not found: inputs not decoded)'}:\n${formatSamples(samples)}\n`);
-  for (const l of lints) out.write(`\n${l.severity}: ${l.message}\n  fix: ${l.fix}\n`);
+  for (const l of lints) out.write(printable(`\n${l.severity}: ${l.message}\n  fix: ${l.fix}`) + '\n');
   return 0;
 }

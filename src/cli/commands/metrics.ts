@@ -3,10 +3,11 @@
 import fs from 'node:fs';
 import { readCacheManifest } from '../../core/cache/store';
 import { EvalpredError, isEvalpredError } from '../../core/errors';
-import { LoopRecord } from '../../core/evaluate';
+import { loopRecordOf } from '../../core/evaluate';
 import { EVAL_PREDICTION_PROFILES, EvalPredictionProfile } from '../../core/loop/settings';
 import { metricsFromCache } from '../../core/metrics/forEvaluation';
 import { parseArgs } from '../args';
+import { printable } from '../terminalText';
 
 export async function metricsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -22,19 +23,19 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   );
   const cache = p.flags.cache as string | undefined;
   const file = p.flags.metrics as string | undefined;
-  if (!cache || !file) throw new EvalpredError('evalpred metrics: --cache CACHE_DIR and --metrics FILE are required.');
+  if (!cache || !file) throw new EvalpredError('--cache CACHE_DIR and --metrics FILE are required.');
   const profile = p.flags['eval-prediction-profile'] as string | undefined;
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile)) {
-    throw new EvalpredError(`evalpred metrics: --eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
+    throw new EvalpredError(`--eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
   // The manifest is validated before anything runs; the runners read the arrays themselves.
   const manifest = readCacheManifest(cache);
-  const loop = manifest.loop as LoopRecord | undefined;
+  const loop = loopRecordOf(manifest, cache);
   const once = () =>
     metricsFromCache(cache, loop, file, { function: p.flags.function as string | undefined, profile: profile as EvalPredictionProfile | undefined });
   if (!p.flags.watch) {
     const r = await once();
-    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of r.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
     if (r.stdout) process.stderr.write(r.stdout);
     process.stdout.write(r.json + '\n');
     return 0;
@@ -50,7 +51,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       previous = r.metrics;
     } catch (e) {
       if (!isEvalpredError(e)) throw e;
-      process.stderr.write(`error: ${e.message}\n`);
+      process.stderr.write(`error: ${printable(e.message)}\n`);
     }
   };
   await runAndPrint();

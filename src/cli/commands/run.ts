@@ -13,6 +13,7 @@ import { Parsed, camel, parseArgs } from '../args';
 import { progressPrinter } from '../progress';
 import { RUN_FLAGS } from '../runFlags';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
+import { printable } from '../terminalText';
 
 // causal-lm / seq2seq-lm are the generative loop's tasks (src/core/generate), usually detected from the folder.
 const TASKS: string[] = ['sequence-classification', 'token-classification', 'question-answering', 'causal-lm', 'seq2seq-lm'];
@@ -20,27 +21,27 @@ const TASKS: string[] = ['sequence-classification', 'token-classification', 'que
 export function settingsFromFlags(p: Parsed): RunSettings {
   const f = p.flags;
   for (const req of ['model', 'dataset']) {
-    if (typeof f[req] !== 'string') throw new EvalpredError(`evalpred run: --${req} is required (${RUN_FLAGS.find((s) => s.name === req)!.help}).`);
+    if (typeof f[req] !== 'string') throw new EvalpredError(`--${req} is required (${RUN_FLAGS.find((s) => s.name === req)!.help}).`);
   }
   const include = (f['include-for-metrics'] as string[] | undefined) ?? [];
   for (const i of include) {
-    if (i !== 'inputs' && i !== 'loss') throw new EvalpredError(`evalpred run: --include-for-metrics takes inputs and/or loss, got "${i}".`);
+    if (i !== 'inputs' && i !== 'loss') throw new EvalpredError(`--include-for-metrics takes inputs and/or loss, got "${i}".`);
   }
   if (f.preprocess !== undefined && f.preprocess !== 'argmax') {
-    throw new EvalpredError(`evalpred run: --preprocess takes "argmax" (or define preprocess_logits_for_metrics in the metric file), got "${f.preprocess}".`);
+    throw new EvalpredError(`--preprocess takes "argmax" (or define preprocess_logits_for_metrics in the metric file), got "${f.preprocess}".`);
   }
   const profile = f['eval-prediction-profile'];
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile as string)) {
-    throw new EvalpredError(`evalpred run: --eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
+    throw new EvalpredError(`--eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
   if (f.task !== undefined && !TASKS.includes(f.task as string)) {
-    throw new EvalpredError(`evalpred run: --task must be one of ${TASKS.join(', ')}, got "${f.task}".`);
+    throw new EvalpredError(`--task must be one of ${TASKS.join(', ')}, got "${f.task}".`);
   }
   if ((f['generation-max-length'] !== undefined || f['max-new-tokens'] !== undefined || f['num-beams'] !== undefined) && !f['predict-with-generate']) {
-    throw new EvalpredError('evalpred run: --generation-max-length, --max-new-tokens and --num-beams apply to generation: add --predict-with-generate.');
+    throw new EvalpredError('--generation-max-length, --max-new-tokens and --num-beams apply to generation: add --predict-with-generate.');
   }
   if (f['generation-max-length'] !== undefined && f['max-new-tokens'] !== undefined) {
-    throw new EvalpredError('evalpred run: give --generation-max-length or --max-new-tokens, not both (generate() lets max_new_tokens win).');
+    throw new EvalpredError('give --generation-max-length or --max-new-tokens, not both (generate() lets max_new_tokens win).');
   }
   const smoothing = f['label-smoothing-factor'] as number | undefined;
   if (smoothing !== undefined && !(smoothing >= 0 && smoothing <= 1)) {
@@ -78,11 +79,11 @@ export async function printSummary(
     }
   }
   if (samples.length) err.write(`\nfirst samples:\n${formatSamples(samples)}\n`);
-  for (const n of ev.loop.notes) err.write(`note: ${n}\n`);
+  for (const n of ev.loop.notes) err.write(`note: ${printable(n)}\n`);
   const source = settings.metrics && fs.existsSync(settings.metrics) ? fs.readFileSync(settings.metrics, 'utf8') : undefined;
   const generation = settings.predictWithGenerate ? generationForLints(settings.model) : undefined;
   for (const l of lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.loop.numSamples, settings, source, task: ev.loop.task, generation })) {
-    if (l.severity === 'warning') err.write(`warning: ${l.message}${l.line ? ` (${path.basename(settings.metrics!)}:${l.line})` : ''}\n  fix: ${l.fix}\n`);
+    if (l.severity === 'warning') err.write(printable(`warning: ${l.message}${l.line ? ` (${path.basename(settings.metrics!)}:${l.line})` : ''}\n  fix: ${l.fix}`) + '\n');
   }
 }
 
@@ -105,7 +106,7 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${ev.fromCache ? 'cached predictions' : 'predictions cached'} in ${path.relative(process.cwd(), ev.cacheDir) || '.'}\n`);
     if (!parsed.flags.json) await printSummary(ev, settings);
     const result = await metricsForEvaluation(ev, settings);
-    for (const w of result.warnings) process.stderr.write(`warning: ${w}\n`);
+    for (const w of result.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
     if (result.stdout) process.stderr.write(result.stdout);
     process.stdout.write(result.json + '\n');
     return 0;
