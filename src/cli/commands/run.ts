@@ -45,7 +45,7 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   }
   const smoothing = f['label-smoothing-factor'] as number | undefined;
   if (smoothing !== undefined && !(smoothing >= 0 && smoothing <= 1)) {
-    throw new EvalpredError(`evalpred run: --label-smoothing-factor takes a number from 0 to 1 (the share of the loss spread over all classes), got ${smoothing}.`);
+    throw new EvalpredError(`--label-smoothing-factor takes a number from 0 to 1 (the share of the loss spread over all classes), got ${smoothing}.`);
   }
   const skip = new Set(['out', 'no-concat', 'refresh', 'json']);
   const partial: Record<string, unknown> = {};
