@@ -24,6 +24,8 @@ export interface LoadedTokenizer {
   /** Like `tokenizer.decode`; negative ids (-100) are skipped, never a crash. */
   decode(ids: ArrayLike<number | bigint>, opts?: { skipSpecialTokens?: boolean }): string;
   idToToken(id: number): string | undefined;
+  /** The id of a named special token ('eos_token', 'bos_token', …) as transformers resolves it, if any. */
+  specialTokenId(name: string): number | undefined;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -147,6 +149,11 @@ function hasType(node: Json | null | undefined, type: string): Json | undefined 
 }
 
 export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
+  return loadTokenizerSync(dir);
+}
+
+/** The same, synchronously: metric code calls it as `loadTokenizer(dir).batchDecode(...)` (library/tokenizer.ts). */
+export function loadTokenizerSync(dir: string): LoadedTokenizer {
   const file = path.join(dir, 'tokenizer.json');
   if (!fs.existsSync(file)) throw missingTokenizerError(dir);
   const tj = readJson(file);
@@ -163,7 +170,8 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
   if (byteLevelPre && typeof config.add_prefix_space === 'boolean') byteLevelPre.add_prefix_space = config.add_prefix_space;
 
   const special = (name: string) => tokenString(config[name]) ?? tokenString(stmap[name]);
-  const libConfig: Json = { ...config };
+  // transformers (4.45 and later) cleans up spaces only when tokenizer_config.json asks; the JS library's default is true.
+  const libConfig: Json = { ...config, clean_up_tokenization_spaces: config.clean_up_tokenization_spaces === true };
   for (const k of ['bos_token', 'eos_token', 'unk_token', 'sep_token', 'pad_token', 'cls_token', 'mask_token']) {
     const v = special(k);
     if (v !== undefined) libConfig[k] = v;
@@ -282,6 +290,9 @@ export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
     },
     idToToken(id) {
       return tok.id_to_token(id);
+    },
+    specialTokenId(name) {
+      return idOf(tok, special(name));
     },
   };
 }

@@ -11,6 +11,7 @@
 from .cache import CacheError
 from .capture import capture, write_dump
 from .load import load, load_series
+from .tokenizer import load_tokenizer
 
 __version__ = "0.1.0"
-__all__ = ["capture", "write_dump", "load", "load_series", "CacheError", "__version__"]
+__all__ = ["capture", "write_dump", "load", "load_series", "load_tokenizer", "CacheError", "__version__"]

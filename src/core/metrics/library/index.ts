@@ -8,3 +8,4 @@ export * from './seqeval';
 export * from './bleu';
 export * from './rouge';
 export type { NumericInput, TensorLike } from './values';
+export * from './tokenizer';
