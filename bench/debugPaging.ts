@@ -10,6 +10,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { writeCache } from '../src/core/cache/store';
 import { distFile } from '../src/core/paths';
 import { Tensor } from '../src/core/tensor/tensor';
+import { DapRequests, StatsArguments, StatsResponse } from '../src/shared/dapProtocol';
 import { median, printTable } from './util';
 
 const N = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -35,7 +36,7 @@ export async function main(): Promise<void> {
     await dc.configurationDoneRequest();
     await launched;
     await stopped;
-    const stats = async () => (await dc.customRequest('evalpredStats', { gc: true })).body as { rss: number; heapUsed: number };
+    const stats = async () => (await dc.customRequest(DapRequests.Stats, { gc: true } satisfies StatsArguments)).body as StatsResponse;
     const before = await stats();
 
     const t0 = performance.now();

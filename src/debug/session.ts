@@ -4,6 +4,7 @@
 import path from 'node:path';
 import {
   Breakpoint,
+  Event,
   InitializedEvent,
   InvalidatedEvent,
   LoggingDebugSession,
@@ -22,7 +23,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { isEvalpredError, messageOf } from '../core/errors';
 import { evaluateExpression, formatValue, ExprContext } from '../core/expr';
 import { sampleViews } from '../core/inspect/describe';
-import { generationForLints, lintEvalPrediction } from '../core/lint/lints';
+import { Lint, generationForLints, lintEvalPrediction } from '../core/lint/lints';
 import { BoundaryStop, EvalRuntime, MetricErrorStop } from '../core/runtime/evalRuntime';
 import { localIO } from '../core/runtime/io';
 import { parseLaunchArgs } from '../core/runtime/launchSettings';
@@ -31,11 +32,15 @@ import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../core/text';
 import { FieldName, VariableStore } from './variables';
 import type { LoopProgress } from '../core/loop/evaluationLoop';
+import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
 
 const THREAD_ID = 1;
 const ERR_LAUNCH = 1001;
 const ERR_EVALUATE = 1002;
 const ERR_STATE = 1003;
+
+/** A custom request's handler: returns the response body; `afterResponse` queues events to send once the response is out. */
+type CustomHandler<A, B> = (args: A, afterResponse: (send: () => void) => void) => Promise<B> | B;
 
 type Stop =
   | { kind: 'boundary'; info: BoundaryStop }
@@ -105,12 +110,25 @@ export class EvalpredSession extends LoggingDebugSession {
       this.setStop({ kind: 'metricError', info });
       this.sendEvent(new StoppedEvent('exception', THREAD_ID, info.error.message));
     });
+    rt.on('ready', () => this.sendDapEvent(DapEvents.RunInfo, this.runInfoBody()!));
     rt.on('metrics', (r) => {
       let text = `metrics (${Math.round(r.outcome.durationMs)} ms):\n${r.outcome.json}\n`;
       if (r.previous) text += r.diff.length ? `changes since the previous run:\n${r.diff.map((l) => `  ${l}`).join('\n')}\n` : 'no change since the previous run\n';
-      this.sendEvent(new OutputEvent(text, 'stdout', { metrics: r.outcome.metrics, diff: r.diff }));
+      this.sendEvent(new OutputEvent(text, 'stdout'));
+      this.sendDapEvent(DapEvents.Metrics, { metrics: r.outcome.metrics, json: r.outcome.json, durationMs: r.outcome.durationMs, diff: r.diff });
     });
     rt.on('end', () => this.sendEvent(new TerminatedEvent()));
+  }
+
+  private sendDapEvent<E extends DapEventName>(name: E, body: DapEventTypes[E]): void {
+    this.sendEvent(new Event(name, body));
+  }
+
+  private runInfoBody(): RunInfoBody | undefined {
+    const ev = this.runtime.evaluation;
+    const run = this.runtime.settings?.run;
+    if (!ev) return undefined;
+    return { cacheDir: ev.cacheDir, cacheKey: ev.manifest.key, numSamples: ev.manifest.num_samples, fromCache: ev.fromCache, metricsFile: run?.metrics, functionName: run?.function, task: ev.loop?.task };
   }
 
   private async prepareBoundary(info: BoundaryStop): Promise<void> {
@@ -324,19 +342,26 @@ export class EvalpredSession extends LoggingDebugSession {
       value: 'pitfall checks',
       presentationHint: { lazy: true },
       variablesReference: this.store.record(() => {
-        let source: string | undefined;
-        try {
-          source = launch.run.metrics ? localIO.readText(launch.run.metrics) : undefined;
-        } catch {
-          /* unreadable file: lint without the source */
-        }
-        const generation = launch.run.predictWithGenerate ? generationForLints(launch.run.model) : undefined;
-        const lints = lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.manifest.num_samples, settings: launch.run, source, task: ev.loop?.task, generation });
+        const lints = this.lints();
         const value = lints.length ? lints.map((l) => `${l.id}: ${l.message}`).join(' | ') : 'no pitfalls found';
         return [{ name: 'lints', value, variablesReference: lints.length ? this.store.record(() => lints.map((l, k) => ({ name: `[${k}] ${l.id}`, value: `${l.message} Fix: ${l.fix}`, variablesReference: 0 }))) : 0 }];
       }),
     });
     return out;
+  }
+
+  private lints(): Lint[] {
+    const ev = this.runtime.evaluation;
+    const launch = this.runtime.settings;
+    if (!ev || !launch) return [];
+    let source: string | undefined;
+    try {
+      source = launch.run.metrics ? localIO.readText(launch.run.metrics) : undefined;
+    } catch {
+      /* unreadable file: lint without the source */
+    }
+    const generation = launch.run.predictWithGenerate ? generationForLints(launch.run.model) : undefined;
+    return lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.manifest.num_samples, settings: launch.run, source, task: ev.loop?.task, generation });
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
@@ -405,41 +430,46 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override async customRequest(command: string, response: DebugProtocol.Response, args: unknown): Promise<void> {
-    if (command === 'rerunMetrics') {
-      const outcome = await this.runtime.rerunMetrics();
-      if (outcome) {
-        response.body = { metrics: outcome.metrics, json: outcome.json, durationMs: outcome.durationMs };
-        this.sendResponse(response);
-        this.sendEvent(new InvalidatedEvent(['variables']));
-      } else {
-        const s = this.paused;
-        response.body = { error: s?.kind === 'metricError' ? s.info.error.message : 'nothing to run yet' };
-        this.sendResponse(response);
-      }
-      return;
+    const handler = (this.customHandlers as Partial<Record<string, CustomHandler<unknown, unknown>>>)[command];
+    if (!handler) return super.customRequest(command, response, args);
+    const after: (() => void)[] = [];
+    try {
+      response.body = await handler(args, (fn) => after.push(fn));
+      this.sendResponse(response);
+      for (const fn of after) fn();
+    } catch (e) {
+      this.sendErrorResponse(response, { id: ERR_STATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: true });
     }
-    if (command === 'evalpredStats') {
+  }
+
+  /** One handler per custom request of src/shared/dapProtocol.ts; the mapped type makes tsc fail when one is missing. */
+  private readonly customHandlers: { [R in DapRequestName]: CustomHandler<DapRequestTypes[R]['args'], DapRequestTypes[R]['body']> } = {
+    [DapRequests.RerunMetrics]: async (_args, afterResponse) => {
+      const outcome = await this.runtime.rerunMetrics();
+      if (!outcome) {
+        const s = this.paused;
+        return { error: s?.kind === 'metricError' ? s.info.error.message : 'nothing to run yet' };
+      }
+      afterResponse(() => this.sendEvent(new InvalidatedEvent(['variables'])));
+      return { metrics: outcome.metrics, json: outcome.json, durationMs: outcome.durationMs };
+    },
+    [DapRequests.SelectSample]: (args, afterResponse) => {
+      const index = (args as { index?: unknown } | undefined)?.index;
+      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) throw new Error(`selectSample needs a sample index >= 0, got ${JSON.stringify(index)}`);
+      this.sampleIndex = index;
+      afterResponse(() => this.sendEvent(new InvalidatedEvent(['variables'])));
+      return undefined;
+    },
+    [DapRequests.RunInfo]: () => this.runInfoBody(),
+    [DapRequests.Lints]: () => ({ lints: this.lints().map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, line })) }),
+    [DapRequests.Stats]: (args) => {
       // The adapter's own memory, for bench/debugPaging.ts (paging must not grow it with the tensor size).
       const gc = (globalThis as { gc?: () => void }).gc;
-      if (gc && (args as { gc?: boolean })?.gc) gc(); // only when the adapter runs with --expose-gc
+      if (gc && args?.gc) gc(); // only when the adapter runs with --expose-gc
       const m = process.memoryUsage();
-      response.body = { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
-      this.sendResponse(response);
-      return;
-    }
-    if (command === 'selectSample') {
-      const index = (args as { index?: unknown })?.index;
-      if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) {
-        this.sendErrorResponse(response, { id: ERR_STATE, format: `selectSample needs a sample index >= 0, got ${JSON.stringify(index)}`, showUser: true });
-        return;
-      }
-      this.sampleIndex = index;
-      this.sendResponse(response);
-      this.sendEvent(new InvalidatedEvent(['variables']));
-      return;
-    }
-    super.customRequest(command, response, args);
-  }
+      return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
+    },
+  };
 
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
     const sawEnd = this.runtime.current === 'ended';

@@ -1,6 +1,7 @@
 // Reading a metric file and metric results as text: where the metric functions are defined (for the
-// CodeLens and the quick pick), a one-line summary of the last metrics, metrics printed by the adapter,
-// and the expression under the cursor for hovers. Pure functions; no `vscode` import.
+// CodeLens and the quick pick), a one-line summary of the last metrics, and the expression under the
+// cursor for hovers. Pure functions; no `vscode` import.
+import type { MetricsRecord } from '../shared/dapProtocol';
 
 export interface MetricFunction {
   name: string;
@@ -47,7 +48,7 @@ export function pickMetricFunction(fns: MetricFunction[], configured?: string): 
   return fns.length === 1 ? fns[0] : undefined;
 }
 
-export type MetricsRecord = Record<string, unknown>;
+export type { MetricsRecord };
 
 // Trainer's bookkeeping keys: never the number a person means by "the metric".
 const BOOKKEEPING = /^(eval_|test_)?(runtime|samples_per_second|steps_per_second|epoch|jit_compilation_time)$/;
@@ -66,39 +67,6 @@ export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return String(v);
   if (Number.isInteger(v)) return String(v);
   return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? v.toFixed(4) : v.toExponential(3);
-}
-
-/**
- * Metrics in a line of adapter output: the first `{...}` that parses as a JSON object holding at least one
- * number. The adapter prints the metrics as one JSON object, as the CLI does (design.md "CLI").
- */
-export function parseMetricsOutput(text: string): MetricsRecord | undefined {
-  let from = text.indexOf('{');
-  while (from >= 0) {
-    let depth = 0;
-    let inString = false;
-    for (let i = from; i < text.length; i++) {
-      const c = text[i];
-      if (inString) {
-        if (c === '\\') i++;
-        else if (c === '"') inString = false;
-        continue;
-      }
-      if (c === '"') inString = true;
-      else if (c === '{') depth++;
-      else if (c === '}' && --depth === 0) {
-        try {
-          const v = JSON.parse(text.slice(from, i + 1));
-          if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).some((x) => typeof x === 'number')) return v as MetricsRecord;
-        } catch {
-          /* not JSON; try the next brace */
-        }
-        break;
-      }
-    }
-    from = text.indexOf('{', from + 1);
-  }
-  return undefined;
 }
 
 /** Python names people give the parts of an EvalPrediction -> the field the adapter's expressions know. */

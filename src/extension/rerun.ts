@@ -1,12 +1,15 @@
 // Rerunning compute_metrics on cached predictions: through the paused debug session (custom request
-// `rerunMetrics`; the adapter prints the metrics) or, with no session, right here on the remembered cache
-// (core metricsFromCache, Python in a subprocess / JS in a worker). Also rerun-on-save while paused.
+// `rerunMetrics`; the adapter reports the metrics in its `evalpredMetrics` event) or, with no session,
+// right here on the remembered cache (core metricsFromCache, Python in a subprocess / JS in a worker).
+// Also rerun-on-save while paused.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { isEvalpredError, messageOf } from '../core/errors';
 import type { LoopRecord } from '../core/evaluate';
 import { metricsFromCache } from '../core/metrics/forEvaluation';
+import { DapRequests } from '../shared/dapProtocol';
+import { dapRequest } from './dapClient';
 import { log } from './log';
 import { summarizeMetrics } from './metricSource';
 import { Sessions } from './sessions';
@@ -44,7 +47,7 @@ export async function rerunMetrics(sessions: Sessions, file: string | undefined,
   if (paused) {
     log().info(`rerunning metrics in session ${paused.session.name}${reason === 'save' ? ' (metric file saved)' : ''}`);
     try {
-      await paused.session.customRequest('rerunMetrics');
+      await dapRequest(paused.session, DapRequests.RerunMetrics);
     } catch (e) {
       showError('EvalPred: rerun failed', e);
     }

@@ -1,31 +1,20 @@
 // What the extension knows about each evalpred debug session, learned by watching its DAP traffic (a
 // DebugAdapterTracker), so it works the same with the inline and the executable adapter: paused or not,
-// the cache folder, the metric file, progress, and the last metrics printed. Plus a per-workspace record of
-// metric file -> cache + last metrics, so the CodeLens and reruns keep working after the session ends.
+// the cache folder, the metric file, progress, and the last metrics (the state machine is ./runState.ts,
+// fed only by structured events). Plus a per-workspace record of metric file -> cache + last metrics, so
+// the CodeLens and reruns keep working after the session ends.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKeys, DEBUG_TYPE } from './contributions';
 import { log } from './log';
-import { MetricsRecord, parseMetricsOutput, summarizeMetrics } from './metricSource';
+import type { MetricsRecord } from '../shared/dapProtocol';
+import { RunState, applyAdapterMessage, initialRunState } from './runState';
 
-export interface Progress {
-  id: string;
-  title: string;
-  message?: string;
-  percentage?: number;
-}
+export type { Progress } from './runState';
 
-export interface SessionState {
+export interface SessionState extends RunState {
   session: vscode.DebugSession;
-  paused: boolean;
-  stopReason?: string;
-  cacheDir?: string;
-  metricsFile?: string;
-  functionName?: string;
-  numSamples?: number;
-  lastMetrics?: MetricsRecord;
-  progress?: Progress;
 }
 
 /** Remembered per metric file in workspaceState. */
@@ -147,21 +136,11 @@ export class Sessions implements vscode.Disposable {
   }
 
   private track(session: vscode.DebugSession): vscode.DebugAdapterTracker {
-    const cfg = session.configuration;
-    const state: SessionState = {
-      session,
-      paused: false,
-      cacheDir: typeof cfg.cache === 'string' ? cfg.cache : undefined,
-      metricsFile: typeof cfg.metrics === 'string' ? normalizeFile(cfg.metrics) : undefined,
-      functionName: typeof cfg.function === 'string' ? cfg.function : undefined,
-    };
+    const state: SessionState = { session, ...initialRunState(session.configuration, normalizeFile) };
     this.states.set(session.id, state);
     this.fire(state);
     return {
-      onDidSendMessage: (m: { type?: string; event?: string; body?: Record<string, unknown> }) => {
-        if (m.type !== 'event') return;
-        this.onEvent(state, m.event ?? '', m.body ?? {});
-      },
+      onDidSendMessage: (m: unknown) => this.onMessage(state, m),
       onError: (e) => log().error(`evalpred debug adapter: ${e.message}`),
       onExit: (code, signal) => {
         if (code) log().warn(`evalpred debug adapter exited with ${signal ?? `code ${code}`}`);
@@ -169,51 +148,23 @@ export class Sessions implements vscode.Disposable {
     };
   }
 
-  private onEvent(state: SessionState, event: string, body: Record<string, unknown>): void {
-    switch (event) {
+  private onMessage(state: SessionState, message: unknown): void {
+    switch (applyAdapterMessage(state, message, normalizeFile)) {
+      case 'none':
+        return;
       case 'stopped':
-        state.paused = true;
-        state.stopReason = String(body.reason ?? '');
-        state.progress = undefined;
-        state.numSamples = numSamplesIn(state.cacheDir) ?? state.numSamples;
         log().info(`${state.session.name}: stopped (${state.stopReason})${state.numSamples !== undefined ? `, ${state.numSamples} samples cached in ${state.cacheDir}` : ''}`);
         if (state.metricsFile && state.cacheDir) void this.remember(state.metricsFile, { cacheDir: state.cacheDir, numSamples: state.numSamples, function: state.functionName });
         this.fire(state);
         this.stopped.fire(state);
         return;
-      case 'continued':
-        state.paused = false;
-        break;
-      case 'progressStart':
-        state.progress = { id: String(body.progressId), title: String(body.title ?? 'Evaluating'), message: body.message as string | undefined, percentage: body.percentage as number | undefined };
-        break;
-      case 'progressUpdate':
-        if (state.progress) {
-          if (body.message !== undefined) state.progress.message = String(body.message);
-          if (typeof body.percentage === 'number') state.progress.percentage = body.percentage;
-        }
-        break;
-      case 'progressEnd':
-        state.progress = undefined;
-        break;
-      case 'output': {
-        const text = String(body.output ?? '');
-        // A launch whose cache folder the provider could not pin: the adapter names it ("…, cache DIR").
-        if (!state.cacheDir) state.cacheDir = /\bcache (\S+)\s*$/m.exec(text)?.[1];
-        const metrics = parseMetricsOutput(text);
-        if (!metrics) return;
-        state.lastMetrics = metrics;
+      case 'metrics': {
+        const metrics = state.lastMetrics!;
         log().info(`metrics (${state.session.name}): ${JSON.stringify(metrics)}`);
         this.metricsSeen.fire({ state, metrics });
         if (state.metricsFile && state.cacheDir) void this.remember(state.metricsFile, { cacheDir: state.cacheDir, lastMetrics: metrics, numSamples: state.numSamples });
         break;
       }
-      default:
-        // A custom event carrying metrics (e.g. `evalpredMetrics` with {metrics}) counts too.
-        if (/metrics/i.test(event) && body.metrics && typeof body.metrics === 'object') {
-          state.lastMetrics = body.metrics as MetricsRecord;
-          log().info(`metrics (${state.session.name}): ${summarizeMetrics(state.lastMetrics) ?? ''}`);
-        } else return;
     }
     this.fire(state);
   }

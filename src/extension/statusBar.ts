@@ -2,6 +2,7 @@
 // cancel), and the paused state with the last metric (click to rerun) at the compute_metrics boundary.
 import * as vscode from 'vscode';
 import { Commands } from './contributions';
+import { cancelProgress } from './dapClient';
 import { summarizeMetrics } from './metricSource';
 import { Sessions } from './sessions';
 
@@ -41,7 +42,7 @@ export async function cancelEvaluation(sessions: Sessions): Promise<void> {
   if (!run) return;
   if (run.progress) {
     try {
-      await run.session.customRequest('cancel', { progressId: run.progress.id });
+      await cancelProgress(run.session, run.progress.id);
       return;
     } catch {
       /* fall through: an adapter without cancel support still stops */

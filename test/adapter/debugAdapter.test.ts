@@ -12,6 +12,7 @@ import { distFile } from '../../src/core/paths';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { runPython } from '../helpers/python';
 import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { DapRequests, SelectSampleArguments } from '../../src/shared/dapProtocol';
 import { withAdapter } from './client';
 
 const ADAPTER = distFile('debugAdapter.js');
@@ -149,7 +150,7 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
 
     // Another sample: the scope follows the selected index.
     const inv = dc.waitForEvent('invalidated');
-    await dc.customRequest('selectSample', { index: 2 });
+    await dc.customRequest(DapRequests.SelectSample, { index: 2 } satisfies SelectSampleArguments);
     await inv;
     const sample2 = await vars(dc, (await dc.scopesRequest({ frameId: frame.id })).body.scopes[1].variablesReference);
     assert.equal(byName(sample2, 'input').value, JSON.stringify(ws.texts[2]));
@@ -177,7 +178,7 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     // Edit the file, rerun the metric only: new metrics, a diff, and an invalidated event.
     fs.writeFileSync(metricFile, METRIC_V1.replace('return { accuracy: hit / labels.shape[0] };', 'return { accuracy: hit / labels.shape[0], errors: labels.shape[0] - hit };'));
     const invalidated = dc.waitForEvent('invalidated');
-    const rerun = await dc.customRequest('rerunMetrics');
+    const rerun = await dc.customRequest(DapRequests.RerunMetrics);
     assert.equal(rerun.body.metrics.eval_errors, Math.round(10 - np.acc * 10));
     assert.ok(Math.abs(rerun.body.metrics.eval_accuracy - np.acc) < 1e-12);
     await invalidated;

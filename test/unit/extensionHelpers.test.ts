@@ -7,7 +7,9 @@ import fs from 'node:fs';
 import { writeCache } from '../../src/core/cache/store';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { fieldTexts, summarizeCache, SummaryStore } from '../../src/extension/cacheSummary';
-import { expressionAt, findMetricFunctions, firstMentions, functionRange, parseMetricsOutput, pickMetricFunction, summarizeMetrics } from '../../src/extension/metricSource';
+import { expressionAt, findMetricFunctions, firstMentions, functionRange, pickMetricFunction, summarizeMetrics } from '../../src/extension/metricSource';
+import { applyAdapterMessage, initialRunState } from '../../src/extension/runState';
+import { DapEvents, RunInfoBody } from '../../src/shared/dapProtocol';
 import { seqClsWorkspace, tempDir, VOCAB } from '../fixtures/workspace';
 
 const PY = `import numpy as np
@@ -64,10 +66,28 @@ test('metric summary: first real metric, prefix dropped, 4 decimals; loss only w
   assert.equal(summarizeMetrics(undefined), undefined);
 });
 
-test('metrics in adapter output: the first JSON object with numbers, braces inside strings handled', () => {
-  assert.deepEqual(parseMetricsOutput('metrics (3 ms):\n{"eval_accuracy":0.5,"eval_note":"a}b"}\n'), { eval_accuracy: 0.5, eval_note: 'a}b' });
-  assert.equal(parseMetricsOutput('evaluating {batch} 3 of 4'), undefined);
-  assert.equal(parseMetricsOutput('{"label": "x"}'), undefined); // no number: not metrics
+test('the extension state changes only on structured messages: printed JSON or a printed "cache DIR" changes nothing, malformed bodies are ignored', () => {
+  const norm = (f: string) => f;
+  const state = initialRunState({ metrics: 'm.py' }, norm);
+  const out = (output: string) => ({ type: 'event', event: 'output', seq: 1, body: { category: 'stdout', output } });
+  assert.equal(applyAdapterMessage(state, out('metrics (3 ms):\n{"eval_accuracy":0.5}\n'), norm), 'none');
+  assert.equal(applyAdapterMessage(state, out('evaluated: 4 samples, cache /tmp/x\n'), norm), 'none');
+  assert.deepEqual({ ...state }, { paused: false, cacheDir: undefined, metricsFile: 'm.py', functionName: undefined });
+  // Wrong body shapes for our own events: ignored, not half-read.
+  assert.equal(applyAdapterMessage(state, { type: 'event', event: DapEvents.Metrics, body: { metrics: 'x', diff: [] } }, norm), 'none');
+  assert.equal(applyAdapterMessage(state, { type: 'event', event: DapEvents.RunInfo, body: { cacheDir: 3, numSamples: 4 } }, norm), 'none');
+  assert.equal(applyAdapterMessage(state, { type: 'response', command: DapEvents.RunInfo, body: { cacheDir: '/a b', numSamples: 4 } }, norm), 'none');
+  assert.equal({ ...state }.cacheDir, undefined);
+  const info: RunInfoBody = { cacheDir: '/tmp/my cache/abc', cacheKey: 'k', numSamples: 4, fromCache: true, functionName: 'f' };
+  assert.equal(applyAdapterMessage(state, { type: 'event', event: DapEvents.RunInfo, body: info }, norm), 'changed');
+  assert.equal(state.cacheDir, '/tmp/my cache/abc');
+  assert.equal(state.numSamples, 4);
+  assert.equal(state.functionName, 'f');
+  assert.equal(state.metricsFile, 'm.py', 'a run-info without a metric file keeps the configured one');
+  assert.equal(applyAdapterMessage(state, { type: 'event', event: DapEvents.Metrics, body: { metrics: { eval_f1: 0.25 }, json: '{}', durationMs: 1, diff: [] } }, norm), 'metrics');
+  assert.deepEqual(state.lastMetrics, { eval_f1: 0.25 });
+  assert.equal(applyAdapterMessage(state, { type: 'event', event: 'stopped', body: { reason: 'exception', threadId: 1 } }, norm), 'stopped');
+  assert.equal(state.stopReason, 'exception');
 });
 
 test('inline text from a real cache: shapes, argmax names, labels and the -100 count', async () => {

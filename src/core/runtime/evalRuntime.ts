@@ -50,6 +50,8 @@ export interface EndReport {
 }
 
 export interface RuntimeEvents {
+  /** The evaluation is ready (run or loaded from the cache); emitted once, before its first stop. */
+  ready: [Evaluation];
   stopOnBoundary: [BoundaryStop];
   stopOnBatch: [LoopProgress];
   stopOnMetricError: [MetricErrorStop];
@@ -106,6 +108,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     }
     const ev = this.evaluation;
     this.emit('output', `${ev.fromCache ? 'loaded cached predictions' : 'evaluated'}: ${ev.manifest.num_samples} samples, cache ${ev.cacheDir}\n`, 'console');
+    this.emit('ready', ev);
     this.stopAtBoundary(false);
   }
 
