@@ -1,36 +1,28 @@
-// The runtime behind the debug adapter (mock-debug's runtime/session split): it runs evaluate(), pauses
-// after chosen batches and at the compute_metrics boundary, runs the metric function on the cached
-// EvalPrediction, and reports everything as events. It knows nothing of DAP; src/debug/session.ts
-// translates these events into protocol messages.
+// The runtime behind the debug adapter (mock-debug's MockRuntime; docs/architecture.md, "The debug
+// adapter"): it runs evaluate(), stops after chosen batches and at the compute_metrics boundary, runs the
+// metric function on the cached EvalPrediction, answers questions about the paused state (sample(i),
+// runInfo(), lints(), stack(), expressions), and reports everything as events. It knows nothing of DAP;
+// src/debug/session.ts only translates. Files, the tokenizer, the cache and the metric runners come in
+// through the constructor (./io.ts).
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { readCache } from '../cache/store';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { Evaluation, LoopRecord, evaluate } from '../evaluate';
+import { evaluateExpression, Value } from '../expr';
+import type { Lint } from '../lint/lints';
 import { CancelledError, LoopProgress } from '../loop/evaluationLoop';
-import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
+import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { MetricFunctionError, Metrics } from '../metrics/postprocess';
-import { closeRunners } from '../metrics/runMetrics';
-import { RuntimeIO, localIO } from './io';
-import { LaunchSettings } from './launchSettings';
+import type { EvalPredictionData } from '../tensor/tensor';
+import type { LoadedTokenizer } from '../text';
+import { RuntimeServices, localServices } from './io';
+import { LaunchSettings, parseLaunchArgs } from './launchSettings';
 import { MetricLocation, diffMetrics, findMetricFunction } from './metricLocation';
+import { RuntimeRunInfo, RuntimeSample, lintsOf, runInfoOf, sampleAt } from './pausedState';
+import { RuntimeFrame, RuntimeStop, StopRequestAnswer, exceptionTypeName, framesOf, stopRequest } from './stops';
 
-export interface BoundaryStop {
-  evaluation: Evaluation;
-  /** The metric function's definition, or null when the run has no metric file. */
-  location: MetricLocation | null;
-  /** True for the stop that follows a metric run (continue), false for the first arrival. */
-  afterMetrics: boolean;
-}
-
-export interface MetricErrorStop {
-  error: EvalpredError;
-  /** Where the failure is: the user's line from the traceback, else the function definition. */
-  location: MetricLocation | null;
-  /** The user's traceback / stack text ('' when the error is about the returned value). */
-  traceback: string;
-  stdout: string;
-}
+export type { RuntimeStop, RuntimeFrame, StopRequestAnswer } from './stops';
+export type { RuntimeRunInfo, RuntimeSample } from './pausedState';
 
 export interface MetricsReport {
   outcome: MetricsOutcome;
@@ -51,10 +43,9 @@ export interface EndReport {
 
 export interface RuntimeEvents {
   /** The evaluation is ready (run or loaded from the cache); emitted once, before its first stop. */
-  ready: [Evaluation];
-  stopOnBoundary: [BoundaryStop];
-  stopOnBatch: [LoopProgress];
-  stopOnMetricError: [MetricErrorStop];
+  ready: [RuntimeRunInfo];
+  /** The runtime stopped (after a batch, at the boundary, on a metric error); `stopped` holds it until it resumes. */
+  stop: [RuntimeStop];
   output: [text: string, category: 'console' | 'stdout' | 'stderr'];
   progress: [ProgressReport];
   metrics: [MetricsReport];
@@ -69,14 +60,17 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   private abort = new AbortController();
   private resumeBatch?: { resolve(): void; reject(e: unknown): void };
   private lastMetrics: Metrics | null = null;
+  private tokenizer?: LoadedTokenizer;
+  /** Extra batch stops (function breakpoints "batch N"), merged with the launch's stopOnBatch. */
+  private batchStops = new Set<number>();
+  /** Line breakpoints per file, as the client set them (the boundary stop happens regardless of them). */
+  private lineBreakpoints = new Map<string, number[]>();
   evaluation?: Evaluation;
   lastOutcome?: MetricsOutcome;
-  /** Extra batch stops (function breakpoints "batch N"), merged with the launch's stopOnBatch. */
-  batchStops = new Set<number>();
-  /** The progress of the loop when paused after a batch. */
-  pausedAt?: LoopProgress;
+  /** Where the runtime stands while stopped; undefined while running. */
+  stopped?: RuntimeStop;
 
-  constructor(private readonly io: RuntimeIO = localIO) {
+  constructor(private readonly services: RuntimeServices = localServices()) {
     super();
   }
 
@@ -86,6 +80,11 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   get current(): State {
     return this.state;
+  }
+
+  /** Launch arguments (a DAP launch configuration) as settings; throws an EvalpredError naming the attribute. */
+  parseLaunch(args: Record<string, unknown>): LaunchSettings {
+    return parseLaunchArgs(args, this.services.files);
   }
 
   /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
@@ -108,13 +107,31 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     }
     const ev = this.evaluation;
     this.emit('output', `${ev.fromCache ? 'loaded cached predictions' : 'evaluated'}: ${ev.manifest.num_samples} samples, cache ${ev.cacheDir}\n`, 'console');
-    this.emit('ready', ev);
-    this.stopAtBoundary(false);
+    this.emit('ready', this.runInfo()!);
+    await this.loadTokenizer(ev);
+    if (this.abort.signal.aborted) {
+      // cancelled while the tokenizer loaded: the loop is over, so nothing else will end the session
+      this.emit('output', 'session ended\n', 'console');
+      this.finish({ reason: 'cancelled' });
+      return;
+    }
+    this.stopAtBoundary('entry');
   }
 
   private openCache(dir: string): Evaluation {
-    const { manifest, evalPred } = readCache(dir);
+    const { manifest, evalPred } = this.services.openCache(dir);
     return { cacheDir: dir, fromCache: true, manifest, evalPred, loop: manifest.loop as LoopRecord };
+  }
+
+  /** The model's tokenizer, for decoded text at the boundary (a cache opened alone names its model in the manifest). */
+  private async loadTokenizer(ev: Evaluation): Promise<void> {
+    const model = this.launch?.run.model || ((ev.manifest.producer as { model?: { path?: string } }).model?.path ?? '');
+    if (!model) return;
+    try {
+      this.tokenizer = await this.services.loadTokenizer(model);
+    } catch {
+      /* no tokenizer: decode() explains itself when asked */
+    }
   }
 
   private async runLoop(launch: LaunchSettings): Promise<Evaluation> {
@@ -136,52 +153,142 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
         new Promise<void>((resolve, reject) => {
           if (this.abort.signal.aborted) return reject(new CancelledError());
           this.resumeBatch = { resolve, reject };
-          this.pausedAt = p;
           this.state = 'batch';
-          this.emit('stopOnBatch', p);
+          this.setStopped({ kind: 'batch', progress: p });
         }),
     });
     this.emit('progress', { kind: 'end', message: ev.fromCache ? 'reused the cache' : 'done' });
     return ev;
   }
 
+  private setStopped(stop: RuntimeStop): void {
+    this.stopped = stop;
+    this.emit('stop', stop);
+  }
+
   /** The metric function's definition in the user's file (re-read: the file may have been edited). */
   location(): MetricLocation | null {
     const file = this.launch?.run.metrics;
     if (!file) return null;
-    let source = '';
-    try {
-      source = this.io.readText(file);
-    } catch {
-      /* a deleted file still gets a frame, at line 1 */
-    }
-    return findMetricFunction(file, source, this.launch?.run.function);
+    return findMetricFunction(file, this.metricSource() ?? '', this.launch?.run.function);
   }
 
-  private stopAtBoundary(afterMetrics: boolean): void {
-    this.state = 'boundary';
-    this.emit('stopOnBoundary', { evaluation: this.evaluation!, location: this.location(), afterMetrics });
+  /** The metric file's text now, or undefined when there is none (a deleted file still gets a frame, at line 1). */
+  private metricSource(): string | undefined {
+    const file = this.launch?.run.metrics;
+    if (!file) return undefined;
+    try {
+      return this.services.files.readText(file);
+    } catch {
+      return undefined;
+    }
   }
+
+  private stopAtBoundary(reason: 'entry' | 'metrics' | 'restart'): void {
+    this.state = 'boundary';
+    this.setStopped({ kind: 'boundary', reason, location: this.location() });
+  }
+
+  // ------------------------------------------------------------------------------------ breakpoints
+
+  /** Function breakpoints by name ("batch N", or the metric function): what each one will do. */
+  setBatchStops(names: string[]): StopRequestAnswer[] {
+    this.batchStops.clear();
+    return names.map((name) => {
+      const answer = stopRequest(name, this.launch?.run.function);
+      if (answer.batch !== undefined) this.batchStops.add(answer.batch);
+      return answer;
+    });
+  }
+
+  /**
+   * Line breakpoints in `file`. Any line of the metric file means "stop at the boundary" (where evalpred
+   * always stops); breakpoints set before the launch names the metric file are accepted optimistically.
+   */
+  setBreakpoints(file: string, lines: number[]): StopRequestAnswer[] {
+    this.lineBreakpoints.set(path.resolve(file), lines);
+    const metricFile = this.launch?.run.metrics;
+    const ok = !metricFile || samePath(file, metricFile);
+    const message = ok
+      ? 'evalpred stops at the compute_metrics boundary (a breakpoint anywhere in the metric file means: stop there)'
+      : `evalpred only stops in the metric file ${metricFile}`;
+    return lines.map(() => ({ verified: ok, message }));
+  }
+
+  // ------------------------------------------------------------------------------------ paused state
+
+  /** The frames of the current stop, innermost first ([] while running). */
+  stack(): RuntimeFrame[] {
+    return framesOf(this.stopped);
+  }
+
+  /** The EvalPrediction the user's function sees, while stopped at the boundary or on a metric error. */
+  evalPredAtStop(): EvalPredictionData | undefined {
+    return this.stopped && this.stopped.kind !== 'batch' ? this.evaluation?.evalPred : undefined;
+  }
+
+  /** Sample `index` (kept within the evaluation set) of the paused evaluation. */
+  sample(index: number): RuntimeSample | undefined {
+    return this.evaluation ? sampleAt(this.evaluation, index, this.tokenizer) : undefined;
+  }
+
+  runInfo(): RuntimeRunInfo | undefined {
+    return this.evaluation && this.launch ? runInfoOf(this.evaluation, this.launch.run, this.lastOutcome) : undefined;
+  }
+
+  /** The pitfall checks over the paused EvalPrediction and the metric file as it is now. */
+  lints(): Lint[] {
+    return this.evaluation && this.launch ? lintsOf(this.evaluation, this.launch.run, this.metricSource()) : [];
+  }
+
+  /** Token ids -> text with the model's tokenizer, when it has one. */
+  decoder(): ((ids: number[]) => string) | undefined {
+    const tok = this.tokenizer;
+    return tok ? (ids) => tok.decode(ids, { skipSpecialTokens: true }) : undefined;
+  }
+
+  /** Whether integer tensors under this EvalPrediction field hold token ids (inputs always; generated ids with predictWithGenerate). */
+  holdsTokenIds(field: string): boolean {
+    if (field === 'inputs') return true;
+    return (field === 'predictions' || field === 'label_ids') && !!this.launch?.run.predictWithGenerate;
+  }
+
+  /** A Debug Console expression on the paused EvalPrediction (`sample` names the selected row). Throws an EvalpredError. */
+  evaluate(expression: string, sampleIndex: number): Value {
+    const evalPred = this.evalPredAtStop();
+    if (!evalPred) throw new EvalpredError('no EvalPrediction yet: expressions work once the run is paused at compute_metrics');
+    return evaluateExpression(expression, { evalPred, decode: this.decoder(), names: { sample: sampleIndex } });
+  }
+
+  // ------------------------------------------------------------------------------------ execution
 
   /** Resume: after a batch stop the loop goes on; at the boundary the metric function runs, then we stop there again. */
   continue(): void {
     if (this.state === 'batch') {
       const r = this.resumeBatch;
       this.resumeBatch = undefined;
-      this.pausedAt = undefined;
+      this.stopped = undefined;
       this.state = 'running';
       r?.resolve();
       return;
     }
     if (this.state === 'boundary' || this.state === 'metricError') {
       void this.rerunMetrics().then((ok) => {
-        if (ok && this.state !== 'ended') this.stopAtBoundary(true);
+        if (ok && this.state !== 'ended') this.stopAtBoundary('metrics');
       });
     }
   }
 
+  /** Run the metric function again (after an edit) and stop at the boundary (reason restart); false when it failed. */
+  async restartFrame(): Promise<boolean> {
+    const ok = await this.rerunMetrics();
+    if (!ok || this.state === 'ended') return false;
+    this.stopAtBoundary('restart');
+    return true;
+  }
+
   /**
-   * Run the metric function on the cached EvalPrediction and report `metrics` (or `stopOnMetricError`).
+   * Run the metric function on the cached EvalPrediction and report `metrics` (or stop on the metric error).
    * Returns the outcome, or undefined when it failed (or there is nothing to run yet).
    */
   async rerunMetrics(): Promise<MetricsOutcome | undefined> {
@@ -192,7 +299,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     let outcome: MetricsOutcome;
     try {
       if (launch.run.metrics) {
-        outcome = await metricsFromCache(ev.cacheDir, ev.loop, launch.run.metrics, {
+        outcome = await this.services.metrics.fromCache(ev.cacheDir, ev.loop, launch.run.metrics, {
           function: launch.run.function,
           batchSize: launch.run.batchSize,
           profile: launch.run.evalPredictionProfile,
@@ -200,7 +307,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
           timeoutMs: launch.metricTimeoutMs,
         });
       } else if (ev.loop) {
-        outcome = await metricsForEvaluation(ev, launch.run);
+        outcome = await this.services.metrics.forEvaluation(ev, launch.run);
       } else {
         throw new EvalpredError('this cache has no record of the loop that made it, so there are no built-in metrics for it: add "metrics" (your metric file) to the launch configuration.', {
           file: ev.cacheDir,
@@ -217,7 +324,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
       const mfe = err instanceof MetricFunctionError ? err : undefined;
       if (mfe?.stdout) this.emit('output', mfe.stdout, 'stdout');
       this.emit('output', err.message + '\n', 'stderr');
-      this.emit('stopOnMetricError', { error: err, location, traceback: mfe?.traceback ?? '', stdout: mfe?.stdout ?? '' });
+      this.setStopped({ kind: 'metricError', error: err, typeName: exceptionTypeName(err), location, traceback: mfe?.traceback ?? '', stdout: mfe?.stdout ?? '' });
       return undefined;
     }
     if ((this.state as State) === 'ended') return undefined;
@@ -249,12 +356,17 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const ended = this.state === 'ended' || this.state === 'idle' ? Promise.resolve() : new Promise<void>((r) => this.once('end', () => r()));
     this.cancel();
     await Promise.race([ended, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    await closeRunners();
+    await this.services.metrics.close();
   }
 
   private finish(r: EndReport): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.stopped = undefined;
     this.emit('end', r);
   }
+}
+
+function samePath(a: string, b: string): boolean {
+  return path.resolve(a) === path.resolve(b) || (process.platform !== 'linux' && path.resolve(a).toLowerCase() === path.resolve(b).toLowerCase());
 }

@@ -1,6 +1,16 @@
-// File access the runtime needs, injected (as mock-debug's runtime takes its file accessor) so that a
-// host with another file system can drive it; the default reads the local disk.
+// What the runtime takes from outside, injected through its constructor (as mock-debug's runtime takes
+// its file accessor): file access, tokenizer loading, cache reading and the metric runners. A host with
+// another file system, a test, or a later runner that drives a real debugger (debugpy, the Node
+// inspector) swaps one member without touching the runtime (docs/architecture.md, "The debug adapter").
 import fs from 'node:fs';
+import { readCache } from '../cache/store';
+import type { CacheManifest } from '../cache/manifest';
+import type { Evaluation, LoopRecord } from '../evaluate';
+import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
+import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
+import { closeRunners } from '../metrics/runMetrics';
+import type { EvalPredictionData } from '../tensor/tensor';
+import { LoadedTokenizer, loadTokenizer } from '../text';
 
 export interface RuntimeIO {
   readText(file: string): string;
@@ -19,3 +29,38 @@ export const localIO: RuntimeIO = {
     }
   },
 };
+
+export interface MetricFileOptions {
+  function?: string;
+  batchSize?: number;
+  python?: string;
+  timeoutMs?: number;
+  profile?: EvalPredictionProfile;
+}
+
+/** Runs metric functions: the user's file on a cache, or the built-in metrics of an evaluation. */
+export interface MetricRunners {
+  fromCache(cacheDir: string, loop: LoopRecord | undefined, file: string, opts: MetricFileOptions): Promise<MetricsOutcome>;
+  forEvaluation(ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome>;
+  /** Stop the warm workers (the runtime calls this when its session shuts down). */
+  close(): Promise<void>;
+}
+
+export interface RuntimeServices {
+  files: RuntimeIO;
+  /** The tokenizer of a model folder, for decoded text in samples and expressions. */
+  loadTokenizer(modelDir: string): Promise<LoadedTokenizer>;
+  /** A cache folder written by an earlier run. */
+  openCache(dir: string): { manifest: CacheManifest; evalPred: EvalPredictionData };
+  metrics: MetricRunners;
+}
+
+/** The local disk, the real tokenizer loader and the Python / JS metric runners. */
+export function localServices(): RuntimeServices {
+  return {
+    files: localIO,
+    loadTokenizer,
+    openCache: readCache,
+    metrics: { fromCache: metricsFromCache, forEvaluation: metricsForEvaluation, close: closeRunners },
+  };
+}
