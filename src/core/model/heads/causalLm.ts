@@ -3,8 +3,8 @@
 // position has no target), ignoring -100, averaged over the counted tokens in float32 (spec §10).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
-import type { GenerativeHead, OutputLayout } from './index';
-import { mainTensor } from './index';
+import type { GenerativeHead, OutputLayout } from './types';
+import { mainTensor } from './layout';
 import { LayoutHead } from './layoutHead';
 
 export class CausalLmHead extends LayoutHead implements GenerativeHead {

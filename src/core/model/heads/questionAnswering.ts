@@ -2,8 +2,8 @@
 // labels are (start_positions, end_positions); loss clamps positions and averages both ends (spec §10).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { isIntegerDType, qaLoss } from '../loss';
-import type { TaskHead } from './index';
-import { mainTensor } from './index';
+import type { TaskHead } from './types';
+import { mainTensor } from './layout';
 import { LayoutHead } from './layoutHead';
 
 export class QuestionAnsweringHead extends LayoutHead implements TaskHead {

@@ -4,8 +4,8 @@
 // the decoder logits against labels with no shift (the decoder inputs are the shifted labels), -100 ignored.
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
-import type { GenerativeHead, OutputLayout } from './index';
-import { mainTensor } from './index';
+import type { GenerativeHead, OutputLayout } from './types';
+import { mainTensor } from './layout';
 
 export class Seq2SeqLmHead implements GenerativeHead {
   readonly task = 'seq2seq-lm' as const;

@@ -3,8 +3,8 @@
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { ModelConfig, ProblemType } from '../config';
 import { bceWithLogits, crossEntropy, isIntegerDType, mse } from '../loss';
-import type { OutputLayout, TaskHead } from './index';
-import { mainTensor } from './index';
+import type { OutputLayout, TaskHead } from './types';
+import { mainTensor } from './layout';
 import { LayoutHead } from './layoutHead';
 
 export class SequenceClassificationHead extends LayoutHead implements TaskHead {

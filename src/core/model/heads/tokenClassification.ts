@@ -2,8 +2,8 @@
 // cross-entropy over the positions whose label is not -100 (spec §10).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
-import type { TaskHead } from './index';
-import { mainTensor } from './index';
+import type { TaskHead } from './types';
+import { mainTensor } from './layout';
 import { LayoutHead } from './layoutHead';
 
 export class TokenClassificationHead extends LayoutHead implements TaskHead {
