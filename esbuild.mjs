@@ -14,7 +14,7 @@ const external = ['vscode', 'onnxruntime-node', 'esbuild', 'playwright-core'];
 /** name in dist/ -> source entry. Entries whose source does not exist yet are skipped. */
 const nodeEntries = {
   cli: 'src/cli/main.ts',
-  loopWorker: 'src/core/loop/worker.ts',
+  loopWorker: 'src/core/loopWorker/worker.ts',
   metricWorker: 'src/core/metrics/jsWorker.ts',
   debugAdapter: 'src/debug/adapterMain.ts',
   extension: 'src/extension/extension.ts',

@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, attr } from '../src/core/model/onnx/builder';
 import { wordPieceTokenizerJson } from '../src/demo/tokenizerJson';
-import { runLoopInWorker } from '../src/core/loop/runInWorker';
+import { runLoopInWorker } from '../src/core/loopWorker/runInWorker';
 import { withDefaults } from '../src/core/loop/settings';
 import { evaluate } from '../src/core/evaluate';
 import { collate, loadTokenizer } from '../src/core/text';

@@ -4,7 +4,7 @@ import { isEvalpredError } from '../core/errors';
 import { toolVersion } from '../core/evaluate';
 import { HelpRequested } from './args';
 import { printable } from './terminalText';
-import { CancelledError } from '../core/loop/evaluationLoop';
+import { CancelledError } from '../core/loop/types';
 import { closeRunners } from '../core/metrics/runMetrics';
 import { demoCommand } from './commands/demo';
 import { importCommand } from './commands/import';

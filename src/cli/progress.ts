@@ -1,6 +1,6 @@
 // Progress and logs on stderr (stdout carries only the metrics JSON): a redrawn line on a terminal,
 // plain lines every 10% otherwise (CI logs).
-import type { LoopProgress } from '../core/loop/evaluationLoop';
+import type { LoopProgress } from '../core/loop/types';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: LoopProgress) => void {
   let lastDecile = -1;

@@ -4,27 +4,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { cacheKey, contentHashes } from './cache/hash';
-import { CacheManifest } from './cache/manifest';
+import type { Evaluation } from './cache/evaluation';
+import type { CacheManifest } from './cache/manifest';
 import { abandonCacheWrite, beginCacheWrite, commitCacheWrite, isCacheFor, readCache } from './cache/store';
 import { EvalpredError } from './errors';
-import { LoopResult } from './loop/evaluationLoop';
-import { WorkerRunOptions, runLoopInWorker } from './loop/runInWorker';
+import { WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
 import { RunSettings, loopKeySettings } from './loop/settings';
+import type { LoopRecord, LoopResult } from './loop/types';
 import { packageRoot } from './paths';
-import { EvalPredictionData } from './tensor/tensor';
 
 export const CACHE_FORMAT = 'evalpred-cache/1';
 
-/** What the loop left in the manifest beside the contract fields, so a cached run can report like a fresh one. */
-export interface LoopRecord extends Omit<LoopResult, 'evalPred'> {}
 
-export interface Evaluation {
-  cacheDir: string;
-  fromCache: boolean;
-  manifest: CacheManifest;
-  evalPred: EvalPredictionData;
-  loop: LoopRecord;
-}
+// The shapes evaluate() returns live below metrics/ (cache/evaluation.ts, loop/types.ts); the shells take them from here.
+export type { Evaluation } from './cache/evaluation';
+export type { LoopRecord } from './loop/types';
 
 export interface EvaluateOptions extends WorkerRunOptions {
   /** Working directory for the default cache location. */

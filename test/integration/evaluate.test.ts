@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate } from '../../src/core/evaluate';
-import { CancelledError } from '../../src/core/loop/evaluationLoop';
+import { CancelledError } from '../../src/core/loop/types';
 import { withDefaults } from '../../src/core/loop/settings';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { runPython } from '../helpers/python';

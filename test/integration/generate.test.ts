@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runLoop } from '../../src/core/loop/evaluationLoop';
+import { runLoop } from '../../src/core/loop/driver';
 import { withDefaults } from '../../src/core/loop/settings';
 import { sampleViews } from '../../src/core/inspect/describe';
 import { loadTokenizer } from '../../src/core/text';

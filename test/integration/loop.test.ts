@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { runLoop } from '../../src/core/loop/evaluationLoop';
+import { runLoop } from '../../src/core/loop/driver';
 import { planColumns, prepareBatch } from '../../src/core/loop/batches';
 import { withDefaults, RunSettings } from '../../src/core/loop/settings';
 import { loadDataset } from '../../src/core/data';

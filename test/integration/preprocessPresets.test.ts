@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { argmaxPreprocess } from '../../src/core/loop/accumulate';
-import { runLoop } from '../../src/core/loop/evaluationLoop';
+import { runLoop } from '../../src/core/loop/driver';
 import { withDefaults } from '../../src/core/loop/settings';
 import { readNpyFile, writeNpyFile } from '../../src/core/tensor/npy';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { runLoop } from '../../src/core/loop/evaluationLoop';
+import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { labelSmoothedLoss } from '../../src/core/model/labelSmoother';
 import { writeNpyFile } from '../../src/core/tensor/npy';

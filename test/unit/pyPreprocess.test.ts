@@ -5,7 +5,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { runLoop, LoopResult } from '../../src/core/loop/evaluationLoop';
+import { runLoop } from '../../src/core/loop/driver';
+import type { LoopResult } from '../../src/core/loop/types';
 import { withDefaults } from '../../src/core/loop/settings';
 import { closeRunners, configurePyRunner, preprocessFn } from '../../src/core/metrics/runMetrics';
 import { PyMetricRunner } from '../../src/core/metrics/pyRunner';
@@ -27,6 +28,15 @@ function write(name: string, body: string): string {
 }
 
 const settingsWith = (metrics?: string) => withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, metrics });
+
+/** As the loop worker runs it: the file's preprocess from runners started for this run, closed after it. */
+async function runLoopWith(file: string): Promise<LoopResult> {
+  try {
+    return await runLoop(settingsWith(file), { preprocess: await preprocessFn(file) });
+  } finally {
+    await closeRunners();
+  }
+}
 
 before(async () => {
   dir = tempDir();
@@ -70,7 +80,7 @@ def compute_metrics(eval_pred):
   // Named in a comment only: the worker looks and finds no such function.
   assert.equal(await preprocessFn(write('comment_pp.py', '# no preprocess_logits_for_metrics here\ndef compute_metrics(ep):\n    return {}\n')), null);
   assert.match(hook.notes.join('\n'), /received NumPy arrays, not torch tensors .* because torch is not importable in /);
-  const r = await runLoop(settingsWith(file));
+  const r = await runLoopWith(file);
   // --preprocess argmax is itself checked against the full logits in test/integration/loop.test.ts (O5).
   assertSameTensor(r.evalPred.predictions!, builtin.evalPred.predictions!, 'predictions');
   assertSameTensor(r.evalPred.labelIds!, plain.evalPred.labelIds!, 'label_ids');
@@ -85,7 +95,7 @@ test('a tuple-returning preprocessor gives tuple predictions, each accumulated w
     return (logits.argmax(-1), logits.max(-1))
 `,
   );
-  const r = await runLoop(settingsWith(file));
+  const r = await runLoopWith(file);
   const preds = r.evalPred.predictions!;
   assert.ok(!(preds instanceof Tensor) && 'tuple' in preds && preds.tuple.length === 2, 'predictions is a 2-tuple');
   assertSameTensor(preds.tuple[0], builtin.evalPred.predictions!, 'predictions[0] (argmax)');
@@ -111,7 +121,7 @@ def preprocess_logits_for_metrics(logits, labels):
     return logits.argmax(dim=-1)
 `,
   );
-  await assert.rejects(runLoop(settingsWith(file)), (e: Error) => {
+  await assert.rejects(runLoopWith(file), (e: Error) => {
     assert.match(e.message, /^pp_torchy\.py:3: TypeError: .*dim/);
     assert.match(e.message, /preprocess_logits_for_metrics received NumPy arrays because torch is not importable in \S+/);
     return true;
@@ -162,7 +172,7 @@ def preprocess_logits_for_metrics(logits, labels):
   const hook = await preprocessFn(file);
   assert.ok(hook);
   assert.deepEqual(hook.notes, [], 'no NumPy note when torch is importable');
-  const r = await runLoop(settingsWith(file));
+  const r = await runLoopWith(file);
   assertSameTensor(r.evalPred.predictions!, builtin.evalPred.predictions!, 'predictions');
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { readCache, writeCache } from '../../src/core/cache/store';
 import type { Evaluation } from '../../src/core/evaluate';
-import { runLoop } from '../../src/core/loop/evaluationLoop';
+import { runLoop } from '../../src/core/loop/driver';
 import { withDefaults } from '../../src/core/loop/settings';
 import { PredictionViewModel, ViewInput, viewInputFor } from '../../src/core/view/viewModel';
 import { runPython } from '../helpers/python';

@@ -1,7 +1,8 @@
 // Metrics for one evaluation, the way Trainer assembles them: the user's compute_metrics (or the built-in
 // ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (spec §8.2).
 import { readCacheManifest } from '../cache/store';
-import type { Evaluation, LoopRecord } from '../evaluate';
+import type { Evaluation } from '../cache/evaluation';
+import type { LoopRecord } from '../loop/types';
 import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { builtinMetrics } from './builtin';
 import { FinalizeOptions, Metrics, finalizeMetrics, metricsToJson } from './postprocess';

@@ -10,7 +10,7 @@ import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { Evaluation, LoopRecord, evaluate } from '../evaluate';
 import { evaluateExpression, Value } from '../expr';
 import type { Lint } from '../lint/lints';
-import { CancelledError, LoopProgress } from '../loop/evaluationLoop';
+import { CancelledError, LoopProgress } from '../loop/types';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { MetricFunctionError, Metrics } from '../metrics/postprocess';
 import type { EvalPredictionData } from '../tensor/tensor';

@@ -2,7 +2,7 @@
 // objects (no DAP), which src/debug/session.ts only translates into stopped events and stack frames. A
 // stop in the user's function from a real debugger (issue 10) becomes one more kind here.
 import type { EvalpredError } from '../errors';
-import type { LoopProgress } from '../loop/evaluationLoop';
+import type { LoopProgress } from '../loop/types';
 import type { MetricLocation } from './metricLocation';
 
 export type RuntimeStop =

@@ -5,9 +5,9 @@ import { Worker } from 'node:worker_threads';
 import { EvalpredError } from '../errors';
 import { distFile } from '../paths';
 import { evalPredFromWire } from '../tensor/transfer';
-import { CancelledError, LoopProgress, LoopResult } from './evaluationLoop';
+import { CancelledError, LoopProgress, LoopResult } from '../loop/types';
+import { RunSettings } from '../loop/settings';
 import { FromWorker, ToWorker } from './protocol';
-import { RunSettings } from './settings';
 
 export interface WorkerRunOptions {
   signal?: AbortSignal;

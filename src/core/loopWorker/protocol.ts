@@ -1,7 +1,7 @@
 // Messages between runEvaluation() (host) and the loop worker (dist/loopWorker.js).
 import { WireEvalPred } from '../tensor/transfer';
-import { LoopProgress, LoopResult } from './evaluationLoop';
-import { RunSettings } from './settings';
+import { LoopProgress, LoopRecord } from '../loop/types';
+import { RunSettings } from '../loop/settings';
 
 export type ToWorker =
   | { type: 'start'; settings: RunSettings; pauseAfterBatches: number[] }
@@ -12,6 +12,6 @@ export type FromWorker =
   | { type: 'progress'; progress: LoopProgress }
   | { type: 'log'; line: string }
   | { type: 'paused'; progress: LoopProgress }
-  | { type: 'done'; result: Omit<LoopResult, 'evalPred'>; evalPred: WireEvalPred }
+  | { type: 'done'; result: LoopRecord; evalPred: WireEvalPred }
   | { type: 'cancelled' }
   | { type: 'error'; message: string; userError: boolean; stack?: string };

@@ -1,0 +1,118 @@
+// The evaluation loop with Trainer semantics (spec §1 LOOP), one driver for every task family, as a runtime that
+// reports through hooks (the mock-debug split: this file knows nothing of DAP, workers, metric runners or the CLI).
+// It owns what every family shares: the containers, the preprocess, the loss, timing, progress, cancellation,
+// pause hooks and the result; a family (families.ts picks it) supplies its batch and forward steps.
+import { loadDataset } from '../data';
+import { EvalpredError } from '../errors';
+import { ModelConfig, readModelConfig } from '../model/config';
+import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
+import { LoadedTokenizer, loadTokenizer } from '../text';
+import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
+import { evalBatchCount } from './batches';
+import { openFamily } from './families';
+import { RunSettings } from './settings';
+import { CancelledError, FamilyContext, LoopHooks, LoopProgress, LoopResult } from './types';
+
+export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Promise<LoopResult> {
+  const log = hooks.log ?? (() => {});
+  const notes: string[] = [];
+  const config: ModelConfig = readModelConfig(settings.model);
+  const B = settings.batchSize;
+  if (!Number.isInteger(B) || B < 1) throw new EvalpredError(`batch size must be a positive integer, got ${B}`);
+  const userPreprocess = hooks.preprocess ?? null;
+  const tok: LoadedTokenizer = await loadTokenizer(settings.model);
+  const ds = await loadDataset(settings.dataset, { split: settings.split });
+  const numRows = settings.maxSamples !== undefined ? Math.min(settings.maxSamples, ds.numRows) : ds.numRows;
+  const maxLength = resolveMaxLength(settings, tok, config, notes);
+  const ctx: FamilyContext = { config, tok, ds, numRows, maxLength, reduced: !!userPreprocess || !!settings.preprocess, notes, log };
+  const family = await openFamily(settings, ctx);
+  try {
+    const numBatches = evalBatchCount(numRows, B, settings.dataloaderDropLast);
+    const concat = settings.evalDoConcatBatches;
+    const preds = new LoopContainer('predictions', concat);
+    const labels = new LoopContainer('label_ids', concat);
+    const inputs = new LoopContainer('inputs', concat);
+    const losses = new LoopContainer('losses', concat);
+    let lossesOk = true;
+    const wantInputs = settings.includeForMetrics.includes('inputs');
+    // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (spec §5).
+    if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
+    log(`evaluating ${numRows} samples in ${numBatches} batches of ${B} (${family.task}, max length ${family.info.maxLength}${family.describe})`);
+    const t0 = performance.now();
+    let tokenizeMs = 0;
+    let inferenceMs = 0;
+    for (let b = 0; b < numBatches; b++) {
+      if (hooks.cancelled?.()) throw new CancelledError();
+      const start = b * B;
+      const end = Math.min(numRows, start + B);
+      const tb = performance.now();
+      const batch = family.batch(start, end);
+      const tr = performance.now();
+      const out = await family.forward(batch, lossesOk);
+      tokenizeMs += tr - tb;
+      inferenceMs += performance.now() - tr;
+      // Loss first: Trainer's prediction_step computes it from the raw outputs, before any preprocessing.
+      if (out.labels && lossesOk) {
+        if (out.loss === null) {
+          lossesOk = false;
+          notes.push(`Trainer would report eval_loss, but the ${family.task} head's loss cannot be reproduced exactly here; it is omitted.`);
+        } else {
+          // gather_for_metrics keeps n_s copies of the batch mean (B, truncated to r on the last batch): §4.4.
+          losses.add(Tensor.full('float32', [out.lossCopies], out.loss));
+        }
+      }
+      if (wantInputs) inputs.add(batch.inputIds);
+      let logits: TensorNode = out.logits;
+      if (userPreprocess) logits = await userPreprocess(logits, out.labels);
+      else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
+      if (b === 0 && !userPreprocess && !settings.preprocess) warnFullLogits(logits, batch.size, numRows, family.fullLogitsWarnBytes, log);
+      preds.add(logits);
+      if (out.labels) labels.add(out.labels);
+      const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numRows, elapsedMs: performance.now() - t0 };
+      hooks.progress?.(p);
+      if (hooks.afterBatch) await hooks.afterBatch(p);
+    }
+    const runtimeSeconds = (performance.now() - t0) / 1000;
+    if (userPreprocess) notes.push(...userPreprocess.notes); // e.g. NumPy arrays instead of torch tensors
+    const timings = { tokenizeMs, inferenceMs, otherMs: runtimeSeconds * 1000 - tokenizeMs - inferenceMs };
+    const lossNode = lossesOk ? losses.result() : null;
+    const evalLoss = lossNode ? numpyMeanFloat32(flatLosses(lossNode)) : null;
+    const evalPred: EvalPredictionData = {
+      predictions: preds.result(),
+      labelIds: labels.result(),
+      inputs: wantInputs ? inputs.result() : null,
+      losses: settings.includeForMetrics.includes('loss') ? lossNode : null,
+    };
+    notes.push(...(family.finish?.({ predictions: evalPred.predictions, labelIds: evalPred.labelIds, evalLoss }) ?? []));
+    // numSteps as Trainer.evaluate reports it: ceil(num_samples / batch size), also with dataloader_drop_last
+    return { evalPred, numSamples: numRows, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numRows / B), notes, info: family.info };
+  } finally {
+    await family.close();
+  }
+}
+
+/** --max-length, else the tokenizer's model_max_length capped by the model's max_position_embeddings. */
+export function resolveMaxLength(s: RunSettings, tok: LoadedTokenizer, config: ModelConfig, notes: string[]): number {
+  const mpe = config.max_position_embeddings;
+  if (s.maxLength !== undefined) {
+    if (!Number.isInteger(s.maxLength) || s.maxLength < 1) throw new EvalpredError(`--max-length must be a positive integer, got ${s.maxLength}`);
+    if (mpe && s.maxLength > mpe) notes.push(`--max-length ${s.maxLength} exceeds the model's max_position_embeddings ${mpe}`);
+    return s.maxLength;
+  }
+  // Tokenizers without a limit report a huge sentinel (int(1e30)); treat anything absurd as unset.
+  const tml = tok.modelMaxLength !== null && tok.modelMaxLength < 1e6 ? tok.modelMaxLength : undefined;
+  const candidates = [tml, mpe].filter((v): v is number => typeof v === 'number' && v > 0);
+  return candidates.length ? Math.min(...candidates) : 512;
+}
+
+/** Full logits pile up N x (sequence x) classes floats; said once, from the first batch, above the family's threshold. */
+function warnFullLogits(logits: TensorNode, batchSize: number, numRows: number, threshold: number | null, log: (line: string) => void): void {
+  if (threshold === null) return;
+  const projected = Math.round((nodeBytes(logits) / batchSize) * numRows);
+  if (projected <= threshold) return;
+  const size = projected >= 1024 ** 3 ? `${(projected / 1024 ** 3).toFixed(1)} GiB` : `${(projected / 1024 ** 2).toFixed(1)} MiB`;
+  log(
+    `warning: predictions hold full logits: about ${projected} bytes (${size}) for ${numRows} samples ` +
+      `(more where later batches are wider); --preprocess argmax keeps only the predicted ids (spec §5, pitfall 4).`,
+  );
+}

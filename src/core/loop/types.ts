@@ -1,0 +1,110 @@
+// The evaluation loop's contracts in one place: what its caller passes (hooks), what it returns, and what a
+// task family (encoder heads here in loop/, seq2seq and causal LM in src/core/generate) supplies to the one
+// driver (driver.ts). The families in generate/ implement TaskFamily structurally, without importing this file,
+// so the imports only go down: generate -> model, text, data; loop -> generate through families.ts alone.
+import type { Dataset } from '../data';
+import type { ModelConfig } from '../model/config';
+import type { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
+import type { LoadedTokenizer } from '../text';
+import type { ColumnPlan } from './batches';
+import type { TaskName } from './settings';
+
+export interface LoopProgress {
+  batch: number; // 1-based count of finished batches
+  numBatches: number;
+  samples: number;
+  numSamples: number;
+  elapsedMs: number;
+}
+
+/** preprocess_logits_for_metrics as a per-batch call; `notes` holds remarks for the run's notes. */
+export type BatchPreprocess = ((logits: TensorNode, labels: TensorNode | null) => Promise<TensorNode>) & { readonly notes: string[] };
+
+export interface LoopHooks {
+  progress?(p: LoopProgress): void;
+  log?(line: string): void;
+  /** Called after each batch; the loop waits for it (the debug adapter's "stop after batch N"). */
+  afterBatch?(p: LoopProgress): Promise<void> | void;
+  /** Checked between batches. */
+  cancelled?(): boolean;
+  /** The metric file's preprocess_logits_for_metrics, from whoever owns the metric runners (they also close
+   *  them: the loop never does). It wins over the built-in --preprocess argmax. */
+  preprocess?: BatchPreprocess | null;
+}
+
+/** For views and decoding: id2label, the column plan, the lengths and the model's input and output names. */
+export interface LoopInfo {
+  id2label?: Record<number, string>;
+  columns: ColumnPlan;
+  maxLength: number;
+  modelInputs: string[];
+  modelOutputs: string[];
+}
+
+export interface LoopResult {
+  evalPred: EvalPredictionData;
+  numSamples: number;
+  /** float(np.mean(losses)) as Trainer reports eval_loss, or null when no loss could be computed. */
+  evalLoss: number | null;
+  task: TaskName;
+  runtimeSeconds: number;
+  /** Where the runtime went: tokenization and collation, onnxruntime, and the rest (loss, accumulation). */
+  timings: { tokenizeMs: number; inferenceMs: number; otherMs: number };
+  numSteps: number;
+  notes: string[];
+  info: LoopInfo;
+}
+
+/** What a run leaves beside the EvalPrediction (the cache manifest's "loop" record, the worker's reply). */
+export interface LoopRecord extends Omit<LoopResult, 'evalPred'> {}
+
+export class CancelledError extends Error {
+  constructor() {
+    super('evaluation cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/** What the driver has loaded before a family opens its model: shared by every family. */
+export interface FamilyContext {
+  config: ModelConfig;
+  tok: LoadedTokenizer;
+  ds: Dataset;
+  numRows: number;
+  /** --max-length, validated, else the tokenizer's limit capped by max_position_embeddings (driver.ts). */
+  maxLength: number;
+  /** Whether predictions are reduced per batch (built-in argmax or the metric file's preprocess). */
+  reduced: boolean;
+  /** The run's notes, in order: a family appends what it decides for the user. */
+  notes: string[];
+  log(line: string): void;
+}
+
+/** One batch after the family's forward step: Trainer's prediction_step outputs before any preprocessing. */
+export interface FamilyForward {
+  logits: TensorNode;
+  labels: TensorNode | null;
+  /** The model's loss for the batch (float32 mean), or null when it cannot be reproduced exactly. */
+  loss: number | null;
+  /** How many copies of the loss the gather keeps: n_s (gather_for_metrics) or B (Seq2SeqTrainer's plain gather). */
+  lossCopies: number;
+}
+
+/**
+ * A task family once its model is open: the batch step (tokenize and collate rows [start, end)) and the forward
+ * step (run the model, Trainer's logits, labels and loss). The driver owns everything else.
+ */
+export interface TaskFamily<Batch extends { size: number; inputIds: Tensor }> {
+  readonly task: TaskName;
+  readonly info: LoopInfo;
+  /** Extra words for the "evaluating N samples" log line (e.g. ", predict_with_generate"). */
+  readonly describe: string;
+  /** Predictions are full logits (not generated ids) worth a size warning above this many projected bytes. */
+  readonly fullLogitsWarnBytes: number | null;
+  batch(start: number, end: number): Batch;
+  /** `wantLoss` is false once a loss turned out irreproducible: the family may skip computing it. */
+  forward(batch: Batch, wantLoss: boolean): Promise<FamilyForward>;
+  /** Notes once every batch is in (e.g. perplexity, width mismatches). */
+  finish?(r: { predictions: TensorNode | null; labelIds: TensorNode | null; evalLoss: number | null }): string[];
+  close(): Promise<void>;
+}
