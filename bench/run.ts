@@ -4,8 +4,9 @@ import { main as metrics } from './metricsRerun';
 import { main as debugPaging } from './debugPaging';
 import { main as webview } from './webviewScroll';
 import { main as generation } from './generation';
+import { main as series } from './seriesRerun';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { EVAL_PREDICTION_PROFILES, EvalPredictionProfile } from '../../core/loop
 import { metricsFromCache } from '../../core/metrics/forEvaluation';
 import { parseArgs } from '../args';
 import { printable } from '../terminalText';
+import { logHistory, rerunSeries, seriesTable, writeLogHistory } from '../../core/series/series';
 
 export async function metricsCommand(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -18,11 +19,21 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       { name: 'function', type: 'string', help: 'function name (default compute_metrics / computeMetrics)' },
       { name: 'watch', type: 'bool', help: 'rerun on every save and print the difference' },
       { name: 'eval-prediction-profile', type: 'string', help: 'current | v4.19-4.45 | <=4.18: the EvalPrediction a .py metric gets without transformers' },
+      { name: 'series', type: 'string', help: 'a captured training run (series.json): rerun every step, logged vs recomputed' },
+      { name: 'json', type: 'bool', help: 'with --series: print the table as JSON' },
+      { name: 'log-history', type: 'string', help: "with --series: write the recomputed curve as trainer_state.json's log_history" },
     ],
     'metrics',
   );
   const cache = p.flags.cache as string | undefined;
   const file = p.flags.metrics as string | undefined;
+  const series = p.flags.series as string | undefined;
+  if (series !== undefined) {
+    if (!file) throw new EvalpredError('--series DIR needs --metrics FILE (the fixed metric to rerun on every step).');
+    if (cache) throw new EvalpredError('give --cache CACHE_DIR or --series DIR, not both.');
+    return seriesCommand(series, file, p.flags);
+  }
+  for (const f of ['json', 'log-history']) if (p.flags[f] !== undefined) throw new EvalpredError(`--${f} goes with --series DIR.`);
   if (!cache || !file) throw new EvalpredError('--cache CACHE_DIR and --metrics FILE are required.');
   const profile = p.flags['eval-prediction-profile'] as string | undefined;
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile)) {
@@ -59,6 +70,28 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   fs.watch(file, () => {
     clearTimeout(timer);
     timer = setTimeout(() => void runAndPrint(), 80); // editors write in several steps
+  });
+  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  return 0;
+}
+
+/** `--series DIR`: every step of a captured training run, the logged metric beside the recomputed one. */
+async function seriesCommand(dir: string, file: string, flags: Record<string, unknown>): Promise<number> {
+  const once = async () => {
+    const rows = await rerunSeries(dir, file, { function: flags.function as string | undefined });
+    if (flags['log-history']) writeLogHistory(flags['log-history'] as string, logHistory(rows, { series: dir, metrics: file }));
+    process.stdout.write((flags.json ? JSON.stringify(rows, null, 2) : printable(seriesTable(rows))) + '\n');
+    return rows.some((r) => r.error) ? 1 : 0;
+  };
+  const code = await once();
+  if (!flags.watch) return code;
+  let timer: NodeJS.Timeout | undefined;
+  fs.watch(file, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      process.stderr.write(`\n${file} changed: rerunning the series\n`);
+      once().catch((e) => process.stderr.write(`error: ${printable(isEvalpredError(e) ? e.message : String(e))}\n`));
+    }, 80);
   });
   await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
   return 0;

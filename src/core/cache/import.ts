@@ -37,7 +37,8 @@ export async function importDump(src: string, outDir: string): Promise<CacheMani
       numSamples: m.num_samples ?? numSamplesOf(cache.evalPred),
       key: m.key ?? contentKey(cache.evalPred),
       producer: m.producer ?? { tool: 'evalpred import' },
-      extra: { imported_from: abs },
+      // A capture's step, epoch and logged metrics travel with the arrays (docs/cache-format.md, "Series").
+      extra: { imported_from: abs, ...(m.capture !== undefined ? { capture: m.capture } : {}) },
     });
   }
   let named: Map<string, Tensor>;
