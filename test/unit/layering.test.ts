@@ -34,7 +34,7 @@ const RANKS: string[][] = [
   ['core/loop'],
   ['core/cache'],
   ['core/metrics'],
-  ['core/lint', 'core/inspect'],
+  ['core/lint', 'core/inspect', 'core/series'],
   ['core/loopWorker'],
   ['core/evaluate'],
   ['core/runtime'],
