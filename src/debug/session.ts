@@ -1,7 +1,8 @@
 // The DAP face of EvalRuntime (mock-debug's MockDebugSession; docs/architecture.md, "The debug adapter"):
 // it maps DAP requests to runtime calls and runtime events to DAP events, and nothing else. What a stop
 // is, its frames, samples, run info, lints and expressions are the runtime's; the custom requests and
-// events are the typed ones of src/shared/dapProtocol.ts. Tensors become paged variables in ./variables.ts.
+// events are the typed ones of src/shared/dapProtocol.ts. Tensors become paged variables in ./variables.ts,
+// the sample and run scopes are built in ./scopeVariables.ts.
 import path from 'node:path';
 import {
   Breakpoint,
@@ -27,6 +28,7 @@ import { EvalRuntime, RuntimeRunInfo, RuntimeStop } from '../core/runtime/evalRu
 import { RuntimeServices, localServices } from '../core/runtime/io';
 import type { EvalPredictionData } from '../core/tensor/tensor';
 import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
+import { plainVariables, runVariables, sampleVariables } from './scopeVariables';
 import { VariableStore } from './variables';
 
 const THREAD_ID = 1;
@@ -209,8 +211,8 @@ export class EvalpredSession extends LoggingDebugSession {
       scopes.push(new Scope('progress', this.store.record(() => plainVariables(p as unknown as Record<string, unknown>)), false));
     } else if (s) {
       scopes.push(new Scope('eval_pred', this.store.evalPredScope(), false));
-      scopes.push(new Scope('sample', this.store.record(() => this.sampleVariables()), false));
-      scopes.push(new Scope('run', this.store.record(() => this.runVariables()), true));
+      scopes.push(new Scope('sample', this.store.record(() => sampleVariables(this.store, this.runtime.sample(this.sampleIndex))), false));
+      scopes.push(new Scope('run', this.store.record(() => runVariables(this.store, this.runtime.runInfo(), () => this.runtime.lints())), true));
     }
     response.body = { scopes };
     this.sendResponse(response);
@@ -219,54 +221,6 @@ export class EvalpredSession extends LoggingDebugSession {
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
     response.body = { variables: this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
     this.sendResponse(response);
-  }
-
-  private sampleVariables(): DebugProtocol.Variable[] {
-    const sample = this.runtime.sample(this.sampleIndex);
-    if (!sample) return [];
-    const { index: i, view } = sample;
-    const out: DebugProtocol.Variable[] = [{ name: 'index', value: String(i), variablesReference: 0, evaluateName: 'sample' }];
-    if (view?.input !== undefined) out.push({ name: 'input', value: JSON.stringify(view.input), variablesReference: 0, evaluateName: `decode(inputs[${i}])` });
-    out.push({ name: 'prediction', value: view?.prediction ? JSON.stringify(view.prediction) : 'n/a', variablesReference: 0 });
-    if (view?.label !== undefined) out.push({ name: 'label', value: JSON.stringify(view.label), variablesReference: 0 });
-    if (view?.correct !== undefined) out.push({ name: 'correct', value: view.correct ? 'True' : 'False', variablesReference: 0 });
-    for (const row of sample.rows) out.push(this.store.forValue(row.name, row.value, row.name));
-    return out;
-  }
-
-  private runVariables(): DebugProtocol.Variable[] {
-    const info = this.runtime.runInfo();
-    if (!info) return [];
-    const out: DebugProtocol.Variable[] = [
-      { name: 'cacheDir', value: info.cacheDir, variablesReference: 0 },
-      { name: 'cacheKey', value: info.cacheKey, variablesReference: 0 },
-      { name: 'fromCache', value: info.fromCache ? 'True' : 'False', variablesReference: 0 },
-      { name: 'numSamples', value: String(info.numSamples), variablesReference: 0 },
-      { name: 'settings', value: 'launch settings', variablesReference: this.store.record(() => plainVariables(info.settings as unknown as Record<string, unknown>)) },
-    ];
-    if (info.timings) {
-      const timings = info.timings;
-      out.push({ name: 'timings', value: `${timings.runtimeSeconds.toFixed(3)} s`, variablesReference: this.store.record(() => plainVariables(timings)) });
-    }
-    if (info.notes?.length) {
-      const notes = info.notes;
-      out.push({ name: 'notes', value: `${notes.length} notes`, variablesReference: this.store.record(() => plainVariables(notes)) });
-    }
-    if (info.lastMetrics) {
-      const m = info.lastMetrics.metrics;
-      out.push({ name: 'metrics', value: info.lastMetrics.json.replace(/\s+/g, ' '), variablesReference: this.store.record(() => plainVariables(m as Record<string, unknown>)) });
-    }
-    out.push({
-      name: 'lints',
-      value: 'pitfall checks',
-      presentationHint: { lazy: true },
-      variablesReference: this.store.record(() => {
-        const lints = this.runtime.lints();
-        const value = lints.length ? lints.map((l) => `${l.id}: ${l.message}`).join(' | ') : 'no pitfalls found';
-        return [{ name: 'lints', value, variablesReference: lints.length ? this.store.record(() => lints.map((l, k) => ({ name: `[${k}] ${l.id}`, value: `${l.message} Fix: ${l.fix}`, variablesReference: 0 }))) : 0 }];
-      }),
-    });
-    return out;
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
@@ -398,13 +352,4 @@ function runInfoBody(info: RuntimeRunInfo): RunInfoBody {
 
 function emptyEvalPred(): EvalPredictionData {
   return { predictions: null, labelIds: null, inputs: null, losses: null };
-}
-
-/** JSON-ish values as a variable list (records and arrays expand only when asked). */
-function plainVariables(obj: object): DebugProtocol.Variable[] {
-  return Object.entries(obj).map(([k, v]) => ({
-    name: Array.isArray(obj) ? `[${k}]` : k,
-    value: v === null || v === undefined ? 'None' : typeof v === 'object' ? JSON.stringify(v) : typeof v === 'string' ? v : String(v),
-    variablesReference: 0,
-  }));
 }

@@ -63,8 +63,6 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   private tokenizer?: LoadedTokenizer;
   /** Extra batch stops (function breakpoints "batch N"), merged with the launch's stopOnBatch. */
   private batchStops = new Set<number>();
-  /** Line breakpoints per file, as the client set them (the boundary stop happens regardless of them). */
-  private lineBreakpoints = new Map<string, number[]>();
   evaluation?: Evaluation;
   lastOutcome?: MetricsOutcome;
   /** Where the runtime stands while stopped; undefined while running. */
@@ -206,7 +204,6 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
    * always stops); breakpoints set before the launch names the metric file are accepted optimistically.
    */
   setBreakpoints(file: string, lines: number[]): StopRequestAnswer[] {
-    this.lineBreakpoints.set(path.resolve(file), lines);
     const metricFile = this.launch?.run.metrics;
     const ok = !metricFile || samePath(file, metricFile);
     const message = ok
