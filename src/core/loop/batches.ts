@@ -2,7 +2,7 @@
 // transformers examples: run_glue (text or text pair, DataCollatorWithPadding), run_ner (pre-split words,
 // label on the first sub-token, -100 elsewhere, DataCollatorForTokenClassification), run_qa (question +
 // context, start/end positions from the answer's character offset; one feature per example, no doc stride).
-import { Dataset, encodeLabel, getField, renderTemplate, requireField } from '../data';
+import { Dataset, encodeLabel, getField, renderTemplate, requireField, rowLabel } from '../data';
 import { EvalpredError } from '../errors';
 import { ModelConfig } from '../model/config';
 import { Tensor, TensorNode } from '../tensor/tensor';
@@ -144,6 +144,7 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
             { file: ds.source, row: i, column: plan.label },
           );
         }
+        tags.forEach((t, k) => requireClassId(t, ctx, i, `item ${k} of the tag list`));
         labelRows.push(alignWordLabels(enc, tags));
       }
     } else if (plan.task === 'question-answering') {
@@ -204,8 +205,30 @@ function sequenceLabels(rows: (number | number[])[], ctx: BatchContext, start: n
     });
   }
   const vals = rows as number[];
+  if (expectsClassIds(ctx.config)) vals.forEach((v, k) => requireClassId(v, ctx, start + k, 'the label'));
   const regression = ctx.config.problem_type === 'regression' || vals.some((v) => !Number.isInteger(v));
   return Tensor.from(regression ? 'float32' : 'int64', [n], vals);
+}
+
+/**
+ * Single-label classification (config.json problem_type, or num_labels > 1 without one) takes class ids only:
+ * one 1.5 would make the whole batch float32 and Trainer's loss and metrics vanish without a word.
+ */
+function expectsClassIds(config: ModelConfig): boolean {
+  if (config.problem_type) return config.problem_type === 'single_label_classification';
+  return config.configFile !== null && (config.num_labels ?? 0) > 1;
+}
+
+/** A class id is a whole number (or -100, ignored); anything else is an error naming the row and value. */
+function requireClassId(v: number, ctx: BatchContext, row: number, what: string): void {
+  if (Number.isInteger(v)) return;
+  const { ds, plan, config } = ctx;
+  throw new EvalpredError(
+    `${ds.source}, ${rowLabel(ds, row)}, label column "${plan.label}": ${what} is ${v}, not a class id (a whole number). ` +
+      `The model classifies${config.configFile ? ` into ${config.num_labels} labels (${config.configFile})` : ''}, so Trainer would turn the labels into floats and ` +
+      `its loss and metrics would fail. Fix the row; for a regression dataset set "problem_type": "regression" and "num_labels": 1 in config.json.`,
+    { file: ds.source, row, column: plan.label },
+  );
 }
 
 export { getField };
