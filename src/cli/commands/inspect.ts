@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readCache } from '../../core/cache/store';
-import { EvalpredError } from '../../core/errors';
+import { EvalpredError, isEvalpredError, messageOf } from '../../core/errors';
 import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
 import { loopRecordOf } from '../../core/evaluate';
 import { loadTokenizer } from '../../core/text';
@@ -26,17 +26,25 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   );
   const dir = (p.flags.cache as string | undefined) ?? p.positional[0];
   if (!dir) throw new EvalpredError('--cache CACHE_DIR is required.');
-  const { manifest, evalPred } = readCache(dir);
+  const { manifest, evalPred } = asCacheError(dir, () => readCache(dir));
   const loop = loopRecordOf(manifest, dir);
   const modelDir = (manifest.producer as { model?: { path?: string } })?.model?.path;
   let tokenizer;
   if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
-  const samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task });
-  const arrays = describeEvalPred(evalPred);
+  // Samples are a nicety: arrays a view cannot make rows of (a (10^15, 0) shape) leave them out with the reason.
+  let samples: ReturnType<typeof sampleViews> = [];
+  let samplesSkipped: string | undefined;
+  try {
+    samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task });
+  } catch (e) {
+    if (isEvalpredError(e)) throw e;
+    samplesSkipped = messageOf(e);
+  }
+  const arrays = asCacheError(dir, () => describeEvalPred(evalPred));
   // the settings the cache was made with (the metric file is not among them: it is not part of the cache key)
   const settings = (manifest.producer as { settings?: Partial<RunSettings> })?.settings;
   const generation = settings?.predictWithGenerate ? generationForLints(modelDir) : undefined;
-  const lints = lintEvalPrediction({ evalPred, numSamples: manifest.num_samples, settings, task: loop?.task, generation });
+  const lints = asCacheError(dir, () => lintEvalPrediction({ evalPred, numSamples: manifest.num_samples, settings, task: loop?.task, generation }));
   if (p.flags.json) {
     process.stdout.write(
       JSON.stringify(
@@ -63,7 +71,20 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const out = process.stdout;
   out.write(printable(`cache ${path.resolve(dir)}: ${manifest.num_samples} samples${loop ? `, ${loop.task}` : ''}, made ${manifest.created}`) + '\n\n');
   out.write(formatStructure(evalPred) + '\n\n' + formatArrays(arrays) + '\n');
+  if (samplesSkipped) out.write(printable(`\nsamples not shown: ${samplesSkipped}`) + '\n');
   if (samples.length) out.write(`\nfirst samples${tokenizer ? '' : ' (model folder not found: inputs not decoded)'}:\n${formatSamples(samples)}\n`);
   for (const l of lints) out.write(printable(`\n${l.severity}: ${l.message}\n  fix: ${l.fix}`) + '\n');
   return 0;
+}
+
+/** A library error while reading or summarising a cache's arrays, worded as what it is: a cache evalpred cannot use. */
+function asCacheError<T>(dir: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (isEvalpredError(e)) throw e;
+    throw new EvalpredError(`${dir}: the cache's arrays cannot be read or summarised (${messageOf(e)}); it may be damaged: run again to rebuild it.`, {
+      file: dir,
+    }, { cause: e });
+  }
 }
