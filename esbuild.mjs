@@ -55,8 +55,14 @@ for (const [name, src] of [['media/predictionView', 'media/predictionView.ts']])
     builds.push(esbuild.build({ ...common, platform: 'browser', format: 'iife', external: [], entryPoints: { [name]: src }, outdir: 'dist' }));
   }
 }
+// Slow suites have their own folder and npm script (test/reliability: `npm run test:reliability`), so `npm test` skips them.
+const SLOW_SUITES = [path.join('test', 'reliability')];
 if (args.has('--tests')) {
-  builds.push(esbuild.build({ ...common, entryPoints: walk('test', '.test.ts'), outdir: 'out/test', outbase: 'test' }));
+  const fast = walk('test', '.test.ts').filter((f) => !SLOW_SUITES.some((s) => f.startsWith(s + path.sep)));
+  builds.push(esbuild.build({ ...common, entryPoints: fast, outdir: 'out/test', outbase: 'test' }));
+}
+if (args.has('--reliability')) {
+  builds.push(esbuild.build({ ...common, entryPoints: walk(path.join('test', 'reliability'), '.test.ts'), outdir: 'out/reliability', outbase: 'test/reliability' }));
 }
 if (args.has('--bench')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));
