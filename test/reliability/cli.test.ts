@@ -5,6 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CliCase, cliTable, copyDir } from './harness';
 import { RUN_FLAGS } from '../../src/cli/runFlags';
+import { GraphBuilder, attr } from '../../src/core/model/onnx/builder';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { DEMO_VOCAB } from '../../src/demo';
 
 const editJson = (file: string, edit: (j: Record<string, unknown>) => void) => {
   const j = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -28,6 +31,30 @@ function emptyNpy(file: string, descr: string, shape: string): void {
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
   fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1')]));
+}
+
+/**
+ * A classifier with 8 learned positions and no max_position_embeddings in config.json: any input longer than 8
+ * tokens makes onnxruntime fail inside the graph (Gather out of range), as an over-long input does in BERT.
+ */
+function writeEightPositionModel(dir: string, tokenizerFrom: string): void {
+  const V = DEMO_VOCAB.length;
+  const g = new GraphBuilder('eight-positions');
+  g.input('input_ids', 'int64', ['batch', 'sequence']);
+  g.initializer('W', Tensor.from('float32', [V, 2], Array.from({ length: 2 * V }, (_, i) => ((i * 7) % 13) / 13 - 0.5)));
+  g.initializer('P', Tensor.from('float32', [8, 2], Array.from({ length: 16 }, (_, i) => i / 16)));
+  const shape = g.op('Shape', ['input_ids']);
+  const len = g.op('Gather', [shape, g.constant(Tensor.from('int64', [], [1n]))], { axis: 0 });
+  const positions = g.op('Range', [g.constant(Tensor.from('int64', [], [0n])), len, g.constant(Tensor.from('int64', [], [1n]))]);
+  const pos = g.op('Gather', ['P', positions], { axis: 0 });
+  const tok = g.op('Gather', ['W', 'input_ids'], { axis: 0 });
+  const sum = g.op('Add', [tok, pos]);
+  g.node('ReduceMean', [sum], ['logits'], { axes: attr.ints([1]), keepdims: 0 });
+  g.output('logits', 'float32', ['batch', 2]);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'model.onnx'), g.toModel({ opset: 17 }));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'config.json']) fs.copyFileSync(path.join(tokenizerFrom, f), path.join(dir, f));
+  editJson(path.join(dir, 'config.json'), (c) => delete c.max_position_embeddings);
 }
 
 const helpRow = (cmd: string, flags: string[]): CliCase => ({
@@ -113,6 +140,14 @@ const rows: CliCase[] = [
     code: 0,
     stdout: /\\x1b\[2Jneg|pos\\x1b\[0m/,
     check: (d, r) => assert.doesNotMatch(r.stdout + r.stderr, /\x1b/),
+  },
+  {
+    name: "onnxruntime's own log never reaches the terminal when the model fails on an over-long input",
+    setup: (d, fx) => writeEightPositionModel(path.join(d, 'model'), fx.model),
+    args: (d, fx) => ['run', '--model', 'model', '--dataset', fx.dataset, '--out', 'out', '--max-samples', '8'],
+    code: 2,
+    stderr: /^evalpred run: error: model\/model\.onnx: onnxruntime failed to run the model on a batch with input_ids int64\[8, \d+\]/m,
+    check: (d, r) => assert.doesNotMatch(r.stderr, /sequential_executor|\[[EWIV]:onnxruntime/),
   },
   // ---------------------------------------------------------------------------------------- the CLI
   helpRow('run', RUN_FLAGS.map((f) => f.name)),
