@@ -1,4 +1,6 @@
 // The `run` flags, one entry per RunSettings field (kept in step with src/core/loop/settings.ts by a test).
+import { EVAL_PREDICTION_PROFILES } from '../core/loop/settings';
+import { TASK_NAMES } from '../core/tasks';
 import { FlagSpec } from './args';
 
 export const RUN_FLAGS: FlagSpec[] = [
@@ -21,8 +23,8 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'num-beams', type: 'int', help: 'beam width' },
   { name: 'metrics', type: 'string', help: 'metric file (.ts/.js/.py) defining compute_metrics' },
   { name: 'function', type: 'string', help: 'metric function name' },
-  { name: 'eval-prediction-profile', type: 'string', help: 'current | v4.19-4.45 | <=4.18: the EvalPrediction a .py metric gets without transformers' },
-  { name: 'task', type: 'string', help: 'sequence-classification | token-classification | question-answering (default: from config.json)' },
+  { name: 'eval-prediction-profile', type: 'string', help: `${EVAL_PREDICTION_PROFILES.join(' | ')}: the EvalPrediction a .py metric gets without transformers` },
+  { name: 'task', type: 'string', help: `${TASK_NAMES.join(' | ')} (default: from the model folder)` },
   { name: 'no-concat', type: 'bool', help: 'eval_do_concat_batches=False: per-batch lists' },
   { name: 'label-smoothing-factor', type: 'number', help: "label_smoothing_factor: eval_loss from Trainer's LabelSmoother (0 to 1)" },
   { name: 'dataloader-drop-last', type: 'bool', help: 'dataloader_drop_last=True: drop the last incomplete batch' },

@@ -8,6 +8,7 @@ import { packageRoot } from '../../src/core/paths';
 import { localIO } from '../../src/core/runtime/io';
 import { LAUNCH_EXTRA_FIELDS, RUN_SETTINGS_FIELDS, parseLaunchArgs } from '../../src/core/runtime/launchSettings';
 import { findMetricFunction, diffMetrics } from '../../src/core/runtime/metricLocation';
+import { TASK_NAMES } from '../../src/core/tasks';
 import { tempDir } from '../fixtures/workspace';
 
 const pkg = JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8'));
@@ -25,6 +26,14 @@ test('package.json declares the evalpred debugger with exactly the launch attrib
     'includeForMetrics', 'preprocess', 'predictWithGenerate', 'generationMaxLength', 'maxNewTokens', 'numBeams', 'metrics', 'function', 'cache']) {
     assert.ok(k in props, k);
   }
+  // Every enum in the schema is the validator's list (one definition: the task names come from src/core/tasks.ts).
+  for (const [k, f] of Object.entries({ ...RUN_SETTINGS_FIELDS, ...LAUNCH_EXTRA_FIELDS })) {
+    const kind = f.kind as { type: string; values?: readonly string[] };
+    const schema = props[k] as { enum?: string[]; items?: { enum?: string[] } };
+    if (kind.type === 'enum') assert.deepEqual(schema.enum, [...kind.values!], `${k}: package.json enum`);
+    if (kind.type === 'list' && kind.values?.length) assert.deepEqual(schema.items?.enum, [...kind.values], `${k}: package.json items.enum`);
+  }
+  assert.deepEqual(props.task.enum, [...TASK_NAMES], 'the launch schema offers every task the CLI accepts');
   assert.equal(dbg.initialConfigurations[0].type, 'evalpred');
   assert.ok(dbg.configurationSnippets.length >= 1);
 });

@@ -6,6 +6,7 @@ import { HelpRequested, camel, parseArgs, usage } from '../../src/cli/args';
 import { printable } from '../../src/cli/terminalText';
 import { settingsFromFlags } from '../../src/cli/commands/run';
 import { RunSettings } from '../../src/core/loop/settings';
+import { TASK_NAMES } from '../../src/core/tasks';
 
 // Every RunSettings key, checked at compile time: adding a field without listing it here fails tsc.
 const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
@@ -87,4 +88,11 @@ test('strict parsing: one-dash typos, stray positionals, repeats, zero counts an
 test('printable: control characters in data become visible escapes; tab and newline stay', () => {
   assert.equal(printable('\x1b[31mneutral\x1b[0m\tok\nnext\x07\u2028'), '\\x1b[31mneutral\\x1b[0m\tok\nnext\\x07\\u2028');
   assert.equal(printable('положительный 👍'), 'положительный 👍');
+});
+
+test('--task accepts exactly the task names of src/core/tasks.ts (the launch schema enum is the same list)', () => {
+  const base = ['--model', 'm', '--dataset', 'd'];
+  for (const t of TASK_NAMES) assert.equal(settingsFromFlags(parseArgs([...base, '--task', t], RUN_FLAGS, 'run')).task, t);
+  assert.throws(() => settingsFromFlags(parseArgs([...base, '--task', 'summarization'], RUN_FLAGS, 'run')), new RegExp(`--task must be one of ${TASK_NAMES.join(', ')}, got "summarization"`));
+  assert.match(RUN_FLAGS.find((f) => f.name === 'task')!.help, new RegExp(TASK_NAMES.join(' \\| ')));
 });

@@ -7,6 +7,7 @@ import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
 import { EVAL_PREDICTION_PROFILES, IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
+import { TASK_NAMES, isTaskName } from '../../core/tasks';
 import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
 import { loadTokenizer } from '../../core/text';
 import { Parsed, camel, parseArgs } from '../args';
@@ -15,8 +16,6 @@ import { RUN_FLAGS } from '../runFlags';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
 import { printable } from '../terminalText';
 
-// causal-lm / seq2seq-lm are the generative loop's tasks (src/core/generate), usually detected from the folder.
-const TASKS: string[] = ['sequence-classification', 'token-classification', 'question-answering', 'causal-lm', 'seq2seq-lm'];
 
 export function settingsFromFlags(p: Parsed): RunSettings {
   const f = p.flags;
@@ -34,8 +33,8 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile as string)) {
     throw new EvalpredError(`--eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
-  if (f.task !== undefined && !TASKS.includes(f.task as string)) {
-    throw new EvalpredError(`--task must be one of ${TASKS.join(', ')}, got "${f.task}".`);
+  if (f.task !== undefined && !isTaskName(f.task)) {
+    throw new EvalpredError(`--task must be one of ${TASK_NAMES.join(', ')}, got "${f.task}".`);
   }
   if ((f['generation-max-length'] !== undefined || f['max-new-tokens'] !== undefined || f['num-beams'] !== undefined) && !f['predict-with-generate']) {
     throw new EvalpredError('--generation-max-length, --max-new-tokens and --num-beams apply to generation: add --predict-with-generate.');

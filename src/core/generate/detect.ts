@@ -3,12 +3,13 @@
 import fs from 'node:fs';
 import { ModelConfig } from '../model/config';
 import type { GenerativeTask } from '../model/heads';
+import { isGenerativeTask } from '../tasks';
 import { findSeq2SeqFiles } from './seq2seqModel';
 
 const CAUSAL = [/ForCausalLM$/, /LMHeadModel$/];
 
 export function generativeTaskOf(modelDirOrFile: string, config: ModelConfig, override?: string): GenerativeTask | null {
-  if (override === 'causal-lm' || override === 'seq2seq-lm') return override;
+  if (isGenerativeTask(override)) return override;
   if (fs.existsSync(modelDirOrFile) && fs.statSync(modelDirOrFile).isDirectory() && findSeq2SeqFiles(modelDirOrFile)) return 'seq2seq-lm';
   const arch = config.architectures[0];
   if (arch && CAUSAL.some((r) => r.test(arch))) return 'causal-lm';

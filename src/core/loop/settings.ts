@@ -6,9 +6,8 @@ export type Preprocess = 'argmax';
 /** Which transformers EvalPrediction a Python compute_metrics gets without transformers installed (spec §2.1). */
 export const EVAL_PREDICTION_PROFILES = ['current', 'v4.19-4.45', '<=4.18'] as const;
 export type EvalPredictionProfile = (typeof EVAL_PREDICTION_PROFILES)[number];
-/** Tasks of the encoder heads (src/core/model/heads) and of the generative loop (src/core/generate). */
-export type ClassifierTaskName = 'sequence-classification' | 'token-classification' | 'question-answering';
-export type TaskName = ClassifierTaskName | 'causal-lm' | 'seq2seq-lm';
+import type { TaskName } from '../tasks';
+export type { ClassifierTaskName, TaskName } from '../tasks';
 
 export interface RunSettings {
   model: string;

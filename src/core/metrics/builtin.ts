@@ -4,7 +4,7 @@
 import { accuracy, f1, rouge, seqevalScores } from './library';
 import { Described } from './postprocess';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
-import type { TaskName } from '../loop/settings';
+import type { GenerativeTaskName, TaskName } from '../tasks';
 import type { LoadedTokenizer } from '../text';
 
 /** What the generative defaults need beyond the arrays. */
@@ -62,7 +62,7 @@ function firstOf(node: TensorNode | null): Tensor | null {
   return null;
 }
 
-function generativeMetrics(ep: EvalPredictionData, task: 'causal-lm' | 'seq2seq-lm', ctx: BuiltinContext): [string, number][] | null {
+function generativeMetrics(ep: EvalPredictionData, task: GenerativeTaskName, ctx: BuiltinContext): [string, number][] | null {
   const preds = firstOf(ep.predictions);
   const labels = ep.labelIds;
   if (!preds || !(labels instanceof Tensor) || labels.ndim !== 2) return null;

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { EvalpredError } from '../errors';
 import { EVAL_PREDICTION_PROFILES, RunSettings, withDefaults } from '../loop/settings';
+import { TASK_NAMES } from '../tasks';
 import { RuntimeIO } from './io';
 
 type Kind =
@@ -42,7 +43,7 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   metrics: { kind: { type: 'path', must: 'file', exists: true }, description: 'Your metric file: a .py defining compute_metrics(eval_pred), or .ts/.js exporting computeMetrics(evalPred).' },
   function: { kind: { type: 'string' }, description: 'Name of the metric function in the metric file (default compute_metrics / computeMetrics).' },
   cache: { kind: { type: 'path', must: 'dir', exists: false }, description: 'Prediction cache folder. Alone (without model and dataset) it opens an existing cache.' },
-  task: { kind: { type: 'enum', values: ['sequence-classification', 'token-classification', 'question-answering'] }, description: 'Task head (default: from the model\'s config.json).' },
+  task: { kind: { type: 'enum', values: TASK_NAMES }, description: 'Task head (default: from the model\'s config.json).' },
   evalDoConcatBatches: { kind: { type: 'bool' }, description: 'TrainingArguments.eval_do_concat_batches (default true).' },
   maxSamples: { kind: { type: 'int', min: 1 }, description: 'Evaluate only the first N rows (a quick look at a large dataset).' },
   labelSmoothingFactor: {

@@ -10,6 +10,7 @@ import type { Evaluation } from '../evaluate';
 import { FIELD_NAMES, structureOf } from '../inspect/describe';
 import { generationForLints, lintEvalPrediction } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
+import { isClassifierTask } from '../tasks';
 import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { loadTokenizer } from '../text';
@@ -50,7 +51,7 @@ export interface FromEvaluationOptions {
 }
 
 function knownTask(t: unknown): TaskKind {
-  return t === 'sequence-classification' || t === 'token-classification' || t === 'question-answering' ? t : 'unknown';
+  return isClassifierTask(t) ? t : 'unknown';
 }
 
 /**

@@ -1,10 +1,11 @@
 // The contracts of the task heads: what the loop asks of a head, and how a head reads an ONNX run's outputs.
 // Types only, so every head file and the dispatcher (index.ts) can share them without importing each other.
+import type { ClassifierTaskName, GenerativeTaskName } from '../../tasks';
 import type { Tensor, TensorNode } from '../../tensor/tensor';
 
-export type Task = 'sequence-classification' | 'token-classification' | 'question-answering';
+export type Task = ClassifierTaskName;
 /** Generative models (decoder-only LMs and encoder-decoders): their batch and forward steps live in src/core/generate. */
-export type GenerativeTask = 'causal-lm' | 'seq2seq-lm';
+export type GenerativeTask = GenerativeTaskName;
 export interface BatchLabels { node: TensorNode | null }  // Trainer's labels for this batch: a Tensor, or {tuple:[start,end]} for QA
 export interface TaskHead {
   readonly task: Task;
