@@ -33,7 +33,7 @@ test('package.json declares the evalpred debugger with exactly the launch attrib
     if (kind.type === 'enum') assert.deepEqual(schema.enum, [...kind.values!], `${k}: package.json enum`);
     if (kind.type === 'list' && kind.values?.length) assert.deepEqual(schema.items?.enum, [...kind.values], `${k}: package.json items.enum`);
   }
-  assert.deepEqual(props.task.enum, [...TASK_NAMES], 'the launch schema offers every task the CLI accepts');
+  assert.deepEqual((props.task as { enum?: string[] }).enum, [...TASK_NAMES], 'the launch schema offers every task the CLI accepts');
   assert.equal(dbg.initialConfigurations[0].type, 'evalpred');
   assert.ok(dbg.configurationSnippets.length >= 1);
 });

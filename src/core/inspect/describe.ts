@@ -1,7 +1,7 @@
 // What `inspect`, the demo and the views show about an EvalPrediction: each array's place, dtype, shape and
 // statistics, and the first samples decoded for people.
 import { TensorStats, tensorStats } from '../tensor/stats';
-import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
+import { EvalPredictionData, Tensor, TensorNode, firstTensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 
 export const FIELD_NAMES: Record<keyof EvalPredictionData, string> = {
@@ -44,13 +44,6 @@ export interface SampleView {
   correct?: boolean;
   /** prediction and label are decoded text (generative models): shown quoted, side by side. */
   text?: boolean;
-}
-
-function firstTensor(node: TensorNode | null): Tensor | undefined {
-  if (!node) return undefined;
-  if (node instanceof Tensor) return node;
-  const items = 'tuple' in node ? node.tuple : node.list;
-  return items.length ? firstTensor(items[0]) : undefined;
 }
 
 /** Decoded first samples for sequence classification (argmax -> id2label) and token ids (tokenizer decode). */

@@ -2,7 +2,7 @@
 // settings, each with the fix in words. Pure functions over what the cache holds; views and the CLI show them.
 import fs from 'node:fs';
 import { tensorStats } from '../tensor/stats';
-import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
+import { EvalPredictionData, Tensor, TensorNode, firstTensor, walkTensors } from '../tensor/tensor';
 import type { RunSettings } from '../loop/settings';
 import { readGenerationConfig } from '../generate/generationConfig';
 
@@ -56,13 +56,6 @@ function lineOf(source: string, re: RegExp): number | undefined {
   const lines = source.split('\n');
   const i = lines.findIndex((l) => re.test(l));
   return i >= 0 ? i + 1 : undefined;
-}
-
-function firstTensor(n: TensorNode | null): Tensor | undefined {
-  if (!n) return undefined;
-  if (n instanceof Tensor) return n;
-  const items = 'tuple' in n ? n.tuple : n.list;
-  return items.length ? firstTensor(items[0]) : undefined;
 }
 
 function rows(n: TensorNode | null): number | undefined {

@@ -217,6 +217,14 @@ export interface EvalPredictionData {
   losses: TensorNode | null;
 }
 
+/** First array of a node (depth first): Trainer's logits are the first model output; later tuple/list members are extras. */
+export function firstTensor(node: TensorNode | null): Tensor | undefined {
+  if (!node) return undefined;
+  if (node instanceof Tensor) return node;
+  const items = 'tuple' in node ? node.tuple : node.list;
+  return items.length ? firstTensor(items[0]) : undefined;
+}
+
 /** Every tensor in a node with a readable path (`predictions[0]`, `label_ids[1][2]`). */
 export function* walkTensors(node: TensorNode, path: string): Generator<[string, Tensor]> {
   if (node instanceof Tensor) yield [path, node];

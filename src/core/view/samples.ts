@@ -5,7 +5,7 @@ import type { Dataset } from '../data';
 import { getField, renderTemplate } from '../data';
 import { EvalpredError } from '../errors';
 import type { LoadedTokenizer } from '../text';
-import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
+import { EvalPredictionData, Tensor, TensorNode, firstTensor } from '../tensor/tensor';
 import type { RowView, TaskKind, TokenTag } from '../../shared/protocol';
 
 export interface SampleSource {
@@ -20,14 +20,6 @@ export interface SampleSource {
   labelColumn?: string;
   /** For decoding `inputs` when there is no dataset text, and QA spans. */
   tokenizer?: LoadedTokenizer;
-}
-
-/** First array of a node: Trainer's logits are the first model output; tuple/list members beyond it are extras. */
-export function firstTensor(node: TensorNode | null): Tensor | undefined {
-  if (!node) return undefined;
-  if (node instanceof Tensor) return node;
-  const items = 'tuple' in node ? node.tuple : node.list;
-  return items.length ? firstTensor(items[0]) : undefined;
 }
 
 function tupleMembers(node: TensorNode | null): Tensor[] {
