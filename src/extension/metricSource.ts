@@ -3,50 +3,9 @@
 // cursor for hovers. Pure functions; no `vscode` import.
 import type { MetricsRecord } from '../shared/dapProtocol';
 
-export interface MetricFunction {
-  name: string;
-  /** 0-based line of the definition. */
-  line: number;
-}
-
-const PY_DEF = /^\s*(?:async\s+)?def\s+([A-Za-z_]\w*)\s*\(/;
-const JS_DEFS = [
-  /^\s*(?:export\s+)?(?:default\s+)?(?:async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)\s*\(/,
-  /^\s*(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)\s*(?::[^=]+)?=\s*(?:async\s+)?(?:function\b|\([^)]*\)\s*(?::[^=]+)?=>|[A-Za-z_$][\w$]*\s*=>)/,
-];
-
-/** Names Trainer users give metric functions; the first match wins when no name is configured. */
-const METRIC_NAMES = ['compute_metrics', 'computeMetrics', 'metrics_fn', 'compute_metric'];
-
-export function isPythonFile(file: string): boolean {
-  return /\.py$/i.test(file);
-}
-
-/** Top-level-looking function definitions whose first parameter looks like an EvalPrediction (or that are named like a metric function). */
-export function findMetricFunctions(text: string, file: string): MetricFunction[] {
-  const out: MetricFunction[] = [];
-  const lines = text.split(/\r?\n/);
-  const py = isPythonFile(file);
-  lines.forEach((l, i) => {
-    let name: string | undefined;
-    if (py) name = PY_DEF.exec(l)?.[1];
-    else for (const re of JS_DEFS) name ??= re.exec(l)?.[1];
-    if (!name) return;
-    const params = l.slice(l.indexOf(name) + name.length);
-    if (METRIC_NAMES.includes(name) || /\(\s*(eval_?pred|evalPred|p|pred|preds)\b/i.test(params)) out.push({ name, line: i });
-  });
-  return out;
-}
-
-/** The function a run would call: the configured name, else the usual names, else the only candidate. */
-export function pickMetricFunction(fns: MetricFunction[], configured?: string): MetricFunction | undefined {
-  if (configured) return fns.find((f) => f.name === configured);
-  for (const n of METRIC_NAMES) {
-    const f = fns.find((x) => x.name === n);
-    if (f) return f;
-  }
-  return fns.length === 1 ? fns[0] : undefined;
-}
+export { findMetricFunctions, isPythonFile, pickMetricFunction } from '../core/metrics/metricFunction';
+export type { MetricFunction } from '../core/metrics/metricFunction';
+import { isPythonFile } from '../core/metrics/metricFunction';
 
 export type { MetricsRecord };
 
