@@ -11,6 +11,7 @@ import { EvalpredError } from './errors';
 import { WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
 import { RunSettings, loopKeySettings } from './loop/settings';
 import type { LoopRecord, LoopResult } from './loop/types';
+import { mentionsPreprocess } from './metrics/metricFunction';
 import { packageRoot } from './paths';
 
 export const CACHE_FORMAT = 'evalpred-cache/1';
@@ -52,7 +53,7 @@ export async function evaluationKey(settings: RunSettings): Promise<{ key: strin
   const loopSettings = loopKeySettings(settings);
   // A metric file that defines preprocess_logits_for_metrics changes the predictions, so it is part of the key.
   const preprocessor =
-    settings.metrics && fs.existsSync(settings.metrics) && /preprocess(LogitsForMetrics|_logits_for_metrics)/.test(fs.readFileSync(settings.metrics, 'utf8'))
+    settings.metrics && fs.existsSync(settings.metrics) && mentionsPreprocess(fs.readFileSync(settings.metrics, 'utf8'))
       ? (await contentHashes([settings.metrics]))[0].sha256
       : null;
   const tool = { name: 'evalpred', version: toolVersion() };

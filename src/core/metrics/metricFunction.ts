@@ -89,3 +89,12 @@ export function findMetricFunction(file: string, source: string, functionName?: 
   }
   return { file, line: 1, name: functionName ?? (py ? 'compute_metrics' : 'computeMetrics') };
 }
+
+/**
+ * Whether a metric file's text may define preprocess_logits_for_metrics (preprocessLogitsForMetrics in TS/JS).
+ * A cheap text test, used for the cache key (such a function changes the predictions) and to avoid starting
+ * Python for the usual file without one; the runner then checks that the function really exists.
+ */
+export function mentionsPreprocess(source: string): boolean {
+  return /preprocess(LogitsForMetrics|_logits_for_metrics)/.test(source);
+}

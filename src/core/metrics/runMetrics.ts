@@ -7,6 +7,7 @@ import { EvalpredError } from '../errors';
 import { readCache } from '../cache/store';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { TensorNode } from '../tensor/tensor';
+import { mentionsPreprocess } from './metricFunction';
 import { JsMetricRunner, JsRunnerOptions } from './jsRunner';
 import { PyMetricRunner, defaultPython } from './pyRunner';
 import { Described, finalizeMetrics, Metrics } from './postprocess';
@@ -139,14 +140,14 @@ export type PreprocessHook = ((logits: TensorNode, labels: TensorNode | null) =>
  */
 export async function preprocessFn(file: string, opts: { python?: string; timeoutMs?: number } = {}): Promise<PreprocessHook | null> {
   if (metricLanguage(file) === 'py') {
-    // No Python start for the usual file without a preprocessor (the same test as the cache key's, evaluate.ts).
+    // No Python start for the usual file without a preprocessor (the same test as the cache key's).
     let source = '';
     try {
       source = fs.readFileSync(file, 'utf8');
     } catch {
       throw new EvalpredError(`metric file ${path.resolve(file)} does not exist or cannot be read`, { file });
     }
-    if (!/preprocess(LogitsForMetrics|_logits_for_metrics)/.test(source)) return null;
+    if (!mentionsPreprocess(source)) return null;
     const runner = pyRunner();
     const call = { python: opts.python ?? pyOptions.python, timeoutMs: opts.timeoutMs };
     const probe = await runner.probePreprocess(file, call);
