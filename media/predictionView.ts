@@ -16,6 +16,7 @@ import type {
   TensorCard,
   ToWebview,
 } from '../src/shared/protocol';
+import { formatCompact, formatDelta } from '../src/shared/format';
 
 interface VsCodeApi {
   postMessage(m: unknown): void;
@@ -47,19 +48,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
-}
-
-function fmt(x: number | null | undefined): string {
-  if (x === null || x === undefined || Number.isNaN(x)) return '—';
-  if (Number.isInteger(x) && Math.abs(x) < 1e9) return String(x);
-  const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e5 || a < 1e-3)) return x.toExponential(2);
-  return String(+x.toPrecision(4));
-}
-
-function fmtDelta(x: number): string {
-  if (x === 0) return '±0';
-  return (x > 0 ? '+' : '') + fmt(x);
 }
 
 function post(m: FromWebview): void {
@@ -552,9 +540,9 @@ function renderCards(cards: TensorCard[], structure: string[]): void {
     const add = (k: string, v: string, warn = false) => {
       stats.append(el('dt', undefined, k), el('dd', warn ? 'warn' : undefined, v));
     };
-    add('min', fmt(c.min));
-    add('max', fmt(c.max));
-    add('mean', fmt(c.mean));
+    add('min', formatCompact(c.min));
+    add('max', formatCompact(c.max));
+    add('mean', formatCompact(c.mean));
     add('NaN', String(c.nanCount), c.nanCount > 0);
     add('-100', String(c.minus100Count), c.minus100Count > 0);
     card.append(stats);
@@ -564,12 +552,12 @@ function renderCards(cards: TensorCard[], structure: string[]): void {
     c.histogram.counts.forEach((n, k) => {
       const bar = el('div', 'bar');
       bar.style.height = `${n ? Math.max(2, (n / peak) * 100) : 0}%`;
-      bar.title = `[${fmt(c.histogram.edges[k])}, ${fmt(c.histogram.edges[k + 1])}): ${n}`;
+      bar.title = `[${formatCompact(c.histogram.edges[k])}, ${formatCompact(c.histogram.edges[k + 1])}): ${n}`;
       hist.append(bar);
     });
     card.append(hist);
     const axis = el('div', 'hist-axis');
-    axis.append(el('span', undefined, fmt(c.histogram.edges[0])), el('span', undefined, fmt(c.histogram.edges[c.histogram.edges.length - 1])));
+    axis.append(el('span', undefined, formatCompact(c.histogram.edges[0])), el('span', undefined, formatCompact(c.histogram.edges[c.histogram.edges.length - 1])));
     card.append(axis);
     grid.append(card);
   }
@@ -622,8 +610,8 @@ function renderMetrics(history: MetricsEntry[]): void {
   for (const [k, v] of Object.entries(last.metrics)) {
     const tr = el('tr');
     const d = last.deltas[k];
-    const dc = el('td', `delta ${d === undefined || d === 0 ? '' : d > 0 ? 'up' : 'down'}`, d === undefined ? '' : fmtDelta(d));
-    tr.append(el('th', undefined, k), el('td', 'value', fmt(v)), dc);
+    const dc = el('td', `delta ${d === undefined || d === 0 ? '' : d > 0 ? 'up' : 'down'}`, d === undefined ? '' : formatDelta(d));
+    tr.append(el('th', undefined, k), el('td', 'value', formatCompact(v)), dc);
     t.append(tr);
   }
   metricsEl.append(t, el('div', 'hint', `run ${history.length} · ${new Date(last.time).toLocaleTimeString()}`));
@@ -691,8 +679,8 @@ function renderDetail(d: RowDetail): void {
     field('label', lab);
   }
   if (r.correct !== undefined) field('correct', r.correct ? 'yes' : 'no');
-  if (r.confidence !== undefined) field('confidence', fmt(r.confidence));
-  if (r.loss !== undefined) field('loss', fmt(r.loss));
+  if (r.confidence !== undefined) field('confidence', formatCompact(r.confidence));
+  if (r.loss !== undefined) field('loss', formatCompact(r.loss));
   detailEl.append(dl);
   for (const a of d.arrays) {
     const box = el('div', 'raw');
@@ -705,7 +693,7 @@ function renderDetail(d: RowDetail): void {
       const parts: string[] = [];
       for (let k = s; k < Math.min(s + inner, limit); k++) {
         const v = values[k];
-        parts.push(typeof v === 'bigint' ? v.toString() : a.dtype.startsWith('float') ? fmt(v) : String(v));
+        parts.push(typeof v === 'bigint' ? v.toString() : a.dtype.startsWith('float') ? formatCompact(v) : String(v));
       }
       lines.push(parts.join(' '));
     }

@@ -2,9 +2,11 @@
 // array names from a manifest) goes through printable(): no control character reaches the terminal raw.
 import { ArraySummary, SampleView, structureOf } from '../core/inspect/describe';
 import { EvalPredictionData } from '../core/tensor/tensor';
+import { formatDecimal } from '../shared/format';
 import { printable } from './terminalText';
 
-const fmt = (v: number | null) => (v === null ? '-' : Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(3) : v.toFixed(4));
+// Statistics columns are narrow: exponent from 1e4 up.
+const fmt = (v: number | null) => (v === null ? '-' : formatDecimal(v, 1e4));
 
 export function formatStructure(ep: EvalPredictionData): string {
   return [

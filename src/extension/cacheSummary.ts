@@ -9,7 +9,7 @@ import { sampleViews } from '../core/inspect/describe';
 import { tensorStats } from '../core/tensor/stats';
 import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
 import { loadTokenizer, LoadedTokenizer } from '../core/text';
-import { formatNumber } from './metricSource';
+import { formatDecimal } from '../shared/format';
 
 export type FieldName = 'eval_pred' | 'predictions' | 'label_ids' | 'inputs' | 'losses';
 
@@ -39,7 +39,7 @@ function clip(s: string): string {
 function firstValues(t: Tensor): string {
   const row = t.ndim > 1 ? t.row(0) : t;
   const n = Math.min(SHOWN, row.size);
-  const vals = Array.from({ length: n }, (_, i) => formatNumber(row.at(i)));
+  const vals = Array.from({ length: n }, (_, i) => formatDecimal(row.at(i)));
   return `[${vals.join(', ')}${row.size > n ? ', …' : ''}]`;
 }
 
@@ -200,7 +200,7 @@ export function fieldTexts(
   }
   if (ep.losses) {
     const t = ep.losses instanceof Tensor ? ep.losses : undefined;
-    out.losses = structure(ep.losses) + (t && t.size ? ` mean ${formatNumber(tensorStats(t).mean ?? NaN)}` : '');
+    out.losses = structure(ep.losses) + (t && t.size ? ` mean ${formatDecimal(tensorStats(t).mean ?? NaN)}` : '');
   }
   return out;
 }

@@ -6,6 +6,7 @@ import type { MetricsRecord } from '../shared/dapProtocol';
 export { findMetricFunctions, isPythonFile, pickMetricFunction } from '../core/metrics/metricFunction';
 export type { MetricFunction } from '../core/metrics/metricFunction';
 import { isPythonFile } from '../core/metrics/metricFunction';
+import { formatDecimal } from '../shared/format';
 
 export type { MetricsRecord };
 
@@ -19,13 +20,7 @@ export function summarizeMetrics(m: MetricsRecord | undefined): string | undefin
   const pick = numeric.find(([k]) => !/(^|_)loss$/.test(k)) ?? numeric[0];
   if (!pick) return undefined;
   const [k, v] = pick as [string, number];
-  return `${k.replace(/^(eval|test)_/, '')} ${formatNumber(v)}`;
-}
-
-export function formatNumber(v: number): string {
-  if (!Number.isFinite(v)) return String(v);
-  if (Number.isInteger(v)) return String(v);
-  return Math.abs(v) >= 1e-3 && Math.abs(v) < 1e6 ? v.toFixed(4) : v.toExponential(3);
+  return `${k.replace(/^(eval|test)_/, '')} ${formatDecimal(v)}`;
 }
 
 /** Python names people give the parts of an EvalPrediction -> the field the adapter's expressions know. */
