@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Evaluation } from '../../src/core/evaluate';
 import { withDefaults } from '../../src/core/loop/settings';
@@ -15,6 +14,7 @@ import { loadTokenizer } from '../../src/core/text';
 import { wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
 import { runPython } from '../helpers/python';
 import { GEN_VOCAB } from '../fixtures/generative';
+import { tempDir } from '../helpers/tempDir';
 
 const ep = (p: Partial<EvalPredictionData>): EvalPredictionData => ({ predictions: null, labelIds: null, inputs: null, losses: null, ...p });
 const asRecord = (d: Described | null): Record<string, number> => {
@@ -24,7 +24,7 @@ const asRecord = (d: Described | null): Record<string, number> => {
 const id = (w: string) => GEN_VOCAB.indexOf(w);
 
 function tokenizerDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+  const dir = tempDir();
   const { tokenizer, tokenizerConfig } = wordPieceTokenizerJson(GEN_VOCAB);
   fs.writeFileSync(path.join(dir, 'tokenizer.json'), JSON.stringify(tokenizer));
   fs.writeFileSync(path.join(dir, 'tokenizer_config.json'), JSON.stringify(tokenizerConfig));

@@ -10,9 +10,10 @@ import { EvalPredictionData, Tensor, TensorNode } from '../../src/core/tensor/te
 import { isCacheFor, readCache, writeCache } from '../../src/core/cache/store';
 import { validateManifest } from '../../src/core/cache/manifest';
 import { cacheKey, contentHashes, sha256Bytes, sha256File } from '../../src/core/cache/hash';
-import { isEvalpredError } from '../../src/core/errors';
+import { userErrorOf } from '../helpers/errors';
+import { tempDir } from '../helpers/tempDir';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const tmp = tempDir();
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function sampleEvalPred(): EvalPredictionData {
@@ -48,15 +49,6 @@ function assertSameNode(a: TensorNode | null, b: TensorNode | null, where: strin
   ai.forEach((n, i) => assertSameNode(n, bi[i], `${where}[${i}]`));
 }
 
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(isEvalpredError(e), `expected an EvalpredError, got ${String(e)}`);
-    return e as Error;
-  }
-  assert.fail('expected an error');
-}
 
 const META = { numSamples: 3, key: 'k-1', producer: { model: { files: [{ file: 'model.onnx', sha256: 'ab' }] }, settings: { batchSize: 2 } } };
 
@@ -180,7 +172,7 @@ test('a failure mid-write leaves the previous cache intact and no complete-looki
   const precious = path.join(parent, 'precious');
   fs.mkdirSync(precious);
   fs.writeFileSync(path.join(precious, 'notes.txt'), 'keep me');
-  assert.match(errorOf(() => writeCache(precious, ep, META)).message, /precious.*no manifest\.json.*will not replace it/);
+  assert.match(userErrorOf(() => writeCache(precious, ep, META)).message, /precious.*no manifest\.json.*will not replace it/);
   assert.equal(fs.readFileSync(path.join(precious, 'notes.txt'), 'utf8'), 'keep me');
 });
 
@@ -199,7 +191,7 @@ test('paths that escape the cache folder are refused, naming manifest.json and t
     const dir = writeCacheAt(path.join(base, `c${i}`));
     prepare?.(dir);
     setNpy(dir, rel);
-    const e = errorOf(() => readCache(dir));
+    const e = userErrorOf(() => readCache(dir));
     assert.match(e.message, new RegExp(`${escapeRe(path.join(dir, 'manifest.json'))}: eval_prediction\\.predictions names ${escapeRe(JSON.stringify(rel))}`));
     assert.match(e.message, why);
     assert.equal(isCacheFor(dir, 'k'), false);
@@ -212,18 +204,18 @@ test('paths that escape the cache folder are refused, naming manifest.json and t
 
   const missing = writeCacheAt(path.join(base, 'missing'));
   fs.rmSync(path.join(missing, 'predictions.npy'));
-  assert.match(errorOf(() => readCache(missing)).message, /eval_prediction\.predictions names predictions\.npy, but .*predictions\.npy is missing/);
+  assert.match(userErrorOf(() => readCache(missing)).message, /eval_prediction\.predictions names predictions\.npy, but .*predictions\.npy is missing/);
   assert.equal(isCacheFor(missing, 'k'), false);
 
   const cut = writeCacheAt(path.join(base, 'cut'));
   const f = path.join(cut, 'predictions.npy');
   fs.truncateSync(f, fs.statSync(f).size - 4);
-  assert.match(errorOf(() => readCache(cut)).message, /predictions\.npy is truncated.*12 bytes of data.*cache array eval_prediction\.predictions/);
+  assert.match(userErrorOf(() => readCache(cut)).message, /predictions\.npy is truncated.*12 bytes of data.*cache array eval_prediction\.predictions/);
 
-  assert.match(errorOf(() => readCache(path.join(base, 'nowhere'))).message, /nowhere is not an evalpred prediction cache: it has no manifest\.json/);
+  assert.match(userErrorOf(() => readCache(path.join(base, 'nowhere'))).message, /nowhere is not an evalpred prediction cache: it has no manifest\.json/);
   const badJson = writeCacheAt(path.join(base, 'badjson'));
   fs.writeFileSync(path.join(badJson, 'manifest.json'), '{"format": ');
-  assert.match(errorOf(() => readCache(badJson)).message, /badjson.*manifest\.json is not valid JSON/);
+  assert.match(userErrorOf(() => readCache(badJson)).message, /badjson.*manifest\.json is not valid JSON/);
 });
 
 function writeCacheAt(dir: string): string {
@@ -249,7 +241,7 @@ test('validateManifest names what is wrong: format, missing keys, malformed node
   const bad = (mutate: (m: Record<string, any>) => void, re: RegExp) => {
     const m: Record<string, any> = good();
     mutate(m);
-    const e = errorOf(() => validateManifest(m, '/c/manifest.json'));
+    const e = userErrorOf(() => validateManifest(m, '/c/manifest.json'));
     assert.match(e.message, /^\/c\/manifest\.json is not a valid evalpred cache manifest: /);
     assert.match(e.message, re);
   };

@@ -1,15 +1,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Field, Int32, Int64, List, Struct, Table, Utf8, Float64, tableToIPC, vectorFromArray } from 'apache-arrow';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { Dataset, encodeLabel, getField, loadDataset, renderTemplate, requireField } from '../../src/core/data';
-import { EvalpredError } from '../../src/core/errors';
+import { rejectsWith } from '../helpers/errors';
 import { runPython } from '../helpers/python';
+import { tempDir } from '../helpers/tempDir';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const tmp = tempDir();
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 let counter = 0;
 /** A fresh sub-folder per fixture, so tests never see each other's files. */
@@ -22,19 +22,6 @@ function write(file: string, content: string | Uint8Array | ArrayBuffer): string
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, content instanceof ArrayBuffer ? new Uint8Array(content) : content);
   return file;
-}
-/** Asserts an EvalpredError whose message matches every pattern. */
-async function rejectsWith(p: Promise<unknown> | (() => unknown), ...patterns: RegExp[]): Promise<EvalpredError> {
-  let err: unknown;
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err instanceof EvalpredError, `expected an EvalpredError, got ${String(err)}`);
-  for (const re of patterns) assert.match(err.message, re);
-  assert.ok(!err.message.includes('\n    at '), 'a one-paragraph message, not a stack trace');
-  return err;
 }
 
 // The rows every format must give back unchanged: text with trailing spaces, commas, quotes, newlines and

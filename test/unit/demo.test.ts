@@ -3,17 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { buildDemo, DEMO_VOCAB } from '../../src/demo';
 import { wordPieceIds } from '../../src/demo/train';
 import { wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
-}
+import { tempDir } from '../helpers/tempDir';
 
 function loadTokenizer(modelDir: string): Tokenizer {
   const read = (f: string) => JSON.parse(fs.readFileSync(path.join(modelDir, f), 'utf8'));

@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { effectiveConfig, readGenerationConfig, trainerPadWidth } from '../../src/core/generate/generationConfig';
 import { generateSeq2Seq } from '../../src/core/generate/generate';
@@ -11,8 +10,9 @@ import { Seq2SeqModel } from '../../src/core/generate/seq2seqModel';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { runPython } from '../helpers/python';
 import { EOS, PAD, runNumpyReference, weightsJson, writeCausalLmModel, writeSeq2SeqModel } from '../fixtures/generative';
+import { tempDir } from '../helpers/tempDir';
 
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const tmp = () => tempDir();
 
 /** 5 rows of encoder input, right-padded with 0 (mask 0 there). */
 function encoderBatch(): { ids: Tensor; mask: Tensor; rows: number[][] } {

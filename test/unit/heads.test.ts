@@ -3,7 +3,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { ModelConfig, parseConfig, readModelConfig } from '../../src/core/model/config';
 import { headFor } from '../../src/core/model/heads';
@@ -12,8 +11,9 @@ import { openModel } from '../../src/core/model/session';
 import { isEvalpredError } from '../../src/core/errors';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
 import { writeQaModel, writeTokenClsModel } from '../fixtures/models';
+import { tempDir } from '../helpers/tempDir';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const root = tempDir();
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 function folderWithConfig(text: string | null): string {

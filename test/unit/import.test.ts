@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { importDump } from '../../src/core/cache/import';
@@ -9,12 +8,13 @@ import { readCache } from '../../src/core/cache/store';
 import { runMetricFile, closeRunners, configureJsRunner } from '../../src/core/metrics/runMetrics';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
 import { pythonWith, runPython } from '../helpers/python';
+import { tempDir } from '../helpers/tempDir';
 
 let dir: string;
 const srcPython = path.join(__dirname, '../../../src/python');
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+  dir = tempDir();
   const workerFile = path.join(dir, 'metricWorker.js');
   await esbuild.build({ entryPoints: [path.join(__dirname, '../../../src/core/metrics/jsWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: workerFile, logLevel: 'silent' });
   configureJsRunner({ workerFile, timeoutMs: 10_000 });

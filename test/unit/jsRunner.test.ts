@@ -1,13 +1,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { JsMetricRunner, DataSource } from '../../src/core/metrics/jsRunner';
 import { finalizeMetrics, MetricFunctionError } from '../../src/core/metrics/postprocess';
 import { Tensor, EvalPredictionData } from '../../src/core/tensor/tensor';
 import { isEvalpredError } from '../../src/core/errors';
+import { tempDir } from '../helpers/tempDir';
 
 let dir: string;
 let workerFile: string;
@@ -44,7 +44,7 @@ export function computeMetrics(evalPred) {
 `;
 
 before(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+  dir = tempDir();
   workerFile = path.join(dir, 'metricWorker.js');
   await esbuild.build({
     entryPoints: [path.join(__dirname, '../../../src/core/metrics/jsWorker.ts')],

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPython } from '../helpers/python';
 import { Tensor } from '../../src/core/tensor/tensor';
-import { isEvalpredError } from '../../src/core/errors';
+import { userErrorOf } from '../helpers/errors';
 import {
   accuracy,
   bleu,
@@ -36,14 +36,6 @@ const closeAll = (actual: number[], expected: number[], what: string) =>
   actual.forEach((a, i) => close(a, expected[i], 1e-12, `${what}[${i}]`));
 const prfList = (r: { precision: number; recall: number; f1: number }) => [r.precision, r.recall, r.f1];
 
-/** Asserts `fn` throws one of our user-facing errors whose message matches `re`. */
-function throwsUser(fn: () => unknown, re: RegExp) {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(isEvalpredError(e), `expected an EvalpredError, got ${String(e)}`);
-    assert.match((e as Error).message, re);
-    return true;
-  });
-}
 
 // sklearn/scipy references, computed once (one interpreter start) on seeded data.
 const SKLEARN_REF = String.raw`
@@ -183,7 +175,7 @@ test('accuracy with ignoreIndex and confusion matrix, worked by hand', () => {
     [0, 0, 0],
     [0, 0, 1],
   ]);
-  throwsUser(() => confusionMatrix([0, 3], [0, 1], { numClasses: 3 }), /preds\[1\] is 3, outside the class ids 0\.\.2/);
+  userErrorOf(() => confusionMatrix([0, 3], [0, 1], { numClasses: 3 }), /preds\[1\] is 3, outside the class ids 0\.\.2/);
   // A tensor from another bundle's Tensor class is read through shape/size/at, not instanceof.
   const foreign = { shape: [3], size: 3, at: (i: number) => [2, 0, 1][i] };
   close(accuracy(foreign, [2, 1, 1]), 2 / 3, 1e-15, 'tensor-like');
@@ -192,17 +184,17 @@ test('accuracy with ignoreIndex and confusion matrix, worked by hand', () => {
 });
 
 test('classification input errors are clear', () => {
-  throwsUser(() => accuracy([], []), /empty/);
-  throwsUser(() => accuracy([0, 1], [0, 1, 1]), /same number of elements/);
+  userErrorOf(() => accuracy([], []), /empty/);
+  userErrorOf(() => accuracy([0, 1], [0, 1, 1]), /same number of elements/);
   // Logits [2, 3] against 2 labels: the message points at argmax.
   const logits = Tensor.from('float32', [2, 3], [0.1, 0.5, 0.4, 0.9, 0.05, 0.05]);
-  throwsUser(() => f1(logits, [1, 0]), /shape \[2, 3\].*argmax/);
-  throwsUser(() => f1([0.2, 0.8], [0, 1]), /preds\[0\] is 0\.2, not an integer class id/);
-  throwsUser(() => f1([0, 1, 2], [0, 1, 2]), /3 classes .*average is 'binary'/);
-  throwsUser(() => f1([2, 3], [3, 2]), /posLabel=1 is not a valid label.*\[2, 3\]/);
-  throwsUser(() => f1([0, 1], [0, 1], { average: 'samples' as never }), /average must be one of/);
-  throwsUser(() => accuracy([1, 1], [-100, -100], { ignoreIndex: -100 }), /nothing to score/);
-  throwsUser(() => accuracy('01' as never, [0, 1]), /got a string/);
+  userErrorOf(() => f1(logits, [1, 0]), /shape \[2, 3\].*argmax/);
+  userErrorOf(() => f1([0.2, 0.8], [0, 1]), /preds\[0\] is 0\.2, not an integer class id/);
+  userErrorOf(() => f1([0, 1, 2], [0, 1, 2]), /3 classes .*average is 'binary'/);
+  userErrorOf(() => f1([2, 3], [3, 2]), /posLabel=1 is not a valid label.*\[2, 3\]/);
+  userErrorOf(() => f1([0, 1], [0, 1], { average: 'samples' as never }), /average must be one of/);
+  userErrorOf(() => accuracy([1, 1], [-100, -100], { ignoreIndex: -100 }), /nothing to score/);
+  userErrorOf(() => accuracy('01' as never, [0, 1]), /got a string/);
 });
 
 test('pearson and spearman match scipy (ties get average ranks)', () => {
@@ -219,7 +211,7 @@ test('pearson and spearman match scipy (ties get average ranks)', () => {
   assert.ok(pearson([1, 2, 3, 4], [1, 4, 9, 100]) < 0.99);
   // Constant input: scipy returns nan.
   assert.ok(Number.isNaN(pearson([1, 1, 1], [1, 2, 3])));
-  throwsUser(() => pearson([1], [2]), /at least 2/);
+  userErrorOf(() => pearson([1], [2]), /at least 2/);
 });
 
 test('perplexity is exp(mean loss)', () => {
@@ -227,7 +219,7 @@ test('perplexity is exp(mean loss)', () => {
   close(perplexity([1, 2, 3]), Math.exp(2), 1e-12, 'plain');
   // mean(ln 2, ln 8) = ln 4 -> 4 (float32 storage: small tolerance).
   close(perplexity(Tensor.from('float32', [2], [Math.log(2), Math.log(8)])), 4, 1e-6, 'tensor');
-  throwsUser(() => perplexity([]), /losses is empty/);
+  userErrorOf(() => perplexity([]), /losses is empty/);
 });
 
 // The official SQuAD v1.1 evaluate script's functions, verbatim in behaviour, as the reference.
@@ -283,10 +275,10 @@ test('SQuAD worked examples and errors', () => {
   // Python's \b is Unicode-aware: in "ané" and "théa" the article letters touch a letter (é), so they stay;
   // "theory" keeps its "the" too.
   assert.equal(normalizeAnswer('ané a an the theory théa'), 'ané theory théa');
-  throwsUser(() => squad(['x'], []), /1 answers but references has 0/);
-  throwsUser(() => squad([], []), /empty/);
-  throwsUser(() => squad(['x'], [[]]), /references\[0\] holds no reference answers/);
-  throwsUser(() => squad([3 as never], [['3']]), /predictions\[0\] is number/);
+  userErrorOf(() => squad(['x'], []), /1 answers but references has 0/);
+  userErrorOf(() => squad([], []), /empty/);
+  userErrorOf(() => squad(['x'], [[]]), /references\[0\] holds no reference answers/);
+  userErrorOf(() => squad([3 as never], [['3']]), /predictions\[0\] is number/);
 });
 
 test('seqeval: the HF example, worked by hand', () => {
@@ -338,10 +330,10 @@ test('seqeval chunking: I- without B-, type changes, sentence boundaries, no pre
 });
 
 test('seqeval input errors name the sequence', () => {
-  throwsUser(() => seqevalScores([['O']], [['O'], ['O']]), /1 sequences but goldTags has 2/);
-  throwsUser(() => seqevalScores([['O', 'O'], ['O']], [['O', 'O'], ['O', 'B-X']]), /sequence 1 has 1 predicted tags but 2 gold tags/);
-  throwsUser(() => seqevalScores([[]], [[]]), /no tags/);
-  throwsUser(() => seqevalScores([['O', '']], [['O', 'O']]), /predTags\[0\]\[1\] is "": tags must be non-empty/);
+  userErrorOf(() => seqevalScores([['O']], [['O'], ['O']]), /1 sequences but goldTags has 2/);
+  userErrorOf(() => seqevalScores([['O', 'O'], ['O']], [['O', 'O'], ['O', 'B-X']]), /sequence 1 has 1 predicted tags but 2 gold tags/);
+  userErrorOf(() => seqevalScores([[]], [[]]), /no tags/);
+  userErrorOf(() => seqevalScores([['O', '']], [['O', 'O']]), /predTags\[0\]\[1\] is "": tags must be non-empty/);
 });
 
 test('13a tokenizer, worked by hand', () => {
@@ -384,9 +376,9 @@ test('BLEU matches sacrebleu defaults, worked by hand', () => {
   close(bleu(['the cat sat'], [['the cat sat on the mat']]), 0, 1e-300, 'short');
   // Nothing matches: 0, and BP of an empty hypothesis is 0.
   assert.equal(bleu([''], [['x y']]), 0);
-  throwsUser(() => bleu([], []), /empty/);
-  throwsUser(() => bleu(['a'], [[]]), /references\[0\] is empty/);
-  throwsUser(() => bleu(['a', 'b'], [['a']]), /2 sentences but references has 1/);
+  userErrorOf(() => bleu([], []), /empty/);
+  userErrorOf(() => bleu(['a'], [[]]), /references\[0\] is empty/);
+  userErrorOf(() => bleu(['a', 'b'], [['a']]), /2 sentences but references has 1/);
 });
 
 test('ROUGE as rouge_score computes it by default, worked by hand', () => {
@@ -407,7 +399,7 @@ test('ROUGE as rouge_score computes it by default, worked by hand', () => {
   close(avg.rouge1, 5 / 12, 1e-15, 'avg rouge1');
   close(avg.rouge2, 3 / 10, 1e-15, 'avg rouge2');
   close(avg.rougeL, 5 / 12, 1e-15, 'avg rougeL');
-  throwsUser(() => rouge(['a'], ['a'], { useStemmer: true }), /useStemmer is not supported/);
-  throwsUser(() => rouge([], []), /empty/);
-  throwsUser(() => rouge(['a'], ['a', 'b']), /one reference per prediction/);
+  userErrorOf(() => rouge(['a'], ['a'], { useStemmer: true }), /useStemmer is not supported/);
+  userErrorOf(() => rouge([], []), /empty/);
+  userErrorOf(() => rouge(['a'], ['a', 'b']), /one reference per prediction/);
 });

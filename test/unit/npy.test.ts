@@ -4,16 +4,16 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { pythonWith } from '../helpers/python';
 import { DType } from '../../src/core/tensor/dtype';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { encodeNpy, parseNpy, readNpyFile, writeNpyFile } from '../../src/core/tensor/npy';
 import { readNpz } from '../../src/core/tensor/npz';
-import { isEvalpredError } from '../../src/core/errors';
+import { userErrorOf } from '../helpers/errors';
+import { tempDir } from '../helpers/tempDir';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const tmp = tempDir();
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const DTYPES: DType[] = ['float16', 'float32', 'float64', 'int8', 'uint8', 'int16', 'int32', 'int64', 'bool'];
@@ -132,15 +132,6 @@ test('writeNpyFile output loads in NumPy with the same values; encode/parse roun
   }
 });
 
-function errorOf(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(isEvalpredError(e), `expected an EvalpredError, got ${String(e)}`);
-    return e as Error;
-  }
-  assert.fail('expected an error');
-}
 
 test('refuses Fortran order, object/str/complex/structured/unsigned dtypes, bad magic and truncated files, naming the file', () => {
   py(
@@ -158,31 +149,31 @@ np.save('u64.npy', np.arange(3, dtype=np.uint64))
 np.save('big.npy', np.arange(100, dtype=np.float32).reshape(10, 10))`,
   );
   const f = (n: string) => path.join(tmp, n);
-  assert.match(errorOf(() => readNpyFile(f('fortran.npy'))).message, /fortran\.npy.*Fortran \(column-major\) order/);
-  assert.match(errorOf(() => readNpyFile(f('object.npy'))).message, /object\.npy.*Python objects/);
-  assert.match(errorOf(() => readNpyFile(f('unicode.npy'))).message, /unicode\.npy.*unicode strings/);
-  assert.match(errorOf(() => readNpyFile(f('bytes.npy'))).message, /bytes\.npy.*byte strings/);
-  assert.match(errorOf(() => readNpyFile(f('complex.npy'))).message, /complex\.npy.*complex numbers/);
-  assert.match(errorOf(() => readNpyFile(f('struct.npy'))).message, /struct\.npy.*structured dtype/);
+  assert.match(userErrorOf(() => readNpyFile(f('fortran.npy'))).message, /fortran\.npy.*Fortran \(column-major\) order/);
+  assert.match(userErrorOf(() => readNpyFile(f('object.npy'))).message, /object\.npy.*Python objects/);
+  assert.match(userErrorOf(() => readNpyFile(f('unicode.npy'))).message, /unicode\.npy.*unicode strings/);
+  assert.match(userErrorOf(() => readNpyFile(f('bytes.npy'))).message, /bytes\.npy.*byte strings/);
+  assert.match(userErrorOf(() => readNpyFile(f('complex.npy'))).message, /complex\.npy.*complex numbers/);
+  assert.match(userErrorOf(() => readNpyFile(f('struct.npy'))).message, /struct\.npy.*structured dtype/);
   for (const bits of [16, 32, 64]) {
-    assert.match(errorOf(() => readNpyFile(f(`u${bits}.npy`))).message, new RegExp(`u${bits}\\.npy.*uint${bits}.*does not support`));
+    assert.match(userErrorOf(() => readNpyFile(f(`u${bits}.npy`))).message, new RegExp(`u${bits}\\.npy.*uint${bits}.*does not support`));
   }
   fs.writeFileSync(f('magic.npy'), Buffer.from('PK\x03\x04 definitely not npy'));
-  assert.match(errorOf(() => readNpyFile(f('magic.npy'))).message, /magic\.npy.*NumPy magic/);
+  assert.match(userErrorOf(() => readNpyFile(f('magic.npy'))).message, /magic\.npy.*NumPy magic/);
 
   // Cut a 10x10 float32 file (128-byte header + 400 data bytes) to 300 bytes.
   const whole = fs.readFileSync(f('big.npy'));
   assert.equal(whole.length, 528);
   fs.writeFileSync(f('cut.npy'), whole.subarray(0, 300));
-  for (const e of [errorOf(() => readNpyFile(f('cut.npy'))), errorOf(() => parseNpy(whole.subarray(0, 300), f('cut.npy')))]) {
+  for (const e of [userErrorOf(() => readNpyFile(f('cut.npy'))), userErrorOf(() => parseNpy(whole.subarray(0, 300), f('cut.npy')))]) {
     assert.match(e.message, /cut\.npy is truncated/);
     assert.match(e.message, /400 bytes of data/);
     assert.match(e.message, /528 bytes in all/);
     assert.match(e.message, /only 300 bytes/);
   }
   fs.writeFileSync(f('cuthead.npy'), whole.subarray(0, 40));
-  assert.match(errorOf(() => readNpyFile(f('cuthead.npy'))).message, /cuthead\.npy.*truncated inside the header.*118 bytes.*only 40 bytes/);
-  assert.match(errorOf(() => readNpyFile(f('nonexistent.npy'))).message, /nonexistent\.npy/);
+  assert.match(userErrorOf(() => readNpyFile(f('cuthead.npy'))).message, /cuthead\.npy.*truncated inside the header.*118 bytes.*only 40 bytes/);
+  assert.match(userErrorOf(() => readNpyFile(f('nonexistent.npy'))).message, /nonexistent\.npy/);
 });
 
 test('readNpz reads np.savez, np.savez_compressed and zip64 central directories; corrupt members are named', () => {
@@ -228,13 +219,13 @@ assert np.load('zip64.npz')['predictions'].shape == (3, 4)`,
   const plain = Buffer.from(fs.readFileSync(path.join(tmp, 'plain.npz')));
   const at = plain.indexOf(Buffer.from("{'descr': '<f4'")) + 140;
   plain[at] ^= 0xff;
-  assert.match(errorOf(() => readNpz(plain, 'plain.npz')).message, /plain\.npz: member predictions\.npy is corrupt: CRC-32 mismatch/);
+  assert.match(userErrorOf(() => readNpz(plain, 'plain.npz')).message, /plain\.npz: member predictions\.npy is corrupt: CRC-32 mismatch/);
   // Damage the deflate stream of the compressed file.
   const packed = Buffer.from(fs.readFileSync(path.join(tmp, 'packed.npz')));
   packed.fill(0xff, 60, 90);
-  assert.match(errorOf(() => readNpz(packed, 'packed.npz')).message, /packed\.npz: member predictions\.npy is corrupt/);
+  assert.match(userErrorOf(() => readNpz(packed, 'packed.npz')).message, /packed\.npz: member predictions\.npy is corrupt/);
   // Truncated archive: no end record.
   const cut = fs.readFileSync(path.join(tmp, 'plain.npz')).subarray(0, 200);
-  assert.match(errorOf(() => readNpz(cut, 'cut.npz')).message, /cut\.npz is not a readable \.npz.*truncated/);
-  assert.match(errorOf(() => readNpz(Buffer.from('hello world, not a zip at all'), 'x.npz')).message, /x\.npz is not a readable \.npz/);
+  assert.match(userErrorOf(() => readNpz(cut, 'cut.npz')).message, /cut\.npz is not a readable \.npz.*truncated/);
+  assert.match(userErrorOf(() => readNpz(Buffer.from('hello world, not a zip at all'), 'x.npz')).message, /x\.npz is not a readable \.npz/);
 });

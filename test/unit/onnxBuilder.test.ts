@@ -3,7 +3,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ProtoWriter } from '../../src/core/model/onnx/protobuf';
@@ -12,10 +11,7 @@ import { Tensor } from '../../src/core/tensor/tensor';
 import { halfToFloat } from '../../src/core/tensor/dtype';
 import { writeCorruptModel, writeQaModel, writeSeqClsModel, writeTokenClsModel } from '../fixtures/models';
 import { ReferenceInputs, referenceForward } from '../fixtures/reference';
-
-function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
-}
+import { tempDir } from '../helpers/tempDir';
 
 function int64(rows: number[][]): ort.Tensor {
   return new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [rows.length, rows[0].length]);

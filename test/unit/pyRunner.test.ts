@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { PyMetricRunner } from '../../src/core/metrics/pyRunner';
@@ -9,6 +8,7 @@ import { JsMetricRunner } from '../../src/core/metrics/jsRunner';
 import { finalizeMetrics, MetricFunctionError } from '../../src/core/metrics/postprocess';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { pythonWith, runPython } from '../helpers/python';
+import { tempDir } from '../helpers/tempDir';
 
 let dir: string;
 let python: string;
@@ -58,7 +58,7 @@ function write(name: string, body: string): string {
 }
 
 before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+  dir = tempDir();
   python = pythonWith(['numpy']);
   plain = makeCache('plain', false);
   withInputs = makeCache('with-inputs', true);

@@ -3,35 +3,23 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BUILDABLE_INPUTS, embeddingRows, openModel, toOrt } from '../../src/core/model/session';
 import { GraphBuilder } from '../../src/core/model/onnx/builder';
 import { ProtoWriter } from '../../src/core/model/onnx/protobuf';
-import { isEvalpredError } from '../../src/core/errors';
+import { rejectsWith } from '../helpers/errors';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { halfToFloat } from '../../src/core/tensor/dtype';
 import { writeCorruptModel, writeSeqClsModel } from '../fixtures/models';
 import { referenceForward } from '../fixtures/reference';
+import { tempDir } from '../helpers/tempDir';
 
-const root = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const root = tempDir();
 after(() => fs.rmSync(root, { recursive: true, force: true }));
 let counter = 0;
 const dir = (name: string) => path.join(root, `${name}-${counter++}`);
 
 const ids = (rows: number[][]) => Tensor.from('int64', [rows.length, rows[0].length], rows.flat());
-
-/** assert.rejects with an EvalpredError whose message matches every pattern. */
-async function rejectsWith(p: Promise<unknown>, ...patterns: RegExp[]): Promise<string> {
-  let message = '';
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(isEvalpredError(e), `expected an EvalpredError, got ${String(e)}`);
-    message = (e as Error).message;
-    for (const re of patterns) assert.match(message, re);
-    return true;
-  });
-  return message;
-}
 
 test('opens a model folder: names, metadata, and a run that matches the reference forward pass', async () => {
   const d = dir('seq');
@@ -93,7 +81,7 @@ test('a folder without model.onnx: the error names the folder, lists its files a
   fs.mkdirSync(d);
   fs.writeFileSync(path.join(d, 'config.json'), '{}');
   fs.writeFileSync(path.join(d, 'model_quantized.onnx'), 'x');
-  const msg = await rejectsWith(openModel(d), /has no model\.onnx/, /config\.json, model_quantized\.onnx/, /optimum/);
+  const { message: msg } = await rejectsWith(openModel(d), /has no model\.onnx/, /config\.json, model_quantized\.onnx/, /optimum/);
   assert.ok(msg.includes(d), msg);
   // An empty folder suggests the export command.
   const e = dir('empty');
@@ -106,7 +94,7 @@ test('a folder without model.onnx: the error names the folder, lists its files a
 test('corrupt model files: each error names the file and gives a reason', async () => {
   for (const kind of ['truncated', 'garbage', 'invalid-graph'] as const) {
     const file = writeCorruptModel(dir(kind), kind);
-    const msg = await rejectsWith(
+    const { message: msg } = await rejectsWith(
       openModel(path.dirname(file)),
       /is not a model onnxruntime can load: \S/,
       kind === 'invalid-graph' ? /Node input 'missing'/ : /cut short or is not an ONNX ModelProto/,
@@ -152,7 +140,7 @@ test('an input evalpred cannot build is named, with the list of what it can buil
   ]);
   const s = await openModel(d);
   try {
-    const msg = await rejectsWith(s.run({ input_ids: ids([[1, 2]]), attention_mask: ids([[1, 1]]) }), /needs an input "decoder_input_ids"/);
+    const { message: msg } = await rejectsWith(s.run({ input_ids: ids([[1, 2]]), attention_mask: ids([[1, 1]]) }), /needs an input "decoder_input_ids"/);
     for (const name of BUILDABLE_INPUTS) assert.ok(msg.includes(name), `${name} listed: ${msg}`);
   } finally {
     await s.close();

@@ -3,14 +3,14 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { runPython } from '../helpers/python';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { readNpyFile } from '../../src/core/tensor/npy';
 import { histogram, tensorStats } from '../../src/core/tensor/stats';
+import { tempDir } from '../helpers/tempDir';
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+const tmp = tempDir();
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function close(actual: number | null, expected: number | null, what: string, rel = 1e-9): void {

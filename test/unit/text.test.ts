@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { LoadedTokenizer, alignWordLabels, collate, loadTokenizer, padLabels, qaPositions } from '../../src/core/text';
 import { wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
 import { byteLevelBpeTokenizerJson, writeTokenizerDir } from '../fixtures/tokenizers';
+import { tempDir } from '../helpers/tempDir';
 
 // WordPiece ids: [PAD]0 [UNK]1 [CLS]2 [SEP]3 [MASK]4 the5 cat6 sat7 on8 mat9 play10 ##ing11 ##ed12 ,13 .14 is15 where16 a17
 const WP_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 'sat', 'on', 'mat', 'play', '##ing', '##ed', ',', '.', 'is', 'where', 'a'];
@@ -16,7 +17,7 @@ const WP_VOCAB = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the', 'cat', 's
 const BPE_MERGES: [string, string][] = [['Ġ', 'c'], ['a', 't'], ['Ġc', 'at'], ['Ġ', 't'], ['h', 'e'], ['Ġt', 'he']];
 
 async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
+  const dir = tempDir();
   try {
     return await fn(dir);
   } finally {

@@ -3,7 +3,6 @@
 // calls into Node, where the real PredictionViewModel answers; replies arrive as window messages, exactly
 // as a webview receives them. ArrayBuffers cross as base64 (Playwright serialises JSON-like values).
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -156,6 +155,4 @@ export function artifactsDir(): string {
   return d;
 }
 
-export function tempDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-'));
-}
+export { tempDir } from '../helpers/tempDir';
