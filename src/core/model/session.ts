@@ -9,6 +9,7 @@ import * as ort from 'onnxruntime-node';
 import { EvalpredError, messageOf } from '../errors';
 import { DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
+import { ProtoWriter } from './onnx/protobuf';
 
 /** Inputs evalpred can feed: the tokenizer's three, plus position_ids made as torch's default arange. */
 export const BUILDABLE_INPUTS: readonly string[] = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
@@ -510,68 +511,37 @@ export function castBfloat16Outputs(buf: Uint8Array): { model: Uint8Array; outpu
         parts.push(raw(f));
         continue;
       }
-      const node = new ProtoBytes();
+      const node = new ProtoWriter();
       for (const x of nf) {
         if (x.no === 2 && x.wire === 2 && bf16.has(str(x))) {
           produced.add(str(x));
           node.string(2, `${str(x)}__bf16`);
         } else node.raw(raw(x));
       }
-      parts.push(new ProtoBytes().bytes(1, node.finish()).finish());
+      parts.push(new ProtoWriter().lengthDelimited(1, node.finish()).finish());
     } else if (f.no === 12 && f.wire === 2 && elemType(f)?.type === BFLOAT16) {
-      const vi = new ProtoBytes();
+      const vi = new ProtoWriter();
       for (const x of fields(buf, f.start, f.end)) {
         if (x.no !== 2) {
           vi.raw(raw(x));
           continue;
         }
-        const tensorType = new ProtoBytes().varint(1, FLOAT);
+        const tensorType = new ProtoWriter().int(1, FLOAT);
         for (const y of fields(buf, elemType(f)!.tensorType.start, elemType(f)!.tensorType.end)) if (y.no !== 1) tensorType.raw(raw(y));
-        vi.bytes(2, new ProtoBytes().bytes(1, tensorType.finish()).finish());
+        vi.lengthDelimited(2, new ProtoWriter().lengthDelimited(1, tensorType.finish()).finish());
       }
-      parts.push(new ProtoBytes().bytes(12, vi.finish()).finish());
+      parts.push(new ProtoWriter().lengthDelimited(12, vi.finish()).finish());
     } else parts.push(raw(f));
   }
   if (produced.size !== bf16.size) return null;
   for (const name of bf16) {
-    const attribute = new ProtoBytes().string(1, 'to').varint(3, FLOAT).varint(20, 2).finish(); // AttributeProto INT
-    const node = new ProtoBytes().string(1, `${name}__bf16`).string(2, name).string(3, `evalpred_cast_${name}`).string(4, 'Cast').bytes(5, attribute);
-    parts.push(new ProtoBytes().bytes(1, node.finish()).finish());
+    const attribute = new ProtoWriter().string(1, 'to').int(3, FLOAT).int(20, 2).finish(); // AttributeProto INT
+    const node = new ProtoWriter().string(1, `${name}__bf16`).string(2, name).string(3, `evalpred_cast_${name}`).string(4, 'Cast').lengthDelimited(5, attribute);
+    parts.push(new ProtoWriter().lengthDelimited(1, node.finish()).finish());
   }
-  const model = new ProtoBytes();
-  for (const f of top) model.raw(f === graph ? new ProtoBytes().bytes(7, concat(parts)).finish() : raw(f));
+  const model = new ProtoWriter();
+  for (const f of top) model.raw(f === graph ? new ProtoWriter().lengthDelimited(7, concat(parts)).finish() : raw(f));
   return { model: model.finish(), outputs: [...bf16] };
-}
-
-/** A few protobuf writes for the rewrite above, plus raw copies of fields read from the original. */
-class ProtoBytes {
-  private parts: Uint8Array[] = [];
-  raw(b: Uint8Array): this {
-    this.parts.push(b);
-    return this;
-  }
-  varint(no: number, v: number): this {
-    return this.raw(encodeVarint(no * 8)).raw(encodeVarint(v));
-  }
-  bytes(no: number, b: Uint8Array): this {
-    return this.raw(encodeVarint(no * 8 + 2)).raw(encodeVarint(b.length)).raw(b);
-  }
-  string(no: number, s: string): this {
-    return this.bytes(no, new TextEncoder().encode(s));
-  }
-  finish(): Uint8Array {
-    return concat(this.parts);
-  }
-}
-
-function encodeVarint(v: number): Uint8Array {
-  const out: number[] = [];
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
-  }
-  out.push(v);
-  return Uint8Array.from(out);
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -88,6 +88,12 @@ export class ProtoWriter {
     return this.lengthDelimited(field, msg instanceof ProtoWriter ? msg.finish() : msg);
   }
 
+  /** Bytes that are already wire format (a field copied from a model being rewritten). */
+  raw(b: Uint8Array): this {
+    this.bytes(b);
+    return this;
+  }
+
   finish(): Uint8Array {
     this.flush();
     const out = new Uint8Array(this.length);
