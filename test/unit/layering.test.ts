@@ -26,7 +26,7 @@ function imports(file: string): string[] {
 /** The ranks of docs/architecture.md, bottom first; an import may point to its own rank or below. loopWorker
  *  hosts the loop in a thread with the metric file's preprocess, so it sits above metrics and below evaluate. */
 const RANKS: string[][] = [
-  ['core/errors', 'core/paths'],
+  ['core/errors', 'core/paths', 'core/tasks'],
   ['core/tensor'],
   ['core/data', 'core/text', 'core/expr'],
   ['core/model'],
