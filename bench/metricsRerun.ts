@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeCache } from '../src/core/cache/store';
-import { runMetricFile, closeRunners } from '../src/core/metrics/runMetrics';
+import { MetricRunners } from '../src/core/metrics/runMetrics';
 import { Tensor } from '../src/core/tensor/tensor';
 import { pythonWith } from '../test/helpers/python';
 import { median, printTable, timeIt } from './util';
@@ -31,6 +31,8 @@ def compute_metrics(eval_pred):
 `;
 
 export async function main(): Promise<void> {
+  const runners = new MetricRunners();
+  const runMetricFile = (cache: string, file: string, opts: { python?: string } = {}) => runners.run(cache, file, opts);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-bench-'));
   try {
     process.stderr.write(`building a ${N} x ${C} float32 cache (${((N * C * 4) / 1024 ** 2).toFixed(0)} MiB)...\n`);
@@ -82,7 +84,7 @@ export async function main(): Promise<void> {
       ['Python first result after a save', pyAfterSave, '', `target < 1000 ms: ${pyAfterSave < 1000 ? 'met' : 'NOT met'}`],
     ]);
   } finally {
-    await closeRunners();
+    await runners.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeCache } from '../src/core/cache/store';
-import { closeRunners } from '../src/core/metrics/runMetrics';
+import { MetricRunners } from '../src/core/metrics/runMetrics';
 import { metricsFromCache } from '../src/core/metrics/forEvaluation';
 import { rerunSeries, SERIES_FILE, SERIES_FORMAT } from '../src/core/series/series';
 import { Tensor } from '../src/core/tensor/tensor';
@@ -22,6 +22,7 @@ def compute_metrics(eval_pred):
 `;
 
 export async function main(): Promise<void> {
+  const runners = new MetricRunners();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-bench-series-'));
   try {
     process.stderr.write(`building a ${STEPS}-step series of ${N} x ${C} float32 caches (${((STEPS * N * C * 4) / 1024 ** 2).toFixed(0)} MiB)...\n`);
@@ -46,12 +47,12 @@ export async function main(): Promise<void> {
     fs.writeFileSync(file, PY_METRIC);
     const python = pythonWith(['numpy']);
     const one = path.join(series, 'step-100');
-    await metricsFromCache(one, undefined, file, { python }); // warm the worker
+    await metricsFromCache(runners, one, undefined, file, { python }); // warm the worker
     const singles: number[] = [];
-    for (let i = 0; i < 5; i++) singles.push(await timeIt(() => metricsFromCache(one, undefined, file, { python })));
+    for (let i = 0; i < 5; i++) singles.push(await timeIt(() => metricsFromCache(runners, one, undefined, file, { python })));
     const single = median(singles);
     const whole = await timeIt(async () => {
-      const rows = await rerunSeries(series, file, { python });
+      const rows = await rerunSeries(runners, series, file, { python });
       if (rows.some((r) => r.error)) throw new Error(rows.find((r) => r.error)!.error!);
     });
     const constant = whole - STEPS * single;
@@ -60,7 +61,7 @@ export async function main(): Promise<void> {
       [`the whole series (${STEPS} steps)`, whole, `${(whole / single).toFixed(1)}x`, `target <= ${STEPS}x + a constant: constant ${constant.toFixed(0)} ms`],
     ]);
   } finally {
-    await closeRunners();
+    await runners.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,6 @@ import { toolVersion } from '../core/evaluate';
 import { HelpRequested } from './args';
 import { printable } from './terminalText';
 import { CancelledError } from '../core/loop/types';
-import { closeRunners } from '../core/metrics/runMetrics';
 import { demoCommand } from './commands/demo';
 import { importCommand } from './commands/import';
 import { inspectCommand } from './commands/inspect';
@@ -67,8 +66,6 @@ export async function main(argv: string[]): Promise<number> {
     }
     process.stderr.write(`evalpred ${cmd}: internal error (please report it): ${e instanceof Error ? e.stack : String(e)}\n`);
     return 70;
-  } finally {
-    await closeRunners();
   }
 }
 

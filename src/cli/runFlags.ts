@@ -1,7 +1,27 @@
 // The `run` flags, one entry per RunSettings field (kept in step with src/core/loop/settings.ts by a test).
+import { EvalpredError } from '../core/errors';
 import { EVAL_PREDICTION_PROFILES } from '../core/loop/settings';
+import { defaultMemoryLimitMb } from '../core/metrics/containment';
 import { TASK_NAMES } from '../core/tasks';
-import { FlagSpec } from './args';
+import { FlagSpec, Parsed } from './args';
+
+/** The metric process's memory limit (issue 9: contained metric processes); `run` and `metrics` take it. */
+export const MEMORY_LIMIT_FLAG: FlagSpec = {
+  name: 'memory-limit-mb',
+  type: 'int',
+  min: 64,
+  help: `memory limit of the metric process in MB (default: half of physical memory, here ${defaultMemoryLimitMb()})`,
+};
+
+export function memoryLimitFromFlags(p: Parsed): number | undefined {
+  const v = p.flags[MEMORY_LIMIT_FLAG.name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 64) {
+    throw new EvalpredError(`--memory-limit-mb must be a whole number of megabytes >= 64, got ${JSON.stringify(v)}.`);
+  }
+  return v;
+}
+
 
 export const RUN_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'folder with model.onnx, config.json and tokenizer.json' },
@@ -31,4 +51,5 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'max-samples', type: 'int', help: 'evaluate only the first N rows' },
   { name: 'refresh', type: 'bool', help: 'ignore a matching cache and run the model again' },
   { name: 'json', type: 'bool', help: 'print only the metrics JSON on stdout (no summary on stderr)' },
+  MEMORY_LIMIT_FLAG,
 ];

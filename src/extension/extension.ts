@@ -1,7 +1,6 @@
 // Activation: wires the commands, the debug adapter (provider, factory, tracker), editor features for the
 // metric file, the status bar and rerun-on-save. Each piece lives in its own module; this file only connects.
 import * as vscode from 'vscode';
-import { closeRunners } from '../core/metrics/runMetrics';
 import { EvalpredAdapterFactory } from './adapterFactory';
 import { clearCache, importDumpCommand, openPredictionView, openVariableInPredictionView } from './cacheCommands';
 import { CommandArgs, CommandId, Commands, DEBUG_TYPE } from './contributions';
@@ -9,7 +8,7 @@ import { EvalpredConfigurationProvider, EvalpredDynamicProvider } from './debugC
 import { METRIC_FILES, MetricCodeLens, MetricHover, MetricInlineValues, showMetricFileOnStart } from './editorProviders';
 import { log } from './log';
 import { PredictionViewPanel } from './predictionView';
-import { rerunMetrics, rerunOnSave } from './rerun';
+import { closeRerunRunners, rerunMetrics, rerunOnSave } from './rerun';
 import { runEvaluation } from './runEvaluation';
 import { Sessions } from './sessions';
 import { setting } from './settings';
@@ -59,5 +58,5 @@ export function activate(context: vscode.ExtensionContext): void {
 }
 
 export async function deactivate(): Promise<void> {
-  await closeRunners(); // Python / JS metric workers started for reruns without a session
+  await closeRerunRunners(); // the metric processes started for reruns without a session
 }

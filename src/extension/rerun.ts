@@ -1,13 +1,14 @@
 // Rerunning compute_metrics on cached predictions: through the paused debug session (custom request
 // `rerunMetrics`; the adapter reports the metrics in its `evalpredMetrics` event) or, with no session,
-// right here on the remembered cache (core metricsFromCache, Python in a subprocess / JS in a worker).
-// Also rerun-on-save while paused.
+// right here on the remembered cache (core metricsFromCache, in the metric child processes this module
+// owns: never inside the extension host). Also rerun-on-save while paused.
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { isEvalpredError, messageOf } from '../core/errors';
 import type { LoopRecord } from '../core/evaluate';
 import { metricsFromCache } from '../core/metrics/forEvaluation';
+import { MetricRunners } from '../core/metrics/runMetrics';
 import { DapRequests } from '../shared/dapProtocol';
 import { dapRequest } from './dapClient';
 import { log } from './log';
@@ -15,6 +16,26 @@ import { summarizeMetrics } from './metricSource';
 import { Sessions } from './sessions';
 import { metricTimeoutMs, pythonPath, setting } from './settings';
 import { mayRunMetricCode } from './trust';
+
+// Reruns without a session keep their metric processes warm here, until deactivate() closes them. The
+// settings are read per call: a changed interpreter or limit starts fresh processes.
+let reruns: { key: string; runners: MetricRunners } | undefined;
+
+function rerunRunners(python: string | undefined, timeoutMs: number): MetricRunners {
+  const key = JSON.stringify([python, timeoutMs]);
+  if (reruns?.key !== key) {
+    void reruns?.runners.close();
+    reruns = { key, runners: new MetricRunners({ python, timeoutMs }) };
+  }
+  return reruns.runners;
+}
+
+/** End the rerun metric processes (extension deactivation). */
+export async function closeRerunRunners(): Promise<void> {
+  const r = reruns;
+  reruns = undefined;
+  await r?.runners.close();
+}
 
 function loopOf(cacheDir: string): LoopRecord | undefined {
   try {
@@ -69,7 +90,12 @@ export async function rerunMetrics(sessions: Sessions, file: string | undefined,
   try {
     const out = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `EvalPred: running ${rec.function ?? 'compute_metrics'} on ${rec.numSamples ?? ''} cached predictions`, cancellable: false },
-      () => metricsFromCache(rec.cacheDir, loopOf(rec.cacheDir), file!, { function: rec.function, python: pythonPath(scope), timeoutMs: metricTimeoutMs(scope) }),
+      () =>
+        metricsFromCache(rerunRunners(pythonPath(scope), metricTimeoutMs(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
+          function: rec.function,
+          python: pythonPath(scope),
+          timeoutMs: metricTimeoutMs(scope),
+        }),
     );
     log().info(`metrics (${path.basename(file)}, ${out.durationMs.toFixed(0)} ms): ${out.json}`);
     if (out.stdout.trim()) log().info(`${path.basename(file)} printed:\n${out.stdout.trimEnd()}`);

@@ -32,6 +32,89 @@ _proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
 sys.stdout = sys.stderr
 
+# Output a call may print before the rest is counted, not kept (the host says "… N bytes more not shown").
+_OUTPUT_CAP = int(os.environ.get("EVALPRED_OUTPUT_CAP") or 1024 * 1024)
+
+
+class _CappedOutput(io.TextIOBase):
+    """sys.stdout/sys.stderr during a call: keeps the first _OUTPUT_CAP bytes of what the metric prints."""
+
+    def __init__(self):
+        self._parts = []
+        self._bytes = 0
+        self._dropped = 0
+
+    def writable(self):
+        return True
+
+    def write(self, s):
+        if not isinstance(s, str):
+            s = str(s)
+        room = _OUTPUT_CAP - self._bytes
+        if room <= 0:
+            self._dropped += len(s.encode("utf-8", "replace"))
+            return len(s)
+        b = s.encode("utf-8", "replace")
+        if len(b) <= room:
+            self._parts.append(s)
+            self._bytes += len(b)
+        else:
+            kept = b[:room].decode("utf-8", "ignore")
+            self._parts.append(kept)
+            self._bytes = _OUTPUT_CAP
+            self._dropped += len(b) - len(kept.encode("utf-8"))
+        return len(s)
+
+    def getvalue(self):
+        text = "".join(self._parts)
+        if self._dropped:
+            text += "\n\u2026 %d bytes more not shown\n" % self._dropped
+        return text
+
+
+def _contain():
+    """The OS-enforced memory limit (RLIMIT_AS: the limit on top of what the worker itself maps at start,
+    inherited by anything the metric spawns) and, on Linux, becoming a child subreaper so processes the
+    metric double-forks stay our descendants and the host can end them after the run (docs: README "Trust")."""
+    limit_mb = os.environ.get("EVALPRED_MEMORY_LIMIT_MB")
+    if limit_mb:
+        try:
+            import resource
+
+            base = 0
+            try:
+                with open("/proc/self/status") as f:
+                    for line in f:
+                        if line.startswith("VmSize:"):
+                            base = int(line.split()[1]) * 1024
+            except OSError:
+                pass
+            cap = base + int(limit_mb) * 1024 * 1024
+            soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+            if hard != resource.RLIM_INFINITY:
+                cap = min(cap, hard)
+            resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        except (ImportError, ValueError, OSError):
+            pass  # no rlimits here (Windows): the host's timeout still applies
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+        except Exception:
+            pass
+
+
+def _reap():
+    """Collect the exit status of processes an earlier call left (the host killed them); never blocks."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except (ChildProcessError, OSError):
+            return
+        if pid == 0:
+            return
+
 
 def _send(obj):
     _proto.write(json.dumps(obj, allow_nan=False) + "\n")
@@ -43,6 +126,8 @@ try:
 except Exception as e:  # reported to the host, which tells the user how to install it
     _send({"event": "fatal", "reason": "numpy", "message": "%s: %s" % (type(e).__name__, e), "python": sys.executable})
     sys.exit(3)
+
+_contain()
 
 
 class EvalPrediction:
@@ -316,7 +401,7 @@ def _error_reply(req, e, path, buf, note=None):
         msg += " (%s)" % note
     return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
         "type": type(e).__name__, "message": msg, "traceback": "".join(te.format()),
-        "file": fr_file, "line": fr_line}}
+        "file": fr_file, "line": fr_line, "memory": isinstance(e, MemoryError)}}
 
 
 def _missing(req, path, buf, names, mod):
@@ -337,7 +422,7 @@ def _preprocess_fn(mod):
 
 def _run(req):
     path = os.path.abspath(req["file"])
-    buf = io.StringIO()
+    buf = _CappedOutput()
     old_out, old_err = sys.stdout, sys.stderr
     t0 = time.perf_counter()
     try:
@@ -460,7 +545,7 @@ def _write_result(d, prefix, v, counter, where="the top level"):
 
 def _preprocess(req):
     path = os.path.abspath(req["file"])
-    buf = io.StringIO()
+    buf = _CappedOutput()
     old_out, old_err = sys.stdout, sys.stderr
     torch = None
     try:
@@ -506,6 +591,7 @@ def main():
         if not line:
             continue
         req = json.loads(line)
+        _reap()
         if req.get("op") == "run":
             _send(_run(req))
         elif req.get("op") == "preprocess":

@@ -8,6 +8,7 @@ import type { Evaluation } from '../../src/core/evaluate';
 import { withDefaults } from '../../src/core/loop/settings';
 import { builtinMetrics } from '../../src/core/metrics/builtin';
 import { metricsForEvaluation } from '../../src/core/metrics/forEvaluation';
+import { MetricRunners } from '../../src/core/metrics/runMetrics';
 import { Described } from '../../src/core/metrics/postprocess';
 import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
 import { loadTokenizer } from '../../src/core/text';
@@ -98,7 +99,8 @@ test('metricsForEvaluation loads the tokenizer from the model folder for seq2seq
     const loop = { task: 'seq2seq-lm', info: { columns: { task: 'seq2seq-lm', notes: [] } }, evalLoss: 1.5, runtimeSeconds: 1, numSamples: 2, numSteps: 1, notes: [] };
     const ev = { cacheDir: dir, fromCache: false, manifest: {}, evalPred, loop } as unknown as Evaluation;
     const settings = withDefaults({ model: dir, dataset: path.join(dir, 'd.jsonl'), predictWithGenerate: true, batchSize: 2 });
-    const out = await metricsForEvaluation(ev, settings);
+    const runners = new MetricRunners();
+    const out = await metricsForEvaluation(runners, ev, settings).finally(() => runners.close());
     const m = out.metrics as Record<string, unknown>;
     assert.equal(m.eval_loss, 1.5);
     for (const [k, v] of Object.entries(EXPECTED)) assert.equal(m[`eval_${k}`], v, `eval_${k}`);

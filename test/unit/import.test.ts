@@ -5,23 +5,25 @@ import path from 'node:path';
 import * as esbuild from 'esbuild';
 import { importDump } from '../../src/core/cache/import';
 import { readCache } from '../../src/core/cache/store';
-import { runMetricFile, closeRunners, configureJsRunner } from '../../src/core/metrics/runMetrics';
+import { MetricRunners } from '../../src/core/metrics/runMetrics';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
 import { pythonWith, runPython } from '../helpers/python';
 import { tempDir } from '../helpers/tempDir';
 
 let dir: string;
+let runners: MetricRunners;
+const runMetricFile = (cache: string, file: string, opts: { python?: string } = {}) => runners.run(cache, file, opts);
 const srcPython = path.join(__dirname, '../../../src/python');
 
 before(async () => {
   dir = tempDir();
   const workerFile = path.join(dir, 'metricWorker.js');
   await esbuild.build({ entryPoints: [path.join(__dirname, '../../../src/core/metrics/jsWorker.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: workerFile, logLevel: 'silent' });
-  configureJsRunner({ workerFile, timeoutMs: 10_000 });
+  runners = new MetricRunners({ jsWorkerFile: workerFile, timeoutMs: 10_000 });
 });
 
 after(async () => {
-  await closeRunners();
+  await runners.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 

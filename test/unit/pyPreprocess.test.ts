@@ -8,7 +8,15 @@ import path from 'node:path';
 import { runLoop } from '../../src/core/loop/driver';
 import type { LoopResult } from '../../src/core/loop/types';
 import { withDefaults } from '../../src/core/loop/settings';
-import { closeRunners, configurePyRunner, preprocessFn } from '../../src/core/metrics/runMetrics';
+import { MetricRunners, MetricRunnersOptions } from '../../src/core/metrics/runMetrics';
+
+// One owner of the metric processes at a time; a test that needs another environment swaps it.
+let runners: MetricRunners | undefined;
+async function configurePyRunner(opts: MetricRunnersOptions): Promise<void> {
+  await runners?.close();
+  runners = new MetricRunners(opts);
+}
+const preprocessFn = (file: string) => runners!.preprocessHook(file);
 import { PyMetricRunner } from '../../src/core/metrics/pyRunner';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
 import { tempDir, tokenClsWorkspace } from '../fixtures/workspace';
@@ -29,13 +37,9 @@ function write(name: string, body: string): string {
 
 const settingsWith = (metrics?: string) => withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, metrics });
 
-/** As the loop worker runs it: the file's preprocess from runners started for this run, closed after it. */
+/** As the loop worker runs it: the file's preprocess from the test's runners (closed by the next configure / after). */
 async function runLoopWith(file: string): Promise<LoopResult> {
-  try {
-    return await runLoop(settingsWith(file), { preprocess: await preprocessFn(file) });
-  } finally {
-    await closeRunners();
-  }
+  return runLoop(settingsWith(file), { preprocess: await preprocessFn(file) });
 }
 
 before(async () => {
@@ -47,8 +51,7 @@ before(async () => {
 });
 
 after(async () => {
-  configurePyRunner({});
-  await closeRunners();
+  await runners?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -60,7 +63,7 @@ function assertSameTensor(a: TensorNode, b: TensorNode, what: string): void {
 }
 
 test('a NumPy argmax preprocess_logits_for_metrics gives the same predictions as --preprocess argmax', async () => {
-  configurePyRunner({ python, env: { EVALPRED_NO_TORCH: '1', EVALPRED_NO_TRANSFORMERS: '1' } });
+  await configurePyRunner({ python, env: { EVALPRED_NO_TORCH: '1', EVALPRED_NO_TRANSFORMERS: '1' } });
   const file = write(
     'pp_numpy.py',
     `import numpy as np
@@ -88,7 +91,7 @@ def compute_metrics(eval_pred):
 });
 
 test('a tuple-returning preprocessor gives tuple predictions, each accumulated with -100 padding', async () => {
-  configurePyRunner({ python, env: { EVALPRED_NO_TORCH: '1', EVALPRED_NO_TRANSFORMERS: '1' } });
+  await configurePyRunner({ python, env: { EVALPRED_NO_TORCH: '1', EVALPRED_NO_TRANSFORMERS: '1' } });
   const file = write(
     'pp_tuple.py',
     `def preprocess_logits_for_metrics(logits, labels):
@@ -113,7 +116,7 @@ test('a tuple-returning preprocessor gives tuple predictions, each accumulated w
 });
 
 test('an error in the preprocessor names file:line and says NumPy arrays were passed because torch is missing', async () => {
-  configurePyRunner({ python, env: { EVALPRED_NO_TORCH: '1', EVALPRED_NO_TRANSFORMERS: '1' } });
+  await configurePyRunner({ python, env: { EVALPRED_NO_TORCH: '1', EVALPRED_NO_TRANSFORMERS: '1' } });
   const file = write(
     'pp_torchy.py',
     `# written for torch
@@ -159,7 +162,7 @@ def from_numpy(a):
     return Tensor(a)
 `,
   );
-  configurePyRunner({ python, env: { PYTHONPATH: fake, EVALPRED_NO_TRANSFORMERS: '1' } });
+  await configurePyRunner({ python, env: { PYTHONPATH: fake, EVALPRED_NO_TRANSFORMERS: '1' } });
   const file = write(
     'pp_torch.py',
     `import torch

@@ -9,7 +9,15 @@ import path from 'node:path';
 import { metricsCommand } from '../../src/cli/commands/metrics';
 import { EvalPredictionProfile } from '../../src/core/loop/settings';
 import { metricsFromCache } from '../../src/core/metrics/forEvaluation';
-import { closeRunners, configurePyRunner, runMetricFile } from '../../src/core/metrics/runMetrics';
+import { MetricRunners, MetricRunnersOptions, RunMetricOptions } from '../../src/core/metrics/runMetrics';
+
+// One owner of the metric processes at a time; a test that needs another environment swaps it.
+let runners: MetricRunners | undefined;
+async function configurePyRunner(opts: MetricRunnersOptions): Promise<void> {
+  await runners?.close();
+  runners = new MetricRunners(opts);
+}
+const runMetricFile = (cache: string, file: string, opts: RunMetricOptions = {}) => runners!.run(cache, file, opts);
 import { tempDir } from '../fixtures/workspace';
 import { pythonWith, runPython } from '../helpers/python';
 
@@ -113,7 +121,7 @@ const CASES: { profile: EvalPredictionProfile; cache: keyof typeof caches; want:
   { profile: '<=4.18', cache: 'both', want: NT, warn: /holds inputs and losses, but EvalPrediction of profile <=4\.18 has no inputs or losses attribute/ },
 ];
 
-before(() => {
+before(async () => {
   dir = tempDir();
   python = pythonWith(['numpy']);
   caches.plain = makeCache('plain', false, false);
@@ -122,12 +130,11 @@ before(() => {
   caches.both = makeCache('both', true, true);
   probe = path.join(dir, 'probe.py');
   fs.writeFileSync(probe, PROBE_PY);
-  configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+  await configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1' } });
 });
 
 after(async () => {
-  configurePyRunner({});
-  await closeRunners();
+  await runners?.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -153,7 +160,7 @@ test('no profile means current; the Python error messages name EvalPrediction as
   // The oldest profile is a real NamedTuple: slicing works, and its class is still called EvalPrediction.
   const ntPy = path.join(dir, 'nt_metric.py');
   fs.writeFileSync(ntPy, 'def compute_metrics(ep):\n    assert type(ep).__name__ == "EvalPrediction" and ep._fields == ("predictions", "label_ids")\n    p, l = ep[0:2]\n    return {"n": len(ep._replace(label_ids=None))}\n');
-  assert.deepEqual((await metricsFromCache(caches.plain, undefined, ntPy, { profile: '<=4.18', batchSize: 8 })).metrics.eval_n, 2);
+  assert.deepEqual((await metricsFromCache(runners!, caches.plain, undefined, ntPy, { profile: '<=4.18', batchSize: 8 })).metrics.eval_n, 2);
 });
 
 test('an importable transformers is used as is; a profile that disagrees with it is named in a warning', async () => {
@@ -186,7 +193,7 @@ test('an importable transformers is used as is; a profile that disagrees with it
             return self.inputs
 `,
   );
-  configurePyRunner({ python, env: { PYTHONPATH: fake } });
+  await configurePyRunner({ python, env: { PYTHONPATH: fake } });
   try {
     const asked = await runMetricFile(caches.plain, probe, { profile: 'current' });
     assert.deepEqual(unprefixed(asked.metrics), V419_PLAIN, "transformers' own class");
@@ -200,12 +207,12 @@ test('an importable transformers is used as is; a profile that disagrees with it
     assert.deepEqual(unasked.warnings, []);
     assert.deepEqual(unprefixed(unasked.metrics), V419_PLAIN);
   } finally {
-    configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+    await configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1' } });
   }
 });
 
 test('a metric file whose preprocessor would get NumPy arrays (no torch) says so in the warnings', async () => {
-  configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1', EVALPRED_NO_TORCH: '1' } });
+  await configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1', EVALPRED_NO_TORCH: '1' } });
   try {
     const f = path.join(dir, 'with_pp.py');
     fs.writeFileSync(f, 'def preprocess_logits_for_metrics(logits, labels):\n    return logits.argmax(-1)\n\ndef compute_metrics(ep):\n    return {"x": 1}\n');
@@ -213,7 +220,7 @@ test('a metric file whose preprocessor would get NumPy arrays (no torch) says so
     assert.ok(r.warnings.some((w) => /with_pp\.py: preprocess_logits_for_metrics is given NumPy arrays, not torch tensors .*torch is not importable/.test(w)), JSON.stringify(r.warnings));
     assert.deepEqual((await runMetricFile(caches.plain, probe)).warnings, [], 'no such warning without a preprocessor');
   } finally {
-    configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+    await configurePyRunner({ python, env: { EVALPRED_NO_TRANSFORMERS: '1' } });
   }
 });
 

@@ -83,7 +83,10 @@ function services(overrides: Map<string, string>) {
       calls.tokenizerDirs.push(dir);
       return { decode: (ids: ArrayLike<number | bigint>) => Array.from(ids, Number).filter((i) => i > 0).map((i) => `w${i}`).join(' ') } as unknown as LoadedTokenizer;
     },
-    metrics: { ...base.metrics, close: async () => void calls.closes++ },
+    metrics: (opts) => {
+      const m = base.metrics(opts);
+      return { ...m, close: async () => (calls.closes++, m.close()) };
+    },
   };
   return { services: s, calls };
 }

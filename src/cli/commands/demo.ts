@@ -8,8 +8,9 @@ import { writeDemoFiles } from '../../demo/writeFiles';
 import { assertCacheTarget } from '../../core/cache/outputFolder';
 import { EvalpredError } from '../../core/errors';
 import { evaluate } from '../../core/evaluate';
-import { withDefaults } from '../../core/loop/settings';
+import { RunSettings, withDefaults } from '../../core/loop/settings';
 import { metricsForEvaluation, metricsFromCache } from '../../core/metrics/forEvaluation';
+import { MetricRunners } from '../../core/metrics/runMetrics';
 import { parseArgs } from '../args';
 import { progressPrinter } from '../progress';
 import { printSummary } from './run';
@@ -82,17 +83,27 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const datasetFile = path.join(dir, 'validation.jsonl');
   const settings = withDefaults({ model: modelDir, dataset: datasetFile, batchSize: 16, cache: path.join(dir, 'cache') });
   err.write(`\n$ evalpred run --model ${rel(modelDir)} --dataset ${rel(datasetFile)} --batch-size 16 --out ${rel(settings.cache!)}\n`);
+  const runners = new MetricRunners();
+  try {
+    return await demoRuns(runners, dir, settings, metricFile, pyFile);
+  } finally {
+    await runners.close();
+  }
+}
+
+async function demoRuns(runners: MetricRunners, dir: string, settings: RunSettings, metricFile: string, pyFile: string): Promise<number> {
+  const err = process.stderr;
   const ev = await evaluate(settings, { onProgress: progressPrinter(), onLog: (l) => err.write(l + '\n'), refresh: true });
   await printSummary(ev, settings);
-  const builtin = await metricsForEvaluation(ev, settings);
+  const builtin = await metricsForEvaluation(runners, ev, settings);
   err.write(`\nmetrics (built-in accuracy/F1, Trainer's key order):\n${builtin.json}\n`);
 
   err.write(`\n$ evalpred metrics --cache ${rel(ev.cacheDir)} --metrics ${rel(metricFile)}\n`);
   let t0 = performance.now();
-  await metricsFromCache(ev.cacheDir, ev.loop, metricFile, { batchSize: settings.batchSize });
+  await metricsFromCache(runners, ev.cacheDir, ev.loop, metricFile, { batchSize: settings.batchSize });
   const tsFirstMs = performance.now() - t0;
   t0 = performance.now();
-  const user = await metricsFromCache(ev.cacheDir, ev.loop, metricFile, { batchSize: settings.batchSize });
+  const user = await metricsFromCache(runners, ev.cacheDir, ev.loop, metricFile, { batchSize: settings.batchSize });
   const tsWarmMs = performance.now() - t0;
   err.write(
     `your compute_metrics on the cached predictions, no model run: ${tsFirstMs.toFixed(0)} ms the first time ` +
@@ -104,10 +115,10 @@ export async function demoCommand(argv: string[]): Promise<number> {
   try {
     // Wall time as a user feels it: the first call starts the interpreter and imports NumPy.
     let t = performance.now();
-    await metricsFromCache(ev.cacheDir, ev.loop, pyFile, { batchSize: settings.batchSize });
+    await metricsFromCache(runners, ev.cacheDir, ev.loop, pyFile, { batchSize: settings.batchSize });
     const firstMs = performance.now() - t;
     t = performance.now();
-    const warm = await metricsFromCache(ev.cacheDir, ev.loop, pyFile, { batchSize: settings.batchSize });
+    const warm = await metricsFromCache(runners, ev.cacheDir, ev.loop, pyFile, { batchSize: settings.batchSize });
     const warmMs = performance.now() - t;
     err.write(`the Python version: ${firstMs.toFixed(0)} ms with interpreter start, ${warmMs.toFixed(0)} ms warm (the worker stays up):\n`);
     process.stdout.write(warm.json + '\n');

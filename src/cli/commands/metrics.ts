@@ -5,8 +5,10 @@ import { readCacheManifest } from '../../core/cache/store';
 import { EvalpredError, isEvalpredError } from '../../core/errors';
 import { loopRecordOf } from '../../core/evaluate';
 import { EVAL_PREDICTION_PROFILES, EvalPredictionProfile } from '../../core/loop/settings';
-import { metricsFromCache } from '../../core/metrics/forEvaluation';
-import { parseArgs } from '../args';
+import { MetricsOutcome, metricsFromCache } from '../../core/metrics/forEvaluation';
+import { MetricRunners } from '../../core/metrics/runMetrics';
+import { MEMORY_LIMIT_FLAG, memoryLimitFromFlags } from '../runFlags';
+import { Parsed, parseArgs } from '../args';
 import { printable } from '../terminalText';
 import { logHistory, rerunSeries, seriesTable, writeLogHistory } from '../../core/series/series';
 
@@ -22,6 +24,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       { name: 'series', type: 'string', help: 'a captured training run (series.json): rerun every step, logged vs recomputed' },
       { name: 'json', type: 'bool', help: 'with --series: print the table as JSON' },
       { name: 'log-history', type: 'string', help: "with --series: write the recomputed curve as trainer_state.json's log_history" },
+      MEMORY_LIMIT_FLAG,
     ],
     'metrics',
   );
@@ -31,7 +34,12 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   if (series !== undefined) {
     if (!file) throw new EvalpredError('--series DIR needs --metrics FILE (the fixed metric to rerun on every step).');
     if (cache) throw new EvalpredError('give --cache CACHE_DIR or --series DIR, not both.');
-    return seriesCommand(series, file, p.flags);
+    const runners = new MetricRunners({ memoryLimitMb: memoryLimitFromFlags(p) });
+    try {
+      return await seriesCommand(runners, series, file, p.flags);
+    } finally {
+      await runners.close();
+    }
   }
   for (const f of ['json', 'log-history']) if (p.flags[f] !== undefined) throw new EvalpredError(`--${f} goes with --series DIR.`);
   if (!cache || !file) throw new EvalpredError('--cache CACHE_DIR and --metrics FILE are required.');
@@ -39,11 +47,21 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile)) {
     throw new EvalpredError(`--eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
+  const memoryLimitMb = memoryLimitFromFlags(p);
   // The manifest is validated before anything runs; the runners read the arrays themselves.
   const manifest = readCacheManifest(cache);
   const loop = loopRecordOf(manifest, cache);
-  const once = () =>
-    metricsFromCache(cache, loop, file, { function: p.flags.function as string | undefined, profile: profile as EvalPredictionProfile | undefined });
+  const runners = new MetricRunners({ memoryLimitMb });
+  try {
+    return await printRuns(p, file, () =>
+      metricsFromCache(runners, cache, loop, file, { function: p.flags.function as string | undefined, profile: profile as EvalPredictionProfile | undefined }),
+    );
+  } finally {
+    await runners.close();
+  }
+}
+
+async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOutcome>): Promise<number> {
   if (!p.flags.watch) {
     const r = await once();
     for (const w of r.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
@@ -76,9 +94,9 @@ export async function metricsCommand(argv: string[]): Promise<number> {
 }
 
 /** `--series DIR`: every step of a captured training run, the logged metric beside the recomputed one. */
-async function seriesCommand(dir: string, file: string, flags: Record<string, unknown>): Promise<number> {
+async function seriesCommand(runners: MetricRunners, dir: string, file: string, flags: Record<string, unknown>): Promise<number> {
   const once = async () => {
-    const rows = await rerunSeries(dir, file, { function: flags.function as string | undefined });
+    const rows = await rerunSeries(runners, dir, file, { function: flags.function as string | undefined });
     if (flags['log-history']) writeLogHistory(flags['log-history'] as string, logHistory(rows, { series: dir, metrics: file }));
     process.stdout.write((flags.json ? JSON.stringify(rows, null, 2) : printable(seriesTable(rows))) + '\n');
     return rows.some((r) => r.error) ? 1 : 0;

@@ -9,10 +9,11 @@ import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
 import { EVAL_PREDICTION_PROFILES, IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
 import { TASK_NAMES, isTaskName } from '../../core/tasks';
 import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
+import { MetricRunners } from '../../core/metrics/runMetrics';
 import { loadTokenizer } from '../../core/text';
 import { Parsed, camel, parseArgs } from '../args';
 import { progressPrinter } from '../progress';
-import { RUN_FLAGS } from '../runFlags';
+import { RUN_FLAGS, memoryLimitFromFlags } from '../runFlags';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
 import { printable } from '../terminalText';
 
@@ -46,7 +47,7 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   if (smoothing !== undefined && !(smoothing >= 0 && smoothing <= 1)) {
     throw new EvalpredError(`--label-smoothing-factor takes a number from 0 to 1 (the share of the loss spread over all classes), got ${smoothing}.`);
   }
-  const skip = new Set(['out', 'no-concat', 'refresh', 'json']);
+  const skip = new Set(['out', 'no-concat', 'refresh', 'json', 'memory-limit-mb']);
   const partial: Record<string, unknown> = {};
   for (const spec of RUN_FLAGS) if (!skip.has(spec.name) && f[spec.name] !== undefined) partial[camel(spec.name)] = f[spec.name];
   return withDefaults({
@@ -89,6 +90,9 @@ export async function printSummary(
 export async function runCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv, RUN_FLAGS, 'run');
   const settings = settingsFromFlags(parsed);
+  const memoryLimitMb = memoryLimitFromFlags(parsed);
+  // This command owns the metric processes (the loop thread owns its own for preprocessing).
+  const runners = new MetricRunners({ memoryLimitMb });
   const ac = new AbortController();
   const onSigint = () => {
     process.stderr.write('\ncancelling (no cache is written)...\n');
@@ -101,15 +105,18 @@ export async function runCommand(argv: string[]): Promise<number> {
       onProgress: progressPrinter(),
       onLog: (l) => process.stderr.write(l + '\n'),
       refresh: Boolean(parsed.flags.refresh),
+      runners: { memoryLimitMb },
     });
     process.stderr.write(`${ev.fromCache ? 'cached predictions' : 'predictions cached'} in ${path.relative(process.cwd(), ev.cacheDir) || '.'}\n`);
     if (!parsed.flags.json) await printSummary(ev, settings);
-    const result = await metricsForEvaluation(ev, settings);
-    for (const w of result.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
+    const result = await metricsForEvaluation(runners, ev, settings);
+    for (const w of result.warnings) process.stderr.write(`warning: ${printable(w)}
+`);
     if (result.stdout) process.stderr.write(result.stdout);
     process.stdout.write(result.json + '\n');
     return 0;
   } finally {
     process.off('SIGINT', onSigint);
+    await runners.close();
   }
 }

@@ -2,9 +2,10 @@
 import { WireEvalPred } from '../tensor/transfer';
 import { LoopProgress, LoopRecord } from '../loop/types';
 import { RunSettings } from '../loop/settings';
+import type { MetricRunnersOptions } from '../metrics/runMetrics';
 
 export type ToWorker =
-  | { type: 'start'; settings: RunSettings; pauseAfterBatches: number[] }
+  | { type: 'start'; settings: RunSettings; pauseAfterBatches: number[]; runners?: MetricRunnersOptions }
   | { type: 'cancel' }
   | { type: 'resume' };
 

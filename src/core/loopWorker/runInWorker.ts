@@ -8,6 +8,7 @@ import { evalPredFromWire } from '../tensor/transfer';
 import { CancelledError, LoopProgress, LoopResult } from '../loop/types';
 import { RunSettings } from '../loop/settings';
 import { FromWorker, ToWorker } from './protocol';
+import type { MetricRunnersOptions } from '../metrics/runMetrics';
 
 export interface WorkerRunOptions {
   signal?: AbortSignal;
@@ -18,6 +19,8 @@ export interface WorkerRunOptions {
   onPause?(p: LoopProgress): Promise<void>;
   /** How long a cancelled batch may keep running before the worker is terminated. */
   cancelGraceMs?: number;
+  /** Options for the metric runners the loop thread starts for preprocess_logits_for_metrics (it owns and closes them). */
+  runners?: MetricRunnersOptions;
 }
 
 export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = {}): Promise<LoopResult> {
@@ -69,6 +72,6 @@ export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = 
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new Error(`the evaluation worker exited unexpectedly (code ${code})`))));
-    send({ type: 'start', settings, pauseAfterBatches: opts.pauseAfterBatches ?? [] });
+    send({ type: 'start', settings, pauseAfterBatches: opts.pauseAfterBatches ?? [], runners: opts.runners });
   });
 }

@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { isEvalpredError } from '../errors';
 import { runLoop } from '../loop/driver';
 import { CancelledError } from '../loop/types';
-import { closeRunners, preprocessFn } from '../metrics/runMetrics';
+import { MetricRunners } from '../metrics/runMetrics';
 import { evalPredToWire } from '../tensor/transfer';
 import { FromWorker, ToWorker } from './protocol';
 
@@ -20,16 +20,16 @@ port.on('message', (m: ToWorker) => {
     cancelled = true;
     resume?.();
   } else if (m.type === 'resume') resume?.();
-  else if (m.type === 'start') void start(m.settings, new Set(m.pauseAfterBatches));
+  else if (m.type === 'start') void start(m.settings, new Set(m.pauseAfterBatches), new MetricRunners(m.runners ?? {}));
 });
 
-async function start(settings: ToWorker & { type: 'start' } extends { settings: infer S } ? S : never, pauseAt: Set<number>) {
+async function start(settings: ToWorker & { type: 'start' } extends { settings: infer S } ? S : never, pauseAt: Set<number>, runners: MetricRunners) {
   let reply: FromWorker;
   const transfer = new Set<ArrayBuffer>();
   try {
     try {
       const result = await runLoop(settings, {
-        preprocess: settings.metrics ? await preprocessFn(settings.metrics) : null,
+        preprocess: settings.metrics ? await runners.preprocessHook(settings.metrics) : null,
         log: (line) => post({ type: 'log', line }),
         progress: (progress) => post({ type: 'progress', progress }),
         cancelled: () => cancelled,
@@ -45,7 +45,7 @@ async function start(settings: ToWorker & { type: 'start' } extends { settings: 
       reply = { type: 'done', result: rest, evalPred: evalPredToWire(evalPred, transfer) };
     } finally {
       // Before replying: the host terminates this thread on the reply, and a Python runner must not outlive it.
-      await closeRunners();
+      await runners.close();
     }
   } catch (e) {
     if (e instanceof CancelledError) reply = { type: 'cancelled' };

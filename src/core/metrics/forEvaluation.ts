@@ -6,7 +6,7 @@ import type { LoopRecord } from '../loop/types';
 import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { builtinMetrics } from './builtin';
 import { FinalizeOptions, Metrics, finalizeMetrics, metricsToJson } from './postprocess';
-import { runMetricFile } from './runMetrics';
+import type { MetricRunners } from './runMetrics';
 import { loadTokenizer } from '../text';
 
 export interface MetricsOutcome {
@@ -27,9 +27,10 @@ function finalizeOptions(loop: LoopRecord | undefined, batchSize: number, file?:
   };
 }
 
-export async function metricsForEvaluation(ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome> {
+/** `runners`: the caller's metric processes (it closes them); used only when settings name a metric file. */
+export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome> {
   if (settings.metrics) {
-    return metricsFromCache(ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize, profile: settings.evalPredictionProfile });
+    return metricsFromCache(runners, ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize, profile: settings.evalPredictionProfile });
   }
   const t0 = performance.now();
   const warnings: string[] = [];
@@ -45,6 +46,7 @@ export async function metricsForEvaluation(ev: Evaluation, settings: RunSettings
 }
 
 export async function metricsFromCache(
+  runners: MetricRunners,
   cacheDir: string,
   loop: LoopRecord | undefined,
   file: string,
@@ -52,7 +54,7 @@ export async function metricsFromCache(
 ): Promise<MetricsOutcome> {
   const batchSize = opts.batchSize ?? Number((readCacheManifest(cacheDir).producer as { settings?: { batchSize?: number } })?.settings?.batchSize ?? 8);
   const fin = finalizeOptions(loop, batchSize, file);
-  const r = await runMetricFile(cacheDir, file, {
+  const r = await runners.run(cacheDir, file, {
     function: opts.function,
     python: opts.python,
     timeoutMs: opts.timeoutMs,

@@ -1,14 +1,15 @@
 // Host side of the TS/JS metric runner: bundles the user's file with esbuild (their relative imports and
-// node_modules; `evalpred/metrics` -> our library), runs it in a worker_thread with resource limits and a
-// timeout, and maps errors back to the user's file:line:col through the inline source map.
-// The worker stays warm: the bundle is rebuilt only when one of its input files changed, and the
-// EvalPrediction is sent again only when its key (the cache) changed.
+// node_modules; `evalpred/metrics` -> our library), runs it in a child process under a memory limit and a
+// timeout (containment.ts), and maps errors back to the user's file:line:col through the inline source map.
+// The worker process stays warm: the bundle is rebuilt only when one of its input files changed, and the
+// EvalPrediction is loaded again only when its key (the cache) changed.
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import { ChildProcess, spawn } from 'node:child_process';
 import type * as esbuildTypes from 'esbuild';
 import { EvalpredError } from '../errors';
+import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage, underAddressSpaceLimit } from './containment';
 import { packageRoot, distFile } from '../paths';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
@@ -17,7 +18,7 @@ import { Described, MetricFunctionError, hintFor } from './postprocess';
 
 // ---- protocol shared with jsWorker.ts ----
 export type ToWorker =
-  | { type: 'run'; id: number; module?: ModuleMsg; data?: { key: string; wire: WireEvalPred }; functionName?: string }
+  | { type: 'run'; id: number; module?: ModuleMsg; data?: { key: string; wire: WireEvalPred } | { key: string; cacheDir: string }; functionName?: string }
   | { type: 'preprocess'; id: number; module?: ModuleMsg; logits: WireNode; labels: WireNode | null; functionName?: string; data?: undefined; probe?: boolean };
 export interface ModuleMsg {
   key: string;
@@ -31,27 +32,29 @@ export interface WorkerError {
   message: string;
   stack: string;
   notFound?: string[];
+  /** The EvalPrediction could not be read (cache damage), not the user's code. */
+  cacheError?: boolean;
 }
 export type FromWorker =
-  | { id: number; ok: true; result: Described; stdout: string; durationMs: number; node?: WireNode | null; transfer?: ArrayBuffer[] }
-  | { id: number; ok: false; error: WorkerError; stdout: string };
+  | { id: number; ok: true; result: Described; stdout: string; durationMs: number; node?: WireNode | null; transfer?: ArrayBuffer[]; spawned?: boolean }
+  | { id: number; ok: false; error: WorkerError; stdout: string; spawned?: boolean };
 
 export interface JsRunnerOptions {
-  /** Milliseconds before a run is abandoned and the worker terminated (default 60 000). */
+  /** Milliseconds before a run is abandoned and the worker process killed (default 60 000). */
   timeoutMs?: number;
-  /** Worker heap limit (default 4096 MB). */
-  maxOldGenerationSizeMb?: number;
+  /** Memory limit of the worker process in MB (default: half of physical memory). */
+  memoryLimitMb?: number;
   /** The bundled worker; default dist/metricWorker.js. */
   workerFile?: string;
+  /** Bytes of printed output kept per run (default 1 MB). */
+  outputCapBytes?: number;
 }
 
-export interface DataSource {
-  /** Identifies the EvalPrediction (e.g. cache dir + manifest stamp): same key -> the worker's copy is reused. */
-  key: string;
-  load: () => EvalPredictionData;
-  /** true: the loaded buffers may be transferred to the worker (the caller will not use them again). */
-  detach?: boolean;
-}
+/** Identifies the EvalPrediction (e.g. cache dir + manifest stamp): same key -> the worker's copy is reused. */
+export type DataSource =
+  | { key: string; load: () => EvalPredictionData; detach?: boolean }
+  /** The worker reads the cache folder itself (no tensor bytes cross the pipe). */
+  | { key: string; cacheDir: string };
 
 export interface JsRunResult {
   raw: Described;
@@ -66,21 +69,32 @@ interface Bundle {
   inputs: Array<{ file: string; mtimeMs: number; size: number }>;
 }
 
+/** Room for V8's own reservations (code range, isolate) beyond the heap, so the limit is the metric's. */
+const RUNTIME_RESERVE_MB = 1024;
+
 export class JsMetricRunner {
-  private worker: Worker | undefined;
+  private worker: ChildProcess | undefined;
+  private stderrTail = '';
   private workerModuleKey: string | undefined;
   private workerDataKey: string | undefined;
   private bundles = new Map<string, Bundle>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
   private readonly timeoutMs: number;
-  private readonly maxOld: number;
+  readonly memoryLimitMb: number;
   private readonly workerFile: string | undefined;
+  private readonly outputCap: number;
 
   constructor(opts: JsRunnerOptions = {}) {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
-    this.maxOld = opts.maxOldGenerationSizeMb ?? 4096;
+    this.memoryLimitMb = memoryLimitMb(opts.memoryLimitMb);
     this.workerFile = opts.workerFile;
+    this.outputCap = opts.outputCapBytes ?? OUTPUT_CAP_BYTES;
+  }
+
+  /** The worker's pid while it runs (tests look at what it leaves behind). */
+  get pid(): number | undefined {
+    return this.worker?.pid;
   }
 
   /** Run the metric function of `file` on the EvalPrediction from `source`. */
@@ -90,13 +104,16 @@ export class JsMetricRunner {
       const bundle = await this.bundle(abs);
       const msg: ToWorker = { type: 'run', id: this.nextId++, functionName: opts.functionName };
       const transfer: ArrayBuffer[] = [];
-      this.ensureWorker();
+      await this.ensureWorker();
       if (this.workerModuleKey !== bundle.key) msg.module = { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
       if (this.workerDataKey !== source.key) {
-        const ep = source.load();
-        const set = new Set<ArrayBuffer>();
-        msg.data = { key: source.key, wire: evalPredToWire(source.detach ? ep : cloneEvalPred(ep), set) };
-        transfer.push(...set);
+        if ('cacheDir' in source) msg.data = { key: source.key, cacheDir: path.resolve(source.cacheDir) };
+        else {
+          const ep = source.load();
+          const set = new Set<ArrayBuffer>();
+          msg.data = { key: source.key, wire: evalPredToWire(source.detach ? ep : cloneEvalPred(ep), set) };
+          transfer.push(...set);
+        }
       }
       const reply = await this.send(msg, transfer, abs, opts.timeoutMs ?? this.timeoutMs);
       if (msg.module) this.workerModuleKey = bundle.key;
@@ -114,7 +131,7 @@ export class JsMetricRunner {
     return this.serial(async () => {
       const abs = path.resolve(file);
       const bundle = await this.bundle(abs);
-      this.ensureWorker();
+      await this.ensureWorker();
       const set = new Set<ArrayBuffer>();
       const msg: ToWorker = {
         type: 'preprocess',
@@ -136,7 +153,7 @@ export class JsMetricRunner {
     return this.serial(async () => {
       const abs = path.resolve(file);
       const bundle = await this.bundle(abs);
-      this.ensureWorker();
+      await this.ensureWorker();
       const empty: WireNode = { t: 'float32', s: [0], d: new Float32Array(0) };
       const msg: ToWorker = { type: 'preprocess', id: this.nextId++, logits: empty, labels: null, probe: true };
       if (this.workerModuleKey !== bundle.key) msg.module = { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
@@ -150,8 +167,17 @@ export class JsMetricRunner {
   async close(): Promise<void> {
     const w = this.worker;
     this.worker = undefined;
+    this.ready = undefined;
     this.workerModuleKey = this.workerDataKey = undefined;
-    if (w) await w.terminate();
+    if (w && w.exitCode === null && w.signalCode === null) {
+      // Held (ref) until it is gone: the caller awaits this, so the event loop must not end under it.
+      w.ref();
+      const gone = new Promise<void>((r) => w.once('exit', () => r()));
+      endWorkerBox(w.pid);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([gone, new Promise((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    }
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -160,27 +186,75 @@ export class JsMetricRunner {
     return p;
   }
 
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    const w = new Worker(this.workerFile ?? distFile('metricWorker.js'), {
-      resourceLimits: { maxOldGenerationSizeMb: this.maxOld },
-      stdout: false,
-      stderr: false,
+  private ready: Promise<void> | undefined;
+
+  /** The warm worker, started if needed; resolves once it is listening. */
+  private ensureWorker(): Promise<void> {
+    if (this.worker && this.ready) return this.ready;
+    const file = this.workerFile ?? distFile('metricWorker.js');
+    // The heap limit gives V8's own clear failure; the address-space limit is the hard cap that also
+    // stops ArrayBuffers (new Float64Array(1e9)) and anything the metric spawns.
+    const argv = [process.execPath, `--max-old-space-size=${this.memoryLimitMb}`, file];
+    const { command, args } = underAddressSpaceLimit(argv, this.memoryLimitMb + RUNTIME_RESERVE_MB);
+    const w = spawn(command, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+      // Its own process group and session: everything the metric starts can be found and ended.
+      detached: true,
+      // In VS Code's extension host process.execPath is Electron: run it as plain Node.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', EVALPRED_OUTPUT_CAP: String(this.outputCap) },
     });
-    w.unref(); // an idle warm worker must not keep the CLI alive
+    this.stderrTail = '';
+    w.stdout!.on('data', () => undefined); // printed outside a run (or by its children): not ours to show
+    w.stderr!.on('data', (b: Buffer) => {
+      this.stderrTail = (this.stderrTail + b.toString('utf8')).slice(-4000);
+    });
+    w.on('error', () => undefined); // reported through 'exit' / the pending call
+    this.busy(w);
     this.worker = w;
     this.workerModuleKey = this.workerDataKey = undefined;
-    return w;
+    this.ready = new Promise<void>((resolve, reject) => {
+      const fail = (why: string) => {
+        if (this.worker === w) this.discardWorker();
+        reject(new EvalpredError(`could not start the TS/JS metric process (${process.execPath}): ${why}${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+      };
+      const onReady = (m: { ready?: boolean }) => {
+        if (!m?.ready) return;
+        w.off('message', onReady);
+        w.off('exit', onEarlyExit);
+        this.idle(w);
+        resolve();
+      };
+      const onEarlyExit = (code: number | null, signal: string | null) => fail(`it exited at start (${signal ?? `code ${code}`})`);
+      w.on('message', onReady);
+      w.once('exit', onEarlyExit);
+      w.once('error', (e) => fail(e.message));
+    });
+    this.ready.catch(() => undefined);
+    return this.ready;
+  }
+
+  /** An idle warm worker must not keep the CLI alive. */
+  private idle(w: ChildProcess): void {
+    w.unref();
+    w.channel?.unref();
+    for (const s of [w.stdout, w.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.();
+  }
+
+  private busy(w: ChildProcess): void {
+    w.ref();
+    w.channel?.ref();
   }
 
   private discardWorker(): void {
     const w = this.worker;
     this.worker = undefined;
+    this.ready = undefined;
     this.workerModuleKey = this.workerDataKey = undefined;
-    if (w) void w.terminate();
+    if (w) endWorkerBox(w.pid);
   }
 
-  private send(msg: ToWorker, transfer: ArrayBuffer[], file: string, timeoutMs: number): Promise<FromWorker> {
+  private send(msg: ToWorker, _transfer: ArrayBuffer[], file: string, timeoutMs: number): Promise<FromWorker> {
     const w = this.worker!;
     const shown = path.basename(file);
     return new Promise<FromWorker>((resolve, reject) => {
@@ -190,31 +264,44 @@ export class JsMetricRunner {
         done = true;
         clearTimeout(timer);
         w.off('message', onMessage);
-        w.off('error', onError);
         w.off('exit', onExit);
-        w.unref();
+        // The run is over: whatever it started goes with it (the warm worker itself stays).
+        if (this.worker === w && w.pid) endLeftovers(w.pid, spawned);
+        if (this.worker === w) this.idle(w);
         f();
       };
+      let spawned = true; // unless the worker says it started nothing
       const onMessage = (reply: FromWorker) => {
-        if (reply.id === msg.id) finish(() => resolve(reply));
+        if (reply.id !== msg.id) return;
+        spawned = reply.spawned !== false;
+        if (!reply.ok && isOutOfMemory(reply.error)) {
+          // V8 survived this one (a failed ArrayBuffer allocation), but the heap may be near the limit.
+          this.discardWorker();
+          finish(() => reject(new EvalpredError(overMemoryMessage(shown, this.memoryLimitMb), { file })));
+          return;
+        }
+        finish(() => resolve({ ...reply, stdout: capOutput(reply.stdout, this.outputCap) }));
       };
-      const onError = (e: Error & { code?: string }) => {
+      const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+        const tail = this.stderrTail;
         this.discardWorker();
+        const oom = /heap out of memory|Reached heap limit|allocation failed|Fatal process out of memory|could not allocate/i.test(tail);
         finish(() =>
           reject(
-            e.code === 'ERR_WORKER_OUT_OF_MEMORY'
+            oom || signal === 'SIGKILL' || signal === 'SIGABRT' || signal === 'SIGTRAP' || signal === 'SIGSEGV'
               ? new EvalpredError(
-                  `${shown}: the metric function ran out of memory (worker heap limit ${this.maxOld} MB) and was stopped. ` +
-                    `Raise maxOldGenerationSizeMb, or avoid materialising large arrays (toArray() on the full predictions).`,
+                  oom
+                    ? overMemoryMessage(shown, this.memoryLimitMb)
+                    : `${shown}: the metric process was ended by ${signal} while the metric ran (killed from outside, or it ran out of memory: ` +
+                        `the limit is ${this.memoryLimitMb} MB). The next run starts a fresh process.`,
                   { file },
                 )
-              : new EvalpredError(`${shown}: the metric worker crashed: ${e.message}`, { file }),
+              : new EvalpredError(
+                  `${shown}: the metric process exited while the metric ran (code ${code}; did it call process.exit?). The next run starts a fresh process.`,
+                  { file },
+                ),
           ),
         );
-      };
-      const onExit = (code: number) => {
-        this.discardWorker();
-        finish(() => reject(new EvalpredError(`${shown}: the metric worker exited unexpectedly (code ${code}).`, { file })));
       };
       const timer = setTimeout(() => {
         this.discardWorker();
@@ -228,11 +315,15 @@ export class JsMetricRunner {
           ),
         );
       }, timeoutMs);
-      w.ref();
+      this.busy(w);
       w.on('message', onMessage);
-      w.on('error', onError);
       w.on('exit', onExit);
-      w.postMessage(msg, transfer);
+      try {
+        w.send(msg);
+      } catch (e) {
+        this.discardWorker();
+        finish(() => reject(new EvalpredError(`${shown}: could not reach the metric process: ${(e as Error).message}`, { file })));
+      }
     });
   }
 
@@ -293,6 +384,7 @@ export class JsMetricRunner {
   private userError(reply: Extract<FromWorker, { ok: false }>, file: string, bundle: Bundle): EvalpredError {
     const { error } = reply;
     const shown = path.basename(file);
+    if (error.cacheError) return new EvalpredError(error.message);
     if (error.notFound) {
       return new EvalpredError(`${shown}: ${error.message}. Export a function computeMetrics(evalPred) (or name one with --function).`, { file });
     }
@@ -306,6 +398,11 @@ export class JsMetricRunner {
       reply.stdout,
     );
   }
+}
+
+/** A failed allocation the metric did not catch: the address-space limit said no. */
+function isOutOfMemory(e: WorkerError): boolean {
+  return e.name === 'RangeError' && /Array buffer allocation failed|could not allocate memory/.test(e.message);
 }
 
 function sameStamp(i: { file: string; mtimeMs: number; size: number }): boolean {

@@ -1,14 +1,16 @@
-// The worker thread that runs a user's TS/JS compute_metrics (bundled by the host with esbuild).
-// It stays warm: the compiled module and the EvalPrediction tensors are kept between runs and replaced
-// only when the host sends new ones. Every run gets fresh copies of the tensors, so a metric that edits
+// The child process that runs a user's TS/JS compute_metrics (bundled by the host with esbuild). A
+// process, not a worker thread, so a runaway metric meets the OS memory limit and takes down only itself
+// (see containment.ts). It stays warm: the compiled module and the EvalPrediction tensors are kept
+// between runs and replaced only when the host sends new ones (the cache is read here, from its folder,
+// so no tensor bytes cross the pipe). Every run gets fresh copies of the tensors, so a metric that edits
 // its arrays in place (legal under Trainer, which never reruns) cannot leak into the next rerun.
 import Module from 'node:module';
 import path from 'node:path';
 import util from 'node:util';
-import { parentPort } from 'node:worker_threads';
+import { readCache } from '../cache/store';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
-import { WireEvalPred, WireNode, evalPredFromWire, fromWire, toWire } from '../tensor/transfer';
+import { WireEvalPred, WireNode, evalPredFromWire, evalPredToWire, fromWire, toWire } from '../tensor/transfer';
 import { buildEvalPredView, nodeView } from './evalPredView';
 import type { Described } from './postprocess';
 import type { ToWorker, FromWorker, WorkerError } from './jsRunner';
@@ -18,19 +20,53 @@ process.setSourceMapsEnabled(true);
 let loaded: { key: string; exports: Record<string, unknown>; file: string } | undefined;
 let data: { key: string; wire: WireEvalPred } | undefined;
 
-// Capture what the user prints: console.* in a worker writes through these streams.
-let captured: string[] | undefined;
+// Capture what the user prints (console.* writes through these streams), keeping at most the output cap
+// and counting the rest, so 100 MB of prints costs 1 MB here and on the pipe.
+const OUTPUT_CAP = Number(process.env.EVALPRED_OUTPUT_CAP) || 1024 * 1024;
+let captured: { parts: string[]; bytes: number; dropped: number } | undefined;
 for (const stream of [process.stdout, process.stderr]) {
   const original = stream.write.bind(stream);
   stream.write = ((chunk: unknown, ...rest: unknown[]) => {
     if (captured) {
-      captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+      const n = Buffer.byteLength(text, 'utf8');
+      const room = OUTPUT_CAP - captured.bytes;
+      if (n <= room) {
+        captured.parts.push(text);
+        captured.bytes += n;
+      } else {
+        const kept = room > 0 ? Buffer.from(text, 'utf8').subarray(0, room).toString('utf8').replace(/\uFFFD$/, '') : '';
+        captured.parts.push(kept);
+        captured.bytes = OUTPUT_CAP;
+        captured.dropped += n - Buffer.byteLength(kept, 'utf8');
+      }
       const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
       cb?.();
       return true;
     }
     return (original as (...a: unknown[]) => boolean)(chunk, ...rest);
   }) as typeof stream.write;
+}
+
+// Did the metric start a process since the last reply? Then the host looks for leftovers beyond the worker's
+// own children (containment.ts); otherwise a look at its children is enough.
+let spawned = false;
+{
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cp = require('node:child_process') as Record<string, unknown>;
+  for (const name of ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFileSync', 'fork']) {
+    const original = cp[name] as (...a: unknown[]) => unknown;
+    cp[name] = function (this: unknown, ...args: unknown[]) {
+      spawned = true;
+      return original.apply(this, args);
+    };
+  }
+}
+
+function printed(): string {
+  if (!captured) return '';
+  const text = captured.parts.join('');
+  return captured.dropped ? `${text}\n… ${captured.dropped} bytes more not shown\n` : text;
 }
 
 function loadModule(code: string, filename: string): Record<string, unknown> {
@@ -143,24 +179,41 @@ function errorOf(e: unknown): WorkerError {
       message: e.message,
       stack: e.stack ?? `${e.name}: ${e.message}`,
       notFound: (e as Error & { notFound?: string[] }).notFound,
+      cacheError: (e as Error & { cacheError?: boolean }).cacheError,
     };
   }
   return { name: 'Error', message: `a non-Error value was thrown: ${shortRepr(e)}`, stack: '' };
 }
 
+function loadData(d: NonNullable<ToWorker['data']>): { key: string; wire: WireEvalPred } {
+  if ('wire' in d) return d;
+  // Read here rather than sent: the cache is the one bounded reader's job (src/core/cache/store.ts).
+  let ep: EvalPredictionData;
+  try {
+    ep = readCache(d.cacheDir).evalPred;
+  } catch (e) {
+    throw Object.assign(new Error(e instanceof Error ? e.message : String(e)), { cacheError: true });
+  }
+  return { key: d.key, wire: evalPredToWire(ep, new Set()) };
+}
+
 async function handle(msg: ToWorker): Promise<FromWorker> {
   const t0 = performance.now();
-  captured = [];
+  captured = { parts: [], bytes: 0, dropped: 0 };
   try {
     if (msg.module) loaded = { key: msg.module.key, exports: loadModule(msg.module.code, msg.module.filename), file: msg.module.file };
-    if (msg.data) data = msg.data;
+    if (msg.data) {
+      data = undefined; // the old arrays go before the new ones are read
+      working = undefined;
+      data = loadData(msg.data);
+    }
     if (!loaded) throw new Error('internal: no metric module loaded');
     if (msg.type === 'run') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
       const fn = metricFunction(loaded.exports, msg.functionName);
       const ep = buildEvalPredView(freshEvalPred(data));
       const result = await fn(ep);
-      return { id: msg.id, ok: true, result: describe(result), stdout: captured.join(''), durationMs: performance.now() - t0 };
+      return { id: msg.id, ok: true, result: describe(result), stdout: printed(), durationMs: performance.now() - t0 };
     }
     // preprocess_logits_for_metrics for one batch.
     const fn = msg.functionName ? metricFunction(loaded.exports, msg.functionName) : findFunction(loaded.exports, PREPROCESS_NAMES);
@@ -171,9 +224,9 @@ async function handle(msg: ToWorker): Promise<FromWorker> {
     const out = await fn(logits, labels);
     const transfer = new Set<ArrayBuffer>();
     const node = toWire(toNode(out), transfer);
-    return { id: msg.id, ok: true, result: { type: 'none' }, stdout: captured.join(''), durationMs: performance.now() - t0, node, transfer: [...transfer] };
+    return { id: msg.id, ok: true, result: { type: 'none' }, stdout: printed(), durationMs: performance.now() - t0, node, transfer: [...transfer] };
   } catch (e) {
-    return { id: msg.id, ok: false, error: errorOf(e), stdout: captured.join('') };
+    return { id: msg.id, ok: false, error: errorOf(e), stdout: printed() };
   } finally {
     captured = undefined;
   }
@@ -188,9 +241,20 @@ function toNode(v: unknown): TensorNode {
   throw new TypeError(`preprocessLogitsForMetrics must return a Tensor or an array of Tensors, got ${shortRepr(v)}`);
 }
 
-parentPort!.on('message', (msg: ToWorker) => {
-  void handle(msg).then((reply) => {
-    const { transfer, ...rest } = reply as FromWorker & { transfer?: ArrayBuffer[] };
-    parentPort!.postMessage(rest, transfer ?? []);
-  });
+if (!process.send) throw new Error('metricWorker must run as a child process with an IPC channel');
+// Messages are handled one at a time, in order (the host sends the next only after a reply).
+let queue: Promise<void> = Promise.resolve();
+process.on('message', (msg: ToWorker) => {
+  queue = queue.then(() =>
+    handle(msg).then((reply) => {
+      const { transfer: _transfer, ...rest } = reply as FromWorker & { transfer?: ArrayBuffer[] };
+      const out = { ...rest, spawned };
+      spawned = false;
+      return new Promise<void>((resolve) => process.send!(out, undefined, undefined, () => resolve()));
+    }),
+  );
 });
+// The host going away (closed channel) ends us, whatever the metric left scheduled.
+process.on('disconnect', () => process.exit(0));
+// Started: the host's time limit for a call counts from here, not from the process start.
+process.send({ ready: true });

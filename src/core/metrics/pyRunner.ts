@@ -1,7 +1,9 @@
 // Host side of the Python metric runner: one long-lived `evalpred_worker.py` per interpreter, spoken to
 // in JSON lines. The worker loads the cache itself (np.load with a memory map), so no tensor bytes cross
 // the pipe; per-batch preprocessing trades .npy files in a private temp folder instead of JSON lists.
-// A call that exceeds the timeout kills the process; the next call starts a fresh one.
+// A call that exceeds the timeout kills the process; the next call starts a fresh one. The worker runs
+// under the memory limit in its own process group, and what a call leaves running is ended after it
+// (containment.ts).
 import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,6 +14,7 @@ import type { EvalPredictionProfile } from '../loop/settings';
 import { packageRoot } from '../paths';
 import { readNpyFile, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
+import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage } from './containment';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
 
 export interface PyRunResult {
@@ -49,6 +52,8 @@ interface PyError {
   traceback: string;
   file: string | null;
   line: number | null;
+  /** A MemoryError: the memory limit said no. */
+  memory?: boolean;
 }
 
 interface RunReply {
@@ -90,8 +95,13 @@ class PyProcess {
   private stderrTail = '';
   dead = false;
 
-  constructor(readonly python: string, script: string, env: NodeJS.ProcessEnv) {
-    this.proc = spawn(python, ['-u', script], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env, PYTHONUNBUFFERED: '1' } });
+  constructor(readonly python: string, script: string, env: NodeJS.ProcessEnv, readonly limitMb: number) {
+    this.proc = spawn(python, ['-u', script], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      // Its own process group and session: everything the metric starts can be found and ended.
+      detached: true,
+      env: { ...process.env, ...env, PYTHONUNBUFFERED: '1', EVALPRED_MEMORY_LIMIT_MB: String(limitMb), EVALPRED_OUTPUT_CAP: String(OUTPUT_CAP_BYTES) },
+    });
     // An idle warm worker must not keep the CLI alive; a pending run holds its own timer.
     this.proc.unref();
     for (const s of [this.proc.stdin, this.proc.stdout, this.proc.stderr]) (s as unknown as { unref?: () => void }).unref?.();
@@ -141,8 +151,13 @@ class PyProcess {
     });
     this.proc.on('exit', (code, signal) => {
       this.dead = true;
+      const tail = this.stderrTail.trim();
       const err = new EvalpredError(
-        `the Python metric worker (${python}) exited (${signal ?? `code ${code}`})` + (this.stderrTail.trim() ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''),
+        `the Python metric worker (${python}) exited (${signal ?? `code ${code}`})` +
+          (tail ? `: ${tail.split('\n').slice(-3).join(' | ')}` : '') +
+          (this.pending.size && !this.killed
+            ? `. If the metric ran out of memory (the limit is ${limitMb} MB), raise --memory-limit-mb / metricMemoryLimitMb; the next run starts a fresh worker.`
+            : ''),
       );
       readyReject(err);
       this.failAll(err);
@@ -156,9 +171,18 @@ class PyProcess {
     });
   }
 
+  killed = false;
+
   kill(): void {
     this.dead = true;
-    this.proc.kill('SIGKILL');
+    this.killed = true;
+    endWorkerBox(this.proc.pid);
+  }
+
+  /** End what the last call left running (the worker itself stays warm). */
+  endLeftovers(): void {
+    // On Linux the worker is a child subreaper: whatever the call left is still below it.
+    if (!this.dead && this.proc.pid) endLeftovers(this.proc.pid, process.platform !== 'linux');
   }
 
   private failAll(e: Error): void {
@@ -173,7 +197,17 @@ export class PyMetricRunner {
   private queue: Promise<unknown> = Promise.resolve();
   private batchDir: string | undefined;
 
-  constructor(private readonly opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}) {}
+  readonly memoryLimitMb: number;
+
+  constructor(private readonly opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; memoryLimitMb?: number } = {}) {
+    this.memoryLimitMb = memoryLimitMb(opts.memoryLimitMb);
+  }
+
+  /** The warm worker's pid for `python`, if one runs (tests look at what it leaves behind). */
+  pidFor(python: string): number | undefined {
+    const p = this.procs.get(python);
+    return p && !p.dead ? p.proc.pid : undefined;
+  }
 
   async run(
     file: string,
@@ -253,7 +287,7 @@ export class PyMetricRunner {
     const python = opts.python ?? (await defaultPython());
     let proc = this.procs.get(python);
     if (!proc || proc.dead) {
-      proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {});
+      proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {}, this.memoryLimitMb);
       this.procs.set(python, proc);
     }
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
@@ -275,17 +309,19 @@ export class PyMetricRunner {
     try {
       await Promise.race([proc.ready, timeout]);
       const reply = await Promise.race([proc.request({ id, ...req }), timeout]);
-      if (!reply.ok) throw userError(reply.error, reply.stdout, abs);
-      return reply;
+      if (!reply.ok && reply.error.memory) throw new EvalpredError(overMemoryMessage(path.basename(abs), this.memoryLimitMb), { file: abs });
+      if (!reply.ok) throw userError(reply.error, capOutput(reply.stdout), abs);
+      return { ...reply, stdout: capOutput(reply.stdout) };
     } finally {
       clearTimeout(timer);
+      proc.endLeftovers();
     }
   }
 
   async close(): Promise<void> {
     for (const p of this.procs.values()) {
       p.proc.stdin.end();
-      p.kill();
+      if (!p.dead) p.kill();
     }
     this.procs.clear();
     if (this.batchDir) fs.rmSync(this.batchDir, { recursive: true, force: true });

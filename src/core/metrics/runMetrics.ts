@@ -1,14 +1,14 @@
 // One entry point for "run this metric file on this cache": picks the runner by extension, keeps the
-// runners warm across calls (the debug adapter and the extension rerun on every save), and applies
-// Trainer's post-processing.
+// runners warm across calls (the debug adapter and the extension rerun on every save) inside an owned
+// MetricRunners object, and applies Trainer's post-processing.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError } from '../errors';
-import { readCache } from '../cache/store';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { TensorNode } from '../tensor/tensor';
+import { memoryLimitMb } from './containment';
 import { mentionsPreprocess } from './metricFunction';
-import { JsMetricRunner, JsRunnerOptions } from './jsRunner';
+import { JsMetricRunner } from './jsRunner';
 import { PyMetricRunner, defaultPython } from './pyRunner';
 import { Described, finalizeMetrics, Metrics } from './postprocess';
 
@@ -37,42 +37,84 @@ export interface RunMetricResult {
 
 const JS_EXT = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.tsx', '.jsx']);
 
-let js: JsMetricRunner | undefined;
-let py: PyMetricRunner | undefined;
-let jsOptions: JsRunnerOptions = {};
-let pyOptions: PyRunnerDefaults = {};
-
-export interface PyRunnerDefaults {
+export interface MetricRunnersOptions {
   /** Interpreter when a call names none (default python3 on PATH). */
   python?: string;
-  /** Extra environment for the worker (tests: EVALPRED_NO_TRANSFORMERS, EVALPRED_NO_TORCH, PYTHONPATH). */
+  /** Extra environment for the Python worker (tests: EVALPRED_NO_TRANSFORMERS, EVALPRED_NO_TORCH, PYTHONPATH). */
   env?: NodeJS.ProcessEnv;
+  /** Default time limit of one call, ms (60 000). */
   timeoutMs?: number;
-}
-
-/** Options for the TS/JS runner created on first use (worker file, heap limit, default timeout). */
-export function configureJsRunner(opts: JsRunnerOptions): void {
-  jsOptions = opts;
-  if (js) void js.close();
-  js = undefined;
-}
-
-function jsRunner(): JsMetricRunner {
-  return (js ??= new JsMetricRunner(jsOptions));
+  /** Memory limit of each metric process, MB (default: half of physical memory; containment.ts). */
+  memoryLimitMb?: number;
+  /** The bundled TS/JS worker; default dist/metricWorker.js. */
+  jsWorkerFile?: string;
 }
 
 /**
- * Defaults for the Python runner created on first use. The loop's preprocess hook takes only the file, so
- * this is how a host picks the interpreter for preprocess_logits_for_metrics.
+ * The warm metric processes of one owner (a CLI command, the debug runtime, the loop worker, the extension's
+ * reruns): created on first use, reused across calls, ended by `close()`. Whoever creates it closes it; the
+ * loop and the metric helpers only borrow it.
  */
-export function configurePyRunner(opts: PyRunnerDefaults): void {
-  pyOptions = opts;
-  if (py) void py.close();
-  py = undefined;
+export class MetricRunners {
+  private js: JsMetricRunner | undefined;
+  private py: PyMetricRunner | undefined;
+  private closed = false;
+
+  constructor(readonly options: MetricRunnersOptions = {}) {
+    // Validate now: a bad limit is the caller's error, not the first metric run's.
+    memoryLimitMb(options.memoryLimitMb);
+  }
+
+  get memoryLimitMb(): number {
+    return memoryLimitMb(this.options.memoryLimitMb);
+  }
+
+  /** The TS/JS runner (child process), started on first use. */
+  jsRunner(): JsMetricRunner {
+    this.open();
+    return (this.js ??= new JsMetricRunner({ workerFile: this.options.jsWorkerFile, timeoutMs: this.options.timeoutMs, memoryLimitMb: this.options.memoryLimitMb }));
+  }
+
+  /** The Python runner (one warm worker per interpreter), started on first use. */
+  pyRunner(): PyMetricRunner {
+    this.open();
+    return (this.py ??= new PyMetricRunner({ env: this.options.env, timeoutMs: this.options.timeoutMs, memoryLimitMb: this.options.memoryLimitMb }));
+  }
+
+  /** Calls bound to one metric file: its metric run on a cache and its per-batch preprocess hook. */
+  forMetricFile(file: string, opts: Omit<RunMetricOptions, 'prefix' | 'trainerLoss' | 'speed'> = {}): MetricFile {
+    return {
+      file,
+      run: (cacheDir, more = {}) => this.run(cacheDir, file, { ...opts, ...more }),
+      preprocessHook: () => this.preprocessHook(file, { python: opts.python, timeoutMs: opts.timeoutMs }),
+    };
+  }
+
+  run(cacheDir: string, file: string, opts: RunMetricOptions = {}): Promise<RunMetricResult> {
+    return runMetricFileWith(this, cacheDir, file, opts);
+  }
+
+  preprocessHook(file: string, opts: { python?: string; timeoutMs?: number } = {}): Promise<PreprocessHook | null> {
+    return preprocessHookWith(this, file, opts);
+  }
+
+  /** End every process this owner started (idempotent). */
+  async close(): Promise<void> {
+    this.closed = true;
+    const [a, b] = [this.js, this.py];
+    this.js = this.py = undefined;
+    await Promise.all([a?.close(), b?.close()]);
+  }
+
+  private open(): void {
+    if (this.closed) throw new Error('internal: metric runners used after close()');
+  }
 }
 
-function pyRunner(): PyMetricRunner {
-  return (py ??= new PyMetricRunner({ env: pyOptions.env, timeoutMs: pyOptions.timeoutMs }));
+export interface MetricFile {
+  file: string;
+  run(cacheDir: string, opts?: Pick<RunMetricOptions, 'prefix' | 'trainerLoss' | 'speed'>): Promise<RunMetricResult>;
+  preprocessHook(): Promise<PreprocessHook | null>;
 }
 
 export function metricLanguage(file: string): 'js' | 'py' {
@@ -97,7 +139,7 @@ function cacheKey(cacheDir: string): string {
   return `${manifest}:${st.mtimeMs}:${st.size}:${st.ino}`;
 }
 
-export async function runMetricFile(cacheDir: string, file: string, opts: RunMetricOptions = {}): Promise<RunMetricResult> {
+async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file: string, opts: RunMetricOptions): Promise<RunMetricResult> {
   const lang = metricLanguage(file);
   let raw: Described;
   let stdout: string;
@@ -105,8 +147,8 @@ export async function runMetricFile(cacheDir: string, file: string, opts: RunMet
   const extra: string[] = [];
   if (lang === 'py') {
     cacheKey(cacheDir); // a clear error for a missing cache before starting Python
-    const python = opts.python ?? pyOptions.python;
-    const r = await pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile });
+    const python = opts.python ?? runners.options.python;
+    const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile });
     ({ raw, stdout, durationMs } = r);
     extra.push(...r.warnings);
     if (r.preprocessTensors === 'numpy') {
@@ -120,9 +162,9 @@ export async function runMetricFile(cacheDir: string, file: string, opts: RunMet
       extra.push(`the EvalPrediction profile ${opts.profile} shapes Python's eval_pred only; ${path.basename(file)} gets evalpred's tensor object.`);
     }
     const key = cacheKey(cacheDir);
-    ({ raw, stdout, durationMs } = await jsRunner().run(
+    ({ raw, stdout, durationMs } = await runners.jsRunner().run(
       file,
-      { key, load: () => readCache(cacheDir).evalPred, detach: true },
+      { key, cacheDir },
       { functionName: opts.function, timeoutMs: opts.timeoutMs },
     ));
   }
@@ -138,7 +180,7 @@ export type PreprocessHook = ((logits: TensorNode, labels: TensorNode | null) =>
  * loop, or null when it defines none. A .py file's function runs in the warm Python worker with torch
  * tensors when torch is importable there (as in Trainer), else with NumPy arrays (said once in `notes`).
  */
-export async function preprocessFn(file: string, opts: { python?: string; timeoutMs?: number } = {}): Promise<PreprocessHook | null> {
+async function preprocessHookWith(runners: MetricRunners, file: string, opts: { python?: string; timeoutMs?: number }): Promise<PreprocessHook | null> {
   if (metricLanguage(file) === 'py') {
     // No Python start for the usual file without a preprocessor (the same test as the cache key's).
     let source = '';
@@ -148,8 +190,8 @@ export async function preprocessFn(file: string, opts: { python?: string; timeou
       throw new EvalpredError(`metric file ${path.resolve(file)} does not exist or cannot be read`, { file });
     }
     if (!mentionsPreprocess(source)) return null;
-    const runner = pyRunner();
-    const call = { python: opts.python ?? pyOptions.python, timeoutMs: opts.timeoutMs };
+    const runner = runners.pyRunner();
+    const call = { python: opts.python ?? runners.options.python, timeoutMs: opts.timeoutMs };
     const probe = await runner.probePreprocess(file, call);
     if (!probe.defined) return null;
     const notes =
@@ -162,7 +204,7 @@ export async function preprocessFn(file: string, opts: { python?: string; timeou
     const hook = async (logits: TensorNode, labels: TensorNode | null) => (await runner.preprocess(file, logits, labels, call)).result;
     return Object.assign(hook, { notes });
   }
-  const runner = jsRunner();
+  const runner = runners.jsRunner();
   if (!(await runner.hasPreprocess(file))) return null;
   const hook = async (logits: TensorNode, labels: TensorNode | null) => {
     const out = await runner.preprocess(file, logits, labels);
@@ -170,11 +212,4 @@ export async function preprocessFn(file: string, opts: { python?: string; timeou
     return out;
   };
   return Object.assign(hook, { notes: [] as string[] });
-}
-
-/** Stop the warm workers (call on shutdown; they never keep the process alive on their own). */
-export async function closeRunners(): Promise<void> {
-  const [a, b] = [js, py];
-  js = py = undefined;
-  await Promise.all([a?.close(), b?.close()]);
 }

@@ -15,7 +15,7 @@ import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { MetricFunctionError, Metrics } from '../metrics/postprocess';
 import type { EvalPredictionData } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
-import { RuntimeServices, localServices } from './io';
+import { RuntimeServices, SessionMetrics, localServices } from './io';
 import { LaunchSettings, parseLaunchArgs } from './launchSettings';
 import { MetricLocation, diffMetrics, findMetricFunction } from './metricLocation';
 import { RuntimeRunInfo, RuntimeSample, lintsOf, runInfoOf, sampleAt } from './pausedState';
@@ -67,6 +67,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   lastOutcome?: MetricsOutcome;
   /** Where the runtime stands while stopped; undefined while running. */
   stopped?: RuntimeStop;
+  /** The session's metric processes (warm between reruns); made at launch, closed by shutdown(). */
+  private metrics?: SessionMetrics;
 
   constructor(private readonly services: RuntimeServices = localServices()) {
     super();
@@ -88,6 +90,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
   async start(launch: LaunchSettings): Promise<void> {
     this.launch = launch;
+    this.metrics = this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb });
     this.state = 'running';
     for (const w of launch.warnings) this.emit('output', w + '\n', 'console');
     try {
@@ -138,6 +141,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const ev = await evaluate(launch.run, {
       signal: this.abort.signal,
       cwd: launch.cwd,
+      runners: { python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb },
       onLog: (line) => this.emit('output', line + '\n', 'console'),
       onProgress: (p) =>
         this.emit('progress', {
@@ -291,12 +295,13 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   async rerunMetrics(): Promise<MetricsOutcome | undefined> {
     const ev = this.evaluation;
     const launch = this.launch;
-    if (!ev || !launch || this.state === 'ended') return undefined;
+    const metrics = this.metrics;
+    if (!ev || !launch || !metrics || this.state === 'ended') return undefined;
     this.state = 'metrics';
     let outcome: MetricsOutcome;
     try {
       if (launch.run.metrics) {
-        outcome = await this.services.metrics.fromCache(ev.cacheDir, ev.loop, launch.run.metrics, {
+        outcome = await metrics.fromCache(ev.cacheDir, ev.loop, launch.run.metrics, {
           function: launch.run.function,
           batchSize: launch.run.batchSize,
           profile: launch.run.evalPredictionProfile,
@@ -304,7 +309,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
           timeoutMs: launch.metricTimeoutMs,
         });
       } else if (ev.loop) {
-        outcome = await this.services.metrics.forEvaluation(ev, launch.run);
+        outcome = await metrics.forEvaluation(ev, launch.run);
       } else {
         throw new EvalpredError('this cache has no record of the loop that made it, so there are no built-in metrics for it: add "metrics" (your metric file) to the launch configuration.', {
           file: ev.cacheDir,
@@ -353,7 +358,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const ended = this.state === 'ended' || this.state === 'idle' ? Promise.resolve() : new Promise<void>((r) => this.once('end', () => r()));
     this.cancel();
     await Promise.race([ended, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
-    await this.services.metrics.close();
+    await this.metrics?.close();
   }
 
   private finish(r: EndReport): void {

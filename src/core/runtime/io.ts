@@ -8,7 +8,7 @@ import type { CacheManifest } from '../cache/manifest';
 import type { Evaluation, LoopRecord } from '../evaluate';
 import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
-import { closeRunners } from '../metrics/runMetrics';
+import { MetricRunners, MetricRunnersOptions } from '../metrics/runMetrics';
 import type { EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 
@@ -38,8 +38,8 @@ export interface MetricFileOptions {
   profile?: EvalPredictionProfile;
 }
 
-/** Runs metric functions: the user's file on a cache, or the built-in metrics of an evaluation. */
-export interface MetricRunners {
+/** Runs metric functions for one session: the user's file on a cache, or the built-in metrics of an evaluation. */
+export interface SessionMetrics {
   fromCache(cacheDir: string, loop: LoopRecord | undefined, file: string, opts: MetricFileOptions): Promise<MetricsOutcome>;
   forEvaluation(ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome>;
   /** Stop the warm workers (the runtime calls this when its session shuts down). */
@@ -52,7 +52,8 @@ export interface RuntimeServices {
   loadTokenizer(modelDir: string): Promise<LoadedTokenizer>;
   /** A cache folder written by an earlier run. */
   openCache(dir: string): { manifest: CacheManifest; evalPred: EvalPredictionData };
-  metrics: MetricRunners;
+  /** The metric processes of one session, owned by the runtime (it closes them at shutdown). */
+  metrics(opts: MetricRunnersOptions): SessionMetrics;
 }
 
 /** The local disk, the real tokenizer loader and the Python / JS metric runners. */
@@ -61,6 +62,13 @@ export function localServices(): RuntimeServices {
     files: localIO,
     loadTokenizer,
     openCache: readCache,
-    metrics: { fromCache: metricsFromCache, forEvaluation: metricsForEvaluation, close: closeRunners },
+    metrics: (opts) => {
+      const runners = new MetricRunners(opts);
+      return {
+        fromCache: (cacheDir, loop, file, o) => metricsFromCache(runners, cacheDir, loop, file, o),
+        forEvaluation: (ev, settings) => metricsForEvaluation(runners, ev, settings),
+        close: () => runners.close(),
+      };
+    },
   };
 }

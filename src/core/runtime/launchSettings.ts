@@ -57,7 +57,7 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   },
 };
 
-export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'metricTimeoutSeconds', FieldSpec> = {
+export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'metricTimeoutSeconds' | 'metricMemoryLimitMb', FieldSpec> = {
   stopOnBatch: { kind: { type: 'list', values: [] }, description: 'Also stop after these 1-based batch numbers (like function breakpoints "batch 12").' },
   cwd: { kind: { type: 'path', must: 'dir', exists: true }, description: 'Folder that relative paths and the default cache (.evalpred/cache) are resolved against.' },
   python: {
@@ -67,6 +67,10 @@ export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'met
   metricTimeoutSeconds: {
     kind: { type: 'number', min: 1 },
     description: 'Stop a metric function that runs longer than this many seconds. Default: the evalpred.metricTimeoutSeconds setting (60).',
+  },
+  metricMemoryLimitMb: {
+    kind: { type: 'int', min: 64 },
+    description: 'Memory limit of the metric process in MB, enforced by the OS; a metric that needs more is stopped with an error. Default: half of physical memory.',
   },
 };
 
@@ -81,6 +85,8 @@ export interface LaunchSettings {
   python?: string;
   /** Metric run time limit in ms; undefined: the runner's default. */
   metricTimeoutMs?: number;
+  /** Memory limit of the metric processes in MB; undefined: half of physical memory. */
+  metricMemoryLimitMb?: number;
   /** Non-fatal remarks (unknown attributes) to print. */
   warnings: string[];
 }
@@ -139,8 +145,11 @@ export function parseLaunchArgs(args: Record<string, unknown>, io: RuntimeIO): L
   const python = args.python === undefined || args.python === null ? undefined : (checkValue('python', args.python, LAUNCH_EXTRA_FIELDS.python.kind, cwd, io, cacheOnly) as string);
   const timeout = args.metricTimeoutSeconds;
   const metricTimeoutMs = timeout === undefined || timeout === null ? undefined : (checkValue('metricTimeoutSeconds', timeout, LAUNCH_EXTRA_FIELDS.metricTimeoutSeconds.kind, cwd, io, cacheOnly) as number) * 1000;
+  const memory = args.metricMemoryLimitMb;
+  const metricMemoryLimitMb =
+    memory === undefined || memory === null ? undefined : (checkValue('metricMemoryLimitMb', memory, LAUNCH_EXTRA_FIELDS.metricMemoryLimitMb.kind, cwd, io, cacheOnly) as number);
   const run = withDefaults({ model: '', dataset: '', ...(out as Partial<RunSettings>) });
-  return { run, cacheOnly, stopOnBatch, cwd, python, metricTimeoutMs, warnings };
+  return { run, cacheOnly, stopOnBatch, cwd, python, metricTimeoutMs, metricMemoryLimitMb, warnings };
 }
 
 function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: RuntimeIO, cacheOnly: boolean): unknown {

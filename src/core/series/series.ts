@@ -8,6 +8,7 @@ import { importDump } from '../cache/import';
 import { readCacheManifest } from '../cache/store';
 import { whyNotReplaceable } from '../cache/outputFolder';
 import { metricsFromCache } from '../metrics/forEvaluation';
+import type { MetricRunners } from '../metrics/runMetrics';
 import type { Metrics } from '../metrics/postprocess';
 
 export const SERIES_FORMAT = 'evalpred-series/1';
@@ -152,8 +153,8 @@ export interface RerunSeriesOptions {
   timeoutMs?: number;
 }
 
-/** Rerun `file` on every step, one at a time (memory-mapped by the runners), in one warm worker. */
-export async function rerunSeries(dir: string, file: string, opts: RerunSeriesOptions = {}): Promise<SeriesRow[]> {
+/** Rerun `file` on every step, one at a time (memory-mapped by the runners), in one warm worker of the caller's `runners`. */
+export async function rerunSeries(runners: MetricRunners, dir: string, file: string, opts: RerunSeriesOptions = {}): Promise<SeriesRow[]> {
   const series = readSeries(dir);
   const rows: SeriesRow[] = [];
   let firstCount: { n: number; label: string } | undefined;
@@ -168,7 +169,7 @@ export async function rerunSeries(dir: string, file: string, opts: RerunSeriesOp
       if (!firstCount) firstCount = { n: manifest.num_samples, label };
       else if (firstCount.n !== manifest.num_samples) row.flags.push(`${manifest.num_samples} samples (${firstCount.label} had ${firstCount.n}): another dataset?`);
       // Runtime figures belong to the original evaluation: a rerun reports the metric only.
-      const r = await metricsFromCache(s.path, undefined, file, { function: opts.function, python: opts.python, timeoutMs: opts.timeoutMs });
+      const r = await metricsFromCache(runners, s.path, undefined, file, { function: opts.function, python: opts.python, timeoutMs: opts.timeoutMs });
       row.recomputed = r.metrics;
     } catch (e) {
       row.error = messageOf(e);
