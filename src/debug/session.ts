@@ -35,6 +35,7 @@ const THREAD_ID = 1;
 const ERR_LAUNCH = 1001;
 const ERR_EVALUATE = 1002;
 const ERR_STATE = 1003;
+const ERR_VARIABLES = 1004;
 
 /** A custom request's handler: returns the response body; `afterResponse` queues events to send once the response is out. */
 type CustomHandler<A, B> = (args: A, afterResponse: (send: () => void) => void) => Promise<B> | B;
@@ -219,11 +220,22 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
-    response.body = { variables: this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
-    this.sendResponse(response);
+    try {
+      response.body = { variables: this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
+      this.sendResponse(response);
+    } catch (e) {
+      // Bad paging (negative or fractional start, ...): one clear message, never a stack.
+      this.sendErrorResponse(response, { id: ERR_VARIABLES, format: messageOf(e).replace(/[{}]/g, ''), showUser: false });
+    }
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    // After the requests already queued (a client's variables/threads/stackTrace are answered first); the
+    // evaluation itself is bounded by the expression and result caps in src/core/expr.
+    setImmediate(() => this.evaluateNow(response, args));
+  }
+
+  private evaluateNow(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
     if (!this.runtime.evalPredAtStop()) {
       this.sendErrorResponse(response, { id: ERR_STATE, format: 'no EvalPrediction yet: expressions work once the run is paused at compute_metrics', showUser: false });
       return;

@@ -2,8 +2,8 @@
 // `float32[872, 2]` with `indexedVariables` = its row count, and rows are made only for the window the
 // client asks for (`filter: 'indexed', start, count`) from views on the cached data (Tensor.row shares
 // memory). Statistics and decoded text are lazy (`presentationHint.lazy`): computed when clicked.
-import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { EvalpredError } from '../core/errors';
 import { formatNumber, formatValue, previewTensor, pyString, summary, Value } from '../core/expr';
 import { DTYPES } from '../core/tensor/dtype';
 import { tensorStats } from '../core/tensor/stats';
@@ -11,6 +11,67 @@ import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
 
 /** When a client asks for children without a filter, rows beyond this are left to paging. */
 export const UNFILTERED_ROW_LIMIT = 100;
+/** Most children one `variables` response carries (a client asking for count 1e12 gets this many). */
+export const MAX_VARIABLES_PAGE = 1000;
+/** Debug Console results kept expandable; older ones are released (their tensors can be collected). */
+export const KEPT_EVALUATIONS = 10;
+
+/**
+ * `start` and `count` of a variables request, checked as DAP defines them: whole numbers >= 0, count 0 or
+ * absent meaning "all" (which we clamp, like any count, to MAX_VARIABLES_PAGE).
+ */
+export function pagingOf(start: unknown, count: unknown): { start: number; count: number } {
+  const check = (name: string, v: unknown): number => {
+    if (v === undefined || v === null) return 0;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
+      throw new EvalpredError(`variables: "${name}" must be a whole number >= 0, got ${JSON.stringify(v)}`);
+    }
+    return v;
+  };
+  const s = check('start', start);
+  const c = check('count', count);
+  return { start: s, count: c === 0 ? MAX_VARIABLES_PAGE : Math.min(c, MAX_VARIABLES_PAGE) };
+}
+
+/** Variable references with a release: each handle remembers the evaluation result it was made under. */
+class Handles<T> {
+  private next = 1;
+  private map = new Map<number, { value: T; root: number }>();
+  /** The root new handles belong to while a container's children are built (0: the paused state itself). */
+  root = 0;
+
+  create(value: T): number {
+    const id = this.next++;
+    this.map.set(id, { value, root: this.root });
+    return id;
+  }
+
+  get(id: number): T | undefined {
+    return this.map.get(id)?.value;
+  }
+
+  rootOf(id: number): number {
+    return this.map.get(id)?.root ?? 0;
+  }
+
+  /** Move handles made under root `from` to root `to`. */
+  retag(from: number, to: number): void {
+    for (const h of this.map.values()) if (h.root === from) h.root = to;
+  }
+
+  /** Forget a root and every handle made under it. */
+  release(root: number): void {
+    for (const [id, h] of this.map) if (id === root || h.root === root) this.map.delete(id);
+  }
+
+  reset(): void {
+    this.map.clear();
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
 const PREVIEW_ELEMENTS = 16;
 
 export type FieldName = 'predictions' | 'label_ids' | 'inputs' | 'losses';
@@ -34,6 +95,8 @@ type Container =
 
 export class VariableStore {
   private handles = new Handles<Container>();
+  /** Roots of the Debug Console results still expandable, oldest first. */
+  private evaluations: number[] = [];
 
   constructor(private ctx: VariableContext) {}
 
@@ -41,6 +104,12 @@ export class VariableStore {
   reset(ctx?: VariableContext): void {
     if (ctx) this.ctx = ctx;
     this.handles.reset();
+    this.evaluations = [];
+  }
+
+  /** How many references are live (tests check that earlier results are released). */
+  get liveReferences(): number {
+    return this.handles.size;
   }
 
   evalPredScope(): number {
@@ -56,17 +125,48 @@ export class VariableStore {
   forValue(name: string, v: Value, evaluateName: string): DebugProtocol.Variable {
     if (v instanceof Tensor || (typeof v === 'object' && v !== null && ('tuple' in v || 'list' in v))) {
       const field = (/^(predictions|label_ids|inputs|losses)/.exec(evaluateName)?.[1] ?? 'predictions') as FieldName;
-      const variable = this.nodeVariable(name, v as TensorNode, evaluateName, field);
+      // A result is a root: it and whatever is expanded under it go together when it is released.
+      const variable = this.underNewRoot(() => this.nodeVariable(name, v as TensorNode, evaluateName, field));
       if (v instanceof Tensor && v.ndim > 0 && v.size <= PREVIEW_ELEMENTS * 4) variable.value = formatValue(v);
       return variable;
     }
-    return { name, value: formatValue(v), variablesReference: 0, evaluateName };
+    return { name, value: clip(formatValue(v)), variablesReference: 0, evaluateName };
+  }
+
+  private underNewRoot(make: () => DebugProtocol.Variable): DebugProtocol.Variable {
+    const saved = this.handles.root;
+    this.handles.root = -1; // placeholder until the root's own id is known
+    try {
+      const variable = make();
+      const root = variable.variablesReference;
+      if (root) {
+        this.handles.retag(-1, root);
+        this.evaluations.push(root);
+        while (this.evaluations.length > KEPT_EVALUATIONS) this.handles.release(this.evaluations.shift()!);
+      }
+      return variable;
+    } finally {
+      this.handles.root = saved;
+    }
   }
 
   /** Children of a reference, honouring DAP paging. */
   variables(ref: number, filter?: 'indexed' | 'named', start?: number, count?: number): DebugProtocol.Variable[] {
+    if (!Number.isInteger(ref)) throw new EvalpredError(`variables: "variablesReference" must be a whole number, got ${JSON.stringify(ref)}`);
+    const page = pagingOf(start, count);
     const c = this.handles.get(ref);
     if (!c) return [];
+    // Children belong to the same evaluation result as their parent (released with it).
+    const saved = this.handles.root;
+    this.handles.root = this.handles.rootOf(ref);
+    try {
+      return this.children(c, filter, page.start, start === undefined && count === undefined ? undefined : page.count);
+    } finally {
+      this.handles.root = saved;
+    }
+  }
+
+  private children(c: Container, filter: 'indexed' | 'named' | undefined, start: number, count: number | undefined): DebugProtocol.Variable[] {
     switch (c.kind) {
       case 'evalPred': {
         const ep = this.ctx.evalPred;
@@ -80,8 +180,8 @@ export class VariableStore {
       }
       case 'node': {
         const items = 'tuple' in c.node ? c.node.tuple : c.node.list;
-        const from = filter === 'indexed' ? (start ?? 0) : 0;
-        const to = filter === 'indexed' ? Math.min(items.length, from + (count ?? items.length)) : filter === 'named' ? 0 : items.length;
+        const from = filter === 'indexed' ? Math.min(start, items.length) : 0;
+        const to = filter === 'indexed' ? Math.min(items.length, from + (count ?? MAX_VARIABLES_PAGE)) : filter === 'named' ? 0 : Math.min(items.length, UNFILTERED_ROW_LIMIT);
         const out: DebugProtocol.Variable[] = [];
         for (let i = from; i < to; i++) out.push(this.nodeVariable(`[${i}]`, items[i], `${c.path}[${i}]`, c.field));
         return out;
@@ -179,12 +279,12 @@ export class VariableStore {
     return { name: 'statistics', value: parts.join(', '), variablesReference: this.record(() => fields) };
   }
 
-  private tensorChildren(t: Tensor, path: string, field: FieldName, filter?: 'indexed' | 'named', start?: number, count?: number): DebugProtocol.Variable[] {
+  private tensorChildren(t: Tensor, path: string, field: FieldName, filter?: 'indexed' | 'named', start = 0, count?: number): DebugProtocol.Variable[] {
     const n = t.shape[0];
     const named = filter === 'indexed' ? [] : this.namedChildren(t, path, field);
     if (filter === 'named') return named;
-    const from = Math.max(0, Math.min(n, start ?? 0));
-    const to = filter === 'indexed' ? Math.min(n, from + (count ?? n - from)) : Math.min(n, UNFILTERED_ROW_LIMIT);
+    const from = Math.min(n, start);
+    const to = filter === 'indexed' ? Math.min(n, from + (count ?? MAX_VARIABLES_PAGE)) : Math.min(n, UNFILTERED_ROW_LIMIT);
     const rows: DebugProtocol.Variable[] = [];
     for (let i = from; i < to; i++) rows.push(this.rowVariable(t, i, path, field));
     return [...named, ...rows];
@@ -220,4 +320,11 @@ export class VariableStore {
       evaluateName,
     };
   }
+}
+
+/** Values shown whole (strings from decode(), long tuples) stop at this many characters. */
+const MAX_VALUE_CHARS = 100_000;
+
+function clip(text: string): string {
+  return text.length <= MAX_VALUE_CHARS ? text : `${text.slice(0, MAX_VALUE_CHARS)}… (${text.length - MAX_VALUE_CHARS} characters more not shown)`;
 }

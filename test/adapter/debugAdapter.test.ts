@@ -167,6 +167,20 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     const hover = await dc.evaluateRequest({ expression: 'label_ids[-1]', context: 'hover', frameId: frame.id });
     assert.equal(hover.body.result, String(9 % 3)); // fixture labels are i % numLabels
 
+    // Bounded (issue 9 item 4): a pasted 5,000-character expression is refused, bad paging is a clear error
+    // (no stack), a huge count is clamped to what exists, and older results are released.
+    await assert.rejects(ev(`label_ids[0]${' + 0'.repeat(1250)}`), /the expression is 5012 characters long; the Debug Console takes expressions of up to 4096 characters/);
+    for (const [start, want] of [[-1, /"start" must be a whole number >= 0, got -1/], [0.5, /"start" must be a whole number >= 0, got 0\.5/]] as const) {
+      await assert.rejects(vars(dc, big.variablesReference, { filter: 'indexed', start, count: 2 }), (e: Error) => {
+        assert.match(e.message, want);
+        assert.doesNotMatch(e.message, /\n\s+at /);
+        return true;
+      });
+    }
+    assert.equal((await vars(dc, big.variablesReference, { filter: 'indexed', start: 0, count: 1e12 })).length, 10);
+    for (let k = 0; k < 10; k++) await ev(`predictions[0][${k}]`);
+    assert.deepEqual(await vars(dc, big.variablesReference, { filter: 'indexed', start: 0, count: 2 }), [], 'the 11th-newest result is released');
+
     // continue: the metric runs on the cache, the JSON is printed, and we stop at the boundary again.
     const again = dc.waitForEvent('stopped');
     await dc.continueRequest({ threadId: 1 });

@@ -4,7 +4,8 @@ import { DTYPES, DType } from '../tensor/dtype';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { ExprError } from './errors';
 import { IndexItem, Node, parse } from './parser';
-import { Axis, IndexError, MAX_RESULT_ELEMENTS, elementwise, indexTensor, mapTensor, reduce, takeRows } from './tensorOps';
+import { EvalpredError } from '../errors';
+import { Axis, IndexError, checkResultSize, elementwise, indexTensor, mapTensor, reduce, takeRows } from './tensorOps';
 import { Value, isEvalPred, isNode, isSeq, typeName } from './values';
 
 export interface ExprContext {
@@ -18,9 +19,26 @@ export interface ExprContext {
 export const FUNCTIONS = ['argmax', 'argmin', 'decode', 'mean', 'sum', 'min', 'max', 'count', 'len', 'abs', 'exp', 'softmax', 'unique', 'shape'] as const;
 const METHODS = new Set(['argmax', 'argmin', 'mean', 'sum', 'min', 'max', 'tolist']);
 
+/** Longer expressions are refused before parsing (a pasted array, not a question about the predictions). */
+export const MAX_EXPRESSION_CHARS = 4096;
+
+/** Token ids decode() turns into text in one evaluation (the text is shown whole). */
+const MAX_DECODE_IDS = 100_000;
+
 export function evaluateExpression(src: string, ctx: ExprContext): Value {
+  if (src.length > MAX_EXPRESSION_CHARS) {
+    throw new EvalpredError(
+      `the expression is ${src.length} characters long; the Debug Console takes expressions of up to ${MAX_EXPRESSION_CHARS} characters over the EvalPrediction (names such as predictions, label_ids, functions such as argmax)`,
+    );
+  }
   const ast = parse(src);
-  return new Evaluator(src, ctx).eval(ast);
+  try {
+    return new Evaluator(src, ctx).eval(ast);
+  } catch (e) {
+    // A size refusal from a tensor operation outside a positioned guard: still one clear paragraph.
+    if (e instanceof IndexError) throw new ExprError(e.message, src, 0);
+    throw e;
+  }
 }
 
 class Evaluator {
@@ -324,6 +342,7 @@ class Evaluator {
     const dec = this.ctx.decode;
     if (!dec) this.fail(pos, 'decode() needs the model\'s tokenizer, and none is loaded for this run (launch with "model" pointing at a folder with tokenizer.json)');
     const ids = this.tensorArg(v, pos, 'decode');
+    if (ids.size > MAX_DECODE_IDS) this.fail(pos, `decode() of ${ids.size} token ids is more than the ${MAX_DECODE_IDS} shown at once; decode fewer rows (e.g. decode(inputs[:10]))`);
     if (DTYPES[ids.dtype].isFloat) this.fail(pos, `decode() takes token ids (an integer array), got ${ids.dtype} — logits? try decode(argmax(predictions[i], -1))`);
     // -100 (and any negative id) is label padding, never a token: drop it instead of failing as the
     // tokenizer in Python would ("out of range integral type conversion").
@@ -380,8 +399,6 @@ class Evaluator {
     const tb = this.tensorArg(b, pos, `'${op}'`);
     const dtype = resultType(op, ta, tb, isScalar(a), isScalar(b));
     if ((op === '&' || op === '|') && (DTYPES[ta.dtype].isFloat || DTYPES[tb.dtype].isFloat)) this.fail(pos, `'${op}' needs boolean or integer arrays`);
-    const size = Math.max(ta.size, tb.size);
-    if (size > MAX_RESULT_ELEMENTS) this.fail(pos, `the result would hold ${size} elements; select fewer rows`);
     return this.guard(pos, () => elementwise(ta, tb, dtype, f));
   }
 }
@@ -422,6 +439,7 @@ function softmax(t: Tensor, axis: number): Tensor {
   const outer = t.shape.slice(0, ax).reduce((a, b) => a * b, 1);
   const len = t.shape[ax];
   const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+  checkResultSize(t.size);
   const out = Tensor.full(t.dtype === 'float64' ? 'float64' : 'float32', t.shape);
   for (let o = 0; o < outer; o++) {
     for (let i = 0; i < inner; i++) {

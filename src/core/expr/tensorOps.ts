@@ -6,8 +6,18 @@ import { Tensor } from '../tensor/tensor';
 
 export type Axis = { kind: 'int'; index: number } | { kind: 'slice'; start?: number; stop?: number; step?: number };
 
-/** Refuse to build results larger than this (a typo like `predictions * predictions[:, None]` on real data). */
-export const MAX_RESULT_ELEMENTS = 50_000_000;
+/**
+ * Refuse to build results larger than this (a typo like `predictions * predictions[:, None]` on real data):
+ * the adapter answers one request at a time, and 10 M elements keep one evaluation well under a second.
+ */
+export const MAX_RESULT_ELEMENTS = 10_000_000;
+
+/** The one refusal every allocating operation gives. */
+export function checkResultSize(size: number): void {
+  if (size > MAX_RESULT_ELEMENTS) {
+    throw new IndexError(`the result would hold ${size} elements, more than the ${MAX_RESULT_ELEMENTS} the Debug Console computes; select fewer rows (e.g. [:1000]) first`);
+  }
+}
 
 export class IndexError extends Error {}
 
@@ -70,7 +80,7 @@ export function indexTensor(t: Tensor, items: Axis[]): Tensor {
   }
   const outShape = per.filter((_, a) => keep[a]).map((p) => p.length);
   const size = outShape.reduce((x, y) => x * y, 1);
-  if (size > MAX_RESULT_ELEMENTS) throw new IndexError(`the result would hold ${size} elements; select fewer rows`);
+  checkResultSize(size);
   const out = new DTYPES[cur.dtype].ctor(size);
   const strides = cur.strides;
   const src = cur.data as ArrayLike<number | bigint>;
@@ -116,6 +126,7 @@ export function takeRows(t: Tensor, sel: Tensor): Tensor {
 
 function gather(t: Tensor, rows: number[]): Tensor {
   const inner = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  checkResultSize(rows.length * inner);
   const out = new DTYPES[t.dtype].ctor(rows.length * inner);
   rows.forEach((r, i) => (out as Float32Array).set((t.data as Float32Array).subarray(r * inner, (r + 1) * inner), i * inner));
   return new Tensor(t.dtype, [rows.length, ...t.shape.slice(1)], out);
@@ -165,7 +176,7 @@ function offsets(t: Tensor, shape: number[]): Int32Array | null {
 export function elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, y: number) => number): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
   const size = shape.reduce((x, y) => x * y, 1);
-  if (size > MAX_RESULT_ELEMENTS) throw new IndexError(`the result would hold ${size} elements; select fewer rows`);
+  checkResultSize(size);
   const oa = offsets(a, shape);
   const ob = offsets(b, shape);
   const out = Tensor.full(dtype, shape);
@@ -174,6 +185,7 @@ export function elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, y
 }
 
 export function mapTensor(t: Tensor, dtype: DType, f: (x: number) => number): Tensor {
+  checkResultSize(t.size);
   const out = Tensor.full(dtype, t.shape);
   for (let i = 0; i < t.size; i++) out.set(i, f(t.at(i)));
   return out;
