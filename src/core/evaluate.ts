@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { cacheKey, contentHashes } from './cache/hash';
 import type { Evaluation } from './cache/evaluation';
-import type { CacheManifest } from './cache/manifest';
+import { CACHE_FORMAT, type CacheManifest } from './cache/manifest';
 import { abandonCacheWrite, beginCacheWrite, commitCacheWrite, isCacheFor, readCache } from './cache/store';
 import { EvalpredError } from './errors';
 import { WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
@@ -14,7 +14,6 @@ import type { LoopRecord, LoopResult } from './loop/types';
 import { mentionsPreprocess } from './metrics/metricFunction';
 import { packageRoot } from './paths';
 
-export const CACHE_FORMAT = 'evalpred-cache/1';
 
 
 // The shapes evaluate() returns live below metrics/ (cache/evaluation.ts, loop/types.ts); the shells take them from here.

@@ -124,7 +124,7 @@ print(json.dumps({k: load(v) for k, v in m['eval_prediction'].items()}, allow_na
 test('a failure mid-write leaves the previous cache intact and no complete-looking folder', () => {
   const parent = path.join(tmp, 'atomic');
   const dir = path.join(parent, 'cache');
-  writeCache(dir, { predictions: Tensor.from('float32', [2], [1, 2]), labelIds: null, inputs: null, losses: null }, { ...META, key: 'old' });
+  writeCache(dir, { predictions: Tensor.from('float32', [2], [1, 2]), labelIds: null, inputs: null, losses: null }, { ...META, numSamples: 2, key: 'old' });
 
   // A tensor whose encoding throws; it is the second file written, so the first is already on disk then.
   let seenMidWrite: { entries: string[]; partialHasManifest: boolean; oldKey: string } | undefined;
@@ -163,7 +163,7 @@ test('a failure mid-write leaves the previous cache intact and no complete-looki
   assert.deepEqual(fs.readdirSync(parent), ['cache']);
 
   // A successful rewrite replaces the old cache and leaves no .old- folder behind.
-  writeCache(dir, { predictions: Tensor.from('int8', [1], [9]), labelIds: null, inputs: null, losses: null }, { ...META, key: 'new' });
+  writeCache(dir, { predictions: Tensor.from('int8', [1], [9]), labelIds: null, inputs: null, losses: null }, { ...META, numSamples: 1, key: 'new' });
   assert.deepEqual(fs.readdirSync(parent), ['cache']);
   assert.equal(readCache(dir).manifest.key, 'new');
   assert.deepEqual(fs.readdirSync(dir).sort(), ['manifest.json', 'predictions.npy']);
@@ -204,13 +204,13 @@ test('paths that escape the cache folder are refused, naming manifest.json and t
 
   const missing = writeCacheAt(path.join(base, 'missing'));
   fs.rmSync(path.join(missing, 'predictions.npy'));
-  assert.match(userErrorOf(() => readCache(missing)).message, /eval_prediction\.predictions names predictions\.npy, but .*predictions\.npy is missing/);
+  assert.match(userErrorOf(() => readCache(missing)).message, /cache .*missing is damaged: eval_prediction\.predictions \("predictions\.npy"\) is missing \(.*predictions\.npy\)/);
   assert.equal(isCacheFor(missing, 'k'), false);
 
   const cut = writeCacheAt(path.join(base, 'cut'));
   const f = path.join(cut, 'predictions.npy');
   fs.truncateSync(f, fs.statSync(f).size - 4);
-  assert.match(userErrorOf(() => readCache(cut)).message, /predictions\.npy is truncated.*12 bytes of data.*cache array eval_prediction\.predictions/);
+  assert.match(userErrorOf(() => readCache(cut)).message, /cache .*cut is damaged: eval_prediction\.predictions \("predictions\.npy"\) declares a float32 array of shape \(3\): 12 bytes of data.*but the file has \d+ bytes \(truncated\?\)/);
 
   assert.match(userErrorOf(() => readCache(path.join(base, 'nowhere'))).message, /nowhere is not an evalpred prediction cache: it has no manifest\.json/);
   const badJson = writeCacheAt(path.join(base, 'badjson'));

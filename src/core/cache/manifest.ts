@@ -4,6 +4,13 @@ import { EvalpredError } from '../errors';
 
 export const CACHE_FORMAT = 'evalpred-cache/1';
 export const MANIFEST_FILE = 'manifest.json';
+/**
+ * How deep tuples/lists may nest. evalpred writes at most a few levels (a tuple of outputs, one of them a
+ * pair); the bound keeps a hostile manifest (5,000 nested tuples) from exhausting the stack.
+ */
+export const MAX_NODE_DEPTH = 32;
+/** Arrays one cache may list (a list node holds one entry per batch). */
+export const MAX_NODE_FILES = 100_000;
 
 export type CacheNode = { npy: string } | { tuple: CacheNode[] } | { list: CacheNode[] };
 
@@ -65,10 +72,13 @@ export function validateManifest(json: unknown, file: string): CacheManifest {
   if (!isObject(ep)) return fail(`"eval_prediction" is ${describe(ep)}, not an object`);
   const absent = EVAL_PREDICTION_KEYS.filter((k) => !(k in ep));
   if (absent.length) fail(`"eval_prediction" lacks ${absent.map((k) => `"${k}"`).join(', ')} (each is a node or null)`);
-  for (const k of EVAL_PREDICTION_KEYS) if (ep[k] !== null) checkNode(ep[k], `eval_prediction.${k}`, fail);
+  const count = { files: 0 };
+  for (const k of EVAL_PREDICTION_KEYS) if (ep[k] !== null) checkNode(ep[k], `eval_prediction.${k}`, fail, 0, count);
   if (ep.predictions === null) fail('"eval_prediction.predictions" is null; a cache always holds predictions');
 
   const m = json as CacheManifest;
+  checkProducerAndLoop(json, fail);
+
   if (!('created' in json)) {
     const time = (json.producer as Record<string, unknown>).time;
     m.created = typeof time === 'string' ? time : 'unknown';
@@ -77,8 +87,9 @@ export function validateManifest(json: unknown, file: string): CacheManifest {
   return m;
 }
 
-function checkNode(node: unknown, where: string, fail: (why: string) => never): void {
+function checkNode(node: unknown, where: string, fail: (why: string) => never, depth: number, count: { files: number }): void {
   const forms = 'one of {"npy": "file.npy"}, {"tuple": [...]}, {"list": [...]} or null';
+  if (depth > MAX_NODE_DEPTH) fail(`${where.slice(0, 60)}... nests tuples/lists more than ${MAX_NODE_DEPTH} levels deep`);
   if (!isObject(node)) fail(`${where} is ${describe(node)}, not ${forms}`);
   const n = node as Record<string, unknown>;
   const kinds = ['npy', 'tuple', 'list'].filter((k) => k in n);
@@ -86,11 +97,36 @@ function checkNode(node: unknown, where: string, fail: (why: string) => never): 
   const kind = kinds[0];
   if (kind === 'npy') {
     if (typeof n.npy !== 'string' || !n.npy) fail(`${where}.npy is ${JSON.stringify(n.npy)}, not a file name`);
+    if (++count.files > MAX_NODE_FILES) fail(`it lists more than ${MAX_NODE_FILES} arrays`);
     return;
   }
   const items = n[kind];
   if (!Array.isArray(items)) return fail(`${where}.${kind} is ${describe(items)}, not an array of nodes`);
-  items.forEach((child, i) => checkNode(child, `${where}.${kind}[${i}]`, fail));
+  items.forEach((child, i) => checkNode(child, `${where}.${kind}[${i}]`, fail, depth + 1, count));
+}
+
+/** The parts of `producer` and `loop` that readers use (paths, task, labels) must have the types they expect. */
+function checkProducerAndLoop(json: Record<string, unknown>, fail: (why: string) => never): void {
+  const producer = json.producer as Record<string, unknown>;
+  for (const k of ['model', 'dataset']) {
+    const v = producer[k];
+    if (v === undefined || v === null) continue;
+    if (!isObject(v)) fail(`"producer.${k}" is ${describe(v)}, not an object`);
+    const p = (v as Record<string, unknown>).path;
+    if (p !== undefined && p !== null && typeof p !== 'string') fail(`"producer.${k}.path" is ${describe(p)}, not a path string`);
+  }
+  if (!('loop' in json) || json.loop === null) return;
+  const loop = json.loop;
+  if (!isObject(loop)) return fail(`"loop" is ${describe(loop)}, not the loop record object evalpred writes`);
+  if ('task' in loop && typeof loop.task !== 'string') fail(`"loop.task" is ${describe(loop.task)}, not a task name`);
+  if ('notes' in loop && (!Array.isArray(loop.notes) || loop.notes.some((x) => typeof x !== 'string'))) fail('"loop.notes" is not a list of strings');
+  if (!('info' in loop)) return;
+  const info = loop.info;
+  if (!isObject(info)) return fail(`"loop.info" is ${describe(info)}, not an object`);
+  if ('id2label' in info && info.id2label !== null && info.id2label !== undefined) {
+    const labels = info.id2label;
+    if (!isObject(labels) || Object.values(labels).some((x) => typeof x !== 'string')) fail('"loop.info.id2label" is not an object of label names');
+  }
 }
 
 /** Every .npy path a node names, with its place in the manifest (for error messages). */

@@ -7,10 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { packageRoot } from '../paths';
-import { writeNpyFile, readNpyFile } from '../tensor/npy';
+import { writeNpyFile } from '../tensor/npy';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { assertCacheTarget, describeWriteError, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
-import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, nodeFiles, validateManifest } from './manifest';
+import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE } from './manifest';
+import { FIELD_OF } from './reader';
 
 export type { CacheManifest, CacheNode } from './manifest';
 
@@ -22,7 +23,6 @@ export interface CacheMeta {
   extra?: Record<string, unknown>;
 }
 
-const FIELD_OF = { predictions: 'predictions', label_ids: 'labelIds', inputs: 'inputs', losses: 'losses' } as const;
 const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction']);
 
 let version: string | undefined;
@@ -120,106 +120,5 @@ function writeNode(folder: string, node: TensorNode, name: string): CacheNode {
 
 // ---------------------------------------------------------------------------------------------- reading
 
-function readManifest(root: string, shown: string): CacheManifest {
-  const file = path.join(root, MANIFEST_FILE);
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (e) {
-    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? `it has no ${MANIFEST_FILE}` : messageOf(e);
-    throw new EvalpredError(
-      `${shown} is not an evalpred prediction cache: ${why}. (A folder without ${MANIFEST_FILE} is an unfinished or ` +
-        `foreign folder; run \`evalpred run\` or \`evalpred import\` to make a cache.)`,
-      { file: shown },
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new EvalpredError(`${file} is not valid JSON: ${messageOf(e)}`, { file });
-  }
-  return validateManifest(json, file);
-}
-
-/**
- * Resolve a manifest path inside the cache folder: relative, no `..`, and (after following symlinks) still
- * inside. Returns the absolute path, or throws naming manifest.json and the offending path.
- */
-function resolveInside(root: string, realRoot: string, rel: string, where: string): string {
-  const mf = path.join(root, MANIFEST_FILE);
-  const escape = (why: string): never => {
-    throw new EvalpredError(`${mf}: ${where} names ${JSON.stringify(rel)}, which ${why}; every file of a cache must lie inside its folder`, {
-      file: mf,
-      tensor: where,
-    });
-  };
-  if (path.isAbsolute(rel) || path.win32.isAbsolute(rel) || rel.startsWith('/') || rel.startsWith('\\')) escape('is an absolute path');
-  if (rel.split(/[\\/]/).includes('..')) escape("climbs out with '..'");
-  const abs = path.resolve(root, rel);
-  if (!isInside(root, abs)) escape('points outside the cache folder');
-  if (fs.existsSync(abs) && !isInside(realRoot, fs.realpathSync(abs))) escape(`is a symlink to ${fs.realpathSync(abs)}, outside the cache folder`);
-  return abs;
-}
-
-function isInside(root: string, p: string): boolean {
-  const r = path.relative(root, p);
-  return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
-}
-
-function loadNode(root: string, realRoot: string, node: CacheNode, where: string): TensorNode {
-  if ('npy' in node) {
-    const abs = resolveInside(root, realRoot, node.npy, where);
-    if (!fs.existsSync(abs)) {
-      throw new EvalpredError(`${path.join(root, MANIFEST_FILE)}: ${where} names ${node.npy}, but ${abs} is missing; the cache is damaged, run again to rebuild it`, {
-        file: abs,
-        tensor: where,
-      });
-    }
-    try {
-      return readNpyFile(abs);
-    } catch (e) {
-      throw new EvalpredError(`${messageOf(e)} (cache array ${where} in ${path.join(root, MANIFEST_FILE)})`, { file: abs, tensor: where }, { cause: e });
-    }
-  }
-  if ('tuple' in node) return { tuple: node.tuple.map((c, i) => loadNode(root, realRoot, c, `${where}.tuple[${i}]`)) };
-  return { list: node.list.map((c, i) => loadNode(root, realRoot, c, `${where}.list[${i}]`)) };
-}
-
-/** A cache folder's validated manifest alone, without loading any array. */
-export function readCacheManifest(dir: string): CacheManifest {
-  return readManifest(path.resolve(dir), dir);
-}
-
-/** Load a cache folder: its validated manifest and the EvalPrediction it holds. */
-export function readCache(dir: string): { manifest: CacheManifest; evalPred: EvalPredictionData } {
-  const root = path.resolve(dir);
-  const manifest = readManifest(root, dir);
-  const realRoot = fs.realpathSync(root);
-  const evalPred: EvalPredictionData = { predictions: null, labelIds: null, inputs: null, losses: null };
-  for (const k of EVAL_PREDICTION_KEYS) {
-    const node = manifest.eval_prediction[k];
-    if (node) evalPred[FIELD_OF[k]] = loadNode(root, realRoot, node, `eval_prediction.${k}`);
-  }
-  return { manifest, evalPred };
-}
-
-/** True when `dir` holds a valid cache made for `key` whose array files are all present inside it. */
-export function isCacheFor(dir: string, key: string): boolean {
-  try {
-    const root = path.resolve(dir);
-    const manifest = readManifest(root, dir);
-    if (manifest.key !== key) return false;
-    const realRoot = fs.realpathSync(root);
-    for (const k of EVAL_PREDICTION_KEYS) {
-      const node = manifest.eval_prediction[k];
-      if (!node) continue;
-      for (const [where, rel] of nodeFiles(node, `eval_prediction.${k}`)) {
-        if (!fs.statSync(resolveInside(root, realRoot, rel, where)).isFile()) return false;
-      }
-    }
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Reading (checked and bounded) lives in reader.ts; these names stay importable from here.
+export { isCacheFor, readCache, readCacheManifest } from './reader';

@@ -63,7 +63,7 @@ export function sampleViews(
     const v: SampleView = { index: i, prediction: '' };
     if (inputs && opts.tokenizer && inputs.ndim === 2) v.input = opts.tokenizer.decode(inputs.row(i).data as BigInt64Array, { skipSpecialTokens: true });
     if (opts.task === 'sequence-classification' || opts.task === undefined) {
-      const p = preds.ndim === 2 ? preds.row(i).argmax(-1).at(0) : preds.ndim === 1 && preds.dtype === 'int64' ? preds.at(i) : NaN;
+      const p = preds.ndim === 2 && preds.shape[1] > 0 ? preds.row(i).argmax(-1).at(0) : preds.ndim === 1 && preds.dtype === 'int64' ? preds.at(i) : NaN;
       if (!Number.isNaN(p)) v.prediction = name(p);
       if (labels && labels.ndim === 1) {
         const l = labels.at(i);
@@ -73,7 +73,7 @@ export function sampleViews(
     } else if ((opts.task === 'seq2seq-lm' || opts.task === 'causal-lm') && opts.tokenizer) {
       // Generated (or argmax) ids decoded as tokenizer.batch_decode(skip_special_tokens=True) would, with -100
       // treated as padding (the fast tokenizer itself would raise on it, spec §6.3); logits are argmaxed first.
-      const ids = preds.ndim === 3 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i) : undefined;
+      const ids = preds.ndim === 3 && preds.shape[2] > 0 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i) : undefined;
       v.text = true;
       if (ids) v.prediction = opts.tokenizer.decode(ids.data as BigInt64Array, { skipSpecialTokens: true });
       if (labels && labels.ndim === 2) {
@@ -81,7 +81,7 @@ export function sampleViews(
         if (ids && opts.task === 'seq2seq-lm') v.correct = v.prediction.trim() === v.label.trim();
       }
     } else if (opts.task === 'token-classification') {
-      const ids = preds.ndim === 3 ? preds.row(i).argmax(-1) : preds.row(i);
+      const ids = preds.ndim === 3 && preds.shape[2] > 0 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i) : Tensor.full('int64', [0]);
       const lab = labels && labels.ndim === 2 ? labels.row(i) : undefined;
       const tags: string[] = [];
       const gold: string[] = [];

@@ -35,6 +35,22 @@ export const DTYPES: Readonly<Record<DType, DTypeInfo>> = {
   bool: { name: 'bool', npyDescr: '|b1', itemSize: 1, isFloat: false, isBigInt: false, ctor: Uint8Array },
 };
 
+/**
+ * The dtype allow-list every reader of a cache applies (this TS reader, the Python worker's _CACHE_DTYPES
+ * in src/python/evalpred_worker.py, inspect, the view, the adapter): exactly the descr strings numpy.save
+ * writes for our dtypes, little- or big-endian. A unit test keeps the Python copy equal to this one.
+ */
+export const NPY_DESCRS: ReadonlyMap<string, { dtype: DType; bigEndian: boolean }> = new Map<string, { dtype: DType; bigEndian: boolean }>(
+  Object.values(DTYPES).flatMap((d): Array<[string, { dtype: DType; bigEndian: boolean }]> =>
+    d.itemSize === 1
+      ? [[d.npyDescr, { dtype: d.name, bigEndian: false }]]
+      : [
+          [d.npyDescr, { dtype: d.name, bigEndian: false }],
+          [`>${d.npyDescr.slice(1)}`, { dtype: d.name, bigEndian: true }],
+        ],
+  ),
+);
+
 export function isDType(s: string): s is DType {
   return Object.prototype.hasOwnProperty.call(DTYPES, s);
 }

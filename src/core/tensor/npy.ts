@@ -4,7 +4,7 @@
 // after), then a Python dict literal padded with spaces and '\n' so the data starts at a multiple of 64.
 import fs from 'node:fs';
 import { EvalpredError, messageOf } from '../errors';
-import { DType, DTYPES, TensorData } from './dtype';
+import { DType, DTYPES, NPY_DESCRS, TensorData } from './dtype';
 import { Tensor } from './tensor';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -12,6 +12,8 @@ const ARRAY_ALIGN = 64;
 const GROWTH_AXIS_MAX_DIGITS = 21; // numpy >= 1.23 leaves room to grow the first axis in place
 /** numpy refuses headers longer than this in np.load (literal_eval safety); we do the same. */
 const MAX_HEADER_SIZE = 10000;
+/** NumPy's NPY_MAXDIMS (64 since NumPy 2.0). */
+const MAX_NDIM = 64;
 
 export interface NpyHeader {
   dtype: DType;
@@ -37,20 +39,65 @@ export function parseNpy(bytes: Uint8Array, source: string): Tensor {
   return new Tensor(h.dtype, h.shape, data);
 }
 
-/** Read a .npy file straight into an aligned typed array (no intermediate copy of the data). */
-export function readNpyFile(file: string): Tensor {
+/**
+ * Open a file for reading only if it is a regular file. O_NONBLOCK makes opening a FIFO return at once
+ * (a blocking open would wait forever for a writer); fstat on the open descriptor then refuses anything
+ * that is not a regular file, so a file swapped after an earlier check is refused too.
+ */
+export function openRegularFile(file: string): { fd: number; size: number } {
   let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (e) {
     throw new EvalpredError(`cannot open ${file}: ${messageOf(e)}`, { file }, { cause: e });
   }
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) {
+    fs.closeSync(fd);
+    throw new EvalpredError(`${file} is ${fileKind(st)}, not a regular file; evalpred reads arrays only from regular files`, { file });
+  }
+  return { fd, size: st.size };
+}
+
+/** "a FIFO (named pipe)", "a folder", ... for messages about files that are not regular files. */
+export function fileKind(st: fs.Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isDirectory()) return 'a folder';
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+/** The header of a .npy file and the file's size, without reading the data. */
+export function readNpyHeaderFile(file: string): { header: NpyHeader; size: number } {
+  const { fd, size } = openRegularFile(file);
   try {
-    const size = fs.fstatSync(fd).size;
-    // The header is at most 12 + MAX_HEADER_SIZE bytes (plus padding); read generously once.
-    const head = Buffer.alloc(Math.min(size, 12 + MAX_HEADER_SIZE + ARRAY_ALIGN));
-    readFully(fd, head, 0, file);
-    const h = parseNpyHeader(head, file);
+    return { header: readHeaderFd(fd, size, file), size };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readHeaderFd(fd: number, size: number, file: string): NpyHeader {
+  // The header is at most 12 + MAX_HEADER_SIZE bytes (plus padding); read generously once.
+  const head = Buffer.alloc(Math.min(size, 12 + MAX_HEADER_SIZE + ARRAY_ALIGN));
+  readFully(fd, head, 0, file);
+  return parseNpyHeader(head, file);
+}
+
+/**
+ * Read a .npy file straight into an aligned typed array (no intermediate copy of the data). With `expect`
+ * (a header checked earlier), the file must still declare the same dtype and shape.
+ */
+export function readNpyFile(file: string, expect?: NpyHeader): Tensor {
+  const { fd, size } = openRegularFile(file);
+  try {
+    const h = readHeaderFd(fd, size, file);
+    if (expect && (h.dtype !== expect.dtype || h.bigEndian !== expect.bigEndian || h.shape.join(',') !== expect.shape.join(','))) {
+      throw new EvalpredError(`${file} changed while it was being read (it now holds a ${h.dtype} array of shape (${h.shape.join(', ')}))`, { file });
+    }
     checkLength(h, size, file);
     const data = new DTYPES[h.dtype].ctor(h.dataBytes / DTYPES[h.dtype].itemSize);
     readFully(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), h.dataOffset, file);
@@ -120,6 +167,9 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader {
   if (!isPlainObject(dict) || !('descr' in dict) || !('fortran_order' in dict) || !('shape' in dict)) {
     return fail(`its header ${JSON.stringify(text.trim())} lacks 'descr', 'fortran_order' or 'shape'`);
   }
+  // np.load refuses any other key too; refusing them here keeps every reader of a cache in agreement.
+  const extra = Object.keys(dict).filter((k) => k !== 'descr' && k !== 'fortran_order' && k !== 'shape');
+  if (extra.length) fail(`its header has keys besides 'descr', 'fortran_order' and 'shape' (${extra.map((k) => `'${k}'`).join(', ')})`);
   const { descr, fortran_order: fortran, shape } = dict as { descr: unknown; fortran_order: unknown; shape: unknown };
   if (fortran !== false) {
     if (fortran === true) {
@@ -130,14 +180,22 @@ export function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader {
     }
     fail(`'fortran_order' is ${String(fortran)}, not True or False`);
   }
-  if (!Array.isArray(shape) || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
+  if (!Array.isArray(shape) || shape instanceof PyList || shape.some((d) => typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)) {
     fail(`'shape' is ${JSON.stringify(shape)}, not a tuple of non-negative integers`);
   }
+  const dims = shape as number[];
+  if (dims.length > MAX_NDIM) fail(`'shape' has ${dims.length} dimensions, more than the ${MAX_NDIM} NumPy allows`);
   const { dtype, bigEndian } = dtypeOfDescr(descr, source);
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   const dataBytes = count * DTYPES[dtype].itemSize;
   if (!Number.isSafeInteger(dataBytes)) fail(`shape (${(shape as number[]).join(', ')}) is too large`);
   return { dtype, bigEndian, shape: shape as number[], dataOffset: start + headerLen, dataBytes, version };
+}
+
+/** The descr string of a checked header, as numpy.save spells it ('<f4', '>i8', '|b1'). */
+export function npyDescrOf(h: NpyHeader): string {
+  const little = DTYPES[h.dtype].npyDescr;
+  return h.bigEndian ? `>${little.slice(1)}` : little;
 }
 
 const KIND_NAMES: Record<string, string> = {
@@ -159,26 +217,24 @@ function dtypeOfDescr(descr: unknown, source: string): { dtype: DType; bigEndian
   if (typeof descr !== 'string') {
     return refuse(`a structured dtype ${JSON.stringify(descr)}`, 'Save each field as its own array.');
   }
+  const k = /^[<>|=]?([a-zA-Z?])/.exec(descr)?.[1];
+  if (k && KIND_NAMES[k]) return refuse(`${KIND_NAMES[k]} (dtype '${descr}')`, numericHint);
   const m = /^([<>|=]?)([a-zA-Z?])(\d*)$/.exec(descr);
   if (!m) return refuse(`an unknown dtype '${descr}'`, numericHint);
-  const [, order, kind, sizeText] = m;
-  const size = sizeText ? Number(sizeText) : kind === '?' ? 1 : NaN;
+  const [, , kind, sizeText] = m;
+  const size = sizeText ? Number(sizeText) : NaN;
   if (KIND_NAMES[kind]) return refuse(`${KIND_NAMES[kind]} (dtype '${descr}')`, numericHint);
-  let dtype: DType | undefined;
-  if (kind === 'f') dtype = size === 2 ? 'float16' : size === 4 ? 'float32' : size === 8 ? 'float64' : undefined;
-  else if (kind === 'i') dtype = size === 1 ? 'int8' : size === 2 ? 'int16' : size === 4 ? 'int32' : size === 8 ? 'int64' : undefined;
-  else if (kind === 'u') {
-    if (size === 1) dtype = 'uint8';
-    else if (size === 2 || size === 4 || size === 8) {
-      refuse(
-        `uint${size * 8} values (dtype '${descr}'), an unsigned type evalpred does not support`,
-        `Convert it first, e.g. arr.astype(np.int64) (or np.int32 when the values fit).`,
-      );
-    }
-  } else if ((kind === 'b' && size === 1) || kind === '?') dtype = 'bool';
-  if (!dtype) return refuse(`dtype '${descr}', which is not supported`, numericHint);
-  // '>' is big-endian; '|' (one byte, no order) and '=' (native: little on every platform Node runs us on) are not.
-  return { dtype, bigEndian: order === '>' && DTYPES[dtype].itemSize > 1 };
+  if (kind === 'u' && (size === 2 || size === 4 || size === 8)) {
+    refuse(
+      `uint${size * 8} values (dtype '${descr}'), an unsigned type evalpred does not support`,
+      `Convert it first, e.g. arr.astype(np.int64) (or np.int32 when the values fit).`,
+    );
+  }
+  if (kind === 'f' && size > 8) refuse(`float${size * 8} values (dtype '${descr}'), wider than evalpred reads`, 'Convert it first, e.g. arr.astype(np.float64).');
+  // Only the exact spellings numpy.save writes ('<f4', '>i8', '|b1', ...): NPY_DESCRS in dtype.ts.
+  const known = NPY_DESCRS.get(descr);
+  if (!known) return refuse(`dtype '${descr}', which is not supported`, numericHint);
+  return known;
 }
 
 function byteSwap(data: TensorData, itemSize: number): void {
@@ -189,11 +245,16 @@ function byteSwap(data: TensorData, itemSize: number): void {
 }
 
 // A tiny parser for the Python literals .npy headers hold: dicts, tuples, lists, strings, ints, booleans, None.
-// Tuples and lists both become JS arrays.
+// Tuples become JS arrays, lists PyList arrays (np.load wants a tuple for 'shape').
+class PyList extends Array<unknown> {}
+const MAX_LITERAL_DEPTH = 32;
+
 function parsePyLiteral(text: string): unknown {
   let i = 0;
+  let depth = 0;
   const ws = () => {
-    while (i < text.length && /\s/.test(text[i])) i++;
+    // Python's own whitespace only (not e.g. U+00A0, which /\s/ would take but literal_eval refuses).
+    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r' || text[i] === '\f')) i++;
   };
   const err = (what: string): never => {
     throw new Error(`${what} at character ${i}`);
@@ -203,11 +264,13 @@ function parsePyLiteral(text: string): unknown {
     const c = text[i];
     if (c === '{') {
       i++;
+      if (++depth > MAX_LITERAL_DEPTH) err('nested too deeply');
       const out: Record<string, unknown> = {};
       for (;;) {
         ws();
         if (text[i] === '}') {
           i++;
+          depth--;
           return out;
         }
         const k = value();
@@ -224,16 +287,21 @@ function parsePyLiteral(text: string): unknown {
     if (c === '(' || c === '[') {
       const close = c === '(' ? ')' : ']';
       i++;
-      const out: unknown[] = [];
+      const out: unknown[] = c === '[' ? new PyList() : [];
+      if (++depth > MAX_LITERAL_DEPTH) err('nested too deeply');
+      let comma = false;
       for (;;) {
         ws();
         if (text[i] === close) {
           i++;
-          return out;
+          depth--;
+          // As in Python, "(5)" is the number 5; only "(5,)" is a one-element tuple.
+          return c === '(' && out.length === 1 && !comma ? out[0] : out;
         }
         out.push(value());
         ws();
-        if (text[i] === ',') i++;
+        comma = text[i] === ',';
+        if (comma) i++;
         else if (text[i] !== close) err(`expected ',' or '${close}'`);
       }
     }
