@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { importDump } from '../core/cache/import';
 import { removeLeftovers, whyNotReplaceable } from '../core/cache/outputFolder';
-import { readCache } from '../core/cache/store';
+import { readCache, tryReadCacheManifest } from '../core/cache/reader';
 import type { Evaluation, LoopRecord } from '../core/evaluate';
 import { CommandArgs, Commands } from './contributions';
 import { log } from './log';
@@ -30,14 +30,13 @@ export function workspaceCaches(): CacheEntry[] {
     if (!fs.existsSync(root)) continue;
     for (const name of fs.readdirSync(root)) {
       const dir = path.join(root, name);
-      try {
-        const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-        const prod = m.producer ?? {};
-        const what = prod.model?.path ? `${path.basename(prod.model.path)} on ${path.basename(prod.dataset?.path ?? '?')}` : m.imported_from ? `imported ${path.basename(m.imported_from)}` : name;
-        out.push({ dir, numSamples: m.num_samples, time: String(m.created ?? prod.time ?? fs.statSync(dir).mtime.toISOString()), label: what });
-      } catch {
-        /* not a finished cache (a run in progress writes elsewhere and renames) */
-      }
+      // Not a finished cache (a run in progress writes elsewhere and renames) or not a valid one: not listed.
+      const m = tryReadCacheManifest(dir);
+      if (!m) continue;
+      const prod = m.producer as { model?: { path?: string }; dataset?: { path?: string } };
+      const importedFrom = typeof m.imported_from === 'string' ? m.imported_from : undefined;
+      const what = prod.model?.path ? `${path.basename(prod.model.path)} on ${path.basename(prod.dataset?.path ?? '?')}` : importedFrom ? `imported ${path.basename(importedFrom)}` : name;
+      out.push({ dir, numSamples: m.num_samples, time: m.created, label: what });
     }
   }
   return out.sort((a, b) => (a.time < b.time ? 1 : -1));

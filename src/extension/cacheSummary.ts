@@ -3,7 +3,8 @@
 // (argmax -> id2label names, token ids -> text). Built from the cache folder; pure Node, no `vscode`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { readCache } from '../core/cache/store';
+import { checkedModelDir } from '../core/cache/producerPaths';
+import { readCache, tryReadCacheManifest } from '../core/cache/reader';
 import type { LoopRecord } from '../core/evaluate';
 import { sampleViews } from '../core/inspect/describe';
 import { tensorStats } from '../core/tensor/stats';
@@ -74,14 +75,10 @@ function summarizeLoaded(c: LoadedCache, tokenizer?: LoadedTokenizer): CacheSumm
 
 /** The tokenizer of the model that produced the cache (for decoded text), or undefined when it is gone or unreadable. */
 export async function cacheTokenizer(cacheDir: string): Promise<LoadedTokenizer | undefined> {
-  let modelDir: string | undefined;
-  try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(cacheDir, 'manifest.json'), 'utf8'));
-    modelDir = manifest?.producer?.model?.path;
-  } catch {
-    return undefined;
-  }
-  if (!modelDir || !fs.existsSync(path.join(modelDir, 'tokenizer.json'))) return undefined;
+  const manifest = tryReadCacheManifest(cacheDir);
+  // The model path a manifest names is read only after checking it (src/core/cache/producerPaths.ts).
+  const modelDir = manifest && checkedModelDir(manifest).path;
+  if (!modelDir) return undefined;
   try {
     return await loadTokenizer(modelDir);
   } catch {

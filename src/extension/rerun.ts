@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { tryReadCacheManifest } from '../core/cache/reader';
 import { isEvalpredError, messageOf } from '../core/errors';
 import type { LoopRecord } from '../core/evaluate';
 import { metricsFromCache } from '../core/metrics/forEvaluation';
@@ -38,11 +39,7 @@ export async function closeRerunRunners(): Promise<void> {
 }
 
 function loopOf(cacheDir: string): LoopRecord | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(cacheDir, 'manifest.json'), 'utf8')).loop as LoopRecord | undefined;
-  } catch {
-    return undefined;
-  }
+  return tryReadCacheManifest(cacheDir)?.loop as LoopRecord | undefined;
 }
 
 /** Shows a user-facing error; for errors with a place, offers to open the file at the line. */

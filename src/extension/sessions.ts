@@ -3,7 +3,7 @@
 // the cache folder, the metric file, progress, and the last metrics (the state machine is ./runState.ts,
 // fed only by structured events). Plus a per-workspace record of metric file -> cache + last metrics, so
 // the CodeLens and reruns keep working after the session ends.
-import fs from 'node:fs';
+import { tryReadCacheManifest } from '../core/cache/reader';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKeys, DEBUG_TYPE } from './contributions';
@@ -29,11 +29,7 @@ const RECORDS_KEY = 'evalpred.metricFiles';
 
 export function numSamplesIn(cacheDir: string | undefined): number | undefined {
   if (!cacheDir) return undefined;
-  try {
-    return JSON.parse(fs.readFileSync(path.join(cacheDir, 'manifest.json'), 'utf8')).num_samples;
-  } catch {
-    return undefined;
-  }
+  return tryReadCacheManifest(cacheDir)?.num_samples;
 }
 
 export function normalizeFile(f: string): string {

@@ -6,7 +6,13 @@ user's code (or a C library) prints can corrupt it; during a call sys.stdout/sys
 and returned with the reply.
 
 Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "cache": "/abs/cache",
+           "arrays": {"predictions": <checked node>, "label_ids": ..., "inputs": ..., "losses": ...},
            "profile": null|"current"|"v4.19-4.45"|"<=4.18"}
+          checked node: {"array": {"file": "/resolved/x.npy", "where": "eval_prediction.predictions", "descr": "<f4",
+          "shape": [n, k]}} | {"tuple": [...]} | {"list": [...]} | null. Node validated manifest.json and every file
+          (src/core/cache/reader.ts); the worker never reads the manifest and re-checks each file it maps.
+          Cache damage replies with error type "CacheDamage".
+Request:  {"id": 3, "op": "load", "cache": ..., "arrays": ...}   (tests) -> {"id": 3, "ok": true, "arrays": [{where, descr, shape}]}
 Reply:    {"id": 1, "ok": true, "result": <described>, "stdout": "...", "duration_ms": 1.2, "eval_prediction": "transformers"|"stand-in",
            "profile": <profile used>, "warnings": [...], "preprocess_tensors": null|"torch"|"numpy"}
           {"id": 1, "ok": false, "error": {"type": ..., "message": ..., "traceback": ..., "file": ..., "line": ...}, "stdout": ...}
@@ -222,28 +228,126 @@ def _eval_prediction_class():
     return _ep_class
 
 
-def _load_node(cache, node):
-    if node is None:
-        return None
-    if "npy" in node:
+class CacheDamage(Exception):
+    """A cache array that cannot be used as Node checked it: reported as damage of the cache, never as an
+    error in the user's metric file."""
+
+
+# The cache dtype allow-list, identical to NPY_DESCRS in src/core/tensor/dtype.ts (a unit test compares them):
+# the exact descr strings numpy.save writes for float16/32/64, int8/16/32/64, uint8 and bool, either byte order.
+_CACHE_DTYPES = frozenset(["<f2", "<f4", "<f8", "|i1", "|u1", "<i2", "<i4", "<i8", "|b1",
+                           ">f2", ">f4", ">f8", ">i2", ">i4", ">i8"])
+_MAX_HEADER_SIZE = 10000
+_MAX_NDIM = 64
+
+
+def _npy_header(f, size):
+    """(descr, shape, data offset) of an open .npy file, refusing what the TS reader (src/core/tensor/npy.ts)
+    refuses: other dtypes, Fortran order, odd header keys, and data that is not exactly shape x itemsize."""
+    import ast
+    import re
+
+    head = f.read(12)
+    if len(head) < 10 or head[:6] != b"\x93NUMPY":
+        raise CacheDamage("does not start with the NumPy magic")
+    major = head[6]
+    if major == 1:
+        hlen, start = head[8] | (head[9] << 8), 10
+    elif major in (2, 3) and len(head) >= 12:
+        hlen, start = int.from_bytes(head[8:12], "little"), 12
+    else:
+        raise CacheDamage("has .npy format version %d.%d" % (major, head[7]))
+    if hlen > _MAX_HEADER_SIZE:
+        raise CacheDamage("has a %d-byte header, more than NumPy accepts" % hlen)
+    f.seek(start)
+    raw = f.read(hlen)
+    if len(raw) < hlen:
+        raise CacheDamage("is truncated inside its header")
+    try:
+        text = raw.decode("utf8" if major == 3 else "latin1")
+        try:
+            d = ast.literal_eval(text)
+        except SyntaxError:
+            if major > 2:
+                raise
+            d = ast.literal_eval(re.sub(r"(\d+)[lL]\b", r"\1", text))  # Python 2 longs, as numpy accepts
+    except Exception:
+        raise CacheDamage("has a header that is not a Python dict literal")
+    if not isinstance(d, dict) or set(d.keys()) != {"descr", "fortran_order", "shape"}:
+        raise CacheDamage("has a header without exactly 'descr', 'fortran_order' and 'shape'")
+    shape, fortran, descr = d["shape"], d["fortran_order"], d["descr"]
+    if fortran is not False:
+        raise CacheDamage("is stored in Fortran order" if fortran is True else "has an invalid 'fortran_order'")
+    if (not isinstance(shape, tuple) or len(shape) > _MAX_NDIM
+            or not all(type(x) is int and 0 <= x < 2**53 for x in shape)):
+        raise CacheDamage("has an invalid 'shape' %r" % (shape,))
+    if not isinstance(descr, str) or descr not in _CACHE_DTYPES:
+        raise CacheDamage("holds dtype %r, which evalpred does not read" % (descr,))
+    count = 1
+    for x in shape:
+        count *= x
+    nbytes = count * int(descr[2:])
+    if nbytes >= 2**53:
+        raise CacheDamage("declares a shape that is too large")
+    if size != start + hlen + nbytes:
+        raise CacheDamage("declares %d bytes of data after a %d-byte header, but the file has %d bytes"
+                          % (nbytes, start + hlen, size))
+    return descr, shape, start + hlen
+
+
+def _load_checked_array(spec):
+    """Memory-map one cache array at the resolved path Node checked (src/core/cache/reader.ts), checking it
+    again here: regular file (opened without blocking, so a FIFO cannot hang us), header as Node read it."""
+    import stat as _stat
+
+    path = spec["file"]
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not _stat.S_ISREG(st.st_mode):
+            raise CacheDamage("is not a regular file")
+        descr, shape, offset = _npy_header(f, st.st_size)
+        if spec.get("descr") is not None and (descr != spec["descr"] or list(shape) != list(spec["shape"])):
+            raise CacheDamage("changed after it was checked (it now holds %s %r)" % (descr, shape))
+        dt = np.dtype(descr)
+        count = 1
+        for x in shape:
+            count *= x
+        if count == 0:
+            return np.empty(shape, dtype=dt)
         # Copy-on-write map: no read of the whole file, yet in-place edits work as on Trainer's arrays and
         # never reach the cache. asarray drops the memmap subclass (Trainer hands plain ndarrays).
-        return np.asarray(np.load(os.path.join(cache, node["npy"]), mmap_mode="c", allow_pickle=False))
+        mm = np.memmap(f, dtype=dt, mode="c", offset=offset, shape=shape if shape else (1,))
+        return np.asarray(mm).reshape(shape)
+
+
+def _load_node(node, cache):
+    """Arrays as Node sends them: {"array": {"file", "where", "descr", "shape"}} | {"tuple": [...]} | {"list": [...]}.
+    The worker never reads manifest.json: Node validated it and resolved every path."""
+    if node is None:
+        return None
+    if "array" in node:
+        spec = node["array"]
+        try:
+            return _load_checked_array(spec)
+        except CacheDamage as e:
+            why = str(e)
+        except Exception as e:  # noqa: BLE001 - an OS or NumPy error reading the file is damage too
+            why = "cannot be read (%s)" % (getattr(e, "strerror", None) or type(e).__name__)
+        raise CacheDamage("the prediction cache %s is damaged: %s (%s) %s. Run the evaluation again (or import the "
+                          "dump again) to rebuild it." % (cache, spec.get("where", "?"), os.path.basename(spec["file"]), why))
     if "tuple" in node:
-        return tuple(_load_node(cache, n) for n in node["tuple"])
+        return tuple(_load_node(n, cache) for n in node["tuple"])
     if "list" in node:
-        return [_load_node(cache, n) for n in node["list"]]
-    raise ValueError("manifest node %r is not npy/tuple/list" % (node,))
+        return [_load_node(n, cache) for n in node["list"]]
+    raise CacheDamage("the prediction cache %s is damaged: a node that is not array/tuple/list" % (cache,))
 
 
-def _load_eval_pred(cache, requested=None):
-    """(eval_pred, kind, profile used, warnings). `requested` None means "the default": the installed
-    transformers' class, else the `current` stand-in."""
-    with open(os.path.join(cache, "manifest.json"), encoding="utf-8") as f:
-        manifest = json.load(f)
-    ep = manifest["eval_prediction"]
+def _load_eval_pred(arrays, cache, requested=None):
+    """(eval_pred, kind, profile used, warnings). `arrays` are the checked nodes Node sends; `requested` None
+    means "the default": the installed transformers' class, else the `current` stand-in."""
     cls, kind = _eval_prediction_class()
-    fields = {k: _load_node(cache, ep.get(k)) for k in ("predictions", "label_ids", "inputs", "losses")}
+    fields = {k: _load_node(arrays.get(k), cache) for k in ("predictions", "label_ids", "inputs", "losses")}
     warnings = []
     if kind == "transformers":
         profile = _profile_of_class(cls)
@@ -404,6 +508,31 @@ def _error_reply(req, e, path, buf, note=None):
         "file": fr_file, "line": fr_line, "memory": isinstance(e, MemoryError)}}
 
 
+def _damage_reply(req, e, buf):
+    return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
+        "type": "CacheDamage", "message": str(e), "traceback": "", "file": None, "line": None}}
+
+
+def _load_op(req):
+    """Load checked arrays without running anything (the cache fuzz compares this reader with the TS one)."""
+    buf = io.StringIO()
+    try:
+        out = []
+
+        def walk(node, where):
+            if isinstance(node, np.ndarray):
+                out.append({"where": where, "descr": node.dtype.str, "shape": list(node.shape)})
+            elif isinstance(node, (tuple, list)):
+                for i, c in enumerate(node):
+                    walk(c, "%s[%d]" % (where, i))
+
+        for k in ("predictions", "label_ids", "inputs", "losses"):
+            walk(_load_node(req["arrays"].get(k), req["cache"]), k)
+        return {"id": req["id"], "ok": True, "arrays": out}
+    except CacheDamage as e:
+        return _damage_reply(req, e, buf)
+
+
 def _missing(req, path, buf, names, mod):
     found = sorted(k for k, x in vars(mod).items() if callable(x) and not k.startswith("_") and getattr(x, "__module__", None) == mod.__name__)
     return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
@@ -434,7 +563,10 @@ def _run(req):
             fn = next((getattr(mod, n) for n in names if callable(getattr(mod, n, None))), None)
             if fn is None:
                 return _missing(req, path, buf, names, mod)
-            ep, kind, profile, warnings = _load_eval_pred(req["cache"], req.get("profile"))
+            try:
+                ep, kind, profile, warnings = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"))
+            except CacheDamage as e:
+                return _damage_reply(req, e, buf)
             result = _describe(_denumpify(fn(ep)))
             # Cheap (no import): tells the host whether this file's preprocessor would see torch tensors here.
             pre = None
@@ -596,6 +728,8 @@ def main():
             _send(_run(req))
         elif req.get("op") == "preprocess":
             _send(_preprocess(req))
+        elif req.get("op") == "load":
+            _send(_load_op(req))
         elif req.get("op") == "ping":
             _send({"id": req["id"], "ok": True})
 

@@ -45,7 +45,7 @@ np.save('losses.npy', np.full(4, 0.5, dtype=np.float32))`,
     inputs: inputs ? { npy: 'inputs.npy' } : null,
     losses: losses ? { npy: 'losses.npy' } : null,
   };
-  fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ format: 'evalpred-cache/1', num_samples: 4, key: name, eval_prediction }));
+  fs.writeFileSync(path.join(d, 'manifest.json'), JSON.stringify({ format: 'evalpred-cache/1', num_samples: 4, key: name, producer: {}, eval_prediction }));
   return d;
 }
 

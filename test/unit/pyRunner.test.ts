@@ -39,6 +39,7 @@ np.save('losses.npy', np.full(4, 0.5, dtype=np.float32))`,
       format: 'evalpred-cache/1',
       num_samples: 4,
       key: name,
+      producer: {},
       eval_prediction: {
         predictions: { npy: 'predictions.npy' },
         label_ids: { npy: 'label_ids.npy' },

@@ -1,8 +1,8 @@
 // `evalpred inspect`: what a cache holds — structure, shapes, dtypes, value ranges, NaN/-100 counts, and
 // the first samples decoded when the model folder the cache was made from is still there.
-import fs from 'node:fs';
 import path from 'node:path';
-import { readCache } from '../../core/cache/store';
+import { checkedModelDir } from '../../core/cache/producerPaths';
+import { readCache } from '../../core/cache/reader';
 import { EvalpredError, isEvalpredError, messageOf } from '../../core/errors';
 import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
 import { loopRecordOf } from '../../core/evaluate';
@@ -28,9 +28,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   if (!dir) throw new EvalpredError('--cache CACHE_DIR is required.');
   const { manifest, evalPred } = asCacheError(dir, () => readCache(dir));
   const loop = loopRecordOf(manifest, dir);
-  const modelDir = (manifest.producer as { model?: { path?: string } })?.model?.path;
+  // The model folder the manifest names is read only after checking it (src/core/cache/producerPaths.ts).
+  const modelDir = checkedModelDir(manifest).path;
   let tokenizer;
-  if (modelDir && fs.existsSync(path.join(modelDir, 'tokenizer.json'))) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
+  if (modelDir) tokenizer = await loadTokenizer(modelDir).catch(() => undefined);
   // Samples are a nicety: arrays a view cannot make rows of (a (10^15, 0) shape) leave them out with the reason.
   let samples: ReturnType<typeof sampleViews> = [];
   let samplesSkipped: string | undefined;

@@ -12,7 +12,8 @@ import readline from 'node:readline';
 import { EvalpredError } from '../errors';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { packageRoot } from '../paths';
-import { readNpyFile, writeNpyFile } from '../tensor/npy';
+import { CheckedCache, CheckedNode, checkCache } from '../cache/reader';
+import { npyDescrOf, readNpyFile, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage } from './containment';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
@@ -215,9 +216,11 @@ export class PyMetricRunner {
     opts: PyCallOptions & { functionName?: string; profile?: EvalPredictionProfile } = {},
   ): Promise<PyRunResult> {
     const abs = checkedFile(file);
+    // Node validates the cache once and hands the worker resolved, checked paths (src/core/cache/reader.ts).
+    const arrays = checkedArraysForWorker(checkCache(cacheDir));
     const reply = (await this.call(
       abs,
-      { op: 'run', file: abs, function: opts.functionName ?? null, cache: path.resolve(cacheDir), profile: opts.profile ?? null },
+      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null },
       opts,
       'compute_metrics',
     )) as RunReply;
@@ -356,7 +359,21 @@ function checkedFile(file: string): string {
   return abs;
 }
 
+/** A checked cache as the worker's "arrays" (see the protocol at the top of evalpred_worker.py). */
+export function checkedArraysForWorker(c: CheckedCache): Record<string, unknown> {
+  const wire = (n: CheckedNode): unknown => {
+    if ('array' in n) {
+      const { file, where, header } = n.array;
+      return { array: { file, where, descr: npyDescrOf(header), shape: header.shape } };
+    }
+    return 'tuple' in n ? { tuple: n.tuple.map(wire) } : { list: n.list.map(wire) };
+  };
+  return Object.fromEntries(Object.entries(c.nodes).map(([k, n]) => [k, n ? wire(n) : null]));
+}
+
 function userError(e: PyError, stdout: string, file: string): EvalpredError {
+  // Damage found by the worker's own check of a cache file: the cache's fault, not the metric file's.
+  if (e.type === 'CacheDamage') return new EvalpredError(e.message);
   if (e.type === 'MissingFunction') return new EvalpredError(`${e.message}.`, { file });
   if (e.type === 'BadPreprocessResult') return new EvalpredError(`${path.basename(file)}: ${e.message}.`, { file });
   const shownFile = e.file ? path.relative(path.dirname(file), e.file) || path.basename(file) : path.basename(file);

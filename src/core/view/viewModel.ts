@@ -1,9 +1,9 @@
 // The host side of the prediction view, pure Node: it answers the webview's messages (ready, row windows,
 // row details) from a SampleTable and pushes metrics as they arrive. The extension's panel and the
 // headless browser tests both drive this same class, so what the tests see is what VS Code shows.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { Dataset } from '../data';
+import { checkedDataset, checkedModelDir } from '../cache/producerPaths';
 import { loadDataset } from '../data';
 import { isEvalpredError, messageOf } from '../errors';
 import type { Evaluation } from '../evaluate';
@@ -63,21 +63,27 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
   const notes = [...(evaluation.loop?.notes ?? [])];
   const producer = evaluation.manifest?.producer ?? {};
   const ds = producer.dataset as { path?: string; split?: string | null } | undefined;
-  const model = producer.model as { path?: string } | undefined;
+  // Paths named in a manifest are read only after checking them (regular files, size caps): producerPaths.ts.
+  const modelDir = evaluation.manifest ? checkedModelDir(evaluation.manifest) : {};
   let dataset = opts.dataset;
-  if (!dataset && ds?.path && fs.existsSync(ds.path)) {
-    try {
-      dataset = await loadDataset(ds.path, { split: ds.split ?? undefined });
-    } catch (e) {
-      notes.push(`the dataset ${ds.path} could not be read for the sample texts: ${messageOf(e)}`);
+  if (!dataset && evaluation.manifest) {
+    const checked = checkedDataset(evaluation.manifest);
+    if (checked.note) notes.push(checked.note);
+    if (checked.path) {
+      try {
+        dataset = await loadDataset(checked.path, { split: typeof ds?.split === 'string' ? ds.split : undefined });
+      } catch (e) {
+        notes.push(`the dataset ${checked.path} could not be read for the sample texts: ${messageOf(e)}`);
+      }
     }
   }
   let tokenizer = opts.tokenizer;
-  if (!tokenizer && model?.path && fs.existsSync(path.join(model.path, 'tokenizer.json'))) {
+  if (!tokenizer && modelDir.note) notes.push(modelDir.note);
+  if (!tokenizer && modelDir.path) {
     try {
-      tokenizer = await loadTokenizer(model.path);
+      tokenizer = await loadTokenizer(modelDir.path);
     } catch (e) {
-      notes.push(`the tokenizer in ${model.path} could not be loaded for decoding: ${messageOf(e)}`);
+      notes.push(`the tokenizer in ${modelDir.path} could not be loaded for decoding: ${messageOf(e)}`);
     }
   }
   const cols = evaluation.loop?.info?.columns;
@@ -95,7 +101,7 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     settings: producer.settings as Partial<RunSettings> | undefined,
     metricSource: opts.metricSource,
     loopTask: evaluation.loop?.task,
-    generation: (producer.settings as Partial<RunSettings> | undefined)?.predictWithGenerate ? generationForLints(model?.path) : undefined,
+    generation: (producer.settings as Partial<RunSettings> | undefined)?.predictWithGenerate ? generationForLints(modelDir.path) : undefined,
     notes,
   };
 }
