@@ -165,7 +165,8 @@ test('an endless loop times out, the worker is killed, and the next run works', 
     const f = write('loop.py', 'def compute_metrics(ep):\n    while True:\n        pass\n');
     await assert.rejects(quick.run(f, plain, { python }), /did not finish within 1\.5 s; the Python worker was killed/);
     const g = write('ok.py', 'def compute_metrics(ep):\n    return {"n": int(ep.label_ids.shape[0])}\n');
-    assert.deepEqual(finalizeMetrics((await quick.run(g, plain, { python })).raw).metrics, { eval_n: 4 });
+    // The fresh worker's start (NumPy import) may take seconds on a loaded machine: what matters is that it works.
+    assert.deepEqual(finalizeMetrics((await quick.run(g, plain, { python, timeoutMs: 30_000 })).raw).metrics, { eval_n: 4 });
   } finally {
     await quick.close();
   }

@@ -46,6 +46,15 @@ export interface SampleView {
   text?: boolean;
 }
 
+/** Element `i` as a number; an int64 beyond 2^53 (no class id or token is) as NaN instead of an exception. */
+function idAt(t: Tensor, i: number): number {
+  if (t.data instanceof BigInt64Array) {
+    const v = t.data[i];
+    return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : NaN;
+  }
+  return t.at(i);
+}
+
 /** Decoded first samples for sequence classification (argmax -> id2label) and token ids (tokenizer decode). */
 export function sampleViews(
   ep: EvalPredictionData,
@@ -63,10 +72,10 @@ export function sampleViews(
     const v: SampleView = { index: i, prediction: '' };
     if (inputs && opts.tokenizer && inputs.ndim === 2) v.input = opts.tokenizer.decode(inputs.row(i).data as BigInt64Array, { skipSpecialTokens: true });
     if (opts.task === 'sequence-classification' || opts.task === undefined) {
-      const p = preds.ndim === 2 && preds.shape[1] > 0 ? preds.row(i).argmax(-1).at(0) : preds.ndim === 1 && preds.dtype === 'int64' ? preds.at(i) : NaN;
+      const p = preds.ndim === 2 && preds.shape[1] > 0 ? preds.row(i).argmax(-1).at(0) : preds.ndim === 1 && preds.dtype === 'int64' ? idAt(preds, i) : NaN;
       if (!Number.isNaN(p)) v.prediction = name(p);
       if (labels && labels.ndim === 1) {
-        const l = labels.at(i);
+        const l = idAt(labels, i);
         v.label = labels.dtype === 'int64' ? name(l) : String(l);
         if (!Number.isNaN(p) && labels.dtype === 'int64') v.correct = p === l;
       }
@@ -86,9 +95,9 @@ export function sampleViews(
       const tags: string[] = [];
       const gold: string[] = [];
       for (let k = 0; k < ids.size; k++) {
-        const l = lab ? lab.at(k) : 0;
+        const l = lab ? idAt(lab, k) : 0;
         if (lab && l === -100) continue; // only the first sub-token of each word carries a label
-        tags.push(name(ids.at(k)));
+        tags.push(name(idAt(ids, k)));
         if (lab) gold.push(name(l));
       }
       v.prediction = tags.join(' ');
