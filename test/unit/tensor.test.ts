@@ -28,3 +28,8 @@ test('float16 round-trips through bits with round-to-nearest-even', () => {
 test('constructor rejects a data length that does not match the shape', () => {
   assert.throws(() => new Tensor('float32', [2, 2], new Float32Array(3)), /needs 4 elements, got 3/);
 });
+
+test('argmax orders int64 values beyond 2^53 exactly (a fuzzed cache held such predictions)', () => {
+  const t = Tensor.from('int64', [2, 3], [2n ** 60n, 2n ** 60n + 1n, -5n, -(2n ** 62n), -(2n ** 62n) - 1n, -(2n ** 62n)]);
+  assert.deepEqual([...(t.argmax(-1).data as BigInt64Array)], [1n, 0n]);
+});

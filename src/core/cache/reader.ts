@@ -173,7 +173,8 @@ export function checkCache(dir: string): CheckedCache {
     try {
       header = readNpyHeaderFile(real).header;
     } catch (e) {
-      return damaged(`is not a readable .npy file: ${messageOf(e).replace(`${real}: `, '').replace(`${real} `, 'it ')}`, real);
+      const why = messageOf(e).replace(`${real} is not a readable .npy file: `, '').replace(`${real}: `, '').replace(`${real} `, 'it ');
+      return damaged(`is not a readable .npy file: ${why}`, real);
     }
     const need = header.dataOffset + header.dataBytes;
     if (st.size !== need) {

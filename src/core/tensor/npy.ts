@@ -254,7 +254,11 @@ function parsePyLiteral(text: string): unknown {
   let depth = 0;
   const ws = () => {
     // Python's own whitespace only (not e.g. U+00A0, which /\s/ would take but literal_eval refuses).
-    while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r' || text[i] === '\f')) i++;
+    for (;;) {
+      while (i < text.length && (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r' || text[i] === '\f')) i++;
+      if (text[i] !== '#') return;
+      while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++; // a comment, as literal_eval skips it
+    }
   };
   const err = (what: string): never => {
     throw new Error(`${what} at character ${i}`);

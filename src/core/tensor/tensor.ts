@@ -166,6 +166,15 @@ export class Tensor {
               }
             }
           }
+        } else if (d instanceof BigInt64Array) {
+          // int64 compared as bigints: values beyond 2^53 (which at() refuses) order exactly.
+          let bestV = d[base];
+          for (let k = 1, p = base + inner; k < len; k++, p += inner) {
+            if (d[p] > bestV) {
+              best = k;
+              bestV = d[p];
+            }
+          }
         } else {
           let bestV = this.at(base);
           if (!Number.isNaN(bestV)) {
