@@ -48,21 +48,26 @@ function regularUnder(file: string, cap: number, what: string): string | undefin
 export function checkedModelDir(manifest: CacheManifest): CheckedPath {
   const dir = producerPath(manifest, 'model');
   if (!dir) return {};
+  const note = modelFolderProblem(dir);
+  return note ? { note } : { path: dir };
+}
+
+/** Why the tokenizer files of model folder `dir` may not be read (undefined: they may). */
+export function modelFolderProblem(dir: string): string | undefined {
   let st: fs.Stats;
   try {
     st = fs.statSync(dir);
   } catch {
-    return { note: `the model folder ${dir} named in the cache is not there; inputs are shown as token ids` };
+    return `the model folder ${dir} named in the cache is not there; inputs are shown as token ids`;
   }
-  if (!st.isDirectory()) return { note: `the model path ${dir} named in the cache is ${fileKind(st)}, not a folder; it was not read` };
+  if (!st.isDirectory()) return `the model path ${dir} named in the cache is ${fileKind(st)}, not a folder; it was not read`;
   const bad =
     regularUnder(path.join(dir, 'tokenizer.json'), MAX_TOKENIZER_BYTES, 'the tokenizer') ??
     (fs.existsSync(path.join(dir, 'config.json')) ? regularUnder(path.join(dir, 'config.json'), MAX_CONFIG_BYTES, 'the model config') : undefined) ??
     (fs.existsSync(path.join(dir, 'generation_config.json'))
       ? regularUnder(path.join(dir, 'generation_config.json'), MAX_CONFIG_BYTES, 'the generation config')
       : undefined);
-  if (bad) return { note: `${bad}; it was not read, so inputs are shown as token ids` };
-  return { path: dir };
+  return bad ? `${bad}; it was not read, so inputs are shown as token ids` : undefined;
 }
 
 /**

@@ -6,7 +6,6 @@
 // through the constructor (./io.ts).
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
-import { checkedModelDir } from '../cache/producerPaths';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { Evaluation, LoopRecord, evaluate } from '../evaluate';
 import { evaluateExpression, Value } from '../expr';
@@ -127,8 +126,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /** The model's tokenizer, for decoded text at the boundary (a cache opened alone names its model in the manifest). */
   private async loadTokenizer(ev: Evaluation): Promise<void> {
-    // A cache's model path is read only after checking it (src/core/cache/producerPaths.ts).
-    const model = this.launch?.run.model || (checkedModelDir(ev.manifest).path ?? '');
+    const model = this.launch?.run.model || ((ev.manifest.producer as { model?: { path?: string } }).model?.path ?? '');
     if (!model) return;
     try {
       this.tokenizer = await this.services.loadTokenizer(model);

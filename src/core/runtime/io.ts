@@ -3,7 +3,9 @@
 // another file system, a test, or a later runner that drives a real debugger (debugpy, the Node
 // inspector) swaps one member without touching the runtime (docs/architecture.md, "The debug adapter").
 import fs from 'node:fs';
-import { readCache } from '../cache/store';
+import { modelFolderProblem } from '../cache/producerPaths';
+import { readCache } from '../cache/reader';
+import { EvalpredError } from '../errors';
 import type { CacheManifest } from '../cache/manifest';
 import type { Evaluation, LoopRecord } from '../evaluate';
 import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
@@ -60,7 +62,12 @@ export interface RuntimeServices {
 export function localServices(): RuntimeServices {
   return {
     files: localIO,
-    loadTokenizer,
+    // The model folder may come from a cache's manifest: its files are checked before they are read.
+    loadTokenizer: async (dir) => {
+      const problem = modelFolderProblem(dir);
+      if (problem) throw new EvalpredError(problem, { file: dir });
+      return loadTokenizer(dir);
+    },
     openCache: readCache,
     metrics: (opts) => {
       const runners = new MetricRunners(opts);
