@@ -5,8 +5,9 @@ import { main as debugPaging } from './debugPaging';
 import { main as webview } from './webviewScroll';
 import { main as generation } from './generation';
 import { main as series } from './seriesRerun';
+import { main as activation } from './activation';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -4,15 +4,20 @@
 // class either way (mock-debug's "one adapter, every run mode").
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { LoggingDebugSession } from '@vscode/debugadapter';
-import * as sessionModule from '../debug/session';
+import type { LoggingDebugSession } from '@vscode/debugadapter';
 import { log } from './log';
 import { setting } from './settings';
 
 /** The session class `src/debug/session.ts` exports (found by type, so a rename there does not break us). */
 function sessionClass(): new () => LoggingDebugSession {
-  const C = Object.values(sessionModule as Record<string, unknown>).find(
-    (v): v is new () => LoggingDebugSession => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof LoggingDebugSession,
+  // Loaded when an inline adapter starts, not on activation (the session pulls in the data readers, the
+  // loop and the runners: docs/packaging.md).
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sessionModule = require('../debug/session') as Record<string, unknown>;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { LoggingDebugSession: Base } = require('@vscode/debugadapter') as typeof import('@vscode/debugadapter');
+  const C = Object.values(sessionModule).find(
+    (v): v is new () => LoggingDebugSession => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Base,
   );
   if (!C) throw new Error('src/debug/session.ts exports no LoggingDebugSession subclass');
   return C;

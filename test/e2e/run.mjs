@@ -76,14 +76,14 @@ async function loadFixture(tmp) {
 }
 
 function packageVsix(tmp) {
-  const vsix = path.join(tmp, 'evalpred.vsix');
-  log('packaging the extension (vsce; runs vscode:prepublish = production build)');
-  execFileSync(path.join(root, 'node_modules/.bin/vsce'), ['package', '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', vsix], {
+  // The linux-x64 .vsix, as `npm run package:all` builds it (scripts/packageVsix.mjs: production build, then
+  // `vsce package --target linux-x64` on a staged folder with that platform's natives).
+  log('packaging the extension (scripts/packageVsix.mjs --target linux-x64)');
+  execFileSync(process.execPath, [path.join(root, 'scripts/packageVsix.mjs'), '--target', 'linux-x64', '--out', tmp], {
     cwd: root,
     stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, npm_config_yes: 'true' },
   });
-  return vsix;
+  return path.join(tmp, 'evalpred-linux-x64.vsix');
 }
 
 async function main() {

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import Module from 'node:module';
 import path from 'node:path';
 import { CATEGORY, Commands, SettingDefaults } from '../../src/extension/contributions';
+import { fakeContext, vscodeStub, withVscodeStub } from '../helpers/vscodeStub';
 
 function repoRoot(): string {
   let dir = __dirname;
@@ -22,40 +22,6 @@ function repoRoot(): string {
 const root = repoRoot();
 const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
 const declared: string[] = pkg.contributes.commands.map((c: { command: string }) => c.command);
-
-/** Top-level names of the VS Code API (namespaces, classes, enums), from @types/vscode. */
-function apiNames(): string[] {
-  const dts = fs.readFileSync(path.join(root, 'node_modules/@types/vscode/index.d.ts'), 'utf8');
-  return [...new Set([...dts.matchAll(/^\texport (?:namespace|class|enum) (\w+)/gm)].map((m) => m[1]))];
-}
-
-/** A `vscode` stand-in: every property is a callable, constructible stub; registerCommand is recorded. */
-function vscodeStub(registered: string[]): unknown {
-  const names = apiNames();
-  const stub = (name: string): unknown =>
-    new Proxy(function () {}, {
-      // esbuild's `import * as vscode` copies own keys: list the API's names on the root.
-      ownKeys: (t) => (name === 'vscode' ? [...Reflect.ownKeys(t), ...names] : Reflect.ownKeys(t)),
-      getOwnPropertyDescriptor: (t, k) =>
-        Reflect.getOwnPropertyDescriptor(t, k) ?? (name === 'vscode' && names.includes(String(k)) ? { configurable: true, enumerable: true, get: () => stub(`vscode.${String(k)}`) } : undefined),
-      get(_t, prop) {
-        if (prop === 'then') return undefined; // not a thenable
-        if (prop === Symbol.toPrimitive) return () => name;
-        if (name === 'vscode.commands' && prop === 'registerCommand') {
-          return (id: string) => {
-            registered.push(id);
-            return stub(`disposable(${id})`);
-          };
-        }
-        if (name === 'vscode.workspace' && prop === 'isTrusted') return true;
-        return stub(`${name}.${String(prop)}`);
-      },
-      set: () => true, // item.text = …: accepted and forgotten
-      apply: () => stub(`${name}()`),
-      construct: () => stub(`new ${name}`) as object,
-    });
-  return stub('vscode');
-}
 
 test('every Commands member is declared in package.json and vice versa', () => {
   assert.deepEqual([...declared].sort(), Object.values(Commands).sort());
@@ -80,23 +46,14 @@ test('menus reference declared commands only, and the variables context menu ope
 
 test('activate() registers exactly the commands package.json declares', () => {
   const registered: string[] = [];
-  const stub = vscodeStub(registered);
-  const M = Module as unknown as { _load: (req: string, ...rest: unknown[]) => unknown };
-  const load = M._load;
-  M._load = function (req: string, ...rest: unknown[]) {
-    return req === 'vscode' ? stub : load.call(this, req, ...rest);
-  };
-  try {
+  withVscodeStub(vscodeStub(root, registered), () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const ext = require('../../src/extension/extension') as typeof import('../../src/extension/extension');
-    const memento = { get: (_k: string, d: unknown) => d, update: async () => {}, keys: () => [] };
-    const context = { subscriptions: [] as unknown[], workspaceState: memento, globalState: memento, extensionPath: root, extension: { packageJSON: pkg } };
+    const context = fakeContext(root, pkg);
     ext.activate(context as never);
     assert.deepEqual([...registered].sort(), [...declared].sort());
     assert.ok(context.subscriptions.length >= registered.length + 5, 'providers and registrations are disposed with the extension');
-  } finally {
-    M._load = load;
-  }
+  });
 });
 
 test('settings in package.json match the typed defaults and each has a description', () => {
@@ -123,16 +80,23 @@ test('engine and API types stay on VS Code 1.100 (code-server 4.100.3)', () => {
   const types = JSON.parse(fs.readFileSync(path.join(root, 'node_modules/@types/vscode/package.json'), 'utf8')).version;
   assert.match(types, /^1\.100\./);
   assert.ok(pkg.activationEvents.includes('onDebugResolve:evalpred'));
-  assert.ok(pkg.scripts.package.includes('vsce package'));
+  assert.match(pkg.scripts.package, /packageVsix\.mjs/); // vsce package --target per platform (docs/packaging.md)
   assert.ok(pkg.scripts['test:e2e']);
 });
 
-test('.vscodeignore keeps dist/ and the Python worker, strips other platforms\' onnxruntime binaries', () => {
+test('activation is narrow: no onLanguage (every Python file), remote-ready extensionKind', () => {
+  // Commands and views activate by themselves (VS Code >= 1.74 generates onCommand events for contributed commands).
+  assert.deepEqual(pkg.activationEvents.filter((e: string) => e.startsWith('onLanguage') || e === '*' || e === 'onStartupFinished'), []);
+  assert.deepEqual(pkg.extensionKind, ['workspace']);
+});
+
+test('.vscodeignore keeps dist/ (with the staged natives in dist/node_modules) and the Python worker, no sources', () => {
   const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim());
   assert.ok(lines.includes('src/**') && lines.includes('!src/python/**'));
-  assert.ok(!lines.some((l) => /^dist\b/.test(l)), 'dist/ must ship');
-  for (const p of ['win32', 'darwin', 'linux/arm64']) assert.ok(lines.includes(`node_modules/onnxruntime-node/bin/napi-v6/${p}/**`), p);
-  assert.ok(!lines.some((l) => /^node_modules\/\*\*$/.test(l)), 'runtime deps must ship');
+  assert.ok(!lines.some((l) => /^dist(\/|$)/.test(l)), 'dist/ must ship');
+  // A checkout's node_modules never ships: scripts/packageVsix.mjs stages one platform's natives under dist/.
+  assert.ok(lines.includes('node_modules/**'));
+  for (const l of ['test/**', 'bench/**', 'scripts/**', '**/*.ts', '**/*.map']) assert.ok(lines.includes(l), l);
 });
 
 test('package size: what esbuild bundles is a devDependency (vsce ships only dependencies), what stays external is a dependency', () => {

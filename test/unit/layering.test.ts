@@ -1,6 +1,7 @@
 // The layering of docs/architecture.md, enforced: folders are ranked and an import never climbs; no import
 // cycles anywhere in src/ or media/; core, cli and debug run headless (no `vscode`); the webview never reaches
-// into the extension host; only core/model/session.ts loads onnxruntime-node. The graph is computed from the
+// into the extension host; only core/native.ts loads onnxruntime-node and esbuild (on first use, so activation
+// stays free of native code: docs/packaging.md). The graph is computed from the
 // sources here (type-only imports count: a cycle of types is still a cycle a reader must hold in mind).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -26,7 +27,7 @@ function imports(file: string): string[] {
 /** The ranks of docs/architecture.md, bottom first; an import may point to its own rank or below. loopWorker
  *  hosts the loop in a thread with the metric file's preprocess, so it sits above metrics and below evaluate. */
 const RANKS: string[][] = [
-  ['core/errors', 'core/paths', 'core/tasks'],
+  ['core/errors', 'core/paths', 'core/tasks', 'core/native'],
   ['core/tensor'],
   ['core/data', 'core/text', 'core/expr'],
   ['core/model'],
@@ -151,7 +152,16 @@ test('the webview (media/) imports nothing from src/extension, only the shared p
   assert.deepEqual(offenders, []);
 });
 
-test('onnxruntime-node is loaded by one module only', () => {
-  const users = sources('src').filter((f) => imports(f).includes('onnxruntime-node'));
-  assert.deepEqual(users, [path.join('src', 'core', 'model', 'session.ts')]);
+/** Modules a file loads at run time: `import type` (erased by esbuild) does not count. */
+function runtimeImports(file: string): string[] {
+  const text = fs.readFileSync(path.join(packageRoot(), file), 'utf8');
+  const re = /(?:^|\n)\s*(?:import(?!\s+type\b)|export(?!\s+type\b))[^'"]*?from\s+['"]([^'"]+)['"]|(?:require|import)\(\s*['"]([^'"]+)['"]\s*\)/g;
+  return [...text.matchAll(re)].map((m) => m[1] ?? m[2]);
+}
+
+test('onnxruntime-node and esbuild (native) are loaded by src/core/native.ts only', () => {
+  for (const native of ['onnxruntime-node', 'esbuild']) {
+    const users = sources('src').filter((f) => runtimeImports(f).includes(native));
+    assert.deepEqual(users, [path.join('src', 'core', 'native.ts')], native);
+  }
 });

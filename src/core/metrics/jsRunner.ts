@@ -10,6 +10,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import type * as esbuildTypes from 'esbuild';
 import { EvalpredError } from '../errors';
 import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage, underAddressSpaceLimit } from './containment';
+import { esbuildApi } from '../native';
 import { packageRoot, distFile } from '../paths';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
@@ -331,7 +332,7 @@ export class JsMetricRunner {
     const prev = this.bundles.get(file);
     if (prev && prev.inputs.every((i) => sameStamp(i))) return prev;
     if (!fs.existsSync(file)) throw new EvalpredError(`metric file ${file} does not exist`, { file });
-    const esbuild: typeof esbuildTypes = await import('esbuild');
+    const esbuild = esbuildApi();
     const dir = path.dirname(file);
     const outfile = path.join(dir, `.${path.basename(file)}.evalpred-bundle.js`);
     const alias: Record<string, string> = {};

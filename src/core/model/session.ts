@@ -5,8 +5,9 @@
 // Note: session.run does its native work synchronously on the calling thread (design.md): call it from a worker.
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
 import { EvalpredError, messageOf } from '../errors';
+import { onnxRuntime } from '../native';
 import { DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { ProtoWriter } from './onnx/protobuf';
@@ -69,14 +70,14 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
   let session: ort.InferenceSession;
   let notes: string[] = [];
   try {
-    session = await ort.InferenceSession.create(file, sessionOptions);
+    session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
   } catch (e) {
     // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
     // exactly what Trainer's host conversion does to bfloat16 predictions (spec §4.3).
     const patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
     if (!patched) throw loadError(file, e);
     try {
-      session = await ort.InferenceSession.create(patched.model, sessionOptions);
+      session = await onnxRuntime().InferenceSession.create(patched.model, sessionOptions);
     } catch {
       throw loadError(file, e);
     }
@@ -272,7 +273,7 @@ const DIRECT: Partial<Record<string, DType>> = {
 
 /** Our Tensor -> ORT tensor, sharing the typed array (ORT's 'bool' takes a Uint8Array, 'float16' the Uint16Array bits). */
 export function toOrt(t: Tensor): ort.Tensor {
-  return new ort.Tensor(t.dtype, t.data as never, [...t.shape]);
+  return new (onnxRuntime().Tensor)(t.dtype, t.data as never, [...t.shape]);
 }
 
 /** ORT tensor -> our Tensor, sharing the typed array; types we do not carry are widened to one we do. */

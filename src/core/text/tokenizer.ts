@@ -3,7 +3,7 @@
 // the tokens, we add what it lacks (special-token templates for pairs, truncation, word ids, offsets).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
+import type { Tokenizer } from '@huggingface/tokenizers';
 import { EvalpredError, messageOf } from '../errors';
 import { SurfaceRules, TokenizerInternals, tokenizeSegment } from './alignment';
 import { Encoded, Segment, Template, TemplatePiece, Truncation, assemble, specialCount, truncateSegments } from './encoded';
@@ -182,7 +182,10 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
 
   let tok: Tokenizer;
   try {
-    tok = new Tokenizer(tj, libConfig);
+    // Loaded with the first tokenizer (not at activation of the extension host: docs/packaging.md).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { Tokenizer: TokenizerClass } = require('@huggingface/tokenizers') as typeof import('@huggingface/tokenizers');
+    tok = new TokenizerClass(tj, libConfig);
   } catch (e) {
     throw new EvalpredError(`${file}: the tokenizer could not be built (${messageOf(e)}).`, { file }, { cause: e });
   }
