@@ -1,6 +1,8 @@
-// CSV datasets as `datasets.load_dataset("csv", ...)` (pandas.read_csv) reads them: a header row, RFC 4180
-// quoting, and column types inferred from the whole column (all integers -> numbers, and so on). Cells of
-// list/struct columns hold JSON text, or Python literals as pandas' to_csv writes them; both are parsed back.
+// CSV and TSV datasets as `datasets.load_dataset("csv", ...)` (pandas.read_csv; TSV with delimiter="\t") reads
+// them: a header row, RFC 4180 quoting, and column types inferred from the whole column (all integers ->
+// numbers, and so on). Cells of list/struct columns hold JSON text, or Python literals as pandas' to_csv writes
+// them; both are parsed back. Missing values follow pandas' defaults in every column (the NA set below): the
+// README's "Datasets" section states the rule for users.
 import { EvalpredError } from '../errors';
 import { pythonLiteralToJson } from './pythonLiteral';
 import { readText } from './readFile';
@@ -13,8 +15,8 @@ interface CsvRecord {
   line: number;
 }
 
-/** Splits text into records; newlines, commas and doubled quotes inside quotes are kept as data. */
-export function parseCsvRecords(text: string, file: string): CsvRecord[] {
+/** Splits text into records; newlines, delimiters and doubled quotes inside quotes are kept as data. */
+export function parseCsvRecords(text: string, file: string, delimiter = ','): CsvRecord[] {
   const records: CsvRecord[] = [];
   let cells: string[] = [];
   let cell = '';
@@ -62,7 +64,7 @@ export function parseCsvRecords(text: string, file: string): CsvRecord[] {
       rowHasContent = true;
       continue;
     }
-    if (ch === ',') {
+    if (ch === delimiter) {
       cells.push(cell);
       cell = '';
       atCellStart = true;
@@ -99,7 +101,8 @@ function headerNames(cells: string[]): string[] {
   });
 }
 
-// pandas' default NA spellings; they make a cell missing in a numeric or boolean column.
+// pandas' default NA spellings (keep_default_na): a cell spelled exactly so is missing in any column, text
+// included — "NA" in a text column is None after datasets.load_dataset("csv"), so it is null here too.
 const NA = new Set(['', '#N/A', '#N/A N/A', '#NA', '-1.#IND', '-1.#QNAN', '-NaN', '-nan', '1.#IND', '1.#QNAN', '<NA>', 'N/A', 'NA', 'NULL', 'NaN', 'None', 'n/a', 'nan', 'null']);
 const INT = /^[+-]?\d+$/;
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|Inf|INF|infinity|Infinity)$/;
@@ -122,9 +125,9 @@ function inferColumn(values: string[]): Converter {
   if (present.length > 0 && trimmed.every((v) => TRUE.has(v) || FALSE.has(v))) {
     return (v) => (missing(v) ? null : TRUE.has(v.trim()));
   }
-  if (values.every((v) => v === '')) return () => null;
-  // List and struct columns: every non-empty cell is JSON text for a list or an object.
-  const nonEmpty = values.filter((v) => v !== '');
+  if (values.every((v) => NA.has(v))) return () => null;
+  // List and struct columns: every present cell is JSON text for a list or an object.
+  const nonEmpty = values.filter((v) => !NA.has(v));
   const parsed = new Map<string, unknown>();
   const allJson = nonEmpty.every((v) => {
     const t = v.trim();
@@ -143,9 +146,9 @@ function inferColumn(values: string[]): Converter {
       }
     }
   });
-  if (allJson) return (v) => (v === '' ? null : parsed.get(v));
-  // Text stays byte for byte (trailing spaces included); only an empty cell is missing.
-  return (v) => (v === '' ? null : v);
+  if (allJson) return (v) => (NA.has(v) ? null : parsed.get(v));
+  // Text stays byte for byte (trailing spaces included); a cell that is exactly an NA spelling is missing.
+  return (v) => (NA.has(v) ? null : v);
 }
 
 function parseInteger(s: string): number | bigint {
@@ -154,22 +157,32 @@ function parseInteger(s: string): number | bigint {
 }
 
 export function readCsv(file: string): DatasetWithLines {
-  const records = parseCsvRecords(readText(file), file);
+  return readDelimited(file, ',', 'CSV');
+}
+
+/** Tab-separated values, as load_dataset("csv", delimiter="\t") reads them (quoting still applies). */
+export function readTsv(file: string): DatasetWithLines {
+  return readDelimited(file, '\t', 'TSV');
+}
+
+function readDelimited(file: string, delimiter: string, kind: 'CSV' | 'TSV'): DatasetWithLines {
+  const records = parseCsvRecords(readText(file), file, delimiter);
   if (records.length === 0) {
-    throw new EvalpredError(`${file}: the CSV file is empty (no header row and no rows).`, { file });
+    throw new EvalpredError(`${file}: the ${kind} file is empty (no header row and no rows).`, { file });
   }
   const columns = headerNames(records[0].cells);
   const body = records.slice(1);
+  const sep = kind === 'CSV' ? 'commas' : 'tabs';
   for (const r of body) {
     if (r.cells.length !== columns.length) {
       throw new EvalpredError(
         `${file}, line ${r.line}: expected ${columns.length} fields (as in the header: ${columns.join(', ')}), found ${r.cells.length}. ` +
-          `Fields holding commas, quotes or newlines must be quoted ("..."), with quotes inside doubled ("").`,
+          `Fields holding ${sep}, quotes or newlines must be quoted ("..."), with quotes inside doubled ("").`,
         { file, line: r.line },
       );
     }
   }
   const convert = columns.map((_, c) => inferColumn(body.map((r) => r.cells[c])));
   const rows: Row[] = body.map((r) => Object.fromEntries(columns.map((name, c) => [name, convert[c](r.cells[c])])));
-  return rowsDataset({ source: file, format: 'csv', rows, columns, lines: body.map((r) => r.line) });
+  return rowsDataset({ source: file, format: kind === 'CSV' ? 'csv' : 'tsv', rows, columns, lines: body.map((r) => r.line) });
 }

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError, messageOf } from '../errors';
 import { isSavedDataset, readArrowFile, readSavedDataset, savedDatasetInfo } from './arrow';
-import { readCsv } from './csv';
+import { readCsv, readTsv } from './csv';
 import { readJson, readJsonl } from './jsonReaders';
 import { readParquet } from './parquet';
 import { didYouMean, listNames } from './suggest';
@@ -16,11 +16,12 @@ const READERS: Record<string, (file: string) => Dataset | Promise<Dataset>> = {
   '.ndjson': readJsonl,
   '.json': readJson,
   '.csv': readCsv,
+  '.tsv': readTsv,
   '.parquet': readParquet,
   '.arrow': readArrowFile,
 };
 /** When one split exists in several formats, the typed ones win (no type inference needed). */
-const PREFERENCE = ['.parquet', '.arrow', '.jsonl', '.ndjson', '.json', '.csv'];
+const PREFERENCE = ['.parquet', '.arrow', '.jsonl', '.ndjson', '.json', '.csv', '.tsv'];
 /** Files `datasets` writes beside its data, never splits. */
 const METADATA_FILES = new Set(['dataset_info.json', 'state.json', 'dataset_dict.json']);
 const SPLIT_FLAG = 'choose one with --split (or "split" in the launch configuration)';

@@ -2,7 +2,7 @@
 
 export type Row = Record<string, unknown>;
 
-export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'parquet' | 'arrow';
+export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'arrow';
 
 export interface Dataset {
   /** The file actually read (for errors); the split folder when an Arrow dataset has several shards. */

@@ -25,7 +25,7 @@ export interface FieldSpec {
 /** Every RunSettings field (the Record makes tsc fail when settings.ts grows a field we do not describe). */
 export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   model: { kind: { type: 'path', must: 'dir', exists: true }, description: 'Model folder: model.onnx, config.json and tokenizer.json (as saved by optimum / save_pretrained).' },
-  dataset: { kind: { type: 'path', must: 'any', exists: true }, description: 'Evaluation dataset: .jsonl, .json, .csv, .parquet, .arrow, or a datasets save_to_disk folder.' },
+  dataset: { kind: { type: 'path', must: 'any', exists: true }, description: 'Evaluation dataset: .jsonl, .json, .csv, .tsv, .parquet, .arrow, or a datasets save_to_disk folder.' },
   split: { kind: { type: 'string' }, description: 'Split to read from a DatasetDict folder (e.g. "validation").' },
   batchSize: { kind: { type: 'int', min: 1 }, description: 'per_device_eval_batch_size (default 8).' },
   maxLength: { kind: { type: 'int', min: 1 }, description: 'Truncate inputs to this many tokens (default: the tokenizer\'s model_max_length).' },
