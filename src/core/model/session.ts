@@ -65,7 +65,7 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     logSeverityLevel: 4,
   };
   // The process-wide ORT environment takes its level at the first session; set it before that.
-  ort.env.logLevel = 'fatal';
+  onnxRuntime().env.logLevel = 'fatal';
   if (opts.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
   let session: ort.InferenceSession;
   let notes: string[] = [];
