@@ -18,6 +18,8 @@ const nodeEntries = {
   metricWorker: 'src/core/metrics/jsWorker.ts',
   debugAdapter: 'src/debug/adapterMain.ts',
   extension: 'src/extension/extension.ts',
+  // What the extension uses of src/core, loaded on first use (src/extension/core.ts; docs/packaging.md).
+  extensionCore: 'src/extension/coreApi.ts',
   // `import ... from "evalpred/metrics"` in a user's metric file resolves here in the packaged build.
   metricsLibrary: 'src/core/metrics/library/index.ts',
 };
@@ -41,6 +43,15 @@ const common = {
   logLevel: 'warning',
 };
 
+/** In dist/, src/extension/core.ts's require('./coreApi') loads the separate dist/extensionCore.js, so the
+ * extension host parses only the thin dist/extension.js on activation. Test bundles inline it instead. */
+const lazyExtensionCore = {
+  name: 'lazy-extension-core',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/coreApi$/ }, (a) => (a.importer.endsWith(path.join('src', 'extension', 'core.ts')) ? { path: './extensionCore.js', external: true } : undefined));
+  },
+};
+
 const builds = [];
 // `--test=test/unit/x.test.ts` builds that one test only (fast, and not blocked by work in progress elsewhere).
 const one = [...args].find((a) => a.startsWith('--test='));
@@ -49,7 +60,7 @@ if (one) {
   process.exit(0);
 }
 const entries = Object.fromEntries(Object.entries(nodeEntries).filter(([, src]) => fs.existsSync(src)));
-builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist' }));
+builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist', plugins: [lazyExtensionCore] }));
 for (const [name, src] of [['media/predictionView', 'media/predictionView.ts']]) {
   if (fs.existsSync(src)) {
     builds.push(esbuild.build({ ...common, platform: 'browser', format: 'iife', external: [], entryPoints: { [name]: src }, outdir: 'dist' }));

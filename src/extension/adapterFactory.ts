@@ -5,6 +5,7 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { LoggingDebugSession } from '@vscode/debugadapter';
+import { core } from './core';
 import { log } from './log';
 import { setting } from './settings';
 
@@ -12,11 +13,8 @@ import { setting } from './settings';
 function sessionClass(): new () => LoggingDebugSession {
   // Loaded when an inline adapter starts, not on activation (the session pulls in the data readers, the
   // loop and the runners: docs/packaging.md).
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sessionModule = require('../debug/session') as Record<string, unknown>;
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { LoggingDebugSession: Base } = require('@vscode/debugadapter') as typeof import('@vscode/debugadapter');
-  const C = Object.values(sessionModule).find(
+  const { debugSession, LoggingDebugSession: Base } = core();
+  const C = Object.values(debugSession as Record<string, unknown>).find(
     (v): v is new () => LoggingDebugSession => typeof v === 'function' && (v as { prototype?: unknown }).prototype instanceof Base,
   );
   if (!C) throw new Error('src/debug/session.ts exports no LoggingDebugSession subclass');

@@ -3,9 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { importDump } from '../core/cache/import';
-import { removeLeftovers, whyNotReplaceable } from '../core/cache/outputFolder';
-import { readCache, tryReadCacheManifest } from '../core/cache/reader';
+import { core } from './core';
 import type { Evaluation, LoopRecord } from '../core/evaluate';
 import { CommandArgs, Commands } from './contributions';
 import { log } from './log';
@@ -31,7 +29,7 @@ export function workspaceCaches(): CacheEntry[] {
     for (const name of fs.readdirSync(root)) {
       const dir = path.join(root, name);
       // Not a finished cache (a run in progress writes elsewhere and renames) or not a valid one: not listed.
-      const m = tryReadCacheManifest(dir);
+      const m = core().tryReadCacheManifest(dir);
       if (!m) continue;
       const prod = m.producer as { model?: { path?: string }; dataset?: { path?: string } };
       const importedFrom = typeof m.imported_from === 'string' ? m.imported_from : undefined;
@@ -43,7 +41,7 @@ export function workspaceCaches(): CacheEntry[] {
 }
 
 export function evaluationFromCache(cacheDir: string): Evaluation {
-  const { manifest, evalPred } = readCache(cacheDir);
+  const { manifest, evalPred } = core().readCache(cacheDir);
   const loop = ((manifest as unknown as { loop?: LoopRecord }).loop ?? {
     numSamples: manifest.num_samples,
     evalLoss: null,
@@ -119,7 +117,7 @@ export async function importDumpCommand(context: vscode.ExtensionContext, sessio
   try {
     const manifest = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `EvalPred: importing ${path.basename(src)}`, cancellable: false },
-      () => importDump(src!, out),
+      () => core().importDump(src!, out),
     );
     log().info(`imported ${src} -> ${out} (${manifest.num_samples} samples)`);
     const a = await vscode.window.showInformationMessage(`EvalPred: imported ${manifest.num_samples} samples from ${path.basename(src)}.`, 'Open Prediction View', 'Debug on This Cache');
@@ -158,8 +156,8 @@ export async function clearCache(sessions: Sessions): Promise<void> {
     for (const name of fs.readdirSync(r)) {
       const p = path.join(r, name);
       const leftover = /^(.*)\.(partial|old)-\d+(-[0-9a-f]{8})?$/.exec(name);
-      if (leftover) removeLeftovers(path.join(r, leftover[1]));
-      else if (fs.lstatSync(p).isDirectory() && whyNotReplaceable(p, p) === null) fs.rmSync(p, { recursive: true, force: true });
+      if (leftover) core().removeLeftovers(path.join(r, leftover[1]));
+      else if (fs.lstatSync(p).isDirectory() && core().whyNotReplaceable(p, p) === null) fs.rmSync(p, { recursive: true, force: true });
       if (fs.existsSync(p)) kept.push(p);
     }
   }

@@ -3,13 +3,10 @@
 // (argmax -> id2label names, token ids -> text). Built from the cache folder; pure Node, no `vscode`.
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkedModelDir } from '../core/cache/producerPaths';
-import { readCache, tryReadCacheManifest } from '../core/cache/reader';
+import { core } from './core';
 import type { LoopRecord } from '../core/evaluate';
-import { sampleViews } from '../core/inspect/describe';
-import { tensorStats } from '../core/tensor/stats';
-import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
-import { loadTokenizer, LoadedTokenizer } from '../core/text';
+import type { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
+import type { LoadedTokenizer } from '../core/text';
 import { formatDecimal } from '../shared/format';
 
 export type FieldName = 'eval_pred' | 'predictions' | 'label_ids' | 'inputs' | 'losses';
@@ -27,7 +24,7 @@ const MAX_TEXT = 48;
 /** "float32[10, 3]", "tuple(float32[10, 3], float32[10, 8])". Local so the inline text never says "tuple of". */
 export function structure(node: TensorNode | null): string {
   if (!node) return 'None';
-  if (node instanceof Tensor) return `${node.dtype}[${node.shape.join(', ')}]`;
+  if (node instanceof core().Tensor) return `${node.dtype}[${node.shape.join(', ')}]`;
   if ('tuple' in node) return `tuple(${node.tuple.map(structure).join(', ')})`;
   return `list of ${node.list.length} arrays`;
 }
@@ -65,7 +62,7 @@ interface LoadedCache {
 }
 
 function loadForSummary(cacheDir: string): LoadedCache {
-  const { manifest, evalPred: ep } = readCache(cacheDir);
+  const { manifest, evalPred: ep } = core().readCache(cacheDir);
   return { cacheDir, numSamples: manifest.num_samples, ep, loop: (manifest as unknown as { loop?: LoopRecord }).loop };
 }
 
@@ -75,12 +72,12 @@ function summarizeLoaded(c: LoadedCache, tokenizer?: LoadedTokenizer): CacheSumm
 
 /** The tokenizer of the model that produced the cache (for decoded text), or undefined when it is gone or unreadable. */
 export async function cacheTokenizer(cacheDir: string): Promise<LoadedTokenizer | undefined> {
-  const manifest = tryReadCacheManifest(cacheDir);
+  const manifest = core().tryReadCacheManifest(cacheDir);
   // The model path a manifest names is read only after checking it (src/core/cache/producerPaths.ts).
-  const modelDir = manifest && checkedModelDir(manifest).path;
+  const modelDir = manifest && core().checkedModelDir(manifest).path;
   if (!modelDir) return undefined;
   try {
-    return await loadTokenizer(modelDir);
+    return await core().loadTokenizer(modelDir);
   } catch {
     return undefined; // decoded text is a nicety; shapes still show
   }
@@ -164,7 +161,7 @@ export function fieldTexts(
   ep: EvalPredictionData,
   opts: { tokenizer?: LoadedTokenizer; id2label?: Record<number, string>; task?: string },
 ): Partial<Record<FieldName, string>> {
-  const views = sampleViews(ep, SHOWN, opts);
+  const views = core().sampleViews(ep, SHOWN, opts);
   const out: Partial<Record<FieldName, string>> = {};
   const parts = [`predictions=${structure(ep.predictions)}`, `label_ids=${structure(ep.labelIds)}`];
   if (ep.inputs) parts.push(`inputs=${structure(ep.inputs)}`);
@@ -173,20 +170,20 @@ export function fieldTexts(
 
   if (ep.predictions) {
     const shown = views.filter((v) => v.prediction).map((v) => v.prediction);
-    const t = ep.predictions instanceof Tensor ? ep.predictions : undefined;
+    const t = ep.predictions instanceof core().Tensor ? ep.predictions : undefined;
     out.predictions =
       structure(ep.predictions) +
       (shown.length ? ` → ${shown.map((p) => clip(p)).join(' | ')}${t && t.shape[0] > shown.length ? ' …' : ''}` : t && t.size ? ` ${firstValues(t)}` : '');
   }
   if (ep.labelIds) {
     const shown = views.filter((v) => v.label !== undefined).map((v) => v.label!);
-    const t = ep.labelIds instanceof Tensor ? ep.labelIds : undefined;
+    const t = ep.labelIds instanceof core().Tensor ? ep.labelIds : undefined;
     let extra = shown.length ? ` → ${shown.map((l) => clip(l)).join(' | ')}` : '';
     // Token-id labels (seq2seq): decoded text of the first sample, -100 skipped as the tokenizer would pad.
     if (!shown.length && t && t.ndim === 2 && isIntTensor(t) && opts.tokenizer) extra = ` → "${clip(decodeRow(t, 0, opts.tokenizer))}"`;
     else if (!shown.length && t && t.size) extra = ` ${firstValues(t)}`;
     if (t && isIntTensor(t)) {
-      const m100 = tensorStats(t).minus100Count;
+      const m100 = core().tensorStats(t).minus100Count;
       if (m100 > 0) extra += ` (${m100} × -100)`;
     }
     out.label_ids = structure(ep.labelIds) + extra;
@@ -196,8 +193,8 @@ export function fieldTexts(
     out.inputs = structure(ep.inputs) + (first !== undefined ? ` → "${clip(first)}"` : '');
   }
   if (ep.losses) {
-    const t = ep.losses instanceof Tensor ? ep.losses : undefined;
-    out.losses = structure(ep.losses) + (t && t.size ? ` mean ${formatDecimal(tensorStats(t).mean ?? NaN)}` : '');
+    const t = ep.losses instanceof core().Tensor ? ep.losses : undefined;
+    out.losses = structure(ep.losses) + (t && t.size ? ` mean ${formatDecimal(core().tensorStats(t).mean ?? NaN)}` : '');
   }
   return out;
 }

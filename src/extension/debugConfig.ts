@@ -5,9 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { defaultCacheDir, evaluationKey } from '../core/evaluate';
-import { RunSettings, withDefaults } from '../core/loop/settings';
-import { RUN_SETTINGS_FIELDS } from '../core/runtime/launchSettings';
+import type { RunSettings } from '../core/loop/settings';
+import { core } from './core';
 import { DEBUG_TYPE } from './contributions';
 import { log } from './log';
 import { findMetricFunctions, pickMetricFunction } from './metricSource';
@@ -17,12 +16,11 @@ import { mayRunMetricCode } from './trust';
 
 const PATH_FIELDS = ['model', 'dataset', 'metrics', 'cache', 'cwd'] as const;
 
-/** RunSettings fields a launch config may carry (the rest of the config is the client's or the adapter's): the launch table's. */
-const RUN_FIELDS = Object.keys(RUN_SETTINGS_FIELDS) as (keyof RunSettings)[];
-
 export function runSettingsOf(cfg: vscode.DebugConfiguration): RunSettings {
-  const picked = Object.fromEntries(RUN_FIELDS.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));
-  return withDefaults(picked as Partial<RunSettings> & Pick<RunSettings, 'model' | 'dataset'>);
+  // RunSettings fields a launch config may carry (the rest of the config is the client's or the adapter's): the launch table's.
+  const runFields = Object.keys(core().RUN_SETTINGS_FIELDS) as (keyof RunSettings)[];
+  const picked = Object.fromEntries(runFields.filter((k) => cfg[k] !== undefined).map((k) => [k, cfg[k]]));
+  return core().withDefaults(picked as Partial<RunSettings> & Pick<RunSettings, 'model' | 'dataset'>);
 }
 
 export class EvalpredConfigurationProvider implements vscode.DebugConfigurationProvider {
@@ -87,9 +85,9 @@ export class EvalpredConfigurationProvider implements vscode.DebugConfigurationP
       try {
         const { key } = await vscode.window.withProgress(
           { location: vscode.ProgressLocation.Window, title: 'EvalPred: hashing model and dataset' },
-          () => evaluationKey(runSettingsOf(cfg)),
+          () => core().evaluationKey(runSettingsOf(cfg)),
         );
-        cfg.cache = defaultCacheDir(key, base ?? process.cwd());
+        cfg.cache = core().defaultCacheDir(key, base ?? process.cwd());
       } catch (e) {
         log().warn(`could not compute the cache key (${e instanceof Error ? e.message : String(e)}); the adapter picks the cache folder`);
       }

@@ -8,11 +8,10 @@
 //   PredictionViewPanel.current?.addMetrics(metrics);       // after each compute_metrics rerun
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readCache } from '../core/cache/store';
 import type { Evaluation, LoopRecord } from '../core/evaluate';
 import { messageOf } from '../core/errors';
-import { predictionViewHtml, makeNonce } from '../core/view/html';
-import { PredictionViewModel } from '../core/view/viewModel';
+import type { PredictionViewModel } from '../core/view/viewModel';
+import { core } from './core';
 import type { ToWebview } from '../shared/protocol';
 
 export const PREDICTION_VIEW_TYPE = 'evalpred.predictionView';
@@ -57,7 +56,7 @@ export class PredictionViewPanel implements vscode.Disposable {
           return;
         }
         try {
-          const { manifest, evalPred } = readCache(cacheDir);
+          const { manifest, evalPred } = core().readCache(cacheDir);
           const loop = (manifest.loop ?? { task: 'sequence-classification', numSamples: manifest.num_samples, notes: [] }) as LoopRecord;
           await p.load({ cacheDir, fromCache: true, manifest, evalPred, loop });
         } catch (e) {
@@ -82,11 +81,11 @@ export class PredictionViewPanel implements vscode.Disposable {
     PredictionViewPanel.current = this;
     const media = vscode.Uri.joinPath(context.extensionUri, 'dist', 'media');
     const webview = panel.webview;
-    webview.html = predictionViewHtml({
+    webview.html = core().predictionViewHtml({
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'predictionView.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'predictionView.css')).toString(),
       cspSource: webview.cspSource,
-      nonce: makeNonce(),
+      nonce: core().makeNonce(),
     });
     this.disposables.push(
       webview.onDidReceiveMessage((m) => this.receive(m)),
@@ -100,7 +99,7 @@ export class PredictionViewPanel implements vscode.Disposable {
     this.cacheDir = evaluation.cacheDir;
     this.panel.title = `Predictions: ${path.basename(evaluation.cacheDir)}`;
     try {
-      this.model = await PredictionViewModel.fromEvaluation(evaluation, (m) => this.post(m), { metricSource });
+      this.model = await core().PredictionViewModel.fromEvaluation(evaluation, (m) => this.post(m), { metricSource });
     } catch (e) {
       this.showError(`The prediction view cannot show ${evaluation.cacheDir}: ${messageOf(e)}`);
       return;

@@ -5,11 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { tryReadCacheManifest } from '../core/cache/reader';
 import { isEvalpredError, messageOf } from '../core/errors';
 import type { LoopRecord } from '../core/evaluate';
-import { metricsFromCache } from '../core/metrics/forEvaluation';
-import { MetricRunners } from '../core/metrics/runMetrics';
+import type { MetricRunners } from '../core/metrics/runMetrics';
+import { core } from './core';
 import { DapRequests } from '../shared/dapProtocol';
 import { dapRequest } from './dapClient';
 import { log } from './log';
@@ -26,7 +25,7 @@ function rerunRunners(python: string | undefined, timeoutMs: number): MetricRunn
   const key = JSON.stringify([python, timeoutMs]);
   if (reruns?.key !== key) {
     void reruns?.runners.close();
-    reruns = { key, runners: new MetricRunners({ python, timeoutMs }) };
+    reruns = { key, runners: new (core().MetricRunners)({ python, timeoutMs }) };
   }
   return reruns.runners;
 }
@@ -39,7 +38,7 @@ export async function closeRerunRunners(): Promise<void> {
 }
 
 function loopOf(cacheDir: string): LoopRecord | undefined {
-  return tryReadCacheManifest(cacheDir)?.loop as LoopRecord | undefined;
+  return core().tryReadCacheManifest(cacheDir)?.loop as LoopRecord | undefined;
 }
 
 /** Shows a user-facing error; for errors with a place, offers to open the file at the line. */
@@ -88,7 +87,7 @@ export async function rerunMetrics(sessions: Sessions, file: string | undefined,
     const out = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `EvalPred: running ${rec.function ?? 'compute_metrics'} on ${rec.numSamples ?? ''} cached predictions`, cancellable: false },
       () =>
-        metricsFromCache(rerunRunners(pythonPath(scope), metricTimeoutMs(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
+        core().metricsFromCache(rerunRunners(pythonPath(scope), metricTimeoutMs(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
           function: rec.function,
           python: pythonPath(scope),
           timeoutMs: metricTimeoutMs(scope),

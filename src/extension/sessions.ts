@@ -3,7 +3,7 @@
 // the cache folder, the metric file, progress, and the last metrics (the state machine is ./runState.ts,
 // fed only by structured events). Plus a per-workspace record of metric file -> cache + last metrics, so
 // the CodeLens and reruns keep working after the session ends.
-import { tryReadCacheManifest } from '../core/cache/reader';
+import { core } from './core';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ContextKeys, DEBUG_TYPE } from './contributions';
@@ -29,7 +29,7 @@ const RECORDS_KEY = 'evalpred.metricFiles';
 
 export function numSamplesIn(cacheDir: string | undefined): number | undefined {
   if (!cacheDir) return undefined;
-  return tryReadCacheManifest(cacheDir)?.num_samples;
+  return core().tryReadCacheManifest(cacheDir)?.num_samples;
 }
 
 export function normalizeFile(f: string): string {

@@ -116,7 +116,7 @@ for (const target of targets) {
     const shipped = JSON.parse(byName.get('extension/package.json').data().toString('utf8'));
     assert.deepEqual(shipped.extensionKind, ['workspace']);
     assert.equal(shipped.version, pkg.version);
-    for (const f of ['extension/LICENSE.txt', 'extension/changelog.md', 'extension/readme.md', `extension/${pkg.icon}`, 'extension/dist/extension.js', 'extension/dist/debugAdapter.js', 'extension/dist/cli.js', 'extension/src/python/evalpred_worker.py']) {
+    for (const f of ['extension/LICENSE.txt', 'extension/changelog.md', 'extension/readme.md', `extension/${pkg.icon}`, 'extension/dist/extension.js', 'extension/dist/extensionCore.js', 'extension/dist/debugAdapter.js', 'extension/dist/cli.js', 'extension/src/python/evalpred_worker.py']) {
       assert.ok(byName.has(f), `${f} is missing`);
     }
 
@@ -162,7 +162,7 @@ for (const target of targets) {
         return reqs;
       });
       assert.deepEqual(registered.sort(), shipped.contributes.commands.map((c) => c.command).sort(), 'every command registered');
-      assert.deepEqual(requests.filter((r) => /onnxruntime|esbuild|\.node$/.test(r)), [], 'activation loaded native modules');
+      assert.deepEqual(requests.filter((r) => /onnxruntime|esbuild|\.node$|extensionCore/.test(r)), [], 'activation loaded native modules or src/core');
       if (target === hostTarget()) {
         // The host can run its own natives: the binding loads from the packed layout and esbuild's binary answers.
         const req = createRequire(path.join(ext, 'dist', 'extension.js'));

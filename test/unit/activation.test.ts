@@ -1,6 +1,7 @@
 // Activation stays cheap (docs/packaging.md): loading and activating the built dist/extension.js registers every
 // command without loading onnxruntime-node, esbuild or any other native (.node) module — they load on the first
-// run or TS metric (src/core/native.ts). Activation time is measured by `npm run bench -- activation`.
+// run or TS metric (src/core/native.ts) — and without dist/extensionCore.js (src/core's readers, tokenizer,
+// cache and runners: src/extension/core.ts). Activation time is measured by `npm run bench -- activation`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -9,7 +10,7 @@ import path from 'node:path';
 import { packageRoot } from '../../src/core/paths';
 import { fakeContext, vscodeStub, withVscodeStub } from '../helpers/vscodeStub';
 
-test('activating dist/extension.js loads no native module (onnxruntime-node, esbuild, *.node)', () => {
+test('activating dist/extension.js loads no native module (onnxruntime-node, esbuild, *.node) and not src/core', () => {
   const root = packageRoot();
   const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'));
   const registered: string[] = [];
@@ -21,8 +22,10 @@ test('activating dist/extension.js loads no native module (onnxruntime-node, esb
   });
   // The check can fail: the bundle was loaded and activated, and registered every declared command.
   assert.deepEqual(registered.sort(), pkg.contributes.commands.map((c: { command: string }) => c.command).sort());
-  assert.deepEqual(requests.filter((r) => /onnxruntime|esbuild|\.node$/.test(r)), []);
+  assert.deepEqual(requests.filter((r) => /onnxruntime|esbuild|\.node$|extensionCore/.test(r)), []);
   const loaded = Object.keys(require.cache).filter((k) => !before.has(k));
   assert.ok(loaded.some((k) => k.endsWith(path.join('dist', 'extension.js'))));
-  assert.deepEqual(loaded.filter((k) => /node_modules|\.node$/.test(k)), [], 'modules outside the bundle loaded on activation');
+  assert.deepEqual(loaded.filter((k) => /node_modules|\.node$|extensionCore/.test(k)), [], 'modules outside the thin bundle loaded on activation');
+  // The door to src/core is a separate bundle that exists and loads on its own.
+  assert.ok(fs.existsSync(path.join(root, 'dist', 'extensionCore.js')));
 });

@@ -159,6 +159,13 @@ function runtimeImports(file: string): string[] {
   return [...text.matchAll(re)].map((m) => m[1] ?? m[2]);
 }
 
+test('src/extension reaches src/core and src/debug only through core.ts (dist/extensionCore.js, loaded on first use)', () => {
+  const ext = sources('src/extension').filter((f) => !/(^|[\\/])coreApi\.ts$/.test(f));
+  const offenders = ext.flatMap((f) => runtimeImports(f).filter((i) => /^\.\.\/(core|debug)\//.test(i) && i !== '../core/errors').map((i) => `${f}: ${i}`));
+  assert.deepEqual(offenders, []);
+  assert.ok(runtimeImports(path.join('src', 'extension', 'coreApi.ts')).includes('../core/cache/store'), 'the scan reads coreApi.ts');
+});
+
 test('onnxruntime-node and esbuild (native) are loaded by src/core/native.ts only', () => {
   for (const native of ['onnxruntime-node', 'esbuild']) {
     const users = sources('src').filter((f) => runtimeImports(f).includes(native));
