@@ -92,7 +92,7 @@ test('activation is narrow: no onLanguage (every Python file), remote-ready exte
 
 test('.vscodeignore keeps dist/ (with the staged natives in dist/node_modules) and the Python worker, no sources', () => {
   const lines = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').map((l) => l.trim());
-  assert.ok(lines.includes('src/**') && lines.includes('!src/python/**'));
+  assert.ok(lines.includes('src/**') && lines.includes('!src/python/evalpred_worker.py') && lines.includes('!src/python/evalpred/**/*.py'));
   assert.ok(!lines.some((l) => /^dist(\/|$)/.test(l)), 'dist/ must ship');
   // A checkout's node_modules never ships: scripts/packageVsix.mjs stages one platform's natives under dist/.
   assert.ok(lines.includes('node_modules/**'));
