@@ -1,4 +1,4 @@
-// One build script for every bundle (see design.md "Layout"): node bundles for the CLI, the loop and
+// One build script for every bundle (docs/architecture.md#processes): node bundles for the CLI, the loop and
 // metric workers, the debug adapter and the extension host; test and bench bundles on request.
 // onnxruntime-node has a native binding and esbuild itself must stay a real package (the TS metric
 // runner calls it), so both stay external and ship in node_modules beside the bundle.

@@ -20,7 +20,7 @@ Reply:    {"id": 1, "ok": true, "result": <described>, "stdout": "...", "duratio
 Request:  {"id": 2, "op": "preprocess", "file": "/abs/metrics.py", "dir": "/tmp/evalpred-batch-x", "probe": false,
            "logits": <node>, "labels": <node>|null}      node: {"npy": "name.npy"} | {"tuple": [node...]} | {"list": [...]}
 Reply:    {"id": 2, "ok": true, "defined": true, "tensors": "torch"|"numpy", "python": "...", "result": <node>|null, "stdout": ...}
-          One batch of preprocess_logits_for_metrics (spec §5): the batch arrives as .npy files in `dir` (no JSON
+          One batch of preprocess_logits_for_metrics (docs/trainer-semantics.md#preprocess_logits_for_metrics): the batch arrives as .npy files in `dir` (no JSON
           lists), the function gets torch tensors when torch is importable (as in Trainer), and its return value goes
           back as .npy files in `dir`. With "probe": true only `defined` and `tensors` are answered.
 """
@@ -137,7 +137,7 @@ _contain()
 
 
 class EvalPrediction:
-    """Stand-in for transformers.trainer_utils.EvalPrediction (current profile, spec §2.1)."""
+    """Stand-in for transformers.trainer_utils.EvalPrediction (current profile, docs/trainer-semantics.md#the-evalprediction-object)."""
 
     def __init__(self, predictions, label_ids, inputs=None, losses=None):
         self.predictions = predictions
@@ -583,7 +583,7 @@ def _run(req):
         return _error_reply(req, e, path, buf)
 
 
-# ---- preprocess_logits_for_metrics, one batch per request (spec §5) ----
+# ---- preprocess_logits_for_metrics, one batch per request (docs/trainer-semantics.md#preprocess_logits_for_metrics) ----
 
 _torch_mod = False  # False: not tried yet; None: not importable
 

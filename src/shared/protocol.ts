@@ -108,7 +108,7 @@ export interface Overview {
   notes: string[];
 }
 
-/** A raw array slice, as an ArrayBuffer (style.md 13): the bytes of `dtype` (little-endian), C order. */
+/** A raw array slice, as an ArrayBuffer: the bytes of `dtype` (little-endian), C order. */
 export interface RawArray {
   path: string;
   dtype: 'float32' | 'float64' | 'int32' | 'int64' | 'uint8';

@@ -21,7 +21,7 @@ test('package.json declares the evalpred debugger with exactly the launch attrib
   const props = dbg.configurationAttributes.launch.properties as Record<string, { description?: string; type?: string }>;
   assert.deepEqual(Object.keys(props).sort(), [...Object.keys(RUN_SETTINGS_FIELDS), ...Object.keys(LAUNCH_EXTRA_FIELDS)].sort());
   for (const [k, p] of Object.entries(props)) assert.ok(p.description && p.type, `${k} has a type and a description`);
-  // The design's contract names (design.md "Debug adapter") are all there.
+  // The design's contract names (docs/architecture.md#the-debug-adapter) are all there.
   for (const k of ['model', 'dataset', 'split', 'textColumn', 'textPairColumn', 'textTemplate', 'labelColumn', 'batchSize', 'maxLength', 'maxTargetLength',
     'includeForMetrics', 'preprocess', 'predictWithGenerate', 'generationMaxLength', 'maxNewTokens', 'numBeams', 'metrics', 'function', 'cache']) {
     assert.ok(k in props, k);

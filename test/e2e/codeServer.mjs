@@ -1,5 +1,5 @@
 // Installs code-server 4.100.3 (VS Code 1.100.3, the last line that runs on Node 20) into a cache folder
-// outside the repo, following ../shared/e2e-code-server.md: seed @vscode/ripgrep's download cache with
+// outside the repo, following docs/testing.md#the-end-to-end-test-in-a-real-vs-code: seed @vscode/ripgrep's download cache with
 // the system `rg` (its postinstall would otherwise ask api.github.com), and set npm_config_yes so node-pty's
 // `npx node-gyp` does not stop at a prompt. A finished install is marked by a stamp file, so a failed or
 // interrupted one is redone rather than half-used.

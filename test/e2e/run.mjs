@@ -1,5 +1,5 @@
 // End-to-end test in a real VS Code (code-server 4.100.3, its Node extension host) driven by headless
-// Chromium through playwright-core, following ../shared/e2e-code-server.md. `npm run test:e2e`.
+// Chromium through playwright-core, following docs/testing.md#the-end-to-end-test-in-a-real-vs-code. `npm run test:e2e`.
 //
 // Steps: install code-server into ~/.cache/evalpred-e2e if missing -> build + package the .vsix -> fixture
 // workspace (tiny model, dataset, metrics.py) -> code-server on 127.0.0.1 -> palette "EvalPred: Run

@@ -77,7 +77,7 @@ test('seq2seq predict_with_generate: generated ids, labels and eval_loss as Seq2
     });
     const labels = r.evalPred.labelIds as Tensor;
     assert.deepEqual(labels.toArray(), concat(labBatches));
-    // one row holds -100 from the collator followed by the pad id from Seq2SeqTrainer (spec §6.2 step 7)
+    // one row holds -100 from the collator followed by the pad id from Seq2SeqTrainer (docs/trainer-semantics.md#generation-padding step 7)
     assert.ok((labels.toArray() as number[][]).some((row) => row.join(',').includes('-100,0')));
     assert.deepEqual((r.evalPred.inputs as Tensor).shape, [N, Math.max(...rows.map((x) => x.length))]);
 
@@ -93,7 +93,7 @@ test('seq2seq predict_with_generate: generated ids, labels and eval_loss as Seq2
     const want = float32Mean(vector);
     assert.ok(r.evalLoss !== null && Math.abs(r.evalLoss - want) <= 1e-5 * Math.abs(want), `eval_loss ${r.evalLoss} vs ${want}`);
 
-    assert.ok(r.notes.some((n) => /pitfall 13/.test(n)), 'predictions (11 wide) and labels (9 wide) differ: noted');
+    assert.ok(r.notes.some((n) => /lint generation-width\)/.test(n)), 'predictions (11 wide) and labels (9 wide) differ: noted');
 
     // without predict_with_generate: Trainer's teacher-forced step, predictions = (logits, encoder_last_hidden_state)
     const tf = await runLoop({ ...settings, predictWithGenerate: false, generationMaxLength: undefined });
@@ -105,7 +105,7 @@ test('seq2seq predict_with_generate: generated ids, labels and eval_loss as Seq2
     assert.deepEqual((tf.evalPred.labelIds as Tensor).toArray(), concat(batches(answers.map(idsOf)).map((bs) => bs.map((x) => padTo(x, Math.max(...bs.map((y) => y.length)), -100)))));
     // the same teacher-forced loss (same vector of B copies per batch)
     assert.equal(tf.evalLoss, r.evalLoss);
-    // logits of rows from narrower batches hold -100.0 in every vocab slot past their batch's width (spec §4.7 B/D)
+    // logits of rows from narrower batches hold -100.0 in every vocab slot past their batch's width (docs/trainer-semantics.md#worked-examples)
     const lw = batches(answers.map(idsOf)).map((bs) => Math.max(...bs.map((y) => y.length)));
     assert.ok(lw.some((x) => x < Tmax), `label widths per batch ${lw}`);
     for (let i = 0; i < N; i++) {
@@ -273,7 +273,7 @@ test('decoder-only predict_with_generate: prompt + new tokens, padded as Seq2Seq
     const lines = texts(N, 17, 5);
     const dataset = writeJsonl(path.join(dir, 'p.jsonl'), lines.map((text) => ({ text })));
     const r = await runLoop(withDefaults({ model: modelDir, dataset, batchSize: B, predictWithGenerate: true, maxNewTokens: 8, includeForMetrics: ['loss'] }));
-    assert.ok(r.notes.some((n) => /pitfall 14/.test(n)));
+    assert.ok(r.notes.some((n) => /lint generate-includes-prompt\)/.test(n)));
     // expected: per batch, prompts left-padded with 0 to the batch's widest, greedy up to width + 8 tokens
     const want = batches(lines.map(idsOf)).map((bs) => {
       const P = Math.max(...bs.map((x) => x.length));

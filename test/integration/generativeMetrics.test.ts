@@ -61,12 +61,12 @@ test('seq2seq --predict-with-generate without --metrics: eval_rouge1/2/L and eva
     const expected = JSON.parse(runPython(`${SUMMARIZATION_REFERENCE}`.replace('sys.argv[1]', JSON.stringify(JSON.stringify(GEN_VOCAB))).replace('sys.argv[2]', JSON.stringify(path.join(dir, 'cache')))));
     for (const k of ['rouge1', 'rouge2', 'rougeL', 'gen_len']) assert.ok(Math.abs(metrics[`eval_${k}`] - expected[k]) < 1e-9, `eval_${k}: ${metrics[`eval_${k}`]} vs ${expected[k]}`);
     assert.ok(expected.gen_len > 1 && expected.rouge1 > 0, `the model generated something that overlaps the targets: ${JSON.stringify(expected)}`);
-    // max_new_tokens 30 > generation_config max_length 20 (the default): pitfall 13 on stderr and in inspect --json
+    // max_new_tokens 30 > generation_config max_length 20 (the default): the generation-width lint on stderr and in inspect --json
     assert.match(r.stderr, /warning: max_new_tokens 30 lets generate\(\) produce rows up to 31 tokens/);
     const ins = cli(['inspect', '--cache', 'cache', '--json']);
     assert.equal(ins.status, 0, ins.stderr);
     assert.ok((JSON.parse(ins.stdout).lints as { id: string }[]).some((l) => l.id === 'generation-width'), ins.stdout);
-    // no length anywhere: pitfall 16
+    // no length anywhere: the generation-capped-20 lint
     const capped = cli(['run', ...common, '--out', 'cache20']);
     assert.equal(capped.status, 0, capped.stderr);
     assert.match(capped.stderr, /warning: generation is capped at 20 tokens/);

@@ -6,7 +6,7 @@ import { runPython } from '../helpers/python';
 
 const ids = (rows: number[][]) => Tensor.from('int64', [rows.length, rows[0].length], rows.flat());
 
-test('ragged widths are padded on the right with -100, rows left-aligned (spec §4.7 A: widths 12, 9, 15)', () => {
+test('ragged widths are padded on the right with -100, rows left-aligned (docs/trainer-semantics.md#worked-examples: widths 12, 9, 15)', () => {
   const widths = [12, 9, 15];
   const sizes = [4, 4, 2];
   const c = new LoopContainer('inputs', true);
@@ -61,7 +61,7 @@ test('eval_do_concat_batches=False keeps a list of per-batch arrays with no -100
   assert.equal(new LoopContainer('x', true).result(), null);
 });
 
-test('numpyMeanFloat32 reproduces np.mean on float32 to the last bit (spec §4.4 example and random vectors)', () => {
+test('numpyMeanFloat32 reproduces np.mean on float32 to the last bit (docs/trainer-semantics.md#loss-averaging example and random vectors)', () => {
   const v = new Float32Array([0.5, 0.5, 0.5, 0.5, 0.7, 0.7, 0.7, 0.7, 0.9, 0.9]);
   assert.equal(numpyMeanFloat32(v), 0.6600000262260437);
   const lens = [3, 8, 13, 128, 129, 1000, 4099];

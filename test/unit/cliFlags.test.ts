@@ -1,4 +1,4 @@
-// The CLI flags, the RunSettings type and design.md's contract agree (js-debug's "one type" rule).
+// The CLI flags, the RunSettings type and the documented contract agree (js-debug's "one type" rule).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RUN_FLAGS } from '../../src/cli/runFlags';
@@ -25,7 +25,7 @@ test('every run flag maps to a RunSettings field and every field has a flag', ()
   assert.deepEqual([...fromFlags].sort(), Object.keys(SETTINGS_KEYS).sort());
 });
 
-test("design.md's CLI flags are all accepted", () => {
+test("the CLI contract's flags are all accepted", () => {
   const contract = ['model', 'dataset', 'out', 'split', 'batch-size', 'max-length', 'text-column', 'text-pair-column', 'text-template',
     'label-column', 'max-target-length', 'include-for-metrics', 'preprocess', 'predict-with-generate', 'generation-max-length',
     'max-new-tokens', 'num-beams', 'metrics', 'function'];

@@ -123,7 +123,7 @@ test('beam search of width 1 equals greedy (lengths, eos, padding included)', as
   }
 });
 
-test("Seq2SeqTrainer's padding width comes from model.generation_config (spec §6.2 step 4, §6.4)", () => {
+test("Seq2SeqTrainer's padding width comes from model.generation_config (docs/trainer-semantics.md#generation-padding step 4)", () => {
   const base = { maxLength: 20, maxNewTokens: null } as const;
   const gc = { ...effectiveConfig({ ...readGenerationConfigDefaults(), ...base }, {}, 1) };
   // §6.4: widths 37, 15, 64 with gc.max_length 20 -> 37, 20, 64

@@ -1,5 +1,5 @@
 // config.json reading (transformers' PretrainedConfig label rules), task detection, Trainer's logits
-// structure from ONNX outputs (spec §3.3-3.4) and each head's loss dispatch (spec §10), on hand-computed cases.
+// structure from ONNX outputs (docs/trainer-semantics.md#predictions-from-model-outputs) and each head's loss dispatch (docs/trainer-semantics.md#losses-we-compute), on hand-computed cases.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';

@@ -58,7 +58,7 @@ test('a clean classification EvalPrediction with a clean metric gets no warnings
   assert.deepEqual(l.filter((x) => x.severity === 'warning'), []);
 });
 
-// Generation pitfalls (spec §6, §12 rows 13–16, 19). Settings are what `evalpred run` records in the manifest;
+// Generation pitfalls (docs/trainer-semantics.md#generation and docs/trainer-semantics.md#pitfalls). Settings are what `evalpred run` records in the manifest;
 // `generation` is the model folder's generation_config (max_length / max_new_tokens).
 const genPreds = ep({ predictions: ids([2, 4], [0, 5, 6, 3, 0, 7, 3, 0]), labelIds: ids([2, 4], [5, 6, 3, -100, 7, 3, -100, -100]) });
 

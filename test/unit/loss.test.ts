@@ -1,4 +1,4 @@
-// Trainer-exact losses (spec §10) against reference implementations written in NumPy from torch's
+// Trainer-exact losses (docs/trainer-semantics.md#losses-we-compute) against reference implementations written in NumPy from torch's
 // documented formulas (CrossEntropyLoss with ignore_index, BCEWithLogitsLoss, MSELoss, the QA head's
 // clamp-then-ignore rule), plus small hand-computed cases.
 import { test } from 'node:test';

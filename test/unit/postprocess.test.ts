@@ -6,7 +6,7 @@ const num = (value: number): Described => ({ type: 'number', value });
 const str = (value: string): Described => ({ type: 'string', value });
 const dict = (o: Record<string, Described>): Described => ({ type: 'mapping', entries: Object.entries(o).map(([k, v]) => [str(k), v]) });
 
-test('Trainer key order: user keys, then eval_loss, prefixed in insertion order (spec §8.2 example)', () => {
+test('Trainer key order: user keys, then eval_loss, prefixed in insertion order (docs/trainer-semantics.md#the-metrics-dictionary)', () => {
   // compute_metrics {"accuracy": 0.8, "f1": 0.5} + a loss -> eval_loss, eval_accuracy, eval_f1, then speed keys.
   const r = finalizeMetrics(dict({ accuracy: num(0.8), f1: num(0.5) }), {
     trainerLoss: 0.25,

@@ -1,4 +1,4 @@
-// A Python metric file's preprocess_logits_for_metrics runs per batch in the loop (spec §5): NumPy arrays
+// A Python metric file's preprocess_logits_for_metrics runs per batch in the loop (docs/trainer-semantics.md#preprocess_logits_for_metrics): NumPy arrays
 // when torch is not importable (forced with EVALPRED_NO_TORCH so the test is the same everywhere), torch
 // tensors otherwise (checked with a fake `torch` on PYTHONPATH: from_numpy in, .numpy() out).
 import { test, before, after } from 'node:test';

@@ -1,4 +1,4 @@
-// EvalPrediction version profiles (spec §2.1 "History"): each stand-in, probed from a real Python
+// EvalPrediction version profiles (docs/trainer-semantics.md#the-evalprediction-object): each stand-in, probed from a real Python
 // compute_metrics through the runner, against the behaviour table of the spec (expected values are written
 // out by hand from that table, not taken from the worker). Plus: the installed transformers wins over the
 // profile (with a warning), and the CLI flag is validated.
@@ -88,7 +88,7 @@ def compute_metrics(ep):
 type Row = Record<string, number>;
 const E = { Index: -1, Type: -2, Value: -3, Attribute: -4 };
 
-// Hand-derived from spec §2.1. current: `elements` fixed at construction; negative index and slices fail
+// Hand-derived from docs/trainer-semantics.md#the-evalprediction-object. current: `elements` fixed at construction; negative index and slices fail
 // on the `idx < 0` check (IndexError / TypeError); no len; not a tuple.
 const CURRENT_PLAIN: Row = {
   unpack2: 1, n_iter: 2, idx2_is_inputs: E.Index, idx2_is_losses: E.Index, idx3_is_losses: E.Index, neg1_is_labels: E.Index,
@@ -141,7 +141,7 @@ after(async () => {
 const unprefixed = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k.replace(/^eval_/, ''), v]));
 
 for (const c of CASES) {
-  test(`profile ${c.profile}, cache with ${c.cache}: spec §2.1 behaviour`, async () => {
+  test(`profile ${c.profile}, cache with ${c.cache}: docs/trainer-semantics.md#the-evalprediction-object behaviour`, async () => {
     const r = await runMetricFile(caches[c.cache], probe, { profile: c.profile });
     assert.deepEqual(unprefixed(r.metrics), c.want);
     if (c.warn) assert.ok(r.warnings.some((w) => c.warn!.test(w)), `warning ${c.warn} in ${JSON.stringify(r.warnings)}`);

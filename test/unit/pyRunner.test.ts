@@ -100,7 +100,7 @@ test('preds, labels = eval_pred fails when inputs/losses are included, with the 
   });
 });
 
-test('the stand-in EvalPrediction behaves as spec §2.1 says', async () => {
+test('the stand-in EvalPrediction behaves as docs/trainer-semantics.md#the-evalprediction-object says', async () => {
   const f = write('standin.py', `
 def compute_metrics(ep):
     out = {}

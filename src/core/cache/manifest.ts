@@ -1,4 +1,4 @@
-// The prediction cache's manifest.json (design.md, "Prediction cache"): what produced the cache and where
+// The prediction cache's manifest.json (docs/cache-format.md): what produced the cache and where
 // each EvalPrediction field's arrays are. Fields beyond the contract are allowed (e.g. `loop`), and kept.
 import { EvalpredError } from '../errors';
 

@@ -1,4 +1,4 @@
-// The on-disk prediction cache: a folder of .npy files plus manifest.json (design.md "Prediction cache").
+// The on-disk prediction cache: a folder of .npy files plus manifest.json (docs/cache-format.md).
 // Writes are atomic: everything goes into a sibling `<dir>.partial-<pid>-<random>` folder, manifest.json
 // last, and only then is it renamed into place. So a crash or cancel leaves either the previous cache or
 // a temp-named folder, never a folder named like the cache that lacks files. Which folders may be replaced

@@ -120,13 +120,13 @@ export class GenerativeSetup {
     this.generate = !!settings.predictWithGenerate;
     if (this.generate && task === 'causal-lm') {
       notes.push(
-        'decoder-only generate(): each prediction row starts with its prompt (padding included), then the new tokens (spec §6.2 step 3, pitfall 14); ' +
+        'decoder-only generate(): each prediction row starts with its prompt (padding included), then the new tokens (see docs/trainer-semantics.md#generation-padding; lint generate-includes-prompt); ' +
           'labels are the prompt ids with pad -> -100 (DataCollatorForLanguageModeling), padded like the predictions.',
       );
       if (tok.padSide === 'right') notes.push('the tokenizer pads on the right: transformers warns that decoder-only generation wants padding_side="left"; rows are generated as given.');
     }
     if (this.generate && ctx.reduced) {
-      notes.push('with --predict-with-generate the preprocessor receives generated token ids, not logits (spec §6.5, pitfall 15).');
+      notes.push('with --predict-with-generate the preprocessor receives generated token ids, not logits (see docs/trainer-semantics.md#generation; lint preprocess-under-generate).');
     }
     this.gcModel = readGenerationConfig(settings.model);
     this.genArgs = { maxLength: settings.generationMaxLength, maxNewTokens: settings.maxNewTokens, numBeams: settings.numBeams };
@@ -145,7 +145,7 @@ export class GenerativeSetup {
         `generating with ${gc.numBeams > 1 ? `beam search (${gc.numBeams} beams)` : 'greedy search'}, ${gc.maxNewTokens !== null ? `${gc.maxNewTokens} new tokens at most` : `max length ${gc.maxLength}`} (model generation_config max_length ${gcModel.maxLength})`,
       );
       if (settings.generationMaxLength === undefined && settings.maxNewTokens === undefined && gcModel.maxNewTokens === null && gcModel.maxLength === 20) {
-        ctx.notes.push('generation is capped at max_length 20 (the GenerationConfig default): pass --generation-max-length or --max-new-tokens (pitfall 16).');
+        ctx.notes.push('generation is capped at max_length 20 (the GenerationConfig default): pass --generation-max-length or --max-new-tokens (see docs/trainer-semantics.md#pitfalls, generation-capped-20).');
       }
     }
     return gc;
@@ -187,6 +187,6 @@ export function generatedWidthNote(generate: boolean, predictions: TensorNode | 
   if (!generate || pw === null || lw === null || pw === lw) return [];
   return [
     `predictions are ${pw} tokens wide and label_ids ${lw}: compare them row by row after decoding, not element-wise ` +
-      `(spec §6.4, pitfall 13); both hold -100 where a batch was narrower than the widest.`,
+      `(see docs/trainer-semantics.md#the-decode-trap; lint generation-width); both hold -100 where a batch was narrower than the widest.`,
   ];
 }

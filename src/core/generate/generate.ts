@@ -32,7 +32,7 @@ export async function generateSeq2Seq(model: Seq2SeqModel, inputIds: Tensor, att
 
 /**
  * model.generate(input_ids, attention_mask) for a decoder-only export: the output starts with the prompt
- * (padding included), then the new tokens (spec §6.2 step 3, pitfall 14). `gc` must already count the
+ * (padding included), then the new tokens (see docs/trainer-semantics.md#generation-padding; lint generate-includes-prompt). `gc` must already count the
  * prompt in max_length (effectiveConfig(..., promptLength = prompt width)).
  */
 export async function generateCausal(model: CausalLmModel, inputIds: Tensor, attentionMask: Tensor, gc: GenerationConfig, opts: GenerateOptions = {}): Promise<Tensor> {

@@ -1,6 +1,6 @@
 // generation_config.json (falling back to config.json's generation fields, as GenerationConfig.from_model_config
-// does) and the per-call arguments Seq2SeqTrainer passes to generate (spec §6.1). Two configs matter:
-// `model` (model.generation_config: decides Seq2SeqTrainer's padding width, spec §6.2 step 4) and the
+// does) and the per-call arguments Seq2SeqTrainer passes to generate (docs/trainer-semantics.md#generation-arguments). Two configs matter:
+// `model` (model.generation_config: decides Seq2SeqTrainer's padding width, docs/trainer-semantics.md#generation-padding step 4) and the
 // effective one generate() runs with (explicit kwargs > model.generation_config > GenerationConfig defaults).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -125,7 +125,7 @@ export function readGenerationConfig(modelDir: string): GenerationConfig {
   return gc;
 }
 
-/** Per-call arguments as Seq2SeqTrainer builds gen_kwargs from its args (spec §6.1). */
+/** Per-call arguments as Seq2SeqTrainer builds gen_kwargs from its args (docs/trainer-semantics.md#generation-arguments). */
 export interface GenerateArgs {
   maxLength?: number;
   maxNewTokens?: number;
@@ -154,7 +154,7 @@ export function effectiveConfig(model: GenerationConfig, args: GenerateArgs, pro
 
 /**
  * Seq2SeqTrainer._pad_tensors_to_max_len's target width from model.generation_config: max_length when the
- * generated width is below it, else max_new_tokens + 1 when set and larger; else no padding (spec §6.2 step 4).
+ * generated width is below it, else max_new_tokens + 1 when set and larger; else no padding (docs/trainer-semantics.md#generation-padding step 4).
  */
 export function trainerPadWidth(model: GenerationConfig, width: number): number {
   if (width < model.maxLength) return model.maxLength;

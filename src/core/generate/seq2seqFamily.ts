@@ -1,9 +1,9 @@
 // The seq2seq family: Seq2SeqTrainer (run_summarization / run_translation) on an optimum encoder-decoder export.
 // Inputs come from a text column or template; labels = tokenizer(text_target) truncated to --max-target-length
 // and padded with -100 (DataCollatorForSeq2Seq). With --predict-with-generate the predictions are generated ids
-// padded to model.generation_config's width with the tokenizer's pad id, labels likewise (spec §6.2); otherwise
+// padded to model.generation_config's width with the tokenizer's pad id, labels likewise (docs/trainer-semantics.md#generation-padding); otherwise
 // (logits, encoder_last_hidden_state). Loss: teacher-forced decoder pass, no shift; plain gather, so every batch
-// adds B copies (spec §4.4, §6.6). The loop driver (src/core/loop/driver.ts) runs the batches.
+// adds B copies (docs/trainer-semantics.md#loss-averaging). The loop driver (src/core/loop/driver.ts) runs the batches.
 import { EvalpredError } from '../errors';
 import { GenerativeHead, generativeHeadFor } from '../model/heads';
 import { withLabelSmoothing } from '../model/labelSmoother';
@@ -40,7 +40,7 @@ export class Seq2SeqFamily {
     const { notes, config } = setup.ctx;
     const modelOutputs = [...model.decoder.outputNames];
     notes.push(`seq2seq export, ${model.files.layout} layout${model.hasCache ? ', decoding with the KV cache' : ' without past key values (no decoder_with_past_model.onnx): every step re-runs the prefix'}`);
-    notes.push(`losses follow Seq2SeqTrainer: plain gather, so the last batch adds ${setup.settings.batchSize} copies of its loss (spec §4.4).`);
+    notes.push(`losses follow Seq2SeqTrainer: plain gather, so the last batch adds ${setup.settings.batchSize} copies of its loss (docs/trainer-semantics.md#loss-averaging).`);
     this.head = withLabelSmoothing(generativeHeadFor(config, modelOutputs, 'seq2seq-lm'), setup.settings.labelSmoothingFactor);
     this.gc = setup.announceGeneration();
     this.describe = setup.generate ? ', predict_with_generate' : '';

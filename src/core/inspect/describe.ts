@@ -81,7 +81,7 @@ export function sampleViews(
       }
     } else if ((opts.task === 'seq2seq-lm' || opts.task === 'causal-lm') && opts.tokenizer) {
       // Generated (or argmax) ids decoded as tokenizer.batch_decode(skip_special_tokens=True) would, with -100
-      // treated as padding (the fast tokenizer itself would raise on it, spec §6.3); logits are argmaxed first.
+      // treated as padding (the fast tokenizer itself would raise on it, docs/trainer-semantics.md#the-decode-trap); logits are argmaxed first.
       const ids = preds.ndim === 3 && preds.shape[2] > 0 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i) : undefined;
       v.text = true;
       if (ids) v.prediction = opts.tokenizer.decode(ids.data as BigInt64Array, { skipSpecialTokens: true });

@@ -1,4 +1,4 @@
-// Pitfall detectors (spec §12): warnings about an EvalPrediction, the metric function's source and the
+// Pitfall detectors (docs/trainer-semantics.md#pitfalls): warnings about an EvalPrediction, the metric function's source and the
 // settings, each with the fix in words. Pure functions over what the cache holds; views and the CLI show them.
 import fs from 'node:fs';
 import { tensorStats } from '../tensor/stats';
@@ -13,7 +13,7 @@ export interface Lint {
   fix: string;
   /** 1-based line in the metric source, when the lint points at one. */
   line?: number;
-  /** spec §12 row, or the issue that explains it. */
+  /** The issue or pull request that explains it (the pitfalls table in docs/trainer-semantics.md lists every lint). */
   reference?: string;
 }
 
@@ -25,15 +25,15 @@ export interface LintInput {
   source?: string;
   task?: string;
   /**
-   * The model's generation_config (model.generation_config: decides Seq2SeqTrainer's padding width, spec §6.2
-   * step 4); undefined when unknown. Used by the generation lints (#13, #16) with settings.predictWithGenerate.
+   * The model's generation_config (model.generation_config: decides Seq2SeqTrainer's padding width, docs/trainer-semantics.md#generation-padding
+   * step 4); undefined when unknown. Used by the generation lints (generation-width, generation-capped-20) with settings.predictWithGenerate.
    */
   generation?: { maxLength?: number; maxNewTokens?: number | null };
 }
 
 /** The model folder's generation_config for LintInput.generation; undefined when the folder is gone or unreadable. */
 export function generationForLints(modelDir: string | undefined): LintInput['generation'] {
-  // a missing folder would read as GenerationConfig defaults (max_length 20) and claim pitfall 16 wrongly
+  // a missing folder would read as GenerationConfig defaults (max_length 20) and claim generation-capped-20 wrongly
   if (!modelDir || !fs.existsSync(modelDir)) return undefined;
   try {
     const gc = readGenerationConfig(modelDir);
@@ -73,7 +73,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
   const labelTensors = ep.labelIds ? [...walkTensors(ep.labelIds, 'label_ids')] : [];
   const inputTensors = ep.inputs ? [...walkTensors(ep.inputs, 'inputs')] : [];
 
-  // #1 / #2 / inputs: decoding arrays that hold -100 crashes fast tokenizers (OverflowError).
+  // decoding arrays that hold -100 crashes fast tokenizers (OverflowError).
   const intWithMinus100 = (ts: [string, Tensor][]) => ts.filter(([, t]) => !['float16', 'float32', 'float64'].includes(t.dtype) && tensorStats(t).minus100Count > 0);
   if (decodes) {
     for (const [name, t] of [...intWithMinus100(predTensors), ...intWithMinus100(labelTensors), ...intWithMinus100(inputTensors)]) {
@@ -90,7 +90,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
     }
   }
 
-  // #3: a tuple of predictions handed to argmax.
+  // a tuple of predictions handed to argmax.
   if (preds && !(preds instanceof Tensor) && 'tuple' in preds) {
     const argmaxLine = lineOf(src, /argmax\s*\(\s*(preds|predictions|logits|eval_pred\.predictions)\b/);
     out.push({
@@ -103,7 +103,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
     });
   }
 
-  // #4: full logits accumulated.
+  // full logits accumulated.
   const bytes = predTensors.reduce((a, [, t]) => a + t.size * (t.dtype === 'float64' || t.dtype === 'int64' ? 8 : t.dtype === 'float16' ? 2 : 4), 0);
   const big = predTensors.find(([, t]) => t.ndim === 3 && ['float16', 'float32', 'float64'].includes(t.dtype));
   if (big && bytes > LARGE_LOGITS_BYTES) {
@@ -116,7 +116,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
     });
   }
 
-  // #6: no labels -> compute_metrics is never called.
+  // no labels -> compute_metrics is never called.
   if (!ep.labelIds && ep.predictions) {
     out.push({
       id: 'no-labels',
@@ -127,7 +127,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
     });
   }
 
-  // #10: `preds, labels = eval_pred` with inputs/losses included.
+  // `preds, labels = eval_pred` with inputs/losses included.
   const unpackLine = lineOf(src, /^\s*\(?\s*\w+\s*,\s*\w+\s*\)?\s*=\s*eval_pred\s*(#.*)?$/);
   if (unpackLine && (ep.inputs || ep.losses)) {
     out.push({
@@ -140,7 +140,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
     });
   }
 
-  // #13 / #17: shape disagreements between predictions and labels.
+  // shape disagreements between predictions and labels.
   const p0 = firstTensor(preds);
   const l0 = firstTensor(ep.labelIds);
   if (p0 && l0 && preds instanceof Tensor && ep.labelIds instanceof Tensor) {
@@ -153,7 +153,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
         reference: 'https://github.com/huggingface/transformers/issues/25231',
       });
     } else if (p0.dtype === 'int64' && l0.dtype === 'int64' && p0.ndim === 2 && l0.ndim === 2 && p0.shape[1] !== l0.shape[1]) {
-      // Under predict_with_generate this is the normal case (spec §6.4); it only hurts a metric that compares elementwise.
+      // Under predict_with_generate this is the normal case (docs/trainer-semantics.md#the-decode-trap); it only hurts a metric that compares elementwise.
       const generated = !!input.settings?.predictWithGenerate;
       const compareLine = lineOf(src, ELEMENTWISE_COMPARE);
       out.push({
@@ -171,7 +171,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
 
   out.push(...generationLints(input));
 
-  // #20: QA pairs.
+  // QA pairs.
   if (ep.labelIds && !(ep.labelIds instanceof Tensor) && 'tuple' in ep.labelIds) {
     out.push({
       id: 'tuple-labels',
@@ -226,7 +226,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
     }
   }
 
-  // #23: attribute typos.
+  // attribute typos.
   const typo = src.match(/eval_pred\.(prediction|labels|label|label_id|input|loss)\b/);
   if (typo) {
     const right: Record<string, string> = { prediction: 'predictions', labels: 'label_ids', label: 'label_ids', label_id: 'label_ids', input: 'inputs', loss: 'losses' };
@@ -249,7 +249,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
       fix: 'Use it for averages only (e.g. perplexity = exp(mean)).',
     });
   }
-  // #22: rows dropped
+  // rows dropped
   const n = rows(ep.predictions);
   if (input.numSamples !== undefined && n !== undefined && n < input.numSamples) {
     out.push({
@@ -263,7 +263,7 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
   return out;
 }
 
-/** Pitfalls 13, 14, 15, 16 and 19: generation settings and causal-LM metrics (spec §6, §12). */
+/** Generation settings and causal-LM metrics: generation-width, generate-includes-prompt, preprocess-under-generate, generation-capped-20, causal-lm-no-shift (docs/trainer-semantics.md#pitfalls). */
 function generationLints(input: LintInput): Lint[] {
   const out: Lint[] = [];
   const s = input.settings ?? {};
@@ -272,7 +272,7 @@ function generationLints(input: LintInput): Lint[] {
   const generate = !!s.predictWithGenerate;
   const causal = input.task === 'causal-lm';
 
-  // #13: generate may produce rows wider than the width Seq2SeqTrainer pads each batch to (model.generation_config,
+  // generate may produce rows wider than the width Seq2SeqTrainer pads each batch to (model.generation_config,
   // not the per-call max_length), so batches differ in width and the concatenation fills -100 into predictions.
   if (generate && gen) {
     const gcMax = gen.maxLength ?? 20;
@@ -285,14 +285,14 @@ function generationLints(input: LintInput): Lint[] {
         severity: 'warning',
         message:
           `${asked} lets generate() produce rows up to ${cap} tokens, but Seq2SeqTrainer pads each batch only to model.generation_config.max_length (${gcMax}): ` +
-          `batches come out with different widths and the concatenated predictions hold -100 past each batch's width (spec §6.3–6.4).`,
+          `batches come out with different widths and the concatenated predictions hold -100 past each batch's width (docs/trainer-semantics.md#the-decode-trap).`,
         fix: 'Replace -100 by the pad id before decoding (np.where(preds != -100, preds, tokenizer.pad_token_id)), or set model.generation_config.max_length to the same value.',
         reference: 'https://github.com/huggingface/transformers/issues/30361',
       });
     }
   }
 
-  // #14: a decoder-only model's generate() returns prompt + continuation.
+  // a decoder-only model's generate() returns prompt + continuation.
   if (generate && causal) {
     const handled = /inputs?\.shape\s*\[\s*-?1\s*\]|prompt_len|input_len|prompt_length/.test(src);
     out.push({
@@ -304,7 +304,7 @@ function generationLints(input: LintInput): Lint[] {
     });
   }
 
-  // #15: preprocess_logits_for_metrics under predict_with_generate receives generated ids.
+  // preprocess_logits_for_metrics under predict_with_generate receives generated ids.
   if (generate) {
     const preLine = lineOf(src, /\b(def\s+preprocess_logits_for_metrics|preprocessLogitsForMetrics)\b/);
     if (preLine || s.preprocess) {
@@ -319,7 +319,7 @@ function generationLints(input: LintInput): Lint[] {
     }
   }
 
-  // #16: nothing sets a length, so GenerationConfig's default max_length 20 applies.
+  // nothing sets a length, so GenerationConfig's default max_length 20 applies.
   if (generate && gen && s.generationMaxLength === undefined && s.maxNewTokens === undefined && (gen.maxLength ?? 20) === 20 && gen.maxNewTokens == null) {
     out.push({
       id: 'generation-capped-20',
@@ -330,7 +330,7 @@ function generationLints(input: LintInput): Lint[] {
     });
   }
 
-  // #19: causal-LM accuracy compares position t of the predictions with label t, but logits at t predict token t+1.
+  // causal-LM accuracy compares position t of the predictions with label t, but logits at t predict token t+1.
   if (causal && !generate) {
     const compareLine = lineOf(src, ELEMENTWISE_COMPARE);
     if (compareLine && !SHIFT_SLICE.test(src)) {

@@ -1,4 +1,4 @@
-// Trainer's accumulation of per-batch outputs (spec §4.2, §4.5): nested_concat with padding index -100.
+// Trainer's accumulation of per-batch outputs (docs/trainer-semantics.md#accumulation-across-batches): nested_concat with padding index -100.
 // Trainer concatenates batch by batch; we keep the batches and concatenate once at the end (O(N) copies,
 // not O(N²)). The result is identical: the final width is the maximum over batches, rows from narrower
 // batches are left-aligned and -100-filled on the right; the type checks below raise where Trainer would.
@@ -70,7 +70,7 @@ export function concatTensors(parts: readonly Tensor[], name: string): Tensor {
     if (t.ndim !== ndim) {
       throw new EvalpredError(
         `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; the arrays cannot be ` +
-          `concatenated (Trainer fails the same way, e.g. when a batch of size 1 lost its batch axis, spec §3.3).`,
+          `concatenated (Trainer fails the same way, e.g. when a batch of size 1 lost its batch axis, docs/trainer-semantics.md#predictions-from-model-outputs).`,
         { tensor: name },
       );
     }
@@ -116,7 +116,7 @@ export function concatTensors(parts: readonly Tensor[], name: string): Tensor {
   return out;
 }
 
-/** Bytes a node would take, for the "full logits are large" warning (spec §12 #4). */
+/** Bytes a node would take, for the "full logits are large" warning (the large-logits pitfall, docs/trainer-semantics.md#pitfalls). */
 export function nodeBytes(node: TensorNode | null): number {
   if (!node) return 0;
   if (node instanceof Tensor) return node.size * DTYPES[node.dtype].itemSize;

@@ -92,7 +92,7 @@ export function planColumns(ds: Dataset, task: ClassifierTaskName, s: RunSetting
     else {
       notes.push(
         `no label column (looked for ${LABEL_GUESSES[task].join(', ')}): like Trainer, predictions are produced ` +
-          `but compute_metrics is not called and there is no eval_loss (spec §8.3). Pass --label-column.`,
+          `but compute_metrics is not called and there is no eval_loss (docs/trainer-semantics.md#when-compute_metrics-is-not-called). Pass --label-column.`,
       );
     }
   }

@@ -1,4 +1,4 @@
-// The evaluation loop with Trainer semantics (spec §1 LOOP), one driver for every task family, as a runtime that
+// The evaluation loop with Trainer semantics (docs/trainer-semantics.md#the-loop-in-one-page), one driver for every task family, as a runtime that
 // reports through hooks (the mock-debug split: this file knows nothing of DAP, workers, metric runners or the CLI).
 // It owns what every family shares: the containers, the preprocess, the loss, timing, progress, cancellation,
 // pause hooks and the result; a family (families.ts picks it) supplies its batch and forward steps.
@@ -35,7 +35,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const losses = new LoopContainer('losses', concat);
     let lossesOk = true;
     const wantInputs = settings.includeForMetrics.includes('inputs');
-    // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (spec §5).
+    // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (docs/trainer-semantics.md#preprocess_logits_for_metrics).
     if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
     log(`evaluating ${numRows} samples in ${numBatches} batches of ${B} (${family.task}, max length ${family.info.maxLength}${family.describe})`);
     const t0 = performance.now();
@@ -113,6 +113,6 @@ function warnFullLogits(logits: TensorNode, batchSize: number, numRows: number, 
   const size = projected >= 1024 ** 3 ? `${(projected / 1024 ** 3).toFixed(1)} GiB` : `${(projected / 1024 ** 2).toFixed(1)} MiB`;
   log(
     `warning: predictions hold full logits: about ${projected} bytes (${size}) for ${numRows} samples ` +
-      `(more where later batches are wider); --preprocess argmax keeps only the predicted ids (spec §5, pitfall 4).`,
+      `(more where later batches are wider); --preprocess argmax keeps only the predicted ids (see docs/trainer-semantics.md#preprocess_logits_for_metrics).`,
   );
 }

@@ -1,9 +1,9 @@
 // The settings of one evaluation run: the CLI flags and the debug adapter's launch attributes in camelCase
-// (design.md "Contracts"). One type, so the CLI parser, the launch schema and the cache key agree.
+// (README.md "Command line", "Launch configuration"). One type, so the CLI parser, the launch schema and the cache key agree.
 
 export type IncludeForMetrics = 'inputs' | 'loss';
 export type Preprocess = 'argmax';
-/** Which transformers EvalPrediction a Python compute_metrics gets without transformers installed (spec §2.1). */
+/** Which transformers EvalPrediction a Python compute_metrics gets without transformers installed (docs/trainer-semantics.md#the-evalprediction-object). */
 export const EVAL_PREDICTION_PROFILES = ['current', 'v4.19-4.45', '<=4.18'] as const;
 export type EvalPredictionProfile = (typeof EVAL_PREDICTION_PROFILES)[number];
 import type { TaskName } from '../tasks';

@@ -2,7 +2,7 @@
 // tuples and lists as JS arrays marked with `kind` ('tuple' | 'list'). Iterating it yields the same items
 // as Python's EvalPrediction (predictions, label_ids, then inputs and losses when present), so
 // `const [preds, labels] = evalPred` works. Reading a well-known misspelling (`labels`, `prediction`)
-// throws a TypeError naming the right field instead of handing back undefined (spec §12 #23).
+// throws a TypeError naming the right field instead of handing back undefined (the attribute-typo pitfall, docs/trainer-semantics.md#pitfalls).
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 
 export type NodeView = Tensor | TupleView | ListView;

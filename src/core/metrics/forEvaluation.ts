@@ -1,5 +1,5 @@
 // Metrics for one evaluation, the way Trainer assembles them: the user's compute_metrics (or the built-in
-// ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (spec §8.2).
+// ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (docs/trainer-semantics.md#the-metrics-dictionary).
 import { readCacheManifest } from '../cache/store';
 import type { Evaluation } from '../cache/evaluation';
 import type { LoopRecord } from '../loop/types';
@@ -34,7 +34,7 @@ export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluatio
   }
   const t0 = performance.now();
   const warnings: string[] = [];
-  // Trainer calls compute_metrics only when both predictions and labels exist (spec §8.3).
+  // Trainer calls compute_metrics only when both predictions and labels exist (docs/trainer-semantics.md#when-compute_metrics-is-not-called).
   // seq2seq ROUGE decodes with the model's tokenizer (the loop already loaded it once, so this does not fail here)
   const tokenizer = ev.loop.task === 'seq2seq-lm' && settings.predictWithGenerate ? await loadTokenizer(settings.model) : undefined;
   const raw = ev.evalPred.labelIds

@@ -125,7 +125,7 @@ export class JsMetricRunner {
   }
 
   /**
-   * Run the file's preprocessLogitsForMetrics / preprocess_logits_for_metrics on one batch (spec §5).
+   * Run the file's preprocessLogitsForMetrics / preprocess_logits_for_metrics on one batch (docs/trainer-semantics.md#preprocess_logits_for_metrics).
    * Resolves null when the file defines none. The input tensors are copied, never detached.
    */
   preprocess(file: string, logits: TensorNode, labels: TensorNode | null, opts: { functionName?: string } = {}): Promise<TensorNode | null> {

@@ -1,4 +1,4 @@
-// Trainer's post-processing of what compute_metrics returned (spec §8): the result must be a mapping of
+// Trainer's post-processing of what compute_metrics returned (docs/trainer-semantics.md#the-metrics-dictionary): the result must be a mapping of
 // string keys to numbers; then `eval_loss`, the `eval_` prefix and speed metrics, in Trainer's order.
 // Both runners describe the raw result in the same tagged form (`Described`) so the rules live here once:
 // the Python worker denumpifies first (np.float32(0.3) -> 0.30000001192092896, as `.item()` does).
@@ -21,7 +21,7 @@ export type Metrics = Record<string, MetricValue>;
 export interface FinalizeOptions {
   /** Trainer's `metric_key_prefix`, default "eval". */
   prefix?: string;
-  /** Mean of the loss vector, when the loop collected losses (spec §8.2 step 3). */
+  /** Mean of the loss vector, when the loop collected losses (docs/trainer-semantics.md#the-metrics-dictionary step 3). */
   trainerLoss?: number;
   /** Speed metrics (§8.2 step 6): seconds the evaluation took, samples, and eval batch size. */
   speed?: { runtimeS: number; numSamples: number; batchSize: number };
@@ -165,7 +165,7 @@ export function metricsToJson(metrics: Metrics, indent?: number): string {
   return JSON.stringify(metrics, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? formatNumber(v) : v), indent);
 }
 
-// ---- errors from the user's function: hints for the well-known traps (spec §12 #1, #2, #10, #23) ----
+// ---- errors from the user's function: hints for the well-known traps (docs/trainer-semantics.md#pitfalls) ----
 
 /** An error raised inside the user's metric function, with their file/line and the full traceback. */
 export class MetricFunctionError extends EvalpredError {

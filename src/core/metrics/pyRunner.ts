@@ -24,7 +24,7 @@ export interface PyRunResult {
   durationMs: number;
   /** Which EvalPrediction the function received: transformers' own or our stand-in. */
   evalPrediction: 'transformers' | 'stand-in';
-  /** The EvalPrediction profile it behaved as (spec §2.1). */
+  /** The EvalPrediction profile it behaved as (docs/trainer-semantics.md#the-evalprediction-object). */
   profile: EvalPredictionProfile;
   /** Remarks for the user (profile overridden by the installed transformers, fields the profile cannot carry, ...). */
   warnings: string[];
@@ -243,7 +243,7 @@ export class PyMetricRunner {
   }
 
   /**
-   * One batch through the file's preprocess_logits_for_metrics (spec §5): tensors go over as .npy files in a
+   * One batch through the file's preprocess_logits_for_metrics (docs/trainer-semantics.md#preprocess_logits_for_metrics): tensors go over as .npy files in a
    * private temp folder (removed as soon as the reply is read), tuples stay tuples.
    */
   async preprocess(file: string, logits: TensorNode, labels: TensorNode | null, opts: PyCallOptions = {}): Promise<{ result: TensorNode; stdout: string }> {

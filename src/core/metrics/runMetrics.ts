@@ -23,7 +23,7 @@ export interface RunMetricOptions {
   /** Trainer's eval_loss, when known (added before prefixing, as Trainer does). */
   trainerLoss?: number;
   speed?: { runtimeS: number; numSamples: number; batchSize: number };
-  /** EvalPrediction profile for .py files (spec §2.1); undefined: installed transformers, else current. */
+  /** EvalPrediction profile for .py files (docs/trainer-semantics.md#the-evalprediction-object); undefined: installed transformers, else current. */
   profile?: EvalPredictionProfile;
 }
 

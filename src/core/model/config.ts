@@ -24,7 +24,7 @@ export interface ModelConfig {
   vocab_size?: number;
   pad_token_id?: number;
   type_vocab_size?: number;
-  /** Trainer's default ignore_keys; ['past_key_values'] when the config does not define it (spec §3.3). */
+  /** Trainer's default ignore_keys; ['past_key_values'] when the config does not define it (docs/trainer-semantics.md#predictions-from-model-outputs). */
   keys_to_ignore_at_inference: string[];
   /** The parsed JSON, for anything else a caller needs. */
   raw: Record<string, unknown>;

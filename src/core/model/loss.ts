@@ -1,4 +1,4 @@
-// The losses transformers' heads compute, as torch computes them in float32 (spec §10).
+// The losses transformers' heads compute, as torch computes them in float32 (docs/trainer-semantics.md#losses-we-compute).
 // Each returns the batch mean as a float32 value: we accumulate in float64 and round once, which agrees with
 // torch's float32 result to about 1e-7 relative. float16 logits are widened (torch on an fp16 model would
 // round its loss to half precision; the ONNX export keeps only the logits, so we report the float32 value).

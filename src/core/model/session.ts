@@ -2,7 +2,7 @@
 // (names, dtypes, ranks, fixed dims, token ids against the vocabulary), and convert tensors both ways
 // without copying where the typed arrays already agree (int64 <-> BigInt64Array, float16 <-> Uint16Array bits).
 //
-// Note: session.run does its native work synchronously on the calling thread (design.md): call it from a worker.
+// Note: session.run does its native work synchronously on the calling thread (docs/architecture.md#processes): call it from a worker.
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
@@ -73,7 +73,7 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
   } catch (e) {
     // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
-    // exactly what Trainer's host conversion does to bfloat16 predictions (spec §4.3).
+    // exactly what Trainer's host conversion does to bfloat16 predictions (docs/trainer-semantics.md#host-dtypes).
     const patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
     if (!patched) throw loadError(file, e);
     try {

@@ -1,4 +1,4 @@
-// The debug adapter's launch attributes: RunSettings in camelCase (design.md "Debug adapter") plus
+// The debug adapter's launch attributes: RunSettings in camelCase (docs/architecture.md#the-debug-adapter) plus
 // `stopOnBatch`, `cwd` and the metric runner's `python` and `metricTimeoutSeconds`. One table drives validation, and package.json's launch schema is tested against
 // it, so the three cannot drift. Every bad value is an EvalpredError naming the attribute.
 import path from 'node:path';

@@ -1,6 +1,6 @@
 // The prediction view's HTML page, shared by the VS Code panel and the browser tests so both load the same
 // page under the same Content-Security-Policy: no inline script, only the nonce'd bundle; styles only from
-// the extension's own resources (style.md 14).
+// the extension's own resources.
 import crypto from 'node:crypto';
 
 export interface ViewHtmlOptions {

@@ -1,6 +1,6 @@
 // …ForCausalLM / …LMHeadModel (pipeline "text-generation") evaluated with Trainer: logits [n, L, V] are the
 // predictions; the model's own loss scores the logits at position t against the label at t+1 (the last
-// position has no target), ignoring -100, averaged over the counted tokens in float32 (spec §10).
+// position has no target), ignoring -100, averaged over the counted tokens in float32 (docs/trainer-semantics.md#losses-we-compute).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
 import type { GenerativeHead, OutputLayout } from './types';

@@ -49,7 +49,7 @@ export function outputLayout(config: ModelConfig, outputNames: readonly string[]
   if (extra.length) {
     notes.push(
       `the ONNX model also outputs ${extra.join(', ')}; they follow ${main.join(', ')} in predictions, making it a tuple ` +
-        `(spec §3.4). The PyTorch model returns them only when asked (e.g. output_hidden_states), so Trainer may have seen fewer.`,
+        `(docs/trainer-semantics.md#onnx-outputs). The PyTorch model returns them only when asked (e.g. output_hidden_states), so Trainer may have seen fewer.`,
     );
   }
   if (dropped.length) notes.push(`outputs ${dropped.join(', ')} are left out of predictions, as Trainer drops loss and ignore_keys (${config.keys_to_ignore_at_inference.join(', ') || 'none'}).`);

@@ -1,5 +1,5 @@
 // …ForQuestionAnswering (pipeline "question-answering"): (start_logits [n, L], end_logits [n, L]);
-// labels are (start_positions, end_positions); loss clamps positions and averages both ends (spec §10).
+// labels are (start_positions, end_positions); loss clamps positions and averages both ends (docs/trainer-semantics.md#losses-we-compute).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { isIntegerDType, qaLoss } from '../loss';
 import type { TaskHead } from './types';

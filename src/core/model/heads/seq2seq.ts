@@ -1,6 +1,6 @@
 // …ForConditionalGeneration (T5, BART) evaluated with plain teacher forcing (Trainer, or Seq2SeqTrainer with
 // predict_with_generate=False): predictions = (logits [n, T, V], encoder_last_hidden_state [n, S, H]), the
-// tuple the PyTorch ModelOutput gives once past_key_values are dropped (spec §4.7 D); loss = cross-entropy of
+// tuple the PyTorch ModelOutput gives once past_key_values are dropped (docs/trainer-semantics.md#worked-examples); loss = cross-entropy of
 // the decoder logits against labels with no shift (the decoder inputs are the shifted labels), -100 ignored.
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';

@@ -1,5 +1,5 @@
 // …ForSequenceClassification (pipeline "text-classification"): logits [n, num_labels]; the loss follows the
-// problem type as the PyTorch heads decide it (spec §10).
+// problem type as the PyTorch heads decide it (docs/trainer-semantics.md#losses-we-compute).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { ModelConfig, ProblemType } from '../config';
 import { bceWithLogits, crossEntropy, isIntegerDType, mse } from '../loss';

@@ -1,5 +1,5 @@
 // …ForTokenClassification (pipeline "token-classification"): logits [n, L, num_labels]; loss is
-// cross-entropy over the positions whose label is not -100 (spec §10).
+// cross-entropy over the positions whose label is not -100 (docs/trainer-semantics.md#losses-we-compute).
 import { Tensor, TensorNode } from '../../tensor/tensor';
 import { crossEntropy, isIntegerDType } from '../loss';
 import type { TaskHead } from './types';

@@ -12,7 +12,7 @@ export interface TaskHead {
   /** find_labels(): 'labels' or ['start_positions','end_positions']. */
   readonly labelNames: string[];
   /** Trainer's logits from ONNX outputs: order as the PyTorch ModelOutput would (logits; start_logits, end_logits),
-   *  drop ignore_keys (present.* / past_key_values) and 'loss', then unwrap a length-1 result (spec §3.3, §3.4). */
+   *  drop ignore_keys (present.* / past_key_values) and 'loss', then unwrap a length-1 result (docs/trainer-semantics.md#predictions-from-model-outputs). */
   logitsFrom(outputs: Record<string, Tensor>, outputNames: readonly string[]): TensorNode;
   /** The model's own loss for this batch (float32 mean), or null when it cannot be reproduced exactly. */
   batchLoss(logits: TensorNode, labels: TensorNode): number | null;
@@ -25,7 +25,7 @@ export interface GenerativeHead extends Omit<TaskHead, 'task'> {
   readonly task: GenerativeTask;
 }
 
-/** Which outputs form the logits, in what order, and which are dropped (spec §3.3-3.4). */
+/** Which outputs form the logits, in what order, and which are dropped (docs/trainer-semantics.md#predictions-from-model-outputs). */
 export interface OutputLayout {
   task: Task | GenerativeTask;
   /** ModelOutput fields of the head, in field order (present in the graph). */
