@@ -98,7 +98,7 @@ function generativeMetrics(ep: EvalPredictionData, task: GenerativeTaskName, ctx
   const p = decodeRows(preds);
   const l = decodeRows(labels);
   if (p.texts.length !== l.texts.length || p.texts.length === 0) return null;
-  const r = rouge(p.texts, l.texts);
+  const r = rouge(p.texts, l.texts, { useStemmer: true }); // run_summarization.py: use_stemmer=True
   const pct = (v: number) => Math.round(v * 100 * 1e4) / 1e4;
   return [
     ['rouge1', pct(r.rouge1)],
