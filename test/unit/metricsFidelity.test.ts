@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { porterStem } from '../../src/core/metrics/library/porterStemmer';
-import { rouge, rougeLsum, rougeN, rougeLcs, rougeTokenize, summaryLevelLcs } from '../../src/core/metrics/library';
+import {
+  accuracy, confusionMatrix, f1, fbeta, matthewsCorrcoef, precision, precisionRecallFbeta, rouge, rougeLsum, rougeN, rougeLcs, rougeTokenize, summaryLevelLcs,
+} from '../../src/core/metrics/library';
+import { runPython } from '../helpers/python';
 
 const REF_DIR = path.join(__dirname, '..', '..', '..', 'test', 'fixtures', 'reference');
 const readRef = (name: string) => JSON.parse(fs.readFileSync(path.join(REF_DIR, name), 'utf8'));
@@ -76,4 +79,113 @@ test("rouge_score's own test cases (rouge_scorer_test.py): rouge1/2/L, with and 
   const multi = rouge(['d e\na b c'], ['a b c\nd e']);
   assert.equal(multi.rougeLsum, 1);
   almost(multi.rougeL, 0.6, 12, 'rougeL');
+});
+
+// scikit-learn, run live on seeded data (Debian's python3-sklearn in /usr/bin/python3).
+const SKLEARN_FIDELITY = String.raw`
+import json, warnings
+import numpy as np
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support, fbeta_score, matthews_corrcoef, confusion_matrix
+warnings.simplefilter('ignore')
+rs = np.random.RandomState(3)
+out = {}
+yt = (rs.rand(40, 4) < 0.35).astype(int); yp = (rs.rand(40, 4) < 0.4).astype(int)
+yt[5] = 0; yp[5] = 0; yp[7] = 0; yt[9] = 0          # empty rows: zero_division in 'samples'
+w = rs.rand(40).round(3)
+ct = rs.randint(0, 5, 120); cp = rs.randint(0, 5, 120); cw = rs.randint(1, 4, 120).astype(float)
+out['data'] = dict(yt=yt.tolist(), yp=yp.tolist(), w=w.tolist(), ct=ct.tolist(), cp=cp.tolist(), cw=cw.tolist())
+def prfs(t, p, beta=1.0, **kw):
+    r = precision_recall_fscore_support(t, p, beta=beta, **kw)
+    return [float(r[0]), float(r[1]), float(r[2])]
+cases = []
+for avg in ['micro', 'macro', 'weighted', 'samples']:
+    for zd in ['warn', 0, 1]:
+        for sw in [None, 'w']:
+            for labels in [None, [2, 0]]:
+                for beta in [1.0, 0.5, 2.0]:
+                    kw = dict(average=avg, zero_division=zd, sample_weight=(w if sw else None), labels=labels)
+                    cases.append(dict(kind='ml', avg=avg, zd=zd, sw=sw, labels=labels, beta=beta, want=prfs(yt, yp, beta, **kw)))
+for avg in ['binary', 'micro', 'macro', 'weighted']:
+    for sw in [None, 'cw']:
+        t, p = (ct % 2, cp % 2) if avg == 'binary' else (ct, cp)
+        for beta in [1.0, 2.0]:
+            cases.append(dict(kind='mc', avg=avg, sw=sw, beta=beta, want=prfs(t, p, beta, average=avg, sample_weight=(cw if sw else None))))
+out['prf'] = cases
+out['fbeta_macro_2'] = float(fbeta_score(ct, cp, beta=2, average='macro'))
+out['acc_ml'] = float(accuracy_score(yt, yp)); out['acc_ml_w'] = float(accuracy_score(yt, yp, sample_weight=w))
+out['acc_ml_count'] = float(accuracy_score(yt, yp, normalize=False))
+out['acc_mc_w'] = float(accuracy_score(ct, cp, sample_weight=cw)); out['acc_mc_wcount'] = float(accuracy_score(ct, cp, sample_weight=cw, normalize=False))
+out['mcc_w'] = float(matthews_corrcoef(ct, cp, sample_weight=cw))
+cms = {}
+for labels in [None, [2, 0, 7, 4]]:
+    for norm in [None, 'true', 'pred', 'all']:
+        for sw in [None, 'cw']:
+            key = f'{labels}|{norm}|{sw}'
+            cms[key] = confusion_matrix(ct, cp, labels=labels, normalize=norm, sample_weight=(cw if sw else None)).astype(float).tolist()
+out['cm'] = cms
+out['cm_zero_row'] = confusion_matrix([0, 0, 1], [0, 1, 1], labels=[0, 1, 2], normalize='true').tolist()
+e = {}
+e['acc'] = accuracy_score([], [])
+e['precision_binary'] = float(precision_recall_fscore_support([], [], average='binary')[0])
+for avg in ['micro', 'macro', 'weighted']:
+    e['f1_' + avg] = float(precision_recall_fscore_support([], [], average=avg)[2])
+e['mcc'] = float(matthews_corrcoef([], []))
+e['cm'] = confusion_matrix([], []).tolist()
+e['cm_labels'] = confusion_matrix([], [], labels=[0, 1]).tolist()
+out['empty'] = {k: (None if isinstance(v, float) and v != v else v) for k, v in e.items()}
+print(json.dumps(out))
+`;
+
+test('scikit-learn, live: multilabel indicators (micro/macro/weighted/samples), sample_weight, fbeta, zero_division, labels', () => {
+  const r = JSON.parse(runPython(SKLEARN_FIDELITY, ['numpy', 'sklearn']));
+  const { yt, yp, w, ct, cp, cw } = r.data;
+  let n = 0;
+  for (const c of r.prf) {
+    const [preds, labels] = c.kind === 'ml' ? [yp, yt] : c.avg === 'binary' ? [cp.map((x: number) => x % 2), ct.map((x: number) => x % 2)] : [cp, ct];
+    const sampleWeight = c.sw === 'w' ? w : c.sw === 'cw' ? cw : undefined;
+    const got = precisionRecallFbeta(preds, labels, c.beta, { average: c.avg, zeroDivision: c.zd ?? 'warn', sampleWeight, labels: c.labels ?? undefined });
+    const what = JSON.stringify({ ...c, want: undefined });
+    [got.precision, got.recall, got.fbeta].forEach((g, i) => assert.ok(Math.abs(g - c.want[i]) <= 1e-12, `${what}[${i}]: ${g} vs sklearn ${c.want[i]}`));
+    n++;
+  }
+  assert.equal(n, 4 * 3 * 2 * 2 * 3 + 4 * 2 * 2);
+  assert.ok(Math.abs(fbeta(cp, ct, 2, { average: 'macro' }) - r.fbeta_macro_2) <= 1e-12);
+  assert.equal(f1(yp, yt, { average: 'macro' }), precisionRecallFbeta(yp, yt, 1, { average: 'macro' }).fbeta);
+  // accuracy: subset accuracy for multilabel, weights, normalize=false
+  assert.ok(Math.abs(accuracy(yp, yt) - r.acc_ml) <= 1e-12);
+  assert.ok(Math.abs(accuracy(yp, yt, { sampleWeight: w }) - r.acc_ml_w) <= 1e-12);
+  assert.equal(accuracy(yp, yt, { normalize: false }), r.acc_ml_count);
+  assert.ok(Math.abs(accuracy(cp, ct, { sampleWeight: cw }) - r.acc_mc_w) <= 1e-12);
+  assert.equal(accuracy(cp, ct, { sampleWeight: cw, normalize: false }), r.acc_mc_wcount);
+  assert.ok(Math.abs(matthewsCorrcoef(cp, ct, { sampleWeight: cw }) - r.mcc_w) <= 1e-12);
+  // multilabel with average 'binary' and a bad weight vector are clear errors
+  assert.throws(() => f1(yp, yt), /multilabel indicator matrices but average is 'binary'/);
+  assert.throws(() => f1(cp, ct, { average: 'macro', sampleWeight: [1, 2] }), /sampleWeight has 2 values but there are 120 samples/);
+});
+
+test('scikit-learn, live: confusion_matrix with labels= (order, absent classes), normalize= and sample_weight', () => {
+  const r = JSON.parse(runPython(SKLEARN_FIDELITY, ['numpy', 'sklearn']));
+  const { ct, cp, cw } = r.data;
+  for (const [key, want] of Object.entries(r.cm as Record<string, number[][]>)) {
+    const [labelsS, normS, swS] = key.split('|');
+    if (labelsS === 'None') continue; // our default indexes classes 0..K-1 (documented); with labels= it is sklearn's
+    const labels = JSON.parse(labelsS) as number[];
+    const got = confusionMatrix(cp, ct, { labels, normalize: normS === 'None' ? undefined : (normS as 'true'), sampleWeight: swS === 'cw' ? cw : undefined });
+    got.forEach((row, i) => row.forEach((v, j) => assert.ok(Math.abs(v - want[i][j]) <= 1e-12, `${key} [${i}][${j}]: ${v} vs ${want[i][j]}`)));
+  }
+  // all classes present here, so the default equals sklearn's too
+  assert.deepEqual(confusionMatrix(cp, ct), r.cm['None|None|None']);
+  assert.deepEqual(confusionMatrix([0, 1, 1], [0, 0, 1], { labels: [0, 1, 2], normalize: 'true' }), r.cm_zero_row);
+  assert.throws(() => confusionMatrix([0, 1], [0, 1], { labels: [5] }), /At least one label specified must be in labels/);
+});
+
+test('scikit-learn, live: empty inputs give 0.0 / NaN / an empty matrix instead of an exception', () => {
+  const e = JSON.parse(runPython(SKLEARN_FIDELITY, ['numpy', 'sklearn'])).empty;
+  const same = (got: number, want: number | null, what: string) => (want === null ? assert.ok(Number.isNaN(got), `${what}: NaN`) : assert.equal(got, want, what));
+  same(accuracy([], []), e.acc, 'accuracy');
+  same(precision([], []), e.precision_binary, 'precision binary');
+  for (const avg of ['micro', 'macro', 'weighted'] as const) same(f1([], [], { average: avg }), e[`f1_${avg}`], `f1 ${avg}`);
+  same(matthewsCorrcoef([], []), e.mcc, 'mcc');
+  assert.deepEqual(confusionMatrix([], []), e.cm);
+  assert.deepEqual(confusionMatrix([], [], { labels: [0, 1] }), e.cm_labels);
 });

@@ -55,8 +55,8 @@ export function toNumbers(x: NumericInput, name: string): Float64Array {
   return Float64Array.from(flat);
 }
 
-/** Both vectors, flattened, checked non-empty and of equal size. */
-export function pairOf(a: NumericInput, aName: string, b: NumericInput, bName: string): [Float64Array, Float64Array] {
+/** Both vectors, flattened, checked of equal size (and non-empty unless `allowEmpty`, where sklearn returns 0.0 / NaN). */
+export function pairOf(a: NumericInput, aName: string, b: NumericInput, bName: string, allowEmpty = false): [Float64Array, Float64Array] {
   const x = toNumbers(a, aName);
   const y = toNumbers(b, bName);
   if (x.length !== y.length) {
@@ -68,7 +68,7 @@ export function pairOf(a: NumericInput, aName: string, b: NumericInput, bName: s
       tensor: aName,
     });
   }
-  if (x.length === 0) throw new EvalpredError(`${aName} and ${bName} are empty: there is nothing to score`, { tensor: aName });
+  if (x.length === 0 && !allowEmpty) throw new EvalpredError(`${aName} and ${bName} are empty: there is nothing to score`, { tensor: aName });
   return [x, y];
 }
 
@@ -118,4 +118,26 @@ export function warnOnce(message: string): void {
   if (warned.has(message)) return;
   warned.add(message);
   process.emitWarning(message, 'UndefinedMetricWarning');
+}
+
+/** A 2-D input's [rows, cols] (a tensor of rank 2, or an array of equal-length arrays); null for anything else. */
+export function matrixShape(x: NumericInput): [number, number] | null {
+  if (isTensorLike(x)) return x.shape.length === 2 ? [x.shape[0], x.shape[1]] : null;
+  if (!Array.isArray(x) || x.length === 0 || !x.every((r) => Array.isArray(r) || ArrayBuffer.isView(r))) return null;
+  const cols = (x[0] as ArrayLike<unknown>).length;
+  if (!x.every((r) => (r as ArrayLike<unknown>).length === cols && Array.from(r as ArrayLike<unknown>).every((v) => !Array.isArray(v)))) return null;
+  return [x.length, cols];
+}
+
+/** sample_weight: one finite number per sample (n of them), or null when not given. */
+export function sampleWeights(w: NumericInput | undefined, n: number): Float64Array | null {
+  if (w === undefined || w === null) return null;
+  const out = toNumbers(w, 'sampleWeight');
+  if (out.length !== n) {
+    throw new EvalpredError(`sampleWeight has ${out.length} values but there are ${n} samples: give one weight per sample (sklearn's sample_weight)`, { tensor: 'sampleWeight' });
+  }
+  out.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new EvalpredError(`sampleWeight[${i}] is ${v}, not a finite number`, { tensor: 'sampleWeight', row: i });
+  });
+  return out;
 }
