@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { porterStem } from '../../src/core/metrics/library/porterStemmer';
 import {
-  accuracy, confusionMatrix, f1, fbeta, matthewsCorrcoef, precision, precisionRecallFbeta, rouge, rougeLsum, rougeN, rougeLcs, rougeTokenize, summaryLevelLcs,
+  accuracy, confusionMatrix, f1, fbeta, matthewsCorrcoef, precision, precisionRecallFbeta, rouge, seqevalScores, strictEntities, type SeqevalScheme, rougeLsum, rougeN, rougeLcs, rougeTokenize, summaryLevelLcs,
 } from '../../src/core/metrics/library';
 import { runPython } from '../helpers/python';
 
@@ -188,4 +188,73 @@ test('scikit-learn, live: empty inputs give 0.0 / NaN / an empty matrix instead 
   same(matthewsCorrcoef([], []), e.mcc, 'mcc');
   assert.deepEqual(confusionMatrix([], []), e.cm);
   assert.deepEqual(confusionMatrix([], [], { labels: [0, 1] }), e.cm_labels);
+});
+
+// seqeval tests/test_scheme.py: entities per scheme as [type, start, end exclusive].
+const SCHEME_CASES: Record<string, [string[], [string, number, number][]][]> = {
+  IOB2: [
+    [[], []], [['B-PER'], [['PER', 0, 1]]], [['I-PER'], []], [['O'], []], [['O', 'I-PER'], []], [['O', 'B-PER'], [['PER', 1, 2]]],
+    [['I-PER', 'O'], []], [['I-PER', 'I-PER'], []], [['I-PER', 'I-ORG'], []], [['I-PER', 'B-PER'], [['PER', 1, 2]]],
+    [['I-PER', 'B-ORG'], [['ORG', 1, 2]]], [['B-PER', 'O'], [['PER', 0, 1]]], [['B-PER', 'I-PER'], [['PER', 0, 2]]],
+    [['B-PER', 'I-ORG'], [['PER', 0, 1]]], [['B-PER', 'B-PER'], [['PER', 0, 1], ['PER', 1, 2]]], [['B-PER', 'B-ORG'], [['PER', 0, 1], ['ORG', 1, 2]]],
+    [['B'], [['_', 0, 1]]], [['B', 'I'], [['_', 0, 2]]], [['I', 'B'], [['_', 1, 2]]],
+  ],
+  IOE2: [
+    [[], []], [['E-PER'], [['PER', 0, 1]]], [['I-PER'], []], [['O'], []], [['O', 'I-PER'], []], [['O', 'E-PER'], [['PER', 1, 2]]],
+    [['I-PER', 'O'], []], [['I-PER', 'I-PER'], []], [['I-PER', 'I-ORG'], []], [['I-PER', 'E-PER'], [['PER', 0, 2]]],
+    [['I-PER', 'E-ORG'], [['ORG', 1, 2]]], [['E-PER', 'O'], [['PER', 0, 1]]], [['E-PER', 'I-PER'], [['PER', 0, 1]]],
+    [['E-PER', 'I-ORG'], [['PER', 0, 1]]], [['E-PER', 'E-PER'], [['PER', 0, 1], ['PER', 1, 2]]], [['E-PER', 'E-ORG'], [['PER', 0, 1], ['ORG', 1, 2]]],
+    [['I', 'E'], [['_', 0, 2]]], [['E', 'I'], [['_', 0, 1]]],
+  ],
+  IOBES: [
+    [['O'], []], [['I-PER'], []], [['B-PER'], []], [['E-PER'], []], [['S-PER'], [['PER', 0, 1]]], [['O', 'O'], []], [['O', 'I-PER'], []],
+    [['O', 'B-PER'], []], [['O', 'E-PER'], []], [['O', 'S-PER'], [['PER', 1, 2]]], [['I-PER', 'O'], []], [['I-PER', 'I-PER'], []],
+    [['I-PER', 'I-ORG'], []], [['I-PER', 'B-PER'], []], [['I-PER', 'E-PER'], []], [['I-PER', 'E-ORG'], []], [['I-PER', 'S-PER'], [['PER', 1, 2]]],
+    [['B-PER', 'O'], []], [['B-PER', 'I-PER'], []], [['B-PER', 'I-ORG'], []], [['B-PER', 'B-PER'], []], [['B-PER', 'E-PER'], [['PER', 0, 2]]],
+    [['B-PER', 'E-ORG'], []], [['B-PER', 'S-PER'], [['PER', 1, 2]]], [['E-PER', 'O'], []], [['E-PER', 'I-PER'], []], [['E-PER', 'B-PER'], []],
+    [['E-PER', 'E-PER'], []], [['E-PER', 'S-PER'], [['PER', 1, 2]]], [['S-PER', 'O'], [['PER', 0, 1]]], [['S-PER', 'I-PER'], [['PER', 0, 1]]],
+    [['S-PER', 'B-PER'], [['PER', 0, 1]]], [['S-PER', 'E-PER'], [['PER', 0, 1]]], [['S-PER', 'S-PER'], [['PER', 0, 1], ['PER', 1, 2]]],
+  ],
+};
+
+test("seqeval strict mode: the entities of seqeval's own scheme tests (IOB2, IOE2, IOBES, and BILOU as IOBES renamed)", () => {
+  const asTuples = (tags: string[], scheme: SeqevalScheme) => strictEntities(tags, scheme).map((e) => [e.type, e.start, e.end + 1]);
+  let n = 0;
+  for (const [scheme, cases] of Object.entries(SCHEME_CASES)) {
+    for (const [tags, want] of cases) {
+      assert.deepEqual(asTuples(tags, scheme as SeqevalScheme), want, `${scheme} ${JSON.stringify(tags)}`);
+      n++;
+    }
+  }
+  // BILOU has IOBES's patterns with U for S and L for E (seqeval.scheme.BILOU)
+  for (const [tags, want] of SCHEME_CASES.IOBES) {
+    const bilou = tags.map((t) => t.replace(/^S/, 'U').replace(/^E/, 'L'));
+    assert.deepEqual(asTuples(bilou, 'BILOU'), want, `BILOU ${JSON.stringify(bilou)}`);
+  }
+  assert.ok(n > 60);
+  assert.throws(() => strictEntities(['B-PER', 'E-PER'], 'IOB2'), /Invalid token is found: E-PER\. Allowed prefixes in IOB2 are: I, O, B/);
+  assert.throws(() => seqevalScores([['B-PER']], [['B-PER']], { mode: 'strict' }), /mode 'strict' needs a scheme/);
+});
+
+test("seqeval classification_report: README examples (default and strict), micro/macro/weighted averages", () => {
+  // README: default mode, MISC missed (pred starts one token early), PER found: micro .5, macro .5, weighted .5
+  const yTrue = [['O', 'O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
+  const yPred = [['O', 'O', 'B-MISC', 'I-MISC', 'I-MISC', 'I-MISC', 'O'], ['B-PER', 'I-PER', 'O']];
+  const d = seqevalScores(yPred, yTrue);
+  assert.deepEqual([d.precision, d.recall, d.f1], [0.5, 0.5, 0.5]);
+  assert.deepEqual(d.macro, { precision: 0.5, recall: 0.5, f1: 0.5 });
+  assert.deepEqual(d.weighted, { precision: 0.5, recall: 0.5, f1: 0.5 });
+  assert.deepEqual(d.perType.MISC, { precision: 0, recall: 0, f1: 0, number: 1 });
+  // README: ['B-NP','I-NP','O'] vs ['I-NP','I-NP','O']: 1.00 everywhere by default, 0.00 in strict IOB2
+  const t = [['B-NP', 'I-NP', 'O']];
+  const p = [['I-NP', 'I-NP', 'O']];
+  assert.equal(seqevalScores(p, t).f1, 1);
+  const s = seqevalScores(p, t, { mode: 'strict', scheme: 'IOB2' });
+  assert.deepEqual([s.precision, s.recall, s.f1, s.macro.f1, s.weighted.f1], [0, 0, 0, 0, 0]);
+  assert.deepEqual(s.perType.NP, { precision: 0, recall: 0, f1: 0, number: 1 });
+  // macro vs weighted differ when supports differ: PER 2 gold (1 found), LOC 1 gold (found)
+  const m = seqevalScores([['B-PER', 'O', 'B-LOC', 'O', 'O']], [['B-PER', 'O', 'B-LOC', 'B-PER', 'O']], { mode: 'strict', scheme: 'IOB2' });
+  assert.deepEqual(m.perType.PER, { precision: 1, recall: 0.5, f1: 2 / 3, number: 2 });
+  assert.deepEqual(m.macro, { precision: 1, recall: 0.75, f1: (2 / 3 + 1) / 2 });
+  assert.deepEqual(m.weighted, { precision: 1, recall: (0.5 * 2 + 1) / 3, f1: ((2 / 3) * 2 + 1) / 3 });
 });

@@ -1,6 +1,8 @@
-// Entity-level scores for token classification, as seqeval's default mode (and HF `seqeval`) computes
-// them: chunks found the conlleval way (an I- after O or after another type starts a chunk), an entity
-// counts when type, start and end all match; accuracy is per tag.
+// Entity-level scores for token classification, as seqeval (and HF `seqeval`) computes them. Default mode:
+// chunks found the conlleval way (an I- after O or after another type starts a chunk). Strict mode
+// (mode: 'strict' with a scheme): seqeval.scheme's start/inside/end patterns, so only well-formed chunks of
+// that scheme count (IOB2 needs its B-, IOBES its S-/E-, ...). An entity counts when type, start and end all
+// match; accuracy is per tag; micro, macro and weighted averages as classification_report gives them.
 import { EvalpredError } from '../../errors';
 import { warnOnce } from './values';
 
@@ -17,15 +19,22 @@ export interface SeqevalScores {
   precision: number;
   recall: number;
   f1: number;
+  /** classification_report's "macro avg" (plain mean over entity types) and "weighted avg" (weighted by support). */
+  macro: { precision: number; recall: number; f1: number };
+  weighted: { precision: number; recall: number; f1: number };
   /** Token-level tag accuracy. */
   accuracy: number;
   /** Per entity type, keys sorted as seqeval sorts them. */
   perType: Record<string, EntityScores>;
 }
 
+export type SeqevalScheme = 'IOB2' | 'IOB1' | 'IOE1' | 'IOE2' | 'IOBES' | 'BILOU';
+
 export interface SeqevalOptions {
-  /** Only the default (non-strict) mode is implemented, where seqeval ignores the scheme. */
-  scheme?: 'IOB2' | 'IOB1' | 'IOE1' | 'IOE2' | 'IOBES' | 'BILOU';
+  /** The tagging scheme; used by mode 'strict' (the default mode ignores it, as seqeval does). */
+  scheme?: SeqevalScheme;
+  /** seqeval's mode='strict': entities must be well-formed in `scheme`. */
+  mode?: 'default' | 'strict';
   /** Tags written TYPE-B instead of B-TYPE. */
   suffix?: boolean;
 }
@@ -81,6 +90,108 @@ export function getEntities(tags: readonly string[], suffix = false): Entity[] {
   return chunks;
 }
 
+// seqeval.scheme: (previous prefixes, current prefixes, tag condition) patterns per scheme.
+type Cond = 'same' | 'diff' | 'any';
+type Pattern = [prev: string, cur: string, cond: Cond];
+interface SchemeRules {
+  allowed: string;
+  start: Pattern[];
+  inside: Pattern[];
+  end: Pattern[];
+}
+const ANY = 'IOBESUL';
+const SCHEMES: Record<SeqevalScheme, SchemeRules> = {
+  IOB1: {
+    allowed: 'IOB',
+    start: [['O', 'I', 'any'], ['I', 'I', 'diff'], ['B', 'I', 'any'], ['I', 'B', 'same'], ['B', 'B', 'same']],
+    inside: [['B', 'I', 'same'], ['I', 'I', 'same']],
+    end: [['I', 'I', 'diff'], ['I', 'O', 'any'], ['I', 'B', 'any'], ['B', 'O', 'any'], ['B', 'I', 'diff'], ['B', 'B', 'same']],
+  },
+  IOE1: {
+    allowed: 'IOE',
+    start: [['O', 'I', 'any'], ['I', 'I', 'diff'], ['E', 'I', 'any'], ['E', 'E', 'same']],
+    inside: [['I', 'I', 'same'], ['I', 'E', 'same']],
+    end: [['I', 'I', 'diff'], ['I', 'O', 'any'], ['I', 'E', 'diff'], ['E', 'I', 'same'], ['E', 'E', 'same']],
+  },
+  IOB2: {
+    allowed: 'IOB',
+    start: [[ANY, 'B', 'any']],
+    inside: [['B', 'I', 'same'], ['I', 'I', 'same']],
+    end: [['I', 'O', 'any'], ['I', 'I', 'diff'], ['I', 'B', 'any'], ['B', 'O', 'any'], ['B', 'I', 'diff'], ['B', 'B', 'any']],
+  },
+  IOE2: {
+    allowed: 'IOE',
+    start: [['O', 'I', 'any'], ['O', 'E', 'any'], ['E', 'I', 'any'], ['E', 'E', 'any'], ['I', 'I', 'diff'], ['I', 'E', 'diff']],
+    inside: [['I', 'E', 'same'], ['I', 'I', 'same']],
+    end: [['E', ANY, 'any']],
+  },
+  IOBES: {
+    allowed: 'IOBES',
+    start: [[ANY, 'B', 'any'], [ANY, 'S', 'any']],
+    inside: [['B', 'I', 'same'], ['B', 'E', 'same'], ['I', 'I', 'same'], ['I', 'E', 'same']],
+    end: [['S', ANY, 'any'], ['E', ANY, 'any']],
+  },
+  BILOU: {
+    allowed: 'BILOU',
+    start: [[ANY, 'B', 'any'], [ANY, 'U', 'any']],
+    inside: [['B', 'I', 'same'], ['B', 'L', 'same'], ['I', 'I', 'same'], ['I', 'L', 'same']],
+    end: [['U', ANY, 'any'], ['L', ANY, 'any']],
+  },
+};
+
+interface StrictToken {
+  prefix: string;
+  tag: string;
+}
+
+function strictToken(token: string, suffix: boolean, rules: SchemeRules, scheme: string): StrictToken {
+  const prefix = suffix ? token[token.length - 1] : token[0];
+  let tag = suffix ? token.slice(0, -1) : token.slice(1);
+  tag = tag.replace(/^-+|-+$/g, '') || '_'; // str.strip('-')
+  if (!ANY.includes(prefix) || !rules.allowed.includes(prefix)) {
+    throw new EvalpredError(
+      `Invalid token is found: ${token}. Allowed prefixes in ${scheme} are: ${rules.allowed.split('').join(', ')} (seqeval's strict mode raises here too); ` +
+        `check the scheme option against your label names.`,
+    );
+  }
+  return { prefix, tag };
+}
+
+function matches(prev: StrictToken, cur: StrictToken, patterns: Pattern[]): boolean {
+  return patterns.some(([pp, cp, cond]) => pp.includes(prev.prefix) && cp.includes(cur.prefix) && (cond === 'any' || (cond === 'same') === (prev.tag === cur.tag)));
+}
+
+/** seqeval.scheme.Tokens(tags, scheme).entities: well-formed chunks only (end inclusive here). */
+export function strictEntities(tags: readonly string[], scheme: SeqevalScheme, suffix = false): Entity[] {
+  const rules = SCHEMES[scheme];
+  if (!rules) throw new EvalpredError(`scheme must be one of ${Object.keys(SCHEMES).join(', ')}; got ${JSON.stringify(scheme)}`);
+  const outside = strictToken('O', suffix, { ...rules, allowed: rules.allowed + 'O' }, scheme);
+  const ext = [...tags, 'O'].map((t) => strictToken(t, suffix, rules, scheme));
+  const out: Entity[] = [];
+  let i = 0;
+  let prev = outside;
+  while (i < ext.length) {
+    const token = ext[i];
+    if (matches(prev, token, rules.start)) {
+      // _forward: extend while tokens are inside
+      let end = ext.length;
+      let p = token;
+      for (let k = i + 1; k < ext.length; k++) {
+        if (matches(p, ext[k], rules.inside)) p = ext[k];
+        else {
+          end = k;
+          break;
+        }
+      }
+      if (end === ext.length) end = tags.length - 1; // seqeval's fall-through value (not reached: the sentinel O is never inside)
+      if (matches(ext[end - 1], ext[end], rules.end)) out.push({ type: token.tag, start: i, end: end - 1 });
+      i = end;
+    } else i++;
+    prev = ext[i - 1];
+  }
+  return out;
+}
+
 function checkSentences(x: unknown, name: string): asserts x is string[][] {
   if (!Array.isArray(x)) throw new EvalpredError(`${name} must be an array of tag sequences (string[][])`, { tensor: name });
   x.forEach((s, i) => {
@@ -96,14 +207,18 @@ function checkSentences(x: unknown, name: string): asserts x is string[][] {
   });
 }
 
-/** Entities keyed `start end` per type, over the sentences joined with an 'O' between them, as seqeval does. */
-function entityKeys(sentences: string[][], suffix: boolean): Map<string, Set<string>> {
-  const flat = sentences.flatMap((s) => [...s, 'O']);
+/**
+ * Entities keyed per type: default mode over the sentences joined with an 'O' between them, as seqeval
+ * does; strict mode sentence by sentence (seqeval's Entities, keyed by sentence id).
+ */
+function entityKeys(sentences: string[][], suffix: boolean, strict: SeqevalScheme | null): Map<string, Set<string>> {
   const byType = new Map<string, Set<string>>();
-  for (const e of getEntities(flat, suffix)) {
+  const add = (e: Entity, key: string) => {
     if (!byType.has(e.type)) byType.set(e.type, new Set());
-    byType.get(e.type)!.add(`${e.start} ${e.end}`);
-  }
+    byType.get(e.type)!.add(key);
+  };
+  if (strict) sentences.forEach((s, id) => strictEntities(s, strict, suffix).forEach((e) => add(e, `${id} ${e.start} ${e.end}`)));
+  else getEntities(sentences.flatMap((s) => [...s, 'O']), suffix).forEach((e) => add(e, `${e.start} ${e.end}`));
   return byType;
 }
 
@@ -135,8 +250,14 @@ export function seqevalScores(predTags: string[][], goldTags: string[][], option
   if (tokens === 0) throw new EvalpredError('predTags and goldTags hold no tags: there is nothing to score', { tensor: 'predTags' });
 
   const suffix = options.suffix ?? false;
-  const pred = entityKeys(predTags, suffix);
-  const gold = entityKeys(goldTags, suffix);
+  const mode = options.mode ?? 'default';
+  if (mode !== 'default' && mode !== 'strict') throw new EvalpredError(`mode must be 'default' or 'strict'; got ${JSON.stringify(mode)}`);
+  if (mode === 'strict' && !options.scheme) {
+    throw new EvalpredError("mode 'strict' needs a scheme (IOB2, IOE2, IOBES, BILOU, IOB1 or IOE1); seqeval would silently fall back to the default mode");
+  }
+  const strict = mode === 'strict' ? options.scheme! : null;
+  const pred = entityKeys(predTags, suffix, strict);
+  const gold = entityKeys(goldTags, suffix, strict);
   const types = [...new Set([...pred.keys(), ...gold.keys()])].sort();
   const perType: Record<string, EntityScores> = {};
   let tpAll = 0;
@@ -154,5 +275,16 @@ export function seqevalScores(predTags: string[][], goldTags: string[][], option
     goldAll += g.size;
   }
   const [precision, recall, f1] = prf(tpAll, predAll, goldAll, 'due to');
-  return { precision, recall, f1, accuracy: correct / tokens, perType };
+  const rows = types.map((t) => perType[t]);
+  const mean = (k: 'precision' | 'recall' | 'f1') => rows.reduce((a, r) => a + r[k], 0) / rows.length;
+  const weightedBy = (k: 'precision' | 'recall' | 'f1') => (goldAll === 0 ? 0 : rows.reduce((a, r) => a + r[k] * r.number, 0) / goldAll);
+  return {
+    precision,
+    recall,
+    f1,
+    macro: { precision: mean('precision'), recall: mean('recall'), f1: mean('f1') },
+    weighted: { precision: weightedBy('precision'), recall: weightedBy('recall'), f1: weightedBy('f1') },
+    accuracy: correct / tokens,
+    perType,
+  };
 }
