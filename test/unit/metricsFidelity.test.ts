@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { porterStem } from '../../src/core/metrics/library/porterStemmer';
 import {
+  bleu, bleuFromStats, bleuStats, bleuSufficientStats, sentenceBleu, tokenizeChar, tokenizeIntl, type BleuTokenize,
   accuracy, confusionMatrix, f1, fbeta, matthewsCorrcoef, precision, precisionRecallFbeta, rouge, seqevalScores, strictEntities, type SeqevalScheme, rougeLsum, rougeN, rougeLcs, rougeTokenize, summaryLevelLcs,
 } from '../../src/core/metrics/library';
 import { runPython } from '../helpers/python';
@@ -257,4 +258,35 @@ test("seqeval classification_report: README examples (default and strict), micro
   assert.deepEqual(m.perType.PER, { precision: 1, recall: 0.5, f1: 2 / 3, number: 2 });
   assert.deepEqual(m.macro, { precision: 1, recall: 0.75, f1: (2 / 3 + 1) / 2 });
   assert.deepEqual(m.weighted, { precision: 1, recall: (0.5 * 2 + 1) / 3, f1: ((2 / 3) * 2 + 1) / 3 });
+});
+
+test("sacrebleu: 'intl' and 'char' tokenizers, corpus scores for every tokenizer, sufficient statistics, sentence BLEU", () => {
+  const r = readRef('sacrebleu.json');
+  assert.match(r.produced_by, /^sacrebleu 2\./);
+  const texts = [...r.hyps, ...(r.refs as string[][]).flat()];
+  assert.deepEqual(texts.map(tokenizeIntl), r.tok_intl);
+  assert.deepEqual((r.hyps as string[]).map(tokenizeChar), r.tok_char);
+  let n = 0;
+  for (const [key, want] of Object.entries(r.corpus as Record<string, { score: number; counts: number[]; totals: number[]; bp: number; sys_len: number; ref_len: number; stats: number[][] }>)) {
+    const [tok, lc] = key.split('|');
+    const opts = { tokenize: tok as BleuTokenize, lowercase: lc === 'True' };
+    const stats = bleuSufficientStats(r.hyps, r.refs2, opts);
+    assert.deepEqual(stats, want.stats, `${key} sufficient statistics`);
+    const got = bleuStats(r.hyps, r.refs2, opts);
+    assert.ok(Math.abs(got.score - want.score) <= 1e-9, `${key}: ${got.score} vs sacrebleu ${want.score}`);
+    assert.deepEqual([got.counts, got.totals, got.sysLen, got.refLen], [want.counts, want.totals, want.sys_len, want.ref_len], key);
+    assert.ok(Math.abs(got.bp - want.bp) <= 1e-12, `${key} bp`);
+    n++;
+  }
+  assert.equal(n, 8);
+  // the corpus score of a subset from its rows of statistics, summed
+  const rows = bleuSufficientStats(r.hyps, r.refs2, { tokenize: 'intl' });
+  assert.ok(Math.abs(bleuFromStats(r.subset.idx.map((i: number) => rows[i])).score - r.subset.score) <= 1e-9);
+  for (const [k, s] of (r.sentence as { tok: BleuTokenize; score: number }[]).entries()) {
+    const i = k % 7;
+    const got = sentenceBleu(r.hyps[i], r.refs2[i], { tokenize: s.tok }).score;
+    assert.ok(Math.abs(got - s.score) <= 1e-9, `sentence ${i} (${s.tok}): ${got} vs sacrebleu ${s.score}`);
+  }
+  assert.throws(() => bleuFromStats([[1, 2, 3]]), /must hold 10 non-negative numbers/);
+  assert.throws(() => bleu(['a'], [['a']], { tokenize: 'spm' as never }), /tokenize must be one of '13a', 'intl', 'char', 'none'/);
 });

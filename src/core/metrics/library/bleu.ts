@@ -1,5 +1,8 @@
 // Corpus BLEU as sacrebleu 2.x computes it with its defaults (BLEU(): tokenize='13a', lowercase=False,
-// smooth_method='exp', max_ngram_order=4, effective_order=False), on a 0–100 scale.
+// smooth_method='exp', max_ngram_order=4, effective_order=False), on a 0–100 scale; also its 'intl'
+// (TokenizerV14International, Unicode punctuation and symbols) and 'char' tokenizers, per-sentence
+// sufficient statistics and corpus scores from their sums (how sacrebleu aggregates), and sentence BLEU.
+// Checked against sacrebleu's outputs (test/fixtures/reference/sacrebleu.json says how they were made).
 // 'exp' smoothing (mteval-v13a's): the k-th n-gram order with zero matches gets precision
 // 100 / (2^k * total) instead of 0; it only matters when some order has no match at all. With no match of
 // any order, the score is 0.
@@ -7,11 +10,13 @@ import { EvalpredError } from '../../errors';
 import { checkStrings, pySplit } from './values';
 
 export type SmoothMethod = 'exp' | 'none' | 'floor' | 'add-k';
+export type BleuTokenize = '13a' | 'intl' | 'char' | 'none';
+const TOKENIZERS: readonly BleuTokenize[] = ['13a', 'intl', 'char', 'none'];
 
 export interface BleuOptions {
   lowercase?: boolean;
-  /** '13a' (default) or 'none' (split on whitespace only). */
-  tokenize?: '13a' | 'none';
+  /** '13a' (default), 'intl' (Unicode punctuation/symbols split off), 'char' (every character a token) or 'none'. */
+  tokenize?: BleuTokenize;
   smoothMethod?: SmoothMethod;
   /** For 'floor' (default 0.1) and 'add-k' (default 1). */
   smoothValue?: number;
@@ -50,6 +55,29 @@ export function tokenize13a(line: string): string {
   return pySplit(s).join(' ');
 }
 
+// sacrebleu's TokenizerV14International (the `regex` module's \p classes; JS has the same with the u flag).
+const INTL_RULES: [RegExp, string][] = [
+  [/(\P{N})(\p{P})/gu, '$1 $2 '], // punctuation preceded by a non-digit
+  [/(\p{P})(\P{N})/gu, ' $1 $2'], // punctuation followed by a non-digit
+  [/(\p{S})/gu, ' $1 '], // symbols
+];
+
+/** sacrebleu's TokenizerV14International: the tokenized line, tokens joined by single spaces. */
+export function tokenizeIntl(line: string): string {
+  let s = line;
+  for (const [re, rep] of INTL_RULES) s = s.replace(re, rep);
+  return pySplit(s).join(' ');
+}
+
+/** sacrebleu's TokenizerChar: every character (code point) a token; whitespace falls away when split. */
+export function tokenizeChar(line: string): string {
+  return Array.from(line).join(' ');
+}
+
+function tokenizeWith(tok: BleuTokenize, line: string): string {
+  return tok === '13a' ? tokenize13a(line) : tok === 'intl' ? tokenizeIntl(line) : tok === 'char' ? tokenizeChar(line) : line;
+}
+
 function ngramCounts(tokens: string[], maxOrder: number): Map<string, number> {
   const m = new Map<string, number>();
   for (let n = 1; n <= maxOrder; n++) {
@@ -77,10 +105,11 @@ function closestRefLen(hypLen: number, refLens: number[]): number {
 }
 
 /**
- * Corpus BLEU with every statistic. `references[i]` lists the reference translations of `hypotheses[i]`
- * (HF `evaluate`'s layout; sacrebleu's own corpus_bleu takes the transpose).
+ * sacrebleu's sufficient statistics, one row per hypothesis, in its layout:
+ * [sys_len, ref_len, correct_1..correct_N, total_1..total_N]. Summing the rows and scoring the sum
+ * (bleuFromStats) is how corpus_score aggregates. `references[i]` lists the references of `hypotheses[i]`.
  */
-export function bleuStats(hypotheses: readonly string[], references: readonly (readonly string[])[], options: BleuOptions = {}): BleuStats {
+export function bleuSufficientStats(hypotheses: readonly string[], references: readonly (readonly string[])[], options: BleuOptions = {}): number[][] {
   checkStrings(hypotheses, 'hypotheses');
   if (!Array.isArray(references)) throw new EvalpredError('references must be an array (one array of reference strings per hypothesis)');
   if (hypotheses.length !== references.length) {
@@ -88,23 +117,11 @@ export function bleuStats(hypotheses: readonly string[], references: readonly (r
       `hypotheses has ${hypotheses.length} sentences but references has ${references.length}: give one list of references per hypothesis`,
     );
   }
-  if (hypotheses.length === 0) throw new EvalpredError('hypotheses is empty: there is nothing to score');
-  const maxOrder = options.maxNgramOrder ?? 4;
-  if (!Number.isInteger(maxOrder) || maxOrder < 1) throw new EvalpredError(`maxNgramOrder must be a positive integer; got ${maxOrder}`);
-  const smooth = options.smoothMethod ?? 'exp';
-  if (!['exp', 'none', 'floor', 'add-k'].includes(smooth)) throw new EvalpredError(`smoothMethod must be 'exp', 'none', 'floor' or 'add-k'; got ${JSON.stringify(smooth)}`);
+  const maxOrder = checkOrder(options);
   const tok = options.tokenize ?? '13a';
-  if (tok !== '13a' && tok !== 'none') throw new EvalpredError(`tokenize must be '13a' or 'none'; got ${JSON.stringify(tok)}`);
-  const prep = (s: string): string[] => {
-    const t = (options.lowercase ? s.toLowerCase() : s).trimEnd();
-    return pySplit(tok === '13a' ? tokenize13a(t) : t);
-  };
-
-  const correct = new Array<number>(maxOrder).fill(0);
-  const total = new Array<number>(maxOrder).fill(0);
-  let sysLen = 0;
-  let refLen = 0;
-  hypotheses.forEach((hyp, i) => {
+  if (!TOKENIZERS.includes(tok)) throw new EvalpredError(`tokenize must be one of ${TOKENIZERS.map((t) => `'${t}'`).join(', ')}; got ${JSON.stringify(tok)}`);
+  const prep = (s: string): string[] => pySplit(tokenizeWith(tok, (options.lowercase ? s.toLowerCase() : s).trimEnd()));
+  return hypotheses.map((hyp, i) => {
     const refs = references[i];
     checkStrings(refs, `references[${i}]`);
     if (refs.length === 0) throw new EvalpredError(`references[${i}] is empty: every hypothesis needs at least one reference`, { row: i });
@@ -117,15 +134,53 @@ export function bleuStats(hypotheses: readonly string[], references: readonly (r
       for (const [k, c] of ngramCounts(toks, maxOrder)) refMax.set(k, Math.max(refMax.get(k) ?? 0, c));
     }
     const h = prep(hyp);
-    sysLen += h.length;
-    refLen += closestRefLen(h.length, refLens);
+    const correct = new Array<number>(maxOrder).fill(0);
+    const total = new Array<number>(maxOrder).fill(0);
     for (const [k, c] of ngramCounts(h, maxOrder)) {
       const n = Number(k.slice(0, k.indexOf(':')));
       correct[n - 1] += Math.min(c, refMax.get(k) ?? 0);
     }
-    for (let n = 1; n <= maxOrder; n++) total[n - 1] += Math.max(0, h.length - n + 1);
+    for (let n = 1; n <= maxOrder; n++) total[n - 1] = Math.max(0, h.length - n + 1);
+    return [h.length, closestRefLen(h.length, refLens), ...correct, ...total];
   });
-  return computeBleu(correct, total, sysLen, refLen, smooth, options.smoothValue, options.effectiveOrder ?? false, maxOrder);
+}
+
+function checkOrder(options: BleuOptions): number {
+  const maxOrder = options.maxNgramOrder ?? 4;
+  if (!Number.isInteger(maxOrder) || maxOrder < 1) throw new EvalpredError(`maxNgramOrder must be a positive integer; got ${maxOrder}`);
+  const smooth = options.smoothMethod ?? 'exp';
+  if (!['exp', 'none', 'floor', 'add-k'].includes(smooth)) throw new EvalpredError(`smoothMethod must be 'exp', 'none', 'floor' or 'add-k'; got ${JSON.stringify(smooth)}`);
+  return maxOrder;
+}
+
+/**
+ * BLEU from sufficient statistics (sacrebleu's _compute_score_from_stats): one row in the layout above, or
+ * several rows that are summed first (corpus BLEU of the union of their sentences).
+ */
+export function bleuFromStats(stats: readonly number[] | readonly (readonly number[])[], options: BleuOptions = {}): BleuStats {
+  const maxOrder = checkOrder(options);
+  const rows = (Array.isArray(stats[0]) ? stats : [stats]) as readonly (readonly number[])[];
+  const width = 2 + 2 * maxOrder;
+  const sum = new Array<number>(width).fill(0);
+  rows.forEach((r, i) => {
+    if (!Array.isArray(r) || r.length !== width || !r.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= 0)) {
+      throw new EvalpredError(`stats[${i}] must hold ${width} non-negative numbers (sys_len, ref_len, ${maxOrder} correct counts, ${maxOrder} totals) for maxNgramOrder ${maxOrder}`, { row: i });
+    }
+    r.forEach((v, k) => (sum[k] += v));
+  });
+  return computeBleu(sum.slice(2, 2 + maxOrder), sum.slice(2 + maxOrder), sum[0], sum[1], options.smoothMethod ?? 'exp', options.smoothValue, options.effectiveOrder ?? false, maxOrder);
+}
+
+/** Corpus BLEU with every statistic (sacrebleu corpus_score). */
+export function bleuStats(hypotheses: readonly string[], references: readonly (readonly string[])[], options: BleuOptions = {}): BleuStats {
+  const rows = bleuSufficientStats(hypotheses, references, options);
+  if (rows.length === 0) throw new EvalpredError('hypotheses is empty: there is nothing to score');
+  return bleuFromStats(rows, options);
+}
+
+/** sacrebleu sentence_bleu: one hypothesis, its references; effective_order true (sacrebleu's default there). */
+export function sentenceBleu(hypothesis: string, references: readonly string[], options: BleuOptions = {}): BleuStats {
+  return bleuStats([hypothesis], [references], { effectiveOrder: true, ...options });
 }
 
 /** sacrebleu BLEU.compute_bleu from sufficient statistics. */
