@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { labelSmoothedLoss } from '../../src/core/model/labelSmoother';
+import { lintEvalPrediction } from '../../src/core/lint/lints';
 import { writeNpyFile } from '../../src/core/tensor/npy';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
 import { pythonWith, runPython } from '../helpers/python';
@@ -149,6 +150,26 @@ test('dataloader_drop_last in the generative loop: seq2seq keeps 2 full batches 
     assert.equal((r.evalPred.labelIds as Tensor).shape[0], 6);
     assert.equal((r.evalPred.losses as Tensor).size, 6);
     assert.equal(r.numSamples, 7);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('dataloader_drop_last: the rows-dropped lint names it; --max-samples evaluates the first N rows (max_eval_samples)', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 10, numLabels: 3 });
+    const s = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4 });
+    const dropped = await runLoop({ ...s, dataloaderDropLast: true });
+    const lints = lintEvalPrediction({ evalPred: dropped.evalPred, numSamples: dropped.numSamples, settings: { ...s, dataloaderDropLast: true } });
+    const lint = lints.find((l) => l.id === 'rows-dropped');
+    assert.ok(lint, JSON.stringify(lints));
+    assert.match(lint.message, /predictions has 8 rows but the dataset has 10 samples/);
+    const full = await runLoop(s);
+    const first6 = await runLoop({ ...s, maxSamples: 6 });
+    assert.equal(first6.numSamples, 6);
+    assert.deepEqual((first6.evalPred.labelIds as Tensor).toArray(), ((full.evalPred.labelIds as Tensor).toArray() as number[]).slice(0, 6));
+    assert.equal(lintEvalPrediction({ evalPred: full.evalPred, numSamples: full.numSamples, settings: s }).some((l) => l.id === 'rows-dropped'), false);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
