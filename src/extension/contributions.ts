@@ -35,6 +35,8 @@ export const SettingDefaults = {
   pythonPath: '',
   rerunOnSave: true,
   metricTimeoutSeconds: 60,
+  /** 0: half of physical memory (src/core/metrics/containment.ts). */
+  metricMemoryLimitMb: 0,
   inlineAdapter: false,
   inlineValues: true,
   codeLens: true,

@@ -11,7 +11,7 @@ import { DEBUG_TYPE } from './contributions';
 import { log } from './log';
 import { findMetricFunctions, pickMetricFunction } from './metricSource';
 import { chooseRun, lastChoices, launchConfig } from './runEvaluation';
-import { metricTimeoutMs, pythonPath } from './settings';
+import { metricMemoryLimitMb, metricTimeoutMs, pythonPath } from './settings';
 import { mayRunMetricCode } from './trust';
 
 const PATH_FIELDS = ['model', 'dataset', 'metrics', 'cache', 'cwd'] as const;
@@ -80,6 +80,7 @@ export class EvalpredConfigurationProvider implements vscode.DebugConfigurationP
       if (py) cfg.python = py;
     }
     cfg.metricTimeoutSeconds ??= metricTimeoutMs(folder) / 1000;
+    cfg.metricMemoryLimitMb ??= metricMemoryLimitMb(folder);
     if (cfg.cache === undefined && typeof cfg.model === 'string' && typeof cfg.dataset === 'string' && fs.existsSync(cfg.model) && fs.existsSync(cfg.dataset)) {
       // Pin the cache folder the adapter would pick by default (same key as the CLI), so the views know it.
       try {

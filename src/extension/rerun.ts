@@ -14,18 +14,18 @@ import { dapRequest } from './dapClient';
 import { log } from './log';
 import { summarizeMetrics } from './metricSource';
 import { Sessions } from './sessions';
-import { metricTimeoutMs, pythonPath, setting } from './settings';
+import { metricMemoryLimitMb, metricTimeoutMs, pythonPath, setting } from './settings';
 import { mayRunMetricCode } from './trust';
 
 // Reruns without a session keep their metric processes warm here, until deactivate() closes them. The
 // settings are read per call: a changed interpreter or limit starts fresh processes.
 let reruns: { key: string; runners: MetricRunners } | undefined;
 
-function rerunRunners(python: string | undefined, timeoutMs: number): MetricRunners {
-  const key = JSON.stringify([python, timeoutMs]);
+function rerunRunners(python: string | undefined, timeoutMs: number, memoryLimitMb: number | undefined): MetricRunners {
+  const key = JSON.stringify([python, timeoutMs, memoryLimitMb]);
   if (reruns?.key !== key) {
     void reruns?.runners.close();
-    reruns = { key, runners: new (core().MetricRunners)({ python, timeoutMs }) };
+    reruns = { key, runners: new (core().MetricRunners)({ python, timeoutMs, memoryLimitMb }) };
   }
   return reruns.runners;
 }
@@ -87,7 +87,7 @@ export async function rerunMetrics(sessions: Sessions, file: string | undefined,
     const out = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `EvalPred: running ${rec.function ?? 'compute_metrics'} on ${rec.numSamples ?? ''} cached predictions`, cancellable: false },
       () =>
-        core().metricsFromCache(rerunRunners(pythonPath(scope), metricTimeoutMs(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
+        core().metricsFromCache(rerunRunners(pythonPath(scope), metricTimeoutMs(scope), metricMemoryLimitMb(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
           function: rec.function,
           python: pythonPath(scope),
           timeoutMs: metricTimeoutMs(scope),

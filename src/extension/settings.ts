@@ -12,6 +12,12 @@ export function pythonPath(scope?: vscode.ConfigurationScope): string | undefine
   return p || undefined;
 }
 
+/** The metric processes' memory limit in MB; undefined: the default (half of physical memory). */
+export function metricMemoryLimitMb(scope?: vscode.ConfigurationScope): number | undefined {
+  const mb = Number(setting('metricMemoryLimitMb', scope));
+  return Number.isInteger(mb) && mb >= 64 ? mb : undefined;
+}
+
 export function metricTimeoutMs(scope?: vscode.ConfigurationScope): number {
   const s = Number(setting('metricTimeoutSeconds', scope));
   return Number.isFinite(s) && s > 0 ? s * 1000 : SettingDefaults.metricTimeoutSeconds * 1000;

@@ -29,7 +29,7 @@ export function memoryLimitMb(requested: number | undefined): number {
 export function overMemoryMessage(shownFile: string, limitMb: number): string {
   return (
     `${shownFile}: your metric used more than ${limitMb} MB of memory and was stopped. Raise the limit ` +
-    `(--memory-limit-mb / launch attribute metricMemoryLimitMb), or avoid materialising large arrays. The next run starts a fresh process.`
+    `(--memory-limit-mb / launch attribute metricMemoryLimitMb), or avoid materialising large arrays; the next run starts clean.`
   );
 }
 
