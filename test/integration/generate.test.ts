@@ -289,3 +289,23 @@ test('decoder-only predict_with_generate: prompt + new tokens, padded as Seq2Seq
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('one driver for both families: --max-length is validated and capped by max_position_embeddings for a causal LM as for a classifier', async () => {
+  const dir = tempDir();
+  try {
+    const modelDir = path.join(dir, 'model');
+    writeCausalLmModel(modelDir, false, { seed: 5 });
+    const dataset = writeJsonl(path.join(dir, 'lm.jsonl'), texts(6, 23, 8).map((text) => ({ text })));
+    await assert.rejects(runLoop(withDefaults({ model: modelDir, dataset, batchSize: 3, maxLength: 0 })), /--max-length must be a positive integer, got 0/);
+    // A config that states max_position_embeddings caps the default length (the tokenizer sets no limit here).
+    const cfgFile = path.join(modelDir, 'config.json');
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(cfgFile, 'utf8')), max_position_embeddings: 4 }));
+    const r = await runLoop(withDefaults({ model: modelDir, dataset, batchSize: 3, preprocess: 'argmax' }));
+    assert.equal(r.info.maxLength, 4);
+    assert.equal((r.evalPred.predictions as Tensor).shape[1], 4, 'prompts truncated to 4 tokens');
+    const over = await runLoop(withDefaults({ model: modelDir, dataset, batchSize: 3, preprocess: 'argmax', maxLength: 5 }));
+    assert.ok(over.notes.includes("--max-length 5 exceeds the model's max_position_embeddings 4"), over.notes.join('\n'));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
