@@ -57,7 +57,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
           lossesOk = false;
           notes.push(`Trainer would report eval_loss, but the ${family.task} head's loss cannot be reproduced exactly here; it is omitted.`);
         } else {
-          // gather_for_metrics keeps n_s copies of the batch mean (B, truncated to r on the last batch): docs/trainer-semantics.md, "Loss averaging".
+          // gather_for_metrics keeps n_s copies of the batch mean (B, truncated to r on the last batch): docs/trainer-semantics.md#loss-averaging.
           losses.add(Tensor.full('float32', [out.lossCopies], out.loss));
         }
       }
