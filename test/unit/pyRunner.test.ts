@@ -250,7 +250,7 @@ def compute_metrics(ep):
 test('a missing interpreter says how to fix it', async () => {
   const r = new PyMetricRunner();
   try {
-    await assert.rejects(r.run(write('x.py', 'def compute_metrics(ep):\n    return {}\n'), plain, { python: '/nonexistent/python3' }), /not found.*python3-numpy.*set the interpreter/);
+    await assert.rejects(r.run(write('x.py', 'def compute_metrics(ep):\n    return {}\n'), plain, { python: '/nonexistent/python3' }), /not found.*pip install numpy.*conda install numpy.*python3-numpy.*set the interpreter.*evalpred\.pythonPath.*EVALPRED_PYTHON/);
   } finally {
     await r.close();
   }

@@ -128,8 +128,9 @@ class PyProcess {
       else if (msg.event === 'fatal' && msg.reason === 'numpy') {
         readyReject(
           new EvalpredError(
-            `The Python interpreter ${python} has no NumPy (${msg.message}). Install it (\`pip install numpy\` in that ` +
-              `environment, or \`apt install python3-numpy\`), or set the interpreter to one that has it (option python / setting evalpred.python).`,
+            `The Python interpreter ${python} has no NumPy (${msg.message}). Install it into that interpreter ` +
+              `(\`${python} -m pip install numpy\`, or \`conda install numpy\` in a conda environment), or choose one that has it: ` +
+              `the launch attribute "python", the setting evalpred.pythonPath, or the EVALPRED_PYTHON environment variable.`,
           ),
         );
       } else if (typeof msg.id === 'number') {
@@ -143,8 +144,9 @@ class PyProcess {
       const err =
         e.code === 'ENOENT'
           ? new EvalpredError(
-              `Python interpreter '${python}' was not found. Install Python 3 with NumPy (\`apt install python3 python3-numpy\`) ` +
-                `or set the interpreter (option python / setting evalpred.python) to a python that has NumPy.`,
+              `Python interpreter '${python}' was not found. Point evalpred at a Python 3 with NumPy (\`pip install numpy\` or ` +
+                `\`conda install numpy\`; Debian/Ubuntu: python3-numpy): set the interpreter with the launch attribute "python", ` +
+                `the setting evalpred.pythonPath, or the EVALPRED_PYTHON environment variable.`,
             )
           : new EvalpredError(`could not start Python '${python}': ${e.message}`);
       readyReject(err);
