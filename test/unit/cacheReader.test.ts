@@ -226,3 +226,35 @@ test('model and dataset paths a manifest names are used only when they are regul
   assert.match(checkedDataset(manifest(model, folder)).note ?? '', /data-00000-of-00001\.arrow in the dataset folder is a FIFO/);
   assert.match(checkedModelDir(manifest(path.join(tmp, 'gone'), data)).note ?? '', /model folder .*gone named in the cache is not there/);
 });
+
+test('import: a FIFO named .npz or in a .npy folder is refused at once; a member inflating past its declared size and 3,000-level names are refused', async () => {
+  const { importDump } = await import('../../src/core/cache/import');
+  const d = path.join(tmp, 'imports');
+  fs.mkdirSync(d);
+  const t0 = Date.now();
+  execFileSync('mkfifo', [path.join(d, 'dump.npz')]);
+  await assert.rejects(importDump(path.join(d, 'dump.npz'), path.join(d, 'out1')), /dump\.npz is a FIFO \(named pipe\), not a regular file; give a \.npz file/);
+  fs.mkdirSync(path.join(d, 'folder'));
+  runPython(`import numpy as np\nnp.save('predictions.npy', np.zeros((3, 2), np.float32))`, ['numpy'], path.join(d, 'folder'));
+  execFileSync('mkfifo', [path.join(d, 'folder', 'label_ids.npy')]);
+  await assert.rejects(importDump(path.join(d, 'folder'), path.join(d, 'out2')), /label_ids\.npy is a FIFO \(named pipe\), not a regular file; evalpred imports arrays only from regular files/);
+  assert.ok(Date.now() - t0 < 10_000);
+
+  // np.savez_compressed of 8 MB of zeros, then the central directory's size of the member lowered to 1,000 bytes.
+  runPython(
+    `import numpy as np, struct
+np.savez_compressed('bomb.npz', predictions=np.zeros((1024, 2048), np.float32))
+b = bytearray(open('bomb.npz', 'rb').read())
+p = b.rfind(b'PK\\x01\\x02')
+struct.pack_into('<I', b, p + 24, 1000)
+open('bomb.npz', 'wb').write(bytes(b))`,
+    ['numpy'],
+    d,
+  );
+  await assert.rejects(importDump(path.join(d, 'bomb.npz'), path.join(d, 'out3')), /bomb\.npz.*member predictions\.npy is corrupt: it decompresses to more than the 1000 bytes the directory declares/);
+
+  const deep = 'predictions' + '_0'.repeat(3000);
+  runPython(`import numpy as np\nnp.savez('deep.npz', **{${JSON.stringify(deep)}: np.zeros(3, np.float32)})`, ['numpy'], d);
+  await assert.rejects(importDump(path.join(d, 'deep.npz'), path.join(d, 'out4')), /deep\.npz: array 'predictions_0_0.*' nests tuple members 3000 levels deep, more than the 32 a cache holds/);
+  for (const o of ['out1', 'out2', 'out3', 'out4']) assert.equal(fs.existsSync(path.join(d, o)), false, `${o} was written`);
+});

@@ -4,11 +4,13 @@
 // Tuple members are named `predictions_0`, `predictions_1`, ... (nested: `predictions_0_1`).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { EvalpredError, messageOf } from '../errors';
 import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
-import { readNpyFile } from '../tensor/npy';
+import { fileKind, openRegularFile, readNpyFile } from '../tensor/npy';
 import { readNpz } from '../tensor/npz';
+import { MAX_NODE_DEPTH } from './manifest';
 import { assertCacheTarget } from './outputFolder';
 import { readCache, writeCache, CacheManifest } from './store';
 
@@ -42,10 +44,19 @@ export async function importDump(src: string, outDir: string): Promise<CacheMani
     });
   }
   let named: Map<string, Tensor>;
+  const budget = importBudget(outDir);
   if (st.isDirectory()) {
     named = new Map();
-    for (const f of fs.readdirSync(abs).sort()) {
-      if (!f.endsWith('.npy')) continue;
+    const files = fs.readdirSync(abs).filter((f) => f.endsWith('.npy')).sort();
+    // Regular files only (a FIFO would block the read), and their total size within what can be held and written.
+    let total = 0;
+    for (const f of files) {
+      const fst = fs.statSync(path.join(abs, f));
+      if (!fst.isFile()) throw new EvalpredError(`${path.join(src, f)} is ${fileKind(fst)}, not a regular file; evalpred imports arrays only from regular files`, { file: path.join(src, f) });
+      total += fst.size;
+    }
+    if (total > budget.bytes) throw new EvalpredError(`${src}: its .npy files hold ${total} bytes, more than ${budget.bytes} bytes (${budget.why})`, { file: src });
+    for (const f of files) {
       try {
         named.set(f.slice(0, -4), readNpyFile(path.join(abs, f)));
       } catch (e) {
@@ -54,8 +65,9 @@ export async function importDump(src: string, outDir: string): Promise<CacheMani
     }
     if (!named.size) throw new EvalpredError(`${src} holds no .npy files and no manifest.json; nothing to import`, { file: src });
   } else if (abs.toLowerCase().endsWith('.npz')) {
+    if (!st.isFile()) throw new EvalpredError(`${src} is ${fileKind(st)}, not a regular file; give a .npz file`, { file: src });
     try {
-      named = readNpz(fs.readFileSync(abs), abs);
+      named = readNpz(readRegularFile(abs), abs, { maxTotalBytes: budget.bytes, budgetNote: budget.why });
     } catch (e) {
       throw new EvalpredError(`${src}: not a readable .npz file: ${messageOf(e)}`, { file: src });
     }
@@ -69,6 +81,44 @@ export async function importDump(src: string, outDir: string): Promise<CacheMani
     producer: { tool: 'evalpred import', source: abs, time: new Date().toISOString() },
     extra: { imported_from: abs },
   });
+}
+
+/**
+ * How many bytes of arrays an import may produce: it holds them in memory (half of physical memory) and
+ * writes them to the output folder's disk (its free space).
+ */
+function importBudget(outDir: string): { bytes: number; why: string } {
+  const mem = Math.floor(os.totalmem() / 2);
+  let free = Infinity;
+  for (let d = path.resolve(outDir); ; d = path.dirname(d)) {
+    try {
+      const sf = fs.statfsSync(d);
+      free = sf.bavail * sf.bsize;
+      break;
+    } catch {
+      if (path.dirname(d) === d) break;
+    }
+  }
+  return free < mem
+    ? { bytes: free, why: `the free space on the disk of ${outDir}` }
+    : { bytes: mem, why: `half of this machine's memory, which an import holds at once` };
+}
+
+/** A whole regular file, opened without blocking (a FIFO is refused, never waited on). */
+function readRegularFile(file: string): Buffer {
+  const { fd, size } = openRegularFile(file);
+  try {
+    const buf = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, buf, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Names -> the four fields. `arr_0`/`arr_1` (np.savez with positional arrays) mean predictions, labels. */
@@ -98,6 +148,10 @@ export function assemble(named: Map<string, Tensor>, src: string): EvalPredictio
           `or tuple members such as predictions_0, predictions_1.`,
         { file: src, tensor: name },
       );
+    }
+    const depth = m[2] ? m[2].split('_').length - 1 : 0;
+    if (depth > MAX_NODE_DEPTH) {
+      throw new EvalpredError(`${src}: array '${name.slice(0, 60)}…' nests tuple members ${depth} levels deep, more than the ${MAX_NODE_DEPTH} a cache holds`, { file: src, tensor: name.slice(0, 60) });
     }
     const field = FIELDS[m[1] as keyof typeof FIELDS];
     const prev = seenAs.get(field);

@@ -24,10 +24,20 @@ interface Entry {
 }
 
 /** The arrays of an .npz, by member name without `.npy`, in archive order. */
-export function readNpz(bytes: Uint8Array, source: string): Map<string, Tensor> {
+export function readNpz(bytes: Uint8Array, source: string, opts: { maxTotalBytes?: number; budgetNote?: string } = {}): Map<string, Tensor> {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Map<string, Tensor>();
-  for (const e of centralDirectory(buf, source)) {
+  const entries = centralDirectory(buf, source);
+  // Before inflating anything: the members' declared sizes against what the caller can hold (a 1 MB archive of
+  // zeros may declare gigabytes). Each member then inflates to at most its declared size (maxOutputLength).
+  const total = entries.filter((e) => e.name.endsWith('.npy')).reduce((a, e) => a + e.size, 0);
+  if (opts.maxTotalBytes !== undefined && total > opts.maxTotalBytes) {
+    throw new EvalpredError(
+      `${source}: its arrays declare ${total} bytes uncompressed, more than ${opts.maxTotalBytes} bytes${opts.budgetNote ? ` (${opts.budgetNote})` : ''}`,
+      { file: source },
+    );
+  }
+  for (const e of entries) {
     if (e.name.endsWith('/') || !e.name.endsWith('.npy')) continue;
     const member = `${source}[${e.name}]`;
     const fail = (why: string): never => {
@@ -46,8 +56,9 @@ export function readNpz(bytes: Uint8Array, source: string): Map<string, Tensor> 
     if (e.method === 0) data = raw;
     else if (e.method === 8) {
       try {
-        data = zlib.inflateRawSync(raw);
+        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
       } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') fail(`it decompresses to more than the ${e.size} bytes the directory declares`);
         return fail(`its deflate stream does not decompress (${messageOf(err)})`);
       }
     } else return fail(`compression method ${e.method} is not supported (only stored and deflated members are)`);
