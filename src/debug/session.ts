@@ -6,6 +6,8 @@
 import path from 'node:path';
 import {
   Breakpoint,
+  BreakpointEvent,
+  ContinuedEvent,
   Event,
   InitializedEvent,
   InvalidatedEvent,
@@ -30,6 +32,8 @@ import type { EvalPredictionData } from '../core/tensor/tensor';
 import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
 import { plainVariables, runVariables, sampleVariables } from './scopeVariables';
 import { VariableStore } from './variables';
+import { DebugpyBridge, EXCEPTION_FILTERS, LABEL_FRAME_ID } from './python/debugpyBridge';
+import { hiddenPythonPaths } from '../core/metrics/pyRunner';
 
 const THREAD_ID = 1;
 const ERR_LAUNCH = 1001;
@@ -50,10 +54,19 @@ export class EvalpredSession extends LoggingDebugSession {
   private progressCount = 0;
   private configured!: Promise<void>;
   private markConfigured!: () => void;
+  /** Line debugging of a Python metric: debugpy in the metric's worker (README "Debugging your metric"). */
+  private readonly python = new DebugpyBridge(hiddenPythonPaths());
 
   constructor(services: RuntimeServices = localServices()) {
     super();
-    this.runtime = new EvalRuntime(services);
+    this.runtime = new EvalRuntime(services, {
+      attach: (port) => this.python.attach(port),
+      unavailable: (why) => {
+        if (this.python.unavailable) return;
+        this.python.unavailable = why;
+        this.sendEvent(new OutputEvent(`${why}\n`, 'console'));
+      },
+    });
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
     this.configured = new Promise((r) => (this.markConfigured = r));
@@ -92,6 +105,26 @@ export class EvalpredSession extends LoggingDebugSession {
       this.sendDapEvent(DapEvents.Metrics, { metrics: r.outcome.metrics, json: r.outcome.json, durationMs: r.outcome.durationMs, diff: r.diff });
     });
     rt.on('end', () => this.sendEvent(new TerminatedEvent()));
+    const py = this.python;
+    py.on('stopped', (body) => this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body })));
+    py.on('continued', () => this.sendEvent(new ContinuedEvent(py.stoppedThread ?? THREAD_ID, true)));
+    py.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
+    py.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
+  }
+
+  /** While the metric's thread is stopped in Python, requests about threads, frames and values are debugpy's. */
+  private get inPython(): boolean {
+    return this.python.paused;
+  }
+
+  /** Answer `response` with debugpy's body for the same request (errors as error responses). */
+  private async forwardToPython(response: DebugProtocol.Response, command: string, args: unknown): Promise<void> {
+    try {
+      response.body = await this.python.forward(command, args);
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: ERR_EVALUATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: command === 'evaluate' });
+    }
   }
 
   private sendDapEvent<E extends DapEventName>(name: E, body: DapEventTypes[E]): void {
@@ -133,8 +166,12 @@ export class EvalpredSession extends LoggingDebugSession {
       supportsTerminateRequest: true,
       supportsSetVariable: false,
       supportsStepBack: false,
-      supportsConditionalBreakpoints: false,
+      // Conditions, hit counts and logpoints are debugpy's, in .py metric files (README "Debugging your metric").
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
       supportsCompletionsRequest: false,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS,
     };
     // Not a DAP Capabilities field (it is the client's flag): stated so clients can see we send progress events.
     (response.body as Record<string, unknown>).supportsProgressReporting = true;
@@ -162,8 +199,18 @@ export class EvalpredSession extends LoggingDebugSession {
     void this.runtime.start(launch);
   }
 
-  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+  protected override async setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): Promise<void> {
     const bps = args.breakpoints ?? [];
+    const file = this.convertClientPathToDebugger(args.source.path ?? '');
+    if (/\.py$/i.test(file)) {
+      // Python files: real line breakpoints in the metric's worker (debugpy moves a blank line's to code).
+      const lines = bps.map((bp) => ({ ...bp, line: this.convertClientLineToDebugger(bp.line) }));
+      this.runtime.setBreakpoints(file, lines.map((bp) => bp.line));
+      const bound = await this.python.setBreakpoints(file, lines);
+      response.body = { breakpoints: bound.map((b) => ({ ...b, line: b.line !== undefined ? this.convertDebuggerLineToClient(b.line) : undefined })) };
+      this.sendResponse(response);
+      return;
+    }
     const answers = this.runtime.setBreakpoints(
       this.convertClientPathToDebugger(args.source.path ?? ''),
       bps.map((bp) => this.convertClientLineToDebugger(bp.line)),
@@ -183,16 +230,27 @@ export class EvalpredSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse): void {
+  protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
+    await this.python.setExceptionFilters(args.filters ?? []).catch(() => undefined);
     this.sendResponse(response);
   }
 
-  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+  protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'threads', {});
     response.body = { threads: [new Thread(THREAD_ID, 'evaluation')] };
     this.sendResponse(response);
   }
 
-  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse): void {
+  protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    if (this.inPython) {
+      try {
+        response.body = await this.python.stackTrace(args, `Trainer.evaluate → ${this.runtime.location()?.name ?? 'compute_metrics'}(…)`);
+        this.sendResponse(response);
+      } catch (e) {
+        this.sendErrorResponse(response, { id: ERR_STATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: false });
+      }
+      return;
+    }
     const frames = this.runtime.stack().map((f, k) => {
       const frame: DebugProtocol.StackFrame = f.file
         ? new StackFrame(k + 1, f.name, new Source(path.basename(f.file), this.convertDebuggerPathToClient(f.file)), this.convertDebuggerLineToClient(f.line ?? 1))
@@ -204,7 +262,14 @@ export class EvalpredSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override scopesRequest(response: DebugProtocol.ScopesResponse): void {
+  protected override async scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): Promise<void> {
+    if (this.inPython) {
+      if (args.frameId === LABEL_FRAME_ID) {
+        response.body = { scopes: [] };
+        return this.sendResponse(response);
+      }
+      return this.forwardToPython(response, 'scopes', args);
+    }
     const s = this.runtime.stopped;
     const scopes: DebugProtocol.Scope[] = [];
     if (s?.kind === 'batch') {
@@ -219,7 +284,8 @@ export class EvalpredSession extends LoggingDebugSession {
     this.sendResponse(response);
   }
 
-  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+  protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'variables', args);
     try {
       response.body = { variables: this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
       this.sendResponse(response);
@@ -230,6 +296,12 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    if (this.inPython) {
+      // Real Python in the selected frame of the user's code (the label frame has none).
+      const frameId = args.frameId === LABEL_FRAME_ID ? undefined : args.frameId;
+      void this.forwardToPython(response, 'evaluate', { ...args, frameId });
+      return;
+    }
     // After the requests already queued (a client's variables/threads/stackTrace are answered first); the
     // evaluation itself is bounded by the expression and result caps in src/core/expr.
     setImmediate(() => this.evaluateNow(response, args));
@@ -252,17 +324,34 @@ export class EvalpredSession extends LoggingDebugSession {
     }
   }
 
-  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+  protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'continue', { ...args, threadId: this.python.stoppedThread });
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
     this.runtime.continue();
   }
 
-  protected override nextRequest(response: DebugProtocol.NextResponse): void {
-    this.continueRequest(response as DebugProtocol.ContinueResponse);
+  /** At the boundary a step runs the metric (stopping at breakpoints); inside Python it is debugpy's step. */
+  protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'next', { ...args, threadId: this.python.stoppedThread });
+    await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
   }
 
-  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+  protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'stepIn', { ...args, threadId: this.python.stoppedThread });
+    // At the boundary: stop on entry to the metric function (a one-shot function breakpoint in debugpy).
+    const name = this.runtime.location()?.name;
+    if (this.python.attached && name) await this.python.breakOnEntry(name).catch(() => undefined);
+    await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
+  }
+
+  protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'stepOut', { ...args, threadId: this.python.stoppedThread });
+    await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
+  }
+
+  protected override async pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): Promise<void> {
+    if (this.python.attached && this.runtime.current === 'metrics') return this.forwardToPython(response, 'pause', args);
     this.sendErrorResponse(response, { id: ERR_STATE, format: 'evalpred pauses between batches only: add a function breakpoint "batch N" (or stopOnBatch)', showUser: true });
   }
 
@@ -271,7 +360,8 @@ export class EvalpredSession extends LoggingDebugSession {
     await this.runtime.restartFrame();
   }
 
-  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+  protected override async exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): Promise<void> {
+    if (this.inPython) return this.forwardToPython(response, 'exceptionInfo', args);
     const s = this.runtime.stopped;
     if (s?.kind !== 'metricError') {
       this.sendErrorResponse(response, { id: ERR_STATE, format: 'not stopped on a metric error', showUser: false });
@@ -337,6 +427,7 @@ export class EvalpredSession extends LoggingDebugSession {
   };
 
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
+    this.python.detach();
     const sawEnd = this.runtime.current === 'ended';
     await this.runtime.shutdown();
     this.sendResponse(response);
@@ -345,6 +436,7 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
+    this.python.detach(); // a metric paused in Python runs on (and ends with the worker)
     await this.runtime.shutdown();
     super.disconnectRequest(response, args);
   }

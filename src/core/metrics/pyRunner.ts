@@ -89,6 +89,12 @@ export function workerScriptPath(): string {
   throw new Error(`evalpred_worker.py not found under ${root} (src/python or dist/python)`);
 }
 
+/** Where evalpred's own Python lives (the worker and the evalpred package): a debugger hides these frames. */
+export function hiddenPythonPaths(): string[] {
+  const worker = workerScriptPath();
+  return [worker, path.join(path.dirname(worker), 'evalpred')];
+}
+
 class PyProcess {
   readonly proc: ChildProcessWithoutNullStreams;
   readonly ready: Promise<void>;

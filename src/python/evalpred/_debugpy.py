@@ -1,0 +1,89 @@
+"""debugpy inside the metric worker, for line-level debugging of compute_metrics (README "Debugging your metric").
+
+The worker calls `start()` when the debug adapter asks for it (EVALPRED_DEBUGPY=1). debugpy's adapter runs in
+this process (`in_process_debug_adapter`), listening on a free 127.0.0.1 port that evalpred's adapter connects
+to; nothing else is started, so ending the worker ends the debugger. debugpy comes from the interpreter itself
+(`pip install debugpy`, Debian's python3-debugpy) or from a folder in EVALPRED_DEBUGPY_PATH (the copy bundled
+with VS Code's Python Debugger extension).
+"""
+import os
+import socket
+import sys
+
+MINIMUM = (1, 6)
+
+
+def _import():
+    try:
+        import debugpy  # noqa: F401
+
+        return debugpy, None
+    except ImportError:
+        pass
+    for folder in filter(None, os.environ.get("EVALPRED_DEBUGPY_PATH", "").split(os.pathsep)):
+        if os.path.isdir(os.path.join(folder, "debugpy")):
+            sys.path.append(folder)
+            try:
+                import debugpy  # noqa: F401
+
+                return debugpy, None
+            except ImportError:
+                sys.path.remove(folder)
+    return None, ("debugpy is not importable in %s, so breakpoints inside the metric cannot bind (evalpred still "
+                  "stops at the compute_metrics boundary). Install it into that interpreter: %s -m pip install debugpy"
+                  % (sys.executable, sys.executable))
+
+
+def start():
+    """(port, None) once debugpy listens, or (None, the reason it cannot, with the install command)."""
+    debugpy, why = _import()
+    if debugpy is None:
+        return None, why
+    version = tuple(int(p) for p in debugpy.__version__.split("+")[0].split(".")[:2] if p.isdigit())
+    if version < MINIMUM:
+        return None, ("debugpy %s in %s is too old for evalpred (it needs %d.%d or later): %s -m pip install -U debugpy"
+                      % (debugpy.__version__, sys.executable, MINIMUM[0], MINIMUM[1], sys.executable))
+    # pydevd warns on stderr about frozen stdlib modules; user code is never frozen.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    try:
+        debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
+    except Exception as e:  # noqa: BLE001 - reported to the adapter, which says it once
+        return None, "debugpy could not listen on 127.0.0.1:%d in %s: %s" % (port, sys.executable, e)
+    return port, None
+
+
+def breakpoint_hook(attached):
+    """sys.breakpointhook for user code: debugpy's stop when a debugger is attached, else a note (pdb would
+    read the worker's protocol pipe and hang the run)."""
+    def hook(*args, **kwargs):
+        if attached():
+            import debugpy
+
+            debugpy.breakpoint()
+            return
+        frame = sys._getframe(1)
+        print("evalpred: breakpoint() at %s:%d ignored: no debugger is attached (start a debug session, or set a "
+              "breakpoint in the editor instead)" % (frame.f_code.co_filename, frame.f_lineno))
+    return hook
+
+
+class NoInput:
+    """sys.stdin for user code: the metric runs without a terminal, so input() fails with that reason."""
+
+    def _refuse(self, *args, **kwargs):
+        raise RuntimeError("input() is not available in compute_metrics: evalpred runs the metric without a terminal")
+
+    read = readline = readlines = __next__ = _refuse
+
+    def __iter__(self):
+        return self
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        raise OSError("compute_metrics has no standard input under evalpred")

@@ -1,0 +1,191 @@
+// Line-level debugging of a Python compute_metrics through evalpred's own adapter (dist/debugAdapter.js), as
+// any DAP client (VS Code, Neovim, Emacs, JetBrains) would drive it: breakpoints inside the function stop on
+// their line, locals are the user's, evaluate is real Python in that frame, next/stepIn/stepOut move by
+// lines, exception breakpoints stop where the exception is raised, continue ends in the metrics. debugpy is
+// Debian's python3-debugpy (installed by .ci/run).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { writeCache } from '../../src/core/cache/store';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { pythonWith } from '../helpers/python';
+import { withAdapter } from './client';
+
+// Lines of METRIC, 1-based, for the assertions below.
+const METRIC = `import numpy as np
+from helper import share
+
+def compute_metrics(eval_preds):
+    preds, labels = eval_preds
+    decoded = preds.argmax(-1)
+    hits = int((decoded == labels).sum())
+    acc = share(hits, len(labels))
+    return {"accuracy": acc, "hits": hits}
+`;
+const HELPER = `def share(part, whole):
+    ratio = part / whole
+    return ratio
+`;
+
+/** A 4-sample cache (argmax rows 0, 1, 0, 0 against labels 0, 1, 0, 1: 3 hits) and the metric files. */
+function workspace(dir: string, metric = METRIC): { cache: string; metrics: string; helper: string } {
+  const cache = path.join(dir, 'cache');
+  const preds = Tensor.from('float32', [4, 2], [0.9, 0.1, 0.2, 0.8, 0.7, 0.3, 0.6, 0.4]);
+  const labels = Tensor.from('int64', [4], [0, 1, 0, 1]);
+  writeCache(cache, { predictions: preds, labelIds: labels, inputs: null, losses: null }, { numSamples: 4, key: 'py-debug', producer: {} });
+  const metrics = path.join(dir, 'metrics.py');
+  fs.writeFileSync(metrics, metric);
+  const helper = path.join(dir, 'helper.py');
+  fs.writeFileSync(helper, HELPER);
+  return { cache, metrics, helper };
+}
+
+/** Launch on the cache with breakpoints set during configuration, as clients do; resolves at the boundary stop. */
+async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const initialized = dc.waitForEvent('initialized');
+  const caps = await dc.initializeRequest({ adapterID: 'evalpred', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  assert.ok(caps.body?.supportsConditionalBreakpoints && caps.body.supportsLogPoints, 'conditions and logpoints are advertised');
+  const boundary = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+  const launched = dc.launchRequest({ type: 'evalpred', request: 'launch', name: 'test', python: pythonWith(['numpy', 'debugpy']), ...args } as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+  await configure();
+  await dc.configurationDoneRequest();
+  await launched;
+  return boundary;
+}
+
+async function topFrame(dc: DebugClient, threadId: number): Promise<DebugProtocol.StackFrame[]> {
+  return (await dc.stackTraceRequest({ threadId })).body.stackFrames;
+}
+
+async function evaluate(dc: DebugClient, expression: string, frameId: number): Promise<string> {
+  return (await dc.evaluateRequest({ expression, frameId, context: 'repl' })).body.result;
+}
+
+test('a breakpoint inside compute_metrics stops on its line; locals, evaluate in the frame, next, stepIn/stepOut, continue to the metrics', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics, helper } = workspace(dir);
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    await launch(dc, { cache, metrics }, async () => {
+      const r = await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }] });
+      assert.equal(r.body.breakpoints.length, 1);
+    });
+    // Continue at the boundary runs the metric; the breakpoint on line 7 stops there, in the user's frame.
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const stop = await hit;
+    assert.equal(stop.body.reason, 'breakpoint');
+    const frames = await topFrame(dc, stop.body.threadId!);
+    assert.equal(frames[0].name, 'compute_metrics');
+    assert.equal(frames[0].line, 7);
+    assert.equal(frames[0].source?.path, metrics);
+    assert.equal(frames.at(-1)!.presentationHint, 'label', 'the Trainer call is a label frame under the user\'s');
+    assert.ok(!frames.some((f) => f.source?.path?.endsWith('evalpred_worker.py')), 'the worker\'s frames are hidden');
+    // Locals under the user's own parameter name, and real Python in the frame.
+    const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+    const locals = (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables.map((v) => v.name);
+    for (const name of ['eval_preds', 'preds', 'labels', 'decoded']) assert.ok(locals.includes(name), `${name} in ${locals}`);
+    assert.equal(await evaluate(dc, 'eval_preds[0].shape', frames[0].id), '(4, 2)');
+    assert.equal(await evaluate(dc, 'np.where(decoded == labels)[0].tolist()', frames[0].id), '[0, 1, 2]');
+    assert.equal(await evaluate(dc, "dict(a=1, b=(2, 3))['b']", frames[0].id), '(2, 3)');
+    // next: the following line.
+    let step = dc.waitForEvent('stopped');
+    await dc.nextRequest({ threadId: stop.body.threadId! });
+    await step;
+    assert.equal((await topFrame(dc, stop.body.threadId!))[0].line, 8);
+    // stepIn: into the helper module the metric imports; stepOut: back.
+    step = dc.waitForEvent('stopped');
+    await dc.stepInRequest({ threadId: stop.body.threadId! });
+    await step;
+    const inHelper = (await topFrame(dc, stop.body.threadId!))[0];
+    assert.equal(inHelper.source?.path, helper);
+    assert.equal(inHelper.line, 2);
+    step = dc.waitForEvent('stopped');
+    await dc.stepOutRequest({ threadId: stop.body.threadId! });
+    await step;
+    assert.equal((await topFrame(dc, stop.body.threadId!))[0].source?.path, metrics);
+    // continue: the metric ends, the metrics are printed, and the session is back at the boundary.
+    const back = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    assert.equal((await back).body.threadId, 1);
+    assert.match(out.join(''), /"eval_accuracy":\s*0\.75\b/);
+    assert.equal((await topFrame(dc, 1))[0].line, 4, 'the boundary frame is the def line');
+  }));
+
+test('conditional breakpoints, logpoints and breakpoints in an imported module', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics, helper } = workspace(dir);
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    let helperBp: DebugProtocol.Breakpoint | undefined;
+    await launch(dc, { cache, metrics }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7, logMessage: 'hits so far: {hits if "hits" in dir() else "?"} rows={len(labels)}' }, { line: 8, condition: 'hits == 99' }] });
+      helperBp = (await dc.setBreakpointsRequest({ source: { path: helper }, breakpoints: [{ line: 3, condition: 'ratio > 0.5' }] })).body.breakpoints[0];
+    });
+    assert.ok(helperBp);
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const stop = await hit;
+    const frames = await topFrame(dc, stop.body.threadId!);
+    assert.equal(frames[0].source?.path, helper, 'the false condition on line 8 did not stop; the true one in helper.py did');
+    assert.equal(frames[0].line, 3);
+    assert.equal(await evaluate(dc, 'ratio', frames[0].id), '0.75');
+    assert.ok(frames.some((f) => f.name === 'compute_metrics' && f.line === 8), 'the caller frame is the metric at line 8');
+    const back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    await back;
+    assert.match(out.join(''), /hits so far: \? rows=4/);
+  }));
+
+test('an exception breakpoint stops where the metric raises, in the user\'s frame; then the boundary shows the error', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = workspace(dir, METRIC.replace('    return {"accuracy"', '    missing = {}["typo"]\n    return {"accuracy"'));
+    await launch(dc, { cache, metrics }, () => dc.setExceptionBreakpointsRequest({ filters: ['uncaught'] }));
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const stop = await hit;
+    assert.equal(stop.body.reason, 'exception');
+    const frames = await topFrame(dc, stop.body.threadId!);
+    assert.equal(frames[0].line, 9);
+    assert.equal(await evaluate(dc, 'hits', frames[0].id), '3');
+    const info = await dc.exceptionInfoRequest({ threadId: stop.body.threadId! });
+    assert.match(info.body.exceptionId, /KeyError/);
+    const errorStop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    assert.equal((await errorStop).body.reason, 'exception');
+    assert.equal((await topFrame(dc, 1))[0].line, 9, 'evalpred\'s own error stop is at the raising line');
+  }));
+
+test('edit + rerun keeps the breakpoints bound; stepIn at the boundary stops on entry to compute_metrics', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = workspace(dir);
+    await launch(dc, { cache, metrics }, () => dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 9 }] }));
+    let hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.stepInRequest({ threadId: 1 });
+    let stop = await hit;
+    assert.equal((await topFrame(dc, stop.body.threadId!))[0].line, 4, 'on entry: the def line');
+    hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    stop = await hit;
+    assert.equal((await topFrame(dc, stop.body.threadId!))[0].line, 9);
+    let back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    await back;
+    // Edit the metric (same line count), rerun through the custom request: the breakpoint still binds.
+    fs.writeFileSync(metrics, METRIC.replace('"hits": hits', '"hits": hits * 2'));
+    hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    const rerun = dc.customRequest('rerunMetrics');
+    stop = await hit;
+    const frames = await topFrame(dc, stop.body.threadId!);
+    assert.equal(frames[0].line, 9);
+    assert.equal(await evaluate(dc, 'hits * 2', frames[0].id), '6');
+    back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    const r = await rerun;
+    assert.equal((r.body as { metrics: Record<string, number> }).metrics.eval_hits, 6);
+    void back;
+  }));
