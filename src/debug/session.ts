@@ -146,7 +146,7 @@ export class EvalpredSession extends LoggingDebugSession {
     } else {
       const e = new StoppedEvent('breakpoint', THREAD_ID);
       (e.body as DebugProtocol.StoppedEvent['body']).description =
-        stop.reason === 'metrics' ? 'Paused at compute_metrics (metrics computed; edit and continue to rerun)' : 'Paused at compute_metrics(eval_pred)';
+        stop.reason === 'metrics' ? 'Paused at compute_metrics (metrics computed; edit and continue to rerun)' : `Paused at ${this.runtime.location()?.name ?? 'compute_metrics'}(${this.runtime.paramName()})`;
       this.sendEvent(e);
     }
   }
@@ -276,7 +276,8 @@ export class EvalpredSession extends LoggingDebugSession {
       const p = s.progress;
       scopes.push(new Scope('progress', this.store.record(() => plainVariables(p as unknown as Record<string, unknown>)), false));
     } else if (s) {
-      scopes.push(new Scope('eval_pred', this.store.evalPredScope(), false));
+      // Named as the user's function names its parameter (eval_preds, p, …).
+      scopes.push(new Scope(this.runtime.paramName(), this.store.evalPredScope(), false));
       scopes.push(new Scope('sample', this.store.record(() => sampleVariables(this.store, this.runtime.sample(this.sampleIndex))), false));
       scopes.push(new Scope('run', this.store.record(() => runVariables(this.store, this.runtime.runInfo(), () => this.runtime.lints())), true));
     }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { SummaryStore } from './cacheSummary';
 import { Commands, DEBUG_TYPE } from './contributions';
-import { expressionAt, findMetricFunctions, firstMentions, functionRange, pickMetricFunction, summarizeMetrics } from './metricSource';
+import { expressionAt, findMetricFunctions, firstMentions, functionRange, metricParam, pickMetricFunction, summarizeMetrics } from './metricSource';
 import { numSamplesIn, Sessions } from './sessions';
 import { log } from './log';
 import { setting } from './settings';
@@ -76,7 +76,7 @@ export class MetricInlineValues implements vscode.InlineValuesProvider {
     const summary = await this.store.get(state.cacheDir, DECODE_WAIT_MS);
     if (!summary) return [];
     const out: vscode.InlineValue[] = [];
-    for (const m of firstMentions(text, Math.max(from, viewPort.start.line), Math.min(to, viewPort.end.line))) {
+    for (const m of firstMentions(text, Math.max(from, viewPort.start.line), Math.min(to, viewPort.end.line), metricParam(text, fn.line))) {
       const value = summary.text[m.field];
       if (!value) continue;
       const line = doc.lineAt(m.line);
@@ -110,7 +110,9 @@ export class MetricHover implements vscode.EvaluatableExpressionProvider {
 
   provideEvaluatableExpression(doc: vscode.TextDocument, pos: vscode.Position): vscode.EvaluatableExpression | undefined {
     if (!this.sessions.pausedFor(doc.uri.fsPath) && !this.sessions.pausedFor(undefined)) return undefined;
-    const hit = expressionAt(doc.lineAt(pos.line).text, pos.character);
+    const text = doc.getText();
+    const fn = pickMetricFunction(findMetricFunctions(text, doc.uri.fsPath));
+    const hit = expressionAt(doc.lineAt(pos.line).text, pos.character, fn && metricParam(text, fn.line));
     if (!hit) return undefined;
     return new vscode.EvaluatableExpression(new vscode.Range(pos.line, hit.start, pos.line, hit.end), hit.expression);
   }

@@ -3,7 +3,7 @@
 // cursor for hovers. Pure functions; no `vscode` import.
 import type { MetricsRecord } from '../shared/dapProtocol';
 
-export { findMetricFunctions, isPythonFile, pickMetricFunction } from '../core/metrics/metricFunction';
+export { findMetricFunctions, isPythonFile, metricParam, pickMetricFunction } from '../core/metrics/metricFunction';
 export type { MetricFunction } from '../core/metrics/metricFunction';
 import { isPythonFile } from '../core/metrics/metricFunction';
 import { formatDecimal } from '../shared/format';
@@ -45,7 +45,7 @@ export const NAME_ALIASES: Record<string, 'eval_pred' | 'predictions' | 'label_i
  * (`eval_pred.predictions[3]`), aliases mapped to the adapter's names (`labels[0]` -> `label_ids[0]`).
  * Returns the 0-based [start, end) of the hovered text as well.
  */
-export function expressionAt(line: string, character: number): { expression: string; start: number; end: number } | undefined {
+export function expressionAt(line: string, character: number, param?: string): { expression: string; start: number; end: number } | undefined {
   const re = /[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[[^\]\n]*\])*/g;
   for (let m = re.exec(line); m; m = re.exec(line)) {
     const start = m.index;
@@ -58,7 +58,8 @@ export function expressionAt(line: string, character: number): { expression: str
     seg.lastIndex = text.length;
     for (let s = seg.exec(m[0]); s && start + s.index <= character; s = seg.exec(m[0])) text = m[0].slice(0, s.index + s[0].length);
     const root = /^[A-Za-z_]\w*/.exec(text)![0];
-    const alias = NAME_ALIASES[root];
+    // The user's own parameter name (eval_preds, pred, …) is the EvalPrediction too.
+    const alias = root === param ? 'eval_pred' : NAME_ALIASES[root];
     if (!alias) return undefined;
     let expression = text;
     if (alias !== 'eval_pred') expression = alias + text.slice(root.length);
@@ -101,14 +102,14 @@ export function functionRange(text: string, file: string, defLine: number): [num
 }
 
 /** First line (within [from, to]) where each EvalPrediction name appears, with its column. */
-export function firstMentions(text: string, from: number, to: number): Array<{ name: string; field: (typeof NAME_ALIASES)[string]; line: number; column: number }> {
+export function firstMentions(text: string, from: number, to: number, param?: string): Array<{ name: string; field: (typeof NAME_ALIASES)[string]; line: number; column: number }> {
   const lines = text.split(/\r?\n/);
   const seen = new Set<string>();
   const out: Array<{ name: string; field: (typeof NAME_ALIASES)[string]; line: number; column: number }> = [];
   for (let i = from; i <= to && i < lines.length; i++) {
     const code = lines[i].replace(/#.*$|\/\/.*$/, '');
     for (const m of code.matchAll(/(?<![\w.])([A-Za-z_]\w*)\b/g)) {
-      const field = NAME_ALIASES[m[1]];
+      const field = m[1] === param ? 'eval_pred' : NAME_ALIASES[m[1]];
       if (!field || seen.has(m[1]) || (m[1] === 'p' && i !== from)) continue; // `p` only as the parameter
       seen.add(m[1]);
       out.push({ name: m[1], field, line: i, column: m.index! });

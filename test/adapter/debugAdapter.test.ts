@@ -86,7 +86,7 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     // The frame is the user's function at its definition line (line 2 of METRIC_V1).
     const st = await dc.stackTraceRequest({ threadId: 1 });
     const frame = st.body.stackFrames[0];
-    assert.equal(frame.name, 'computeMetrics(eval_pred)');
+    assert.equal(frame.name, 'computeMetrics(evalPred)', 'the frame names the parameter as the user does');
     assert.equal(frame.source?.path, metricFile);
     assert.equal(frame.line, 2);
 

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeCache } from '../../src/core/cache/store';
 import { isEvalpredError } from '../../src/core/errors';
+import { formatValue } from '../../src/core/expr';
 import { EvalRuntime, MetricsReport, RuntimeRunInfo, RuntimeStop } from '../../src/core/runtime/evalRuntime';
 import { RuntimeServices, localServices } from '../../src/core/runtime/io';
 import { Tensor } from '../../src/core/tensor/tensor';
@@ -105,8 +106,9 @@ test('a cache opened alone: ready, then its own boundary stop with the frame at 
     await rt.start(launch);
     const stop = await stopped;
     assert.deepEqual(rec.events, ['ready', 'stop:boundary']);
-    assert.deepEqual(stop, { kind: 'boundary', reason: 'entry', location: { file: metricFile, line: 3, name: 'computeMetrics' } });
-    assert.deepEqual(rt.stack(), [{ name: 'computeMetrics(eval_pred)', file: metricFile, line: 3 }]);
+    assert.deepEqual(stop, { kind: 'boundary', reason: 'entry', location: { file: metricFile, line: 3, name: 'computeMetrics', param: 'p' } });
+    // The frame carries the user's own parameter name.
+    assert.deepEqual(rt.stack(), [{ name: 'computeMetrics(p)', file: metricFile, line: 3 }]);
     // The tokenizer comes from the model the manifest names, through the injected loader.
     assert.deepEqual(calls.tokenizerDirs, [path.join(dir, 'the model')]);
 
@@ -209,11 +211,11 @@ test('continue runs the metric and stops again (reason metrics); a failing metri
     assert.equal(s3.kind, 'metricError');
     if (s3.kind !== 'metricError') return;
     assert.equal(s3.typeName, 'TypeError');
-    assert.deepEqual(s3.location, { file: metricFile, line: 3, name: 'computeMetrics' });
+    assert.deepEqual(s3.location, { file: metricFile, line: 3, name: 'computeMetrics', param: 'p' });
     assert.match(s3.traceback, /bad at 4/);
     assert.deepEqual(rt.stack().map((f) => [f.name, f.line, !!f.subtle]), [
-      ['computeMetrics(eval_pred)', 3, false],
-      ['Trainer.evaluate → compute_metrics(eval_pred)', undefined, true],
+      ['computeMetrics(p)', 3, false],
+      ['Trainer.evaluate → computeMetrics(p)', undefined, true],
     ]);
     // Still stopped with the data: expressions work on the error stop.
     assert.ok(rt.evalPredAtStop());
@@ -222,7 +224,7 @@ test('continue runs the metric and stops again (reason metrics); a failing metri
     const restarted = rec.next();
     assert.equal(await rt.restartFrame(), true);
     const s4 = await restarted;
-    assert.deepEqual(s4, { kind: 'boundary', reason: 'restart', location: { file: metricFile, line: 1, name: 'computeMetrics' } });
+    assert.deepEqual(s4, { kind: 'boundary', reason: 'restart', location: { file: metricFile, line: 1, name: 'computeMetrics', param: 'p' } });
     assert.equal(rec.metrics.at(-1)!.outcome.metrics.eval_n, 4);
     assert.deepEqual(rec.metrics.at(-1)!.diff, ['+ eval_n: 4', '- eval_accuracy: 0.6666666666666666']);
     await rt.shutdown();
@@ -262,6 +264,33 @@ test('setBatchStops answers each function breakpoint; setBreakpoints verifies li
     // The configured function name is the boundary too, once the launch names it.
     assert.equal(rt.setBatchStops(['computeMetrics'])[0].verified, true);
     assert.equal(rt.evaluate('len(label_ids)', 0), 4);
+    await rt.shutdown();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the user's parameter name (eval_preds) names the EvalPrediction in frames, expressions and lints", async () => {
+  const dir = tempDir();
+  try {
+    const cache = cacheIn(dir);
+    const metricFile = path.join(dir, 'metrics.py');
+    // the common spelling of the HF blog posts, over two lines, and a -100 decode trap for the lints
+    fs.writeFileSync(metricFile, 'import numpy as np\n\ndef compute_metrics(\n        eval_preds):\n    preds, labels = eval_preds\n    return {"n": tokenizer.batch_decode(eval_preds.label_ids)}\n');
+    const { services: svc } = services(new Map());
+    const rt = new EvalRuntime(svc);
+    const rec = record(rt);
+    const stopped = rec.next();
+    await rt.start(rt.parseLaunch({ cache, metrics: metricFile }));
+    await stopped;
+    assert.equal(rt.paramName(), 'eval_preds');
+    assert.deepEqual(rt.stack(), [{ name: 'compute_metrics(eval_preds)', file: metricFile, line: 3 }]);
+    assert.equal(formatValue(rt.evaluate('eval_preds.label_ids[0]', 0)), '1');
+    assert.equal(formatValue(rt.evaluate('eval_pred.label_ids[1]', 0)), '0', 'eval_pred still works');
+    assert.throws(() => rt.evaluate('eval_preds.prediction', 0), (e: Error) => !/\beval_pred\b/.test(e.message) && /eval_preds/.test(e.message));
+    const lints = rt.lints();
+    assert.ok(lints.length > 0, 'the -100 decode is found');
+    for (const l of lints) assert.doesNotMatch(`${l.message} ${l.fix}`, /\beval_pred\b/, `${l.id} speaks of eval_pred`);
     await rt.shutdown();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

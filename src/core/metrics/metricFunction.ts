@@ -14,6 +14,33 @@ export interface MetricLocation {
   line: number;
   /** Function name as it appears in the file. */
   name: string;
+  /** The user's name for the EvalPrediction parameter (`eval_preds`, `p`, …); undefined when it has none (destructured). */
+  param?: string;
+}
+
+/** What the docs and our expressions call the EvalPrediction when the user's function gives it no name. */
+export const DEFAULT_PARAM = 'eval_pred';
+
+/**
+ * The first parameter of the function defined on 0-based line `defLine` (a signature may span lines):
+ * `def compute_metrics(eval_preds)` -> eval_preds, `function computeMetrics(p: EvalPred)` -> p, a
+ * destructured `({ predictions })` -> undefined. `self` is skipped (a method).
+ */
+export function metricParam(source: string, defLine: number): string | undefined {
+  const text = source.split(/\r?\n/).slice(defLine, defLine + 6).join('\n');
+  const open = text.indexOf('(');
+  if (open < 0) {
+    const arrow = /=\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(text); // const f = p => ...
+    return arrow?.[1];
+  }
+  const params = text.slice(open + 1).split(/[,)]/).map((p) => p.trim());
+  for (const p of params) {
+    const m = /^\*{0,2}([A-Za-z_$][\w$]*)/.exec(p);
+    if (!m) return undefined;
+    if (m[1] === 'self') continue;
+    return m[1];
+  }
+  return undefined;
 }
 
 /** The names a run looks for when no function is named (the runners call compute_metrics / computeMetrics). */
@@ -56,7 +83,7 @@ export function findMetricFunctions(text: string, file: string): MetricFunction[
     for (const re of patterns) name ??= re.exec(l)?.[1];
     if (!name) return;
     const params = l.slice(l.indexOf(name) + name.length);
-    if (METRIC_NAMES.includes(name) || /\(\s*(eval_?pred|evalPred|p|pred|preds)\b/i.test(params)) out.push({ name, line: i });
+    if (METRIC_NAMES.includes(name) || /\(\s*(eval_?preds?|evalPreds?|p|pred|preds)\b/i.test(params)) out.push({ name, line: i });
   });
   return out;
 }
@@ -80,12 +107,12 @@ export function findMetricFunction(file: string, source: string, functionName?: 
     for (const pattern of py ? [PY_DEF] : JS_BY_NAME) {
       const re = pattern(escape(name));
       const i = lines.findIndex((l) => re.test(l));
-      if (i >= 0) return { file, line: i + 1, name };
+      if (i >= 0) return { file, line: i + 1, name, param: metricParam(source, i) };
     }
   }
   if (!py && !functionName) {
     const i = lines.findIndex((l) => /\bexport\s+default\b/.test(l));
-    if (i >= 0) return { file, line: i + 1, name: 'default export' };
+    if (i >= 0) return { file, line: i + 1, name: 'default export', param: metricParam(source, i) };
   }
   return { file, line: 1, name: functionName ?? (py ? 'compute_metrics' : 'computeMetrics') };
 }

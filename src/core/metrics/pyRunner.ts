@@ -89,6 +89,15 @@ export function workerScriptPath(): string {
   throw new Error(`evalpred_worker.py not found under ${root} (src/python or dist/python)`);
 }
 
+/**
+ * A line debugger for Python metric runs (src/debug/python/debugpyBridge.ts): the worker starts debugpy,
+ * `attach` binds the breakpoints before any user code runs; `unavailable` says once why it cannot.
+ */
+export interface PythonDebugHooks {
+  attach(port: number): Promise<void>;
+  unavailable(reason: string): void;
+}
+
 /** Where evalpred's own Python lives (the worker and the evalpred package): a debugger hides these frames. */
 export function hiddenPythonPaths(): string[] {
   const worker = workerScriptPath();

@@ -19,6 +19,8 @@ import { RuntimeServices, SessionMetrics, localServices } from './io';
 import { LaunchSettings, parseLaunchArgs } from './launchSettings';
 import { MetricLocation, diffMetrics, findMetricFunction } from './metricLocation';
 import { RuntimeRunInfo, RuntimeSample, lintsOf, runInfoOf, sampleAt } from './pausedState';
+import { DEFAULT_PARAM } from '../metrics/metricFunction';
+import type { PythonDebugHooks } from '../metrics/pyRunner';
 import { RuntimeFrame, RuntimeStop, StopRequestAnswer, exceptionTypeName, framesOf, stopRequest } from './stops';
 
 export type { RuntimeStop, RuntimeFrame, StopRequestAnswer } from './stops';
@@ -70,7 +72,11 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   /** The session's metric processes (warm between reruns); made at launch, closed by shutdown(). */
   private metrics?: SessionMetrics;
 
-  constructor(private readonly services: RuntimeServices = localServices()) {
+  /** @param debug how a Python metric run gets a line debugger (the debug adapter's debugpy bridge), if any. */
+  constructor(
+    private readonly services: RuntimeServices = localServices(),
+    private readonly debug?: PythonDebugHooks,
+  ) {
     super();
   }
 
@@ -237,9 +243,13 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     return this.evaluation && this.launch ? runInfoOf(this.evaluation, this.launch.run, this.lastOutcome) : undefined;
   }
 
-  /** The pitfall checks over the paused EvalPrediction and the metric file as it is now. */
+  /** The pitfall checks over the paused EvalPrediction and the metric file as it is now, in the user's own names. */
   lints(): Lint[] {
-    return this.evaluation && this.launch ? lintsOf(this.evaluation, this.launch.run, this.metricSource()) : [];
+    if (!this.evaluation || !this.launch) return [];
+    const param = this.paramName();
+    const source = this.metricSource();
+    const lints = lintsOf(this.evaluation, this.launch.run, source === undefined ? undefined : asDefaultParam(source, param));
+    return param === DEFAULT_PARAM ? lints : lints.map((l) => ({ ...l, message: fromDefaultParam(l.message, param), fix: fromDefaultParam(l.fix, param) }));
   }
 
   /** Token ids -> text with the model's tokenizer, when it has one. */
@@ -254,11 +264,25 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     return (field === 'predictions' || field === 'label_ids') && !!this.launch?.run.predictWithGenerate;
   }
 
-  /** A Debug Console expression on the paused EvalPrediction (`sample` names the selected row). Throws an EvalpredError. */
+  /** The user's name for the EvalPrediction: their metric function's parameter (eval_preds, p, …), else eval_pred. */
+  paramName(): string {
+    return this.location()?.param ?? DEFAULT_PARAM;
+  }
+
+  /**
+   * A Debug Console expression on the paused EvalPrediction (`sample` names the selected row). The user's
+   * parameter name stands for the EvalPrediction, as in their code. Throws an EvalpredError.
+   */
   evaluate(expression: string, sampleIndex: number): Value {
     const evalPred = this.evalPredAtStop();
     if (!evalPred) throw new EvalpredError('no EvalPrediction yet: expressions work once the run is paused at compute_metrics');
-    return evaluateExpression(expression, { evalPred, decode: this.decoder(), names: { sample: sampleIndex } });
+    const param = this.paramName();
+    try {
+      return evaluateExpression(asDefaultParam(expression, param), { evalPred, decode: this.decoder(), names: { sample: sampleIndex } });
+    } catch (e) {
+      if (param !== DEFAULT_PARAM && isEvalpredError(e)) e.message = fromDefaultParam(e.message, param);
+      throw e;
+    }
   }
 
   // ------------------------------------------------------------------------------------ execution
@@ -322,7 +346,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
       const def = this.location();
       const line = err.place.line;
       const location: MetricLocation | null =
-        line !== undefined ? { file: err.place.file ?? def?.file ?? '', line, name: def?.name ?? 'compute_metrics' } : def;
+        line !== undefined ? { file: err.place.file ?? def?.file ?? '', line, name: def?.name ?? 'compute_metrics', ...(def?.param ? { param: def.param } : {}) } : def;
       const mfe = err instanceof MetricFunctionError ? err : undefined;
       if (mfe?.stdout) this.emit('output', mfe.stdout, 'stdout');
       this.emit('output', err.message + '\n', 'stderr');
@@ -371,4 +395,15 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
 function samePath(a: string, b: string): boolean {
   return path.resolve(a) === path.resolve(b) || (process.platform !== 'linux' && path.resolve(a).toLowerCase() === path.resolve(b).toLowerCase());
+}
+
+/** `text` with the user's parameter name written as eval_pred, the name our expressions and lints know. */
+function asDefaultParam(text: string, param: string): string {
+  if (param === DEFAULT_PARAM) return text;
+  return text.replace(new RegExp(`(?<![\\w.$])${param.replace(/\$/g, '\\$')}(?![\\w$])`, 'g'), DEFAULT_PARAM);
+}
+
+/** Messages back in the user's words. */
+function fromDefaultParam(text: string, param: string): string {
+  return text.replace(/\beval_pred\b/g, param);
 }

@@ -4,6 +4,7 @@
 import type { EvalpredError } from '../errors';
 import type { LoopProgress } from '../loop/types';
 import type { MetricLocation } from './metricLocation';
+import { DEFAULT_PARAM } from '../metrics/metricFunction';
 
 export type RuntimeStop =
   | {
@@ -40,7 +41,7 @@ export interface RuntimeFrame {
 
 function frameAt(loc: MetricLocation | null, fallbackName: string): RuntimeFrame {
   if (!loc || !loc.file) return { name: fallbackName };
-  return { name: `${loc.name}(eval_pred)`, file: loc.file, line: loc.line };
+  return { name: `${loc.name}(${loc.param ?? DEFAULT_PARAM})`, file: loc.file, line: loc.line };
 }
 
 export function framesOf(stop: RuntimeStop | undefined): RuntimeFrame[] {
@@ -50,7 +51,7 @@ export function framesOf(stop: RuntimeStop | undefined): RuntimeFrame[] {
     case 'batch':
       return [{ name: `evaluation loop: after batch ${stop.progress.batch} of ${stop.progress.numBatches}` }];
     case 'metricError':
-      return [frameAt(stop.location, 'compute_metrics'), { name: 'Trainer.evaluate → compute_metrics(eval_pred)', subtle: true }];
+      return [frameAt(stop.location, 'compute_metrics'), { name: `Trainer.evaluate → ${stop.location?.name ?? 'compute_metrics'}(${stop.location?.param ?? DEFAULT_PARAM})`, subtle: true }];
     default:
       return [];
   }
