@@ -56,15 +56,17 @@ export class EvalpredSession extends LoggingDebugSession {
   private markConfigured!: () => void;
   /** Line debugging of a Python metric: debugpy in the metric's worker (README "Debugging your metric"). */
   private readonly python = new DebugpyBridge(hiddenPythonPaths());
+  /** The metric's thread stopped in Python during the current run (a rerun then re-announces the boundary stop). */
+  private stoppedInPython = false;
 
   constructor(services: RuntimeServices = localServices()) {
     super();
     this.runtime = new EvalRuntime(services, {
       attach: (port) => this.python.attach(port),
       unavailable: (why) => {
-        if (this.python.unavailable) return;
-        this.python.unavailable = why;
-        this.sendEvent(new OutputEvent(`${why}\n`, 'console'));
+        const first = !this.python.unavailable;
+        this.python.markUnavailable(why);
+        if (first) this.sendEvent(new OutputEvent(`${why}\n`, 'console')); // once per session
       },
     });
     this.setDebuggerLinesStartAt1(true);
@@ -106,7 +108,10 @@ export class EvalpredSession extends LoggingDebugSession {
     });
     rt.on('end', () => this.sendEvent(new TerminatedEvent()));
     const py = this.python;
-    py.on('stopped', (body) => this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body })));
+    py.on('stopped', (body) => {
+      this.stoppedInPython = true;
+      this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
+    });
     py.on('continued', () => this.sendEvent(new ContinuedEvent(py.stoppedThread ?? THREAD_ID, true)));
     py.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
     py.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
@@ -133,6 +138,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   /** A runtime stop as a DAP stopped event; variable references of the previous stop become invalid. */
   private onStop(stop: RuntimeStop): void {
+    this.stoppedInPython = false; // this stop is the announcement a client needs
     this.store.reset({ evalPred: this.runtime.evalPredAtStop() ?? emptyEvalPred(), decode: this.runtime.decoder(), tokenIdField: (f) => this.runtime.holdsTokenIds(f) });
     if (stop.kind === 'batch') {
       const e = new StoppedEvent('breakpoint', THREAD_ID);
@@ -342,7 +348,7 @@ export class EvalpredSession extends LoggingDebugSession {
     if (this.inPython) return this.forwardToPython(response, 'stepIn', { ...args, threadId: this.python.stoppedThread });
     // At the boundary: stop on entry to the metric function (a one-shot function breakpoint in debugpy).
     const name = this.runtime.location()?.name;
-    if (this.python.attached && name) await this.python.breakOnEntry(name).catch(() => undefined);
+    if (name && /\.py$/i.test(this.runtime.settings?.run.metrics ?? '')) await this.python.breakOnEntry(name).catch(() => undefined);
     await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
   }
 
@@ -398,12 +404,22 @@ export class EvalpredSession extends LoggingDebugSession {
   /** One handler per custom request of src/shared/dapProtocol.ts; the mapped type makes tsc fail when one is missing. */
   private readonly customHandlers: { [R in DapRequestName]: CustomHandler<DapRequestTypes[R]['args'], DapRequestTypes[R]['body']> } = {
     [DapRequests.RerunMetrics]: async (_args, afterResponse) => {
+      this.stoppedInPython = false;
       const outcome = await this.runtime.rerunMetrics();
+      // The client saw the metric's thread stop and continue in Python: tell it the session is paused again.
+      const backAtBoundary = () => {
+        if (this.stoppedInPython && this.runtime.stopped) this.sendEvent(new StoppedEvent('breakpoint', THREAD_ID));
+        this.stoppedInPython = false;
+      };
       if (!outcome) {
         const s = this.runtime.stopped;
+        afterResponse(backAtBoundary);
         return { error: s?.kind === 'metricError' ? s.error.message : 'nothing to run yet' };
       }
-      afterResponse(() => this.sendEvent(new InvalidatedEvent(['variables'])));
+      afterResponse(() => {
+        this.sendEvent(new InvalidatedEvent(['variables']));
+        backAtBoundary();
+      });
       return { metrics: outcome.metrics, json: outcome.json, durationMs: outcome.durationMs };
     },
     [DapRequests.SelectSample]: (args, afterResponse) => {

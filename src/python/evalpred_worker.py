@@ -717,8 +717,20 @@ def _preprocess(req):
 
 
 def main():
+    # Requests come on the real stdin; user code gets one that says it has no terminal (input() would read the
+    # protocol), and breakpoint() stops in the debugger when one is attached instead of starting pdb on it.
+    requests = sys.stdin
+    from evalpred import _debugpy
+
+    sys.stdin = _debugpy.NoInput()
+    attached = [False]
+    sys.breakpointhook = _debugpy.breakpoint_hook(lambda: attached[0])
+    if os.environ.get("EVALPRED_DEBUGPY"):
+        port, why = _debugpy.start()
+        attached[0] = port is not None
+        _send({"event": "debugpy", "port": port} if port is not None else {"event": "debugpy", "error": why})
     _send({"event": "ready", "python": sys.executable, "numpy": np.__version__})
-    for line in sys.stdin:
+    for line in requests:
         line = line.strip()
         if not line:
             continue

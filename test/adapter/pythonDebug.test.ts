@@ -187,5 +187,59 @@ test('edit + rerun keeps the breakpoints bound; stepIn at the boundary stops on 
     await dc.continueRequest({ threadId: stop.body.threadId! });
     const r = await rerun;
     assert.equal((r.body as { metrics: Record<string, number> }).metrics.eval_hits, 6);
-    void back;
+    // The client saw the thread run on in Python: it is told the session is paused at the boundary again.
+    assert.equal(((await back) as DebugProtocol.StoppedEvent).body.threadId, 1);
+    assert.equal((await topFrame(dc, 1))[0].line, 4);
+  }));
+
+test('without debugpy in the interpreter: said once with the install command, breakpoints unverified with that reason, the metric still runs', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = workspace(dir);
+    // An interpreter with NumPy whose debugpy cannot be imported (a stand-in module that fails, first on the path).
+    const shadow = path.join(dir, 'no-debugpy');
+    fs.mkdirSync(shadow);
+    fs.writeFileSync(path.join(shadow, 'debugpy.py'), 'raise ImportError("No module named \'debugpy\'")\n');
+    const python = path.join(dir, 'python-without-debugpy');
+    fs.writeFileSync(python, `#!/bin/sh\nPYTHONPATH='${shadow}' exec '${pythonWith(['numpy'])}' "$@"\n`, { mode: 0o755 });
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    const changed: DebugProtocol.Breakpoint[] = [];
+    dc.on('breakpoint', (e: DebugProtocol.BreakpointEvent) => changed.push(e.body.breakpoint));
+    let first: DebugProtocol.Breakpoint[] = [];
+    await launch(dc, { cache, metrics, python }, async () => {
+      first = (await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }] })).body.breakpoints;
+    });
+    assert.equal(first[0].verified, false);
+    assert.match(first[0].message ?? '', /bound when your metric runs/);
+    for (let run = 0; run < 2; run++) {
+      const back = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+      await dc.continueRequest({ threadId: 1 });
+      await back;
+      assert.equal((await topFrame(dc, 1))[0].line, 4, 'no stop inside the metric: back at the boundary (the def line)');
+    }
+    const said = out.join('');
+    assert.equal(said.match(/debugpy is not importable/g)?.length, 1, 'said once');
+    assert.ok(said.includes(`-m pip install debugpy`), said);
+    assert.match(said, /"eval_accuracy":\s*0\.75\b/);
+    assert.ok(changed.length >= 1 && changed.every((b) => !b.verified && /debugpy is not importable/.test(b.message ?? '')), JSON.stringify(changed));
+  }));
+
+test('breakpoint() in the metric stops there under the debugger; input() fails with a clear message instead of hanging', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = workspace(dir, METRIC.replace('    hits = int', '    breakpoint()\n    hits = int'));
+    await launch(dc, { cache, metrics }, async () => undefined);
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const stop = await hit;
+    const frames = await topFrame(dc, stop.body.threadId!);
+    assert.equal(frames[0].source?.path, metrics);
+    assert.ok(frames[0].line === 7 || frames[0].line === 8, `stopped at the breakpoint() call, line ${frames[0].line}`);
+    const back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    await back;
+    fs.writeFileSync(metrics, 'def compute_metrics(eval_preds):\n    name = input("label? ")\n    return {"n": 1}\n');
+    const errorStop = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    const r = await dc.customRequest('rerunMetrics');
+    assert.match((r.body as { error?: string }).error ?? '', /input\(\) is not available in compute_metrics/);
+    assert.equal((await errorStop).body.reason, 'exception');
   }));

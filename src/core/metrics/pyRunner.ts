@@ -111,12 +111,12 @@ class PyProcess {
   private stderrTail = '';
   dead = false;
 
-  constructor(readonly python: string, script: string, env: NodeJS.ProcessEnv, readonly limitMb: number) {
+  constructor(readonly python: string, script: string, env: NodeJS.ProcessEnv, readonly limitMb: number, debug?: PythonDebugHooks) {
     this.proc = spawn(python, ['-u', script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group and session: everything the metric starts can be found and ended.
       detached: true,
-      env: { ...process.env, ...env, PYTHONUNBUFFERED: '1', EVALPRED_MEMORY_LIMIT_MB: String(limitMb), EVALPRED_OUTPUT_CAP: String(OUTPUT_CAP_BYTES) },
+      env: { ...process.env, ...env, PYTHONUNBUFFERED: '1', EVALPRED_MEMORY_LIMIT_MB: String(limitMb), EVALPRED_OUTPUT_CAP: String(OUTPUT_CAP_BYTES), ...(debug ? { EVALPRED_DEBUGPY: '1' } : {}) },
     });
     // An idle warm worker must not keep the CLI alive; a pending run holds its own timer.
     this.proc.unref();
@@ -132,6 +132,8 @@ class PyProcess {
     });
     this.ready.catch(() => undefined);
     const rl = readline.createInterface({ input: this.proc.stdout });
+    // With a debugger, the worker reports debugpy's port before `ready`; no user code runs until it is attached.
+    let attached: Promise<void> = Promise.resolve();
     rl.on('line', (line) => {
       let msg: Record<string, unknown>;
       try {
@@ -139,7 +141,11 @@ class PyProcess {
       } catch {
         return; // not ours (cannot happen: fd 1 is redirected in the worker)
       }
-      if (msg.event === 'ready') readyResolve();
+      if (msg.event === 'debugpy' && debug) {
+        if (typeof msg.port === 'number') {
+          attached = debug.attach(msg.port).catch((e: Error) => debug.unavailable(`could not attach to debugpy in ${python}: ${e.message}`));
+        } else debug.unavailable(String(msg.error ?? 'debugpy did not start'));
+      } else if (msg.event === 'ready') void attached.then(readyResolve);
       else if (msg.event === 'fatal' && msg.reason === 'numpy') {
         readyReject(
           new EvalpredError(
@@ -217,7 +223,7 @@ export class PyMetricRunner {
 
   readonly memoryLimitMb: number;
 
-  constructor(private readonly opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; memoryLimitMb?: number } = {}) {
+  constructor(private readonly opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; memoryLimitMb?: number; debug?: PythonDebugHooks } = {}) {
     this.memoryLimitMb = memoryLimitMb(opts.memoryLimitMb);
   }
 
@@ -307,13 +313,15 @@ export class PyMetricRunner {
     const python = opts.python ?? (await defaultPython());
     let proc = this.procs.get(python);
     if (!proc || proc.dead) {
-      proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {}, this.memoryLimitMb);
+      proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {}, this.memoryLimitMb, this.opts.debug);
       this.procs.set(python, proc);
     }
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
     const id = this.nextId++;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
+      // Under a debugger the user holds the metric at breakpoints as long as they like (pause finds a loop).
+      if (this.opts.debug) return;
       timer = setTimeout(() => {
         proc!.kill();
         this.procs.delete(python);

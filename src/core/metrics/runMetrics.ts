@@ -9,7 +9,7 @@ import { TensorNode } from '../tensor/tensor';
 import { memoryLimitMb } from './containment';
 import { mentionsPreprocess } from './metricFunction';
 import { JsMetricRunner } from './jsRunner';
-import { PyMetricRunner, defaultPython } from './pyRunner';
+import { PyMetricRunner, PythonDebugHooks, defaultPython } from './pyRunner';
 import { Described, finalizeMetrics, Metrics } from './postprocess';
 
 export interface RunMetricOptions {
@@ -48,6 +48,8 @@ export interface MetricRunnersOptions {
   memoryLimitMb?: number;
   /** The bundled TS/JS worker; default dist/metricWorker.js. */
   jsWorkerFile?: string;
+  /** A line debugger for Python metric runs (the debug adapter's); its runs have no time limit. */
+  pythonDebug?: PythonDebugHooks;
 }
 
 /**
@@ -78,7 +80,7 @@ export class MetricRunners {
   /** The Python runner (one warm worker per interpreter), started on first use. */
   pyRunner(): PyMetricRunner {
     this.open();
-    return (this.py ??= new PyMetricRunner({ env: this.options.env, timeoutMs: this.options.timeoutMs, memoryLimitMb: this.options.memoryLimitMb }));
+    return (this.py ??= new PyMetricRunner({ env: this.options.env, timeoutMs: this.options.timeoutMs, memoryLimitMb: this.options.memoryLimitMb, debug: this.options.pythonDebug }));
   }
 
   /** Calls bound to one metric file: its metric run on a cache and its per-batch preprocess hook. */

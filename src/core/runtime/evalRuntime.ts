@@ -96,7 +96,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
   async start(launch: LaunchSettings): Promise<void> {
     this.launch = launch;
-    this.metrics = this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb });
+    this.metrics = this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb, pythonDebug: this.debug });
     this.state = 'running';
     for (const w of launch.warnings) this.emit('output', w + '\n', 'console');
     try {

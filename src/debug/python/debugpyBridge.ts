@@ -98,6 +98,7 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
     });
     await initialized;
     for (const [file, fb] of this.files) await this.bind(file, fb);
+    if (this.entryBreak) await socket.request('setFunctionBreakpoints', { breakpoints: [{ name: this.entryBreak }] });
     await socket.request('setExceptionBreakpoints', { filters: this.exceptionFilters.map((f) => DEBUGPY_FILTER[f]).filter(Boolean) });
     await socket.request('configurationDone');
     await attached;
@@ -107,6 +108,14 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
     this.socket?.close();
     this.socket = undefined;
     this.stoppedThread = undefined;
+  }
+
+  /** Line debugging cannot work in this interpreter: say why on every breakpoint (they stay unverified). */
+  markUnavailable(why: string): void {
+    this.unavailable = why;
+    for (const [file, fb] of this.files) {
+      fb.breakpoints.forEach((bp, k) => this.emit('breakpoint', { id: fb.ids[k], verified: false, line: bp.line, message: why, source: { path: file, name: path.basename(file) } }));
+    }
   }
 
   /** Breakpoints of one .py file; answered at once, bound (and re-announced) when a worker is attached. */
@@ -157,13 +166,16 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
     return this.hidden.some((h) => file === h || file.startsWith(h + path.sep));
   }
 
-  /** Stop at the first line of `functionName` on its next call (step into the metric from the boundary). */
+  /**
+   * Stop on entry to `functionName` at its next call (Step Into from the boundary). Before the worker's
+   * first run there is no debugpy yet: the one-shot breakpoint is then set when it attaches.
+   */
   async breakOnEntry(functionName: string): Promise<void> {
-    this.entryBreak = true;
-    await this.forward('setFunctionBreakpoints', { breakpoints: [{ name: functionName }] });
+    this.entryBreak = functionName;
+    if (this.attached) await this.forward('setFunctionBreakpoints', { breakpoints: [{ name: functionName }] });
   }
 
-  private entryBreak = false;
+  private entryBreak: string | undefined;
 
   private onEvent(e: DebugProtocol.Event): void {
     switch (e.event) {
@@ -172,7 +184,7 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
         this.stoppedThread = body.threadId;
         if (this.entryBreak) {
           // one-shot: later runs stop only where the user asked
-          this.entryBreak = false;
+          this.entryBreak = undefined;
           if (body.reason === 'function breakpoint') body.reason = 'step';
           void this.forward('setFunctionBreakpoints', { breakpoints: [] }).catch(() => undefined);
         }
