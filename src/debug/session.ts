@@ -63,6 +63,7 @@ export class EvalpredSession extends LoggingDebugSession {
     super();
     this.runtime = new EvalRuntime(services, {
       attach: (port) => this.python.attach(port),
+      paused: () => this.python.paused,
       unavailable: (why) => {
         const first = !this.python.unavailable;
         this.python.markUnavailable(why);

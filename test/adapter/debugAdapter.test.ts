@@ -91,7 +91,7 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     assert.equal(frame.line, 2);
 
     const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
-    assert.deepEqual(scopes.map((s) => s.name), ['eval_pred', 'sample', 'run']);
+    assert.deepEqual(scopes.map((s) => s.name), ['evalPred', 'sample', 'run'], 'the EvalPrediction scope is named as the function names its parameter');
     assert.equal(scopes[2].expensive, true);
     const run = await vars(dc, scopes[2].variablesReference);
     assert.equal(byName(run, 'cacheDir').value, cache);

@@ -140,7 +140,7 @@ async function launchStopVariablesContinue(port: number): Promise<void> {
     assert.equal(frame.source?.path, metricFile);
     assert.equal(frame.line, 1); // `export function computeMetrics` is line 1 of METRIC
     const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
-    assert.deepEqual(scopes.map((s) => s.name), ['eval_pred', 'sample', 'run']);
+    assert.deepEqual(scopes.map((s) => s.name), ['evalPred', 'sample', 'run'], 'the EvalPrediction scope is named as the function names its parameter');
     const ep = (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
     const preds = ep.find((v) => v.name === 'predictions')!;
     assert.equal(preds.value, 'float32[7, 3]');

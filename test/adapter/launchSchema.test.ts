@@ -64,11 +64,11 @@ test('parseLaunchArgs: relative paths resolve against cwd, strings split into li
 });
 
 test('findMetricFunction finds def / function / const / export default lines (1-based)', () => {
-  assert.deepEqual(findMetricFunction('m.py', 'import numpy as np\n\n\ndef compute_metrics(eval_pred):\n    pass\n'), { file: 'm.py', line: 4, name: 'compute_metrics' });
+  assert.deepEqual(findMetricFunction('m.py', 'import numpy as np\n\n\ndef compute_metrics(eval_pred):\n    pass\n'), { file: 'm.py', line: 4, name: 'compute_metrics', param: 'eval_pred' });
   assert.equal(findMetricFunction('m.ts', '// x\nexport async function computeMetrics(p) {}\n').line, 2);
   assert.equal(findMetricFunction('m.ts', 'const a = 1;\nexport const computeMetrics = (p) => ({});\n').line, 2);
-  assert.deepEqual(findMetricFunction('m.js', '\n\nexport default function (p) {}\n'), { file: 'm.js', line: 3, name: 'default export' });
-  assert.deepEqual(findMetricFunction('m.py', 'def f1(p):\n  pass\ndef my_metrics(p):\n  pass\n', 'my_metrics'), { file: 'm.py', line: 3, name: 'my_metrics' });
+  assert.deepEqual(findMetricFunction('m.js', '\n\nexport default function (p) {}\n'), { file: 'm.js', line: 3, name: 'default export', param: 'p' });
+  assert.deepEqual(findMetricFunction('m.py', 'def f1(p):\n  pass\ndef my_metrics(p):\n  pass\n', 'my_metrics'), { file: 'm.py', line: 3, name: 'my_metrics', param: 'p' });
 });
 
 test('diffMetrics names changed, added and removed keys with the delta', () => {

@@ -2,7 +2,7 @@
 // CodeLens / quick pick (findMetricFunctions + pickMetricFunction) point at the same line for the usual forms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findMetricFunction, findMetricFunctions, mentionsPreprocess, pickMetricFunction } from '../../src/core/metrics/metricFunction';
+import { findMetricFunction, findMetricFunctions, mentionsPreprocess, metricParam, pickMetricFunction } from '../../src/core/metrics/metricFunction';
 
 const SOURCES: [string, string, number][] = [
   ['m.py', 'import numpy as np\n\ndef helper(x):\n    return x\n\nasync def compute_metrics(eval_pred):\n    return {}\n', 6],
@@ -30,4 +30,17 @@ test('the preprocess detector used by the cache key and the Python runner', () =
   assert.equal(mentionsPreprocess('def preprocess_logits_for_metrics(logits, labels):\n    return logits.argmax(-1)\n'), true);
   assert.equal(mentionsPreprocess('export function preprocessLogitsForMetrics(l) { return l; }'), true);
   assert.equal(mentionsPreprocess('def compute_metrics(p):\n    return {}\n'), false);
+});
+
+test("the EvalPrediction parameter's own name: one line or several, typed, self skipped, none when destructured", () => {
+  const param = (src: string) => metricParam(src, 0);
+  assert.equal(param('def compute_metrics(eval_preds):'), 'eval_preds');
+  assert.equal(param('def compute_metrics(\n        p,\n        tokenizer=None):'), 'p');
+  assert.equal(param('    def compute_metrics(self, eval_pred):'), 'eval_pred');
+  assert.equal(param('export function computeMetrics(pred: EvalPrediction) {'), 'pred');
+  assert.equal(param('export const computeMetrics = async (evalPreds) => ({});'), 'evalPreds');
+  assert.equal(param('const computeMetrics = ep => ({});'), 'ep');
+  assert.equal(param('export function computeMetrics({ predictions, labelIds }) {'), undefined);
+  assert.equal(findMetricFunction('m.py', 'def compute_metrics(eval_preds):\n    pass\n').param, 'eval_preds');
+  assert.deepEqual(findMetricFunctions('def score(eval_preds):\n    pass\n', 'm.py'), [{ name: 'score', line: 0 }], 'eval_preds marks a metric function');
 });

@@ -28,11 +28,10 @@ export const DEFAULT_PARAM = 'eval_pred';
  */
 export function metricParam(source: string, defLine: number): string | undefined {
   const text = source.split(/\r?\n/).slice(defLine, defLine + 6).join('\n');
+  const arrow = /=\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(text); // const f = p => ...
+  if (arrow) return arrow[1];
   const open = text.indexOf('(');
-  if (open < 0) {
-    const arrow = /=\s*(?:async\s+)?([A-Za-z_$][\w$]*)\s*=>/.exec(text); // const f = p => ...
-    return arrow?.[1];
-  }
+  if (open < 0) return undefined;
   const params = text.slice(open + 1).split(/[,)]/).map((p) => p.trim());
   for (const p of params) {
     const m = /^\*{0,2}([A-Za-z_$][\w$]*)/.exec(p);
@@ -98,6 +97,11 @@ export function pickMetricFunction(fns: MetricFunction[], configured?: string): 
   return fns.length === 1 ? fns[0] : undefined;
 }
 
+function withParam(loc: MetricLocation, source: string, defLine: number): MetricLocation {
+  const param = metricParam(source, defLine);
+  return param ? { ...loc, param } : loc;
+}
+
 /** The definition line (1-based) of the function a run calls, or line 1 when it cannot be found. */
 export function findMetricFunction(file: string, source: string, functionName?: string): MetricLocation {
   const names = functionName ? [functionName] : CALLED_BY_DEFAULT;
@@ -107,12 +111,12 @@ export function findMetricFunction(file: string, source: string, functionName?: 
     for (const pattern of py ? [PY_DEF] : JS_BY_NAME) {
       const re = pattern(escape(name));
       const i = lines.findIndex((l) => re.test(l));
-      if (i >= 0) return { file, line: i + 1, name, param: metricParam(source, i) };
+      if (i >= 0) return withParam({ file, line: i + 1, name }, source, i);
     }
   }
   if (!py && !functionName) {
     const i = lines.findIndex((l) => /\bexport\s+default\b/.test(l));
-    if (i >= 0) return { file, line: i + 1, name: 'default export', param: metricParam(source, i) };
+    if (i >= 0) return withParam({ file, line: i + 1, name: 'default export' }, source, i);
   }
   return { file, line: 1, name: functionName ?? (py ? 'compute_metrics' : 'computeMetrics') };
 }

@@ -96,6 +96,8 @@ export function workerScriptPath(): string {
 export interface PythonDebugHooks {
   attach(port: number): Promise<void>;
   unavailable(reason: string): void;
+  /** True while the user holds the metric at a breakpoint: the time limit does not run out then. */
+  paused(): boolean;
 }
 
 /** Where evalpred's own Python lives (the worker and the evalpred package): a debugger hides these frames. */
@@ -320,9 +322,12 @@ export class PyMetricRunner {
     const id = this.nextId++;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      // Under a debugger the user holds the metric at breakpoints as long as they like (pause finds a loop).
-      if (this.opts.debug) return;
-      timer = setTimeout(() => {
+      const expire = () => {
+        // Time spent stopped at a breakpoint is the user's: the limit starts again once they let it run.
+        if (this.opts.debug?.paused()) {
+          timer = setTimeout(expire, timeoutMs);
+          return;
+        }
         proc!.kill();
         this.procs.delete(python);
         reject(
@@ -332,7 +337,8 @@ export class PyMetricRunner {
             { file: abs },
           ),
         );
-      }, timeoutMs);
+      };
+      timer = setTimeout(expire, timeoutMs);
     });
     try {
       await Promise.race([proc.ready, timeout]);
