@@ -6,8 +6,9 @@ import { main as webview } from './webviewScroll';
 import { main as generation } from './generation';
 import { main as series } from './seriesRerun';
 import { main as activation } from './activation';
+import { main as viewQuery } from './viewQuery';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery };
 
 (async () => {
   const pick = process.argv.slice(2);

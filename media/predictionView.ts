@@ -17,6 +17,7 @@ import type {
   ToWebview,
 } from '../src/shared/protocol';
 import { formatCompact, formatDelta } from '../src/shared/format';
+import { countLine, headerSort, summaryLine } from './format';
 
 interface VsCodeApi {
   postMessage(m: unknown): void;
@@ -169,8 +170,29 @@ pLabel.append(predSelect);
 toolbar.append(wrongLabel, gLabel, pLabel, searchInput, sortSelect, clearBtn, countEl);
 
 const COLUMNS = ['#', 'Text', 'Prediction', 'Label', '', 'Confidence', 'Loss'];
+/** Header cells that sort the table on click (the sort select offers the same). */
+const SORTABLE: Record<number, SortKey> = { 0: 'index', 5: 'confidence', 6: 'loss' };
 const thead = el('div', 'thead');
-for (const c of COLUMNS) thead.append(el('div', 'cell', c));
+thead.setAttribute('role', 'row');
+const headCells = COLUMNS.map((c, k) => {
+  const cell = el('div', 'cell', c);
+  cell.setAttribute('role', 'columnheader');
+  const key = SORTABLE[k];
+  if (key) {
+    cell.classList.add('sortable');
+    cell.tabIndex = 0;
+    const go = () => applyQuery({ ...query, sort: headerSort(query.sort, key) });
+    cell.addEventListener('click', go);
+    cell.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        go();
+      }
+    });
+  }
+  thead.append(cell);
+  return cell;
+});
 const viewport = el('div', 'viewport');
 viewport.tabIndex = 0;
 viewport.setAttribute('role', 'grid');
@@ -311,7 +333,7 @@ function fillRow(r: RowEl, row: RowView | null): void {
   }
   ci.textContent = String(row.index);
   ct.textContent = '';
-  if (row.tokens) {
+  if (row.tokens && overview?.task === 'token-classification') {
     for (const t of row.tokens) {
       const s = el('span', `tok tag-${t.predId % 8}${t.pred === 'O' ? ' tag-o' : ''}${t.gold !== undefined && t.gold !== t.pred ? ' tok-wrong' : ''}`, t.token);
       s.title = t.gold !== undefined ? `predicted ${t.pred}, gold ${t.gold}` : `predicted ${t.pred}`;
@@ -320,7 +342,7 @@ function fillRow(r: RowEl, row: RowView | null): void {
   } else ct.textContent = row.text;
   ct.title = row.text;
   cp.textContent = '';
-  if (overview?.task === 'question-answering' && row.label !== undefined) diffText(cp, row.prediction, row.label);
+  if (overview && ['question-answering', 'seq2seq-lm', 'causal-lm'].includes(overview.task) && row.label !== undefined) diffText(cp, row.prediction, row.label);
   else cp.textContent = row.prediction;
   cp.title = row.prediction;
   cl.textContent = row.label ?? '';
@@ -351,9 +373,10 @@ function onRows(m: Extract<ToWebview, { type: 'rows' }>): void {
   pendingBlocks.delete(req.block);
   if (rowCache.size > CACHE_LIMIT) rowCache.clear();
   m.rows.forEach((r, k) => rowCache.set(m.start + k, r));
+  // Always, also when the answer is "no rows" (total stays 0): the count must leave "loading…".
+  countEl.textContent = countLine(m.total, overview?.numSamples ?? m.total);
   if (m.total !== total) {
     total = m.total;
-    countEl.textContent = `${total.toLocaleString('en-US')} of ${(overview?.numSamples ?? total).toLocaleString('en-US')} samples`;
     viewport.setAttribute('aria-rowcount', String(total));
     layout();
   }
@@ -415,6 +438,13 @@ function syncControls(): void {
   if (searchInput.value.trim() !== (query.filter.search ?? '')) searchInput.value = query.filter.search ?? '';
   sortSelect.value = `${query.sort.key}:${query.sort.descending ? 'desc' : 'asc'}`;
   if (!sortSelect.value) sortSelect.value = 'index:asc';
+  headCells.forEach((cell, k) => {
+    const key = SORTABLE[k];
+    if (!key) return;
+    const on = query.sort.key === key;
+    cell.setAttribute('aria-sort', on ? (query.sort.descending ? 'descending' : 'ascending') : 'none');
+    cell.textContent = COLUMNS[k] + (on && key !== 'index' ? (query.sort.descending ? ' ↓' : ' ↑') : '');
+  });
   for (const cell of Array.from(confusionEl.querySelectorAll<HTMLButtonElement>('button.cm-cell'))) {
     cell.classList.toggle('active', cell.dataset.gold === query.filter.gold && cell.dataset.pred === query.filter.predicted);
   }
@@ -484,7 +514,8 @@ viewport.addEventListener('keydown', (e) => {
 
 function renderOverview(o: Overview): void {
   titleEl.textContent = o.title;
-  summaryEl.textContent = `${o.task} · ${o.numSamples.toLocaleString('en-US')} samples`;
+  summaryEl.textContent = summaryLine(o.task, o.numSamples);
+  document.body.dataset.task = o.task;
   for (const s of [goldSelect, predSelect]) {
     s.textContent = '';
     const any = el('option', undefined, 'any');
@@ -496,6 +527,8 @@ function renderOverview(o: Overview): void {
       s.append(opt);
     }
   }
+  // Generative and QA tasks have no label names to filter on.
+  gLabel.hidden = pLabel.hidden = o.labels.length === 0;
   renderLints(o.lints);
   renderCards(o.cards, o.structure);
   renderConfusion(o.confusion);
@@ -648,6 +681,24 @@ function typed(a: RawArray): ArrayLike<number | bigint> {
   }
 }
 
+/** Generative teacher-forced rows: each actual token beside the model's prediction at its position. */
+function nextTokens(tokens: NonNullable<RowView['tokens']>): HTMLElement {
+  const box = el('div', 'next-tokens');
+  const causal = overview?.task === 'causal-lm';
+  box.append(el('h3', undefined, causal ? 'Next-token predictions (logits at t predict the token at t + 1)' : 'Token predictions (teacher forcing)'));
+  const table = el('table');
+  const head = el('tr');
+  head.append(el('th', undefined, 'position'), el('th', undefined, causal ? 'actual next token' : 'actual token'), el('th', undefined, 'predicted'));
+  table.append(head);
+  tokens.forEach((t, k) => {
+    const tr = el('tr', t.gold !== undefined && t.gold !== t.pred ? 'tok-wrong-row' : undefined);
+    tr.append(el('td', undefined, String(k)), el('td', undefined, t.token), el('td', undefined, t.pred));
+    table.append(tr);
+  });
+  box.append(table);
+  return box;
+}
+
 function renderDetail(d: RowDetail): void {
   detailEl.textContent = '';
   detailEl.hidden = false;
@@ -682,6 +733,7 @@ function renderDetail(d: RowDetail): void {
   if (r.confidence !== undefined) field('confidence', formatCompact(r.confidence));
   if (r.loss !== undefined) field('loss', formatCompact(r.loss));
   detailEl.append(dl);
+  if (r.tokens && overview?.task !== 'token-classification') detailEl.append(nextTokens(r.tokens));
   for (const a of d.arrays) {
     const box = el('div', 'raw');
     box.append(el('div', 'raw-name', `${a.path}  ${a.dtype}[${a.shape.join(', ')}]`));

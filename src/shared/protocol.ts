@@ -2,12 +2,12 @@
 // import (hexeditor's shared/protocol.ts). No `vscode` and no Node imports: media/ bundles this for the
 // browser. Rows travel in windows (`getRows` -> `rows`, matched by `requestId`), never the whole table.
 
-import type { ClassifierTaskName } from '../core/tasks';
+import type { TaskName } from '../core/tasks';
 
 export const PROTOCOL_VERSION = 1;
 
-/** The tasks the view knows how to show per sample (see src/core/tasks.ts), or 'unknown'. */
-export type TaskKind = ClassifierTaskName | 'unknown';
+/** The tasks the view shows per sample (every task of src/core/tasks.ts), or 'unknown'. */
+export type TaskKind = TaskName | 'unknown';
 
 /** One token of a token-classification sample: the word, the predicted tag and the gold tag. */
 export interface TokenTag {

@@ -10,7 +10,7 @@ import type { Evaluation } from '../evaluate';
 import { FIELD_NAMES, structureOf } from '../inspect/describe';
 import { generationForLints, lintEvalPrediction } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
-import { isClassifierTask } from '../tasks';
+import { isTaskName } from '../tasks';
 import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { loadTokenizer } from '../text';
@@ -51,7 +51,7 @@ export interface FromEvaluationOptions {
 }
 
 function knownTask(t: unknown): TaskKind {
-  return isClassifierTask(t) ? t : 'unknown';
+  return isTaskName(t) ? t : 'unknown';
 }
 
 /**
@@ -78,13 +78,20 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     }
   }
   let tokenizer = opts.tokenizer;
-  if (!tokenizer && modelDir.note) notes.push(modelDir.note);
-  if (!tokenizer && modelDir.path) {
+  let noTokenizerReason: string | undefined;
+  if (!tokenizer && modelDir.note) {
+    noTokenizerReason = modelDir.note;
+    // Generative and QA tables say it where the decoded text would be (their own note); the others here.
+    if (!['seq2seq-lm', 'causal-lm', 'question-answering'].includes(String(evaluation.loop?.task))) notes.push(modelDir.note);
+  } else if (!tokenizer && modelDir.path) {
     try {
       tokenizer = await loadTokenizer(modelDir.path);
     } catch (e) {
-      notes.push(`the tokenizer in ${modelDir.path} could not be loaded for decoding: ${messageOf(e)}`);
+      noTokenizerReason = `the tokenizer in ${modelDir.path} could not be loaded: ${messageOf(e)}`;
+      notes.push(`${noTokenizerReason}; inputs are shown as token ids`);
     }
+  } else if (!tokenizer) {
+    noTokenizerReason = 'the cache does not name its model folder';
   }
   const cols = evaluation.loop?.info?.columns;
   return {
@@ -94,6 +101,8 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     id2label: evaluation.loop?.info?.id2label,
     dataset,
     tokenizer,
+    noTokenizerReason,
+    generated: !!(producer.settings as Partial<RunSettings> | undefined)?.predictWithGenerate,
     textColumn: cols?.text,
     pairColumn: cols?.pair,
     template: cols?.template,
@@ -139,6 +148,7 @@ export class PredictionViewModel {
     switch (m.type) {
       case 'ready':
         this.post({ type: 'init', overview: this.overview(false) });
+        this.indexInBackground();
         return;
       case 'getRows': {
         const { total, rows } = this.windows.window(m.query, m.start, Math.min(m.count, MAX_WINDOW));
@@ -154,6 +164,18 @@ export class PredictionViewModel {
         this.post({ type: 'detail', requestId: m.requestId, detail: this.detail(m.index) });
         return;
     }
+  }
+
+  private indexing = false;
+
+  /** The search strings, built in slices between messages once the first rows are on their way. */
+  private indexInBackground(): void {
+    if (this.indexing) return;
+    this.indexing = true;
+    const step = () => {
+      if (!this.table.buildSearchIndex(20_000)) setImmediate(step).unref();
+    };
+    setImmediate(step).unref();
   }
 
   /** A new metrics result (after a rerun of compute_metrics): recorded with deltas and pushed to the view. */
@@ -176,7 +198,7 @@ export class PredictionViewModel {
         cards: [],
         metrics: this.history.all(),
         lints: [],
-        notes: this.input.notes ?? [],
+        notes: [...(this.input.notes ?? []), ...this.table.notes],
       };
     }
     if (this.overviewCache) return { ...this.overviewCache, metrics: this.history.all() };
@@ -200,7 +222,7 @@ export class PredictionViewModel {
       confusion: confusionMatrix(this.table),
       metrics: this.history.all(),
       lints,
-      notes: this.input.notes ?? [],
+      notes: [...(this.input.notes ?? []), ...this.table.notes],
     };
     return this.overviewCache;
   }

@@ -1,0 +1,128 @@
+// Generative rows (seq2seq and causal LM): decoded prediction and decoded label. With generated ids
+// (predict_with_generate) the two are different sequences, compared as text; with logits (teacher forcing)
+// each position is a next-token prediction, shown token by token with its per-sample loss. A causal LM's
+// logits at position t predict the token at t + 1 (the shift Trainer's loss and our built-in accuracy use,
+// src/core/model/labelSmoother.ts). Correct is exact match of the decoded texts after SQuAD normalisation.
+import { normalizeAnswer } from '../../metrics/library/squad';
+import type { TokenTag } from '../../../shared/protocol';
+import type { Tensor } from '../../tensor/tensor';
+import { firstTensor, numbers, softmaxAt } from './arrays';
+import type { TaskContext, TaskRows } from './types';
+
+/** Ids of a row, -100 (Trainer's padding of gathered rows) dropped. */
+function rowIds(t: Tensor, i: number): number[] {
+  const out: number[] = [];
+  const w = t.shape[1];
+  const get = numbers(t);
+  for (let k = 0; k < w; k++) {
+    const v = get(i * w + k);
+    if (v !== -100) out.push(v);
+  }
+  return out;
+}
+
+export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
+  const { cols, src } = ctx;
+  const preds = firstTensor(src.evalPred.predictions)!;
+  const labelsT = firstTensor(src.evalPred.labelIds);
+  const labels = labelsT && labelsT.ndim === 2 && !labelsT.dtype.startsWith('float') ? labelsT : undefined;
+  const tok = src.tokenizer;
+  const logits = preds.ndim === 3 && preds.dtype.startsWith('float');
+  // Token-aligned: logits, or ids as wide as the labels that are not generated (preprocess_logits_for_metrics argmax).
+  const aligned = !!labels && (logits || (preds.ndim === 2 && !src.generated && preds.shape[1] === labels.shape[1]));
+  const shift = causal ? 1 : 0;
+  if (!tok) {
+    ctx.note(`predictions and labels are shown as token ids, not text: ${src.noTokenizerReason ?? 'there is no tokenizer to decode them'}`);
+  }
+  // Generations repeat (short answers, labels shared by many rows): decoding each distinct sequence once
+  // halves the table's build time on real outputs and more on repetitive ones.
+  const memo = new Map<string, string>();
+  const decode = (ids: number[]) => {
+    if (!tok) return ids.join(' ');
+    const key = ids.join(',');
+    let text = memo.get(key);
+    if (text === undefined) {
+      text = tok.decode(ids, { skipSpecialTokens: true });
+      if (memo.size < 200_000) memo.set(key, text);
+    }
+    return text;
+  };
+  const predIds: Int32Array[] = [];
+  const goldIds: (Int32Array | undefined)[] = [];
+  const predText: string[] = [];
+  const goldText: (string | undefined)[] = [];
+
+  if (aligned) {
+    const T = preds.shape[1];
+    const V = logits ? preds.shape[2] : 0;
+    const get = numbers(preds);
+    const lab = numbers(labels!);
+    const W = labels!.shape[1];
+    for (let i = 0; i < cols.n; i++) {
+      const p: number[] = [];
+      const g: number[] = [];
+      let conf = 0;
+      let ce = 0;
+      for (let k = 0; k < T && k + shift < W; k++) {
+        const gold = lab(i * W + k + shift);
+        if (gold === -100 || gold < 0) continue;
+        if (logits) {
+          const s = softmaxAt(get, (i * T + k) * V, V, gold);
+          p.push(s.arg);
+          conf += s.pmax;
+          ce += s.ce;
+        } else p.push(get(i * T + k));
+        g.push(gold);
+      }
+      if (logits && p.length) {
+        cols.confidence[i] = conf / p.length;
+        cols.loss[i] = ce / p.length;
+      }
+      predIds.push(Int32Array.from(p));
+      goldIds.push(Int32Array.from(g));
+      const pt = decode(p);
+      const gt = decode(g);
+      predText.push(pt);
+      goldText.push(gt);
+      if (g.length) cols.correct[i] = (tok ? normalizeAnswer(pt) === normalizeAnswer(gt) : p.every((v, k) => v === g[k])) ? 1 : 0;
+    }
+  } else {
+    const p2 = preds.ndim === 2 ? preds : undefined;
+    if (!p2) ctx.note(`predictions are ${preds.dtype}[${preds.shape.join(', ')}]: neither generated ids [samples, tokens] nor logits [samples, tokens, vocab], so nothing is decoded`);
+    for (let i = 0; i < cols.n; i++) {
+      const p = p2 ? rowIds(p2, i) : [];
+      predIds.push(Int32Array.from(p));
+      const pt = p2 ? decode(p) : '';
+      predText.push(pt);
+      if (labels) {
+        const g = rowIds(labels, i);
+        goldIds.push(Int32Array.from(g));
+        const gt = decode(g);
+        goldText.push(gt);
+        // Without a tokenizer the special tokens (decoder start, eos, padding) cannot be told apart: unknown.
+        if (tok && p2) cols.correct[i] = normalizeAnswer(pt) === normalizeAnswer(gt) ? 1 : 0;
+      } else {
+        goldIds.push(undefined);
+        goldText.push(undefined);
+      }
+    }
+  }
+
+  const piece = (id: number) => (tok ? tok.idToToken(id) ?? String(id) : String(id));
+  return {
+    describe(i, v) {
+      v.prediction = predText[i];
+      if (goldText[i] !== undefined) v.label = goldText[i];
+      if (aligned) {
+        // The token-level view: each actual (next) token with what the model predicted at its position.
+        const p = predIds[i];
+        const g = goldIds[i]!;
+        v.tokens = Array.from(g, (gold, k): TokenTag => ({ token: piece(gold), pred: piece(p[k]), gold: piece(gold), predId: p[k] === gold ? 0 : 1 }));
+      }
+    },
+    searchable: (i) => `${predText[i]}\n${goldText[i] ?? ''}`,
+    hasGold: () => false,
+    hasPredicted: () => false,
+    hasPair: () => false,
+  };
+}
