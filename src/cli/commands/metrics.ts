@@ -65,6 +65,7 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
   if (!p.flags.watch) {
     const r = await once();
     for (const w of r.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
+    for (const n of r.notes) process.stderr.write(`note: ${printable(n)}\n`);
     if (r.stdout) process.stderr.write(r.stdout);
     process.stdout.write(r.json + '\n');
     return 0;
@@ -75,6 +76,7 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
       const r = await once();
       if (r.stdout) process.stderr.write(r.stdout);
       process.stdout.write(r.json + '\n');
+      if (!previous) for (const n of r.notes) process.stderr.write(`note: ${printable(n)}\n`);
       if (previous) process.stderr.write(diffLines(previous, r.metrics) + '\n');
       process.stderr.write(`(${r.durationMs.toFixed(0)} ms; watching ${file}, Ctrl+C to stop)\n`);
       previous = r.metrics;

@@ -110,8 +110,8 @@ export async function runCommand(argv: string[]): Promise<number> {
     process.stderr.write(`${ev.fromCache ? 'cached predictions' : 'predictions cached'} in ${path.relative(process.cwd(), ev.cacheDir) || '.'}\n`);
     if (!parsed.flags.json) await printSummary(ev, settings);
     const result = await metricsForEvaluation(runners, ev, settings);
-    for (const w of result.warnings) process.stderr.write(`warning: ${printable(w)}
-`);
+    for (const w of result.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
+    for (const n of result.notes) process.stderr.write(`note: ${printable(n)}\n`);
     if (result.stdout) process.stderr.write(result.stdout);
     process.stdout.write(result.json + '\n');
     return 0;

@@ -1,9 +1,15 @@
 // Metrics for one evaluation, the way Trainer assembles them: the user's compute_metrics (or the built-in
 // ones when no file is given), then eval_loss, the eval_ prefix and speed metrics (docs/trainer-semantics.md#the-metrics-dictionary).
+//
+// Speed fields on a rerun: eval_runtime, eval_samples_per_second and eval_steps_per_second describe the
+// model run that made the cache, never a rerun of compute_metrics (which runs no model). They are kept, so
+// the dict has the keys Trainer.evaluate() returns and diffs against a Trainer log line up, computed with the
+// batch size recorded in the cache's manifest, and every rerun says whose they are in `notes` (the CLI prints
+// it on stderr, the debug session in the Debug Console): docs/trainer-semantics.md#speed-fields-on-a-rerun.
 import { readCacheManifest } from '../cache/store';
 import type { Evaluation } from '../cache/evaluation';
 import type { LoopRecord } from '../loop/types';
-import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
+import { DEFAULT_BATCH_SIZE, EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { builtinMetrics } from './builtin';
 import { FinalizeOptions, Metrics, finalizeMetrics, metricsToJson } from './postprocess';
 import type { MetricRunners } from './runMetrics';
@@ -16,21 +22,48 @@ export interface MetricsOutcome {
   /** What the user's function printed. */
   stdout: string;
   durationMs: number;
+  /** Remarks for the user that are not warnings (whose the speed fields are on a rerun). */
+  notes: string[];
 }
 
-function finalizeOptions(loop: LoopRecord | undefined, batchSize: number, file?: string): FinalizeOptions {
+/** The batch size of the model run that made the cache (its manifest), else `fallback`. */
+export function recordedBatchSize(cacheDir: string, fallback?: number): number | undefined {
+  try {
+    const b = (readCacheManifest(cacheDir).producer as { settings?: { batchSize?: unknown } } | undefined)?.settings?.batchSize;
+    if (typeof b === 'number' && Number.isInteger(b) && b > 0) return b;
+  } catch {
+    // an unreadable manifest is reported by whoever reads the arrays
+  }
+  return fallback;
+}
+
+/** The label a rerun's speed fields get: they are the cached model run's. */
+export function rerunSpeedNote(loop: LoopRecord | undefined, batchSize: number | undefined, rerunMs: number, prefix = 'eval'): string[] {
+  if (!loop) return [];
+  const bs = batchSize !== undefined ? ` at batch size ${batchSize}` : '';
+  return [
+    `${prefix}_runtime, ${prefix}_samples_per_second and ${prefix}_steps_per_second are the model run's that made this cache ` +
+      `(${loop.runtimeSeconds.toFixed(2)} s for ${loop.numSamples} samples${bs}), not this rerun's: compute_metrics alone took ${rerunMs.toFixed(0)} ms.`,
+  ];
+}
+
+function finalizeOptions(loop: LoopRecord | undefined, batchSize: number | undefined, file?: string): FinalizeOptions {
   return {
     prefix: 'eval',
     trainerLoss: loop?.evalLoss ?? undefined,
-    speed: loop ? { runtimeS: loop.runtimeSeconds, numSamples: loop.numSamples, batchSize } : undefined,
+    speed: loop ? { runtimeS: loop.runtimeSeconds, numSamples: loop.numSamples, batchSize: batchSize ?? DEFAULT_BATCH_SIZE } : undefined,
     file,
   };
 }
 
-/** `runners`: the caller's metric processes (it closes them); used only when settings name a metric file. */
-export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome> {
+/**
+ * `runners`: the caller's metric processes (it closes them); used only when settings name a metric file.
+ * `rerun` (default: the predictions came from the cache) labels the speed fields as the cached model run's.
+ */
+export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluation, settings: RunSettings, opts: { rerun?: boolean } = {}): Promise<MetricsOutcome> {
+  const rerun = opts.rerun ?? ev.fromCache;
   if (settings.metrics) {
-    return metricsFromCache(runners, ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize, profile: settings.evalPredictionProfile });
+    return metricsFromCache(runners, ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize, profile: settings.evalPredictionProfile, rerun });
   }
   const t0 = performance.now();
   const warnings: string[] = [];
@@ -41,8 +74,11 @@ export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluatio
     ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label, { tokenizer, predictWithGenerate: settings.predictWithGenerate })
     : null;
   if (!raw && ev.evalPred.labelIds) warnings.push(`no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`);
-  const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, settings.batchSize));
-  return { metrics: fin.metrics, json: metricsToJson(fin.metrics), warnings: [...warnings, ...fin.warnings], stdout: '', durationMs: performance.now() - t0 };
+  const batchSize = recordedBatchSize(ev.cacheDir, ev.fromCache ? undefined : settings.batchSize);
+  const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, batchSize));
+  const durationMs = performance.now() - t0;
+  const notes = rerun ? rerunSpeedNote(ev.loop, batchSize, durationMs) : [];
+  return { metrics: fin.metrics, json: metricsToJson(fin.metrics), warnings: [...warnings, ...fin.warnings], stdout: '', durationMs, notes };
 }
 
 export async function metricsFromCache(
@@ -50,9 +86,11 @@ export async function metricsFromCache(
   cacheDir: string,
   loop: LoopRecord | undefined,
   file: string,
-  opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number; profile?: EvalPredictionProfile } = {},
+  opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number; profile?: EvalPredictionProfile; rerun?: boolean } = {},
 ): Promise<MetricsOutcome> {
-  const batchSize = opts.batchSize ?? Number((readCacheManifest(cacheDir).producer as { settings?: { batchSize?: number } })?.settings?.batchSize ?? 8);
+  // The speed fields are the model run's, so its batch size (the manifest's) wins over whatever launched this
+  // rerun: a cache opened alone has only the default batch size in its launch settings.
+  const batchSize = recordedBatchSize(cacheDir, opts.batchSize);
   const fin = finalizeOptions(loop, batchSize, file);
   const r = await runners.run(cacheDir, file, {
     function: opts.function,
@@ -63,5 +101,6 @@ export async function metricsFromCache(
     trainerLoss: fin.trainerLoss,
     speed: fin.speed,
   });
-  return { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs };
+  const notes = opts.rerun !== false ? rerunSpeedNote(loop, batchSize, r.durationMs) : [];
+  return { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs, notes };
 }

@@ -322,6 +322,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const metrics = this.metrics;
     if (!ev || !launch || !metrics || this.state === 'ended') return undefined;
     this.state = 'metrics';
+    // Only the first metric run after a live model run reports that run's own speed.
+    const rerun = ev.fromCache || this.lastOutcome !== undefined;
     let outcome: MetricsOutcome;
     try {
       if (launch.run.metrics) {
@@ -331,9 +333,10 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
           profile: launch.run.evalPredictionProfile,
           python: launch.python,
           timeoutMs: launch.metricTimeoutMs,
+          rerun,
         });
       } else if (ev.loop) {
-        outcome = await metrics.forEvaluation(ev, launch.run);
+        outcome = await metrics.forEvaluation(ev, launch.run, { rerun });
       } else {
         throw new EvalpredError('this cache has no record of the loop that made it, so there are no built-in metrics for it: add "metrics" (your metric file) to the launch configuration.', {
           file: ev.cacheDir,
@@ -360,6 +363,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     this.lastOutcome = outcome;
     if (outcome.stdout) this.emit('output', outcome.stdout.endsWith('\n') ? outcome.stdout : outcome.stdout + '\n', 'stdout');
     for (const w of outcome.warnings) this.emit('output', `warning: ${w}\n`, 'console');
+    for (const n of outcome.notes ?? []) this.emit('output', `note: ${n}\n`, 'console');
     this.emit('metrics', { outcome, previous, diff: previous ? diffMetrics(previous, outcome.metrics) : [] });
     return outcome;
   }

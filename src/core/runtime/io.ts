@@ -38,12 +38,14 @@ export interface MetricFileOptions {
   python?: string;
   timeoutMs?: number;
   profile?: EvalPredictionProfile;
+  /** The predictions were not made by a model run just now: the speed fields are labelled as the cached run's. */
+  rerun?: boolean;
 }
 
 /** Runs metric functions for one session: the user's file on a cache, or the built-in metrics of an evaluation. */
 export interface SessionMetrics {
   fromCache(cacheDir: string, loop: LoopRecord | undefined, file: string, opts: MetricFileOptions): Promise<MetricsOutcome>;
-  forEvaluation(ev: Evaluation, settings: RunSettings): Promise<MetricsOutcome>;
+  forEvaluation(ev: Evaluation, settings: RunSettings, opts?: { rerun?: boolean }): Promise<MetricsOutcome>;
   /** Stop the warm workers (the runtime calls this when its session shuts down). */
   close(): Promise<void>;
 }
@@ -73,7 +75,7 @@ export function localServices(): RuntimeServices {
       const runners = new MetricRunners(opts);
       return {
         fromCache: (cacheDir, loop, file, o) => metricsFromCache(runners, cacheDir, loop, file, o),
-        forEvaluation: (ev, settings) => metricsForEvaluation(runners, ev, settings),
+        forEvaluation: (ev, settings, o) => metricsForEvaluation(runners, ev, settings, o),
         close: () => runners.close(),
       };
     },
