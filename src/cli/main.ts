@@ -5,6 +5,7 @@ import { toolVersion } from '../core/evaluate';
 import { HelpRequested } from './args';
 import { printable } from './terminalText';
 import { CancelledError } from '../core/loop/types';
+import { compareCommand } from './commands/compare';
 import { demoCommand } from './commands/demo';
 import { importCommand } from './commands/import';
 import { inspectCommand } from './commands/inspect';
@@ -18,6 +19,7 @@ const HELP = `evalpred — run Trainer's evaluation loop on an ONNX model, cache
                [--include-for-metrics inputs,loss] [--preprocess argmax] [--metrics FILE [--function NAME]]
   evalpred metrics --cache CACHE_DIR --metrics FILE [--function NAME] [--watch]
   evalpred inspect --cache CACHE_DIR [--json]
+  evalpred compare CACHE_A CACHE_B [--metrics FILE] [--out changed.jsonl] [--json]
   evalpred import DUMP --out CACHE_DIR
   evalpred demo [--dir DIR]
   evalpred --version
@@ -28,6 +30,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   run: runCommand,
   metrics: metricsCommand,
   inspect: inspectCommand,
+  compare: compareCommand,
   import: importCommand,
   demo: demoCommand,
 };

@@ -41,6 +41,7 @@ const RANKS: string[][] = [
   ['core/runtime'],
   ['shared'],
   ['core/view'],
+  ['core/compare'],
   ['cli', 'debug', 'extension', 'demo', 'media'],
 ];
 const rankOf = new Map(RANKS.flatMap((units, rank) => units.map((u): [string, number] => [u, rank])));

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sortByColumn } from '../../src/core/view/query';
 import { countLine, headerSort, summaryLine } from '../../media/format';
+import { cellText } from '../../src/core/view/samples/arrays';
+import { answerTexts } from '../../src/core/view/samples/questionAnswering';
 
 function reference(order: number[], col: Float64Array, desc: boolean): number[] {
   return [...order].sort((a, b) => {
@@ -36,4 +38,17 @@ test('view formatting: task titles, a count that says "no sample matches", heade
   assert.deepEqual(headerSort({ key: 'index', descending: false }, 'loss'), { key: 'loss', descending: true });
   assert.deepEqual(headerSort({ key: 'loss', descending: true }, 'loss'), { key: 'loss', descending: false });
   assert.deepEqual(headerSort({ key: 'loss', descending: true }, 'confidence'), { key: 'confidence', descending: false });
+});
+
+test('dataset cells that are not strings are shown as text, never "[object Object]"; QA answers in every SQuAD shape', () => {
+  assert.equal(cellText(42), '42');
+  assert.equal(cellText(null), '');
+  assert.equal(cellText(['a', 1, true]), 'a 1 true');
+  assert.equal(cellText({ q: 'x', n: 10n }), '{"q":"x","n":"10"}');
+  assert.deepEqual(answerTexts({ text: ['Paris', 'paris'], answer_start: [3, 9] }), ['Paris', 'paris']);
+  assert.deepEqual(answerTexts({ text: [], answer_start: [] }), []);
+  assert.deepEqual(answerTexts('Paris'), ['Paris']);
+  assert.deepEqual(answerTexts([7, 'x']), ['7', 'x']);
+  assert.equal(answerTexts(undefined), undefined);
+  assert.equal(answerTexts(3), undefined);
 });
