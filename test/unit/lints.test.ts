@@ -1,4 +1,6 @@
 import { test } from 'node:test';
+import fs from 'node:fs';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { lintEvalPrediction } from '../../src/core/lint/lints';
 import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
@@ -16,7 +18,7 @@ test('decoding labels that hold -100 is flagged at the decode line, with the np.
   assert.equal(d.severity, 'warning');
   assert.equal(d.line, 3);
   assert.match(d.message, /label_ids/);
-  assert.match(d.fix, /np\.where\(label_ids != -100/);
+  assert.match(d.fix, /labels = np\.where\(labels != -100/); // the variable the decode receives
   // no decode in the source: no warning
   assert.ok(!idsOf(lintEvalPrediction({ evalPred: ep({ labelIds: ids([1, 2], [1, -100]), predictions: ids([1, 2], [1, 1]) }), source: 'acc = (p == l).mean()' })).includes('decode-minus-100'));
 });
@@ -139,4 +141,79 @@ test('#19: causal-LM accuracy without the one-token shift, at the compare line; 
   assert.ok(!idsOf(lintEvalPrediction({ evalPred: clm, task: 'causal-lm', source: shifted })).includes('causal-lm-no-shift'));
   // same naive source on a classifier: no shift expected there
   assert.ok(!idsOf(lintEvalPrediction({ evalPred: clm, task: 'token-classification', source: naive })).includes('causal-lm-no-shift'));
+});
+
+// decode-minus-100 follows the data, not the names (issue 11 item 6): five ways to remove -100 before the decode
+// silence it; the same file without the removal (or with it applied to another variable) warns and names the
+// variable that actually reaches the decode.
+const decodeEp = ep({ predictions: ids([2, 3], [5, 6, 7, 5, 6, 7]), labelIds: ids([2, 3], [5, 6, -100, 5, -100, -100]) });
+const decodeLint = (source: string) => lintEvalPrediction({ evalPred: decodeEp, source }).find((x) => x.id === 'decode-minus-100');
+const REMOVALS: [string, string, string][] = [
+  // [how, with the removal, the same source without it]
+  [
+    'np.where under another name',
+    'def compute_metrics(eval_pred):\n    preds, refs = eval_pred\n    refs = np.where(refs != -100, refs, tok.pad_token_id)\n    gold = tok.batch_decode(refs, skip_special_tokens=True)\n',
+    'def compute_metrics(eval_pred):\n    preds, refs = eval_pred\n    gold = tok.batch_decode(refs, skip_special_tokens=True)\n',
+  ],
+  [
+    'boolean-mask assignment',
+    'def compute_metrics(p):\n    y = p.label_ids.copy()\n    y[y == -100] = tok.pad_token_id\n    gold = tok.batch_decode(y)\n',
+    'def compute_metrics(p):\n    y = p.label_ids.copy()\n    gold = tok.batch_decode(y)\n',
+  ],
+  [
+    'np.maximum into a new variable',
+    'def compute_metrics(p):\n    preds, labels = p\n    safe = np.maximum(labels, 0)\n    gold = tok.batch_decode(safe)\n',
+    'def compute_metrics(p):\n    preds, labels = p\n    safe = labels.copy()\n    gold = tok.batch_decode(safe)\n',
+  ],
+  [
+    'a TypeScript map',
+    'export function computeMetrics(evalPred) {\n  const { predictions, labelIds } = evalPred;\n  const ys = labelIds.map((row) => row.map((v) => (v === -100 ? pad : v)));\n  const gold = tok.batchDecode(ys);\n}\n'.replace(/batchDecode/g, 'batch_decode'),
+    'export function computeMetrics(evalPred) {\n  const { predictions, labelIds } = evalPred;\n  const ys = labelIds.map((row) => row.map((v) => v));\n  const gold = tok.batch_decode(ys);\n}\n',
+  ],
+  [
+    'a filtered comprehension in a zip loop',
+    'def compute_metrics(p):\n    out = []\n    for pr, lab in zip(p.predictions, p.label_ids):\n        out.append(tok.decode([t for t in lab if t != -100]))\n',
+    'def compute_metrics(p):\n    out = []\n    for pr, lab in zip(p.predictions, p.label_ids):\n        out.append(tok.decode(lab))\n',
+  ],
+  [
+    'a mask variable and np.putmask',
+    'def compute_metrics(p):\n    preds, labels = p\n    pad_here = labels == -100\n    np.putmask(labels, pad_here, 0)\n    gold = tok.batch_decode(labels)\n',
+    'def compute_metrics(p):\n    preds, labels = p\n    pad_here = labels == 0\n    np.putmask(labels, pad_here, 0)\n    gold = tok.batch_decode(labels)\n',
+  ],
+];
+
+for (const [how, clean, dirty] of REMOVALS) {
+  test(`decode-minus-100: -100 removed by ${how} silences the warning; without the removal it warns at the decode`, () => {
+    assert.equal(decodeLint(clean), undefined, clean);
+    const w = decodeLint(dirty);
+    assert.ok(w, dirty);
+    assert.equal(w.severity, 'warning');
+    assert.equal(w.line, dirty.split('\n').findIndex((l) => /decode\(/.test(l)) + 1);
+  });
+}
+
+test('decode-minus-100: the fix names the variable that reaches the decode, not the field or a cleaned neighbour', () => {
+  // preds are cleaned (the name matches the old regex), labels are decoded raw: still a warning, about refs
+  const src = 'def compute_metrics(eval_pred):\n    preds, refs = eval_pred\n    preds = np.where(preds != -100, preds, 0)\n    a = tok.batch_decode(preds)\n    b = tok.batch_decode(refs)\n';
+  const w = decodeLint(src);
+  assert.ok(w);
+  assert.equal(w.line, 5);
+  assert.match(w.fix, /refs = np\.where\(refs != -100, refs,/);
+  assert.match(w.message, /label_ids/);
+  // only the predictions are decoded, and the label_ids never reach a decode: no warning for label_ids
+  const onlyPreds = lintEvalPrediction({ evalPred: decodeEp, source: 'preds, labels = eval_pred\nt = tok.batch_decode(preds)\n' });
+  assert.ok(!onlyPreds.some((x) => x.id === 'decode-minus-100'));
+});
+
+test('lint text cites docs/ pages or public issues, never internal documents', () => {
+  const all = [
+    ...lintEvalPrediction({ evalPred: decodeEp, source: 'x = tok.batch_decode(labels)\nacc = (preds == labels).mean()\n', settings: { predictWithGenerate: true, generationMaxLength: 64 }, generation: { maxLength: 20 }, task: 'causal-lm' }),
+    ...lintEvalPrediction({ evalPred: ep({ predictions: logits([2, 2], [1, 0, 1, 0]) }) }),
+  ];
+  assert.ok(all.length >= 4);
+  for (const l of all) {
+    const text = `${l.message} ${l.fix}`;
+    assert.doesNotMatch(text, /spec\s*§|§|pitfall\s*#?\d|\.\.\/shared|issue \d+ item/i, text);
+    for (const doc of text.match(/docs\/[\w./-]+\.md/g) ?? []) assert.ok(fs.existsSync(path.join(__dirname, '../../..', doc)), doc);
+  }
 });

@@ -5,6 +5,7 @@ import { tensorStats } from '../tensor/stats';
 import { EvalPredictionData, Tensor, TensorNode, firstTensor, walkTensors } from '../tensor/tensor';
 import type { RunSettings } from '../loop/settings';
 import { readGenerationConfig } from '../generate/generationConfig';
+import { EvalField, decodeSites } from './minusHundredFlow';
 
 export interface Lint {
   id: string;
@@ -73,18 +74,24 @@ export function lintEvalPrediction(input: LintInput): Lint[] {
   const labelTensors = ep.labelIds ? [...walkTensors(ep.labelIds, 'label_ids')] : [];
   const inputTensors = ep.inputs ? [...walkTensors(ep.inputs, 'inputs')] : [];
 
-  // decoding arrays that hold -100 crashes fast tokenizers (OverflowError).
+  // decoding arrays that hold -100 crashes fast tokenizers (OverflowError). Silenced for a value whose -100 the
+  // source removes before the decode, whatever the variable is called (minusHundredFlow.ts follows the data).
   const intWithMinus100 = (ts: [string, Tensor][]) => ts.filter(([, t]) => !['float16', 'float32', 'float64'].includes(t.dtype) && tensorStats(t).minus100Count > 0);
   if (decodes) {
+    const sites = decodeSites(src);
     for (const [name, t] of [...intWithMinus100(predTensors), ...intWithMinus100(labelTensors), ...intWithMinus100(inputTensors)]) {
-      const field = name.split('[')[0];
-      const needsFix = !/(np\.where|\.where\(|replace|-100)/.test(src); // the source already handles -100
+      const field = name.split('[')[0] as EvalField;
+      // the decodes this value can reach: those traced to its field, and those whose origin the source does not show
+      const reaching = sites.filter((d) => d.field === field || d.field === undefined);
+      const dirty = reaching.find((d) => !d.clean);
+      if (!dirty) continue;
+      const v = /^[\w$.]+$/.test(dirty.variable) ? dirty.variable : field;
       out.push({
         id: 'decode-minus-100',
-        severity: needsFix ? 'warning' : 'info',
-        message: `${name} (${t.dtype}[${t.shape.join(', ')}]) holds ${tensorStats(t).minus100Count} values of -100 and the metric decodes token ids; a fast tokenizer raises "OverflowError: out of range integral type conversion attempted" on them.`,
-        fix: `Replace -100 by the pad id before decoding: ${field} = np.where(${field} != -100, ${field}, tokenizer.pad_token_id).`,
-        line: lineOf(src, /\b(batch_)?decode\s*\(/),
+        severity: 'warning',
+        message: `${name} (${t.dtype}[${t.shape.join(', ')}]) holds ${tensorStats(t).minus100Count} values of -100 and line ${dirty.line} decodes ${dirty.variable} with them still in; a fast tokenizer raises "OverflowError: out of range integral type conversion attempted" on them.`,
+        fix: `Replace -100 by the pad id before decoding: ${v} = np.where(${v} != -100, ${v}, tokenizer.pad_token_id) (see docs/trainer-semantics.md#the-decode-trap).`,
+        line: dirty.line,
         reference: field === 'label_ids' ? 'https://github.com/huggingface/transformers/pull/10046' : 'https://github.com/huggingface/transformers/issues/22634',
       });
     }
