@@ -24,3 +24,18 @@ export function isClassifierTask(s: unknown): s is ClassifierTaskName {
 export function isGenerativeTask(s: unknown): s is GenerativeTaskName {
   return (GENERATIVE_TASKS as readonly unknown[]).includes(s);
 }
+
+/** config.json architectures[0] suffixes of the encoder heads (HF's …ForXxx class names). */
+export const CLASSIFIER_ARCHITECTURE_SUFFIXES: readonly [string, ClassifierTaskName][] = [
+  ['ForSequenceClassification', 'sequence-classification'],
+  ['ForTokenClassification', 'token-classification'],
+  ['ForQuestionAnswering', 'question-answering'],
+];
+/** Decoder-only language models (run_clm's AutoModelForCausalLM classes). */
+export const CAUSAL_LM_ARCHITECTURES: readonly RegExp[] = [/ForCausalLM$/, /LMHeadModel$/];
+
+/** The task config.json's architectures[0] names, or null when it is not one evalpred runs from model.onnx alone. */
+export function taskOfArchitecture(arch: string): ClassifierTaskName | 'causal-lm' | null {
+  for (const [suffix, task] of CLASSIFIER_ARCHITECTURE_SUFFIXES) if (arch.endsWith(suffix)) return task;
+  return CAUSAL_LM_ARCHITECTURES.some((r) => r.test(arch)) ? 'causal-lm' : null;
+}

@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import { ModelConfig } from '../model/config';
 import type { GenerativeTask } from '../model/heads';
-import { isGenerativeTask } from '../tasks';
+import { CAUSAL_LM_ARCHITECTURES, isGenerativeTask } from '../tasks';
 import { findSeq2SeqFiles } from './seq2seqModel';
 
-const CAUSAL = [/ForCausalLM$/, /LMHeadModel$/];
+const CAUSAL = CAUSAL_LM_ARCHITECTURES;
 
 export function generativeTaskOf(modelDirOrFile: string, config: ModelConfig, override?: string): GenerativeTask | null {
   if (isGenerativeTask(override)) return override;

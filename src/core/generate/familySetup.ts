@@ -3,6 +3,7 @@
 //   columns, prompt encoding, generation_config.json with the CLI's overrides, and Trainer's padding of
 //   generated ids. These types mirror the loop's FamilyContext structurally: generate/ never imports loop/.
 import { Dataset, renderTemplate, requireField } from '../data';
+import { COLUMN_GUESSES } from '../data/columnGuesses';
 import { EvalpredError } from '../errors';
 import type { ModelConfig } from '../model/config';
 import type { GenerativeTask } from '../model/heads';
@@ -46,8 +47,8 @@ export interface PromptBatch {
   labels: Tensor | null;
 }
 
-const SOURCE_GUESSES = ['document', 'article', 'source', 'input', 'question', 'text', 'sentence', 'content'];
-const TARGET_GUESSES = ['summary', 'highlights', 'target', 'answer', 'labels', 'label', 'output'];
+const SOURCE_GUESSES = COLUMN_GUESSES.seq2seqSource;
+const TARGET_GUESSES = COLUMN_GUESSES.seq2seqTarget;
 
 export interface TextColumns {
   text?: string;
@@ -71,7 +72,7 @@ function planText(ds: Dataset, s: GenerativeSettings, task: GenerativeTask, note
   if (s.labelColumn && !has(s.labelColumn)) requireField(ds, 0, s.labelColumn);
   let text = s.textColumn;
   if (!text && !s.textTemplate) {
-    text = (task === 'causal-lm' ? ['text', 'content', 'document', 'sentence'] : SOURCE_GUESSES).find((c) => has(c));
+    text = (task === 'causal-lm' ? COLUMN_GUESSES.causalText : SOURCE_GUESSES).find((c) => has(c));
     if (!text) {
       throw new EvalpredError(
         `${ds.source}: no text column given and none of the usual names is among the columns ${ds.columns.join(', ')}. ` +

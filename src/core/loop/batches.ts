@@ -3,6 +3,7 @@
 // label on the first sub-token, -100 elsewhere, DataCollatorForTokenClassification), run_qa (question +
 // context, start/end positions from the answer's character offset; one feature per example, no doc stride).
 import { Dataset, encodeLabel, getField, renderTemplate, requireField, rowLabel } from '../data';
+import { COLUMN_GUESSES } from '../data/columnGuesses';
 import { EvalpredError } from '../errors';
 import { ModelConfig } from '../model/config';
 import { Tensor, TensorNode } from '../tensor/tensor';
@@ -27,21 +28,8 @@ export interface ColumnPlan {
   notes: string[];
 }
 
-const TEXT_GUESSES: [string, string | undefined][] = [
-  ['sentence1', 'sentence2'],
-  ['premise', 'hypothesis'],
-  ['question1', 'question2'],
-  ['sentence', undefined],
-  ['text', undefined],
-  ['content', undefined],
-  ['review', undefined],
-  ['document', undefined],
-];
-const LABEL_GUESSES: Record<ClassifierTaskName, string[]> = {
-  'sequence-classification': ['label', 'labels', 'score', 'target'],
-  'token-classification': ['ner_tags', 'labels', 'tags', 'pos_tags', 'chunk_tags'],
-  'question-answering': ['answers'],
-};
+const TEXT_GUESSES = COLUMN_GUESSES.text;
+const LABEL_GUESSES = COLUMN_GUESSES.labels;
 
 export function planColumns(ds: Dataset, task: ClassifierTaskName, s: RunSettings): ColumnPlan {
   const has = (c: string | undefined) => c !== undefined && ds.columns.includes(c);

@@ -1,6 +1,7 @@
 // Task heads: how one ONNX run becomes Trainer's (logits, loss) for a task, named like transformers'
 // pipelines. The loop calls them through TaskHead; headFor picks one from config.json or the outputs.
 import { EvalpredError } from '../../errors';
+import { CLASSIFIER_ARCHITECTURE_SUFFIXES } from '../../tasks';
 import { ModelConfig } from '../config';
 import type { ValueInfo } from '../session';
 import { CausalLmHead } from './causalLm';
@@ -14,11 +15,7 @@ import type { GenerativeHead, GenerativeTask, Task, TaskHead } from './types';
 export type { BatchLabels, GenerativeHead, GenerativeTask, OutputLayout, Task, TaskHead } from './types';
 export { logitsInOrder, mainTensor, outputLayout } from './layout';
 
-const SUFFIXES: readonly [string, Task][] = [
-  ['ForSequenceClassification', 'sequence-classification'],
-  ['ForTokenClassification', 'token-classification'],
-  ['ForQuestionAnswering', 'question-answering'],
-];
+const SUFFIXES = CLASSIFIER_ARCHITECTURE_SUFFIXES;
 // Causal LMs and encoder-decoders are recognised by generativeTaskOf (src/core/generate/detect.ts) before the
 // classification loop; their heads come from generativeHeadFor below.
 
