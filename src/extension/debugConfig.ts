@@ -10,7 +10,7 @@ import { core } from './core';
 import { DEBUG_TYPE } from './contributions';
 import { log } from './log';
 import { findMetricFunctions, pickMetricFunction } from './metricSource';
-import { chooseRun, lastChoices, launchConfig } from './runEvaluation';
+import { RunChoices, chooseRun, lastChoices, launchConfig, portableConfig, workspaceConfigs } from './runEvaluation';
 import { metricMemoryLimitMb, metricTimeoutMs, pythonPath } from './settings';
 import { mayRunMetricCode } from './trust';
 
@@ -26,20 +26,27 @@ export function runSettingsOf(cfg: vscode.DebugConfiguration): RunSettings {
 export class EvalpredConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly memento: vscode.Memento) {}
 
-  /** launch.json's first entry: the last run's choices, else placeholders the user edits. */
-  provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): vscode.DebugConfiguration[] {
+  /**
+   * launch.json's entries ("create a launch.json file"): complete ones for the models and datasets in the
+   * workspace (workspaceConfigs), the last run's first when there is one; a template with placeholders only
+   * when the workspace holds no model or no dataset, so the selected entry always runs.
+   */
+  async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
     const last = lastChoices(this.memento);
-    const relTo = (p: string | undefined, fallback: string) => (p && folder ? '${workspaceFolder}/' + path.relative(folder.uri.fsPath, p) : p ?? fallback);
-    const cfg: vscode.DebugConfiguration = {
-      type: DEBUG_TYPE,
-      request: 'launch',
-      name: 'EvalPred: evaluate and pause at compute_metrics',
-      model: relTo(last.model, '${workspaceFolder}/model'),
-      dataset: relTo(last.dataset, '${workspaceFolder}/data/validation.jsonl'),
-      metrics: relTo(last.metrics, '${workspaceFolder}/metrics.py'),
-    };
-    if (last.split) cfg.split = last.split;
-    return [cfg];
+    const found = await workspaceConfigs(folder);
+    const lastCfg = last.model && last.dataset && fs.existsSync(last.model) && fs.existsSync(last.dataset) ? [portableConfig(launchConfig(last as RunChoices), folder)] : [];
+    const all = [...lastCfg, ...found.filter((c) => !lastCfg.some((l) => l.name === c.name))];
+    if (all.length) return all;
+    return [
+      {
+        type: DEBUG_TYPE,
+        request: 'launch',
+        name: 'EvalPred: evaluate and pause at compute_metrics',
+        model: '${workspaceFolder}/model',
+        dataset: '${workspaceFolder}/data/validation.jsonl',
+        metrics: '${workspaceFolder}/metrics.py',
+      },
+    ];
   }
 
   /** F5 with no launch.json, or a partial entry: fill in from the active metric file and the last choices; ask for the rest. */
@@ -98,14 +105,16 @@ export class EvalpredConfigurationProvider implements vscode.DebugConfigurationP
   }
 }
 
-/** Run and Debug dropdown entries: one per remembered run, and one that asks. */
+/** Run and Debug dropdown entries: the remembered run, one per model folder in the workspace, and one that asks. */
 export class EvalpredDynamicProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly memento: vscode.Memento) {}
 
-  provideDebugConfigurations(): vscode.DebugConfiguration[] {
+  async provideDebugConfigurations(folder?: vscode.WorkspaceFolder): Promise<vscode.DebugConfiguration[]> {
     const last = lastChoices(this.memento);
     const out: vscode.DebugConfiguration[] = [];
-    if (last.model && last.dataset) out.push(launchConfig({ model: last.model, dataset: last.dataset, split: last.split, metrics: last.metrics, function: last.function }));
+    if (last.model && last.dataset) out.push(launchConfig(last as RunChoices));
+    // complete entries for what the workspace holds (model folders with their task's settings)
+    for (const c of await workspaceConfigs(folder)) if (!out.some((o) => o.name === c.name)) out.push(c);
     out.push({ type: DEBUG_TYPE, request: 'launch', name: 'EvalPred: choose model, dataset and metric file…' });
     return out;
   }

@@ -165,3 +165,17 @@ export function prefill(task: TaskName | null, columns: readonly string[] = [], 
   out.labelColumn = first(columns, COLUMN_GUESSES.labels[task ?? 'sequence-classification']);
   return out;
 }
+
+/** Columns of a `save_to_disk` split (its dataset_info.json features), when the folder says. */
+export function folderColumns(dir: string, split: string | undefined): string[] | undefined {
+  for (const f of [split ? path.join(dir, split, 'dataset_info.json') : undefined, path.join(dir, 'dataset_info.json')]) {
+    try {
+      if (!f) continue;
+      const features = JSON.parse(fs.readFileSync(f, 'utf8'))?.features;
+      if (isRow(features)) return Object.keys(features);
+    } catch {
+      /* not there: the next place, else unknown */
+    }
+  }
+  return undefined;
+}

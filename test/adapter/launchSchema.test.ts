@@ -34,7 +34,9 @@ test('package.json declares the evalpred debugger with exactly the launch attrib
     if (kind.type === 'list' && kind.values?.length) assert.deepEqual(schema.items?.enum, [...kind.values], `${k}: package.json items.enum`);
   }
   assert.deepEqual((props.task as { enum?: string[] }).enum, [...TASK_NAMES], 'the launch schema offers every task the CLI accepts');
-  assert.equal(dbg.initialConfigurations[0].type, 'evalpred');
+  // VS Code puts static initialConfigurations ahead of the provider's and selects the first: placeholders would
+  // win over the complete entries EvalpredConfigurationProvider builds from the workspace (src/extension/debugConfig.ts).
+  assert.equal(dbg.initialConfigurations, undefined);
   assert.ok(dbg.configurationSnippets.length >= 1);
 });
 

@@ -36,7 +36,7 @@ test('task detection: config.json architectures for model.onnx, the optimum layo
     }
   }
   // an encoder alone, or no ONNX file: not a model folder
-  for (const files of [{ 'encoder_model.onnx': '' }, { 'config.json': cfg('BertForSequenceClassification') }]) {
+  for (const files of [{ 'encoder_model.onnx': '' }, { 'config.json': cfg('BertForSequenceClassification') }] as Record<string, string>[]) {
     const dir = folder(files);
     assert.equal(detectFolderTask(dir), null);
     fs.rmSync(dir, { recursive: true, force: true });
