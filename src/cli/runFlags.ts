@@ -2,6 +2,7 @@
 import { EvalpredError } from '../core/errors';
 import { EVAL_PREDICTION_PROFILES } from '../core/loop/settings';
 import { defaultMemoryLimitMb } from '../core/metrics/containment';
+import { DEVICES } from '../core/model/session';
 import { TASK_NAMES } from '../core/tasks';
 import { FlagSpec, Parsed } from './args';
 
@@ -48,6 +49,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'no-concat', type: 'bool', help: 'eval_do_concat_batches=False: per-batch lists' },
   { name: 'label-smoothing-factor', type: 'number', help: "label_smoothing_factor: eval_loss from Trainer's LabelSmoother (0 to 1)" },
   { name: 'dataloader-drop-last', type: 'bool', help: 'dataloader_drop_last=True: drop the last incomplete batch' },
+  { name: 'device', type: 'string', help: `${DEVICES.join(' | ')}: onnxruntime execution provider (default cpu; unavailable: CPU with a note)` },
   { name: 'max-samples', type: 'int', help: 'evaluate only the first N rows' },
   { name: 'refresh', type: 'bool', help: 'ignore a matching cache and run the model again' },
   { name: 'json', type: 'bool', help: 'print only the metrics JSON on stdout (no summary on stderr)' },

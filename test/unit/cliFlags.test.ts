@@ -14,7 +14,7 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   textTemplate: true, labelColumn: true, maxTargetLength: true, includeForMetrics: true, preprocess: true,
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
   function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
-  labelSmoothingFactor: true, dataloaderDropLast: true,
+  labelSmoothingFactor: true, dataloaderDropLast: true, device: true,
 };
 // Flags whose setting has another name, and flags that are not settings.
 const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches' };

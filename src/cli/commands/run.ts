@@ -7,6 +7,7 @@ import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
 import { EVAL_PREDICTION_PROFILES, IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
+import { DEVICES } from '../../core/model/session';
 import { TASK_NAMES, isTaskName } from '../../core/tasks';
 import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
 import { MetricRunners } from '../../core/metrics/runMetrics';
@@ -33,6 +34,9 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   const profile = f['eval-prediction-profile'];
   if (profile !== undefined && !(EVAL_PREDICTION_PROFILES as readonly string[]).includes(profile as string)) {
     throw new EvalpredError(`--eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
+  }
+  if (f.device !== undefined && !(DEVICES as readonly string[]).includes(f.device as string)) {
+    throw new EvalpredError(`--device must be one of ${DEVICES.join(', ')}, got "${f.device}".`);
   }
   if (f.task !== undefined && !isTaskName(f.task)) {
     throw new EvalpredError(`--task must be one of ${TASK_NAMES.join(', ')}, got "${f.task}".`);

@@ -21,7 +21,7 @@ export function causalLabels(inputIds: Tensor, padTokenId: number): Tensor {
 
 export async function openCausalLmFamily(settings: GenerativeSettings, ctx: GenerativeContext): Promise<CausalLmFamily> {
   const setup = new GenerativeSetup(settings, 'causal-lm', ctx);
-  const model = await CausalLmModel.open(settings.model);
+  const model = await CausalLmModel.open(settings.model, { device: settings.device });
   try {
     return new CausalLmFamily(setup, model);
   } catch (e) {
@@ -49,7 +49,7 @@ export class CausalLmFamily {
     setup.announceGeneration();
     this.describe = setup.generate ? ', predict_with_generate' : '';
     this.fullLogitsWarnBytes = setup.generate ? null : 0;
-    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.session.inputNames], modelOutputs };
+    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.session.inputNames], modelOutputs, executionProvider: model.session.provider };
   }
 
   batch(start: number, end: number): PromptBatch {

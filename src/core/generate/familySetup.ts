@@ -8,6 +8,7 @@ import { EvalpredError } from '../errors';
 import type { ModelConfig } from '../model/config';
 import type { GenerativeTask } from '../model/heads';
 import { Tensor, TensorNode } from '../tensor/tensor';
+import type { Device } from '../model/session';
 import { Encoded, LoadedTokenizer, collate, padLabels } from '../text';
 import { GenerateArgs, GenerationConfig, effectiveConfig, readGenerationConfig } from './generationConfig';
 
@@ -24,6 +25,7 @@ export interface GenerativeSettings {
   maxNewTokens?: number;
   numBeams?: number;
   labelSmoothingFactor?: number;
+  device?: Device;
 }
 
 /** What the loop driver loaded before the family opens its model (the loop's FamilyContext). */

@@ -15,7 +15,7 @@ import { Seq2SeqModel, shiftTokensRight } from './seq2seqModel';
 
 export async function openSeq2SeqFamily(settings: GenerativeSettings, ctx: GenerativeContext): Promise<Seq2SeqFamily> {
   const setup = new GenerativeSetup(settings, 'seq2seq-lm', ctx);
-  const model = await Seq2SeqModel.open(settings.model);
+  const model = await Seq2SeqModel.open(settings.model, { device: settings.device });
   try {
     return new Seq2SeqFamily(setup, model);
   } catch (e) {
@@ -45,7 +45,7 @@ export class Seq2SeqFamily {
     this.gc = setup.announceGeneration();
     this.describe = setup.generate ? ', predict_with_generate' : '';
     this.fullLogitsWarnBytes = setup.generate ? null : 0;
-    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.encoder.inputNames], modelOutputs };
+    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.encoder.inputNames], modelOutputs, executionProvider: model.encoder.provider };
   }
 
   batch(start: number, end: number): PromptBatch {

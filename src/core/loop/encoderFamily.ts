@@ -16,7 +16,7 @@ const FULL_LOGITS_WARN_BYTES = 2 * 1024 ** 3;
 type EncoderBatch = PreparedBatch & { inputIds: Tensor };
 
 export async function openEncoderFamily(settings: RunSettings, ctx: FamilyContext): Promise<TaskFamily<EncoderBatch>> {
-  const session: ModelSession = await openModel(settings.model);
+  const session: ModelSession = await openModel(settings.model, { device: settings.device });
   try {
     return new EncoderFamily(session, settings, ctx);
   } catch (e) {
@@ -69,6 +69,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       maxLength: ctx.maxLength,
       modelInputs: [...session.inputNames],
       modelOutputs: [...session.outputNames],
+      executionProvider: session.provider,
     };
   }
 

@@ -7,6 +7,7 @@ export type Preprocess = 'argmax';
 export const EVAL_PREDICTION_PROFILES = ['current', 'v4.19-4.45', '<=4.18'] as const;
 export type EvalPredictionProfile = (typeof EVAL_PREDICTION_PROFILES)[number];
 import type { TaskName } from '../tasks';
+import type { Device } from '../model/session';
 export type { ClassifierTaskName, TaskName } from '../tasks';
 
 export interface RunSettings {
@@ -41,6 +42,8 @@ export interface RunSettings {
   labelSmoothingFactor?: number;
   /** TrainingArguments.dataloader_drop_last: the last incomplete eval batch is dropped too. */
   dataloaderDropLast?: boolean;
+  /** onnxruntime execution provider to ask for (README.md "Devices"); unavailable: CPU with a note. Default cpu. */
+  device?: Device;
 }
 
 export const DEFAULT_BATCH_SIZE = 8; // per_device_eval_batch_size

@@ -39,6 +39,8 @@ export interface LoopInfo {
   maxLength: number;
   modelInputs: string[];
   modelOutputs: string[];
+  /** The onnxruntime execution provider the model actually ran on (--device, or CPU after a fallback). */
+  executionProvider?: string;
 }
 
 export interface LoopResult {

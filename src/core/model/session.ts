@@ -33,6 +33,37 @@ export interface OpenModelOptions {
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
   /** Upper bound for input_ids; default config.json's vocab_size beside the model, else the embedding's rows. */
   vocabSize?: number;
+  /** Execution provider asked for (--device); default 'cpu'. Unavailable ones fall back to CPU with a note. */
+  device?: Device;
+}
+
+/** The --device values (README.md "Devices"), each the onnxruntime-node execution provider of that name. */
+export const DEVICES = ['cpu', 'cuda', 'coreml', 'dml'] as const;
+export type Device = (typeof DEVICES)[number];
+
+/** What selectProvider decided: the providers to ask ORT for, and why it is not the one asked for. */
+export interface ProviderChoice {
+  providers: string[];
+  provider: string;
+  /** Set when the device asked for was replaced by CPU. */
+  fallback?: string;
+}
+
+/**
+ * The execution provider for `device`, given the backends this onnxruntime-node build lists
+ * (ort.listSupportedBackends()) on this platform. Pure, so the fallback is testable without an accelerator.
+ */
+export function selectProvider(device: Device | undefined, supported: readonly { name: string }[], platform = `${process.platform}-${process.arch}`): ProviderChoice {
+  if (!device || device === 'cpu') return { providers: ['cpu'], provider: 'cpu' };
+  if (!supported.some((b) => b.name === device)) {
+    const listed = supported.map((b) => b.name).join(', ') || 'none';
+    return {
+      providers: ['cpu'],
+      provider: 'cpu',
+      fallback: `--device ${device}: this onnxruntime-node build has no ${device} execution provider on ${platform} (it lists ${listed}); the model ran on the CPU.`,
+    };
+  }
+  return { providers: [device], provider: device };
 }
 
 export interface ModelSession {
@@ -44,8 +75,10 @@ export interface ModelSession {
   readonly outputs: readonly ValueInfo[];
   /** The bound input_ids are checked against, and where it came from; null when unknown. */
   readonly vocab: { size: number; source: string } | null;
-  /** What was done to make the model runnable (bfloat16 outputs cast to float32). */
+  /** What was done to make the model runnable (bfloat16 outputs cast to float32, a --device fallback to CPU). */
   readonly notes: readonly string[];
+  /** The execution provider the session actually runs on ('cpu', 'cuda', ...). */
+  readonly provider: string;
   /** Run one batch. Feeds not named by the model are ignored; token_type_ids / position_ids are filled in as
    *  transformers' defaults (zeros / arange) when the model needs them and they are absent. */
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
@@ -67,10 +100,24 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
   // The process-wide ORT environment takes its level at the first session; set it before that.
   onnxRuntime().env.logLevel = 'fatal';
   if (opts.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
+  const choice = selectProvider(opts.device, opts.device && opts.device !== 'cpu' ? listBackends() : []);
+  sessionOptions.executionProviders = choice.providers;
   let session: ort.InferenceSession;
-  let notes: string[] = [];
+  let notes: string[] = choice.fallback ? [choice.fallback] : [];
+  let provider = choice.provider;
   try {
-    session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+    try {
+      session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+    } catch (e) {
+      // A listed provider can still fail to start (no driver, no device, a missing CUDA library): fall back to CPU
+      // with the reason, unless the model itself is at fault (then the CPU session fails too, and says why).
+      if (provider === 'cpu') throw e;
+      const why = messageOf(e).split('\n')[0];
+      notes = [`--device ${provider}: the ${provider} execution provider could not start on ${process.platform}-${process.arch} (${why}); the model ran on the CPU.`];
+      provider = 'cpu';
+      sessionOptions.executionProviders = ['cpu'];
+      session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+    }
   } catch (e) {
     // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
     // exactly what Trainer's host conversion does to bfloat16 predictions (docs/trainer-semantics.md#host-dtypes).
@@ -81,10 +128,18 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     } catch {
       throw loadError(file, e);
     }
-    notes = [`outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
+    notes = [...notes, `outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
   }
   const vocab = resolveVocab(file, opts.vocabSize);
-  return new OrtModelSession(file, session, vocab, notes);
+  return new OrtModelSession(file, session, vocab, notes, provider);
+}
+
+function listBackends(): readonly { name: string }[] {
+  try {
+    return onnxRuntime().listSupportedBackends();
+  } catch {
+    return [{ name: 'cpu' }];
+  }
 }
 
 class OrtModelSession implements ModelSession {
@@ -99,6 +154,7 @@ class OrtModelSession implements ModelSession {
     private readonly session: ort.InferenceSession,
     readonly vocab: { size: number; source: string } | null,
     readonly notes: readonly string[],
+    readonly provider: string,
   ) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { EvalpredError } from '../errors';
 import { EVAL_PREDICTION_PROFILES, RunSettings, withDefaults } from '../loop/settings';
+import { DEVICES } from '../model/session';
 import { TASK_NAMES } from '../tasks';
 import { RuntimeIO } from './io';
 
@@ -55,6 +56,7 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
     kind: { type: 'enum', values: EVAL_PREDICTION_PROFILES },
     description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable: "current" (v4.46+), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',
   },
+  device: { kind: { type: 'enum', values: DEVICES }, description: 'onnxruntime execution provider: "cpu" (default), "cuda", "coreml" or "dml"; one this build or platform lacks falls back to the CPU with a note. The manifest records the provider used.' },
 };
 
 export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'metricTimeoutSeconds' | 'metricMemoryLimitMb', FieldSpec> = {
