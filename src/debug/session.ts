@@ -28,6 +28,7 @@ import { isEvalpredError, messageOf } from '../core/errors';
 import { formatValue } from '../core/expr';
 import { EvalRuntime, RuntimeRunInfo, RuntimeStop } from '../core/runtime/evalRuntime';
 import { RuntimeServices, localServices } from '../core/runtime/io';
+import { inLaunchTerms } from '../core/runtime/launchSettings';
 import type { EvalPredictionData } from '../core/tensor/tensor';
 import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
 import { plainVariables, runVariables, sampleVariables } from './scopeVariables';
@@ -146,7 +147,7 @@ export class EvalpredSession extends LoggingDebugSession {
       (e.body as DebugProtocol.StoppedEvent['body']).description = `Paused after batch ${stop.progress.batch} of ${stop.progress.numBatches}`;
       this.sendEvent(e);
     } else if (stop.kind === 'metricError') {
-      this.sendEvent(new StoppedEvent('exception', THREAD_ID, stop.error.message));
+      this.sendEvent(new StoppedEvent('exception', THREAD_ID, inLaunchTerms(stop.error.message)));
     } else if (stop.reason === 'restart') {
       this.sendEvent(new InvalidatedEvent(['variables']));
       this.sendEvent(new StoppedEvent('restart', THREAD_ID));
@@ -196,7 +197,7 @@ export class EvalpredSession extends LoggingDebugSession {
     try {
       launch = this.runtime.parseLaunch(args as Record<string, unknown>);
     } catch (e) {
-      this.sendErrorResponse(response, { id: ERR_LAUNCH, format: messageOf(e).replace(/[{}]/g, ''), showUser: true });
+      this.sendErrorResponse(response, { id: ERR_LAUNCH, format: inLaunchTerms(messageOf(e)).replace(/[{}]/g, ''), showUser: true });
       return;
     }
     // Breakpoints and function breakpoints come before configurationDone; do not start without them
@@ -377,9 +378,9 @@ export class EvalpredSession extends LoggingDebugSession {
     }
     response.body = {
       exceptionId: s.typeName,
-      description: s.error.message,
+      description: inLaunchTerms(s.error.message),
       breakMode: 'always',
-      details: { message: s.error.message, typeName: s.typeName, stackTrace: s.traceback || undefined, fullTypeName: s.typeName },
+      details: { message: inLaunchTerms(s.error.message), typeName: s.typeName, stackTrace: s.traceback || undefined, fullTypeName: s.typeName },
     };
     this.sendResponse(response);
   }

@@ -211,3 +211,18 @@ function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: Runt
 function onPath(cmd: string, io: RuntimeIO): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && io.exists(path.join(d, cmd)) && !io.isDirectory(path.join(d, cmd)));
 }
+
+/** CLI flags whose launch attribute is not the flag in camelCase. */
+const ATTRIBUTE_OF_FLAG: Record<string, string> = { out: 'cache', 'memory-limit-mb': 'metricMemoryLimitMb' };
+
+/**
+ * A message built for the CLI (naming flags such as --label-column) in the words of launch.json: each flag
+ * that is a launch attribute becomes "labelColumn". The messages are written once; the surface that shows
+ * them decides the wording (the debug adapter calls this, the CLI prints them as they are).
+ */
+export function inLaunchTerms(message: string): string {
+  return message.replace(/(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\b/g, (flag, name: string) => {
+    const attr = ATTRIBUTE_OF_FLAG[name] ?? name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    return attr in RUN_SETTINGS_FIELDS || attr in LAUNCH_EXTRA_FIELDS ? `"${attr}"` : flag;
+  });
+}
