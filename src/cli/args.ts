@@ -70,6 +70,7 @@ export function parseArgs(argv: string[], specs: FlagSpec[], command: string, po
     if (spec.type === 'int') {
       const min = spec.min ?? 1;
       const n = /^\s*-?\d+\s*$/.test(value) ? Number(value) : NaN;
+      if (Number.isFinite(n) && !Number.isSafeInteger(n)) throw new EvalpredError(`--${spec.name} is too large: ${value}.`);
       if (!Number.isSafeInteger(n) || n < min) {
         throw new EvalpredError(`--${spec.name} takes a whole number${min > 0 ? ` of at least ${min}` : ' (0 or more)'}, got "${value}".`);
       }

@@ -206,7 +206,7 @@ test('4 concurrent imports into one folder, many rounds: each ends in a valid ca
   const fx = await sharedFixture();
   const dir = tempDir();
   const out = path.join(dir, 'out');
-  const rounds = Number(process.env.EVALPRED_RACE_ROUNDS ?? 12);
+  const rounds = Number(process.env.EVALPRED_RACE_ROUNDS ?? 20);
   let failures = 0;
   for (let round = 0; round < rounds; round++) {
     const results = await Promise.all([0, 1, 2, 3].map(() => runCli(['import', fx.cache, '--out', out], dir)));

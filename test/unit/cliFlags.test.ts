@@ -70,6 +70,7 @@ test('strict parsing: one-dash typos, stray positionals, repeats, zero counts an
   assert.throws(() => run(['--max-samples', '0']), /--max-samples takes a whole number of at least 1, got "0"/);
   assert.throws(() => run(['--max-samples', '1.5']), /whole number/);
   assert.throws(() => run(['--max-samples', '1e999']), /whole number/);
+  assert.throws(() => run(['--max-samples', '99999999999999999999']), /--max-samples is too large: 99999999999999999999/);
   assert.throws(() => run(['--json=maybe']), /--json is a switch and takes no value, got "maybe"/);
   assert.throws(() => run(['--out']), /--out needs a value/);
   assert.equal(run(['--json=false']).flags.json, false);

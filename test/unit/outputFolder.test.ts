@@ -9,6 +9,7 @@ import { Tensor } from '../../src/core/tensor/tensor';
 import { readCache, writeCache } from '../../src/core/cache/store';
 import { removeLeftovers, whyNotReplaceable } from '../../src/core/cache/outputFolder';
 import { isEvalpredError } from '../../src/core/errors';
+import { loopRecordOf } from '../../src/core/evaluate';
 import { DEMO_RECORD, demoConflicts, writeDemoFiles } from '../../src/demo/writeFiles';
 import { runPython } from '../helpers/python';
 
@@ -130,4 +131,14 @@ test('the demo rewrites its own unchanged files but refuses, before writing anyt
   fs.writeFileSync(path.join(user, 'metrics.py'), 'v1\n'); // identical bytes are not a loss
   fs.writeFileSync(path.join(user, DEMO_RECORD), 'my own file');
   assert.deepEqual(demoConflicts(user, files), [DEMO_RECORD]);
+});
+
+test("a manifest's loop record is checked field by field, naming manifest.json and the field", () => {
+  const manifest = (loop: unknown) => ({ ...readCache(path.join(tmp, 'rules', 'cache')).manifest, loop });
+  assert.equal(loopRecordOf(manifest(undefined), '/c'), undefined);
+  const good = { task: 'sequence-classification', numSamples: 2, runtimeSeconds: 0.1, numSteps: 1, evalLoss: null, notes: [], info: { columns: {}, id2label: { 0: 'a' } } };
+  assert.deepEqual(loopRecordOf(manifest(good), '/c'), good);
+  assert.match(refusal(() => loopRecordOf(manifest('garbage'), '/c')), /^\/c\/manifest\.json: "loop" is "garbage", not an object\./);
+  assert.match(refusal(() => loopRecordOf(manifest({ ...good, numSamples: '2' }), '/c')), /"loop\.numSamples" is "2", not a number/);
+  assert.match(refusal(() => loopRecordOf(manifest({ ...good, info: { columns: {}, id2label: ['a'] } }), '/c')), /"loop\.info\.id2label" is \["a"\], not an object of label names/);
 });
