@@ -71,14 +71,15 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new EvalpredError(`--dir ${dir} is a file, not a folder.`, { file: dir });
   const metricFile = path.join(dir, 'metrics.ts');
   const pyFile = path.join(dir, 'metrics.py');
+  err.write(`building the demo model, tokenizer and dataset ...\n`);
   const files = demoModelFiles();
   files.set('metrics.ts', DEMO_METRICS_TS);
   files.set('metrics.py', DEMO_METRICS_PY);
   files.set(path.join('.vscode', 'launch.json'), demoLaunchJson());
   // Both checks before anything is written: the demo never overwrites a user's file or folder.
   assertCacheTarget(path.join(dir, 'cache'));
-  err.write(`building the demo model, tokenizer and dataset in ${dir} ...\n`);
   writeDemoFiles(dir, files);
+  err.write(`wrote them to ${dir}\n`);
   const modelDir = path.join(dir, 'model');
   const datasetFile = path.join(dir, 'validation.jsonl');
   const settings = withDefaults({ model: modelDir, dataset: datasetFile, batchSize: 16, cache: path.join(dir, 'cache') });
