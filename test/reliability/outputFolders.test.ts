@@ -1,10 +1,11 @@
 // Output folders (issue 9, "evalpred deletes only what it wrote"): run/import/demo replace only what evalpred
 // wrote, refuse everything else before doing any work, clean their own leftovers, and survive racing writers.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CliCase, cliTable, copyDir, deadPid, runCli, sharedFixture, tempDir } from './harness';
+import { CLI, CliCase, cliTable, copyDir, deadPid, runCli, sharedFixture, tempDir } from './harness';
 
 const write = (p: string, body: string) => {
   fs.mkdirSync(path.dirname(p), { recursive: true });
@@ -225,4 +226,25 @@ test('4 concurrent imports into one folder, many rounds: each ends in a valid ca
   }
   // retries make lost races rare; say how many there were
   assert.ok(failures <= rounds, `${failures} of ${rounds * 4} imports failed`);
+});
+
+test('kill -9 during a run leaves only a temp folder, which the next write into that folder removes', { timeout: 300_000 }, async () => {
+  const fx = await sharedFixture();
+  const dir = tempDir();
+  const child = spawn(process.execPath, [CLI, 'run', '--model', fx.model, '--dataset', fx.dataset, '--out', 'out', '--batch-size', '1', '--json'], { cwd: dir, stdio: 'ignore' });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  // The temp folder is reserved before the model runs; kill the run as soon as it is there.
+  let partial: string | undefined;
+  for (let waited = 0; !partial && waited < 60_000; waited += 5) {
+    partial = fs.readdirSync(dir).find((n) => n.startsWith('out.partial-'));
+    if (!partial) await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.ok(partial, 'the run never reserved its temp folder');
+  child.kill('SIGKILL');
+  assert.equal(await exited, 'SIGKILL', 'the run finished before it could be killed');
+  assert.deepEqual(fs.readdirSync(dir), [partial], 'a killed run leaves only its temp folder, never a cache-named one');
+  const r = await runCli(['import', fx.cache, '--out', 'out'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(fs.readdirSync(dir), ['out']);
+  assert.ok(isCache(path.join(dir, 'out')));
 });
