@@ -44,6 +44,8 @@ export function whyNotReplaceable(target: string, shown: string): string | null 
       if (node) for (const [, rel] of nodeFiles(node, k)) listed.add(rel);
     }
   } catch (e) {
+    // Listed a moment ago and gone now: another writer is swapping the folder; the caller retries.
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     return `its ${MANIFEST_FILE} is not an evalpred cache manifest (${messageOf(e)}), so evalpred will not replace the folder`;
   }
   const foreign = entries.filter((e) => !e.isFile() || !listed.has(e.name)).map((e) => e.name + (e.isDirectory() ? '/' : ''));
@@ -153,7 +155,9 @@ export function swapIntoPlace(tmp: string, target: string, shown: string): void 
         if (!RACE.has(code) || !fs.existsSync(tmp)) throw e;
       }
       // Something is at `target`: replace it only if it is a cache (another writer's may have just landed).
-      const why = whyNotReplaceable(target, shown);
+      // A concurrent writer can swap the folder between the listing and the manifest read: refuse only
+      // when a second look agrees.
+      const why = whyNotReplaceable(target, shown) && whyNotReplaceable(target, shown);
       if (why && fs.existsSync(target)) throw refusal(shown, why);
       const old = tempName(target, 'old');
       try {
