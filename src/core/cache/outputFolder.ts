@@ -28,6 +28,7 @@ export function whyNotReplaceable(target: string, shown: string): string | null 
   try {
     entries = fs.readdirSync(target, { withFileTypes: true });
   } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null; // moved away by a concurrent writer just now
     return `it cannot be read (${messageOf(e)})`;
   }
   if (!entries.length) return null;
