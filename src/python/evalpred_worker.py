@@ -136,96 +136,12 @@ except Exception as e:  # reported to the host, which tells the user how to inst
 _contain()
 
 
-class EvalPrediction:
-    """Stand-in for transformers.trainer_utils.EvalPrediction (current profile, docs/trainer-semantics.md#the-evalprediction-object)."""
+# The EvalPrediction stand-ins and the choice between them and transformers' own class live in the package
+# (one definition for the worker, evalpred.load and `python -m evalpred`; docs/trainer-semantics.md).
+from evalpred import eval_prediction as _ep  # noqa: E402  (the package sits beside this script)
 
-    def __init__(self, predictions, label_ids, inputs=None, losses=None):
-        self.predictions = predictions
-        self.label_ids = label_ids
-        self.inputs = inputs
-        self.losses = losses
-        self.elements = (self.predictions, self.label_ids)
-        if self.inputs is not None:
-            self.elements += (self.inputs,)
-        if self.losses is not None:
-            self.elements += (self.losses,)
-
-    def __iter__(self):
-        return iter(self.elements)
-
-    def __getitem__(self, idx):
-        if idx < 0 or idx > len(self.elements) - 1:
-            raise IndexError("tuple index out of range")
-        return self.elements[idx]
-
-
-class _EvalPredictionV419:
-    """Stand-in for transformers v4.19-4.45 (PR 16461): optional inputs, no losses; iteration and indexing
-    look at `inputs` at call time (there is no `elements` tuple)."""
-
-    def __init__(self, predictions, label_ids, inputs=None):
-        self.predictions = predictions
-        self.label_ids = label_ids
-        self.inputs = inputs
-
-    def __iter__(self):
-        if self.inputs is not None:
-            return iter((self.predictions, self.label_ids, self.inputs))
-        else:
-            return iter((self.predictions, self.label_ids))
-
-    def __getitem__(self, idx):
-        if idx < 0 or idx > 2:
-            raise IndexError("tuple index out of range")
-        if idx == 2 and self.inputs is None:
-            raise IndexError("tuple index out of range")
-        if idx == 0:
-            return self.predictions
-        elif idx == 1:
-            return self.label_ids
-        elif idx == 2:
-            return self.inputs
-
-
-# The user sees the class name in errors ("object of type 'EvalPrediction' has no len()"), so all are EvalPrediction.
-_EvalPredictionV419.__name__ = _EvalPredictionV419.__qualname__ = "EvalPrediction"
-
-# transformers <= 4.18: a NamedTuple, so len, negative indices, slices, _fields and _replace all work.
-_EvalPredictionNT = typing.NamedTuple("EvalPrediction", [("predictions", typing.Any), ("label_ids", typing.Any)])
-
-PROFILES = ("current", "v4.19-4.45", "<=4.18")
-_STAND_INS = {"current": EvalPrediction, "v4.19-4.45": _EvalPredictionV419, "<=4.18": _EvalPredictionNT}
-
-
-def _profile_of_class(cls):
-    """Which profile an installed transformers' EvalPrediction behaves as (by its shape, not its version string)."""
-    if isinstance(cls, type) and issubclass(cls, tuple):
-        return "<=4.18"
-    try:
-        import inspect
-
-        params = inspect.signature(cls.__init__).parameters
-    except (TypeError, ValueError):
-        return "current"
-    return "current" if "losses" in params else "v4.19-4.45"
-
-
-_ep_class = None
-
-
-def _eval_prediction_class():
-    global _ep_class
-    if _ep_class is None:
-        if os.environ.get("EVALPRED_NO_TRANSFORMERS"):
-            _ep_class = (EvalPrediction, "stand-in")
-        else:
-            try:
-                from transformers.trainer_utils import EvalPrediction as HF
-
-                _ep_class = (HF, "transformers")
-            except Exception:
-                _ep_class = (EvalPrediction, "stand-in")
-    return _ep_class
+EvalPrediction = _ep.EvalPrediction
+PROFILES = _ep.PROFILES
 
 
 class CacheDamage(Exception):
@@ -346,33 +262,8 @@ def _load_node(node, cache):
 def _load_eval_pred(arrays, cache, requested=None):
     """(eval_pred, kind, profile used, warnings). `arrays` are the checked nodes Node sends; `requested` None
     means "the default": the installed transformers' class, else the `current` stand-in."""
-    cls, kind = _eval_prediction_class()
     fields = {k: _load_node(arrays.get(k), cache) for k in ("predictions", "label_ids", "inputs", "losses")}
-    warnings = []
-    if kind == "transformers":
-        profile = _profile_of_class(cls)
-        if requested is not None and requested != profile:
-            import transformers
-
-            warnings.append(
-                "transformers %s is importable in %s, so compute_metrics gets its own EvalPrediction (profile %s); "
-                "the requested profile %s is not applied (it only shapes the stand-in used without transformers)."
-                % (getattr(transformers, "__version__", "?"), sys.executable, profile, requested))
-    else:
-        profile = requested or "current"
-        cls = _STAND_INS[profile]
-    # Older EvalPrediction classes cannot carry what newer Trainers add: drop it, as that Trainer would never have it.
-    dropped = [k for k in (("inputs", "losses") if profile == "<=4.18" else ("losses",) if profile == "v4.19-4.45" else ())
-               if fields[k] is not None]
-    if dropped:
-        warnings.append(
-            "the cache holds %s, but EvalPrediction of profile %s has no %s attribute, so compute_metrics does not get %s."
-            % (" and ".join(dropped), profile, " or ".join(dropped), "them" if len(dropped) > 1 else "it"))
-    if profile == "<=4.18":
-        return cls(fields["predictions"], fields["label_ids"]), kind, profile, warnings
-    if profile == "v4.19-4.45":
-        return cls(fields["predictions"], fields["label_ids"], inputs=fields["inputs"]), kind, profile, warnings
-    return cls(fields["predictions"], fields["label_ids"], inputs=fields["inputs"], losses=fields["losses"]), kind, profile, warnings
+    return _ep.build(fields, requested)
 
 
 # ---- the user's module, reloaded when it (or a helper beside it) changed ----

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { pythonWith } from '../helpers/python';
+import { NPY_DESCRS } from '../../src/core/tensor/dtype';
 
 const root = path.join(__dirname, '../../..');
 const fake = path.join(root, 'test/python');
@@ -175,4 +176,15 @@ evalpred.write_dump((np.zeros((2, 2), dtype=np.float32), np.zeros(2, dtype=np.in
   fs.truncateSync(path.join(cache, 'predictions.npy'), 1000);
   assert.match(tryLoad(), /is damaged: its header declares float32 \(100, 4\) \(1728 bytes with the header\) but the file has 1000 bytes/);
   assert.equal(tryLoad().includes('Traceback'), false);
+});
+
+test('evalpred.load and capture accept exactly the dtypes every other cache reader does; capture widens uint16/32/64', () => {
+  const out = JSON.parse(py(`import json, numpy as np, evalpred
+from evalpred import cache
+evalpred.write_dump((np.ones((2, 2), np.uint16), np.array([1, 2], np.uint64)), "widened")
+ep = evalpred.load("widened")
+print(json.dumps({"dtypes": sorted(cache.CACHE_DTYPES), "widened": [str(ep.predictions.dtype), str(ep.label_ids.dtype)]}))`));
+  const ts = [...new Set([...NPY_DESCRS.keys()].map((d) => d.slice(1)))].sort();
+  assert.deepEqual(out.dtypes, ts);
+  assert.deepEqual(out.widened, ['int32', 'int64']);
 });

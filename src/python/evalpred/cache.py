@@ -19,9 +19,14 @@ import numpy as np
 FORMAT = "evalpred-cache/1"
 MANIFEST = "manifest.json"
 FIELDS = ("predictions", "label_ids", "inputs", "losses")
-# Nesting deeper than this is not something a model returns; refusing it keeps readers off the stack limit.
-MAX_DEPTH = 64
-_DTYPE_KINDS = "biuf"  # bool, signed, unsigned, float: what Trainer's arrays hold
+# Nesting deeper than this is not something a model returns; refusing it keeps readers off the stack limit
+# (the same bound as every other reader of a cache, docs/cache-format.md).
+MAX_DEPTH = 32
+# The dtypes every evalpred reader accepts (src/core/tensor/dtype.ts NPY_DESCRS, the worker's _CACHE_DTYPES).
+CACHE_DTYPES = frozenset(np.dtype(t).str.lstrip("<>|") for t in
+                         ("bool", "int8", "uint8", "int16", "int32", "int64", "float16", "float32", "float64"))
+# What capture writes for the few other numeric dtypes a Trainer may hand over: widened without loss where it can.
+_WIDEN = {"uint16": "int32", "uint32": "int64", "uint64": "int64", "longdouble": "float64"}
 
 
 class CacheError(Exception):
@@ -54,8 +59,14 @@ def _write_node(value, name, folder, digest, depth=0):
     arr = np.ascontiguousarray(to_numpy(value))
     if arr.dtype.byteorder == ">":
         arr = arr.astype(arr.dtype.newbyteorder("<"))
-    if arr.dtype.kind not in _DTYPE_KINDS:
-        raise CacheError("%s has dtype %s, which evalpred cannot cache (numbers and booleans only)" % (name, arr.dtype))
+    if _key(arr.dtype) not in CACHE_DTYPES:
+        wider = _WIDEN.get(arr.dtype.name) or ("float64" if arr.dtype == np.longdouble else None)
+        if wider is None:
+            raise CacheError("%s has dtype %s, which evalpred cannot cache (booleans, int8-64, uint8 and float16-64)"
+                             % (name, arr.dtype))
+        if arr.dtype.name == "uint64" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+            raise CacheError("%s is uint64 with values above int64's range, which evalpred cannot cache" % name)
+        arr = arr.astype(wider)
     fname = name + ".npy"
     np.save(os.path.join(folder, fname), arr, allow_pickle=False)
     digest.update(name.encode())
@@ -200,6 +211,10 @@ def read_manifest(cache):
     return manifest
 
 
+def _key(dtype):
+    return dtype.str.lstrip("<>|") if dtype.names is None else None
+
+
 def _array(cache, real_root, name, where):
     if not isinstance(name, str) or not name:
         raise CacheError("%s: %s names no file" % (cache, where))
@@ -221,9 +236,9 @@ def _array(cache, real_root, name, where):
             offset = f.tell()
     except Exception as e:  # noqa: BLE001 - NumPy's own words, but named as cache damage
         raise CacheError("%s: %s (%s) is damaged: %s" % (cache, where, name, str(e).split("\n")[0])) from None
-    if dtype.kind not in _DTYPE_KINDS or dtype.hasobject:
-        raise CacheError("%s: %s (%s) has dtype %s; evalpred caches hold numbers and booleans only (never "
-                         "Python objects, which would need unpickling)" % (cache, where, name, dtype))
+    if _key(dtype) not in CACHE_DTYPES or dtype.hasobject:
+        raise CacheError("%s: %s (%s) has dtype %s; evalpred caches hold booleans, int8-64, uint8 and float16-64 "
+                         "(never Python objects, which would need unpickling)" % (cache, where, name, dtype))
     expected = offset + int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
     if expected != st.st_size:
         raise CacheError("%s: %s (%s) is damaged: its header declares %s %s (%d bytes with the header) but the "
