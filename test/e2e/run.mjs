@@ -194,7 +194,12 @@ async function main() {
     await palette('EvalPred: Run Evaluation');
     await quickPick('model folder', 'model', 'model');
     await quickPick('dataset', 'data.jsonl', 'data.jsonl');
+    // The questions a sequence-classification model needs, pre-filled from the dataset's columns.
+    await quickPick(': text column', 'sentence', 'sentence');
+    await quickPick('second text column', '(none)', '(none)');
+    await quickPick('label column', 'label', 'label');
     await quickPick('metric file', 'metrics.py', 'metrics.py');
+    await quickPick('Run Evaluation: start', 'Run', 'Run');
     log('started the evaluation');
 
     // 2. Paused at the boundary: the debug toolbar, metrics.py opened at compute_metrics, the log line.
