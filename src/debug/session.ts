@@ -37,6 +37,14 @@ import { DebugpyBridge, EXCEPTION_FILTERS, LABEL_FRAME_ID } from './python/debug
 import { hiddenPythonPaths } from '../core/metrics/pyRunner';
 
 const THREAD_ID = 1;
+/** What `help` answers in the Debug Console. */
+const CONSOLE_HELP = [
+  'Paused at compute_metrics: with a Python metric, what you type is Python, evaluated in your metric module with',
+  'the EvalPrediction under your parameter\'s name (and eval_pred), NumPy as np; stopped at a breakpoint inside',
+  'your function, it runs in that frame. Start a line with ":" for the safe expression language (no code runs):',
+  '  :predictions.shape   :label_ids[:8]   :argmax(predictions, -1)[0]   :decode(inputs[sample])   :softmax(predictions[0])',
+  '  :count(label_ids == -100)   :mean(losses)   — indexing, slices, masks, broadcasting; TS/JS metrics use it without ":".',
+].join('\n');
 const ERR_LAUNCH = 1001;
 const ERR_EVALUATE = 1002;
 const ERR_STATE = 1003;
@@ -311,9 +319,33 @@ export class EvalpredSession extends LoggingDebugSession {
       void this.forwardToPython(response, 'evaluate', { ...args, frameId });
       return;
     }
+    const typed = args.context === 'repl' ? args.expression.trim() : '';
+    if (typed === 'help') {
+      response.body = { result: CONSOLE_HELP, variablesReference: 0 };
+      this.sendResponse(response);
+      return;
+    }
+    // A line typed at the boundary of a Python metric is Python, run by the metric's own worker; a leading
+    // ':' (and hovers, watches, untyped contexts) uses the safe expression language (README "Debug Console").
+    if (typed && !typed.startsWith(':') && /\.py$/i.test(this.runtime.settings?.run.metrics ?? '') && this.runtime.evalPredAtStop()) {
+      void this.evaluatePython(response, typed);
+      return;
+    }
+    if (typed.startsWith(':')) args = { ...args, expression: typed.slice(1) };
     // After the requests already queued (a client's variables/threads/stackTrace are answered first); the
     // evaluation itself is bounded by the expression and result caps in src/core/expr.
     setImmediate(() => this.evaluateNow(response, args));
+  }
+
+  private async evaluatePython(response: DebugProtocol.EvaluateResponse, expression: string): Promise<void> {
+    try {
+      const r = await this.runtime.evaluateInMetricLanguage(expression);
+      if (r?.stdout) this.sendEvent(new OutputEvent(r.stdout, 'stdout'));
+      response.body = { result: r?.value ?? '', type: r?.type, variablesReference: 0 };
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: ERR_EVALUATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: true });
+    }
   }
 
   private evaluateNow(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {

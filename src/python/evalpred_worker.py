@@ -474,6 +474,47 @@ def _run(req):
         return _error_reply(req, e, path, buf)
 
 
+def _evaluate(req):
+    """One Debug Console line at the compute_metrics boundary (README "Debugging your metric"): Python in the
+    metric module's namespace, the EvalPrediction bound to the function's own parameter name (and to
+    eval_pred), NumPy as np. An expression answers its value; a statement runs and answers what it printed."""
+    path = os.path.abspath(req["file"])
+    buf = _CappedOutput()
+    old_out, old_err = sys.stdout, sys.stderr
+    try:
+        sys.stdout = sys.stderr = buf
+        try:
+            mod = _load_user_module(path)
+            try:
+                ep = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"))[0]
+            except CacheDamage as e:
+                return _damage_reply(req, e, buf)
+            ns = dict(vars(mod))
+            ns.setdefault("np", np)
+            ns["eval_pred"] = ep
+            ns[req.get("param") or "eval_pred"] = ep
+            try:
+                code = compile(req["expression"], "<debug console>", "eval")
+                statement = False
+            except SyntaxError:
+                code = compile(req["expression"], "<debug console>", "exec")
+                statement = True
+            value = eval(code, ns)
+        finally:
+            sys.stdout, sys.stderr = old_out, old_err
+        with np.printoptions(threshold=200, edgeitems=3):
+            text = "" if statement else repr(value)
+        limit = 20000
+        if len(text) > limit:
+            text = text[:limit] + " … (%d characters more)" % (len(text) - limit)
+        return {"id": req["id"], "ok": True, "value": text, "type": "" if statement else type(value).__name__,
+                "stdout": buf.getvalue()}
+    except BaseException as e:  # noqa: BLE001 - the user's error goes back to the console
+        if isinstance(e, KeyboardInterrupt):
+            raise
+        return _error_reply(req, e, path, buf)
+
+
 # ---- preprocess_logits_for_metrics, one batch per request (docs/trainer-semantics.md#preprocess_logits_for_metrics) ----
 
 _torch_mod = False  # False: not tried yet; None: not importable
@@ -633,6 +674,8 @@ def main():
             _send(_preprocess(req))
         elif req.get("op") == "load":
             _send(_load_op(req))
+        elif req.get("op") == "evaluate":
+            _send(_evaluate(req))
         elif req.get("op") == "ping":
             _send({"id": req["id"], "ok": True})
 

@@ -243,3 +243,22 @@ test('breakpoint() in the metric stops there under the debugger; input() fails w
     assert.match((r.body as { error?: string }).error ?? '', /input\(\) is not available in compute_metrics/);
     assert.equal((await errorStop).body.reason, 'exception');
   }));
+
+test('at the boundary the Debug Console speaks Python: the parameter\'s own name, np, the module\'s names; ":" keeps the safe language', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = workspace(dir);
+    await launch(dc, { cache, metrics }, async () => undefined);
+    const repl = async (expression: string) => (await dc.evaluateRequest({ expression, context: 'repl' })).body.result;
+    assert.equal(await repl('eval_preds.predictions.shape'), '(4, 2)');
+    assert.equal(await repl('np.argmax(eval_preds.predictions, axis=-1).tolist()'), '[0, 1, 0, 0]');
+    assert.equal(await repl('share(1, 4)'), '0.25', 'names the metric module defines or imports');
+    assert.equal(await repl('dict(zip(["a", "b"], eval_preds.label_ids[:2].tolist()))'), "{'a': 0, 'b': 1}");
+    assert.match(await repl(':predictions.shape'), /4.*2/);
+    assert.match(await repl('help'), /safe expression language/);
+    await assert.rejects(dc.evaluateRequest({ expression: 'eval_preds.prediction', context: 'repl' }), /AttributeError|prediction/);
+    // The session still runs the metric afterwards.
+    const back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: 1 });
+    await back;
+    assert.equal(await repl('1 + 1'), '2');
+  }));

@@ -260,6 +260,27 @@ export class PyMetricRunner {
     };
   }
 
+  /**
+   * A Debug Console line in Python at the boundary: evaluated in the metric module's namespace with the
+   * EvalPrediction bound to `param` (the function's own parameter name), NumPy as np. Throws the user's error.
+   */
+  async evaluate(
+    file: string,
+    cacheDir: string,
+    expression: string,
+    opts: PyCallOptions & { param?: string; profile?: EvalPredictionProfile } = {},
+  ): Promise<{ value: string; type: string; stdout: string }> {
+    const abs = checkedFile(file);
+    const arrays = checkedArraysForWorker(checkCache(cacheDir));
+    const reply = (await this.call(
+      abs,
+      { op: 'evaluate', file: abs, cache: cacheDir, arrays, expression, param: opts.param ?? null, profile: opts.profile ?? null },
+      opts,
+      'the Debug Console expression',
+    )) as unknown as { value: string; type: string; stdout: string };
+    return { value: reply.value, type: reply.type, stdout: reply.stdout };
+  }
+
   /** Does the file define preprocess_logits_for_metrics, and would it get torch tensors? (Loads the module.) */
   async probePreprocess(file: string, opts: PyCallOptions = {}): Promise<PyPreprocessProbe> {
     const abs = checkedFile(file);

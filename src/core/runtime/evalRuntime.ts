@@ -285,6 +285,22 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     }
   }
 
+  /**
+   * A Debug Console line in the metric's own language while stopped at the boundary (or on its error):
+   * Python for a .py metric, run by the metric's warm worker. Undefined when the metric is not Python.
+   */
+  async evaluateInMetricLanguage(expression: string): Promise<{ value: string; type: string; stdout: string } | undefined> {
+    const file = this.launch?.run.metrics;
+    const ev = this.evaluation;
+    if (!file || !/\.py$/i.test(file) || !ev || !this.metrics || !this.evalPredAtStop()) return undefined;
+    return this.metrics.evaluatePython(ev.cacheDir, file, expression, {
+      param: this.paramName(),
+      python: this.launch?.python,
+      profile: this.launch?.run.evalPredictionProfile,
+      timeoutMs: this.launch?.metricTimeoutMs,
+    });
+  }
+
   // ------------------------------------------------------------------------------------ execution
 
   /** Resume: after a batch stop the loop goes on; at the boundary the metric function runs, then we stop there again. */

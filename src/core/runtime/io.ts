@@ -46,6 +46,8 @@ export interface MetricFileOptions {
 export interface SessionMetrics {
   fromCache(cacheDir: string, loop: LoopRecord | undefined, file: string, opts: MetricFileOptions): Promise<MetricsOutcome>;
   forEvaluation(ev: Evaluation, settings: RunSettings, opts?: { rerun?: boolean }): Promise<MetricsOutcome>;
+  /** A Debug Console line in the metric's own language (Python) at the boundary; see PyMetricRunner.evaluate. */
+  evaluatePython(cacheDir: string, file: string, expression: string, opts: { param?: string; python?: string; profile?: EvalPredictionProfile; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
   /** Stop the warm workers (the runtime calls this when its session shuts down). */
   close(): Promise<void>;
 }
@@ -76,6 +78,7 @@ export function localServices(): RuntimeServices {
       return {
         fromCache: (cacheDir, loop, file, o) => metricsFromCache(runners, cacheDir, loop, file, o),
         forEvaluation: (ev, settings, o) => metricsForEvaluation(runners, ev, settings, o),
+        evaluatePython: (cacheDir, file, expression, o) => runners.pyRunner().evaluate(file, cacheDir, expression, o),
         close: () => runners.close(),
       };
     },
