@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { EvalpredError, messageOf } from '../errors';
 import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
-import { fileKind, openRegularFile, readNpyFile } from '../tensor/npy';
+import { fileKind, readNpyFile, readRegularFile } from '../tensor/npy';
 import { readNpz } from '../tensor/npz';
 import { MAX_NODE_DEPTH } from './manifest';
 import { assertCacheTarget } from './outputFolder';
@@ -104,22 +104,6 @@ function importBudget(outDir: string): { bytes: number; why: string } {
     : { bytes: mem, why: `half of this machine's memory, which an import holds at once` };
 }
 
-/** A whole regular file, opened without blocking (a FIFO is refused, never waited on). */
-function readRegularFile(file: string): Buffer {
-  const { fd, size } = openRegularFile(file);
-  try {
-    const buf = Buffer.alloc(size);
-    let done = 0;
-    while (done < size) {
-      const n = fs.readSync(fd, buf, done, size - done, done);
-      if (n === 0) break;
-      done += n;
-    }
-    return buf.subarray(0, done);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** Names -> the four fields. `arr_0`/`arr_1` (np.savez with positional arrays) mean predictions, labels. */
 export function assemble(named: Map<string, Tensor>, src: string): EvalPredictionData {

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
-import { fileKind, NpyHeader, openRegularFile, readNpyFile, readNpyHeaderFile } from '../tensor/npy';
+import { fileKind, NpyHeader, readNpyFile, readNpyHeaderFile, readRegularFile } from '../tensor/npy';
 import { EvalPredictionData, TensorNode } from '../tensor/tensor';
 import { CacheManifest, EVAL_PREDICTION_KEYS, MANIFEST_FILE, validateManifest } from './manifest';
 
@@ -79,20 +79,9 @@ function readManifestOf(root: string, shown: string): CacheManifest {
   let text: string;
   try {
     fs.statSync(file); // ENOENT -> "has no manifest.json" below
-    const { fd, size } = openRegularFile(file);
-    try {
-      if (size > MAX_MANIFEST_BYTES) throw cacheDamage(shown, `${MANIFEST_FILE} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest can need`, { file });
-      const buf = Buffer.alloc(size);
-      let done = 0;
-      while (done < size) {
-        const n = fs.readSync(fd, buf, done, size - done, done);
-        if (n === 0) break;
-        done += n;
-      }
-      text = buf.toString('utf8', 0, done);
-    } finally {
-      fs.closeSync(fd);
-    }
+    text = readRegularFile(file, MAX_MANIFEST_BYTES, (size) =>
+      cacheDamage(shown, `${MANIFEST_FILE} is ${size} bytes, more than the ${MAX_MANIFEST_BYTES} a manifest can need`, { file }),
+    ).toString('utf8');
   } catch (e) {
     if (isEvalpredError(e) && e.message.startsWith('the prediction cache')) throw e;
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return notCache(`it has no ${MANIFEST_FILE}`);

@@ -59,6 +59,27 @@ export function openRegularFile(file: string): { fd: number; size: number } {
   return { fd, size: st.size };
 }
 
+/**
+ * A whole regular file (see openRegularFile), read up to its size at open time. `tooLarge` is thrown for a
+ * file over `maxBytes` before anything is read.
+ */
+export function readRegularFile(file: string, maxBytes = Infinity, tooLarge?: (size: number) => Error): Buffer {
+  const { fd, size } = openRegularFile(file);
+  try {
+    if (size > maxBytes) throw tooLarge?.(size) ?? new EvalpredError(`${file} is ${size} bytes, more than the ${maxBytes} allowed`, { file });
+    const buf = Buffer.alloc(size);
+    let done = 0;
+    while (done < size) {
+      const n = fs.readSync(fd, buf, done, size - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+    return buf.subarray(0, done);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** "a FIFO (named pipe)", "a folder", ... for messages about files that are not regular files. */
 export function fileKind(st: fs.Stats): string {
   if (st.isFile()) return 'a regular file';
