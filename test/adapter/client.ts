@@ -1,6 +1,7 @@
 // The bundled adapter (dist/debugAdapter.js) behind a real DAP client, with a temp folder, for one test.
 import fs from 'node:fs';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
 import { distFile } from '../../src/core/paths';
 import { tempDir } from '../fixtures/workspace';
 
@@ -24,4 +25,24 @@ export async function withAdapter(fn: (dc: DebugClient, dir: string) => Promise<
     clearInterval(keepAlive);
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The launch sequence clients use: initialize, launch, and on `initialized` the configuration (breakpoints,
+ * exception filters) then configurationDone. Returns the initialize response (the capabilities).
+ */
+export async function launch(
+  dc: DebugClient,
+  args: Record<string, unknown>,
+  configure: () => Promise<unknown> = async () => undefined,
+  init: Partial<DebugProtocol.InitializeRequestArguments> = {},
+): Promise<DebugProtocol.InitializeResponse> {
+  const initialized = dc.waitForEvent('initialized');
+  const caps = await dc.initializeRequest({ adapterID: 'evalpred', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', ...init });
+  const launched = dc.launchRequest({ type: 'evalpred', request: 'launch', name: 'test', ...args } as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+  await configure();
+  await dc.configurationDoneRequest();
+  await launched;
+  return caps;
 }

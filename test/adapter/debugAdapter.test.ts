@@ -13,20 +13,14 @@ import { Tensor } from '../../src/core/tensor/tensor';
 import { runPython } from '../helpers/python';
 import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
 import { DapRequests, SelectSampleArguments } from '../../src/shared/dapProtocol';
-import { withAdapter } from './client';
+import { launch, withAdapter } from './client';
 
 const ADAPTER = distFile('debugAdapter.js');
 
 /** initialize (with progress support) -> launch, with breakpoints set between `initialized` and configurationDone. */
-async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown> = async () => undefined) {
-  const initialized = dc.waitForEvent('initialized');
-  const init = await dc.initializeRequest({ adapterID: 'evalpred', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path', supportsProgressReporting: true });
-  const launched = dc.launchRequest({ type: 'evalpred', request: 'launch', name: 'test', ...args } as DebugProtocol.LaunchRequestArguments);
-  await initialized;
-  await configure();
-  await dc.configurationDoneRequest();
-  await launched;
-  return init;
+/** The shared launch sequence, as a client that shows progress. */
+function launchWithProgress(dc: DebugClient, args: Record<string, unknown>, configure?: () => Promise<unknown>) {
+  return launch(dc, args, configure, { supportsProgressReporting: true });
 }
 
 function outputs(dc: DebugClient): string[] {
@@ -71,7 +65,7 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     const cache = path.join(dir, 'cache');
     const seen = outputs(dc);
     const stopped = dc.waitForEvent('stopped');
-    const init = await launch(dc, { model: ws.modelDir, dataset: ws.dataset, metrics: metricFile, cache, batchSize: 4, includeForMetrics: ['inputs'] }, async () => {
+    const init = await launchWithProgress(dc, { model: ws.modelDir, dataset: ws.dataset, metrics: metricFile, cache, batchSize: 4, includeForMetrics: ['inputs'] }, async () => {
       // Any breakpoint in the metric file means "stop at the boundary": verified.
       const r = await dc.setBreakpointsRequest({ source: { path: metricFile }, breakpoints: [{ line: 5 }] });
       assert.equal(r.body.breakpoints[0].verified, true);
@@ -213,7 +207,7 @@ test('a cached run (same model, dataset and settings) stops at the boundary with
         let progress = 0;
         dc.on('progressUpdate', () => progress++);
         const stopped = dc.waitForEvent('stopped');
-        await launch(dc, args);
+        await launchWithProgress(dc, args);
         await stopped;
         if (round === 1) assert.ok(progress > 0, 'the first run reports loop progress');
         if (round === 2) {
@@ -235,7 +229,7 @@ test('a metric that throws stops with reason exception at the user\'s line, with
     const metricFile = path.join(dir, 'bad.ts');
     fs.writeFileSync(metricFile, `export function computeMetrics(p: any) {\n  const n = p.labelIds.shape[0];\n  throw new Error('boom at ' + n);\n}\n`);
     const first = dc.waitForEvent('stopped');
-    await launch(dc, { model: ws.modelDir, dataset: ws.dataset, metrics: metricFile, cwd: dir });
+    await launchWithProgress(dc, { model: ws.modelDir, dataset: ws.dataset, metrics: metricFile, cwd: dir });
     await first;
     const exc = dc.waitForEvent('stopped');
     await dc.continueRequest({ threadId: 1 });
@@ -265,7 +259,7 @@ test('terminate mid-loop stops the worker and ends the session; disconnect exits
   withAdapter(async (dc, dir) => {
     const ws = seqClsWorkspace(dir, { n: 400 });
     const update = dc.waitForEvent('progressUpdate');
-    await launch(dc, { model: ws.modelDir, dataset: ws.dataset, batchSize: 1, cache: path.join(dir, 'cache') });
+    await launchWithProgress(dc, { model: ws.modelDir, dataset: ws.dataset, batchSize: 1, cache: path.join(dir, 'cache') });
     await update; // the loop is running
     const terminated = dc.waitForEvent('terminated');
     const t0 = Date.now();
@@ -290,7 +284,7 @@ test('a Python compute_metrics that raises stops at the raising line of the .py 
     const metricFile = path.join(dir, 'metrics.py');
     fs.writeFileSync(metricFile, `import numpy as np\n\ndef compute_metrics(eval_pred):\n    logits, labels = eval_pred\n    return {"bad": 1 / 0}\n`);
     const first = dc.waitForEvent('stopped');
-    await launch(dc, { cache, metrics: metricFile });
+    await launchWithProgress(dc, { cache, metrics: metricFile });
     await first;
     const boundary = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
     assert.equal(boundary.name, 'compute_metrics(eval_pred)');
@@ -312,7 +306,7 @@ test('cancel mid-loop: progress is cancellable, a function breakpoint "batch 2" 
     const cache = path.join(dir, 'cache');
     const progress = dc.waitForEvent('progressStart');
     const stopped = dc.waitForEvent('stopped');
-    await launch(dc, { model: ws.modelDir, dataset: ws.dataset, batchSize: 2, cache }, async () => {
+    await launchWithProgress(dc, { model: ws.modelDir, dataset: ws.dataset, batchSize: 2, cache }, async () => {
       const r = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'batch 2' }, { name: 'nonsense' }] });
       assert.deepEqual(r.body.breakpoints.map((b) => b.verified), [true, false]);
     });
@@ -348,7 +342,7 @@ test('paging a 1,000,000 x 2 tensor from a cache opened alone: the first page co
     const cache = path.join(dir, 'big');
     writeCache(cache, { predictions: new Tensor('float32', [n, 2], data), labelIds: null, inputs: null, losses: null }, { numSamples: n, key: 'paging-test', producer: {} });
     const stopped = dc.waitForEvent('stopped');
-    await launch(dc, { cache });
+    await launchWithProgress(dc, { cache });
     await stopped;
     const frame = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
     assert.equal(frame.source, undefined, 'no metric file: a frame without source');

@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { writeCache } from '../../src/core/cache/store';
 import { localIO } from '../../src/core/runtime/io';
@@ -14,7 +13,7 @@ import { parseLaunchArgs } from '../../src/core/runtime/launchSettings';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { pythonWith } from '../helpers/python';
 import { tempDir } from '../fixtures/workspace';
-import { withAdapter } from './client';
+import { launch, withAdapter } from './client';
 
 /** A 4-sample cache (argmax of the predictions matches 3 of 4 labels) and a metric file. */
 function cacheAndMetric(dir: string, body: string): { cache: string; metrics: string } {
@@ -27,14 +26,6 @@ function cacheAndMetric(dir: string, body: string): { cache: string; metrics: st
   return { cache, metrics };
 }
 
-async function launch(dc: DebugClient, args: Record<string, unknown>) {
-  const initialized = dc.waitForEvent('initialized');
-  await dc.initializeRequest({ adapterID: 'evalpred', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-  const launched = dc.launchRequest({ type: 'evalpred', request: 'launch', name: 'test', ...args } as DebugProtocol.LaunchRequestArguments);
-  await initialized;
-  await dc.configurationDoneRequest();
-  await launched;
-}
 
 test('python pointing at a missing interpreter: the launch fails with an error naming "python" and the path; the adapter keeps answering', () =>
   withAdapter(async (dc, dir) => {

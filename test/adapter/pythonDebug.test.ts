@@ -12,7 +12,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { writeCache } from '../../src/core/cache/store';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { pythonWith } from '../helpers/python';
-import { withAdapter } from './client';
+import { launch, withAdapter } from './client';
 
 // Lines of METRIC, 1-based, for the assertions below.
 const METRIC = `import numpy as np
@@ -44,16 +44,10 @@ function workspace(dir: string, metric = METRIC): { cache: string; metrics: stri
 }
 
 /** Launch on the cache with breakpoints set during configuration, as clients do; resolves at the boundary stop. */
-async function launch(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
-  const initialized = dc.waitForEvent('initialized');
-  const caps = await dc.initializeRequest({ adapterID: 'evalpred', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-  assert.ok(caps.body?.supportsConditionalBreakpoints && caps.body.supportsLogPoints, 'conditions and logpoints are advertised');
+async function launchToBoundary(dc: DebugClient, args: Record<string, unknown>, configure: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
   const boundary = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
-  const launched = dc.launchRequest({ type: 'evalpred', request: 'launch', name: 'test', python: pythonWith(['numpy', 'debugpy']), ...args } as DebugProtocol.LaunchRequestArguments);
-  await initialized;
-  await configure();
-  await dc.configurationDoneRequest();
-  await launched;
+  const caps = await launch(dc, { python: pythonWith(['numpy', 'debugpy']), ...args }, configure);
+  assert.ok(caps.body?.supportsConditionalBreakpoints && caps.body.supportsLogPoints, 'conditions and logpoints are advertised');
   return boundary;
 }
 
@@ -70,7 +64,7 @@ test('a breakpoint inside compute_metrics stops on its line; locals, evaluate in
     const { cache, metrics, helper } = workspace(dir);
     const out: string[] = [];
     dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
-    await launch(dc, { cache, metrics }, async () => {
+    await launchToBoundary(dc, { cache, metrics }, async () => {
       const r = await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }] });
       assert.equal(r.body.breakpoints.length, 1);
     });
@@ -122,7 +116,7 @@ test('conditional breakpoints, logpoints and breakpoints in an imported module',
     const out: string[] = [];
     dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
     let helperBp: DebugProtocol.Breakpoint | undefined;
-    await launch(dc, { cache, metrics }, async () => {
+    await launchToBoundary(dc, { cache, metrics }, async () => {
       await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7, logMessage: 'hits so far: {hits if "hits" in dir() else "?"} rows={len(labels)}' }, { line: 8, condition: 'hits == 99' }] });
       helperBp = (await dc.setBreakpointsRequest({ source: { path: helper }, breakpoints: [{ line: 3, condition: 'ratio > 0.5' }] })).body.breakpoints[0];
     });
@@ -144,7 +138,7 @@ test('conditional breakpoints, logpoints and breakpoints in an imported module',
 test('an exception breakpoint stops where the metric raises, in the user\'s frame; then the boundary shows the error', () =>
   withAdapter(async (dc, dir) => {
     const { cache, metrics } = workspace(dir, METRIC.replace('    return {"accuracy"', '    missing = {}["typo"]\n    return {"accuracy"'));
-    await launch(dc, { cache, metrics }, () => dc.setExceptionBreakpointsRequest({ filters: ['uncaught'] }));
+    await launchToBoundary(dc, { cache, metrics }, () => dc.setExceptionBreakpointsRequest({ filters: ['uncaught'] }));
     const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
     await dc.continueRequest({ threadId: 1 });
     const stop = await hit;
@@ -163,7 +157,7 @@ test('an exception breakpoint stops where the metric raises, in the user\'s fram
 test('edit + rerun keeps the breakpoints bound; stepIn at the boundary stops on entry to compute_metrics', () =>
   withAdapter(async (dc, dir) => {
     const { cache, metrics } = workspace(dir);
-    await launch(dc, { cache, metrics }, () => dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 9 }] }));
+    await launchToBoundary(dc, { cache, metrics }, () => dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 9 }] }));
     let hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
     await dc.stepInRequest({ threadId: 1 });
     let stop = await hit;
@@ -206,7 +200,7 @@ test('without debugpy in the interpreter: said once with the install command, br
     const changed: DebugProtocol.Breakpoint[] = [];
     dc.on('breakpoint', (e: DebugProtocol.BreakpointEvent) => changed.push(e.body.breakpoint));
     let first: DebugProtocol.Breakpoint[] = [];
-    await launch(dc, { cache, metrics, python }, async () => {
+    await launchToBoundary(dc, { cache, metrics, python }, async () => {
       first = (await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }] })).body.breakpoints;
     });
     assert.equal(first[0].verified, false);
@@ -227,7 +221,7 @@ test('without debugpy in the interpreter: said once with the install command, br
 test('breakpoint() in the metric stops there under the debugger; input() fails with a clear message instead of hanging', () =>
   withAdapter(async (dc, dir) => {
     const { cache, metrics } = workspace(dir, METRIC.replace('    hits = int', '    breakpoint()\n    hits = int'));
-    await launch(dc, { cache, metrics }, async () => undefined);
+    await launchToBoundary(dc, { cache, metrics }, async () => undefined);
     const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
     await dc.continueRequest({ threadId: 1 });
     const stop = await hit;
@@ -247,7 +241,7 @@ test('breakpoint() in the metric stops there under the debugger; input() fails w
 test('at the boundary the Debug Console speaks Python: the parameter\'s own name, np, the module\'s names; ":" keeps the safe language', () =>
   withAdapter(async (dc, dir) => {
     const { cache, metrics } = workspace(dir);
-    await launch(dc, { cache, metrics }, async () => undefined);
+    await launchToBoundary(dc, { cache, metrics }, async () => undefined);
     const repl = async (expression: string) => (await dc.evaluateRequest({ expression, context: 'repl' })).body.result;
     assert.equal(await repl('eval_preds.predictions.shape'), '(4, 2)');
     assert.equal(await repl('np.argmax(eval_preds.predictions, axis=-1).tolist()'), '[0, 1, 0, 0]');

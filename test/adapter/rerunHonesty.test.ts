@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { distFile } from '../../src/core/paths';
 import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
-import { withAdapter } from './client';
+import { launch, withAdapter } from './client';
 
 const N = 10;
 const BATCH = 4; // ceil(10 / 4) = 3 steps; the launch default of 8 would give 2
@@ -78,14 +77,6 @@ function withTemp(fn: (dir: string) => void): void {
   }
 }
 
-async function launch(dc: DebugClient, args: Record<string, unknown>) {
-  const initialized = dc.waitForEvent('initialized');
-  await dc.initializeRequest({ adapterID: 'evalpred', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
-  const launched = dc.launchRequest({ type: 'evalpred', request: 'launch', name: 'test', ...args } as DebugProtocol.LaunchRequestArguments);
-  await initialized;
-  await dc.configurationDoneRequest();
-  await launched;
-}
 
 test('debug adapter: a cache opened alone reruns with the manifest\'s batch size (not 8) and labels the speed fields', () =>
   withAdapter(async (dc, dir) => {
