@@ -195,15 +195,20 @@ def write_json(path, obj):
 
 # ---- reading ----
 
-def read_manifest(cache):
-    path = os.path.join(cache, MANIFEST)
+def read_json(folder, name, what):
+    """(path, parsed JSON) of `folder/name`; a missing or unreadable file is a CacheError saying `folder` is not `what`."""
+    path = os.path.join(folder, name)
     try:
         with open(path, encoding="utf-8") as f:
-            manifest = json.load(f)
+            return path, json.load(f)
     except FileNotFoundError:
-        raise CacheError("%s is not an evalpred cache: it has no %s" % (cache, MANIFEST)) from None
+        raise CacheError("%s is not %s: it has no %s" % (folder, what, name)) from None
     except (OSError, ValueError) as e:
         raise CacheError("%s cannot be read: %s" % (path, e)) from None
+
+
+def read_manifest(cache):
+    path, manifest = read_json(cache, MANIFEST, "an evalpred cache")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise CacheError('%s is not an evalpred cache manifest (expected "format": "%s")' % (path, FORMAT))
     if not isinstance(manifest.get("eval_prediction"), dict):

@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 
-from .cache import FIELDS, CacheError, check_target, read_manifest, to_numpy, write_cache, write_json
+from .cache import FIELDS, CacheError, check_target, read_json, read_manifest, to_numpy, write_cache, write_json
 
 SERIES_FORMAT = "evalpred-series/1"
 SERIES_FILE = "series.json"
@@ -166,10 +166,7 @@ class _Series:
 
     def _index(self):
         if os.path.exists(self.index_path):
-            import json
-
-            with open(self.index_path, encoding="utf-8") as f:
-                index = json.load(f)
+            _, index = read_json(self.root, SERIES_FILE, "an evalpred series")
             if index.get("format") != SERIES_FORMAT:
                 raise CacheError("%s is not an evalpred series index" % self.index_path)
             return index

@@ -8,11 +8,10 @@
     for step in evalpred.load_series("evalpred-dump"):   # a training run captured with capture()
         print(step["step"], step["metrics"], compute_metrics(evalpred.load(step["path"])))
 """
-import json
 import os
 
 from . import eval_prediction
-from .cache import CacheError, read_fields
+from .cache import CacheError, read_fields, read_json
 from .capture import SERIES_FILE, SERIES_FORMAT
 
 
@@ -32,14 +31,7 @@ def load(cache, profile=None):
 
 def load_series(root):
     """The steps of a captured training run, in order: dicts with step, epoch, metrics (as logged) and path."""
-    index_path = os.path.join(root, SERIES_FILE)
-    try:
-        with open(index_path, encoding="utf-8") as f:
-            index = json.load(f)
-    except FileNotFoundError:
-        raise CacheError("%s is not an evalpred series: it has no %s" % (root, SERIES_FILE)) from None
-    except (OSError, ValueError) as e:
-        raise CacheError("%s cannot be read: %s" % (index_path, e)) from None
+    index_path, index = read_json(root, SERIES_FILE, "an evalpred series")
     if not isinstance(index, dict) or index.get("format") != SERIES_FORMAT or not isinstance(index.get("steps"), list):
         raise CacheError('%s is not an evalpred series index (expected "format": "%s")' % (index_path, SERIES_FORMAT))
     steps = []
