@@ -2,7 +2,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getField, loadDataset, renderTemplate } from '../../core/data';
-import { generationForLints, lintEvalPrediction } from '../../core/lint/lints';
+import { generationForLints } from '../../core/lint/generationInput';
+import { lintEvalPrediction } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';

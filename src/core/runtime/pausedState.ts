@@ -3,7 +3,8 @@
 // pitfall checks. Plain values; src/debug/session.ts turns them into DAP variables.
 import type { Evaluation } from '../evaluate';
 import { SampleView, sampleViews } from '../inspect/describe';
-import { Lint, generationForLints, lintEvalPrediction } from '../lint/lints';
+import { generationForLints } from '../lint/generationInput';
+import { Lint, lintEvalPrediction } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';

@@ -1,5 +1,6 @@
-// A minimal protocol-buffers wire-format writer: just enough to emit ONNX ModelProto bytes from code,
-// so test and demo models need no Python, no download and no protobuf dependency.
+// A minimal protocol-buffers wire-format writer and reader: just enough to emit ONNX ModelProto bytes from code
+// (so test and demo models need no Python, no download and no protobuf dependency) and to read the few fields
+// the model session needs from a user's model (embedding rows, bfloat16 outputs).
 // Messages are encoded bottom-up: a nested message is finished to bytes, then written as a length-delimited field.
 
 const WIRE_VARINT = 0;
@@ -103,5 +104,58 @@ export class ProtoWriter {
       off += c.length;
     }
     return out;
+  }
+}
+
+// ---- reading ------------------------------------------------------------------------------------------
+
+export interface ProtoField {
+  /** where the field's key starts (raw copy = buf.subarray(rawStart, end)) */
+  rawStart: number;
+  no: number;
+  wire: number;
+  /** varint value (wire 0) */
+  value: number;
+  /** payload range (wire 2) */
+  start: number;
+  end: number;
+}
+
+export function readFields(buf: Uint8Array, start: number, end: number): ProtoField[] {
+  const out: ProtoField[] = [];
+  let p = start;
+  while (p < end) {
+    const rawStart = p;
+    let key: number;
+    [key, p] = readVarint(buf, p);
+    const no = Math.floor(key / 8);
+    const wire = key & 7;
+    if (wire === 0) {
+      let value: number;
+      [value, p] = readVarint(buf, p);
+      out.push({ rawStart, no, wire, value, start: p, end: p });
+    } else if (wire === 2) {
+      let len: number;
+      [len, p] = readVarint(buf, p);
+      if (p + len > end) throw new RangeError('truncated protobuf');
+      out.push({ rawStart, no, wire, value: 0, start: p, end: p + len });
+      p += len;
+    } else if (wire === 1 || wire === 5) {
+      p += wire === 1 ? 8 : 4;
+      out.push({ rawStart, no, wire, value: 0, start: p, end: p });
+    } else throw new RangeError(`unsupported wire type ${wire}`);
+  }
+  return out;
+}
+
+export function readVarint(buf: Uint8Array, p: number): [number, number] {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    if (p >= buf.length) throw new RangeError('truncated varint');
+    const b = buf[p++];
+    v += (b & 0x7f) * mul;
+    if (b < 0x80) return [v, p];
+    mul *= 128;
   }
 }
