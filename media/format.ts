@@ -1,6 +1,8 @@
-// The prediction view's wording (header line, count, header-click sort), free of the DOM so it is unit-tested
-// under Node (test/unit/viewSort.test.ts). Numbers are formatted by src/shared/format.ts.
-import type { SortKey, TaskKind } from '../src/shared/protocol';
+// The prediction view's wording and cell text (header line, count, header-click sort, numbers in cells, raw
+// array slices), free of the DOM so it is unit-tested under Node (test/unit/viewSort.test.ts,
+// test/unit/viewFormat.test.ts). Numbers for people are src/shared/format.ts's.
+import { formatCompact } from '../src/shared/format';
+import type { RawArray, SortKey, TaskKind } from '../src/shared/protocol';
 
 const TASK_TITLES: Record<TaskKind, string> = {
   'sequence-classification': 'sequence classification',
@@ -26,4 +28,49 @@ export function countLine(total: number, numSamples: number): string {
 export function headerSort(current: { key: SortKey; descending: boolean }, clicked: SortKey): { key: SortKey; descending: boolean } {
   if (current.key === clicked) return { key: clicked, descending: !current.descending };
   return { key: clicked, descending: clicked === 'loss' };
+}
+
+/** A confidence or loss in its table cell: three decimals, '' when the sample has none. */
+export function cellNumber(x: number | undefined): string {
+  return x === undefined ? '' : x.toFixed(3);
+}
+
+/** The correctness cell: ✓, ✗ or nothing, and what a screen reader says for it. */
+export function correctMark(correct: boolean | undefined): { text: string; label: string } {
+  if (correct === undefined) return { text: '', label: '' };
+  return correct ? { text: '✓', label: 'correct' } : { text: '✗', label: 'wrong' };
+}
+
+/** The numbers of a raw array slice (the detail pane), as the browser's typed array of its dtype. */
+export function rawValues(a: RawArray): ArrayLike<number | bigint> {
+  switch (a.dtype) {
+    case 'float32':
+      return new Float32Array(a.buffer);
+    case 'float64':
+      return new Float64Array(a.buffer);
+    case 'int32':
+      return new Int32Array(a.buffer);
+    case 'int64':
+      return new BigInt64Array(a.buffer);
+    case 'uint8':
+      return new Uint8Array(a.buffer);
+  }
+}
+
+/** A raw array slice as lines of its last axis (floats in compact form), at most `limit` values then "… N more". */
+export function rawValuesText(a: RawArray, limit = 4000): string {
+  const values = rawValues(a);
+  const inner = a.shape.length >= 2 ? a.shape[a.shape.length - 1] : values.length || 1;
+  const lines: string[] = [];
+  const end = Math.min(values.length, limit);
+  for (let s = 0; s < end; s += inner) {
+    const parts: string[] = [];
+    for (let k = s; k < Math.min(s + inner, end); k++) {
+      const v = values[k];
+      parts.push(typeof v === 'bigint' ? v.toString() : a.dtype.startsWith('float') ? formatCompact(v) : String(v));
+    }
+    lines.push(parts.join(' '));
+  }
+  if (values.length > end) lines.push(`… ${values.length - end} more`);
+  return lines.join('\n');
 }

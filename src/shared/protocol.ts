@@ -1,8 +1,12 @@
 // Every message between the extension host and the prediction view, typed in one module that both sides
 // import (hexeditor's shared/protocol.ts). No `vscode` and no Node imports: media/ bundles this for the
-// browser. Rows travel in windows (`getRows` -> `rows`, matched by `requestId`), never the whole table.
+// browser. Rows travel in windows (the `getRows` request, answered by a reply with its `requestId`: src/shared/messaging.ts),
+// never the whole table.
 
 import type { TaskName } from '../core/tasks';
+import { ParamChecks, ReplyMessage, RequestMessage, isRequest } from './messaging';
+
+export type { ReplyMessage } from './messaging';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -123,55 +127,57 @@ export interface RowDetail {
 
 // ------------------------------------------------------------------------------------------------ messages
 
+/** What `getRows` answers: rows [start, start + rows.length) of the table under the query, of `total`. */
+export interface RowsResult {
+  start: number;
+  total: number;
+  rows: RowView[];
+}
+
+/** The costly parts of the overview: one pass over every array, asked for after the first rows are shown. */
+export interface SummaryResult {
+  cards: TensorCard[];
+  confusion?: ConfusionView;
+  lints: LintView[];
+}
+
+/** The prediction view's requests, each answered once (src/shared/messaging.ts matches replies by requestId). */
+export type ViewRequests = {
+  /** Rows [start, start + count) of the table under `query` (filtered, then sorted). */
+  getRows: { params: { query: RowQuery; start: number; count: number }; result: RowsResult };
+  getDetail: { params: { index: number }; result: RowDetail };
+  /** Sent once the first rows are on screen: the cards, confusion matrix and lints cost one pass over every array. */
+  getSummary: { params: Record<string, never>; result: SummaryResult };
+};
+
+export type ViewRequest = RequestMessage<ViewRequests>;
+
+/** Events from the host (no reply expected); replies to requests travel as ReplyMessage. */
 export type ToWebview =
   /** `hostState` is opaque to the view: it keeps it in its webview state so the panel serializer can restore the panel. */
   | { type: 'init'; overview: Overview; hostState?: Record<string, unknown> }
-  /** The costly parts of the overview (cards, confusion matrix, lints), sent on `getSummary`, after the first rows are shown. */
-  | { type: 'summary'; cards: TensorCard[]; confusion?: ConfusionView; lints: LintView[] }
-  | { type: 'rows'; requestId: number; start: number; total: number; rows: RowView[] }
-  | { type: 'detail'; requestId: number; detail: RowDetail }
   | { type: 'metrics'; history: MetricsEntry[] }
-  | { type: 'error'; requestId?: number; message: string };
+  /** Something the view should show that answers no request (the panel could not load its cache). */
+  | { type: 'error'; message: string }
+  | ReplyMessage;
 
-export type FromWebview =
-  | { type: 'ready' }
-  /** Rows [start, start + count) of the table under `query` (filtered, then sorted). */
-  | { type: 'getRows'; requestId: number; query: RowQuery; start: number; count: number }
-  | { type: 'getDetail'; requestId: number; index: number }
-  /** Sent once the first rows are on screen: the cards, confusion matrix and lints cost one pass over every array. */
-  | { type: 'getSummary' };
-
-export type ToWebviewType = ToWebview['type'];
-export type FromWebviewType = FromWebview['type'];
-export type ToWebviewOf<T extends ToWebviewType> = Extract<ToWebview, { type: T }>;
-export type FromWebviewOf<T extends FromWebviewType> = Extract<FromWebview, { type: T }>;
+export type FromWebview = { type: 'ready' } | ViewRequest;
 
 export const DEFAULT_QUERY: RowQuery = { filter: {}, sort: { key: 'index', descending: false } };
 
 /** The most rows one `getRows` may ask for: windows, not the table. */
 export const MAX_WINDOW = 2000;
 
+const isIndex = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+
+export const VIEW_PARAM_CHECKS: ParamChecks<ViewRequests> = {
+  getRows: (p) => isIndex(p.start) && isIndex(p.count) && !!p.query && typeof p.query === 'object',
+  getDetail: (p) => Number.isInteger(p.index),
+  getSummary: () => true,
+};
+
 /** Narrow an unknown message from the webview (it crosses a trust boundary: validate before use). */
 export function isFromWebview(m: unknown): m is FromWebview {
-  if (!m || typeof m !== 'object') return false;
-  const o = m as Record<string, unknown>;
-  switch (o.type) {
-    case 'ready':
-    case 'getSummary':
-      return true;
-    case 'getRows':
-      return (
-        Number.isInteger(o.requestId) &&
-        Number.isInteger(o.start) &&
-        Number.isInteger(o.count) &&
-        (o.start as number) >= 0 &&
-        (o.count as number) >= 0 &&
-        !!o.query &&
-        typeof o.query === 'object'
-      );
-    case 'getDetail':
-      return Number.isInteger(o.requestId) && Number.isInteger(o.index);
-    default:
-      return false;
-  }
+  if (m && typeof m === 'object' && (m as { type?: unknown }).type === 'ready') return true;
+  return isRequest(m, VIEW_PARAM_CHECKS);
 }

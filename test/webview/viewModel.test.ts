@@ -5,20 +5,24 @@ import assert from 'node:assert/strict';
 import type { Dataset } from '../../src/core/data';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { PredictionViewModel, ViewInput } from '../../src/core/view/viewModel';
-import type { RowQuery, ToWebview } from '../../src/shared/protocol';
+import type { RowDetail, RowQuery, RowsResult, SummaryResult, ToWebview } from '../../src/shared/protocol';
 
 function memoryDataset(rows: Record<string, unknown>[]): Dataset {
   return { source: 'memory', format: 'jsonl', columns: Object.keys(rows[0]), numRows: rows.length, row: (i) => rows[i] };
+}
+
+/** The result of the reply to request `requestId` (the host answers synchronously when it can). */
+function resultOf(reply: ToWebview | undefined, requestId: number): unknown {
+  assert.ok(reply && reply.type === 'reply' && reply.requestId === requestId && 'result' in reply, `a reply to request ${requestId}: ${JSON.stringify(reply)}`);
+  return reply.result;
 }
 
 function modelOf(input: Partial<ViewInput> & Pick<ViewInput, 'evalPred' | 'task'>) {
   const out: ToWebview[] = [];
   const m = new PredictionViewModel({ title: 't', ...input }, (x) => out.push(x));
   const rows = (query: RowQuery, start = 0, count = 100) => {
-    m.receive({ type: 'getRows', requestId: 1, query, start, count });
-    const r = out.pop();
-    assert.equal(r?.type, 'rows');
-    return r as Extract<ToWebview, { type: 'rows' }>;
+    m.receive({ type: 'request', requestId: 1, method: 'getRows', params: { query, start, count } });
+    return resultOf(out.pop(), 1) as RowsResult;
   };
   return { m, out, rows };
 }
@@ -156,11 +160,10 @@ test('ready sends the overview, then on request the summary (cards with -100/NaN
   assert.equal(init.type, 'init');
   assert.deepEqual(init.overview.structure[0], 'predictions: tuple(float16[2, 2], float32[2, 1])');
   assert.deepEqual(init.overview.cards, []); // the costly summary follows the first rows
-  m.receive({ type: 'getRows', requestId: 1, query: q(), start: 0, count: 10 });
-  assert.equal(out.pop()?.type, 'rows');
-  m.receive({ type: 'getSummary' });
-  const summary = out.pop() as Extract<ToWebview, { type: 'summary' }>;
-  assert.equal(summary.type, 'summary');
+  m.receive({ type: 'request', requestId: 1, method: 'getRows', params: { query: q(), start: 0, count: 10 } });
+  assert.equal((resultOf(out.pop(), 1) as RowsResult).total, 2);
+  m.receive({ type: 'request', requestId: 2, method: 'getSummary', params: {} });
+  const summary = resultOf(out.pop(), 2) as SummaryResult;
   const o = m.overview();
   assert.deepEqual(summary.cards, o.cards);
   assert.deepEqual(o.cards.map((c) => [c.path, c.dtype, c.shape.join('x'), c.nanCount, c.minus100Count]), [
@@ -170,9 +173,8 @@ test('ready sends the overview, then on request the summary (cards with -100/NaN
   ]);
   assert.equal(o.cards[0].histogram.counts.length, 20);
   assert.equal(o.cards[0].histogram.counts.reduce((a, b) => a + b, 0), 3); // NaN is not binned
-  m.receive({ type: 'getDetail', requestId: 7, index: 1 });
-  const d = out.pop() as Extract<ToWebview, { type: 'detail' }>;
-  assert.equal(d.requestId, 7);
+  m.receive({ type: 'request', requestId: 7, method: 'getDetail', params: { index: 1 } });
+  const d = { detail: resultOf(out.pop(), 7) as RowDetail };
   assert.deepEqual(d.detail.arrays.map((a) => [a.path, a.dtype, a.shape]), [
     ['predictions[0][1]', 'float32', [2]], // float16 widened for the browser
     ['predictions[1][1]', 'float32', [1]],
@@ -184,13 +186,23 @@ test('ready sends the overview, then on request the summary (cards with -100/NaN
 
 test('untrusted messages: malformed ones are ignored, bad indices answer with an error naming the range', () => {
   const { m, out } = seq();
-  for (const bad of [null, 'ready', { type: 'getRows' }, { type: 'getRows', requestId: 1, start: -1, count: 5, query: q() }, { type: 'rm -rf' }]) m.receive(bad);
+  const bad = [
+    null,
+    'ready',
+    { type: 'request', method: 'getRows' },
+    { type: 'request', requestId: 1, method: 'getRows', params: { start: -1, count: 5, query: q() } },
+    { type: 'request', requestId: 1, method: 'getRows', params: null },
+    { type: 'request', requestId: 1, method: 'toString', params: {} },
+    { type: 'request', requestId: 1, method: 'rm -rf', params: {} },
+    { type: 'rm -rf' },
+  ];
+  for (const b of bad) m.receive(b);
   assert.equal(out.length, 0);
-  m.receive({ type: 'getDetail', requestId: 3, index: 99 });
-  const e = out.pop() as Extract<ToWebview, { type: 'error' }>;
-  assert.equal(e.type, 'error');
+  m.receive({ type: 'request', requestId: 3, method: 'getDetail', params: { index: 99 } });
+  const e = out.pop();
+  assert.ok(e && e.type === 'reply' && 'error' in e, `an error reply: ${JSON.stringify(e)}`);
   assert.equal(e.requestId, 3);
-  assert.match(e.message, /sample 99 is out of range: the evaluation has 3 samples/);
+  assert.match(e.error, /sample 99 is out of range: the evaluation has 3 samples/);
 });
 
 test('metrics history keeps deltas from the previous run for keys both runs have', () => {

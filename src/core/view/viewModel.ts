@@ -15,16 +15,8 @@ import { isTaskName } from '../tasks';
 import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { loadTokenizer } from '../text';
-import {
-  FromWebview,
-  MAX_WINDOW,
-  Overview,
-  RawArray,
-  RowDetail,
-  TaskKind,
-  ToWebview,
-  isFromWebview,
-} from '../../shared/protocol';
+import { Handlers, answer } from '../../shared/messaging';
+import { MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
 import { confusionMatrix, tensorCards } from './cards';
 import { MetricsHistory } from './metricsHistory';
 import { RowWindows } from './query';
@@ -49,6 +41,11 @@ export interface FromEvaluationOptions {
   tokenizer?: LoadedTokenizer;
   metricSource?: string;
   title?: string;
+}
+
+/** What the user reads when a request fails: our own errors as they are, anything else marked internal. */
+function describeError(e: unknown): string {
+  return isEvalpredError(e) ? e.message : `internal error: ${messageOf(e)}`;
 }
 
 function knownTask(t: unknown): TaskKind {
@@ -137,35 +134,27 @@ export class PredictionViewModel {
   /** Handle one message from the webview. Unknown or malformed messages are ignored (the webview is untrusted). */
   receive(m: unknown): void {
     if (!isFromWebview(m)) return;
-    try {
-      this.dispatch(m);
-    } catch (e) {
-      const requestId = 'requestId' in m ? m.requestId : undefined;
-      this.post({ type: 'error', requestId, message: isEvalpredError(e) ? e.message : `internal error: ${messageOf(e)}` });
+    if (m.type === 'ready') {
+      try {
+        this.post({ type: 'init', overview: this.overview(false) });
+      } catch (e) {
+        this.post({ type: 'error', message: describeError(e) });
+        return;
+      }
+      this.indexInBackground();
+      return;
     }
+    answer(m, this.handlers, (r) => this.post(r), describeError);
   }
 
-  private dispatch(m: FromWebview): void {
-    switch (m.type) {
-      case 'ready':
-        this.post({ type: 'init', overview: this.overview(false) });
-        this.indexInBackground();
-        return;
-      case 'getRows': {
-        const { total, rows } = this.windows.window(m.query, m.start, Math.min(m.count, MAX_WINDOW));
-        this.post({ type: 'rows', requestId: m.requestId, start: m.start, total, rows });
-        return;
-      }
-      case 'getSummary': {
-        const { cards, confusion, lints } = this.overview();
-        this.post({ type: 'summary', cards, confusion, lints });
-        return;
-      }
-      case 'getDetail':
-        this.post({ type: 'detail', requestId: m.requestId, detail: this.detail(m.index) });
-        return;
-    }
-  }
+  private readonly handlers: Handlers<ViewRequests> = {
+    getRows: ({ query, start, count }) => ({ start, ...this.windows.window(query, start, Math.min(count, MAX_WINDOW)) }),
+    getSummary: () => {
+      const { cards, confusion, lints } = this.overview();
+      return { cards, confusion, lints };
+    },
+    getDetail: ({ index }) => this.detail(index),
+  };
 
   private indexing = false;
 

@@ -1,0 +1,186 @@
+// The prediction view: the header, lints, tensor cards, confusion matrix and metrics, the filterable
+// virtualised table and a sample's detail, wired to the host through typed requests (media/common/host.ts).
+// Filter, sort, scroll position and selection live in the webview state, so the view comes back as it was.
+import type { Overview, ReplyMessage, RowQuery, RowView, SummaryResult, ToWebview, ViewRequests } from '../../src/shared/protocol';
+import { el } from '../common/dom';
+import { Host } from '../common/host';
+import { countLine, summaryLine } from '../format';
+import { CELL_CLASSES, COLUMNS, fillRow } from './columns';
+import { CardsPanel } from './panels/cards';
+import { ConfusionPanel } from './panels/confusion';
+import { DetailPanel } from './panels/detail';
+import { LintsPanel } from './panels/lints';
+import { MetricsPanel } from './panels/metrics';
+import { NotesPanel } from './panels/notes';
+import { restoreState, stateToSave, withFilter } from './state';
+import { TableHeader } from './tableHeader';
+import { Toolbar } from './toolbar';
+import { VirtualTable } from './virtualTable';
+
+type HostEvent = Exclude<ToWebview, ReplyMessage>;
+
+export class PredictionViewApp {
+  private readonly host: Host<ViewRequests, { type: 'ready' }, HostEvent>;
+  private query: RowQuery;
+  private hostState: Record<string, unknown>;
+  private overview: Overview | undefined;
+  private inits = 0;
+  private summaryAsked = false;
+  /** Only the latest detail request is shown (a quick second click wins). */
+  private detailSeq = 0;
+
+  private readonly titleEl = el('h1', 'title', 'Predictions');
+  private readonly summaryEl = el('span', 'summary');
+  private readonly lints = new LintsPanel();
+  private readonly cards = new CardsPanel();
+  private readonly confusion = new ConfusionPanel((gold, predicted) => this.toggleCell(gold, predicted));
+  private readonly metrics = new MetricsPanel();
+  private readonly notes = new NotesPanel();
+  private readonly toolbar: Toolbar;
+  private readonly header: TableHeader;
+  private readonly table: VirtualTable<RowView>;
+  private readonly detail: DetailPanel;
+
+  constructor() {
+    this.host = new Host<ViewRequests, { type: 'ready' }, HostEvent>((m) => this.onEvent(m));
+    const restored = restoreState(this.host.getState());
+    this.query = restored.query;
+    this.hostState = restored.hostState;
+    this.toolbar = new Toolbar(
+      () => this.query,
+      (q) => this.applyQuery(q),
+    );
+    this.header = new TableHeader(
+      COLUMNS,
+      (sort) => this.applyQuery({ ...this.query, sort }),
+      () => this.query.sort,
+    );
+    this.table = new VirtualTable<RowView>({
+      cellClasses: CELL_CLASSES,
+      fetch: (start, count) => this.host.request('getRows', { query: this.query, start, count }),
+      fill: (r, row) => fillRow(r, row, this.overview),
+      onAnswer: (total, rows) => this.onAnswer(total, rows),
+      onOpen: (pos) => this.openDetail(pos),
+      onEscape: () => this.detail.close(),
+      onError: (message) => this.lints.error(message),
+      onMoved: () => this.save(),
+    });
+    this.table.selected = restored.selected;
+    this.table.pendingOffset = restored.offset;
+    this.detail = new DetailPanel(() => this.table.viewport.focus());
+    this.layout();
+  }
+
+  private layout(): void {
+    const header = el('header', 'top');
+    header.append(this.titleEl, this.summaryEl);
+    const sideBySide = el('div', 'side-by-side');
+    sideBySide.append(this.confusion.root, this.metrics.root);
+    const tableSection = el('section', 'table-section');
+    tableSection.append(this.toolbar.root, this.header.root, this.table.viewport);
+    const app = el('div', 'app');
+    app.append(header, this.lints.root, this.cards.root, sideBySide, tableSection, this.detail.root, this.notes.root);
+    document.body.append(app);
+    this.table.layout();
+  }
+
+  /** Ask for the first window before `ready`, so rows and the overview travel in parallel: one round trip fewer. */
+  start(): void {
+    performance.mark('evalpred-ready');
+    this.table.requestBlocks(0, 1);
+    this.host.send({ type: 'ready' });
+  }
+
+  private onEvent(m: HostEvent): void {
+    switch (m.type) {
+      case 'init':
+        this.overview = m.overview;
+        if (m.hostState) this.hostState = { ...m.hostState };
+        this.renderOverview(m.overview);
+        // The first init keeps the window asked for with `ready`; a later one (the panel loaded another
+        // evaluation) starts from fresh rows.
+        this.applyQuery(this.query, true, this.inits++ === 0);
+        return;
+      case 'metrics':
+        this.metrics.render(m.history);
+        return;
+      case 'error':
+        this.lints.error(m.message);
+        return;
+    }
+  }
+
+  private renderOverview(o: Overview): void {
+    this.titleEl.textContent = o.title;
+    this.summaryEl.textContent = summaryLine(o.task, o.numSamples);
+    document.body.dataset.task = o.task;
+    this.toolbar.setLabels(o);
+    this.lints.render(o.lints);
+    this.cards.render(o.cards, o.structure);
+    this.confusion.render(o.confusion);
+    this.metrics.render(o.metrics);
+    this.notes.render(o.notes);
+    this.syncControls();
+  }
+
+  private renderSummary(s: SummaryResult): void {
+    if (this.overview) this.overview = { ...this.overview, cards: s.cards, confusion: s.confusion, lints: s.lints };
+    this.lints.render(s.lints);
+    this.cards.render(s.cards, this.overview?.structure ?? []);
+    this.confusion.render(s.confusion);
+    this.syncControls();
+  }
+
+  private syncControls(): void {
+    this.toolbar.sync();
+    this.header.sync(this.query.sort);
+    this.confusion.sync(this.query.filter);
+  }
+
+  private onAnswer(total: number, rows: number): void {
+    this.toolbar.count.textContent = countLine(total, this.overview?.numSamples ?? total);
+    if (this.summaryAsked) return;
+    this.summaryAsked = true;
+    // For bench/webviewScroll.ts: when the first rows reached the screen, on the page's clock.
+    if (rows) performance.mark('evalpred-first-rows');
+    // After a frame, so the rows are painted before the host spends time on the summary.
+    requestAnimationFrame(() =>
+      setTimeout(() => {
+        this.host.request('getSummary', {}).then(
+          (s) => this.renderSummary(s),
+          (e: Error) => this.lints.error(e.message),
+        );
+      }, 0),
+    );
+  }
+
+  /** A new filter or sort: forget every row, go back to the top (unless `keepScroll`), ask again. */
+  private applyQuery(q: RowQuery, keepScroll = false, keepRows = false): void {
+    this.query = q;
+    this.syncControls();
+    if (!keepRows || !this.table.total) this.toolbar.count.textContent = 'loading…';
+    this.table.reset(keepScroll, keepRows);
+    this.save();
+  }
+
+  private toggleCell(gold: string, predicted: string): void {
+    const same = this.query.filter.gold === gold && this.query.filter.predicted === predicted;
+    this.applyQuery(withFilter(this.query, same ? { gold: undefined, predicted: undefined } : { gold, predicted, wrongOnly: false }));
+  }
+
+  private openDetail(pos: number): void {
+    const row = this.table.rowAt(pos);
+    if (!row) return;
+    const seq = ++this.detailSeq;
+    this.host.request('getDetail', { index: row.index }).then(
+      (d) => {
+        if (seq === this.detailSeq) this.detail.render(d, this.overview?.task);
+      },
+      (e: Error) => this.lints.error(e.message),
+    );
+  }
+
+  private save(): void {
+    this.host.setState(stateToSave(this.hostState, this.query, this.table.offset, this.table.selected));
+  }
+}

@@ -1,0 +1,45 @@
+// What the prediction view keeps in its webview state (vscode.getState/setState) across hide/show and window
+// reloads: the query (and how a filter change makes a new one), the scroll offset, the selected row, and the host's own restore data (init's hostState,
+// e.g. the cache folder the panel serializer reopens). No DOM: unit-tested under Node.
+import { DEFAULT_QUERY, RowFilter, RowQuery } from '../../src/shared/protocol';
+
+export interface SavedState {
+  query: RowQuery;
+  /** Row-space scroll offset in pixels. */
+  offset: number;
+  selected: number;
+  /** The host's own restore data, kept beside the view's fields. */
+  [host: string]: unknown;
+}
+
+const VIEW_KEYS = ['query', 'offset', 'selected'];
+
+export interface Restored {
+  query: RowQuery;
+  offset: number | undefined;
+  selected: number;
+  hostState: Record<string, unknown>;
+}
+
+/** Read a saved state (or nothing) back; anything that is not the view's own field is the host's. */
+export function restoreState(saved: SavedState | undefined): Restored {
+  const hostState: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(saved ?? {})) if (!VIEW_KEYS.includes(k)) hostState[k] = v;
+  return {
+    query: saved?.query ?? { ...DEFAULT_QUERY, filter: {} },
+    offset: saved?.offset,
+    selected: saved?.selected ?? 0,
+    hostState,
+  };
+}
+
+export function stateToSave(hostState: Record<string, unknown>, query: RowQuery, offset: number, selected: number): SavedState {
+  return { ...hostState, query, offset, selected };
+}
+
+/** `query` with `patch` merged into its filter; empty, false and undefined entries are dropped. */
+export function withFilter(query: RowQuery, patch: Partial<RowFilter>): RowQuery {
+  const filter = { ...query.filter, ...patch };
+  for (const k of Object.keys(filter) as (keyof RowFilter)[]) if (filter[k] === undefined || filter[k] === '' || filter[k] === false) delete filter[k];
+  return { ...query, filter };
+}
