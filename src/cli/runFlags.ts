@@ -1,4 +1,6 @@
 // The `run` flags, one entry per RunSettings field (kept in step with src/core/loop/settings.ts by a test).
+import fs from 'node:fs';
+import path from 'node:path';
 import { EvalpredError } from '../core/errors';
 import { EVAL_PREDICTION_PROFILES } from '../core/loop/settings';
 import { defaultMemoryLimitMb } from '../core/metrics/containment';
@@ -23,6 +25,34 @@ export function memoryLimitFromFlags(p: Parsed): number | undefined {
   return v;
 }
 
+/** The interpreter for .py metrics (issue 13): --python, else $EVALPRED_PYTHON, else the first python3 on PATH with NumPy. */
+export const PYTHON_FLAG: FlagSpec = {
+  name: 'python',
+  type: 'string',
+  help: 'Python interpreter for a .py metric (default: $EVALPRED_PYTHON, else the first python3 on PATH that has NumPy)',
+};
+
+/**
+ * --python as given: a path (anything with a slash) must name an existing file, checked here so a typo is
+ * one clear line before any model runs; a bare name (python3.11) is looked up on PATH when the worker starts.
+ */
+export function pythonFromFlags(p: Parsed, cwd = process.cwd()): string | undefined {
+  const v = p.flags[PYTHON_FLAG.name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !v.trim()) throw new EvalpredError(`--python needs the path of a Python interpreter, got ${JSON.stringify(v)}.`);
+  if (!/[\\/]/.test(v)) return v;
+  const abs = path.resolve(cwd, v);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(abs);
+  } catch {
+    throw new EvalpredError(`--python ${v}: there is no such file (${abs}). Give a Python 3 interpreter that has NumPy, e.g. --python /usr/bin/python3 or --python .venv/bin/python.`, { file: abs });
+  }
+  if (st.isDirectory()) {
+    throw new EvalpredError(`--python ${v} is a folder; give the interpreter inside it (${path.join(v, process.platform === 'win32' ? 'Scripts\\python.exe' : 'bin/python')}).`, { file: abs });
+  }
+  return abs;
+}
 
 export const RUN_FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'folder with model.onnx, config.json and tokenizer.json' },
@@ -54,4 +84,5 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'refresh', type: 'bool', help: 'ignore a matching cache and run the model again' },
   { name: 'json', type: 'bool', help: 'print only the metrics JSON on stdout (no summary on stderr)' },
   MEMORY_LIMIT_FLAG,
+  PYTHON_FLAG,
 ];

@@ -475,6 +475,11 @@ export class EvalpredSession extends LoggingDebugSession {
       const m = process.memoryUsage();
       return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
     },
+    [DapRequests.SetPython]: async (args) => {
+      const python = (args as { python?: unknown } | undefined)?.python;
+      if (python !== undefined && (typeof python !== 'string' || !python)) throw new Error(`evalpredSetPython needs an interpreter path, got ${JSON.stringify(python)}`);
+      return { restarted: await this.runtime.usePython(python) };
+    },
   };
 
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {

@@ -11,7 +11,8 @@ import { DEBUG_TYPE } from './contributions';
 import { log } from './log';
 import { findMetricFunctions, pickMetricFunction } from './metricSource';
 import { RunChoices, chooseRun, lastChoices, launchConfig, portableConfig, workspaceConfigs } from './runEvaluation';
-import { metricMemoryLimitMb, metricTimeoutMs, pythonPath } from './settings';
+import { PYTHON_SOURCE_KEY, metricPython } from './python';
+import { metricMemoryLimitMb, metricTimeoutMs } from './settings';
 import { mayRunMetricCode } from './trust';
 
 const PATH_FIELDS = ['model', 'dataset', 'metrics', 'cache', 'cwd'] as const;
@@ -81,10 +82,13 @@ export class EvalpredConfigurationProvider implements vscode.DebugConfigurationP
       delete cfg.function;
     }
     // The metric runner's settings become launch attributes unless launch.json sets them itself. The
-    // interpreter setting is restricted (Workspace Trust): an untrusted folder never picks the Python.
-    if (cfg.python === undefined && vscode.workspace.isTrusted) {
-      const py = pythonPath(folder);
-      if (py) cfg.python = py;
+    // interpreter: the setting, else the Python extension's selection, else PATH (./python.ts); the setting
+    // is restricted (Workspace Trust). Where it came from travels along, so a change of the selected
+    // interpreter can restart this session's worker (extension.ts) and leaves a launch.json "python" alone.
+    if (cfg.python === undefined && cfg.metrics && /\.py$/i.test(cfg.metrics) && vscode.workspace.isTrusted) {
+      const chosen = await metricPython(folder);
+      if (chosen.python) cfg.python = chosen.python;
+      cfg[PYTHON_SOURCE_KEY] = chosen.source;
     }
     cfg.metricTimeoutSeconds ??= metricTimeoutMs(folder) / 1000;
     cfg.metricMemoryLimitMb ??= metricMemoryLimitMb(folder);

@@ -8,9 +8,12 @@ import { EvalpredConfigurationProvider, EvalpredDynamicProvider } from './debugC
 import { METRIC_FILES, MetricCodeLens, MetricHover, MetricInlineValues, showMetricFileOnStart } from './editorProviders';
 import { log } from './log';
 import { PredictionViewPanel } from './predictionView';
+import { PYTHON_SOURCE_KEY, metricPython, onDidChangeSelectedPython } from './python';
 import { closeRerunRunners, rerunMetrics, rerunOnSave } from './rerun';
 import { runEvaluation } from './runEvaluation';
 import { Sessions } from './sessions';
+import { DapRequests } from '../shared/dapProtocol';
+import { dapRequest } from './dapClient';
 import { setting } from './settings';
 import { cancelEvaluation, statusBar } from './statusBar';
 
@@ -53,8 +56,28 @@ export function activate(context: vscode.ExtensionContext): void {
       if (st.stopReason !== 'exception' && st.cacheDir && setting('openPredictionViewOnStop', st.session.workspaceFolder)) void openPredictionView(context, sessions, st.cacheDir);
     }),
     rerunOnSave(sessions),
+    onDidChangeSelectedPython(() => void restartPythonWorkers(sessions)),
   );
   log().info(`EvalPred ${context.extension.packageJSON.version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: metric code will not run'})`);
+}
+
+/**
+ * The user selected another interpreter in the Python extension: the warm Python workers that used the
+ * selection end, and the next metric run starts in the new interpreter (reruns without a session, and each
+ * session whose "python" came from the selection; a launch.json "python" stays as written).
+ */
+async function restartPythonWorkers(sessions: Sessions): Promise<void> {
+  await closeRerunRunners();
+  for (const st of sessions.all()) {
+    if (st.session.configuration[PYTHON_SOURCE_KEY] !== 'pythonExtension') continue;
+    const chosen = await metricPython(st.session.workspaceFolder);
+    try {
+      const { restarted } = await dapRequest(st.session, DapRequests.SetPython, { python: chosen.python });
+      if (restarted) log().info(`session ${st.session.name}: metric runs now use ${chosen.python ?? 'python3 on PATH'}`);
+    } catch (e) {
+      log().warn(`session ${st.session.name}: could not switch the Python interpreter (${e instanceof Error ? e.message : String(e)})`);
+    }
+  }
 }
 
 export async function deactivate(): Promise<void> {

@@ -14,7 +14,8 @@ import { dapRequest } from './dapClient';
 import { log } from './log';
 import { summarizeMetrics } from './metricSource';
 import { Sessions } from './sessions';
-import { metricMemoryLimitMb, metricTimeoutMs, pythonPath, setting } from './settings';
+import { metricPython } from './python';
+import { metricMemoryLimitMb, metricTimeoutMs, setting } from './settings';
 import { mayRunMetricCode } from './trust';
 
 // Reruns without a session keep their metric processes warm here, until deactivate() closes them. The
@@ -84,12 +85,13 @@ export async function rerunMetrics(sessions: Sessions, file: string | undefined,
   }
   const scope = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
   try {
+    const python = /\.py$/i.test(file) ? (await metricPython(scope ?? vscode.Uri.file(file))).python : undefined;
     const out = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: `EvalPred: running ${rec.function ?? 'compute_metrics'} on ${rec.numSamples ?? ''} cached predictions`, cancellable: false },
       () =>
-        core().metricsFromCache(rerunRunners(pythonPath(scope), metricTimeoutMs(scope), metricMemoryLimitMb(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
+        core().metricsFromCache(rerunRunners(python, metricTimeoutMs(scope), metricMemoryLimitMb(scope)), rec.cacheDir, loopOf(rec.cacheDir), file!, {
           function: rec.function,
-          python: pythonPath(scope),
+          python,
           timeoutMs: metricTimeoutMs(scope),
         }),
     );

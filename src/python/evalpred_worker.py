@@ -127,10 +127,17 @@ def _send(obj):
     _proto.flush()
 
 
+def _conda_prefix():
+    """sys.prefix when this interpreter is a conda environment (it has conda-meta/), else None: the host then
+    also offers `conda install -p PREFIX ...` for a missing module."""
+    return sys.prefix if os.path.isdir(os.path.join(sys.prefix, "conda-meta")) else None
+
+
 try:
     import numpy as np
 except Exception as e:  # reported to the host, which tells the user how to install it
-    _send({"event": "fatal", "reason": "numpy", "message": "%s: %s" % (type(e).__name__, e), "python": sys.executable})
+    _send({"event": "fatal", "reason": "numpy", "message": "%s: %s" % (type(e).__name__, e), "python": sys.executable,
+           "conda": _conda_prefix()})
     sys.exit(3)
 
 _contain()
@@ -394,9 +401,12 @@ def _error_reply(req, e, path, buf, note=None):
         msg = "".join(te.format_exception_only()).strip()
     if note:
         msg += " (%s)" % note
-    return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": {
-        "type": type(e).__name__, "message": msg, "traceback": "".join(te.format()),
-        "file": fr_file, "line": fr_line, "memory": isinstance(e, MemoryError)}}
+    err = {"type": type(e).__name__, "message": msg, "traceback": "".join(te.format()),
+           "file": fr_file, "line": fr_line, "memory": isinstance(e, MemoryError)}
+    if isinstance(e, ModuleNotFoundError) and e.name:
+        # What to install, and into which interpreter (the host writes the pip / conda line).
+        err.update(module=e.name.split(".")[0], python=sys.executable, conda=_conda_prefix())
+    return {"id": req["id"], "ok": False, "stdout": buf.getvalue(), "error": err}
 
 
 def _damage_reply(req, e, buf):

@@ -17,6 +17,8 @@ export const DapRequests = {
   Lints: 'evalpredLints',
   /** The adapter process's own memory, for bench/debugPaging.ts. */
   Stats: 'evalpredStats',
+  /** Run Python metrics with another interpreter from now on (the user selected one in the Python extension). */
+  SetPython: 'evalpredSetPython',
 } as const;
 
 /** Custom events the adapter sends. */
@@ -78,6 +80,16 @@ export interface StatsResponse {
   arrayBuffers: number;
 }
 
+export interface SetPythonArguments {
+  /** The interpreter; undefined: the runner's default (EVALPRED_PYTHON, then python3 on PATH with NumPy). */
+  python?: string;
+}
+
+export interface SetPythonResponse {
+  /** True when the interpreter changed and the session's warm Python worker was ended (the next run starts one). */
+  restarted: boolean;
+}
+
 export interface LintsResponse {
   lints: LintView[];
 }
@@ -89,6 +101,7 @@ export interface DapRequestTypes {
   [DapRequests.RunInfo]: { args: undefined; body: RunInfoBody | undefined };
   [DapRequests.Lints]: { args: undefined; body: LintsResponse };
   [DapRequests.Stats]: { args: StatsArguments | undefined; body: StatsResponse };
+  [DapRequests.SetPython]: { args: SetPythonArguments; body: SetPythonResponse };
 }
 
 /** The body of each custom event. */

@@ -100,3 +100,31 @@ test('parseLaunchArgs: python on PATH is kept as a command, a relative path reso
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('evalpredSetPython (the user selected another interpreter): the warm worker ends and the next run is in the new interpreter', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = cacheAndMetric(dir, '    import sys\n    print("ran in", __import__("os").environ.get("WHICH_WRAPPER"))\n    p, l = eval_pred\n    return {"accuracy": float((p.argmax(-1) == l).mean())}');
+    const wrapper = (name: string) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, `#!/bin/sh\nWHICH_WRAPPER=${name} exec '${pythonWith(['numpy'])}' "$@"\n`, { mode: 0o755 });
+      return f;
+    };
+    const [a, b] = [wrapper('python-a'), wrapper('python-b')];
+    const out: string[] = [];
+    dc.on('output', (e: DebugProtocol.OutputEvent) => out.push(e.body.output));
+    const first = dc.waitForEvent('stopped');
+    await launch(dc, { cache, metrics, python: a, metricTimeoutSeconds: 30 });
+    await first;
+    const r1 = await dc.customRequest('rerunMetrics');
+    assert.equal(r1.body.metrics.eval_accuracy, 0.75);
+    assert.match(out.join(''), /ran in python-a/);
+    const set = await dc.customRequest('evalpredSetPython', { python: b });
+    assert.deepEqual(set.body, { restarted: true });
+    assert.deepEqual((await dc.customRequest('evalpredSetPython', { python: b })).body, { restarted: false }, 'same interpreter: nothing restarts');
+    out.length = 0;
+    const r2 = await dc.customRequest('rerunMetrics');
+    assert.equal(r2.body.metrics.eval_accuracy, 0.75);
+    assert.match(out.join(''), /ran in python-b/);
+    assert.doesNotMatch(out.join(''), /ran in python-a/);
+    await assert.rejects(dc.customRequest('evalpredSetPython', { python: 3 }), /needs an interpreter path, got 3/);
+  }));

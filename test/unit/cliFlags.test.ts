@@ -18,7 +18,7 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
 };
 // Flags whose setting has another name, and flags that are not settings.
 const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches' };
-const NOT_SETTINGS = new Set(['refresh', 'json', 'memory-limit-mb']);
+const NOT_SETTINGS = new Set(['refresh', 'json', 'memory-limit-mb', 'python']);
 
 test('every run flag maps to a RunSettings field and every field has a flag', () => {
   const fromFlags = new Set(RUN_FLAGS.filter((f) => !NOT_SETTINGS.has(f.name)).map((f) => RENAMED[f.name] ?? camel(f.name)));

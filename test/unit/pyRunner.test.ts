@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { PyMetricRunner } from '../../src/core/metrics/pyRunner';
+import { installLines } from '../../src/core/metrics/pythonInstall';
 import { JsMetricRunner } from '../../src/core/metrics/jsRunner';
 import { finalizeMetrics, MetricFunctionError } from '../../src/core/metrics/postprocess';
 import { Tensor } from '../../src/core/tensor/tensor';
@@ -250,10 +252,45 @@ def compute_metrics(ep):
 test('a missing interpreter says how to fix it', async () => {
   const r = new PyMetricRunner();
   try {
-    await assert.rejects(r.run(write('x.py', 'def compute_metrics(ep):\n    return {}\n'), plain, { python: '/nonexistent/python3' }), /not found.*pip install numpy.*conda install numpy.*python3-numpy.*set the interpreter.*evalpred\.pythonPath.*EVALPRED_PYTHON/);
+    await assert.rejects(r.run(write('x.py', 'def compute_metrics(ep):\n    return {}\n'), plain, { python: '/nonexistent/python3' }), /not found.*pip install numpy.*conda install numpy.*python3-numpy.*--python \(or EVALPRED_PYTHON\).*selected in the Python extension.*evalpred\.pythonPath/);
   } finally {
     await r.close();
   }
+});
+
+test('a missing module names the interpreter that ran and the pip line for it; in a conda env also conda install -p', async () => {
+  const r = new PyMetricRunner();
+  const file = write('needs_module.py', 'import numpy as np\nimport evalpred_no_such_module.sub\n\ndef compute_metrics(ep):\n    return {}\n');
+  const sk = write('needs_sklearn.py', 'from sklearn_not_here_either import metrics\n\ndef compute_metrics(ep):\n    return {}\n');
+  // A stand-in conda environment: a venv over the system Python (its NumPy visible) with conda's marker folder.
+  const env = path.join(dir, 'fake conda env');
+  spawnSync(python, ['-m', 'venv', '--without-pip', '--system-site-packages', env], { encoding: 'utf8' });
+  fs.mkdirSync(path.join(env, 'conda-meta'), { recursive: true });
+  const envPython = path.join(env, 'bin', 'python');
+  try {
+    const exe = runPython('import sys; print(sys.executable)').trim();
+    await assert.rejects(r.run(file, plain, { python }), (e: Error) => {
+      assert.match(e.message, /needs_module\.py:2: ModuleNotFoundError: No module named 'evalpred_no_such_module'/);
+      assert.ok(e.message.includes(`ran in ${exe}, which has no module 'evalpred_no_such_module'`), e.message);
+      assert.ok(e.message.includes(`\`${exe} -m pip install evalpred_no_such_module\``), e.message);
+      assert.doesNotMatch(e.message, /conda install -p/);
+      assert.match(e.message, /--python \(or EVALPRED_PYTHON\), the interpreter selected in the Python extension, or the setting evalpred\.pythonPath/);
+      return true;
+    });
+    await assert.rejects(r.run(sk, plain, { python: envPython }), (e: Error) => {
+      assert.ok(e.message.includes(`\`conda install -p "${env}" sklearn_not_here_either\``), e.message);
+      assert.ok(e.message.includes(`-m pip install sklearn_not_here_either`), e.message);
+      assert.ok(e.message.includes(`ran in ${envPython}`), e.message);
+      return true;
+    });
+  } finally {
+    await r.close();
+  }
+});
+
+test('the import name sklearn installs as scikit-learn (pip and conda)', () => {
+  assert.equal(installLines('sklearn', '/v/bin/python'), '`/v/bin/python -m pip install scikit-learn`');
+  assert.equal(installLines('cv2', '/c/bin/python', '/c'), '`conda install -p /c opencv` (a conda environment) or `/c/bin/python -m pip install opencv-python`');
 });
 
 test('a capture folder written by evalpred.capture runs directly with the Python runner', async () => {

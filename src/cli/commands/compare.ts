@@ -6,7 +6,7 @@ import { parseArgs } from '../args';
 import { printable } from '../terminalText';
 import { EvalpredError } from '../../core/errors';
 import { MetricRunners } from '../../core/metrics/runMetrics';
-import { MEMORY_LIMIT_FLAG, memoryLimitFromFlags } from '../runFlags';
+import { MEMORY_LIMIT_FLAG, PYTHON_FLAG, memoryLimitFromFlags, pythonFromFlags } from '../runFlags';
 
 export async function compareCommand(argv: string[]): Promise<number> {
   const p = parseArgs(
@@ -16,6 +16,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
       { name: 'out', type: 'string', help: 'write the samples whose correctness changed as JSONL to this file' },
       { name: 'json', type: 'bool', help: 'print the comparison as JSON instead of a table' },
       MEMORY_LIMIT_FLAG,
+      PYTHON_FLAG,
     ],
     'compare',
     [
@@ -25,7 +26,7 @@ export async function compareCommand(argv: string[]): Promise<number> {
   );
   const [a, b] = p.positional;
   if (!a || !b) throw new EvalpredError('evalpred compare needs two cache folders: evalpred compare CACHE_A CACHE_B.');
-  const runners = new MetricRunners({ memoryLimitMb: memoryLimitFromFlags(p) });
+  const runners = new MetricRunners({ memoryLimitMb: memoryLimitFromFlags(p), python: pythonFromFlags(p) });
   let c;
   try {
     c = await compareCaches(runners, a, b, { metrics: p.flags.metrics as string | undefined });

@@ -13,6 +13,7 @@ import { metricsForEvaluation, metricsFromCache } from '../../core/metrics/forEv
 import { MetricRunners } from '../../core/metrics/runMetrics';
 import { parseArgs } from '../args';
 import { progressPrinter } from '../progress';
+import { PYTHON_FLAG, pythonFromFlags } from '../runFlags';
 import { printSummary } from './run';
 
 const DEMO_METRICS_TS = `// A compute_metrics written the way people write it for Trainer; edit and rerun:
@@ -65,7 +66,8 @@ function demoLaunchJson(): string {
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const p = parseArgs(argv, [{ name: 'dir', type: 'string', help: 'where to write the demo files (default .evalpred/demo)' }], 'demo');
+  const p = parseArgs(argv, [{ name: 'dir', type: 'string', help: 'where to write the demo files (default .evalpred/demo)' }, PYTHON_FLAG], 'demo');
+  const python = pythonFromFlags(p);
   const err = process.stderr;
   const dir = path.resolve((p.flags.dir as string | undefined) ?? path.join('.evalpred', 'demo'));
   if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new EvalpredError(`--dir ${dir} is a file, not a folder.`, { file: dir });
@@ -84,7 +86,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const datasetFile = path.join(dir, 'validation.jsonl');
   const settings = withDefaults({ model: modelDir, dataset: datasetFile, batchSize: 16, cache: path.join(dir, 'cache') });
   err.write(`\n$ evalpred run --model ${rel(modelDir)} --dataset ${rel(datasetFile)} --batch-size 16 --out ${rel(settings.cache!)}\n`);
-  const runners = new MetricRunners();
+  const runners = new MetricRunners({ python });
   try {
     return await demoRuns(runners, dir, settings, metricFile, pyFile);
   } finally {

@@ -7,7 +7,7 @@ import { loopRecordOf } from '../../core/evaluate';
 import { EVAL_PREDICTION_PROFILES, EvalPredictionProfile } from '../../core/loop/settings';
 import { MetricsOutcome, metricsFromCache } from '../../core/metrics/forEvaluation';
 import { MetricRunners } from '../../core/metrics/runMetrics';
-import { MEMORY_LIMIT_FLAG, memoryLimitFromFlags } from '../runFlags';
+import { MEMORY_LIMIT_FLAG, PYTHON_FLAG, memoryLimitFromFlags, pythonFromFlags } from '../runFlags';
 import { Parsed, parseArgs } from '../args';
 import { printable } from '../terminalText';
 import { logHistory, rerunSeries, seriesTable, writeLogHistory } from '../../core/series/series';
@@ -25,6 +25,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       { name: 'json', type: 'bool', help: 'with --series: print the table as JSON' },
       { name: 'log-history', type: 'string', help: "with --series: write the recomputed curve as trainer_state.json's log_history" },
       MEMORY_LIMIT_FLAG,
+      PYTHON_FLAG,
     ],
     'metrics',
   );
@@ -34,7 +35,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
   if (series !== undefined) {
     if (!file) throw new EvalpredError('--series DIR needs --metrics FILE (the fixed metric to rerun on every step).');
     if (cache) throw new EvalpredError('give --cache CACHE_DIR or --series DIR, not both.');
-    const runners = new MetricRunners({ memoryLimitMb: memoryLimitFromFlags(p) });
+    const runners = new MetricRunners({ memoryLimitMb: memoryLimitFromFlags(p), python: pythonFromFlags(p) });
     try {
       return await seriesCommand(runners, series, file, p.flags);
     } finally {
@@ -48,10 +49,11 @@ export async function metricsCommand(argv: string[]): Promise<number> {
     throw new EvalpredError(`--eval-prediction-profile must be one of ${EVAL_PREDICTION_PROFILES.join(', ')}, got "${profile}".`);
   }
   const memoryLimitMb = memoryLimitFromFlags(p);
+  const python = pythonFromFlags(p);
   // The manifest is validated before anything runs; the runners read the arrays themselves.
   const manifest = readCacheManifest(cache);
   const loop = loopRecordOf(manifest, cache);
-  const runners = new MetricRunners({ memoryLimitMb });
+  const runners = new MetricRunners({ memoryLimitMb, python });
   try {
     return await printRuns(p, file, () =>
       metricsFromCache(runners, cache, loop, file, { function: p.flags.function as string | undefined, profile: profile as EvalPredictionProfile | undefined }),

@@ -15,7 +15,7 @@ import { MetricRunners } from '../../core/metrics/runMetrics';
 import { loadTokenizer } from '../../core/text';
 import { Parsed, camel, parseArgs } from '../args';
 import { progressPrinter } from '../progress';
-import { RUN_FLAGS, memoryLimitFromFlags } from '../runFlags';
+import { RUN_FLAGS, memoryLimitFromFlags, pythonFromFlags } from '../runFlags';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
 import { printable } from '../terminalText';
 
@@ -96,8 +96,9 @@ export async function runCommand(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv, RUN_FLAGS, 'run');
   const settings = settingsFromFlags(parsed);
   const memoryLimitMb = memoryLimitFromFlags(parsed);
+  const python = pythonFromFlags(parsed);
   // This command owns the metric processes (the loop thread owns its own for preprocessing).
-  const runners = new MetricRunners({ memoryLimitMb });
+  const runners = new MetricRunners({ memoryLimitMb, python });
   const ac = new AbortController();
   const onSigint = () => {
     process.stderr.write('\ncancelling (no cache is written)...\n');
@@ -110,7 +111,7 @@ export async function runCommand(argv: string[]): Promise<number> {
       onProgress: progressPrinter(),
       onLog: (l) => process.stderr.write(l + '\n'),
       refresh: Boolean(parsed.flags.refresh),
-      runners: { memoryLimitMb },
+      runners: { memoryLimitMb, python },
     });
     process.stderr.write(`${ev.fromCache ? 'cached predictions' : 'predictions cached'} in ${path.relative(process.cwd(), ev.cacheDir) || '.'}\n`);
     if (!parsed.flags.json) await printSummary(ev, settings);

@@ -17,6 +17,7 @@ import { npyDescrOf, readNpyFile, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage } from './containment';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
+import { CHOOSE_INTERPRETER, installLines, missingModuleHint } from './pythonInstall';
 
 export interface PyRunResult {
   raw: Described;
@@ -55,6 +56,10 @@ interface PyError {
   line: number | null;
   /** A MemoryError: the memory limit said no. */
   memory?: boolean;
+  /** A ModuleNotFoundError: the top-level module, the interpreter and its conda prefix (if any). */
+  module?: string;
+  python?: string;
+  conda?: string | null;
 }
 
 interface RunReply {
@@ -149,11 +154,11 @@ class PyProcess {
         } else debug.unavailable(String(msg.error ?? 'debugpy did not start'));
       } else if (msg.event === 'ready') void attached.then(readyResolve);
       else if (msg.event === 'fatal' && msg.reason === 'numpy') {
+        const exe = typeof msg.python === 'string' && msg.python ? msg.python : python;
         readyReject(
           new EvalpredError(
-            `The Python interpreter ${python} has no NumPy (${msg.message}). Install it into that interpreter ` +
-              `(\`${python} -m pip install numpy\`, or \`conda install numpy\` in a conda environment), or choose one that has it: ` +
-              `the launch attribute "python", the setting evalpred.pythonPath, or the EVALPRED_PYTHON environment variable.`,
+            `The Python interpreter ${exe} has no NumPy (${msg.message}). Install it into that interpreter: ` +
+              `${installLines('numpy', exe, typeof msg.conda === 'string' ? msg.conda : null)}; ${CHOOSE_INTERPRETER}.`,
           ),
         );
       } else if (typeof msg.id === 'number') {
@@ -168,8 +173,8 @@ class PyProcess {
         e.code === 'ENOENT'
           ? new EvalpredError(
               `Python interpreter '${python}' was not found. Point evalpred at a Python 3 with NumPy (\`pip install numpy\` or ` +
-                `\`conda install numpy\`; Debian/Ubuntu: python3-numpy): set the interpreter with the launch attribute "python", ` +
-                `the setting evalpred.pythonPath, or the EVALPRED_PYTHON environment variable.`,
+                `\`conda install numpy\`; Debian/Ubuntu: python3-numpy): choose it with --python (or EVALPRED_PYTHON), ` +
+                `the interpreter selected in the Python extension, or the setting evalpred.pythonPath.`,
             )
           : new EvalpredError(`could not start Python '${python}': ${e.message}`);
       readyReject(err);
@@ -386,15 +391,32 @@ export class PyMetricRunner {
 
 let chosenDefault: Promise<string> | undefined;
 
+/** Every python3 on PATH, in PATH order (then the system one and `python`): the candidates of defaultPython. */
+export function pythonCandidates(envPath = process.env.PATH ?? ''): string[] {
+  const names = process.platform === 'win32' ? ['python.exe', 'python3.exe'] : ['python3'];
+  const onPath = envPath
+    .split(path.delimiter)
+    .filter(Boolean)
+    .flatMap((d) => names.map((n) => path.join(d, n)))
+    .filter((p) => {
+      try {
+        return fs.statSync(p).isFile();
+      } catch {
+        return false;
+      }
+    });
+  return [...new Set([...onPath, '/usr/bin/python3', 'python'])];
+}
+
 /**
- * The interpreter when none is configured: $EVALPRED_PYTHON, else the first of python3, /usr/bin/python3 and
- * python that imports NumPy (pyenv's python3 often lacks it while the system one has it), else python3, whose
- * error then says what to install. Probed once per process.
+ * The interpreter when none is configured: $EVALPRED_PYTHON, else the first python3 on PATH that imports
+ * NumPy (pyenv's python3 often lacks it while the system one has it), else python3, whose error then says
+ * what to install. Probed once per process.
  */
 export function defaultPython(): Promise<string> {
   if (process.env.EVALPRED_PYTHON) return Promise.resolve(process.env.EVALPRED_PYTHON);
   chosenDefault ??= (async () => {
-    for (const candidate of ['python3', '/usr/bin/python3', 'python']) {
+    for (const candidate of pythonCandidates()) {
       const ok = await new Promise<boolean>((resolve) =>
         execFile(candidate, ['-c', 'import numpy'], { timeout: 30_000 }, (err) => resolve(!err)),
       );
@@ -430,7 +452,7 @@ function userError(e: PyError, stdout: string, file: string): EvalpredError {
   if (e.type === 'BadPreprocessResult') return new EvalpredError(`${path.basename(file)}: ${e.message}.`, { file });
   const shownFile = e.file ? path.relative(path.dirname(file), e.file) || path.basename(file) : path.basename(file);
   const where = e.line ? `${shownFile}:${e.line}` : shownFile;
-  const hint = hintFor(e.type, e.message, 'py');
+  const hint = e.type === 'ModuleNotFoundError' && e.module && e.python ? missingModuleHint(e.module, e.python, e.conda) : hintFor(e.type, e.message, 'py');
   return new MetricFunctionError(
     `${where}: ${e.message}${hint ? ` — ${hint}` : ''}`,
     { file: e.file ?? file, line: e.line ?? undefined },

@@ -93,10 +93,33 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     return parseLaunchArgs(args, this.services.files);
   }
 
+  /**
+   * Use `python` for the metric from now on (the user selected another interpreter): the session's warm
+   * workers end and the next metric run starts a fresh one in that interpreter. A run in progress finishes
+   * in the old worker, which ends with the session. False when nothing changed.
+   */
+  async usePython(python: string | undefined): Promise<boolean> {
+    const launch = this.launch;
+    if (!launch || launch.python === python || this.state === 'ended') return false;
+    this.launch = { ...launch, python };
+    const old = this.metrics;
+    this.metrics = this.newMetrics(this.launch);
+    if (old && this.state !== 'metrics') await old.close();
+    else if (old) this.retired.push(old);
+    this.emit('output', `metric runs now use the Python interpreter ${python ?? '(default: EVALPRED_PYTHON, else python3 on PATH)'}\n`, 'console');
+    return true;
+  }
+
+  private retired: SessionMetrics[] = [];
+
+  private newMetrics(launch: LaunchSettings): SessionMetrics {
+    return this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb, pythonDebug: this.debug });
+  }
+
   /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
   async start(launch: LaunchSettings): Promise<void> {
     this.launch = launch;
-    this.metrics = this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb, pythonDebug: this.debug });
+    this.metrics = this.newMetrics(launch);
     this.state = 'running';
     for (const w of launch.warnings) this.emit('output', w + '\n', 'console');
     try {
@@ -403,6 +426,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     this.cancel();
     await Promise.race([ended, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     await this.metrics?.close();
+    for (const m of this.retired.splice(0)) await m.close();
   }
 
   private finish(r: EndReport): void {

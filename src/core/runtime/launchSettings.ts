@@ -64,7 +64,7 @@ export const LAUNCH_EXTRA_FIELDS: Record<'stopOnBatch' | 'cwd' | 'python' | 'met
   cwd: { kind: { type: 'path', must: 'dir', exists: true }, description: 'Folder that relative paths and the default cache (.evalpred/cache) are resolved against.' },
   python: {
     kind: { type: 'command' },
-    description: 'Python interpreter for a .py metric file (needs NumPy; transformers is used when importable). Default: the evalpred.pythonPath setting, else python3 on PATH.',
+    description: 'Python interpreter for a .py metric file (needs NumPy; transformers is used when importable). Default: the evalpred.pythonPath setting, else the interpreter selected in the Python extension, else the first python3 on PATH with NumPy.',
   },
   metricTimeoutSeconds: {
     kind: { type: 'number', min: 1 },
