@@ -3,6 +3,7 @@
 // is, its frames, samples, run info, lints and expressions are the runtime's; the custom requests and
 // events are the typed ones of src/shared/dapProtocol.ts. Tensors become paged variables in ./variables.ts,
 // the sample and run scopes are built in ./scopeVariables.ts.
+import fs from 'node:fs';
 import path from 'node:path';
 import {
   Breakpoint,
@@ -25,7 +26,6 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { isEvalpredError, messageOf } from '../core/errors';
-import { formatValue } from '../core/expr';
 import { EvalRuntime, RuntimeRunInfo, RuntimeStop } from '../core/runtime/evalRuntime';
 import { RuntimeServices, localServices } from '../core/runtime/io';
 import { inLaunchTerms } from '../core/runtime/launchSettings';
@@ -35,6 +35,8 @@ import { plainVariables, runVariables, sampleVariables } from './scopeVariables'
 import { VariableStore } from './variables';
 import { DebugpyBridge, EXCEPTION_FILTERS, LABEL_FRAME_ID } from './python/debugpyBridge';
 import { hiddenPythonPaths } from '../core/metrics/pyRunner';
+import { clipboardText } from './clipboard';
+import { completionsAt } from './completions';
 
 const THREAD_ID = 1;
 /** What `help` answers in the Debug Console. */
@@ -186,7 +188,11 @@ export class EvalpredSession extends LoggingDebugSession {
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
-      supportsCompletionsRequest: false,
+      // Names and attributes at the boundary (./completions.ts); debugpy's inside a Python frame.
+      supportsCompletionsRequest: true,
+      completionTriggerCharacters: ['.'],
+      // Copy Value gives the whole value, bounded (./clipboard.ts), not the shortened display.
+      supportsClipboardContext: true,
       exceptionBreakpointFilters: EXCEPTION_FILTERS,
     };
     // Not a DAP Capabilities field (it is the client's flag): stated so clients can see we send progress events.
@@ -337,6 +343,20 @@ export class EvalpredSession extends LoggingDebugSession {
     setImmediate(() => this.evaluateNow(response, args));
   }
 
+  protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
+    if (this.inPython) {
+      void this.forwardToPython(response, 'completions', { ...args, frameId: args.frameId === LABEL_FRAME_ID ? undefined : args.frameId });
+      return;
+    }
+    const metrics = this.runtime.settings?.run.metrics ?? '';
+    const python = /\.py$/i.test(metrics);
+    const line = args.line ?? 1;
+    const targets = completionsAt(args.text, this.convertClientColumnToDebugger(args.column), { paramName: this.runtime.paramName(), python, source: python ? readSource(metrics) : undefined }, line);
+    // `start` is 0-based from completionsAt; the client counts columns from 1 unless it said otherwise.
+    response.body = { targets: targets.map((t) => ({ ...t, start: t.start === undefined ? undefined : this.convertDebuggerColumnToClient(t.start + 1) })) };
+    this.sendResponse(response);
+  }
+
   private async evaluatePython(response: DebugProtocol.EvaluateResponse, expression: string): Promise<void> {
     try {
       const r = await this.runtime.evaluateInMetricLanguage(expression);
@@ -357,7 +377,7 @@ export class EvalpredSession extends LoggingDebugSession {
       const value = this.runtime.evaluate(args.expression, this.sampleIndex);
       const v = this.store.forValue('result', value, args.expression.trim());
       response.body = { result: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables };
-      if (args.context === 'clipboard') response.body.result = formatValue(value);
+      if (args.context === 'clipboard') response.body.result = clipboardText(value);
       this.sendResponse(response);
     } catch (e) {
       const msg = isEvalpredError(e) ? e.message : `internal error: ${messageOf(e)}`;
@@ -508,6 +528,15 @@ function runInfoBody(info: RuntimeRunInfo): RunInfoBody {
     functionName: info.settings.function,
     task: info.task,
   };
+}
+
+/** The metric file's text for completions (its top-level names); none when it cannot be read. */
+function readSource(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 function emptyEvalPred(): EvalPredictionData {

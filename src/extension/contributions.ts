@@ -11,6 +11,7 @@ export const Commands = {
   CancelEvaluation: 'evalpred.cancelEvaluation',
   OpenVariableInPredictionView: 'evalpred.openVariableInPredictionView',
   ShowLog: 'evalpred.showLog',
+  CopyCaptureSnippet: 'evalpred.copyCaptureSnippet',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -25,6 +26,7 @@ export interface CommandArgs {
   [Commands.CancelEvaluation]: [];
   [Commands.OpenVariableInPredictionView]: [context?: { sessionId?: string; variable?: { name?: string; evaluateName?: string } }];
   [Commands.ShowLog]: [];
+  [Commands.CopyCaptureSnippet]: [];
 }
 
 export const DEBUG_TYPE = 'evalpred';

@@ -3,6 +3,7 @@
 import * as vscode from 'vscode';
 import { EvalpredAdapterFactory } from './adapterFactory';
 import { clearCache, importDumpCommand, openPredictionView, openVariableInPredictionView } from './cacheCommands';
+import { CAPTURE_COPIED_MESSAGE, CAPTURE_SNIPPET } from './captureSnippet';
 import { CommandArgs, CommandId, Commands, DEBUG_TYPE } from './contributions';
 import { EvalpredConfigurationProvider, EvalpredDynamicProvider } from './debugConfig';
 import { METRIC_FILES, MetricCodeLens, MetricHover, MetricInlineValues, showMetricFileOnStart } from './editorProviders';
@@ -30,6 +31,7 @@ export function commandHandlers(context: vscode.ExtensionContext, sessions: Sess
     [Commands.CancelEvaluation]: () => cancelEvaluation(sessions),
     [Commands.OpenVariableInPredictionView]: (arg) => openVariableInPredictionView(context, sessions, arg),
     [Commands.ShowLog]: () => log().show(),
+    [Commands.CopyCaptureSnippet]: () => copyCaptureSnippet(context, sessions),
   };
 }
 
@@ -59,6 +61,14 @@ export function activate(context: vscode.ExtensionContext): void {
     onDidChangeSelectedPython(() => void restartPythonWorkers(sessions)),
   );
   log().info(`EvalPred ${context.extension.packageJSON.version} activated (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'not trusted: metric code will not run'})`);
+}
+
+/** Palette: the two capture lines to the clipboard, with what to do next (README "Bringing an evaluation from a real Trainer run"). */
+async function copyCaptureSnippet(context: vscode.ExtensionContext, sessions: Sessions): Promise<void> {
+  await vscode.env.clipboard.writeText(CAPTURE_SNIPPET);
+  log().info(`copied the capture snippet:\n${CAPTURE_SNIPPET}`);
+  const pick = await vscode.window.showInformationMessage(CAPTURE_COPIED_MESSAGE, 'Import Dump…');
+  if (pick) await importDumpCommand(context, sessions, undefined);
 }
 
 /**

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { pythonWith } from '../helpers/python';
 import { NPY_DESCRS } from '../../src/core/tensor/dtype';
+import { CAPTURE_DIR, CAPTURE_SNIPPET } from '../../src/extension/captureSnippet';
 
 const root = path.join(__dirname, '../../..');
 const fake = path.join(root, 'test/python');
@@ -187,4 +188,28 @@ print(json.dumps({"dtypes": sorted(cache.CACHE_DTYPES), "widened": [str(ep.predi
   const ts = [...new Set([...NPY_DESCRS.keys()].map((d) => d.slice(1)))].sort();
   assert.deepEqual(out.dtypes, ts);
   assert.deepEqual(out.widened, ['int32', 'int64']);
+});
+
+test('the palette\'s capture snippet (EvalPred: Copy Trainer Capture Snippet) runs as written against the installed package', () => {
+  const work = path.join(dir, 'snippet');
+  fs.mkdirSync(work);
+  // The two lines verbatim, after what a training script already has: Trainer (here a stand-in taking the
+  // same call) and the user's compute_metrics. `...` is valid Python (Ellipsis), so nothing is edited.
+  const script = `import numpy as np
+class Trainer:
+    def __init__(self, *args, compute_metrics=None):
+        self.compute_metrics = compute_metrics
+def compute_metrics(ep):
+    return {"accuracy": float((ep[0].argmax(-1) == ep[1]).mean())}
+${CAPTURE_SNIPPET}
+logits = np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]], dtype=np.float32)
+labels = np.array([0, 1, 1])
+print(trainer.compute_metrics((logits, labels))["accuracy"])
+import evalpred
+ep = evalpred.load(${JSON.stringify(CAPTURE_DIR)})
+print(ep.predictions.tolist() == logits.tolist(), ep.label_ids.tolist())
+`;
+  const out = execFileSync(venvPython, ['-c', script], { encoding: 'utf8', cwd: work, env: { ...process.env, EVALPRED_NO_TRANSFORMERS: '1' } });
+  assert.deepEqual(out.trim().split('\n'), ['0.6666666666666666', 'True [0, 1, 1]']);
+  assert.ok(fs.existsSync(path.join(work, CAPTURE_DIR, 'manifest.json')));
 });

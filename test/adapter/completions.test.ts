@@ -1,0 +1,137 @@
+// Debug Console comfort through a real DAP client against the bundled adapter: `completions` at the
+// compute_metrics boundary (names, the EvalPrediction's fields, np's functions for a Python metric, the
+// expression built-ins, attributes after a dot), completions forwarded to debugpy inside a Python frame, and
+// Copy Value (evaluate with context 'clipboard') giving the whole value, bounded, not the shortened display.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DebugClient } from '@vscode/debugadapter-testsupport';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { writeCache } from '../../src/core/cache/store';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { clipboardText } from '../../src/debug/clipboard';
+import { pythonWith, runPython } from '../helpers/python';
+import { launch, withAdapter } from './client';
+
+const PY_METRIC = `import numpy as np
+from collections import Counter as Tally
+THRESHOLD = 0.5
+
+def helper_score(x):
+    return x
+
+def compute_metrics(eval_preds):
+    preds, labels = eval_preds
+    acc = float((preds.argmax(-1) == labels).mean())
+    return {"accuracy": acc}
+`;
+const TS_METRIC = `export function computeMetrics(p: { predictions: { argmax(a: number): { get(i: number): number } } }) { return { n: 1 }; }\n`;
+
+/** A cache: predictions float32 [rows, 2] (row i = [i, 10 - i]), label_ids int64 [rows] = i % 2. */
+function cacheIn(dir: string, rows = 4): string {
+  const cache = path.join(dir, 'cache');
+  const preds = Tensor.from('float32', [rows, 2], Array.from({ length: rows * 2 }, (_, k) => (k % 2 ? 10 - (k >> 1) : k >> 1)));
+  const labels = Tensor.from('int64', [rows], Array.from({ length: rows }, (_, i) => i % 2));
+  writeCache(cache, { predictions: preds, labelIds: labels, inputs: null, losses: null }, { numSamples: rows, key: 'completions', producer: {} });
+  return cache;
+}
+
+async function complete(dc: DebugClient, text: string, column = text.length + 1): Promise<DebugProtocol.CompletionItem[]> {
+  return ((await dc.send('completions', { text, column })) as DebugProtocol.CompletionsResponse).body.targets;
+}
+const labels = (items: DebugProtocol.CompletionItem[]) => items.map((i) => i.label);
+
+test('completions at the boundary of a Python metric: the parameter, np and the module\'s names; fields, np functions and array members after a dot', () =>
+  withAdapter(async (dc, dir) => {
+    const metrics = path.join(dir, 'metrics.py');
+    fs.writeFileSync(metrics, PY_METRIC);
+    const stopped = dc.waitForEvent('stopped');
+    const caps = await launch(dc, { cache: cacheIn(dir), metrics, python: pythonWith(['numpy']) });
+    assert.equal(caps.body?.supportsCompletionsRequest, true);
+    assert.equal(caps.body?.supportsClipboardContext, true);
+    await stopped;
+    const all = labels(await complete(dc, ''));
+    for (const n of ['eval_preds', 'eval_pred', 'np', 'compute_metrics', 'helper_score', 'Tally', 'THRESHOLD', 'len']) assert.ok(all.includes(n), `${n} in ${all.join(' ')}`);
+    // a prefix filters, and the item replaces the typed word (start is 1-based as the client asked)
+    const ev = await complete(dc, 'x = eval_p');
+    assert.deepEqual(labels(ev), ['eval_preds', 'eval_pred']);
+    assert.deepEqual([ev[0].start, ev[0].length], [5, 6]);
+    assert.deepEqual(labels(await complete(dc, 'eval_preds.')), ['predictions', 'label_ids', 'inputs', 'losses']);
+    assert.deepEqual(labels(await complete(dc, 'eval_preds.la')), ['label_ids']);
+    const np = labels(await complete(dc, 'np.arg'));
+    assert.deepEqual(np, ['argmax', 'argmin', 'argsort']);
+    const members = labels(await complete(dc, 'eval_preds.predictions.'));
+    for (const m of ['shape', 'dtype', 'argmax', 'astype', 'reshape']) assert.ok(members.includes(m), m);
+    assert.deepEqual(labels(await complete(dc, 'eval_preds.predictions[0].ar')), ['argmax', 'argmin', 'argsort']);
+    // the cursor in the middle of the line: only what is before it counts
+    assert.deepEqual(labels(await complete(dc, 'np.whe + 1', 7)), ['where']);
+    // ':' switches to the safe expression language: its built-ins and names, its array members
+    const expr = labels(await complete(dc, ':'));
+    for (const n of ['predictions', 'label_ids', 'argmax', 'softmax', 'decode', 'sample', 'eval_preds']) assert.ok(expr.includes(n), n);
+    assert.ok(!expr.includes('np'), 'np is Python, not the expression language');
+    assert.deepEqual(labels(await complete(dc, ':predictions.s')), ['shape', 'size', 'sum']);
+  }));
+
+test('completions for a TS metric use the expression language; a completion is accepted by evaluate', () =>
+  withAdapter(async (dc, dir) => {
+    const metrics = path.join(dir, 'metrics.ts');
+    fs.writeFileSync(metrics, TS_METRIC);
+    const stopped = dc.waitForEvent('stopped');
+    await launch(dc, { cache: cacheIn(dir), metrics });
+    await stopped;
+    const soft = await complete(dc, 'softm');
+    assert.deepEqual(labels(soft), ['softmax']);
+    assert.equal(soft[0].type, 'function');
+    const field = labels(await complete(dc, 'label_ids.n'));
+    assert.deepEqual(field, ['ndim']);
+    // what completion offered evaluates
+    const r = await dc.evaluateRequest({ expression: `label_ids.${field[0]}`, context: 'repl' });
+    assert.equal(r.body.result, '1');
+  }));
+
+test('Copy Value (context clipboard) gives every element, where the console shows an elided preview; past 1 MB it is cut with a note', () =>
+  withAdapter(async (dc, dir) => {
+    const metrics = path.join(dir, 'metrics.ts');
+    fs.writeFileSync(metrics, TS_METRIC);
+    const cache = cacheIn(dir, 50);
+    const stopped = dc.waitForEvent('stopped');
+    await launch(dc, { cache, metrics });
+    await stopped;
+    const shown = (await dc.evaluateRequest({ expression: 'label_ids', context: 'repl' })).body.result;
+    assert.match(shown, /\.\.\./, 'the console elides the middle');
+    const copied = (await dc.evaluateRequest({ expression: 'label_ids', context: 'clipboard' })).body.result;
+    // NumPy reading the same cache is the oracle: the copy is the whole array, as Python's list text.
+    const expected = runPython(`import numpy as np; print(np.load(${JSON.stringify(path.join(cache, 'label_ids.npy'))}).tolist())`).trim();
+    assert.equal(copied, expected);
+    const rows = (await dc.evaluateRequest({ expression: 'predictions[:3]', context: 'clipboard' })).body.result;
+    assert.equal(rows, '[[0.0, 10.0], [1.0, 9.0], [2.0, 8.0]]');
+    // The bound: a value whose text passes the limit is cut there, and says so.
+    const big = Tensor.from('float64', [200_000], Array.from({ length: 200_000 }, (_, i) => i + 0.5));
+    const text = clipboardText(big);
+    assert.ok(text.length < 1_000_000 + 300, `${text.length} characters`);
+    assert.ok(text.startsWith('[0.5, 1.5, 2.5'));
+    assert.match(text, /\n… cut at 1,000,000 characters: float64\[200000\] is larger than the clipboard copy holds/);
+    assert.equal(clipboardText(Tensor.from('float64', [3], [1, 2, 3.5])), '[1.0, 2.0, 3.5]');
+  }));
+
+test('stopped inside a Python frame, completions come from debugpy (the frame\'s locals)', () =>
+  withAdapter(async (dc, dir) => {
+    const metrics = path.join(dir, 'metrics.py');
+    fs.writeFileSync(metrics, PY_METRIC);
+    const boundary = dc.waitForEvent('stopped');
+    await launch(dc, { cache: cacheIn(dir), metrics, python: pythonWith(['numpy', 'debugpy']) }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 11 }] });
+    });
+    await boundary;
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const stop = await hit;
+    const frames = (await dc.stackTraceRequest({ threadId: stop.body.threadId! })).body.stackFrames;
+    assert.equal(frames[0].line, 11);
+    const r = (await dc.send('completions', { text: 'ac', column: 3, frameId: frames[0].id })) as DebugProtocol.CompletionsResponse;
+    // `acc` is a local of compute_metrics: only the frame (debugpy) knows it.
+    assert.ok(r.body.targets.some((t) => t.label === 'acc'), r.body.targets.map((t) => t.label).join(' '));
+    const pre = (await dc.send('completions', { text: 'pre', column: 4, frameId: frames[0].id })) as DebugProtocol.CompletionsResponse;
+    assert.ok(pre.body.targets.some((t) => t.label === 'preds'));
+  }));
