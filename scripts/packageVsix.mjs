@@ -67,6 +67,22 @@ function checkEsbuildBinary(target, dir) {
   if (got !== want) throw new Error(`@esbuild/${target}/${sub}: sha256 ${got} is not the ${want} that esbuild lists`);
 }
 
+/** Files the Get Started walkthrough shows: each step's media, and the images its markdown links to. */
+export function walkthroughMedia(pkg) {
+  const files = new Set();
+  for (const w of pkg.contributes?.walkthroughs ?? []) {
+    for (const step of w.steps) {
+      const m = step.media ?? {};
+      for (const f of [m.markdown, m.svg, typeof m.image === 'string' ? m.image : undefined]) if (f) files.add(f);
+      if (m.markdown) {
+        const text = fs.readFileSync(path.join(root, m.markdown), 'utf8');
+        for (const [, link] of text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) files.add(path.posix.join(path.posix.dirname(m.markdown), link));
+      }
+    }
+  }
+  return [...files];
+}
+
 function stage(target, stageDir, cacheDir) {
   const [platform, arch] = target.split('-');
   fs.rmSync(stageDir, { recursive: true, force: true });
@@ -80,6 +96,11 @@ function stage(target, stageDir, cacheDir) {
   if (pkg.icon) {
     fs.mkdirSync(path.dirname(path.join(stageDir, pkg.icon)), { recursive: true });
     fs.copyFileSync(path.join(root, pkg.icon), path.join(stageDir, pkg.icon));
+  }
+  // The walkthrough's pages and the images they show (package.json contributes.walkthroughs, .vscodeignore).
+  for (const f of walkthroughMedia(pkg)) {
+    fs.mkdirSync(path.dirname(path.join(stageDir, f)), { recursive: true });
+    fs.copyFileSync(path.join(root, f), path.join(stageDir, f));
   }
   copy(path.join(root, 'dist'), path.join(stageDir, 'dist'), (rel) => !rel.endsWith('.map') && !rel.startsWith('node_modules'));
   copy(path.join(root, 'src', 'python'), path.join(stageDir, 'src', 'python'), (rel) => !rel.includes('__pycache__'));

@@ -54,10 +54,14 @@ export function evaluationFromCache(cacheDir: string): Evaluation {
   return { cacheDir, fromCache: true, manifest, evalPred, loop };
 }
 
-async function pickCache(sessions: Sessions): Promise<string | undefined> {
+/** The current session's cache, else the only one in the workspace, else the one the user picks. `ask`: always list them. */
+export async function pickCache(sessions: Sessions, ask = false): Promise<string | undefined> {
   const live = sessions.current()?.cacheDir;
-  if (live && fs.existsSync(path.join(live, 'manifest.json'))) return live;
+  if (!ask && live && fs.existsSync(path.join(live, 'manifest.json'))) return live;
   const caches = workspaceCaches();
+  if (ask && live && fs.existsSync(path.join(live, 'manifest.json')) && !caches.some((c) => c.dir === live)) {
+    caches.unshift({ dir: live, numSamples: core().tryReadCacheManifest(live)?.num_samples ?? 0, time: '', label: 'the paused session\'s predictions' });
+  }
   if (!caches.length) {
     void vscode.window.showInformationMessage('EvalPred: no cached predictions in this workspace yet. Run "EvalPred: Run Evaluation" or import a dump.');
     return undefined;

@@ -12,6 +12,8 @@ export const Commands = {
   OpenVariableInPredictionView: 'evalpred.openVariableInPredictionView',
   ShowLog: 'evalpred.showLog',
   CopyCaptureSnippet: 'evalpred.copyCaptureSnippet',
+  RunDemo: 'evalpred.runDemo',
+  RunNotebookCell: 'evalpred.runNotebookCell',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -27,6 +29,8 @@ export interface CommandArgs {
   [Commands.OpenVariableInPredictionView]: [context?: { sessionId?: string; variable?: { name?: string; evaluateName?: string } }];
   [Commands.ShowLog]: [];
   [Commands.CopyCaptureSnippet]: [];
+  [Commands.RunDemo]: [];
+  [Commands.RunNotebookCell]: [cellUri?: string, functionName?: string];
 }
 
 export const DEBUG_TYPE = 'evalpred';

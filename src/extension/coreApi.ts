@@ -20,3 +20,4 @@ export { makeNonce, predictionViewHtml } from '../core/view/html';
 export { PredictionViewModel } from '../core/view/viewModel';
 export { LoggingDebugSession } from '@vscode/debugadapter';
 export * as debugSession from '../debug/session';
+export { demoLaunchConfig, writeDemoWorkspace } from '../demo/workspace';

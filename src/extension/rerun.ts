@@ -108,6 +108,20 @@ export async function rerunMetrics(sessions: Sessions, file: string | undefined,
   }
 }
 
+/**
+ * Run the metric function of `file` on a cache with the warm rerun workers (no session), in the interpreter
+ * chosen for `scope` (./python.ts). The notebook cell runs use it too (./notebook.ts).
+ */
+export async function metricsOnCache(file: string, cacheDir: string, scope: vscode.WorkspaceFolder | vscode.Uri | undefined, functionName?: string) {
+  const folder = scope instanceof vscode.Uri ? vscode.workspace.getWorkspaceFolder(scope) : scope;
+  const python = /\.py$/i.test(file) ? (await metricPython(scope)).python : undefined;
+  return core().metricsFromCache(rerunRunners(python, metricTimeoutMs(folder), metricMemoryLimitMb(folder)), cacheDir, loopOf(cacheDir), file, {
+    function: functionName,
+    python,
+    timeoutMs: metricTimeoutMs(folder),
+  });
+}
+
 export function rerunOnSave(sessions: Sessions): vscode.Disposable {
   return vscode.workspace.onDidSaveTextDocument((doc) => {
     if (doc.uri.scheme !== 'file' || !setting('rerunOnSave', doc.uri)) return;

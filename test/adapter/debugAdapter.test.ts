@@ -201,6 +201,7 @@ test('a cached run (same model, dataset and settings) stops at the boundary with
     const args = { model: ws.modelDir, dataset: ws.dataset, cwd: dir };
     for (const round of [1, 2]) {
       const dc = new DebugClient('node', ADAPTER, 'evalpred');
+      dc.defaultTimeout = 20000; // as test/adapter/client.ts: the first round runs the model on a shared, loaded machine
       await dc.start();
       try {
         const seen = outputs(dc);

@@ -24,3 +24,29 @@ export function makeWorkspace(dir: string): { modelDir: string; dataset: string;
   fs.writeFileSync(path.join(dir, 'README.md'), '# evalpred e2e workspace\n');
   return { modelDir, dataset, metrics, texts };
 }
+
+/** A compute_metrics in a notebook cell: it uses `np` imported two cells above (README "Notebooks"). */
+export const NOTEBOOK_METRIC = [
+  'def compute_metrics(eval_pred):',
+  '    predictions, labels = eval_pred',
+  '    return {"nb_accuracy": float((np.argmax(predictions, axis=-1) == labels).mean()), "nb_marker": 7.0}',
+];
+
+/** analysis.ipynb: a markdown cell, an import cell, a cell that would train (never run by evalpred), the metric cell. */
+export function writeNotebook(dir: string): string {
+  const code = (lines: string[]) => ({ cell_type: 'code', execution_count: null, metadata: {}, outputs: [], source: lines.map((l, i) => (i < lines.length - 1 ? l + '\n' : l)) });
+  const nb = {
+    cells: [
+      { cell_type: 'markdown', metadata: {}, source: ['# Metric notebook'] },
+      code(['import numpy as np']),
+      code(['raise SystemExit("the training cell must not run when evalpred runs the metric")']),
+      code(NOTEBOOK_METRIC),
+    ],
+    metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
+    nbformat: 4,
+    nbformat_minor: 5,
+  };
+  const file = path.join(dir, 'analysis.ipynb');
+  fs.writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
+  return file;
+}

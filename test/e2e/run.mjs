@@ -6,6 +6,8 @@
 // Evaluation" through its quick picks -> paused at the compute_metrics boundary (debug toolbar, CodeLens,
 // log) -> "EvalPred: Open Prediction View" shows shapes and decoded text -> continue: metrics in the Debug
 // Console -> edit + save metrics.py in the editor -> rerun on save prints the new metrics.
+// Then (afterTheTour): the activation time from the extension's log (printed), the interpreter from the real
+// evalpred.pythonPath setting, the notebook CodeLens on analysis.ipynb, and the Get Started walkthrough's demo.
 // Waits on selectors and files only; every process it starts is ended by pid (process group).
 // Screenshots and logs: test-artifacts/e2e/. Exit code 0 = pass.
 import { execFileSync, spawn } from 'node:child_process';
@@ -101,6 +103,8 @@ async function main() {
   const ws = run('ws');
   const fixture = await loadFixture(tmp);
   const { texts } = fixture.makeWorkspace(ws);
+  fixture.writeNotebook(ws);
+  const metricPython = pythonWithNumpy();
   const vsix = process.env.EVALPRED_VSIX || packageVsix(tmp);
 
   fs.mkdirSync(path.join(data, 'User'), { recursive: true });
@@ -117,6 +121,8 @@ async function main() {
       'editor.codeLens': true,
       'debug.inlineValues': 'auto', // VS Code's default: shown because a provider is registered for python
       'workbench.tips.enabled': false,
+      // The real setting (README "Which Python runs your metric"): the interpreter the .py metrics run in.
+      'evalpred.pythonPath': metricPython,
     }),
   );
   const port = await freePort();
@@ -307,6 +313,7 @@ async function main() {
     }, T.short).catch(outText);
     check('the EvalPred output channel shows the log (rerun on save)', /rerunning metrics in session .*\(metric file saved\)/.test(out), (out.match(/.*rerunning metrics.*/) ?? [''])[0].slice(0, 120));
     await screenshot('output-log');
+    await afterTheTour({ page, palette, quickPick, screenshot, extLog, check, ws, metricPython, fixture });
   } catch (e) {
     check('driver ran to the end', false, e.stack ?? String(e));
     await screenshot('failure');
@@ -331,6 +338,64 @@ async function main() {
   const failed = results.filter((r) => !r.ok);
   log(`${results.length - failed.length} passed, ${failed.length} failed (artifacts in ${path.relative(root, artifacts)})`);
   process.exitCode = failed.length || !results.length ? 1 : 0;
+}
+
+/**
+ * What issue 13 added, after the tour: the activation time the extension measured, the interpreter chosen
+ * from the real evalpred.pythonPath setting, the notebook cell CodeLens running the cell's compute_metrics on
+ * the cache, and the Get Started walkthrough running the demo in the workspace.
+ */
+async function afterTheTour({ page, palette, quickPick, screenshot, extLog, check, ws, metricPython, fixture }) {
+  // Activation: the extension's own performance.now() around activate() (src/extension/extension.ts).
+  const act = (extLog().match(/activated in ([0-9.]+) ms/) ?? [])[1];
+  log(`activation time: ${act ?? '?'} ms of extension code in activate() (aim: under 30 ms)`);
+  check('the extension reports its activation time in its log', act !== undefined && Number(act) >= 0, `${act} ms (aim < 30 ms)`);
+  // The interpreter: chosen from the setting, and the one that ran (the metrics came back above).
+  const chose = (extLog().match(/Python for metrics: .*/) ?? [''])[0];
+  check('Python metrics run in the interpreter of the evalpred.pythonPath setting', chose.includes(`the setting evalpred.pythonPath (${metricPython})`), chose);
+
+  // The notebook: open analysis.ipynb, click the CodeLens above compute_metrics in the metric cell.
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').fill('analysis.ipynb');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'analysis.ipynb' }).first().waitFor({ timeout: T.short });
+  await page.keyboard.press('Enter');
+  const lens = page.locator('.notebook-editor .codelens-decoration a', { hasText: 'evalpred: Run on cache' }).first();
+  const shownLens = await lens.waitFor({ timeout: T.mid }).then(() => true, () => false);
+  check('a Jupyter notebook cell defining compute_metrics shows the CodeLens "evalpred: Run on cache…"', shownLens);
+  await screenshot('notebook-codelens');
+  if (shownLens) {
+    await lens.click({ timeout: T.short });
+    const ran = await until('the notebook cell\'s metrics in the log', () => (extLog().match(/metrics \(analysis\.ipynb cell 4, .*/) ?? [])[0], T.mid).catch(() => '');
+    check('the CodeLens runs the cell\'s compute_metrics on the cache (np from the import cell; the training cell not run)', /"eval_nb_marker":\s*7/.test(ran) && /eval_nb_accuracy/.test(ran), ran.slice(0, 200));
+    const cacheDir = (extLog().match(/cached in (\S+)/) ?? [])[1];
+    const shown = (ran.match(/"eval_nb_accuracy":\s*([0-9.]+)/) ?? [])[1];
+    if (cacheDir && shown !== undefined) {
+      const expected = execFileSync(metricPython, ['-c', `import numpy as np,sys; d=sys.argv[1]; print(float((np.load(d+'/predictions.npy').argmax(-1)==np.load(d+'/label_ids.npy')).mean()))`, cacheDir], { encoding: 'utf8' }).trim();
+      check('the notebook cell\'s accuracy equals NumPy on the cached arrays', Math.abs(Number(shown) - Number(expected)) < 1e-9, `shown ${shown}, numpy ${expected}`);
+    } else check('the notebook cell\'s accuracy equals NumPy on the cached arrays', false, `cache ${cacheDir}, shown ${shown}`);
+    await until('the notification with the cell\'s metric', async () => /nb_accuracy/.test(nbsp(await page.locator('.notifications-toasts').innerText({ timeout: 1000 }).catch(() => ''))), T.short).catch(() => {});
+    await screenshot('notebook-cell-metrics');
+  }
+
+  // The walkthrough: Welcome: Open Walkthrough… -> ours -> the demo step's button.
+  await palette('Welcome: Open Walkthrough', 'Open Walkthrough');
+  await quickPick('walkthrough', 'EvalPred', 'Debug compute_metrics with EvalPred');
+  const step = page.locator('.getting-started-step', { hasText: 'Run the demo in this workspace' }).first();
+  const shownWalk = await step.waitFor({ timeout: T.mid }).then(() => true, () => false);
+  const walkText = shownWalk ? nbsp(await page.locator('.gettingStartedSlideDetails').first().innerText({ timeout: T.short }).catch(() => '')) : '';
+  check('the Get Started walkthrough lists its steps (demo, prediction view, your metric, capture snippet)',
+    ['Run the demo in this workspace', 'Look at the predictions', 'Debug your own compute_metrics', 'Capture a real Trainer run'].every((t) => walkText.includes(t)), walkText.split('\n').slice(0, 6).join(' | '));
+  if (shownWalk) {
+    await step.click({ timeout: T.short });
+    await screenshot('walkthrough');
+    const stopsBefore = (extLog().match(/stopped \(/g) ?? []).length;
+    await page.locator('.getting-started-step.expanded a, .getting-started-step.expanded button', { hasText: 'Run the Demo' }).first().click({ timeout: T.short });
+    const written = await until('evalpred-demo/metrics.py in the workspace', () => fs.existsSync(path.join(ws, 'evalpred-demo', 'metrics.py')), T.mid).catch(() => false);
+    check('the walkthrough\'s demo step writes the demo into the workspace (evalpred-demo/)', written && fs.existsSync(path.join(ws, 'evalpred-demo', 'model', 'model.onnx')));
+    const stopped = await until('the demo session to pause at compute_metrics', () => (extLog().match(/stopped \(/g) ?? []).length > stopsBefore && /launch Debug compute_metrics \(evalpred demo\)/.test(extLog()), T.long).catch(() => false);
+    check('the demo step starts debugging the demo, which pauses at compute_metrics', stopped, (extLog().match(/launch Debug compute_metrics \(evalpred demo\).{0,120}/) ?? [''])[0]);
+    await screenshot('walkthrough-demo-paused');
+  }
 }
 
 main().catch((e) => {

@@ -14,7 +14,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { hostTarget, supportedTargets } from '../../scripts/packageVsix.mjs';
+import { hostTarget, supportedTargets, walkthroughMedia } from '../../scripts/packageVsix.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const vsixDir = process.env.EVALPRED_VSIX_DIR ?? path.join(root, 'dist-vsix');
@@ -119,6 +119,8 @@ for (const target of targets) {
     for (const f of ['extension/LICENSE.txt', 'extension/changelog.md', 'extension/readme.md', `extension/${pkg.icon}`, 'extension/dist/extension.js', 'extension/dist/extensionCore.js', 'extension/dist/debugAdapter.js', 'extension/dist/cli.js', 'extension/src/python/evalpred_worker.py']) {
       assert.ok(byName.has(f), `${f} is missing`);
     }
+    // The Get Started walkthrough's pages and images (scripts/packageVsix.mjs walkthroughMedia).
+    for (const f of walkthroughMedia(pkg)) assert.ok(byName.has(`extension/${f}`), `walkthrough file ${f} is missing`);
 
     // Every native file, wherever it is: the target's OS and CPU, 64-bit.
     const natives = [];

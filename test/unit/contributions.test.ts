@@ -131,3 +131,26 @@ test('package size: what esbuild bundles is a devDependency (vsce ships only dep
   assert.ok(imported.has('onnxruntime-node') && imported.has('apache-arrow'), 'the scan found the imports');
   for (const d of deps) assert.ok(external.includes(d), `dependency ${d} is not external in esbuild.mjs: it is bundled, so the .vsix would carry it twice`);
 });
+
+test('the Get Started walkthrough: each step runs a declared command, completes on it, and its page and images exist and are packed', () => {
+  const walkthroughs = pkg.contributes.walkthroughs as { id: string; steps: { id: string; description: string; media: { markdown?: string }; completionEvents: string[] }[] }[];
+  assert.equal(walkthroughs.length, 1);
+  const steps = walkthroughs[0].steps;
+  const run = steps.map((s) => [...s.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]));
+  // the demo first, then the view, your own metric, and the capture snippet
+  assert.deepEqual(run, [['evalpred.runDemo'], ['evalpred.openPredictionView'], ['evalpred.runEvaluation'], ['evalpred.copyCaptureSnippet']]);
+  const ignore = fs.readFileSync(path.join(root, '.vscodeignore'), 'utf8');
+  for (const [k, s] of steps.entries()) {
+    assert.ok(declared.includes(run[k][0]), run[k][0]);
+    assert.deepEqual(s.completionEvents, [`onCommand:${run[k][0]}`]);
+    const page = s.media.markdown!;
+    assert.match(page, /^media\/walkthrough\/\w+\.md$/);
+    const text = fs.readFileSync(path.join(root, page), 'utf8');
+    assert.ok(ignore.includes('!media/walkthrough/*.md'), 'the pages are packed');
+    for (const [, img] of text.matchAll(/!\[[^\]]*\]\(([^)\s]+)\)/g)) {
+      const rel = path.posix.join('media/walkthrough', img);
+      assert.ok(fs.existsSync(path.join(root, rel)), `${page} shows ${rel}, which is missing`);
+      assert.ok(ignore.includes(`!${rel}`), `${rel} is not packed (.vscodeignore)`);
+    }
+  }
+});

@@ -3,7 +3,7 @@
 // file against the cached predictions the way a user iterates on compute_metrics.
 import fs from 'node:fs';
 import path from 'node:path';
-import { demoModelFiles } from '../../demo';
+import { demoWorkspaceFiles } from '../../demo/workspace';
 import { writeDemoFiles } from '../../demo/writeFiles';
 import { assertCacheTarget } from '../../core/cache/outputFolder';
 import { EvalpredError } from '../../core/errors';
@@ -16,55 +16,6 @@ import { progressPrinter } from '../progress';
 import { PYTHON_FLAG, pythonFromFlags } from '../runFlags';
 import { printSummary } from './run';
 
-const DEMO_METRICS_TS = `// A compute_metrics written the way people write it for Trainer; edit and rerun:
-//   evalpred metrics --cache <cache> --metrics <this file> --watch
-export function computeMetrics(evalPred) {
-  const { predictions, labelIds } = evalPred;
-  const predicted = predictions.argmax(-1);
-  let correct = 0, truePos = 0, predPos = 0, goldPos = 0;
-  for (let i = 0; i < labelIds.size; i++) {
-    const p = predicted.get(i), l = labelIds.get(i);
-    if (p === l) correct++;
-    if (p === 1) predPos++;
-    if (l === 1) goldPos++;
-    if (p === 1 && l === 1) truePos++;
-  }
-  const precision = predPos ? truePos / predPos : 0;
-  const recall = goldPos ? truePos / goldPos : 0;
-  return {
-    accuracy: correct / labelIds.size,
-    f1: precision + recall ? (2 * precision * recall) / (precision + recall) : 0,
-  };
-}
-`;
-
-const DEMO_METRICS_PY = `# The same compute_metrics in Python, as it would be passed to transformers.Trainer.
-import numpy as np
-
-def compute_metrics(eval_pred):
-    logits, labels = eval_pred
-    preds = np.argmax(logits, axis=-1)
-    tp = int(((preds == 1) & (labels == 1)).sum())
-    precision = tp / max(int((preds == 1).sum()), 1)
-    recall = tp / max(int((labels == 1).sum()), 1)
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"accuracy": float((preds == labels).mean()), "f1": f1}
-`;
-
-/** A launch configuration for the demo folder, so "open the folder in VS Code and press F5" is true. */
-function demoLaunchJson(): string {
-  const config = {
-    type: 'evalpred',
-    request: 'launch',
-    name: 'Debug compute_metrics (evalpred demo)',
-    model: '\${workspaceFolder}/model',
-    dataset: '\${workspaceFolder}/validation.jsonl',
-    batchSize: 16,
-    metrics: '\${workspaceFolder}/metrics.py',
-  };
-  return JSON.stringify({ version: '0.2.0', configurations: [config] }, null, 2) + '\n';
-}
-
 export async function demoCommand(argv: string[]): Promise<number> {
   const p = parseArgs(argv, [{ name: 'dir', type: 'string', help: 'where to write the demo files (default .evalpred/demo)' }, PYTHON_FLAG], 'demo');
   const python = pythonFromFlags(p);
@@ -74,10 +25,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const metricFile = path.join(dir, 'metrics.ts');
   const pyFile = path.join(dir, 'metrics.py');
   err.write(`building the demo model, tokenizer and dataset ...\n`);
-  const files = demoModelFiles();
-  files.set('metrics.ts', DEMO_METRICS_TS);
-  files.set('metrics.py', DEMO_METRICS_PY);
-  files.set(path.join('.vscode', 'launch.json'), demoLaunchJson());
+  const files = demoWorkspaceFiles();
   // Both checks before anything is written: the demo never overwrites a user's file or folder.
   assertCacheTarget(path.join(dir, 'cache'));
   writeDemoFiles(dir, files);
