@@ -12,7 +12,7 @@ import { pickCache } from './cacheCommands';
 import { CommandArgs, Commands } from './contributions';
 import { log } from './log';
 import { findMetricFunctions, pickMetricFunction, summarizeMetrics } from './metricSource';
-import { cellModule, originOf } from './notebookCell';
+import { atCell, cellModule, originOf } from './notebookCell';
 import { metricsOnCache, showError } from './rerun';
 import { Sessions } from './sessions';
 import { setting } from './settings';
@@ -101,10 +101,9 @@ export async function runNotebookCell(sessions: Sessions, ...[uri, functionName]
       return;
     }
     // The error at the notebook's cell and line, not at our temp module.
-    const at = `${path.basename(notebook.uri.path)} cell ${origin.cell + 1}, line ${origin.line}`;
-    const msg = messageOf(e).replace(new RegExp(`^${path.basename(file).replace(/[.]/g, '\\.')}:${place!.line}\\b`), at);
+    const msg = atCell(messageOf(e), file, place!.line!, origin, path.basename(notebook.uri.path));
     log().error(`EvalPred: ${fn} from ${where} failed: ${msg}`);
-    const pick = await vscode.window.showErrorMessage(`EvalPred: ${msg.startsWith(at) ? msg : `${at}: ${msg}`}`, 'Go to Line', 'Show Log');
+    const pick = await vscode.window.showErrorMessage(`EvalPred: ${msg}`, 'Go to Line', 'Show Log');
     if (pick === 'Show Log') log().show(true);
     if (pick === 'Go to Line') {
       const target = notebook.cellAt(origin.cell).document;

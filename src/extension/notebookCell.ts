@@ -51,3 +51,14 @@ export function cellModule(preceding: { index: number; text: string }[], cellInd
 export function originOf(m: CellModule, line: number): CellOrigin | undefined {
   return m.origins[line - 1];
 }
+
+/**
+ * An error message from running the module (it starts "<module file>:<line>: …", src/core/metrics/pyRunner.ts)
+ * in the notebook's terms: "<notebook> cell N, line M: …".
+ */
+export function atCell(message: string, moduleFile: string, line: number, origin: CellOrigin, notebook: string): string {
+  const at = `${notebook} cell ${origin.cell + 1}, line ${origin.line}`;
+  const base = moduleFile.split(/[\\/]/).pop()!;
+  const prefix = `${base}:${line}`;
+  return message.startsWith(prefix) ? at + message.slice(prefix.length) : `${at}: ${message}`;
+}
