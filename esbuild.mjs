@@ -9,7 +9,8 @@ import path from 'node:path';
 const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
 // playwright-core (browser tests only) loads its own files at run time and cannot be bundled.
-const external = ['vscode', 'onnxruntime-node', 'esbuild', 'playwright-core'];
+// bufferutil and utf-8-validate are ws's optional native speed-ups: it works without them (and we never need them on loopback).
+const external = ['vscode', 'onnxruntime-node', 'esbuild', 'playwright-core', 'bufferutil', 'utf-8-validate'];
 
 /** name in dist/ -> source entry. Entries whose source does not exist yet are skipped. */
 const nodeEntries = {

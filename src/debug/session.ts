@@ -37,15 +37,21 @@ import { DebugpyBridge, EXCEPTION_FILTERS, LABEL_FRAME_ID } from './python/debug
 import { hiddenPythonPaths } from '../core/metrics/pyRunner';
 import { clipboardText } from './clipboard';
 import { completionsAt } from './completions';
+import { hiddenJsPaths } from '../core/metrics/jsRunner';
+import { InspectorBridge, NODE_REF_BASE } from './node/inspectorBridge';
 
 const THREAD_ID = 1;
+/** A TS/JS metric file (its breakpoints go to the Node inspector). */
+const JS_FILE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx)$/i;
 /** What `help` answers in the Debug Console. */
 const CONSOLE_HELP = [
-  'Paused at compute_metrics: with a Python metric, what you type is Python, evaluated in your metric module with',
-  'the EvalPrediction under your parameter\'s name (and eval_pred), NumPy as np; stopped at a breakpoint inside',
-  'your function, it runs in that frame. Start a line with ":" for the safe expression language (no code runs):',
+  'Paused at compute_metrics: what you type is your metric\'s language. Python for a .py metric, evaluated in your',
+  'module with the EvalPrediction under your parameter\'s name (and eval_pred), NumPy as np; JavaScript for a TS/JS',
+  'metric, in its process with your exports and the EvalPrediction under your parameter\'s name (and evalPred).',
+  'Stopped at a breakpoint inside your function, it runs in that frame.',
+  'Start a line with ":" for the safe expression language (no code runs):',
   '  :predictions.shape   :label_ids[:8]   :argmax(predictions, -1)[0]   :decode(inputs[sample])   :softmax(predictions[0])',
-  '  :count(label_ids == -100)   :mean(losses)   — indexing, slices, masks, broadcasting; TS/JS metrics use it without ":".',
+  '  :count(label_ids == -100)   :mean(losses)   — indexing, slices, masks, broadcasting.',
 ].join('\n');
 const ERR_LAUNCH = 1001;
 const ERR_EVALUATE = 1002;
@@ -69,6 +75,8 @@ export class EvalpredSession extends LoggingDebugSession {
   private readonly python = new DebugpyBridge(hiddenPythonPaths());
   /** The metric's thread stopped in Python during the current run (a rerun then re-announces the boundary stop). */
   private stoppedInPython = false;
+  /** Line debugging of a TS/JS metric: the Node inspector of its worker process (./node/inspectorBridge.ts). */
+  private readonly node = new InspectorBridge(hiddenJsPaths(), THREAD_ID);
 
   constructor(services: RuntimeServices = localServices()) {
     super();
@@ -79,6 +87,14 @@ export class EvalpredSession extends LoggingDebugSession {
         const first = !this.python.unavailable;
         this.python.markUnavailable(why);
         if (first) this.sendEvent(new OutputEvent(`${why}\n`, 'console')); // once per session
+      },
+    }, {
+      attach: (url) => this.node.attach(url),
+      beforeLoad: (bundle) => this.node.beforeLoad(bundle),
+      paused: () => this.node.paused,
+      unavailable: (why) => {
+        if (!this.node.unavailable) this.sendEvent(new OutputEvent(`${why}\n`, 'console'));
+        this.node.markUnavailable(why);
       },
     });
     this.setDebuggerLinesStartAt1(true);
@@ -127,6 +143,24 @@ export class EvalpredSession extends LoggingDebugSession {
     py.on('continued', () => this.sendEvent(new ContinuedEvent(py.stoppedThread ?? THREAD_ID, true)));
     py.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
     py.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
+    const node = this.node;
+    node.on('stopped', (body) => {
+      this.stoppedInPython = true; // stopped inside the metric: a rerun re-announces the boundary stop the same way
+      this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
+    });
+    node.on('continued', () => this.sendEvent(new ContinuedEvent(THREAD_ID, true)));
+    node.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
+    node.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
+  }
+
+  /** While a TS/JS metric is paused in the inspector, requests about threads, frames and values are the bridge's. */
+  private async forwardToNode(response: DebugProtocol.Response, command: string, args: unknown): Promise<void> {
+    try {
+      response.body = await this.node.request(command, (args ?? {}) as Record<string, unknown>, `Trainer.evaluate → ${this.runtime.location()?.name ?? 'computeMetrics'}(…)`);
+      this.sendResponse(response);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: ERR_EVALUATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: command === 'evaluate' });
+    }
   }
 
   /** While the metric's thread is stopped in Python, requests about threads, frames and values are debugpy's. */
@@ -151,6 +185,7 @@ export class EvalpredSession extends LoggingDebugSession {
   /** A runtime stop as a DAP stopped event; variable references of the previous stop become invalid. */
   private onStop(stop: RuntimeStop): void {
     this.stoppedInPython = false; // this stop is the announcement a client needs
+    this.node.released(); // a runtime stop means the metric's run is over
     this.store.reset({ evalPred: this.runtime.evalPredAtStop() ?? emptyEvalPred(), decode: this.runtime.decoder(), tokenIdField: (f) => this.runtime.holdsTokenIds(f) });
     if (stop.kind === 'batch') {
       const e = new StoppedEvent('breakpoint', THREAD_ID);
@@ -233,6 +268,14 @@ export class EvalpredSession extends LoggingDebugSession {
       this.sendResponse(response);
       return;
     }
+    if (JS_FILE.test(file)) {
+      // TS/JS files: real line breakpoints through the Node inspector, mapped by the bundle's source map.
+      this.runtime.setBreakpoints(file, []);
+      const bound = await this.node.setBreakpoints(file, bps.map((bp) => ({ ...bp, line: this.convertClientLineToDebugger(bp.line) })));
+      response.body = { breakpoints: bound.map((b) => ({ ...b, line: b.line !== undefined ? this.convertDebuggerLineToClient(b.line) : undefined })) };
+      this.sendResponse(response);
+      return;
+    }
     const answers = this.runtime.setBreakpoints(
       this.convertClientPathToDebugger(args.source.path ?? ''),
       bps.map((bp) => this.convertClientLineToDebugger(bp.line)),
@@ -254,16 +297,19 @@ export class EvalpredSession extends LoggingDebugSession {
 
   protected override async setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): Promise<void> {
     await this.python.setExceptionFilters(args.filters ?? []).catch(() => undefined);
+    await this.node.setExceptionFilters(args.filters ?? []).catch(() => undefined);
     this.sendResponse(response);
   }
 
   protected override async threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'threads', {});
+    if (this.node.paused) return this.forwardToNode(response, 'threads', {});
     response.body = { threads: [new Thread(THREAD_ID, 'evaluation')] };
     this.sendResponse(response);
   }
 
   protected override async stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): Promise<void> {
+    if (this.node.paused) return this.forwardToNode(response, 'stackTrace', args);
     if (this.inPython) {
       try {
         response.body = await this.python.stackTrace(args, `Trainer.evaluate → ${this.runtime.location()?.name ?? 'compute_metrics'}(…)`);
@@ -285,6 +331,7 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override async scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): Promise<void> {
+    if (this.node.paused) return this.forwardToNode(response, 'scopes', args);
     if (this.inPython) {
       if (args.frameId === LABEL_FRAME_ID) {
         response.body = { scopes: [] };
@@ -309,6 +356,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   protected override async variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'variables', args);
+    if (this.node.paused && args.variablesReference >= NODE_REF_BASE) return this.forwardToNode(response, 'variables', args);
     try {
       response.body = { variables: this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
       this.sendResponse(response);
@@ -325,6 +373,10 @@ export class EvalpredSession extends LoggingDebugSession {
       void this.forwardToPython(response, 'evaluate', { ...args, frameId });
       return;
     }
+    if (this.node.paused && args.expression.trim() !== 'help' && !args.expression.trim().startsWith(':')) {
+      void this.forwardToNode(response, 'evaluate', args); // JavaScript in the selected frame of the user's code
+      return;
+    }
     const typed = args.context === 'repl' ? args.expression.trim() : '';
     if (typed === 'help') {
       response.body = { result: CONSOLE_HELP, variablesReference: 0 };
@@ -333,7 +385,7 @@ export class EvalpredSession extends LoggingDebugSession {
     }
     // A line typed at the boundary of a Python metric is Python, run by the metric's own worker; a leading
     // ':' (and hovers, watches, untyped contexts) uses the safe expression language (README "Debug Console").
-    if (typed && !typed.startsWith(':') && /\.py$/i.test(this.runtime.settings?.run.metrics ?? '') && this.runtime.evalPredAtStop()) {
+    if (typed && !typed.startsWith(':') && (/\.py$/i.test(this.runtime.settings?.run.metrics ?? '') || JS_FILE.test(this.runtime.settings?.run.metrics ?? '')) && this.runtime.evalPredAtStop()) {
       void this.evaluatePython(response, typed);
       return;
     }
@@ -387,6 +439,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'continue', { ...args, threadId: this.python.stoppedThread });
+    if (this.node.paused) return this.forwardToNode(response, 'continue', args);
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
     this.runtime.continue();
@@ -395,24 +448,30 @@ export class EvalpredSession extends LoggingDebugSession {
   /** At the boundary a step runs the metric (stopping at breakpoints); inside Python it is debugpy's step. */
   protected override async nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'next', { ...args, threadId: this.python.stoppedThread });
+    if (this.node.paused) return this.forwardToNode(response, 'next', args);
     await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
   }
 
   protected override async stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'stepIn', { ...args, threadId: this.python.stoppedThread });
+    if (this.node.paused) return this.forwardToNode(response, 'stepIn', args);
     // At the boundary: stop on entry to the metric function (a one-shot function breakpoint in debugpy).
     const name = this.runtime.location()?.name;
     if (name && /\.py$/i.test(this.runtime.settings?.run.metrics ?? '')) await this.python.breakOnEntry(name).catch(() => undefined);
+    const def = this.runtime.location();
+    if (def && JS_FILE.test(def.file)) await this.node.breakOnEntry(def.line).catch(() => undefined);
     await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
   }
 
   protected override async stepOutRequest(response: DebugProtocol.StepOutResponse, args: DebugProtocol.StepOutArguments): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'stepOut', { ...args, threadId: this.python.stoppedThread });
+    if (this.node.paused) return this.forwardToNode(response, 'stepOut', args);
     await this.continueRequest(response as DebugProtocol.ContinueResponse, args);
   }
 
   protected override async pauseRequest(response: DebugProtocol.PauseResponse, args: DebugProtocol.PauseArguments): Promise<void> {
     if (this.python.attached && this.runtime.current === 'metrics') return this.forwardToPython(response, 'pause', args);
+    if (this.node.attached && this.runtime.current === 'metrics') return this.forwardToNode(response, 'pause', args);
     this.sendErrorResponse(response, { id: ERR_STATE, format: 'evalpred pauses between batches only: add a function breakpoint "batch N" (or stopOnBatch)', showUser: true });
   }
 
@@ -423,6 +482,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   protected override async exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse, args: DebugProtocol.ExceptionInfoArguments): Promise<void> {
     if (this.inPython) return this.forwardToPython(response, 'exceptionInfo', args);
+    if (this.node.paused) return this.forwardToNode(response, 'exceptionInfo', args);
     const s = this.runtime.stopped;
     if (s?.kind !== 'metricError') {
       this.sendErrorResponse(response, { id: ERR_STATE, format: 'not stopped on a metric error', showUser: false });
@@ -504,6 +564,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   protected override async terminateRequest(response: DebugProtocol.TerminateResponse): Promise<void> {
     this.python.detach();
+    this.node.detach(); // a metric paused in the inspector runs on (and ends with its process)
     const sawEnd = this.runtime.current === 'ended';
     await this.runtime.shutdown();
     this.sendResponse(response);
@@ -513,6 +574,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   protected override async disconnectRequest(response: DebugProtocol.DisconnectResponse, args: DebugProtocol.DisconnectArguments): Promise<void> {
     this.python.detach(); // a metric paused in Python runs on (and ends with the worker)
+    this.node.detach();
     await this.runtime.shutdown();
     super.disconnectRequest(response, args);
   }

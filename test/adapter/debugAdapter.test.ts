@@ -66,9 +66,11 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     const seen = outputs(dc);
     const stopped = dc.waitForEvent('stopped');
     const init = await launchWithProgress(dc, { model: ws.modelDir, dataset: ws.dataset, metrics: metricFile, cache, batchSize: 4, includeForMetrics: ['inputs'] }, async () => {
-      // Any breakpoint in the metric file means "stop at the boundary": verified.
+      // A line breakpoint in a TS metric is a real one (test/adapter/nodeDebug.test.ts): bound once the metric's process runs it.
       const r = await dc.setBreakpointsRequest({ source: { path: metricFile }, breakpoints: [{ line: 5 }] });
-      assert.equal(r.body.breakpoints[0].verified, true);
+      assert.equal(r.body.breakpoints[0].verified, false);
+      assert.match(r.body.breakpoints[0].message ?? '', /bound when your metric runs/);
+      await dc.setBreakpointsRequest({ source: { path: metricFile }, breakpoints: [] });
     });
     for (const cap of ['supportsConfigurationDoneRequest', 'supportsFunctionBreakpoints', 'supportsEvaluateForHovers', 'supportsRestartFrame', 'supportsExceptionInfoRequest', 'supportsCancelRequest']) {
       assert.equal((init.body as Record<string, unknown>)[cap], true, cap);
@@ -149,8 +151,8 @@ test('launch -> stop at compute_metrics -> tuple and -100-padded variables -> ex
     const sample2 = await vars(dc, (await dc.scopesRequest({ frameId: frame.id })).body.scopes[1].variablesReference);
     assert.equal(byName(sample2, 'input').value, JSON.stringify(ws.texts[2]));
 
-    // Debug Console expressions.
-    const ev = async (expression: string) => (await dc.evaluateRequest({ expression, context: 'repl', frameId: frame.id })).body;
+    // Debug Console expressions in the safe language (':'; a bare line is JavaScript for a TS metric).
+    const ev = async (expression: string) => (await dc.evaluateRequest({ expression: `:${expression}`, context: 'repl', frameId: frame.id })).body;
     assert.equal((await ev('predictions[0].shape')).result, '(10, 3)');
     assert.equal((await ev('count(inputs == -100)')).result, String(np.pad));
     assert.equal((await ev('decode(inputs[1])')).result, `'${ws.texts[1]}'`);
@@ -243,7 +245,7 @@ test('a metric that throws stops with reason exception at the user\'s line, with
     assert.match(info.body.description ?? '', /boom at 6/);
     assert.match(info.body.details?.stackTrace ?? '', /boom at 6/);
     // Still paused with the data: expressions keep working after the error.
-    assert.equal((await dc.evaluateRequest({ expression: 'len(label_ids)', context: 'repl' })).body.result, '6');
+    assert.equal((await dc.evaluateRequest({ expression: ':len(label_ids)', context: 'repl' })).body.result, '6');
     // Fix the file and restart the frame: only the metric reruns, and we stop again (reason restart).
     const seen = outputs(dc);
     fs.writeFileSync(metricFile, `export function computeMetrics(p: any) {\n  return { n: p.labelIds.shape[0] };\n}\n`);

@@ -20,6 +20,8 @@ import { Described, MetricFunctionError, hintFor } from './postprocess';
 // ---- protocol shared with jsWorker.ts ----
 export type ToWorker =
   | { type: 'run'; id: number; module?: ModuleMsg; data?: { key: string; wire: WireEvalPred } | { key: string; cacheDir: string }; functionName?: string }
+  /** A Debug Console line in JavaScript at the boundary, with the EvalPrediction under `param`. */
+  | { type: 'evaluate'; id: number; module?: ModuleMsg; data?: { key: string; cacheDir: string }; expression: string; param: string; functionName?: undefined }
   | { type: 'preprocess'; id: number; module?: ModuleMsg; logits: WireNode; labels: WireNode | null; functionName?: string; data?: undefined; probe?: boolean };
 export interface ModuleMsg {
   key: string;
@@ -40,6 +42,20 @@ export type FromWorker =
   | { id: number; ok: true; result: Described; stdout: string; durationMs: number; node?: WireNode | null; transfer?: ArrayBuffer[]; spawned?: boolean }
   | { id: number; ok: false; error: WorkerError; stdout: string; spawned?: boolean };
 
+/**
+ * A line debugger for TS/JS metric runs (the debug adapter's Node inspector bridge, src/debug/node/). With it the
+ * worker opens the Node inspector on 127.0.0.1; no user code runs before `attach` resolves, and every new
+ * bundle is announced before it loads, so breakpoints are bound in it before its first line runs.
+ */
+export interface JsDebugHooks {
+  attach(inspectorUrl: string): Promise<void>;
+  /** The bundle about to load in the worker (`code` carries its inline source map). */
+  beforeLoad(bundle: { file: string; filename: string; code: string }): Promise<void>;
+  unavailable(reason: string): void;
+  /** True while the user holds the metric at a breakpoint: the time limit does not run out then. */
+  paused(): boolean;
+}
+
 export interface JsRunnerOptions {
   /** Milliseconds before a run is abandoned and the worker process killed (default 60 000). */
   timeoutMs?: number;
@@ -49,6 +65,8 @@ export interface JsRunnerOptions {
   workerFile?: string;
   /** Bytes of printed output kept per run (default 1 MB). */
   outputCapBytes?: number;
+  /** Debug the metric through the Node inspector (the debug adapter); such runs have no time limit while paused. */
+  debug?: JsDebugHooks;
 }
 
 /** Identifies the EvalPrediction (e.g. cache dir + manifest stamp): same key -> the worker's copy is reused. */
@@ -85,8 +103,10 @@ export class JsMetricRunner {
   readonly memoryLimitMb: number;
   private readonly workerFile: string | undefined;
   private readonly outputCap: number;
+  private readonly debug: JsDebugHooks | undefined;
 
   constructor(opts: JsRunnerOptions = {}) {
+    this.debug = opts.debug;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.memoryLimitMb = memoryLimitMb(opts.memoryLimitMb);
     this.workerFile = opts.workerFile;
@@ -106,7 +126,7 @@ export class JsMetricRunner {
       const msg: ToWorker = { type: 'run', id: this.nextId++, functionName: opts.functionName };
       const transfer: ArrayBuffer[] = [];
       await this.ensureWorker();
-      if (this.workerModuleKey !== bundle.key) msg.module = { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
+      msg.module = await this.moduleFor(bundle, abs);
       if (this.workerDataKey !== source.key) {
         if ('cacheDir' in source) msg.data = { key: source.key, cacheDir: path.resolve(source.cacheDir) };
         else {
@@ -141,7 +161,7 @@ export class JsMetricRunner {
         logits: toWire(cloneNode(logits), set),
         labels: labels ? toWire(cloneNode(labels), set) : null,
       };
-      if (this.workerModuleKey !== bundle.key) msg.module = { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
+      msg.module = await this.moduleFor(bundle, abs);
       const reply = await this.send(msg, [...set], abs, this.timeoutMs);
       if (msg.module) this.workerModuleKey = bundle.key;
       if (!reply.ok) throw this.userError(reply, abs, bundle);
@@ -157,12 +177,44 @@ export class JsMetricRunner {
       await this.ensureWorker();
       const empty: WireNode = { t: 'float32', s: [0], d: new Float32Array(0) };
       const msg: ToWorker = { type: 'preprocess', id: this.nextId++, logits: empty, labels: null, probe: true };
-      if (this.workerModuleKey !== bundle.key) msg.module = { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
+      msg.module = await this.moduleFor(bundle, abs);
       const reply = await this.send(msg, [], abs, this.timeoutMs);
       if (msg.module) this.workerModuleKey = bundle.key;
       if (!reply.ok) throw this.userError(reply, abs, bundle);
       return reply.result.type === 'bool' && reply.result.value;
     });
+  }
+
+  /**
+   * A Debug Console line in JavaScript at the boundary: evaluated in the metric's worker with the module's
+   * exports in scope and the EvalPrediction under `param` (the function's own parameter name) and evalPred.
+   */
+  evaluate(file: string, source: { key: string; cacheDir: string }, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }> {
+    return this.serial(async () => {
+      const abs = path.resolve(file);
+      const bundle = await this.bundle(abs);
+      await this.ensureWorker();
+      const msg: ToWorker = { type: 'evaluate', id: this.nextId++, expression, param: opts.param };
+      msg.module = await this.moduleFor(bundle, abs);
+      if (this.workerDataKey !== source.key) msg.data = { key: source.key, cacheDir: path.resolve(source.cacheDir) };
+      const reply = await this.send(msg, [], abs, opts.timeoutMs ?? this.timeoutMs);
+      if (msg.module) this.workerModuleKey = bundle.key;
+      if (msg.data) this.workerDataKey = msg.data.key;
+      if (!reply.ok) {
+        if (reply.error.cacheError || reply.error.notFound) throw this.userError(reply, abs, bundle);
+        // The user's own mistake in a console line: its message, not a stack through our worker.
+        throw new EvalpredError(`${reply.error.name}: ${reply.error.message}`);
+      }
+      const shown = reply.result.type === 'string' ? (JSON.parse(reply.result.value) as { value: string; type: string }) : { value: '', type: '' };
+      return { ...shown, stdout: reply.stdout };
+    });
+  }
+
+  /** The module message for a run, when the worker does not hold this bundle yet (a debugger binds its breakpoints first). */
+  private async moduleFor(bundle: Bundle, abs: string): Promise<ModuleMsg | undefined> {
+    if (this.workerModuleKey === bundle.key) return undefined;
+    if (this.debug) await this.debug.beforeLoad({ file: abs, filename: bundle.filename, code: bundle.code }).catch(() => undefined);
+    return { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
   }
 
   async close(): Promise<void> {
@@ -203,7 +255,7 @@ export class JsMetricRunner {
       // Its own process group and session: everything the metric starts can be found and ended.
       detached: true,
       // In VS Code's extension host process.execPath is Electron: run it as plain Node.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', EVALPRED_OUTPUT_CAP: String(this.outputCap) },
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', EVALPRED_OUTPUT_CAP: String(this.outputCap), ...(this.debug ? { EVALPRED_INSPECT: '1' } : {}) },
     });
     this.stderrTail = '';
     w.stdout!.on('data', () => undefined); // printed outside a run (or by its children): not ours to show
@@ -219,12 +271,21 @@ export class JsMetricRunner {
         if (this.worker === w) this.discardWorker();
         reject(new EvalpredError(`could not start the TS/JS metric process (${process.execPath}): ${why}${this.stderrTail ? `: ${this.stderrTail.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
       };
-      const onReady = (m: { ready?: boolean }) => {
+      const onReady = (m: { ready?: boolean; inspector?: string; inspectorError?: string }) => {
         if (!m?.ready) return;
         w.off('message', onReady);
-        w.off('exit', onEarlyExit);
-        this.idle(w);
-        resolve();
+        const debug = this.debug;
+        // With a debugger, no user code runs before it is attached (its breakpoints are bound by then).
+        const attached = !debug
+          ? Promise.resolve()
+          : m.inspector
+            ? debug.attach(m.inspector).catch((e: Error) => debug.unavailable(`could not attach to the Node inspector of the metric process: ${e.message}`))
+            : Promise.resolve(debug.unavailable(`the metric process could not open the Node inspector: ${m.inspectorError ?? 'unknown reason'}`));
+        void attached.then(() => {
+          w.off('exit', onEarlyExit);
+          this.idle(w);
+          resolve();
+        });
       };
       const onEarlyExit = (code: number | null, signal: string | null) => fail(`it exited at start (${signal ?? `code ${code}`})`);
       w.on('message', onReady);
@@ -304,7 +365,12 @@ export class JsMetricRunner {
           ),
         );
       };
-      const timer = setTimeout(() => {
+      const expire = () => {
+        // Time spent stopped at a breakpoint is the user's: the limit starts again once they let it run.
+        if (this.debug?.paused()) {
+          timer = setTimeout(expire, timeoutMs);
+          return;
+        }
         this.discardWorker();
         finish(() =>
           reject(
@@ -315,7 +381,8 @@ export class JsMetricRunner {
             ),
           ),
         );
-      }, timeoutMs);
+      };
+      let timer = setTimeout(expire, timeoutMs);
       this.busy(w);
       w.on('message', onMessage);
       w.on('exit', onExit);
@@ -424,6 +491,16 @@ function userFrame(stack: string, bundle: Bundle): { file: string; line: number;
     if (own.has(f)) return { file: f, line: Number(m[2]), column: Number(m[3]) };
   }
   return undefined;
+}
+
+/** evalpred's own code as a TS/JS metric bundle holds it (the library behind `evalpred/metrics`): a debugger hides it. */
+export function hiddenJsPaths(): string[] {
+  try {
+    const root = packageRoot();
+    return [path.join(root, 'src'), path.join(root, 'dist')];
+  } catch {
+    return [];
+  }
 }
 
 /** Where `evalpred/metrics` points: the library source in a dev checkout, its bundle when packaged. */

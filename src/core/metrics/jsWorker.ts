@@ -12,10 +12,101 @@ import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
 import { WireEvalPred, WireNode, evalPredFromWire, evalPredToWire, fromWire, toWire } from '../tensor/transfer';
 import { buildEvalPredView, nodeView } from './evalPredView';
+import { previewTensor } from '../expr/values';
 import type { Described } from './postprocess';
 import type { ToWorker, FromWorker, WorkerError } from './jsRunner';
 
 process.setSourceMapsEnabled(true);
+
+// Line debugging (README "Debugging your metric"): the debug adapter asked for the Node inspector. It is
+// opened here, on the loopback interface at a free port, rather than with --inspect on the command line, so
+// that a process the metric forks does not inherit an inspector flag (and wait for a debugger that never comes).
+const inspectorUrl = process.env.EVALPRED_INSPECT === '1' ? openInspector() : undefined;
+
+function openInspector(): string | { error: string } {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const inspector = require('node:inspector') as typeof import('node:inspector');
+    inspector.open(0, '127.0.0.1', false);
+    const g = globalThis as Record<string, unknown>;
+    // What the adapter's logpoints call: the inspector's console reaches the debugger only, not the run's output.
+    g.__evalpredLogpoint = inspector.console.log;
+    // The one-line tensor summary the adapter shows for a Tensor in Variables and evaluate results.
+    // Duck-typed: the library behind `evalpred/metrics` bundled into the metric has its own Tensor class.
+    g.__evalpredDescribe = (v: unknown) => {
+      if (v instanceof Tensor) return tensorText(v);
+      const t = v as { dtype?: unknown; shape?: unknown; data?: unknown };
+      if (t && typeof t.dtype === 'string' && Array.isArray(t.shape) && ArrayBuffer.isView(t.data)) {
+        try {
+          return tensorText(new Tensor(t.dtype as Tensor['dtype'], t.shape as number[], t.data as Tensor['data']));
+        } catch {
+          return undefined;
+        }
+      }
+      return undefined;
+    };
+    return inspector.url() ?? { error: 'the inspector gave no address' };
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+function tensorText(t: Tensor): string {
+  return t.size <= 1_000_000 || t.ndim <= 1 ? `${t.toString()} ${previewTensor(t)}` : t.toString();
+}
+
+/**
+ * Call the metric with no try/catch of ours on the stack, so that V8 sees an exception leaving it as uncaught
+ * (the debugger's "Uncaught Exceptions" filter stops there, in the user's frame); the error still comes back
+ * here, through Node's uncaughtException / unhandledRejection events.
+ */
+function callUncaught(fn: (...a: unknown[]) => unknown, arg: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const fail = (e: unknown) => {
+      done();
+      reject(e);
+    };
+    const done = () => {
+      process.off('uncaughtException', fail);
+      process.off('unhandledRejection', fail);
+    };
+    process.on('uncaughtException', fail);
+    process.on('unhandledRejection', fail);
+    setImmediate(() => {
+      const r = fn(arg);
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        // No rejection handler: a rejection stays unhandled for V8 and arrives through unhandledRejection.
+        void (r as Promise<unknown>).then((v) => {
+          done();
+          resolve(v);
+        });
+      } else {
+        done();
+        resolve(r);
+      }
+    });
+  });
+}
+
+/** A Debug Console line at the boundary: JavaScript with the module's exports, and the EvalPrediction under `param`. */
+function evaluateLine(expression: string, param: string, ep: unknown, exports: Record<string, unknown>): unknown {
+  const names: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(exports)) if (/^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default') names[k] = v;
+  names.evalPred = ep;
+  if (/^[A-Za-z_$][\w$]*$/.test(param)) names[param] = ep;
+  names.require = loadedRequire;
+  const keys = Object.keys(names);
+  // A sloppy-mode function with the names as parameters: the direct eval sees them, and statements work too.
+  const f = new Function(...keys, '__evalpredLine', 'return eval(__evalpredLine)') as (...a: unknown[]) => unknown;
+  return f(...keys.map((k) => names[k]), expression);
+}
+
+function shownValue(v: unknown): { value: string; type: string } {
+  if (v instanceof Tensor) return { value: tensorText(v), type: 'Tensor' };
+  const type = v === null ? 'null' : Array.isArray(v) ? 'Array' : typeof v === 'object' ? (Object.getPrototypeOf(v)?.constructor?.name ?? 'Object') : typeof v;
+  if (typeof v === 'string') return { value: JSON.stringify(v), type };
+  return { value: util.inspect(v, { depth: 2, maxArrayLength: 20, breakLength: 120 }), type };
+}
 
 let loaded: { key: string; exports: Record<string, unknown>; file: string } | undefined;
 let data: { key: string; wire: WireEvalPred } | undefined;
@@ -69,12 +160,15 @@ function printed(): string {
   return captured.dropped ? `${text}\n… ${captured.dropped} bytes more not shown\n` : text;
 }
 
+let loadedRequire: ((id: string) => unknown) | undefined;
+
 function loadModule(code: string, filename: string): Record<string, unknown> {
   const m = new Module(filename);
   m.filename = filename;
   // Bare imports left at run time resolve from the user's folder, as if the file lived there.
   m.paths = (Module as unknown as { _nodeModulePaths(d: string): string[] })._nodeModulePaths(path.dirname(filename));
   (m as unknown as { _compile(c: string, f: string): void })._compile(code, filename);
+  loadedRequire = (id: string) => m.require(id);
   return m.exports as Record<string, unknown>;
 }
 
@@ -208,11 +302,17 @@ async function handle(msg: ToWorker): Promise<FromWorker> {
       data = loadData(msg.data);
     }
     if (!loaded) throw new Error('internal: no metric module loaded');
+    if (msg.type === 'evaluate') {
+      if (!data) throw new Error('internal: no EvalPrediction loaded');
+      const v = evaluateLine(msg.expression, msg.param, buildEvalPredView(freshEvalPred(data)), loaded.exports);
+      const shown = shownValue(v && typeof (v as Promise<unknown>).then === 'function' ? await v : v);
+      return { id: msg.id, ok: true, result: { type: 'string', value: JSON.stringify(shown) }, stdout: printed(), durationMs: performance.now() - t0 };
+    }
     if (msg.type === 'run') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
       const fn = metricFunction(loaded.exports, msg.functionName);
       const ep = buildEvalPredView(freshEvalPred(data));
-      const result = await fn(ep);
+      const result = inspectorUrl ? await callUncaught(fn, ep) : await fn(ep);
       return { id: msg.id, ok: true, result: describe(result), stdout: printed(), durationMs: performance.now() - t0 };
     }
     // preprocess_logits_for_metrics for one batch.
@@ -257,4 +357,4 @@ process.on('message', (msg: ToWorker) => {
 // The host going away (closed channel) ends us, whatever the metric left scheduled.
 process.on('disconnect', () => process.exit(0));
 // Started: the host's time limit for a call counts from here, not from the process start.
-process.send({ ready: true });
+process.send(inspectorUrl === undefined ? { ready: true } : typeof inspectorUrl === 'string' ? { ready: true, inspector: inspectorUrl } : { ready: true, inspectorError: inspectorUrl.error });

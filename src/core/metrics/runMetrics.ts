@@ -8,7 +8,7 @@ import type { EvalPredictionProfile } from '../loop/settings';
 import { TensorNode } from '../tensor/tensor';
 import { memoryLimitMb } from './containment';
 import { mentionsPreprocess } from './metricFunction';
-import { JsMetricRunner } from './jsRunner';
+import { JsDebugHooks, JsMetricRunner } from './jsRunner';
 import { PyMetricRunner, PythonDebugHooks, defaultPython } from './pyRunner';
 import { Described, finalizeMetrics, Metrics } from './postprocess';
 
@@ -50,6 +50,8 @@ export interface MetricRunnersOptions {
   jsWorkerFile?: string;
   /** A line debugger for Python metric runs (the debug adapter's); its runs have no time limit. */
   pythonDebug?: PythonDebugHooks;
+  /** A line debugger for TS/JS metric runs (the debug adapter's Node inspector bridge). */
+  jsDebug?: JsDebugHooks;
 }
 
 /**
@@ -74,7 +76,7 @@ export class MetricRunners {
   /** The TS/JS runner (child process), started on first use. */
   jsRunner(): JsMetricRunner {
     this.open();
-    return (this.js ??= new JsMetricRunner({ workerFile: this.options.jsWorkerFile, timeoutMs: this.options.timeoutMs, memoryLimitMb: this.options.memoryLimitMb }));
+    return (this.js ??= new JsMetricRunner({ workerFile: this.options.jsWorkerFile, timeoutMs: this.options.timeoutMs, memoryLimitMb: this.options.memoryLimitMb, debug: this.options.jsDebug }));
   }
 
   /** The Python runner (one warm worker per interpreter), started on first use. */
@@ -98,6 +100,11 @@ export class MetricRunners {
 
   preprocessHook(file: string, opts: { python?: string; timeoutMs?: number } = {}): Promise<PreprocessHook | null> {
     return preprocessHookWith(this, file, opts);
+  }
+
+  /** A Debug Console line in JavaScript at the boundary of a TS/JS metric (JsMetricRunner.evaluate). */
+  evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }> {
+    return this.jsRunner().evaluate(file, { key: cacheKey(cacheDir), cacheDir }, expression, opts);
   }
 
   /** End every process this owner started (idempotent). */

@@ -21,6 +21,8 @@ import { MetricLocation, diffMetrics, findMetricFunction } from './metricLocatio
 import { RuntimeRunInfo, RuntimeSample, lintsOf, runInfoOf, sampleAt } from './pausedState';
 import { DEFAULT_PARAM } from '../metrics/metricFunction';
 import type { PythonDebugHooks } from '../metrics/pyRunner';
+import type { JsDebugHooks } from '../metrics/jsRunner';
+import { metricLanguage } from '../metrics/runMetrics';
 import { RuntimeFrame, RuntimeStop, StopRequestAnswer, exceptionTypeName, framesOf, stopRequest } from './stops';
 
 export type { RuntimeStop, RuntimeFrame, StopRequestAnswer } from './stops';
@@ -72,10 +74,14 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   /** The session's metric processes (warm between reruns); made at launch, closed by shutdown(). */
   private metrics?: SessionMetrics;
 
-  /** @param debug how a Python metric run gets a line debugger (the debug adapter's debugpy bridge), if any. */
+  /**
+   * @param debug how a Python metric run gets a line debugger (the debug adapter's debugpy bridge), if any.
+   * @param jsDebug the same for a TS/JS metric (the adapter's Node inspector bridge).
+   */
   constructor(
     private readonly services: RuntimeServices = localServices(),
     private readonly debug?: PythonDebugHooks,
+    private readonly jsDebug?: JsDebugHooks,
   ) {
     super();
   }
@@ -113,7 +119,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   private retired: SessionMetrics[] = [];
 
   private newMetrics(launch: LaunchSettings): SessionMetrics {
-    return this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb, pythonDebug: this.debug });
+    return this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb, pythonDebug: this.debug, jsDebug: this.jsDebug });
   }
 
   /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
@@ -310,12 +316,15 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /**
    * A Debug Console line in the metric's own language while stopped at the boundary (or on its error):
-   * Python for a .py metric, run by the metric's warm worker. Undefined when the metric is not Python.
+   * Python for a .py metric, JavaScript for a TS/JS one, run by the metric's warm worker. Undefined without a metric file.
    */
   async evaluateInMetricLanguage(expression: string): Promise<{ value: string; type: string; stdout: string } | undefined> {
     const file = this.launch?.run.metrics;
     const ev = this.evaluation;
-    if (!file || !/\.py$/i.test(file) || !ev || !this.metrics || !this.evalPredAtStop()) return undefined;
+    if (!file || !ev || !this.metrics || !this.evalPredAtStop()) return undefined;
+    const lang = metricLanguage(file);
+    if (lang === 'js') return this.metrics.evaluateJs(ev.cacheDir, file, expression, { param: this.paramName(), timeoutMs: this.launch?.metricTimeoutMs });
+    if (lang !== 'py') return undefined;
     return this.metrics.evaluatePython(ev.cacheDir, file, expression, {
       param: this.paramName(),
       python: this.launch?.python,

@@ -48,6 +48,8 @@ export interface SessionMetrics {
   forEvaluation(ev: Evaluation, settings: RunSettings, opts?: { rerun?: boolean }): Promise<MetricsOutcome>;
   /** A Debug Console line in the metric's own language (Python) at the boundary; see PyMetricRunner.evaluate. */
   evaluatePython(cacheDir: string, file: string, expression: string, opts: { param?: string; python?: string; profile?: EvalPredictionProfile; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
+  /** A Debug Console line in JavaScript at the boundary of a TS/JS metric; see JsMetricRunner.evaluate. */
+  evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
   /** Stop the warm workers (the runtime calls this when its session shuts down). */
   close(): Promise<void>;
 }
@@ -79,6 +81,7 @@ export function localServices(): RuntimeServices {
         fromCache: (cacheDir, loop, file, o) => metricsFromCache(runners, cacheDir, loop, file, o),
         forEvaluation: (ev, settings, o) => metricsForEvaluation(runners, ev, settings, o),
         evaluatePython: (cacheDir, file, expression, o) => runners.pyRunner().evaluate(file, cacheDir, expression, o),
+        evaluateJs: (cacheDir, file, expression, o) => runners.evaluateJs(cacheDir, file, expression, o),
         close: () => runners.close(),
       };
     },

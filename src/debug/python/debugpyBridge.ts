@@ -14,8 +14,9 @@ export const LABEL_FRAME_ID = 1_000_000_000;
 /** Our exception filters, as debugpy calls them: our worker catches the metric's exception, so the
  *  "uncaught" a user means is debugpy's userUnhandled (an exception leaving their code). */
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
-  { filter: 'raised', label: 'Raised Exceptions (Python metric)', default: false, description: 'Stop where any exception is raised in your metric code.' },
-  { filter: 'uncaught', label: 'Uncaught Exceptions (Python metric)', default: false, description: 'Stop where an exception leaves your compute_metrics.' },
+  // The same two filters drive the Node inspector for a TS/JS metric (../node/inspectorBridge.ts).
+  { filter: 'raised', label: 'Raised Exceptions', default: false, description: 'Stop where any exception is raised (thrown) in your metric code.' },
+  { filter: 'uncaught', label: 'Uncaught Exceptions', default: false, description: 'Stop where an exception leaves your compute_metrics.' },
 ];
 const DEBUGPY_FILTER: Record<string, string> = { raised: 'raised', uncaught: 'userUnhandled' };
 
