@@ -7,8 +7,9 @@ import { main as generation } from './generation';
 import { main as series } from './seriesRerun';
 import { main as activation } from './activation';
 import { main as viewQuery } from './viewQuery';
+import { main as lineDebug } from './lineDebug';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug };
 
 (async () => {
   const pick = process.argv.slice(2);

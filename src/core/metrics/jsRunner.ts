@@ -210,10 +210,33 @@ export class JsMetricRunner {
     });
   }
 
+  /**
+   * Get ready for the first run of `file` without running any of its code: bundle it, start the worker and,
+   * under a debugger, attach and bind the breakpoints (the debug adapter calls this at launch, so the first
+   * stop inside the metric does not wait for all that). Errors are left for the run to report.
+   */
+  warm(file: string): Promise<void> {
+    return this.serial(async () => {
+      const abs = path.resolve(file);
+      const bundle = await this.bundle(abs);
+      await this.ensureWorker();
+      await this.bindFor(bundle, abs);
+    }).catch(() => undefined);
+  }
+
+  /** Under a debugger: announce a bundle the worker has not been told about yet, so its breakpoints are bound before it loads. */
+  private async bindFor(bundle: Bundle, abs: string): Promise<void> {
+    if (!this.debug || this.debugBoundKey === bundle.key) return;
+    await this.debug.beforeLoad({ file: abs, filename: bundle.filename, code: bundle.code }).catch(() => undefined);
+    this.debugBoundKey = bundle.key;
+  }
+
+  private debugBoundKey: string | undefined;
+
   /** The module message for a run, when the worker does not hold this bundle yet (a debugger binds its breakpoints first). */
   private async moduleFor(bundle: Bundle, abs: string): Promise<ModuleMsg | undefined> {
     if (this.workerModuleKey === bundle.key) return undefined;
-    if (this.debug) await this.debug.beforeLoad({ file: abs, filename: bundle.filename, code: bundle.code }).catch(() => undefined);
+    await this.bindFor(bundle, abs);
     return { key: bundle.key, code: bundle.code, filename: bundle.filename, file: abs };
   }
 
@@ -265,7 +288,7 @@ export class JsMetricRunner {
     w.on('error', () => undefined); // reported through 'exit' / the pending call
     this.busy(w);
     this.worker = w;
-    this.workerModuleKey = this.workerDataKey = undefined;
+    this.workerModuleKey = this.workerDataKey = this.debugBoundKey = undefined;
     this.ready = new Promise<void>((resolve, reject) => {
       const fail = (why: string) => {
         if (this.worker === w) this.discardWorker();

@@ -107,6 +107,11 @@ export class MetricRunners {
     return this.jsRunner().evaluate(file, { key: cacheKey(cacheDir), cacheDir }, expression, opts);
   }
 
+  /** Start the TS/JS worker for `file` ahead of its first run (JsMetricRunner.warm). */
+  warmJs(file: string): Promise<void> {
+    return this.jsRunner().warm(file);
+  }
+
   /** End every process this owner started (idempotent). */
   async close(): Promise<void> {
     this.closed = true;

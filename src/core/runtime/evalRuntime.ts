@@ -127,6 +127,9 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     this.launch = launch;
     this.metrics = this.newMetrics(launch);
     this.state = 'running';
+    // Under the TS/JS debugger, the metric's process starts now, beside the loop or cache read: the first stop
+    // inside the metric then does not wait for bundling, the process start and the inspector (bench/lineDebug.ts).
+    if (this.jsDebug && launch.run.metrics && isJsMetric(launch.run.metrics)) void this.metrics.warmJs?.(launch.run.metrics);
     for (const w of launch.warnings) this.emit('output', w + '\n', 'console');
     try {
       this.evaluation = launch.cacheOnly ? this.openCache(launch.run.cache!) : await this.runLoop(launch);
@@ -443,6 +446,14 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     this.state = 'ended';
     this.stopped = undefined;
     this.emit('end', r);
+  }
+}
+
+function isJsMetric(file: string): boolean {
+  try {
+    return metricLanguage(file) === 'js';
+  } catch {
+    return false; // an unknown extension: the run says so
   }
 }
 

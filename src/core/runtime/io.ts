@@ -50,6 +50,8 @@ export interface SessionMetrics {
   evaluatePython(cacheDir: string, file: string, expression: string, opts: { param?: string; python?: string; profile?: EvalPredictionProfile; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
   /** A Debug Console line in JavaScript at the boundary of a TS/JS metric; see JsMetricRunner.evaluate. */
   evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
+  /** Start a TS/JS metric's process ahead of its first run (no user code runs); optional for other hosts. */
+  warmJs?(file: string): Promise<void>;
   /** Stop the warm workers (the runtime calls this when its session shuts down). */
   close(): Promise<void>;
 }
@@ -82,6 +84,7 @@ export function localServices(): RuntimeServices {
         forEvaluation: (ev, settings, o) => metricsForEvaluation(runners, ev, settings, o),
         evaluatePython: (cacheDir, file, expression, o) => runners.pyRunner().evaluate(file, cacheDir, expression, o),
         evaluateJs: (cacheDir, file, expression, o) => runners.evaluateJs(cacheDir, file, expression, o),
+        warmJs: (file) => runners.warmJs(file),
         close: () => runners.close(),
       };
     },

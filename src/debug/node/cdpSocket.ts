@@ -3,6 +3,7 @@
 // package: Node 20 has no WebSocket client of its own, and framing, masking, fragments and the close
 // handshake are not ours to get right again.
 import { EventEmitter } from 'node:events';
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 
 export class CdpError extends Error {
@@ -22,10 +23,25 @@ interface CdpEvents {
 export class CdpSocket extends EventEmitter<CdpEvents> {
   private nextId = 1;
   private pending = new Map<number, { method: string; resolve: (r: unknown) => void; reject: (e: Error) => void }>();
+  /** Ids of our ACK nudges (see the constructor), whose answers are dropped. */
+  private nudges = new Set<number>();
   closed = false;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    socket: Socket | undefined,
+  ) {
     super();
+    // Node's inspector does not set TCP_NODELAY on its socket. When it answers a request with an event first (an
+    // evaluate's scriptParsed) and the answer second, the answer waits for our ACK of the event, which Linux delays
+    // by ~40 ms. Sending anything back at once carries that ACK: a cheap request whose answer is dropped.
+    // (The inspector closes the connection on WebSocket ping/pong frames, so those cannot serve.) bench/lineDebug.ts
+    socket?.on('data', () => {
+      if (this.pending.size === 0 || this.closed) return;
+      const id = this.nextId++;
+      this.nudges.add(id);
+      this.ws.send(JSON.stringify({ id, method: 'Runtime.getIsolateId', params: {} }));
+    });
     ws.on('message', (data) => this.receive(data.toString()));
     ws.on('close', () => this.onClose());
     ws.on('error', () => this.onClose());
@@ -42,9 +58,15 @@ export class CdpSocket extends EventEmitter<CdpEvents> {
         ws.terminate();
         reject(new Error(`the Node inspector did not accept a connection at ${url} within ${timeoutMs / 1000} s`));
       }, timeoutMs);
+      // One small request, one small answer: our side never holds a request back (Nagle).
+      let socket: Socket | undefined;
+      ws.once('upgrade', (res) => {
+        socket = res.socket;
+        socket.setNoDelay(true);
+      });
       ws.once('open', () => {
         clearTimeout(timer);
-        resolve(new CdpSocket(ws));
+        resolve(new CdpSocket(ws, socket));
       });
       ws.once('error', (e) => {
         clearTimeout(timer);
@@ -75,6 +97,7 @@ export class CdpSocket extends EventEmitter<CdpEvents> {
       return;
     }
     if (msg.id !== undefined) {
+      if (this.nudges.delete(msg.id)) return;
       const p = this.pending.get(msg.id);
       this.pending.delete(msg.id);
       if (!p) return;
