@@ -288,6 +288,34 @@ export async function computeMetrics(p: any) {
     assert.match(out.join(''), /"eval_child":\s*42[\s\S]*"eval_thread":\s*2/);
   }));
 
+test('TS: a breakpoint set while the metric is already running binds in the running code and stops there', () =>
+  withAdapter(async (dc, dir) => {
+    const marker = path.join(dir, 'running');
+    const metric = `import fs from 'node:fs';
+export function computeMetrics(p: any) {
+  fs.writeFileSync(${JSON.stringify(marker)}, 'x'); const until = Date.now() + 3000;
+  let spins = 0;
+  while (Date.now() < until) spins++;
+  const n = p.labelIds.size;
+  return { n, spun: spins > 0 ? 1 : 0 };
+}
+`;
+    const { cache, metrics } = workspace(dir, metric);
+    await launchToBoundary(dc, { cache, metrics }, async () => undefined);
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    for (let k = 0; k < 200 && !fs.existsSync(marker); k++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(fs.existsSync(marker), 'the metric is spinning now');
+    const b = (await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 6 }] })).body.breakpoints[0];
+    assert.equal(b.verified, true, JSON.stringify(b));
+    assert.equal(b.line, 6);
+    await hit;
+    const fs1 = await frames(dc);
+    assert.equal(fs1[0].line, 6);
+    assert.ok(Number(await evaluate(dc, 'spins', fs1[0].id)) > 0);
+    await resumeTo(dc, () => dc.continueRequest({ threadId: 1 }));
+  }));
+
 test('TS: at the boundary the Debug Console speaks JavaScript in the metric\'s process: the parameter\'s own name, the exports; ":" keeps the safe language', () =>
   withAdapter(async (dc, dir) => {
     const { cache, metrics } = workspace(dir);
