@@ -73,20 +73,21 @@ test('completions at the boundary of a Python metric: the parameter, np and the 
     assert.deepEqual(labels(await complete(dc, ':predictions.s')), ['shape', 'size', 'sum']);
   }));
 
-test('completions for a TS metric use the expression language; a completion is accepted by evaluate', () =>
+test('completions for a TS metric after ":" use the expression language; a completion is accepted by evaluate', () =>
   withAdapter(async (dc, dir) => {
     const metrics = path.join(dir, 'metrics.ts');
     fs.writeFileSync(metrics, TS_METRIC);
     const stopped = dc.waitForEvent('stopped');
     await launch(dc, { cache: cacheIn(dir), metrics });
     await stopped;
-    const soft = await complete(dc, 'softm');
+    // A bare line is JavaScript for a TS metric (test/adapter/nodeDebug.test.ts); ':' is the expression language.
+    const soft = await complete(dc, ':softm');
     assert.deepEqual(labels(soft), ['softmax']);
     assert.equal(soft[0].type, 'function');
-    const field = labels(await complete(dc, 'label_ids.n'));
+    const field = labels(await complete(dc, ':label_ids.n'));
     assert.deepEqual(field, ['ndim']);
     // what completion offered evaluates
-    const r = await dc.evaluateRequest({ expression: `label_ids.${field[0]}`, context: 'repl' });
+    const r = await dc.evaluateRequest({ expression: `:label_ids.${field[0]}`, context: 'repl' });
     assert.equal(r.body.result, '1');
   }));
 
@@ -98,7 +99,7 @@ test('Copy Value (context clipboard) gives every element, where the console show
     const stopped = dc.waitForEvent('stopped');
     await launch(dc, { cache, metrics });
     await stopped;
-    const shown = (await dc.evaluateRequest({ expression: 'label_ids', context: 'repl' })).body.result;
+    const shown = (await dc.evaluateRequest({ expression: ':label_ids', context: 'repl' })).body.result;
     assert.match(shown, /\.\.\./, 'the console elides the middle');
     const copied = (await dc.evaluateRequest({ expression: 'label_ids', context: 'clipboard' })).body.result;
     // NumPy reading the same cache is the oracle: the copy is the whole array, as Python's list text.
