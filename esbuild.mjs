@@ -62,7 +62,10 @@ if (one) {
 }
 const entries = Object.fromEntries(Object.entries(nodeEntries).filter(([, src]) => fs.existsSync(src)));
 builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist', plugins: [lazyExtensionCore] }));
-for (const [name, src] of [['media/predictionView', 'media/predictionView.ts']]) {
+for (const [name, src] of [
+  ['media/predictionView', 'media/predictionView.ts'],
+  ['media/compareView', 'media/compareView.ts'],
+]) {
   if (fs.existsSync(src)) {
     builds.push(esbuild.build({ ...common, platform: 'browser', format: 'iife', external: [], entryPoints: { [name]: src }, outdir: 'dist' }));
   }
@@ -80,10 +83,11 @@ if (args.has('--bench')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));
 }
 await Promise.all(builds);
-// The webview's stylesheet ships beside its script (the view only loads resources from dist/media).
-if (fs.existsSync('media/predictionView.css')) {
+// The webviews' stylesheets ship beside their scripts (the views only load resources from dist/media).
+for (const css of ['predictionView.css', 'compareView.css']) {
+  if (!fs.existsSync(path.join('media', css))) continue;
   fs.mkdirSync('dist/media', { recursive: true });
-  fs.copyFileSync('media/predictionView.css', 'dist/media/predictionView.css');
+  fs.copyFileSync(path.join('media', css), path.join('dist/media', css));
 }
 if (entries.cli) {
   const cli = 'dist/cli.js';

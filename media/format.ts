@@ -74,3 +74,27 @@ export function rawValuesText(a: RawArray, limit = 4000): string {
   if (values.length > end) lines.push(`… ${values.length - end} more`);
   return lines.join('\n');
 }
+
+/** A metric of one run in the compare view: numbers compact, text as it is, "—" when the run has none. */
+export function compareMetricValue(v: number | string | undefined): string {
+  if (v === undefined) return '—';
+  return typeof v === 'number' ? formatCompact(v) : v;
+}
+
+/** "right: A 12 of 24 · B 15 of 24 (+3)". */
+export function correctLine(c: { a: number; b: number; known: number }): string {
+  const n = (x: number) => x.toLocaleString('en-US');
+  const d = c.b - c.a;
+  return `right: A ${n(c.a)} of ${n(c.known)} · B ${n(c.b)} of ${n(c.known)} (${d === 0 ? '±0' : d > 0 ? `+${n(d)}` : `−${n(-d)}`})`;
+}
+
+/** Metrics where a smaller value is the better one (loss, perplexity, error rates, run time). */
+export function lowerIsBetter(key: string): boolean {
+  return /(loss|perplexity|error|runtime|\bwer\b|\bcer\b)/i.test(key);
+}
+
+/** The class of a delta cell: 'better', 'worse' or '' for no change or no number. */
+export function deltaClass(key: string, delta: number | undefined): string {
+  if (delta === undefined || delta === 0 || Number.isNaN(delta)) return '';
+  return delta > 0 !== lowerIsBetter(key) ? 'better' : 'worse';
+}

@@ -14,6 +14,7 @@ export const Commands = {
   CopyCaptureSnippet: 'evalpred.copyCaptureSnippet',
   RunDemo: 'evalpred.runDemo',
   RunNotebookCell: 'evalpred.runNotebookCell',
+  CompareWith: 'evalpred.compareWith',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -31,6 +32,8 @@ export interface CommandArgs {
   [Commands.CopyCaptureSnippet]: [];
   [Commands.RunDemo]: [];
   [Commands.RunNotebookCell]: [cellUri?: string, functionName?: string];
+  /** From the explorer: the clicked folder and every selected one; from the palette or a view's title: nothing. */
+  [Commands.CompareWith]: [clicked?: { fsPath: string } | string, selected?: ({ fsPath: string } | string)[]];
 }
 
 export const DEBUG_TYPE = 'evalpred';

@@ -4,6 +4,8 @@
 // VS Code activates the extension (docs/packaging.md). Runtime imports of src/core elsewhere in src/extension
 // are refused by test/unit/layering.test.ts (src/core/errors.ts excepted: tiny, stateless).
 export { importDump } from '../core/cache/import';
+export { compareCaches } from '../core/compare/compare';
+export { CompareViewModel } from '../core/compare/compareModel';
 export { removeLeftovers, whyNotReplaceable } from '../core/cache/outputFolder';
 export { readCache, tryReadCacheManifest } from '../core/cache/reader';
 export { checkedModelDir } from '../core/cache/producerPaths';

@@ -12,6 +12,7 @@ import { log } from './log';
 import { NOTEBOOK_CELLS, NotebookMetricCodeLens, runNotebookCell } from './notebook';
 import { PredictionViewPanel } from './predictionView';
 import { PYTHON_SOURCE_KEY, metricPython, onDidChangeSelectedPython } from './python';
+import { CompareViewPanel, compareWith } from './predictionViewCompare';
 import { closeRerunRunners, rerunMetrics, rerunOnSave } from './rerun';
 import { runEvaluation } from './runEvaluation';
 import { Sessions } from './sessions';
@@ -36,6 +37,7 @@ export function commandHandlers(context: vscode.ExtensionContext, sessions: Sess
     [Commands.CopyCaptureSnippet]: () => copyCaptureSnippet(context, sessions),
     [Commands.RunDemo]: () => runDemo(),
     [Commands.RunNotebookCell]: (uri, fn) => runNotebookCell(sessions, uri, fn),
+    [Commands.CompareWith]: (clicked, selected) => compareWith(context, clicked, selected),
   };
 }
 
@@ -59,6 +61,7 @@ export function activate(context: vscode.ExtensionContext): void {
     vscode.languages.registerEvaluatableExpressionProvider(METRIC_FILES, new MetricHover(sessions)),
     showMetricFileOnStart(),
     PredictionViewPanel.registerSerializer(context),
+    CompareViewPanel.registerSerializer(context),
     sessions.onDidPrintMetrics(({ metrics }) => PredictionViewPanel.current?.addMetrics(metrics)),
     statusBar(sessions),
     sessions.onDidStop((st) => {

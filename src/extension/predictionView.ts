@@ -95,6 +95,11 @@ export class PredictionViewPanel implements vscode.Disposable {
 
   private cacheDir: string | undefined;
 
+  /** The cache folder this panel shows ("Compare With…" takes it as A). */
+  get shownCache(): string | undefined {
+    return this.cacheDir;
+  }
+
   private async load(evaluation: Evaluation, metricSource?: string): Promise<void> {
     this.cacheDir = evaluation.cacheDir;
     this.panel.title = `Predictions: ${path.basename(evaluation.cacheDir)}`;

@@ -18,21 +18,23 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 }
 
-/** Bundle media/predictionView.ts the way esbuild.mjs does and write the page beside it. Returns the page's file URL. */
-export async function buildViewPage(dir: string): Promise<string> {
+/** Bundle media/<view>.ts the way esbuild.mjs does and write the page beside it. Returns the page's file URL. */
+export async function buildViewPage(dir: string, view: 'predictionView' | 'compareView' = 'predictionView'): Promise<string> {
   const root = packageRoot();
   await esbuild.build({
-    entryPoints: [path.join(root, 'media', 'predictionView.ts')],
+    entryPoints: [path.join(root, 'media', `${view}.ts`)],
     bundle: true,
     platform: 'browser',
     format: 'iife',
-    outfile: path.join(dir, 'predictionView.js'),
+    outfile: path.join(dir, `${view}.js`),
     logLevel: 'warning',
   });
-  fs.copyFileSync(path.join(root, 'media', 'predictionView.css'), path.join(dir, 'predictionView.css'));
-  const html = predictionViewHtml({ scriptUri: 'predictionView.js', styleUri: 'predictionView.css', cspSource: 'file:', nonce: 'testnonce123' });
-  fs.writeFileSync(path.join(dir, 'index.html'), html);
-  return 'file://' + path.join(dir, 'index.html');
+  // The compare view's stylesheet imports the prediction view's.
+  for (const css of ['predictionView.css', `${view}.css`]) fs.copyFileSync(path.join(root, 'media', css), path.join(dir, css));
+  const html = predictionViewHtml({ scriptUri: `${view}.js`, styleUri: `${view}.css`, cspSource: 'file:', nonce: 'testnonce123' });
+  const page = view === 'predictionView' ? 'index.html' : `${view}.html`;
+  fs.writeFileSync(path.join(dir, page), html);
+  return 'file://' + path.join(dir, page);
 }
 
 function encode(v: unknown): unknown {
@@ -42,23 +44,23 @@ function encode(v: unknown): unknown {
   return v;
 }
 
-export interface ViewSession {
+export interface ViewSession<M = PredictionViewModel> {
   page: Page;
   /** Messages the page sent, in order. */
   sent: unknown[];
   /** The state the page last stored with setState. */
   state(): Promise<unknown>;
-  model: PredictionViewModel;
+  model: M;
   close(): Promise<void>;
 }
 
-/** Open the view on `makeModel`'s model in a new page; waits until the first rows are shown. */
-export async function openView(
+/** Open a view on `makeModel`'s host model in a new page; waits until `ready` (default: the first rows) is shown. */
+export async function openView<M extends { receive(m: unknown): void } = PredictionViewModel, Out = ToWebview>(
   browser: Browser,
   pageUrl: string,
-  makeModel: (post: (m: ToWebview) => void) => PredictionViewModel,
-  opts: { state?: unknown; width?: number; height?: number } = {},
-): Promise<ViewSession> {
+  makeModel: (post: (m: Out) => void) => M,
+  opts: { state?: unknown; width?: number; height?: number; ready?: string } = {},
+): Promise<ViewSession<M>> {
   const page = await browser.newPage({ viewport: { width: opts.width ?? 1280, height: opts.height ?? 900 } });
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(String(e)));
@@ -105,8 +107,8 @@ export async function openView(
     });
   }, opts.state ?? null);
   await page.goto(pageUrl);
-  await page.waitForSelector('.row:not(.loading) .c1', { timeout: 10_000 }).catch((e) => {
-    throw new Error(`the view showed no rows: ${e}\npage errors: ${errors.join('\n')}`);
+  await page.waitForSelector(opts.ready ?? '.row:not(.loading) .c1', { timeout: 10_000 }).catch((e) => {
+    throw new Error(`the view showed nothing (${opts.ready ?? 'rows'}): ${e}\npage errors: ${errors.join('\n')}`);
   });
   if (errors.length) throw new Error(`page errors: ${errors.join('\n')}`);
   return {

@@ -10,31 +10,12 @@ import type { RunSettings } from '../loop/settings';
 import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
 import type { Metrics } from '../metrics/postprocess';
 import type { MetricRunners } from '../metrics/runMetrics';
+import type { ChangedSample, MetricDelta } from '../../shared/compareProtocol';
 import type { RowView } from '../../shared/protocol';
+
+export type { ChangedSample, MetricDelta } from '../../shared/compareProtocol';
 import { SampleTable } from '../view/samples';
 import { viewInputFor } from '../view/viewModel';
-
-export interface MetricDelta {
-  key: string;
-  a?: number | string;
-  b?: number | string;
-  /** b - a when both are numbers. */
-  delta?: number;
-}
-
-export interface ChangedSample {
-  index: number;
-  /** fixed: wrong in A, right in B; broken: right in A, wrong in B. */
-  change: 'fixed' | 'broken';
-  text: string;
-  label?: string;
-  prediction_a: string;
-  prediction_b: string;
-  correct_a: boolean;
-  correct_b: boolean;
-  loss_a?: number;
-  loss_b?: number;
-}
 
 export interface Comparison {
   a: string;
