@@ -98,3 +98,10 @@ export function deltaClass(key: string, delta: number | undefined): string {
   if (delta === undefined || delta === 0 || Number.isNaN(delta)) return '';
   return delta > 0 !== lowerIsBetter(key) ? 'better' : 'worse';
 }
+
+const SCORE_TITLES: Record<string, string> = { accuracy: 'Accuracy', exact_match: 'EM', f1: 'F1', token_accuracy: 'Token acc.' };
+
+/** The header of a per-sample metric column. */
+export function scoreTitle(name: string): string {
+  return SCORE_TITLES[name] ?? name;
+}

@@ -1,11 +1,13 @@
 // The prediction view: the header, lints, tensor cards, confusion matrix and metrics, the filterable
 // virtualised table and a sample's detail, wired to the host through typed requests (media/common/host.ts).
 // Filter, sort, scroll position and selection live in the webview state, so the view comes back as it was.
-import type { Overview, ReplyMessage, RowQuery, RowView, SummaryResult, ToWebview, ViewRequests } from '../../src/shared/protocol';
-import { el } from '../common/dom';
+import type { ColumnId, CopyWhat, ExportFormat, Overview, ReplyMessage, RowQuery, RowView, SummaryResult, ToWebview, ViewRequests } from '../../src/shared/protocol';
+import { button, el } from '../common/dom';
 import { Host } from '../common/host';
 import { countLine, summaryLine } from '../format';
-import { CELL_CLASSES, COLUMNS, fillRow } from './columns';
+import { ColumnMenu } from './columnMenu';
+import { Column, columnsFor, fillRow } from './columns';
+import { ContextMenu } from './contextMenu';
 import { CardsPanel } from './panels/cards';
 import { ConfusionPanel } from './panels/confusion';
 import { DetailPanel } from './panels/detail';
@@ -40,6 +42,11 @@ export class PredictionViewApp {
   private readonly header: TableHeader;
   private readonly table: VirtualTable<RowView>;
   private readonly detail: DetailPanel;
+  private readonly tableSection = el('section', 'table-section');
+  private readonly columnMenu = new ColumnMenu((hidden) => this.setHidden(hidden));
+  private readonly contextMenu = new ContextMenu((what, pos, column) => void this.copy(what, pos, column));
+  private columns: Column[] = columnsFor(undefined);
+  private hidden: Set<ColumnId>;
 
   constructor() {
     this.host = new Host<ViewRequests, { type: 'ready' }, HostEvent>((m) => this.onEvent(m));
@@ -50,13 +57,13 @@ export class PredictionViewApp {
       () => this.query,
       (q) => this.applyQuery(q),
     );
+    this.hidden = new Set(restored.hidden);
     this.header = new TableHeader(
-      COLUMNS,
       (sort) => this.applyQuery({ ...this.query, sort }),
       () => this.query.sort,
     );
     this.table = new VirtualTable<RowView>({
-      cellClasses: CELL_CLASSES,
+      cellClasses: this.columns.map((c) => c.cls),
       fetch: (start, count) => this.host.request('getRows', { query: this.query, start, count }),
       fill: (r, row) => fillRow(r, row, this.overview),
       onAnswer: (total, rows) => this.onAnswer(total, rows),
@@ -64,7 +71,24 @@ export class PredictionViewApp {
       onEscape: () => this.detail.close(),
       onError: (message) => this.lints.error(message),
       onMoved: () => this.save(),
+      onContextMenu: (pos, column, e) => this.contextMenu.open(e.clientX, e.clientY, pos, column),
     });
+    this.table.viewport.addEventListener('keydown', (e) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'c') {
+        e.preventDefault();
+        void this.copy('row', this.table.selected, -1);
+      } else if (e.key === 'ContextMenu' || (e.shiftKey && e.key === 'F10')) {
+        e.preventDefault();
+        const row = this.table.viewport.querySelector<HTMLElement>('.row.selected');
+        const box = (row ?? this.table.viewport).getBoundingClientRect();
+        this.contextMenu.open(box.left + 40, box.bottom, this.table.selected, -1);
+      }
+    });
+    this.toolbar.addTools(
+      this.columnMenu.root,
+      button('export', 'Export CSV', () => void this.exportTable('csv')),
+      button('export', 'Export JSONL', () => void this.exportTable('jsonl')),
+    );
     this.table.selected = restored.selected;
     this.table.pendingOffset = restored.offset;
     this.detail = new DetailPanel(() => this.table.viewport.focus());
@@ -76,11 +100,12 @@ export class PredictionViewApp {
     header.append(this.titleEl, this.summaryEl);
     const sideBySide = el('div', 'side-by-side');
     sideBySide.append(this.confusion.root, this.metrics.root);
-    const tableSection = el('section', 'table-section');
+    const tableSection = this.tableSection;
     tableSection.append(this.toolbar.root, this.header.root, this.table.viewport);
     const app = el('div', 'app');
-    app.append(header, this.lints.root, this.cards.root, sideBySide, tableSection, this.detail.root, this.notes.root);
+    app.append(header, this.lints.root, this.cards.root, sideBySide, tableSection, this.detail.root, this.notes.root, this.contextMenu.root);
     document.body.append(app);
+    this.applyColumns();
     this.table.layout();
   }
 
@@ -115,6 +140,12 @@ export class PredictionViewApp {
     this.summaryEl.textContent = summaryLine(o.task, o.numSamples);
     document.body.dataset.task = o.task;
     this.toolbar.setLabels(o);
+    const columns = columnsFor(o);
+    const changed = columns.length !== this.columns.length || columns.some((c, k) => c.id !== this.columns[k].id);
+    this.columns = columns;
+    if (changed) this.table.setColumns(columns.map((c) => c.cls));
+    this.applyColumns();
+    this.toolbar.setScoreSorts(columns.filter((c) => c.id.startsWith('score:')).map((c) => ({ key: c.id, title: c.title })));
     this.lints.render(o.lints);
     this.cards.render(o.cards, o.structure);
     this.confusion.render(o.confusion);
@@ -180,7 +211,60 @@ export class PredictionViewApp {
     );
   }
 
+  /** Header, menu, grid tracks and cells for the current columns and the hidden set. */
+  private applyColumns(): void {
+    const flags = this.columns.map((c) => this.hidden.has(c.id));
+    this.header.setColumns(this.columns, flags);
+    this.header.sync(this.query.sort);
+    this.columnMenu.render(this.columns, this.hidden);
+    this.table.setHidden(flags);
+    const tracks = this.columns.filter((_, k) => !flags[k]).map((c) => c.width);
+    this.tableSection.style.setProperty('--cols', tracks.join(' ') || '1fr');
+  }
+
+  private setHidden(hidden: Set<ColumnId>): void {
+    this.hidden = hidden;
+    const flags = this.columns.map((c) => hidden.has(c.id));
+    this.header.setHidden(flags);
+    this.table.setHidden(flags);
+    const tracks = this.columns.filter((_, k) => !flags[k]).map((c) => c.width);
+    this.tableSection.style.setProperty('--cols', tracks.join(' ') || '1fr');
+    this.save();
+  }
+
+  private visibleColumns(): ColumnId[] {
+    return this.columns.filter((c) => !this.hidden.has(c.id)).map((c) => c.id);
+  }
+
+  private async copy(what: CopyWhat, pos: number, column: number): Promise<void> {
+    const row = this.table.rowAt(pos);
+    const columns = what === 'cell' ? (this.columns[column] ? [this.columns[column].id] : []) : this.visibleColumns();
+    if (!row || !columns.length) return;
+    try {
+      await this.host.request('copy', { index: row.index, what, columns });
+      this.toolbar.status.textContent = what === 'cell' ? `Copied a cell of sample ${row.index}` : `Copied sample ${row.index}`;
+    } catch (e) {
+      this.lints.error((e as Error).message);
+    }
+  }
+
+  private async exportTable(format: ExportFormat): Promise<void> {
+    const columns = this.visibleColumns();
+    if (!columns.length) {
+      this.toolbar.status.textContent = 'Nothing to export: every column is hidden';
+      return;
+    }
+    this.toolbar.status.textContent = `Exporting ${format.toUpperCase()}…`;
+    try {
+      const r = await this.host.request('exportTable', { query: this.query, format, columns });
+      this.toolbar.status.textContent = r.file ? `Exported ${r.rows.toLocaleString('en-US')} rows to ${r.file}` : 'Export cancelled';
+    } catch (e) {
+      this.toolbar.status.textContent = '';
+      this.lints.error((e as Error).message);
+    }
+  }
+
   private save(): void {
-    this.host.setState(stateToSave(this.hostState, this.query, this.table.offset, this.table.selected));
+    this.host.setState(stateToSave(this.hostState, this.query, this.table.offset, this.table.selected, [...this.hidden]));
   }
 }

@@ -1,23 +1,26 @@
 // What the prediction view keeps in its webview state (vscode.getState/setState) across hide/show and window
-// reloads: the query (and how a filter change makes a new one), the scroll offset, the selected row, and the host's own restore data (init's hostState,
+// reloads: the query (and how a filter change makes a new one), the scroll offset, the selected row, the hidden columns, and the host's own restore data (init's hostState,
 // e.g. the cache folder the panel serializer reopens). No DOM: unit-tested under Node.
-import { DEFAULT_QUERY, RowFilter, RowQuery } from '../../src/shared/protocol';
+import { ColumnId, DEFAULT_QUERY, RowFilter, RowQuery, isColumnId } from '../../src/shared/protocol';
 
 export interface SavedState {
   query: RowQuery;
   /** Row-space scroll offset in pixels. */
   offset: number;
   selected: number;
+  /** Columns the user hid (the Columns menu). */
+  hidden?: ColumnId[];
   /** The host's own restore data, kept beside the view's fields. */
   [host: string]: unknown;
 }
 
-const VIEW_KEYS = ['query', 'offset', 'selected'];
+const VIEW_KEYS = ['query', 'offset', 'selected', 'hidden'];
 
 export interface Restored {
   query: RowQuery;
   offset: number | undefined;
   selected: number;
+  hidden: ColumnId[];
   hostState: Record<string, unknown>;
 }
 
@@ -29,12 +32,13 @@ export function restoreState(saved: SavedState | undefined): Restored {
     query: saved?.query ?? { ...DEFAULT_QUERY, filter: {} },
     offset: saved?.offset,
     selected: saved?.selected ?? 0,
+    hidden: Array.isArray(saved?.hidden) ? saved.hidden.filter(isColumnId) : [],
     hostState,
   };
 }
 
-export function stateToSave(hostState: Record<string, unknown>, query: RowQuery, offset: number, selected: number): SavedState {
-  return { ...hostState, query, offset, selected };
+export function stateToSave(hostState: Record<string, unknown>, query: RowQuery, offset: number, selected: number, hidden: ColumnId[] = []): SavedState {
+  return { ...hostState, query, offset, selected, hidden };
 }
 
 /** `query` with `patch` merged into its filter; empty, false and undefined entries are dropped. */

@@ -7,15 +7,21 @@ import type { Column } from './columns';
 
 export class TableHeader {
   readonly root = el('div', 'thead');
-  private readonly cells: HTMLDivElement[];
+  private cells: HTMLDivElement[] = [];
+  private columns: Column[] = [];
 
   constructor(
-    private readonly columns: Column[],
-    onSort: (sort: RowQuery['sort']) => void,
-    current: () => RowQuery['sort'],
+    private readonly onSort: (sort: RowQuery['sort']) => void,
+    private readonly current: () => RowQuery['sort'],
   ) {
     this.root.setAttribute('role', 'row');
-    this.cells = columns.map((c) => {
+  }
+
+  setColumns(columns: Column[], hidden: boolean[]): void {
+    const { onSort, current } = this;
+    this.columns = columns;
+    this.root.textContent = '';
+    this.cells = columns.map((c, k) => {
       const cell = el('div', 'cell', c.title);
       cell.setAttribute('role', 'columnheader');
       const key = c.sortKey;
@@ -24,9 +30,15 @@ export class TableHeader {
         cell.tabIndex = 0;
         onActivate(cell, () => onSort(headerSort(current(), key)));
       }
+      cell.dataset.column = c.id;
+      cell.hidden = !!hidden[k];
       this.root.append(cell);
       return cell;
     });
+  }
+
+  setHidden(hidden: boolean[]): void {
+    this.cells.forEach((c, k) => (c.hidden = !!hidden[k]));
   }
 
   sync(sort: { key: SortKey; descending: boolean }): void {

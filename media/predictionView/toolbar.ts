@@ -22,6 +22,8 @@ export class Toolbar {
   private readonly gLabel = el('label', undefined, 'Gold ');
   private readonly pLabel = el('label', undefined, 'Predicted ');
   readonly count = el('span', 'count');
+  /** What a copy or an export did ("Copied row 12", "Exported 40 rows to …"). */
+  readonly status = el('span', 'status');
 
   constructor(
     private readonly current: () => RowQuery,
@@ -52,7 +54,8 @@ export class Toolbar {
     this.count.setAttribute('aria-live', 'polite');
     this.gLabel.append(goldSelect);
     this.pLabel.append(predSelect);
-    this.root.append(wrongLabel, this.gLabel, this.pLabel, searchInput, sortSelect, clearBtn, this.count);
+    this.status.setAttribute('role', 'status');
+    this.root.append(wrongLabel, this.gLabel, this.pLabel, searchInput, sortSelect, clearBtn, this.status, this.count);
 
     wrongOnly.addEventListener('change', () => apply(withFilter(current(), { wrongOnly: wrongOnly.checked })));
     goldSelect.addEventListener('change', () => apply(withFilter(current(), { gold: goldSelect.value || undefined })));
@@ -63,8 +66,9 @@ export class Toolbar {
       searchTimer = setTimeout(() => apply(withFilter(current(), { search: searchInput.value.trim() || undefined })), 200);
     });
     sortSelect.addEventListener('change', () => {
-      const [key, dir] = sortSelect.value.split(':');
-      apply({ ...current(), sort: { key: key as SortKey, descending: dir === 'desc' } });
+      const cut = sortSelect.value.lastIndexOf(':');
+      const key = sortSelect.value.slice(0, cut) as SortKey;
+      apply({ ...current(), sort: { key, descending: sortSelect.value.slice(cut + 1) === 'desc' } });
     });
     clearBtn.addEventListener('click', () => apply({ ...current(), filter: {} }));
   }
@@ -83,6 +87,27 @@ export class Toolbar {
       }
     }
     this.gLabel.hidden = this.pLabel.hidden = o.labels.length === 0;
+  }
+
+  /** Tools of the table (Columns, Export) go before the status and the count. */
+  addTools(...tools: HTMLElement[]): void {
+    for (const t of tools) this.root.insertBefore(t, this.status);
+  }
+
+  /** The sort select also offers the per-sample metrics: best first (↓) and worst first (↑). */
+  setScoreSorts(scores: { key: string; title: string }[]): void {
+    for (const o of Array.from(this.sortSelect.querySelectorAll('option[data-score]'))) o.remove();
+    for (const s of scores) {
+      for (const [dir, arrow] of [
+        ['desc', '↓'],
+        ['asc', '↑'],
+      ]) {
+        const o = el('option', undefined, `${s.title} ${arrow}`);
+        o.value = `${s.key}:${dir}`;
+        o.dataset.score = '';
+        this.sortSelect.append(o);
+      }
+    }
   }
 
   /** Show the current query in the controls. */

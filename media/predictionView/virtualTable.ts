@@ -46,6 +46,8 @@ export class VirtualTable<T> {
   private readonly pool: RowEl<T>[] = [];
   private readonly cache = new RowCache<T>(BLOCK, CACHE_BLOCKS);
   private readonly pendingBlocks = new Set<number>();
+  private cellClasses: string[];
+  private hiddenCells: boolean[] = [];
   /** Bumped by every new query: answers to an older one are dropped. */
   private generation = 0;
   private openAfterLoad: number | undefined;
@@ -59,6 +61,7 @@ export class VirtualTable<T> {
   pendingOffset: number | undefined;
 
   constructor(private readonly o: VirtualTableOptions<T>) {
+    this.cellClasses = o.cellClasses;
     const vp = this.viewport;
     vp.tabIndex = 0;
     vp.setAttribute('role', 'grid');
@@ -174,9 +177,10 @@ export class VirtualTable<T> {
     while (pool.length < n) {
       const root = el('div', 'row');
       root.setAttribute('role', 'row');
-      const cells = this.o.cellClasses.map((cls) => {
+      const cells = this.cellClasses.map((cls, k) => {
         const c = el('div', `cell ${cls}`);
         c.setAttribute('role', 'gridcell');
+        c.hidden = !!this.hiddenCells[k];
         return c;
       });
       root.append(...cells);
@@ -228,7 +232,21 @@ export class VirtualTable<T> {
     }
   }
 
-  /** Fill every pooled row again (a column was shown or hidden). */
+  /** New columns (the overview named the task's per-sample metrics): the pooled rows are built again. */
+  setColumns(cellClasses: string[]): void {
+    this.cellClasses = cellClasses;
+    for (const r of this.pool.splice(0)) r.root.remove();
+    this.layout();
+    this.render();
+  }
+
+  /** Hide the cells of the flagged columns (the Columns menu). */
+  setHidden(hidden: boolean[]): void {
+    this.hiddenCells = hidden;
+    for (const r of this.pool) r.cells.forEach((c, k) => (c.hidden = !!hidden[k]));
+  }
+
+  /** Fill every pooled row again. */
   refill(): void {
     for (const r of this.pool) r.shown = undefined;
     this.render();

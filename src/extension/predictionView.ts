@@ -6,13 +6,14 @@
 //   context.subscriptions.push(PredictionViewPanel.registerSerializer(context));
 //   PredictionViewPanel.show(context, evaluation);          // after evaluate()
 //   PredictionViewPanel.current?.addMetrics(metrics);       // after each compute_metrics rerun
+import fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Evaluation, LoopRecord } from '../core/evaluate';
 import { messageOf } from '../core/errors';
-import type { PredictionViewModel } from '../core/view/viewModel';
+import type { PredictionViewModel, ViewHostServices } from '../core/view/viewModel';
 import { core } from './core';
-import type { ToWebview } from '../shared/protocol';
+import type { ExportFormat, ToWebview } from '../shared/protocol';
 
 export const PREDICTION_VIEW_TYPE = 'evalpred.predictionView';
 
@@ -104,7 +105,7 @@ export class PredictionViewPanel implements vscode.Disposable {
     this.cacheDir = evaluation.cacheDir;
     this.panel.title = `Predictions: ${path.basename(evaluation.cacheDir)}`;
     try {
-      this.model = await core().PredictionViewModel.fromEvaluation(evaluation, (m) => this.post(m), { metricSource });
+      this.model = await core().PredictionViewModel.fromEvaluation(evaluation, (m) => this.post(m), { metricSource }, this.services);
     } catch (e) {
       this.showError(`The prediction view cannot show ${evaluation.cacheDir}: ${messageOf(e)}`);
       return;
@@ -113,6 +114,12 @@ export class PredictionViewPanel implements vscode.Disposable {
     if (this.ready) this.model.receive({ type: 'ready' });
     for (const m of this.queue.splice(0)) this.model.receive(m);
   }
+
+  /** The clipboard and the save dialog, for the view's copy and export (docs/architecture.md, "The extension and the webview"). */
+  private readonly services: ViewHostServices = {
+    writeClipboard: async (text) => vscode.env.clipboard.writeText(text),
+    saveExport: (suggestedName, format, lines) => saveExport(suggestedName, format, lines, this.cacheDir),
+  };
 
   private receive(m: unknown): void {
     if (m && typeof m === 'object' && (m as { type?: unknown }).type === 'ready') this.ready = true;
@@ -146,4 +153,44 @@ export class PredictionViewPanel implements vscode.Disposable {
     this.panel.dispose();
     for (const d of this.disposables.splice(0)) d.dispose();
   }
+}
+
+/**
+ * Ask where to save with VS Code's save dialog (which itself asks before replacing a file), then write the lines
+ * to a temporary file beside it and rename it into place, so a failed export leaves the old file whole.
+ */
+async function saveExport(suggestedName: string, format: ExportFormat, lines: Iterable<string>, cacheDir: string | undefined): Promise<string | undefined> {
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri ?? (cacheDir ? vscode.Uri.file(path.dirname(cacheDir)) : undefined);
+  const target = await vscode.window.showSaveDialog({
+    title: `EvalPred: export the table as ${format === 'csv' ? 'CSV' : 'JSON Lines'}`,
+    defaultUri: folder ? vscode.Uri.joinPath(folder, suggestedName) : undefined,
+    filters: format === 'csv' ? { CSV: ['csv'] } : { 'JSON Lines': ['jsonl'] },
+    saveLabel: 'Export',
+  });
+  if (!target) return undefined;
+  const file = target.fsPath;
+  const tmp = `${file}.partial-${process.pid}`;
+  const fd = fs.openSync(tmp, 'wx');
+  try {
+    let chunk = '';
+    for (const line of lines) {
+      chunk += line;
+      if (chunk.length > 1 << 20) {
+        fs.writeSync(fd, chunk);
+        chunk = '';
+      }
+    }
+    fs.writeSync(fd, chunk);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+    fs.rmSync(tmp, { force: true }); // our own temporary file
+    throw e;
+  }
+  return file;
 }

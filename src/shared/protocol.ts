@@ -38,9 +38,28 @@ export interface RowView {
   /** Cross-entropy of this sample (token classification: mean over labelled tokens; QA: (start + end) / 2). */
   loss?: number;
   tokens?: TokenTag[];
+  /** This sample's contribution to each per-sample metric of `Overview.scoreColumns`, in that order (NaN: none). */
+  scores?: number[];
 }
 
-export type SortKey = 'index' | 'confidence' | 'loss';
+/** A per-sample metric column: `score:accuracy`, `score:exact_match`, `score:f1`, `score:token_accuracy`. */
+export type ScoreKey = `score:${string}`;
+
+export type SortKey = 'index' | 'confidence' | 'loss' | ScoreKey;
+
+/** The table's columns, in order; the per-sample metric columns follow `loss`. */
+export type ColumnId = 'index' | 'text' | 'prediction' | 'label' | 'correct' | 'confidence' | 'loss' | ScoreKey;
+
+export const BASE_COLUMNS: readonly ColumnId[] = ['index', 'text', 'prediction', 'label', 'correct', 'confidence', 'loss'];
+
+export function isColumnId(v: unknown): v is ColumnId {
+  return typeof v === 'string' && (BASE_COLUMNS.includes(v as ColumnId) || /^score:[a-z0-9_]+$/.test(v));
+}
+
+export type ExportFormat = 'csv' | 'jsonl';
+
+/** What a copy puts on the clipboard: one cell, or a row as tab-separated values or as a JSON object. */
+export type CopyWhat = 'cell' | 'row' | 'row-json';
 
 export interface RowFilter {
   wrongOnly?: boolean;
@@ -110,6 +129,8 @@ export interface Overview {
   metrics: MetricsEntry[];
   lints: LintView[];
   notes: string[];
+  /** Per-sample metrics each row carries in `RowView.scores` (accuracy, exact_match and f1, token_accuracy), per task. */
+  scoreColumns: string[];
 }
 
 /** A raw array slice, as an ArrayBuffer: the bytes of `dtype` (little-endian), C order. */
@@ -148,6 +169,10 @@ export type ViewRequests = {
   getDetail: { params: { index: number }; result: RowDetail };
   /** Sent once the first rows are on screen: the cards, confusion matrix and lints cost one pass over every array. */
   getSummary: { params: Record<string, never>; result: SummaryResult };
+  /** Put a cell or a row (of `columns`) on the clipboard, through the extension host. */
+  copy: { params: { index: number; what: CopyWhat; columns: ColumnId[] }; result: { text: string } };
+  /** Save the rows matching `query`, in its order, as CSV or JSON Lines with `columns`, to a file the user picks. */
+  exportTable: { params: { query: RowQuery; format: ExportFormat; columns: ColumnId[] }; result: { file?: string; rows: number } };
 };
 
 export type ViewRequest = RequestMessage<ViewRequests>;
@@ -174,7 +199,13 @@ export const VIEW_PARAM_CHECKS: ParamChecks<ViewRequests> = {
   getRows: (p) => isIndex(p.start) && isIndex(p.count) && !!p.query && typeof p.query === 'object',
   getDetail: (p) => Number.isInteger(p.index),
   getSummary: () => true,
+  copy: (p) => Number.isInteger(p.index) && ['cell', 'row', 'row-json'].includes(p.what as string) && columnList(p.columns),
+  exportTable: (p) => !!p.query && typeof p.query === 'object' && (p.format === 'csv' || p.format === 'jsonl') && columnList(p.columns),
 };
+
+function columnList(v: unknown): boolean {
+  return Array.isArray(v) && v.length > 0 && v.length <= 64 && v.every(isColumnId);
+}
 
 /** Narrow an unknown message from the webview (it crosses a trust boundary: validate before use). */
 export function isFromWebview(m: unknown): m is FromWebview {

@@ -39,7 +39,8 @@ export function computeOrder(table: SampleTable, q: RowQuery): Int32Array {
   const key = q.sort?.key ?? 'index';
   const desc = !!q.sort?.descending;
   if (key === 'index') return desc ? order.reverse() : order;
-  const col = key === 'confidence' ? table.confidence : table.loss;
+  const col = key === 'confidence' ? table.confidence : key === 'loss' ? table.loss : table.score(key.slice('score:'.length));
+  if (!col) return order; // a metric this task does not have: index order
   return sortByColumn(order, col, desc);
 }
 

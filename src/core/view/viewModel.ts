@@ -5,7 +5,6 @@ import path from 'node:path';
 import type { Dataset } from '../data';
 import { checkedDataset, checkedModelDir } from '../cache/producerPaths';
 import { loadDataset } from '../data';
-import { isEvalpredError, messageOf } from '../errors';
 import type { Evaluation } from '../evaluate';
 import { FIELD_NAMES, structureOf } from '../inspect/describe';
 import { generationForLints } from '../lint/generationInput';
@@ -16,7 +15,9 @@ import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { loadTokenizer } from '../text';
 import { Handlers, answer } from '../../shared/messaging';
-import { MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
+import { EvalpredError, isEvalpredError, messageOf } from '../errors';
+import { copyText, exportFileName, exportLines, rowsInOrder } from './export';
+import { ExportFormat, MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
 import { confusionMatrix, tensorCards } from './cards';
 import { MetricsHistory } from './metricsHistory';
 import { RowWindows } from './query';
@@ -113,6 +114,25 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
   };
 }
 
+/**
+ * What only the extension host can do for the view: the clipboard and a file the user picks. Injected, so this
+ * class stays plain Node; without them (a CLI, a test that does not need them) copy and export answer with an error.
+ */
+export interface ViewHostServices {
+  writeClipboard(text: string): void | Promise<void>;
+  /** Ask where to save (the host's save dialog confirms an overwrite) and write the lines; undefined when cancelled. */
+  saveExport(suggestedName: string, format: ExportFormat, lines: Iterable<string>): Promise<string | undefined>;
+}
+
+const NO_SERVICES: ViewHostServices = {
+  writeClipboard: () => {
+    throw new EvalpredError('copying needs the extension host (VS Code).');
+  },
+  saveExport: async () => {
+    throw new EvalpredError('exporting needs the extension host (VS Code).');
+  },
+};
+
 export class PredictionViewModel {
   readonly table: SampleTable;
   private readonly windows: RowWindows;
@@ -122,13 +142,14 @@ export class PredictionViewModel {
   constructor(
     private readonly input: ViewInput,
     private readonly post: (m: ToWebview) => void,
+    private readonly services: ViewHostServices = NO_SERVICES,
   ) {
     this.table = new SampleTable(input);
     this.windows = new RowWindows(this.table);
   }
 
-  static async fromEvaluation(evaluation: Evaluation, post: (m: ToWebview) => void, opts: FromEvaluationOptions = {}): Promise<PredictionViewModel> {
-    return new PredictionViewModel(await viewInputFor(evaluation, opts), post);
+  static async fromEvaluation(evaluation: Evaluation, post: (m: ToWebview) => void, opts: FromEvaluationOptions = {}, services?: ViewHostServices): Promise<PredictionViewModel> {
+    return new PredictionViewModel(await viewInputFor(evaluation, opts), post, services);
   }
 
   /** Handle one message from the webview. Unknown or malformed messages are ignored (the webview is untrusted). */
@@ -154,7 +175,30 @@ export class PredictionViewModel {
       return { cards, confusion, lints };
     },
     getDetail: ({ index }) => this.detail(index),
+    copy: async ({ index, what, columns }) => {
+      const text = copyText(this.table.row(this.checkedIndex(index)), what, columns, this.scoreNames());
+      await this.services.writeClipboard(text);
+      return { text };
+    },
+    exportTable: async ({ query, format, columns }) => {
+      const order = this.windows.orderFor(query);
+      const filtered = order.length !== this.table.n || Object.values(query.filter ?? {}).some((v) => v !== undefined && v !== '' && v !== false);
+      const lines = exportLines(rowsInOrder(this.table, order), columns, format, this.scoreNames());
+      const file = await this.services.saveExport(exportFileName(this.input.title, format, filtered), format, lines);
+      return { file, rows: order.length };
+    },
   };
+
+  private scoreNames(): string[] {
+    return this.table.scores.map((s) => s.name);
+  }
+
+  private checkedIndex(index: number): number {
+    if (!Number.isInteger(index) || index < 0 || index >= this.table.n) {
+      throw new RangeError(`sample ${index} is out of range: the evaluation has ${this.table.n} samples`);
+    }
+    return index;
+  }
 
   private indexing = false;
 
@@ -189,6 +233,7 @@ export class PredictionViewModel {
         metrics: this.history.all(),
         lints: [],
         notes: [...(this.input.notes ?? []), ...this.table.notes],
+        scoreColumns: this.scoreNames(),
       };
     }
     if (this.overviewCache) return { ...this.overviewCache, metrics: this.history.all() };
@@ -213,6 +258,7 @@ export class PredictionViewModel {
       metrics: this.history.all(),
       lints,
       notes: [...(this.input.notes ?? []), ...this.table.notes],
+      scoreColumns: this.scoreNames(),
     };
     return this.overviewCache;
   }

@@ -1,7 +1,7 @@
 // Sequence classification (and regression) rows: argmax of the logits against the gold id.
 import type { Tensor } from '../../tensor/tensor';
 import { NONE, firstTensor, numbers, softmaxAt } from './arrays';
-import type { TaskContext, TaskRows } from './types';
+import { TaskContext, TaskRows, correctScore } from './types';
 
 function goldAt(labels: Tensor | undefined, i: number): number {
   if (!labels || labels.ndim !== 1 || labels.dtype.startsWith('float')) return NONE;
@@ -45,6 +45,8 @@ export function classificationRows(ctx: TaskContext, preds: Tensor): TaskRows {
     }
   }
   return {
+    // Each sample adds 1 (right) or 0 to accuracy, the mean over the samples.
+    scores: [correctScore('accuracy', cols.correct)],
     describe(i, v) {
       v.prediction = ctx.name(cols.predId[i]);
       if (cols.goldId[i] !== NONE) v.label = ctx.name(cols.goldId[i]);

@@ -3,11 +3,11 @@
 // each position is a next-token prediction, shown token by token with its per-sample loss. A causal LM's
 // logits at position t predict the token at t + 1 (the shift Trainer's loss and our built-in accuracy use,
 // src/core/model/labelSmoother.ts). Correct is exact match of the decoded texts after SQuAD normalisation.
-import { normalizeAnswer } from '../../metrics/library/squad';
+import { normalizeAnswer, squadF1 } from '../../metrics/library/squad';
 import type { TokenTag } from '../../../shared/protocol';
 import type { Tensor } from '../../tensor/tensor';
 import { firstTensor, numbers, softmaxAt } from './arrays';
-import type { TaskContext, TaskRows } from './types';
+import { Score, TaskContext, TaskRows, correctScore } from './types';
 
 /** Ids of a row, -100 (Trainer's padding of gathered rows) dropped. */
 function rowIds(t: Tensor, i: number): number[] {
@@ -51,6 +51,8 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
   const goldIds: (Int32Array | undefined)[] = [];
   const predText: string[] = [];
   const goldText: (string | undefined)[] = [];
+  const tokenAccuracy = new Float64Array(cols.n).fill(NaN);
+  const f1 = new Float64Array(cols.n).fill(NaN);
 
   if (aligned) {
     const T = preds.shape[1];
@@ -85,6 +87,7 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
       predText.push(pt);
       goldText.push(gt);
       if (g.length) cols.correct[i] = (tok ? normalizeAnswer(pt) === normalizeAnswer(gt) : p.every((v, k) => v === g[k])) ? 1 : 0;
+      if (g.length) tokenAccuracy[i] = p.filter((v, k) => v === g[k]).length / g.length;
     }
   } else {
     const p2 = preds.ndim === 2 ? preds : undefined;
@@ -100,7 +103,10 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
         const gt = decode(g);
         goldText.push(gt);
         // Without a tokenizer the special tokens (decoder start, eos, padding) cannot be told apart: unknown.
-        if (tok && p2) cols.correct[i] = normalizeAnswer(pt) === normalizeAnswer(gt) ? 1 : 0;
+        if (tok && p2) {
+          cols.correct[i] = normalizeAnswer(pt) === normalizeAnswer(gt) ? 1 : 0;
+          f1[i] = squadF1(pt, gt);
+        }
       } else {
         goldIds.push(undefined);
         goldText.push(undefined);
@@ -109,7 +115,11 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
   }
 
   const piece = (id: number) => (tok ? tok.idToToken(id) ?? String(id) : String(id));
+  // Teacher forcing: the share of the sample's (next) tokens predicted right, as the built-in token accuracy counts
+  // them; generated text: exact match and token F1 after SQuAD normalisation.
+  const scores: Score[] = aligned ? [{ name: 'token_accuracy', values: tokenAccuracy }] : labels && tok ? [correctScore('exact_match', cols.correct), { name: 'f1', values: f1 }] : [];
   return {
+    scores,
     describe(i, v) {
       v.prediction = predText[i];
       if (goldText[i] !== undefined) v.label = goldText[i];

@@ -11,11 +11,11 @@ import { classificationRows } from './classification';
 import { generationRows } from './generation';
 import { qaRows } from './questionAnswering';
 import { tokenRows } from './tokenClassification';
-import type { SampleColumns, SampleSource, TaskContext, TaskRows } from './types';
+import type { SampleColumns, SampleSource, Score, TaskContext, TaskRows } from './types';
 
 export { firstTensor } from './arrays';
 
-export type { SampleColumns, SampleSource, TaskContext, TaskRows } from './types';
+export type { SampleColumns, SampleSource, Score, TaskContext, TaskRows } from './types';
 
 export class SampleTable implements SampleColumns {
   readonly n: number;
@@ -30,6 +30,8 @@ export class SampleTable implements SampleColumns {
   /** What the table could not show and why (decoded text without a tokenizer, ...). */
   readonly notes: string[] = [];
   private readonly rows: TaskRows;
+  /** Per-sample metrics of the task (accuracy; exact match and F1; token accuracy), a value per sample. */
+  readonly scores: Score[];
   private readonly textCache = new Map<number, string>();
 
   constructor(private readonly src: SampleSource) {
@@ -74,6 +76,12 @@ export class SampleTable implements SampleColumns {
       default:
         this.rows = classificationRows(ctx, preds);
     }
+    this.scores = this.rows.scores ?? [];
+  }
+
+  /** The values of per-sample metric `name`, or undefined when the task has no such metric. */
+  score(name: string): Float64Array | undefined {
+    return this.scores.find((s) => s.name === name)?.values;
   }
 
   name(id: number): string {
@@ -156,6 +164,7 @@ export class SampleTable implements SampleColumns {
     if (this.correct[i] !== -1) v.correct = this.correct[i] === 1;
     if (Number.isFinite(this.confidence[i])) v.confidence = this.confidence[i];
     if (Number.isFinite(this.loss[i])) v.loss = this.loss[i];
+    if (this.scores.length) v.scores = this.scores.map((s) => s.values[i]);
     return v;
   }
 }

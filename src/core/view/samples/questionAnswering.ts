@@ -2,9 +2,9 @@
 // dataset's answers. Correct is SQuAD exact match (normalised text, any reference; no answer matches an
 // empty prediction, as SQuAD v2 counts it); without text to compare, the token positions must match.
 import { getField } from '../../data';
-import { normalizeAnswer } from '../../metrics/library/squad';
+import { normalizeAnswer, squadF1 } from '../../metrics/library/squad';
 import { NONE, firstTensor, numbers, softmaxAt, tupleMembers } from './arrays';
-import type { TaskContext, TaskRows } from './types';
+import { TaskContext, TaskRows, correctScore } from './types';
 
 /** SQuAD-style answers: a string, `{text: [..]}` or a list of strings; [] is "no answer"; undefined if absent. */
 export function answerTexts(v: unknown): string[] | undefined {
@@ -29,6 +29,7 @@ export function qaRows(ctx: TaskContext): TaskRows {
     );
   }
   const spans: [number, number, number, number][] = [];
+  const f1 = new Float64Array(cols.n).fill(NaN);
   const predText: string[] = [];
   const answersOf = (i: number): string[] | undefined => {
     const { dataset: ds, labelColumn } = src;
@@ -60,6 +61,7 @@ export function qaRows(ctx: TaskContext): TaskRows {
       if (answers) {
         const p = normalizeAnswer(text);
         cols.correct[i] = answers.length === 0 ? (p === '' ? 1 : 0) : answers.some((r) => normalizeAnswer(r) === p) ? 1 : 0;
+        f1[i] = answers.length === 0 ? cols.correct[i] : squadF1(text, answers);
       } else if (g1 !== NONE && g2 !== NONE) cols.correct[i] = a.arg === g1 && b.arg === g2 ? 1 : 0;
     }
   }
@@ -70,6 +72,8 @@ export function qaRows(ctx: TaskContext): TaskRows {
     return sp && sp[2] !== NONE ? span(i, sp[2], sp[3]) : undefined;
   };
   return {
+    // SQuAD's exact match and F1 of this question (max over its answers), as 0..1: their means are squad's scores / 100.
+    scores: [correctScore('exact_match', cols.correct), { name: 'f1', values: f1 }],
     describe(i, v) {
       if (!spans[i]) return;
       v.prediction = predText[i];

@@ -33,6 +33,7 @@ export function tokenRows(ctx: TaskContext, preds: Tensor): TaskRows {
   const labGet = lab ? numbers(lab) : undefined;
   const iob = ctx.labels.some((l) => /^[BIES]-/.test(l));
   const tags: Tags[] = [];
+  const tokenAccuracy = new Float64Array(cols.n).fill(NaN);
   for (let i = 0; i < cols.n; i++) {
     const p: number[] = [];
     const g: number[] = [];
@@ -53,6 +54,11 @@ export function tokenRows(ctx: TaskContext, preds: Tensor): TaskRows {
     if (logits && m) {
       cols.confidence[i] = conf / m;
       cols.loss[i] = labGet ? ce / m : NaN;
+    }
+    if (labGet && m) {
+      let same = 0;
+      for (let k = 0; k < m; k++) if (p[k] === g[k]) same++;
+      tokenAccuracy[i] = same / m;
     }
     if (labGet) {
       cols.correct[i] = (iob ? sameEntities(p.map(ctx.name), g.map(ctx.name)) : p.every((v, k) => v === g[k])) ? 1 : 0;
@@ -83,6 +89,8 @@ export function tokenRows(ctx: TaskContext, preds: Tensor): TaskRows {
   };
 
   return {
+    // Labelled tokens right / labelled tokens of the sample (seqeval's accuracy counts the same tokens over all samples).
+    scores: lab ? [{ name: 'token_accuracy', values: tokenAccuracy }] : [],
     describe(i, v) {
       const tokens = tokensOf(i);
       v.tokens = tokens;

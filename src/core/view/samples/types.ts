@@ -54,4 +54,17 @@ export interface TaskRows {
   hasPredicted?(i: number, id: number): boolean;
   hasPair?(i: number, g: number, p: number): boolean;
   tokenPairs?(): Generator<[number, number]>;
+  /** Per-sample metrics (each sample's contribution, NaN where it has none), filled when the rows are built. */
+  scores?: Score[];
+}
+
+/** One per-sample metric column: its name (accuracy, exact_match, f1, token_accuracy) and a value per sample. */
+export interface Score {
+  name: string;
+  values: Float64Array;
+}
+
+/** The correctness column as a 0/1 metric (NaN where correctness is unknown): accuracy, exact match. */
+export function correctScore(name: string, correct: Int8Array): Score {
+  return { name, values: Float64Array.from(correct, (c) => (c === -1 ? NaN : c)) };
 }
