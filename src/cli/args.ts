@@ -95,7 +95,7 @@ function knownFlags(specs: FlagSpec[]): string {
 }
 
 export function camel(kebab: string): string {
-  return kebab.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase()); // version-2-with-negative -> version2WithNegative
 }
 
 /** The text of `evalpred <command> --help`: the synopsis, then each flag on one line. */

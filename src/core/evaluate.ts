@@ -11,6 +11,7 @@ import { EvalpredError } from './errors';
 import { WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
 import { RunSettings, loopKeySettings } from './loop/settings';
 import type { LoopRecord, LoopResult } from './loop/types';
+import { QA_ATTACHMENT, qaRecordToJson } from './loop/qaFeatures';
 import { mentionsPreprocess } from './metrics/metricFunction';
 import { packageRoot } from './paths';
 
@@ -91,8 +92,15 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
     abandonCacheWrite(pending);
     throw e;
   }
-  const { evalPred, ...loop } = result;
-  const manifest = commitCacheWrite(pending, evalPred, { numSamples: result.numSamples, key, producer, extra: { loop } });
+  const { evalPred, qa, ...loop } = result;
+  const manifest = commitCacheWrite(pending, evalPred, {
+    numSamples: result.numSamples,
+    key,
+    producer,
+    extra: { loop },
+    // run_qa's examples and features, for the post-processing at every metric run (metrics/qaPostprocess.ts)
+    attachments: qa ? { [QA_ATTACHMENT]: qaRecordToJson(qa) } : undefined,
+  });
   return { cacheDir, fromCache: false, manifest, evalPred, loop };
 }
 

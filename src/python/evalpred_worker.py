@@ -245,10 +245,13 @@ def _load_checked_array(spec):
 
 
 def _load_node(node, cache):
-    """Arrays as Node sends them: {"array": {"file", "where", "descr", "shape"}} | {"tuple": [...]} | {"list": [...]}.
+    """Arrays as Node sends them: {"array": {"file", "where", "descr", "shape"}} | {"tuple": [...]} | {"list": [...]}
+    | {"value": ...} (a plain JSON value, e.g. QuestionAnsweringTrainer's post-processed predictions).
     The worker never reads manifest.json: Node validated it and resolved every path."""
     if node is None:
         return None
+    if "value" in node:  # plain values Node computed (run_qa's post-processed answers): used as they are
+        return node["value"]
     if "array" in node:
         spec = node["array"]
         try:

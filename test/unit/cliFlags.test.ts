@@ -14,10 +14,11 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   textTemplate: true, labelColumn: true, maxTargetLength: true, includeForMetrics: true, preprocess: true,
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
   function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
-  labelSmoothingFactor: true, dataloaderDropLast: true, device: true,
+  labelSmoothingFactor: true, dataloaderDropLast: true, device: true, docStride: true, padToMaxLength: true, maxAnswerLength: true,
+  nBestSize: true, version2WithNegative: true, nullScoreDiffThreshold: true,
 };
 // Flags whose setting has another name, and flags that are not settings.
-const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches' };
+const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches', 'no-pad-to-max-length': 'padToMaxLength' };
 const NOT_SETTINGS = new Set(['refresh', 'json', 'memory-limit-mb', 'python']);
 
 test('every run flag maps to a RunSettings field and every field has a flag', () => {
@@ -96,4 +97,15 @@ test('--task accepts exactly the task names of src/core/tasks.ts (the launch sch
   for (const t of TASK_NAMES) assert.equal(settingsFromFlags(parseArgs([...base, '--task', t], RUN_FLAGS, 'run')).task, t);
   assert.throws(() => settingsFromFlags(parseArgs([...base, '--task', 'summarization'], RUN_FLAGS, 'run')), new RegExp(`--task must be one of ${TASK_NAMES.join(', ')}, got "summarization"`));
   assert.match(RUN_FLAGS.find((f) => f.name === 'task')!.help, new RegExp(TASK_NAMES.join(' \\| ')));
+});
+
+test('run_qa post-processing flags need --doc-stride; strides and sizes are whole numbers', () => {
+  const base = ['--model', 'm', '--dataset', 'd.jsonl'];
+  assert.throws(() => settingsFromFlags(parseArgs([...base, '--n-best-size', '5', '--version-2-with-negative'], RUN_FLAGS, 'run')), /--n-best-size, --version-2-with-negative belong to run_qa\.py's post-processing: add --doc-stride/);
+  assert.throws(() => settingsFromFlags(parseArgs([...base, '--doc-stride', '-1'], RUN_FLAGS, 'run')), /--doc-stride takes a whole number \(0 or more\), got "-1"/);
+  const s = settingsFromFlags(parseArgs([...base, '--doc-stride', '128', '--no-pad-to-max-length', '--null-score-diff-threshold', '0.5'], RUN_FLAGS, 'run'));
+  assert.equal(s.docStride, 128);
+  assert.equal(s.padToMaxLength, false);
+  assert.equal(s.nullScoreDiffThreshold, 0.5);
+  assert.equal(settingsFromFlags(parseArgs([...base, '--doc-stride', '64'], RUN_FLAGS, 'run')).padToMaxLength, undefined); // run_qa's default (true)
 });

@@ -52,7 +52,15 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   if (smoothing !== undefined && !(smoothing >= 0 && smoothing <= 1)) {
     throw new EvalpredError(`--label-smoothing-factor takes a number from 0 to 1 (the share of the loss spread over all classes), got ${smoothing}.`);
   }
-  const skip = new Set(['out', 'no-concat', 'refresh', 'json', 'memory-limit-mb']);
+  const qaOnly = ['no-pad-to-max-length', 'max-answer-length', 'n-best-size', 'version-2-with-negative', 'null-score-diff-threshold'].filter((k) => f[k] !== undefined);
+  if (qaOnly.length && f['doc-stride'] === undefined) {
+    throw new EvalpredError(`${qaOnly.map((k) => `--${k}`).join(', ')} ${qaOnly.length === 1 ? 'belongs' : 'belong'} to run_qa.py's post-processing: add --doc-stride (e.g. --doc-stride 128).`);
+  }
+  for (const k of ['doc-stride', 'max-answer-length', 'n-best-size']) {
+    const v = f[k] as number | undefined;
+    if (v !== undefined && !(Number.isInteger(v) && v >= (k === 'doc-stride' ? 0 : 1))) throw new EvalpredError(`--${k} takes a whole number${k === 'doc-stride' ? ' of tokens (0 or more)' : ' (1 or more)'}, got ${v}.`);
+  }
+  const skip = new Set(['out', 'no-concat', 'no-pad-to-max-length', 'refresh', 'json', 'memory-limit-mb']);
   const partial: Record<string, unknown> = {};
   for (const spec of RUN_FLAGS) if (!skip.has(spec.name) && f[spec.name] !== undefined) partial[camel(spec.name)] = f[spec.name];
   return withDefaults({
@@ -62,6 +70,7 @@ export function settingsFromFlags(p: Parsed): RunSettings {
     includeForMetrics: include as IncludeForMetrics[],
     cache: typeof f.out === 'string' ? f.out : undefined,
     evalDoConcatBatches: !f['no-concat'],
+    padToMaxLength: f['no-pad-to-max-length'] ? false : undefined,
   });
 }
 

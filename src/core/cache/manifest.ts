@@ -34,7 +34,16 @@ export interface CacheManifest {
   /** Model files + hashes, dataset + hash, every loop setting: filled by the caller. */
   producer: Record<string, unknown>;
   eval_prediction: EvalPredictionNodes;
+  /** Named JSON files beside the arrays (docs/cache-format.md#attachments), e.g. "qa_postprocess". */
+  attachments?: Record<string, string>;
   [extra: string]: unknown;
+}
+
+/** Attachment names are identifiers; each is stored as `<name>.json` in the cache folder. */
+const ATTACHMENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+export function attachmentFile(name: string): string {
+  if (!ATTACHMENT_NAME.test(name)) throw new Error(`internal: attachment name ${JSON.stringify(name)} is not an identifier`);
+  return `${name}.json`;
 }
 
 /**
@@ -76,6 +85,13 @@ export function validateManifest(json: unknown, file: string): CacheManifest {
   for (const k of EVAL_PREDICTION_KEYS) if (ep[k] !== null) checkNode(ep[k], `eval_prediction.${k}`, fail, 0, count);
   if (ep.predictions === null) fail('"eval_prediction.predictions" is null; a cache always holds predictions');
 
+  if ('attachments' in json) {
+    const a = json.attachments;
+    if (!isObject(a)) fail(`"attachments" is ${describe(a)}, not an object of file names`);
+    for (const [k, v] of Object.entries(a as Record<string, unknown>)) {
+      if (!ATTACHMENT_NAME.test(k) || v !== `${k}.json`) fail(`"attachments.${k.slice(0, 60)}" is ${JSON.stringify(v)?.slice(0, 80)}, expected "${k.slice(0, 60)}.json"`);
+    }
+  }
   const m = json as CacheManifest;
   checkProducerAndLoop(json, fail);
 

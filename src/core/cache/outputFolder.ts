@@ -44,6 +44,7 @@ export function whyNotReplaceable(target: string, shown: string): string | null 
       const node = m.eval_prediction[k];
       if (node) for (const [, rel] of nodeFiles(node, k)) listed.add(rel);
     }
+    for (const rel of Object.values(m.attachments ?? {})) listed.add(rel);
   } catch (e) {
     // Listed a moment ago and gone now: another writer is swapping the folder; the caller retries.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;

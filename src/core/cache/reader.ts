@@ -290,3 +290,40 @@ export function isCacheFor(dir: string, key: string): boolean {
     return false;
   }
 }
+
+/** A JSON attachment can hold every example's context of a large evaluation set; beyond this it is damage. */
+const MAX_ATTACHMENT_BYTES = 1024 ** 3;
+
+/**
+ * A named JSON attachment of a cache (docs/cache-format.md#attachments), parsed, or undefined when the manifest lists
+ * none of that name. Read with the arrays' bounds: inside the folder after resolving symlinks, a regular file, capped.
+ */
+export function readAttachment(dir: string, name: string): unknown {
+  const manifest = readCacheManifest(dir);
+  const rel = manifest.attachments?.[name];
+  if (rel === undefined) return undefined;
+  const root = fs.realpathSync(path.resolve(dir));
+  const where = `attachments.${name}`;
+  const damaged = (why: string, file?: string): never => {
+    throw cacheDamage(dir, `${where} (${JSON.stringify(rel)}) ${why}`, { file: file ?? path.join(root, MANIFEST_FILE), tensor: where });
+  };
+  let real: string;
+  try {
+    real = fs.realpathSync(path.join(root, rel));
+  } catch (e) {
+    return damaged((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'is missing' : `cannot be resolved: ${messageOf(e)}`);
+  }
+  if (!isInside(root, real)) damaged(`is a symlink to ${real}, outside the cache folder`);
+  let text: string;
+  try {
+    text = readRegularFile(real, MAX_ATTACHMENT_BYTES, (size) => cacheDamage(dir, `${where} is ${size} bytes, more than ${MAX_ATTACHMENT_BYTES}`, { file: real })).toString('utf8');
+  } catch (e) {
+    if (isEvalpredError(e)) throw e;
+    return damaged(`cannot be read: ${messageOf(e)}`, real);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return damaged(`is not valid JSON: ${messageOf(e)}`, real);
+  }
+}

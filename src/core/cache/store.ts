@@ -10,7 +10,7 @@ import { packageRoot } from '../paths';
 import { writeNpyFile } from '../tensor/npy';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { assertCacheTarget, describeWriteError, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
-import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE } from './manifest';
+import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, attachmentFile } from './manifest';
 import { FIELD_OF } from './reader';
 
 export type { CacheManifest, CacheNode } from './manifest';
@@ -21,9 +21,11 @@ export interface CacheMeta {
   producer: Record<string, unknown>;
   /** Extra top-level manifest fields (e.g. `loop`); may not reuse a contract key. */
   extra?: Record<string, unknown>;
+  /** JSON files written beside the arrays and listed under the manifest's `attachments` (docs/cache-format.md#attachments). */
+  attachments?: Record<string, unknown>;
 }
 
-const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction']);
+const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction', 'attachments']);
 
 let version: string | undefined;
 function toolVersion(): string {
@@ -86,6 +88,11 @@ export function commitCacheWrite(pending: PendingCacheWrite, ep: EvalPredictionD
       const node = ep[FIELD_OF[k]];
       nodes[k] = node ? writeNode(tmp, node, k) : null;
     }
+    const attachments: Record<string, string> = {};
+    for (const [name, value] of Object.entries(meta.attachments ?? {})) {
+      attachments[name] = attachmentFile(name);
+      fs.writeFileSync(path.join(tmp, attachments[name]), JSON.stringify(value));
+    }
     const manifest: CacheManifest = {
       format: CACHE_FORMAT,
       num_samples: meta.numSamples,
@@ -94,6 +101,7 @@ export function commitCacheWrite(pending: PendingCacheWrite, ep: EvalPredictionD
       tool: { name: 'evalpred', version: toolVersion() },
       producer: meta.producer,
       eval_prediction: nodes,
+      ...(meta.attachments ? { attachments } : {}),
       ...meta.extra,
     };
     // The manifest is what makes a folder a cache, so it is written last.

@@ -27,7 +27,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   const ctx: FamilyContext = { config, tok, ds, numRows, maxLength, reduced: !!userPreprocess || !!settings.preprocess, notes, log };
   const family = await openFamily(settings, ctx);
   try {
-    const numBatches = evalBatchCount(numRows, B, settings.dataloaderDropLast);
+    // Trainer iterates over its eval dataset: the rows, or run_qa's features (several windows per row).
+    const numItems = family.numItems ?? numRows;
+    const numBatches = evalBatchCount(numItems, B, settings.dataloaderDropLast);
     const concat = settings.evalDoConcatBatches;
     const preds = new LoopContainer('predictions', concat);
     const labels = new LoopContainer('label_ids', concat);
@@ -37,14 +39,14 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const wantInputs = settings.includeForMetrics.includes('inputs');
     // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (docs/trainer-semantics.md#preprocess_logits_for_metrics).
     if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
-    log(`evaluating ${numRows} samples in ${numBatches} batches of ${B} (${family.task}, max length ${family.info.maxLength}${family.describe})`);
+    log(`evaluating ${numItems}${numItems !== numRows ? ` features of ${numRows} examples` : ' samples'} in ${numBatches} batches of ${B} (${family.task}, max length ${family.info.maxLength}${family.describe})`);
     const t0 = performance.now();
     let tokenizeMs = 0;
     let inferenceMs = 0;
     for (let b = 0; b < numBatches; b++) {
       if (hooks.cancelled?.()) throw new CancelledError();
       const start = b * B;
-      const end = Math.min(numRows, start + B);
+      const end = Math.min(numItems, start + B);
       const tb = performance.now();
       const batch = family.batch(start, end);
       const tr = performance.now();
@@ -65,10 +67,10 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       let logits: TensorNode = out.logits;
       if (userPreprocess) logits = await userPreprocess(logits, out.labels);
       else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
-      if (b === 0 && !userPreprocess && !settings.preprocess) warnFullLogits(logits, batch.size, numRows, family.fullLogitsWarnBytes, log);
+      if (b === 0 && !userPreprocess && !settings.preprocess) warnFullLogits(logits, batch.size, numItems, family.fullLogitsWarnBytes, log);
       preds.add(logits);
       if (out.labels) labels.add(out.labels);
-      const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numRows, elapsedMs: performance.now() - t0 };
+      const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
       hooks.progress?.(p);
       if (hooks.afterBatch) await hooks.afterBatch(p);
     }
@@ -85,7 +87,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     };
     notes.push(...(family.finish?.({ predictions: evalPred.predictions, labelIds: evalPred.labelIds, evalLoss }) ?? []));
     // numSteps as Trainer.evaluate reports it: ceil(num_samples / batch size), also with dataloader_drop_last
-    return { evalPred, numSamples: numRows, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numRows / B), notes, info: family.info };
+    const result: LoopResult = { evalPred, numSamples: numItems, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numItems / B), notes, info: family.info };
+    if (family.qa) result.qa = family.qa;
+    return result;
   } finally {
     await family.close();
   }

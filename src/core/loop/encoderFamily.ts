@@ -6,7 +6,9 @@ import { checkLabelCount } from '../model/labelCount';
 import { withLabelSmoothing } from '../model/labelSmoother';
 import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode } from '../tensor/tensor';
+import { collate } from '../text';
 import { BatchContext, PreparedBatch, planColumns, prepareBatch } from './batches';
+import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
 import { RunSettings } from './settings';
 import { FamilyContext, FamilyForward, LoopInfo, TaskFamily } from './types';
 
@@ -33,6 +35,10 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   private readonly head: TaskHead;
   private readonly batchCtx: BatchContext;
   private batchesRun = 0;
+  /** run_qa's validation features when --doc-stride is given: the loop runs over them instead of the rows. */
+  private readonly qaFeatures?: QaValidationFeatures & { padTo?: number };
+  readonly numItems?: number;
+  readonly qa?: QaRecord;
 
   constructor(
     private readonly session: ModelSession,
@@ -62,11 +68,43 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
         { file: session.modelFile },
       );
     }
-    this.batchCtx = { ds: ctx.ds, tok: ctx.tok, config: ctx.config, plan, inputNames: fromTokenizer, maxLength: ctx.maxLength };
+    let maxLength = ctx.maxLength;
+    if (settings.docStride !== undefined) {
+      if (this.head.task !== 'question-answering') {
+        throw new EvalpredError(`docStride (--doc-stride) is run_qa.py's windowing of long contexts for extractive QA, but ${settings.model} is a ${this.head.task} model.`, {
+          column: 'docStride',
+        });
+      }
+      if (!settings.evalDoConcatBatches) {
+        throw new EvalpredError('docStride (--doc-stride) needs concatenated predictions: run_qa\'s post-processing indexes the start/end logits by feature, and with eval_do_concat_batches=False (--no-concat) it fails. Drop one of the two.', {
+          column: 'docStride',
+        });
+      }
+      // run_qa: max_seq_length = min(384, tokenizer.model_max_length) unless given
+      if (settings.maxLength === undefined && maxLength > 384) {
+        maxLength = 384;
+        ctx.notes.push('max length 384 (run_qa.py\'s max_seq_length default; set maxLength / --max-length to change it)');
+      }
+      const { docStride, maxAnswerLength, nBestSize, version2WithNegative, nullScoreDiffThreshold } = settings;
+      const options = { ...QA_POSTPROCESS_DEFAULTS };
+      if (maxAnswerLength !== undefined) options.maxAnswerLength = maxAnswerLength;
+      if (nBestSize !== undefined) options.nBestSize = nBestSize;
+      if (version2WithNegative !== undefined) options.version2WithNegative = version2WithNegative;
+      if (nullScoreDiffThreshold !== undefined) options.nullScoreDiffThreshold = nullScoreDiffThreshold;
+      const f = prepareValidationFeatures(ctx.ds, ctx.tok, plan, ctx.numRows, maxLength, docStride, options, ctx.notes);
+      this.qaFeatures = { ...f, padTo: settings.padToMaxLength === false ? undefined : maxLength };
+      this.numItems = f.encodings.length;
+      this.qa = { examples: f.examples, features: f.features, options: f.options };
+      ctx.notes.push(
+        `run_qa.py's evaluation: ${ctx.numRows} examples cut into ${f.encodings.length} features (max length ${maxLength}, doc stride ${docStride}); ` +
+          `compute_metrics gets the post-processed answers, as QuestionAnsweringTrainer passes them (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
+      );
+    }
+    this.batchCtx = { ds: ctx.ds, tok: ctx.tok, config: ctx.config, plan, inputNames: fromTokenizer, maxLength };
     this.info = {
       id2label: ctx.config.id2label,
       columns: plan,
-      maxLength: ctx.maxLength,
+      maxLength,
       modelInputs: [...session.inputNames],
       modelOutputs: [...session.outputNames],
       executionProvider: session.provider,
@@ -74,6 +112,13 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   }
 
   batch(start: number, end: number): EncoderBatch {
+    const qa = this.qaFeatures;
+    if (qa) {
+      // features carry no labels in run_qa's evaluation: no label_ids, no eval_loss
+      const { tok, inputNames } = this.batchCtx;
+      const col = collate(qa.encodings.slice(start, end), { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...inputNames], padTo: qa.padTo });
+      return { feeds: col.feeds, labels: null, size: end - start, inputIds: col.feeds.input_ids };
+    }
     const b = prepareBatch(this.batchCtx, start, end);
     return { ...b, inputIds: b.feeds.input_ids };
   }

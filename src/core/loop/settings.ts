@@ -42,6 +42,17 @@ export interface RunSettings {
   labelSmoothingFactor?: number;
   /** TrainingArguments.dataloader_drop_last: the last incomplete eval batch is dropped too. */
   dataloaderDropLast?: boolean;
+  /**
+   * Extractive QA as run_qa.py evaluates it (docs/trainer-semantics.md#question-answering-with-doc-stride): contexts cut into
+   * overflowing windows sharing docStride tokens, the loop over those features, compute_metrics given the post-processed answers.
+   */
+  docStride?: number;
+  /** run_qa's pad_to_max_length (default true with docStride): every feature padded to the max length. */
+  padToMaxLength?: boolean;
+  maxAnswerLength?: number;
+  nBestSize?: number;
+  version2WithNegative?: boolean;
+  nullScoreDiffThreshold?: number;
   /** onnxruntime execution provider to ask for (README.md "Devices"); unavailable: CPU with a note. Default cpu. */
   device?: Device;
 }

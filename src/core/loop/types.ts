@@ -7,6 +7,7 @@ import type { ModelConfig } from '../model/config';
 import type { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import type { ColumnPlan } from './batches';
+import type { QaRecord } from './qaFeatures';
 import type { TaskName } from './settings';
 
 export interface LoopProgress {
@@ -55,10 +56,12 @@ export interface LoopResult {
   numSteps: number;
   notes: string[];
   info: LoopInfo;
+  /** Extractive QA with a doc stride: examples, features and post-processing options (stored beside the arrays, not in the manifest). */
+  qa?: QaRecord;
 }
 
 /** What a run leaves beside the EvalPrediction (the cache manifest's "loop" record, the worker's reply). */
-export interface LoopRecord extends Omit<LoopResult, 'evalPred'> {}
+export interface LoopRecord extends Omit<LoopResult, 'evalPred' | 'qa'> {}
 
 export class CancelledError extends Error {
   constructor() {
@@ -103,6 +106,10 @@ export interface TaskFamily<Batch extends { size: number; inputIds: Tensor }> {
   readonly describe: string;
   /** Predictions are full logits (not generated ids) worth a size warning above this many projected bytes. */
   readonly fullLogitsWarnBytes: number | null;
+  /** What the loop runs over when it is not the dataset rows: run_qa's features (windows of each context). */
+  readonly numItems?: number;
+  /** Extractive QA with a doc stride: what the post-processing needs beside the logits (qaFeatures.ts). */
+  readonly qa?: QaRecord;
   batch(start: number, end: number): Batch;
   /** `wantLoss` is false once a loss turned out irreproducible: the family may skip computing it. */
   forward(batch: Batch, wantLoss: boolean): Promise<FamilyForward>;

@@ -14,6 +14,27 @@ import { builtinMetrics } from './builtin';
 import { FinalizeOptions, Metrics, finalizeMetrics, metricsToJson } from './postprocess';
 import type { MetricRunners } from './runMetrics';
 import { loadTokenizer } from '../text';
+import { squad } from './library/squad';
+import { QaEvalPrediction, postprocessedQa } from './qaPostprocess';
+import type { Described } from './postprocess';
+
+/** run_qa's compute_metrics with evaluate's "squad": exact_match and f1 in percent over the post-processed answers. */
+function qaBuiltinMetrics(qa: QaEvalPrediction, warnings: string[]): Described | null {
+  if (qa.predictions.some((p) => p.no_answer_probability !== undefined)) {
+    warnings.push('no built-in metrics for SQuAD v2 (evaluate\'s "squad_v2"); pass a metric file (--metrics) to score null answers.');
+    return null;
+  }
+  const refs = qa.label_ids.map((r) => {
+    const text = (r.answers as { text?: unknown } | null)?.text;
+    return Array.isArray(text) ? text.map(String) : [];
+  });
+  if (refs.some((r) => r.length === 0)) {
+    warnings.push('no built-in SQuAD metrics: some examples have no reference answers (an "answers" column with "text" lists is needed).');
+    return null;
+  }
+  const s = squad(qa.predictions.map((p) => p.prediction_text), refs);
+  return { type: 'mapping', entries: [[{ type: 'string', value: 'exact_match' }, { type: 'number', value: s.exact_match }], [{ type: 'string', value: 'f1' }, { type: 'number', value: s.f1 }]] };
+}
 
 export interface MetricsOutcome {
   metrics: Metrics;
@@ -70,10 +91,14 @@ export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluatio
   // Trainer calls compute_metrics only when both predictions and labels exist (docs/trainer-semantics.md#when-compute_metrics-is-not-called).
   // seq2seq ROUGE decodes with the model's tokenizer (the loop already loaded it once, so this does not fail here)
   const tokenizer = ev.loop.task === 'seq2seq-lm' && settings.predictWithGenerate ? await loadTokenizer(settings.model) : undefined;
-  const raw = ev.evalPred.labelIds
-    ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label, { tokenizer, predictWithGenerate: settings.predictWithGenerate })
-    : null;
-  if (!raw && ev.evalPred.labelIds) warnings.push(`no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`);
+  // run_qa (doc stride): QuestionAnsweringTrainer scores the post-processed answers, with no label_ids in the loop.
+  const qa = ev.loop.task === 'question-answering' ? postprocessedQa(ev.cacheDir, ev.evalPred) : undefined;
+  const raw = qa
+    ? qaBuiltinMetrics(qa, warnings)
+    : ev.evalPred.labelIds
+      ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label, { tokenizer, predictWithGenerate: settings.predictWithGenerate })
+      : null;
+  if (!raw && ev.evalPred.labelIds && !qa) warnings.push(`no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`);
   const batchSize = recordedBatchSize(ev.cacheDir, ev.fromCache ? undefined : settings.batchSize);
   const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, batchSize));
   const durationMs = performance.now() - t0;

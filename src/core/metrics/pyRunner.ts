@@ -13,6 +13,7 @@ import { EvalpredError } from '../errors';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { packageRoot } from '../paths';
 import { CheckedCache, CheckedNode, checkCache } from '../cache/reader';
+import { postprocessedQa } from './qaPostprocess';
 import { npyDescrOf, readNpyFile, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage } from './containment';
@@ -247,7 +248,7 @@ export class PyMetricRunner {
   ): Promise<PyRunResult> {
     const abs = checkedFile(file);
     // Node validates the cache once and hands the worker resolved, checked paths (src/core/cache/reader.ts).
-    const arrays = checkedArraysForWorker(checkCache(cacheDir));
+    const arrays = workerArrays(cacheDir);
     const reply = (await this.call(
       abs,
       { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null },
@@ -276,7 +277,7 @@ export class PyMetricRunner {
     opts: PyCallOptions & { param?: string; profile?: EvalPredictionProfile } = {},
   ): Promise<{ value: string; type: string; stdout: string }> {
     const abs = checkedFile(file);
-    const arrays = checkedArraysForWorker(checkCache(cacheDir));
+    const arrays = workerArrays(cacheDir);
     const reply = (await this.call(
       abs,
       { op: 'evaluate', file: abs, cache: cacheDir, arrays, expression, param: opts.param ?? null, profile: opts.profile ?? null },
@@ -431,6 +432,16 @@ function checkedFile(file: string): string {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new EvalpredError(`metric file ${abs} does not exist`, { file: abs });
   return abs;
+}
+
+/**
+ * What the worker builds the EvalPrediction from: the checked arrays, or for a run_qa doc-stride cache the
+ * post-processed predictions and references as plain values ({"value": ...}, qaPostprocess.ts).
+ */
+function workerArrays(cacheDir: string): Record<string, unknown> {
+  const arrays = checkedArraysForWorker(checkCache(cacheDir));
+  const qa = postprocessedQa(cacheDir);
+  return qa ? { ...arrays, predictions: { value: qa.predictions }, label_ids: { value: qa.label_ids } } : arrays;
 }
 
 /** A checked cache as the worker's "arrays" (see the protocol at the top of evalpred_worker.py). */

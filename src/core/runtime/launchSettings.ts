@@ -56,6 +56,15 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
     kind: { type: 'enum', values: EVAL_PREDICTION_PROFILES },
     description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable: "current" (v4.46+), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',
   },
+  docStride: {
+    kind: { type: 'int', min: 0 },
+    description: "Extractive QA as run_qa.py evaluates it: contexts cut into overflowing windows sharing this many tokens, and compute_metrics given the post-processed answers ([{id, prediction_text}] and [{id, answers}]).",
+  },
+  padToMaxLength: { kind: { type: 'bool' }, description: 'With docStride: run_qa\'s pad_to_max_length (default true): every feature padded to the max length; false pads each batch to its longest feature.' },
+  maxAnswerLength: { kind: { type: 'int', min: 1 }, description: 'With docStride: the longest answer in tokens (run_qa max_answer_length, default 30).' },
+  nBestSize: { kind: { type: 'int', min: 1 }, description: 'With docStride: start and end candidates per feature (run_qa n_best_size, default 20).' },
+  version2WithNegative: { kind: { type: 'bool' }, description: 'With docStride: SQuAD v2, where a question may have no answer (run_qa version_2_with_negative).' },
+  nullScoreDiffThreshold: { kind: { type: 'number', min: -1e9 }, description: 'With docStride and version2WithNegative: predict the null answer when its score minus the best answer\'s exceeds this (default 0).' },
   device: { kind: { type: 'enum', values: DEVICES }, description: 'onnxruntime execution provider: "cpu" (default), "cuda", "coreml" or "dml"; one this build or platform lacks falls back to the CPU with a note. The manifest records the provider used.' },
 };
 

@@ -9,12 +9,13 @@ export interface Collated {
   width: number;
 }
 
-/** Pad every row to the longest in the batch (rounded up to padToMultipleOf); pad side from the tokenizer. */
+/** Pad every row to the longest in the batch (at least padTo, rounded up to padToMultipleOf); pad side from the tokenizer. */
 export function collate(
   encs: Encoded[],
-  opts: { padTokenId: number; padSide: 'right' | 'left'; names: string[]; padToMultipleOf?: number },
+  opts: { padTokenId: number; padSide: 'right' | 'left'; names: string[]; padToMultipleOf?: number; padTo?: number },
 ): Collated {
-  let width = encs.reduce((m, e) => Math.max(m, e.ids.length), 0);
+  // padTo: padding="max_length" at tokenization (run_qa's pad_to_max_length), every row that wide.
+  let width = encs.reduce((m, e) => Math.max(m, e.ids.length), opts.padTo ?? 0);
   const k = opts.padToMultipleOf;
   if (k && width % k !== 0) width = (Math.floor(width / k) + 1) * k;
   const fields: Record<string, { pick: (e: Encoded) => number[]; pad: number }> = {

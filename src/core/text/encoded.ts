@@ -113,3 +113,39 @@ export function assemble(template: TemplatePiece[], segs: Segment[]): Encoded {
   out.attentionMask = out.ids.map(() => 1);
   return out;
 }
+
+/**
+ * The windows `Encoding::truncate(max_len, stride, direction)` of the Rust `tokenizers` library cuts a segment into
+ * when overflowing tokens are asked for (run_qa's `stride=doc_stride`, `return_overflowing_tokens=True`): windows of
+ * `maxLen` tokens, each starting `maxLen - stride` after the previous one, until one reaches the end (right
+ * truncation) or the start (left truncation). The first window is the encoding itself, the rest its `overflowing`.
+ * This is tokenizers 0.22's behaviour; 0.23.1 stops tokenizing early and loses windows (docs/trainer-semantics.md#question-answering-with-doc-stride).
+ */
+export function overflowWindows(seg: Segment, maxLen: number, stride: number, side: 'right' | 'left'): Segment[] {
+  const n = seg.ids.length;
+  if (maxLen >= n) return [seg];
+  if (maxLen <= 0) return [{ ids: [], wordIds: [], offsets: [] }, seg];
+  if (stride >= maxLen) {
+    throw new EvalpredError(
+      `the doc stride (${stride} tokens) must be smaller than the part of each window left for the text (${maxLen} tokens, the max length ` +
+        `minus the special tokens and the question); the tokenizers library panics here ("stride must be strictly less than max_len").`,
+    );
+  }
+  const step = maxLen - stride;
+  const ranges: [number, number][] = [];
+  if (side === 'right') {
+    for (let start = 0; start < n; start += step) {
+      const stop = Math.min(start + maxLen, n);
+      ranges.push([start, stop]);
+      if (stop === n) break;
+    }
+  } else {
+    for (let last = n - 1; last >= 0; last -= step) {
+      const stop = last + 1;
+      const start = Math.max(0, stop - maxLen);
+      ranges.push([start, stop]);
+      if (start === 0) break;
+    }
+  }
+  return ranges.map(([a, b]) => ({ ids: seg.ids.slice(a, b), wordIds: seg.wordIds.slice(a, b), offsets: seg.offsets.slice(a, b) }));
+}

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { EvalpredError, messageOf } from '../errors';
 import { SurfaceRules, TokenizerInternals, tokenizeSegment } from './alignment';
-import { Encoded, Segment, Template, TemplatePiece, Truncation, assemble, specialCount, truncateSegments } from './encoded';
+import { Encoded, Segment, Template, TemplatePiece, Truncation, assemble, overflowWindows, specialCount, truncateSegments } from './encoded';
 
 export interface LoadedTokenizer {
   readonly dir: string;
@@ -19,6 +19,12 @@ export interface LoadedTokenizer {
   readonly notes: readonly string[];
   /** `align: false` skips word ids and offsets (sequence classification needs neither; it is much faster). */
   encode(text: string, pair?: string, opts?: { maxLength?: number; truncation?: 'longest_first' | 'only_second'; align?: boolean }): Encoded;
+  /**
+   * A pair with overflowing windows, as run_qa's prepare_validation_features calls the tokenizer
+   * (`truncation="only_second"` or `"only_first"`, `stride`, `return_overflowing_tokens=True`): the encoding, then each
+   * overflowing window of the truncated text with the other text and the special tokens around it.
+   */
+  encodeOverflowing(text: string, pair: string, opts: { maxLength: number; stride: number; truncation: 'only_first' | 'only_second' }): Encoded[];
   /** `is_split_into_words=True`: each word tokenized on its own, word ids = word index, offsets within the word. */
   encodeWords(words: string[], opts?: { maxLength?: number }): Encoded;
   /** Like `tokenizer.decode`; negative ids (-100) are skipped, never a crash. */
@@ -263,6 +269,29 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
       const enc = fitAndAssemble(b ? template.pair : template.single, a, b, opts.maxLength, opts.truncation ?? 'longest_first');
       if (!align) enc.aligned = false;
       return enc;
+    },
+    encodeOverflowing(text, pair, { maxLength, stride, truncation }) {
+      const a = segment(text), b = segment(pair);
+      const pieces = template.pair;
+      // tokenizers' truncate_encodings: nothing to cut when the whole pair fits; else the target loses
+      // `to_remove` tokens per window, and a target not longer than that is an error.
+      const toRemove = a.ids.length + b.ids.length + specialCount(pieces) - maxLength;
+      if (toRemove <= 0) return [assemble(pieces, [a, b])];
+      const [target, other] = truncation === 'only_second' ? [b, a] : [a, b];
+      if (target.ids.length <= toRemove) {
+        const which = truncation === 'only_second' ? 'second' : 'first';
+        throw new EvalpredError(
+          `${file}: the ${which === 'second' ? 'first' : 'second'} text has ${other.ids.length} tokens, so truncating only the ${which} text cannot bring the pair ` +
+            `down to the max length ${maxLength}; transformers raises "Truncation error: Sequence to truncate too short to respect the provided max_length" here. ` +
+            `Raise the max length or shorten the question.`,
+          { file },
+        );
+      }
+      try {
+        return overflowWindows(target, target.ids.length - toRemove, stride, truncSide).map((w) => assemble(pieces, truncation === 'only_second' ? [a, w] : [w, b]));
+      } catch (e) {
+        throw new EvalpredError(`${file}: ${messageOf(e)}`, { file });
+      }
     },
     encodeWords(words, opts = {}) {
       if (byteLevelPre && !byteLevelPre.add_prefix_space) {

@@ -1,0 +1,153 @@
+// Extractive QA as run_qa.py evaluates it (--doc-stride): contexts cut into overflowing windows, the loop over
+// features, compute_metrics given the post-processed answers (docs/trainer-semantics.md#question-answering-with-doc-stride).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { evaluate } from '../../src/core/evaluate';
+import { QA_ATTACHMENT, qaRecordFromJson } from '../../src/core/loop/qaFeatures';
+import { withDefaults } from '../../src/core/loop/settings';
+import { readAttachment } from '../../src/core/cache/reader';
+import { metricsForEvaluation } from '../../src/core/metrics/forEvaluation';
+import { MetricRunners } from '../../src/core/metrics/runMetrics';
+import { overflowWindows } from '../../src/core/text/encoded';
+import { loadTokenizer } from '../../src/core/text';
+import { packageRoot } from '../../src/core/paths';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { qaWorkspace, seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { pythonWith } from '../helpers/python';
+
+test('overflowWindows: the windows of tokenizers 0.22 (huggingface/tokenizers#2091: 50 tokens, max 10, stride 2 give 5 overflowing)', () => {
+  const seg = (n: number) => ({ ids: Array.from({ length: n }, (_, i) => i), wordIds: Array(n).fill(0), offsets: Array.from({ length: n }, (_, i) => [i, i + 1] as [number, number]) });
+  const right = overflowWindows(seg(50), 10, 2, 'right');
+  assert.equal(right.length, 6);
+  assert.deepEqual(right.map((w) => [w.ids[0], w.ids[w.ids.length - 1]]), [[0, 9], [8, 17], [16, 25], [24, 33], [32, 41], [40, 49]]);
+  const left = overflowWindows(seg(10), 4, 1, 'left');
+  assert.deepEqual(left.map((w) => w.ids), [[6, 7, 8, 9], [3, 4, 5, 6], [0, 1, 2, 3]]);
+  assert.deepEqual(overflowWindows(seg(5), 5, 2, 'right').map((w) => w.ids.length), [5]); // fits: no overflow
+  assert.throws(() => overflowWindows(seg(20), 4, 4, 'right'), /doc stride \(4 tokens\) must be smaller than .* \(4 tokens/);
+});
+
+function longContextWorkspace(dir: string) {
+  const ws = qaWorkspace(dir, { n: 7 });
+  // contexts of 3 sentences each: longer than one 16-token window
+  const rows = ws.rows.map((r, i) => {
+    const context = [r.context, ws.rows[(i + 1) % ws.rows.length].context, ws.rows[(i + 2) % ws.rows.length].context].join(' ');
+    const w = r.answers.text[0];
+    return { ...r, context, answers: { text: [w], answer_start: [r.context.lastIndexOf(w)] } };
+  });
+  fs.writeFileSync(ws.dataset, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  return { ...ws, rows };
+}
+
+test('--doc-stride: features are run_qa windows of the context, the loop runs over them, the cache keeps what the post-processing needs', async () => {
+  const dir = tempDir();
+  try {
+    const ws = longContextWorkspace(dir);
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, maxLength: 16, docStride: 3 });
+    const ev = await evaluate(settings, { cwd: dir });
+    const record = qaRecordFromJson(readAttachment(ev.cacheDir, QA_ATTACHMENT));
+    const F = record.features.length;
+    assert.ok(F > ws.rows.length, `${F} features for ${ws.rows.length} examples`);
+    assert.equal(ev.loop.numSamples, F); // Trainer's num_samples counts features
+    assert.equal(ev.loop.numSteps, Math.ceil(F / 4));
+    assert.equal(ev.evalPred.labelIds, null); // run_qa's eval features carry no labels: no eval_loss either
+    assert.equal(ev.loop.evalLoss, null);
+    const [start, end] = (ev.evalPred.predictions as { tuple: Tensor[] }).tuple;
+    assert.deepEqual(start.shape, [F, 16]); // pad_to_max_length (run_qa's default): every feature 16 wide
+    assert.deepEqual(end.shape, [F, 16]);
+    // Each example's windows, recomputed from the whole context's tokens: budget = 16 - 3 specials - question
+    // tokens, each window starting budget - stride after the previous one, the last reaching the end.
+    const tok = await loadTokenizer(ws.modelDir);
+    for (const [ei, row] of ws.rows.entries()) {
+      const whole = tok.encode(row.question.trimStart(), row.context);
+      const ctx = whole.offsets.filter((_, k) => whole.sequenceIds[k] === 1);
+      const q = whole.sequenceIds.filter((s) => s === 0).length;
+      const budget = 16 - 3 - q;
+      const mine = record.features.filter((f) => f.exampleId === record.examples[ei].id).map((f) => f.offsets.filter((o) => o !== null));
+      const expected: [number, number][][] = [];
+      for (let s = 0; ; s += budget - 3) {
+        expected.push(ctx.slice(s, s + budget));
+        if (s + budget >= ctx.length) break;
+      }
+      assert.deepEqual(mine, expected, `example ${ei}`);
+      assert.equal(record.examples[ei].context, row.context);
+      assert.deepEqual(record.examples[ei].answers, row.answers);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--doc-stride: a Python compute_metrics gets the answers of utils_qa.postprocess_qa_predictions and the references, as QuestionAnsweringTrainer passes them', async () => {
+  const dir = tempDir();
+  const runners = new MetricRunners({ python: pythonWith(['numpy']) });
+  try {
+    const ws = longContextWorkspace(dir);
+    const metric = path.join(dir, 'metric.py');
+    fs.writeFileSync(
+      metric,
+      [
+        'import json',
+        'def compute_metrics(p):',
+        '    with open(__file__ + ".seen.json", "w") as f:',
+        '        json.dump({"predictions": p.predictions, "label_ids": p.label_ids}, f)',
+        '    em = sum(x["prediction_text"] == r["answers"]["text"][0] for x, r in zip(p.predictions, p.label_ids))',
+        '    return {"n": len(p.predictions), "em": em}',
+        '',
+      ].join('\n'),
+    );
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 3, maxLength: 16, docStride: 2, metrics: metric, nBestSize: 5, maxAnswerLength: 4 });
+    const ev = await evaluate(settings, { cwd: dir });
+    const out = await metricsForEvaluation(runners, ev, settings);
+    const seen = JSON.parse(fs.readFileSync(metric + '.seen.json', 'utf8'));
+    assert.equal(out.metrics.eval_n, ws.rows.length);
+    // The same post-processing by the NumPy transcription of utils_qa (test/helpers/qa_postprocess_reference.py)
+    const record = qaRecordFromJson(readAttachment(ev.cacheDir, QA_ATTACHMENT));
+    const [start, end] = (ev.evalPred.predictions as { tuple: Tensor[] }).tuple;
+    const rows = (t: Tensor) => Array.from({ length: t.shape[0] }, (_, i) => Array.from((t.data as Float32Array).subarray(i * t.shape[1], (i + 1) * t.shape[1])));
+    const ref = JSON.parse(
+      execFileSync(pythonWith(['numpy']), [path.join(packageRoot(), 'test', 'helpers', 'qa_postprocess_reference.py')], {
+        encoding: 'utf8',
+        input: JSON.stringify({
+          examples: record.examples,
+          features: record.features.map((f) => ({ example_id: f.exampleId, offset_mapping: f.offsets })),
+          start_logits: rows(start),
+          end_logits: rows(end),
+          version_2_with_negative: false,
+          n_best_size: 5,
+          max_answer_length: 4,
+          null_score_diff_threshold: 0,
+        }),
+      }),
+    );
+    assert.deepEqual(seen.predictions, ref.predictions);
+    assert.deepEqual(seen.label_ids, ref.label_ids);
+    assert.equal(out.metrics.eval_em, ref.predictions.filter((p: { prediction_text: string }, i: number) => p.prediction_text === ws.rows[i].answers.text[0]).length);
+    assert.equal('eval_loss' in out.metrics, false);
+    // no metric file: evaluate's "squad" on the same answers
+    const builtin = await metricsForEvaluation(runners, ev, { ...settings, metrics: undefined });
+    assert.equal(typeof builtin.metrics.eval_exact_match, 'number');
+    assert.equal(typeof builtin.metrics.eval_f1, 'number');
+    // a TS metric cannot take the post-processed answers yet: a clear error, not a crash
+    const tsMetric = path.join(dir, 'metric.ts');
+    fs.writeFileSync(tsMetric, 'export function computeMetrics() { return { n: 1 }; }\n');
+    await assert.rejects(metricsForEvaluation(runners, ev, { ...settings, metrics: tsMetric }), /made with a doc stride.*Use a Python metric file/);
+  } finally {
+    await runners.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--doc-stride on a model that is not extractive QA, and a stride as wide as the window, are errors naming the setting', async () => {
+  const dir = tempDir();
+  try {
+    const ws = longContextWorkspace(dir);
+    await assert.rejects(evaluate(withDefaults({ model: ws.modelDir, dataset: ws.dataset, maxLength: 16, docStride: 12 }), { cwd: dir }), /doc stride \(12 tokens\) must be smaller/);
+    const cls = seqClsWorkspace(path.join(dir, 'cls'), { n: 4 });
+    await assert.rejects(evaluate(withDefaults({ model: cls.modelDir, dataset: cls.dataset, docStride: 8 }), { cwd: dir }), /docStride \(--doc-stride\) is run_qa\.py's windowing .* sequence-classification model/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
