@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate } from '../../src/core/evaluate';
+import { viewInputFor } from '../../src/core/view/viewModel';
 import { QA_ATTACHMENT, qaRecordFromJson } from '../../src/core/loop/qaFeatures';
 import { withDefaults } from '../../src/core/loop/settings';
 import { readAttachment } from '../../src/core/cache/reader';
@@ -75,6 +76,10 @@ test('--doc-stride: features are run_qa windows of the context, the loop runs ov
       assert.equal(record.examples[ei].context, row.context);
       assert.deepEqual(record.examples[ei].answers, row.answers);
     }
+    // the prediction view: rows are features, so it shows no dataset text against them, and says why
+    const view = await viewInputFor(ev);
+    assert.equal(view.dataset, undefined);
+    assert.ok(view.notes.some((n) => /rows are run_qa features/.test(n)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -65,7 +65,14 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
   // Paths named in a manifest are read only after checking them (regular files, size caps): producerPaths.ts.
   const modelDir = evaluation.manifest ? checkedModelDir(evaluation.manifest) : {};
   let dataset = opts.dataset;
-  if (!dataset && evaluation.manifest) {
+  // run_qa features (--doc-stride): row i is a window, not dataset row i, so dataset texts would be misplaced.
+  const docStride = (producer.settings as Partial<RunSettings> | undefined)?.docStride;
+  if (docStride !== undefined) {
+    dataset = undefined;
+    notes.push(
+      `rows are run_qa features (windows of the contexts, doc stride ${docStride}), not dataset rows; compute_metrics gets one post-processed answer per example (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
+    );
+  } else if (!dataset && evaluation.manifest) {
     const checked = checkedDataset(evaluation.manifest);
     if (checked.note) notes.push(checked.note);
     if (checked.path) {
