@@ -53,6 +53,7 @@ test('large-logits: counts each dtype at its own item size (1 byte for bool/int8
 test('no-labels: predictions without labels; quiet with labels', () => {
   assert.deepEqual(idsOf(rules.noLabels, { evalPred: ep({ predictions: clsPreds }) }), ['no-labels']);
   assert.deepEqual(idsOf(rules.noLabels, { evalPred: cls }), []);
+  assert.deepEqual(idsOf(rules.noLabels, { evalPred: ep({ predictions: clsPreds }), settings: { docStride: 128 } }), []); // run_qa: answers come after the loop
 });
 
 test('two-way-unpack: "a, b = eval_pred" with inputs included; fine without inputs or losses', () => {
