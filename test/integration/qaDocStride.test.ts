@@ -79,7 +79,7 @@ test('--doc-stride: features are run_qa windows of the context, the loop runs ov
     // the prediction view: rows are features, so it shows no dataset text against them, and says why
     const view = await viewInputFor(ev);
     assert.equal(view.dataset, undefined);
-    assert.ok(view.notes.some((n) => /rows are run_qa features/.test(n)));
+    assert.ok((view.notes ?? []).some((n) => /rows are run_qa features/.test(n)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
