@@ -32,7 +32,7 @@ export interface QaFeature {
   offsets: ([number, number] | null)[];
 }
 
-/** What the post-processing needs beside the logits; stored in the cache (docs/cache-format.md#question-answering-features). */
+/** What the post-processing needs beside the logits; stored in the cache (docs/cache-format.md#attachments). */
 export interface QaRecord {
   examples: QaExample[];
   features: QaFeature[];

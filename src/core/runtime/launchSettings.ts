@@ -222,7 +222,7 @@ function onPath(cmd: string, io: RuntimeIO): boolean {
 }
 
 /** CLI flags whose launch attribute is not the flag in camelCase. */
-const ATTRIBUTE_OF_FLAG: Record<string, string> = { out: 'cache', 'memory-limit-mb': 'metricMemoryLimitMb' };
+const ATTRIBUTE_OF_FLAG: Record<string, string> = { out: 'cache', 'memory-limit-mb': 'metricMemoryLimitMb', 'no-pad-to-max-length': 'padToMaxLength' };
 
 /**
  * A message built for the CLI (naming flags such as --label-column) in the words of launch.json: each flag
