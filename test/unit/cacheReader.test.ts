@@ -76,7 +76,7 @@ test('a FIFO in place of an array or of manifest.json is refused at once, by the
   assert.ok(Date.now() - t0 < 10_000, 'FIFOs must not block');
 });
 
-test('declared shape x itemsize must be the bytes on disk: a 4 KB file claiming 2 GB and a sparse 2 GB file are refused quickly', () => {
+test('declared shape x itemsize must be the bytes on disk: a 4 KB file claiming 2 GB and a sparse 2 GB file are refused from their headers and sizes', () => {
   const small = cache({}, P);
   // A valid header for float32 (536870912,) followed by 4 KB of data.
   runPython(
@@ -88,7 +88,6 @@ with open('p.npy', 'wb') as f:
     ['numpy'],
     small,
   );
-  const t0 = Date.now();
   assert.match(errorOf(() => readCache(small)).message, /damaged: eval_prediction\.predictions \("p\.npy"\) declares a float32 array of shape \(536870912\): 2147483648 bytes of data.*but the file has 4\d{3} bytes \(truncated\?\)/);
 
   const sparse = cache({}, P, { num_samples: 536870912 });
@@ -102,7 +101,6 @@ with open('p.npy', 'wb') as f:
   );
   writeManifest(sparse, { predictions: { tuple: [{ npy: 'p.npy' }] }, label_ids: null, inputs: null, losses: null }, { num_samples: 536870912 });
   assert.match(errorOf(() => readCache(sparse)).message, /damaged: eval_prediction\.predictions\.tuple\[0\] \("p\.npy"\) is a sparse file: 2147483\d+ bytes long but only \d+ bytes are stored/);
-  assert.ok(Date.now() - t0 < 5_000, `took ${Date.now() - t0} ms`);
 });
 
 test('one file listed three times in a tuple is refused (each array of a cache is its own file)', () => {
