@@ -65,6 +65,7 @@ builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist', plu
 for (const [name, src] of [
   ['media/predictionView', 'media/predictionView.ts'],
   ['media/compareView', 'media/compareView.ts'],
+  ['media/seriesView', 'media/seriesView/main.ts'],
 ]) {
   if (fs.existsSync(src)) {
     builds.push(esbuild.build({ ...common, platform: 'browser', format: 'iife', external: [], entryPoints: { [name]: src }, outdir: 'dist' }));
@@ -83,11 +84,15 @@ if (args.has('--bench')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));
 }
 await Promise.all(builds);
-// The webviews' stylesheets ship beside their scripts (the views only load resources from dist/media).
-for (const css of ['predictionView.css', 'compareView.css']) {
-  if (!fs.existsSync(path.join('media', css))) continue;
+// Each webview's stylesheet ships beside its script (the views only load resources from dist/media).
+for (const [from, to] of [
+  ['media/predictionView.css', 'predictionView.css'],
+  ['media/compareView.css', 'compareView.css'],
+  ['media/seriesView/seriesView.css', 'seriesView.css'],
+]) {
+  if (!fs.existsSync(from)) continue;
   fs.mkdirSync('dist/media', { recursive: true });
-  fs.copyFileSync(path.join('media', css), path.join('dist/media', css));
+  fs.copyFileSync(from, path.join('dist/media', to));
 }
 if (entries.cli) {
   const cli = 'dist/cli.js';

@@ -15,6 +15,7 @@ export const Commands = {
   RunDemo: 'evalpred.runDemo',
   RunNotebookCell: 'evalpred.runNotebookCell',
   CompareWith: 'evalpred.compareWith',
+  OpenSeries: 'evalpred.openSeries',
 } as const;
 
 export type CommandId = (typeof Commands)[keyof typeof Commands];
@@ -34,6 +35,8 @@ export interface CommandArgs {
   [Commands.RunNotebookCell]: [cellUri?: string, functionName?: string];
   /** From the explorer: the clicked folder and every selected one; from the palette or a view's title: nothing. */
   [Commands.CompareWith]: [clicked?: { fsPath: string } | string, selected?: ({ fsPath: string } | string)[]];
+  /** From the explorer: the folder (or its series.json) as a Uri; from code: a path. */
+  [Commands.OpenSeries]: [target?: string | { fsPath: string }];
 }
 
 export const DEBUG_TYPE = 'evalpred';
@@ -61,4 +64,6 @@ export const ContextKeys = {
   Paused: 'evalpred.paused',
   /** An evaluation (the model loop) is running. */
   Running: 'evalpred.running',
+  /** The workspace's training-series folders (a series.json evalpred wrote), for the explorer's context menu. */
+  SeriesFolders: 'evalpred.seriesFolders',
 } as const;

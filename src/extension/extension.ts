@@ -15,6 +15,7 @@ import { PYTHON_SOURCE_KEY, metricPython, onDidChangeSelectedPython } from './py
 import { CompareViewPanel, compareWith } from './predictionViewCompare';
 import { closeRerunRunners, rerunMetrics, rerunOnSave } from './rerun';
 import { runEvaluation } from './runEvaluation';
+import { SeriesEditorProvider, openSeries } from './seriesView';
 import { Sessions } from './sessions';
 import { DapRequests } from '../shared/dapProtocol';
 import { dapRequest } from './dapClient';
@@ -38,6 +39,7 @@ export function commandHandlers(context: vscode.ExtensionContext, sessions: Sess
     [Commands.RunDemo]: () => runDemo(),
     [Commands.RunNotebookCell]: (uri, fn) => runNotebookCell(sessions, uri, fn),
     [Commands.CompareWith]: (clicked, selected) => compareWith(context, clicked, selected),
+    [Commands.OpenSeries]: (target) => openSeries(target),
   };
 }
 
@@ -62,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): void {
     showMetricFileOnStart(),
     PredictionViewPanel.registerSerializer(context),
     CompareViewPanel.registerSerializer(context),
+    SeriesEditorProvider.register(context, sessions),
     sessions.onDidPrintMetrics(({ metrics }) => PredictionViewPanel.current?.addMetrics(metrics)),
     statusBar(sessions),
     sessions.onDidStop((st) => {

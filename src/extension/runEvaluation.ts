@@ -90,7 +90,7 @@ async function datasetItems(folder?: vscode.WorkspaceFolder): Promise<Item[]> {
   return items.sort((a, b) => (a.value! < b.value! ? -1 : 1));
 }
 
-async function metricItems(folder?: vscode.WorkspaceFolder): Promise<Item[]> {
+export async function metricItems(folder?: vscode.WorkspaceFolder): Promise<Item[]> {
   const files = await vscode.workspace.findFiles('**/*.{py,ts,js,mjs}', EXCLUDE, 400);
   const items: Item[] = [];
   for (const u of files) {

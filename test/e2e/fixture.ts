@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { seqClsWorkspace } from '../fixtures/workspace';
+import { FIXED_METRIC, captureSeries } from '../fixtures/series';
 
 export const METRIC_SOURCE = `import numpy as np
 
@@ -49,4 +50,12 @@ export function writeNotebook(dir: string): string {
   const file = path.join(dir, 'analysis.ipynb');
   fs.writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
   return file;
+}
+
+/** A training series captured by the Python helper (test/fixtures/series.ts) and the fixed metric that recomputes it. */
+export function makeSeries(ws: string, root: string, python: string): { seriesDir: string; fixedMetric: string } {
+  const seriesDir = captureSeries(path.join(ws, 'runs', 'series'), { python, root });
+  const fixedMetric = path.join(ws, 'fixed_metrics.py');
+  fs.writeFileSync(fixedMetric, FIXED_METRIC);
+  return { seriesDir, fixedMetric };
 }

@@ -158,3 +158,20 @@ export function artifactsDir(): string {
 }
 
 export { tempDir } from '../helpers/tempDir';
+
+/** Bundle the training-series view (media/seriesView/) as esbuild.mjs does, with its page under the same CSP. */
+export async function buildSeriesPage(dir: string): Promise<string> {
+  const root = packageRoot();
+  await esbuild.build({
+    entryPoints: [path.join(root, 'media', 'seriesView', 'main.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    outfile: path.join(dir, 'seriesView.js'),
+    logLevel: 'warning',
+  });
+  fs.copyFileSync(path.join(root, 'media', 'seriesView', 'seriesView.css'), path.join(dir, 'seriesView.css'));
+  const html = predictionViewHtml({ scriptUri: 'seriesView.js', styleUri: 'seriesView.css', cspSource: 'file:', nonce: 'testnonce456', title: 'Training series' });
+  fs.writeFileSync(path.join(dir, 'series.html'), html);
+  return 'file://' + path.join(dir, 'series.html');
+}

@@ -3,7 +3,7 @@
 // fixed metric over all of them recomputes the training curve without training again.
 import fs from 'node:fs';
 import path from 'node:path';
-import { EvalpredError, messageOf } from '../errors';
+import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { importDump } from '../cache/import';
 import { readCacheManifest } from '../cache/store';
 import { whyNotReplaceable } from '../cache/outputFolder';
@@ -11,8 +11,7 @@ import { metricsFromCache } from '../metrics/forEvaluation';
 import type { MetricRunners } from '../metrics/runMetrics';
 import type { Metrics } from '../metrics/postprocess';
 
-export const SERIES_FORMAT = 'evalpred-series/1';
-export const SERIES_FILE = 'series.json';
+import { SERIES_FILE, SERIES_FORMAT } from './format';
 
 export interface SeriesStep {
   /** The step's folder name inside the series (step-100, call-2, ...). */
@@ -143,6 +142,8 @@ export interface SeriesRow {
   recomputed: Metrics | null;
   /** The step's error (damaged cache, or the metric failing at the user's line); the other rows still complete. */
   error: string | null;
+  /** Where the error points (the user's metric file and line, or the damaged file), when it names a place. */
+  errorAt: { file: string; line: number | null } | null;
   /** Differences worth a look: another sample count than the first step's. */
   flags: string[];
 }
@@ -153,14 +154,16 @@ export interface RerunSeriesOptions {
   timeoutMs?: number;
 }
 
-/** Rerun `file` on every step, one at a time (memory-mapped by the runners), in one warm worker of the caller's `runners`. */
-export async function rerunSeries(runners: MetricRunners, dir: string, file: string, opts: RerunSeriesOptions = {}): Promise<SeriesRow[]> {
+/**
+ * The series' steps as rows before any rerun: the logged values, each step's sample count read from its
+ * manifest, the steps that cannot be read (their error) and the flags. The view shows these until a metric
+ * file is chosen; rerunSeries fills in `recomputed`.
+ */
+export function seriesRows(dir: string): SeriesRow[] {
   const series = readSeries(dir);
-  const rows: SeriesRow[] = [];
   let firstCount: { n: number; label: string } | undefined;
-  for (const s of series.steps) {
-    const row: SeriesRow = { dir: s.dir, call: s.call, step: s.step, epoch: s.epoch, numSamples: null, logged: s.logged, recomputed: null, error: null, flags: [] };
-    rows.push(row);
+  return series.steps.map((s) => {
+    const row: SeriesRow = { dir: s.dir, call: s.call, step: s.step, epoch: s.epoch, numSamples: null, logged: s.logged, recomputed: null, error: null, errorAt: null, flags: [] };
     try {
       if (s.error) throw new EvalpredError(`${s.dir} was not kept: ${s.error}`);
       const manifest = readCacheManifest(s.path);
@@ -168,11 +171,30 @@ export async function rerunSeries(runners: MetricRunners, dir: string, file: str
       const label = s.step !== null ? `step ${s.step}` : `call ${s.call}`;
       if (!firstCount) firstCount = { n: manifest.num_samples, label };
       else if (firstCount.n !== manifest.num_samples) row.flags.push(`${manifest.num_samples} samples (${firstCount.label} had ${firstCount.n}): another dataset?`);
+    } catch (e) {
+      failRow(row, e);
+    }
+    return row;
+  });
+}
+
+function failRow(row: SeriesRow, e: unknown): void {
+  row.error = messageOf(e);
+  const place = isEvalpredError(e) ? e.place : undefined;
+  if (place?.file) row.errorAt = { file: place.file, line: place.line ?? null };
+}
+
+/** Rerun `file` on every step, one at a time (memory-mapped by the runners), in one warm worker of the caller's `runners`. */
+export async function rerunSeries(runners: MetricRunners, dir: string, file: string, opts: RerunSeriesOptions = {}): Promise<SeriesRow[]> {
+  const rows = seriesRows(dir);
+  for (const row of rows) {
+    if (row.error) continue;
+    try {
       // Runtime figures belong to the original evaluation: a rerun reports the metric only.
-      const r = await metricsFromCache(runners, s.path, undefined, file, { function: opts.function, python: opts.python, timeoutMs: opts.timeoutMs });
+      const r = await metricsFromCache(runners, path.join(dir, row.dir), undefined, file, { function: opts.function, python: opts.python, timeoutMs: opts.timeoutMs });
       row.recomputed = r.metrics;
     } catch (e) {
-      row.error = messageOf(e);
+      failRow(row, e);
     }
   }
   return rows;
