@@ -6,6 +6,9 @@
 // Evaluation" through its quick picks -> paused at the compute_metrics boundary (debug toolbar, CodeLens,
 // log) -> "EvalPred: Open Prediction View" shows shapes and decoded text -> continue: metrics in the Debug
 // Console -> edit + save metrics.py in the editor -> rerun on save prints the new metrics.
+// Then the training series (seriesSteps): "EvalPred: Open Training Series…" on a series captured by the Python
+// helper, both curves charted, a save of the metric file recomputes them, a click on a step opens its cache in
+// the prediction view, the Explorer's menu on the series folder, series.json opening in the series view.
 // Then (afterTheTour): the activation time from the extension's log (printed), the interpreter from the real
 // evalpred.pythonPath setting, the notebook CodeLens on analysis.ipynb, and the Get Started walkthrough's demo.
 // Waits on selectors and files only; every process it starts is ended by pid (process group).
@@ -105,6 +108,7 @@ async function main() {
   const { texts } = fixture.makeWorkspace(ws);
   fixture.writeNotebook(ws);
   const metricPython = pythonWithNumpy();
+  const { seriesDir } = fixture.makeSeries(ws, root, metricPython);
   const vsix = process.env.EVALPRED_VSIX || packageVsix(tmp);
 
   fs.mkdirSync(path.join(data, 'User'), { recursive: true });
@@ -196,6 +200,80 @@ async function main() {
       await page.locator('.quick-input-widget input').fill(filter);
       await page.locator('.quick-input-list .monaco-list-row', { hasText: rowText }).first().waitFor({ timeout: T.short });
       await page.keyboard.press('Enter');
+    };
+
+    /** The webview frame (of the several a workbench may hold) whose document has `selector`. */
+    const frameWith = (what, selector) =>
+      until(what, async () => {
+        for (const f of page.frames()) if (await f.locator(selector).count().catch(() => 0)) return f;
+        return false;
+      }, T.mid);
+    // NumPy's accuracy of each step, from the step's .npy files: what the fixed metric must plot.
+    const seriesExpected = () =>
+      JSON.parse(execFileSync(pythonWithNumpy(), ['-c', `import json, os, sys, numpy as np
+d = sys.argv[1]
+out = {}
+for s in json.load(open(os.path.join(d, 'series.json')))['steps']:
+    m = json.load(open(os.path.join(d, s['dir'], 'manifest.json')))['eval_prediction']
+    p = np.load(os.path.join(d, s['dir'], m['predictions']['npy'])); y = np.load(os.path.join(d, s['dir'], m['label_ids']['npy']))
+    out[s['dir']] = float((p.argmax(-1) == y).mean())
+print(json.dumps(out))`, seriesDir], { encoding: 'utf8' }));
+    const chartPoints = (f, metric, cls) =>
+      f.locator(`.chart-box[data-metric="${metric}"] .series.${cls} .point`).evaluateAll((ps) => ps.map((p) => [p.getAttribute('data-dir'), Number(p.getAttribute('data-value'))]));
+    const close = (a, b) => a.length === b.length && a.every(([d, v], i) => d === b[i][0] && Math.abs(v - b[i][1]) < 1e-9);
+    const seriesSteps = async () => {
+      await page.keyboard.press('Escape');
+      await palette('EvalPred: Open Training Series');
+      await quickPick('which training series', 'series', 'series');
+      await quickPick('metric file to recompute', 'fixed_metrics', 'fixed_metrics.py');
+      const f = await frameWith('the series view to chart the recomputed curve', '.status.done');
+      const expected = seriesExpected();
+      const dirs = Object.keys(expected);
+      const logged = JSON.parse(fs.readFileSync(path.join(seriesDir, 'series.json'), 'utf8')).steps.map((s) => [s.dir, s.metrics.accuracy]);
+      const metricsShown = await f.locator('.chart-box').evaluateAll((bs) => bs.map((b) => b.getAttribute('data-metric')));
+      check('the series view shows one chart per metric', JSON.stringify(metricsShown) === JSON.stringify(['eval_accuracy', 'eval_error_rate']), metricsShown.join(', '));
+      const lp = await chartPoints(f, 'eval_accuracy', 'logged');
+      const rp = await chartPoints(f, 'eval_accuracy', 'recomputed');
+      check('the chart shows the logged curve (the wrong metric\'s values from series.json)', close(lp, logged), JSON.stringify(lp));
+      check('the chart shows the recomputed curve (equal to NumPy on each step\'s arrays)', close(rp, dirs.map((d) => [d, expected[d]])), JSON.stringify(rp));
+      const lines = await f.locator('.chart-box[data-metric="eval_accuracy"] .series .line').evaluateAll((ls) => ls.map((l) => ({ cls: l.parentElement.getAttribute('class'), width: l.getBoundingClientRect().width, stroke: getComputedStyle(l).stroke })));
+      check('both curves are drawn across the chart in two colours', lines.length === 2 && lines.every((l) => l.width > 200) && lines[0].stroke !== lines[1].stroke, JSON.stringify(lines));
+      fs.writeFileSync(path.join(artifacts, 'series-view.txt'), nbsp(await f.locator('body').innerText()));
+      await screenshot('series-view');
+
+      // Save an edit of the metric file (open beside the chart): the view recomputes (halved values).
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill('fixed_metrics.py');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fixed_metrics.py' }).first().waitFor({ timeout: T.short });
+      await page.keyboard.press('Control+Enter'); // open to the side
+      await page.locator('.tabs-container .tab.active', { hasText: 'fixed_metrics.py' }).waitFor({ timeout: T.short });
+      await page.keyboard.press('Control+End');
+      await page.keyboard.type('compute_metrics = (lambda f: lambda ep: {k: v / 2 for k, v in f(ep).items()})(compute_metrics)');
+      await page.keyboard.press('Control+S');
+      await until('fixed_metrics.py saved on disk', () => fs.readFileSync(path.join(ws, 'fixed_metrics.py'), 'utf8').includes('v / 2'), T.short);
+      const halved = dirs.map((d) => [d, expected[d] / 2]);
+      const f2 = await frameWith('the series view after the save', '.status.done');
+      const after = await until('the recomputed curve to follow the saved metric', async () => {
+        const ps = await chartPoints(f2, 'eval_accuracy', 'recomputed').catch(() => []);
+        return close(ps, halved) && ps;
+      }, T.mid).catch(() => chartPoints(f2, 'eval_accuracy', 'recomputed').catch(() => []));
+      check('saving the metric file recomputes the curve', close(after, halved), JSON.stringify(after));
+      await screenshot('series-view-after-save');
+
+      // A click on step 300 offers its cache: open it in the prediction view (40 samples).
+      await f2.locator('.chart-box[data-metric="eval_accuracy"] .hit[data-dir="step-300"]').click({ timeout: T.short });
+      await quickPick('step 300 of series', 'Prediction View', 'Open step 300 in the Prediction View');
+      // The prediction view panel is reused: wait for the frame whose header says step 300's sample count.
+      const summaryText = async () => {
+        for (const fr of page.frames()) {
+          const t = nbsp(await fr.locator('.summary').first().innerText({ timeout: 1000 }).catch(() => ''));
+          if (/40 samples/.test(t)) return t;
+        }
+        return '';
+      };
+      const summary = await until('the prediction view on step 300 (40 samples)', summaryText, T.mid).catch(() => '');
+      check('a click on a step opens that step\'s cache in the prediction view', /40 samples/.test(summary), summary);
+      await screenshot('series-step-prediction-view');
     };
 
     // 1. Run Evaluation through the quick picks.
@@ -315,6 +393,9 @@ async function main() {
     }, T.short).catch(outText);
     check('the EvalPred output channel shows the log (rerun on save)', /rerunning metrics in session .*\(metric file saved\)/.test(out), (out.match(/.*rerunning metrics.*/) ?? [''])[0].slice(0, 120));
     await screenshot('output-log');
+
+    // 6. The training series: open it, choose the fixed metric, both curves per metric, rerun on save, a step's cache.
+    await seriesSteps();
     await afterTheTour({ page, palette, screenshot, extLog, check, ws, metricPython, fixture });
   } catch (e) {
     check('driver ran to the end', false, e.stack ?? String(e));
