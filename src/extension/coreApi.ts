@@ -23,4 +23,4 @@ export { PredictionViewModel } from '../core/view/viewModel';
 export { LoggingDebugSession } from '@vscode/debugadapter';
 export * as debugSession from '../debug/session';
 export { demoLaunchConfig, writeDemoWorkspace } from '../demo/workspace';
-export { SeriesViewModel } from '../core/view/seriesModel';
+export { SeriesViewModel, stepLaunch } from '../core/view/seriesModel';

@@ -251,14 +251,7 @@ export class SeriesEditorProvider implements vscode.CustomReadonlyEditorProvider
     if (pick === debug) {
       const folder = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(p.dir)) ?? vscode.workspace.workspaceFolders?.[0];
       const metric = p.model?.state.metricFile ? this.remembered()[path.resolve(p.dir)] : undefined;
-      // The launch a cache opens with ("Debug on This Cache" after an import): no model run, a stop at the boundary.
-      await vscode.debug.startDebugging(folder, {
-        type: DEBUG_TYPE,
-        request: 'launch',
-        name: `EvalPred: ${step.label} of ${path.basename(p.dir)}`,
-        cache,
-        ...(metric ? { metrics: metric.file, ...(metric.function ? { function: metric.function } : {}) } : {}),
-      });
+      await vscode.debug.startDebugging(folder, core().stepLaunch(p.dir, step, metric) as vscode.DebugConfiguration);
     }
   }
 }

@@ -33,6 +33,20 @@ export function stepView(r: SeriesRow): SeriesStepView {
   };
 }
 
+/**
+ * The debug session for one step: the launch a cache opens with (no model run, a stop at the compute_metrics
+ * boundary, as "Debug on This Cache" after an import), with the series' metric file when one is chosen.
+ */
+export function stepLaunch(seriesDir: string, step: Pick<SeriesStepView, 'dir' | 'label'>, metric?: Pick<SeriesMetric, 'file' | 'function'>): Record<string, unknown> {
+  return {
+    type: 'evalpred',
+    request: 'launch',
+    name: `EvalPred: ${step.label} of ${path.basename(path.resolve(seriesDir))}`,
+    cache: path.join(path.resolve(seriesDir), step.dir),
+    ...(metric ? { metrics: path.resolve(metric.file), ...(metric.function ? { function: metric.function } : {}) } : {}),
+  };
+}
+
 const MESSAGES = new Set(['ready', 'step', 'pickMetric', 'rerun', 'openFile']);
 
 function isFromView(m: unknown): m is FromSeriesView {
