@@ -131,7 +131,8 @@ class SeriesPanel implements vscode.Disposable {
 
   private async act(m: Exclude<FromSeriesView, { type: 'ready' }>): Promise<void> {
     try {
-      if (m.type === 'pickMetric') await this.host.chooseMetric(this, true);
+      if (m.type === 'rerun') this.recompute();
+      else if (m.type === 'pickMetric') await this.host.chooseMetric(this, true);
       else if (m.type === 'openFile') {
         const line = Math.max(0, (m.line ?? 1) - 1);
         await vscode.window.showTextDocument(vscode.Uri.file(m.file), { viewColumn: vscode.ViewColumn.Beside, selection: new vscode.Range(line, 0, line, 0) });

@@ -50,9 +50,11 @@ test('before a metric file: the logged values per step, nothing recomputed; read
   assert.ok(st.steps.every((s) => s.recomputed === null && s.error === null));
   model.receive({ type: 'step', dir: 'step-200' });
   model.receive({ type: 'openFile', file: '/x.py', line: 3 });
+  model.receive({ type: 'rerun' });
   model.receive({ type: 'nonsense' });
   model.receive(null);
-  assert.deepEqual(actions, [{ type: 'step', dir: 'step-200' }, { type: 'openFile', file: '/x.py', line: 3 }]);
+  assert.deepEqual(actions, [{ type: 'step', dir: 'step-200' }, { type: 'openFile', file: '/x.py', line: 3 }, { type: 'rerun' }]);
+  assert.equal(r.states.length, 1, 'a rerun asked by the view waits for the host (Workspace Trust), nothing ran');
 });
 
 test('a folder without series.json is refused with a message naming it', () => {

@@ -64,7 +64,7 @@ export class SeriesViewModel {
     readonly dir: string,
     private readonly post: (m: ToSeriesView) => void,
     private readonly runners: MetricRunners,
-    /** What the webview asks of the host beyond 'ready': a step clicked, a metric file to choose, a file to open. */
+    /** What the webview asks of the host beyond 'ready': a step clicked, a rerun, a metric file to choose, a file to open. */
     private readonly onAction: (m: Exclude<FromSeriesView, { type: 'ready' }>) => void = () => {},
   ) {
     const rows = seriesRows(dir);
@@ -84,8 +84,8 @@ export class SeriesViewModel {
 
   receive(m: unknown): void {
     if (!isFromView(m)) return;
+    // 'rerun' goes to the host too: it decides whether metric code may run (Workspace Trust).
     if (m.type === 'ready') this.send();
-    else if (m.type === 'rerun') void this.recompute();
     else this.onAction(m);
   }
 
