@@ -52,6 +52,9 @@ export function writeNotebook(dir: string): string {
   return file;
 }
 
+/** 1-based line of the fixed metric's `return`, which the test edits (error_rate: 1 - accuracy / 2). */
+export const FIXED_RETURN_LINE = FIXED_METRIC.split('\n').findIndex((l) => l.includes('return {')) + 1;
+
 /** A training series captured by the Python helper (test/fixtures/series.ts) and the fixed metric that recomputes it. */
 export function makeSeries(ws: string, root: string, python: string): { seriesDir: string; fixedMetric: string } {
   const seriesDir = captureSeries(path.join(ws, 'runs', 'series'), { python, root });

@@ -202,6 +202,18 @@ async function main() {
       await page.keyboard.press('Enter');
     };
 
+    // Go to a line of the active editor; Enter only once the quick input has taken the line number (else Enter
+    // would run whatever command the palette listed first), then check the cursor really is there.
+    const goToLine = async (line) => {
+      await page.keyboard.press('F1');
+      await page.locator('.quick-input-widget input').fill(`:${line}`);
+      await until(`go-to-line ${line} in the quick input`, async () =>
+        new RegExp(`line ${line}\\b`, 'i').test(nbsp(await page.locator('.quick-input-widget').innerText({ timeout: 2000 }).catch(() => ''))) &&
+        !/^>/.test(await page.locator('.quick-input-widget input').inputValue().catch(() => '>')), T.short);
+      await page.keyboard.press('Enter');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T.short });
+      await until(`the cursor on line ${line}`, async () => nbsp(await page.locator('.statusbar').innerText({ timeout: 2000 }).catch(() => '')).includes(`Ln ${line},`), T.short);
+    };
     /** The webview frame (of the several a workbench may hold) whose document has `selector`. */
     const frameWith = (what, selector) =>
       until(what, async () => {
@@ -241,23 +253,28 @@ print(json.dumps(out))`, seriesDir], { encoding: 'utf8' }));
       fs.writeFileSync(path.join(artifacts, 'series-view.txt'), nbsp(await f.locator('body').innerText()));
       await screenshot('series-view');
 
-      // Save an edit of the metric file (open beside the chart): the view recomputes (halved values).
+      // Save an edit of the metric file, opened beside the chart: error_rate becomes 1 - accuracy / 2.
       await page.keyboard.press('Control+P');
       await page.locator('.quick-input-widget input').fill('fixed_metrics.py');
       await page.locator('.quick-input-list .monaco-list-row', { hasText: 'fixed_metrics.py' }).first().waitFor({ timeout: T.short });
       await page.keyboard.press('Control+Enter'); // open to the side
       await page.locator('.tabs-container .tab.active', { hasText: 'fixed_metrics.py' }).waitFor({ timeout: T.short });
-      await page.keyboard.press('Control+End');
-      await page.keyboard.type('compute_metrics = (lambda f: lambda ep: {k: v / 2 for k, v in f(ep).items()})(compute_metrics)');
+      // Opened to the side, the editor is not focused yet: a click on its tab focuses it, as a person would.
+      await page.locator('.tabs-container .tab', { hasText: 'fixed_metrics.py' }).first().click({ timeout: T.short });
+      await page.locator('.monaco-editor.focused').waitFor({ timeout: T.short });
+      await goToLine(fixture.FIXED_RETURN_LINE);
+      await page.keyboard.press('End');
+      await page.keyboard.press('Backspace'); // the closing brace
+      await page.keyboard.type(' / 2}');
       await page.keyboard.press('Control+S');
-      await until('fixed_metrics.py saved on disk', () => fs.readFileSync(path.join(ws, 'fixed_metrics.py'), 'utf8').includes('v / 2'), T.short);
-      const halved = dirs.map((d) => [d, expected[d] / 2]);
+      await until('fixed_metrics.py saved on disk', () => fs.readFileSync(path.join(ws, 'fixed_metrics.py'), 'utf8').includes('1.0 - accuracy / 2}'), T.short);
+      const edited = dirs.map((d) => [d, 1 - expected[d] / 2]);
       const f2 = await frameWith('the series view after the save', '.status.done');
       const after = await until('the recomputed curve to follow the saved metric', async () => {
-        const ps = await chartPoints(f2, 'eval_accuracy', 'recomputed').catch(() => []);
-        return close(ps, halved) && ps;
-      }, T.mid).catch(() => chartPoints(f2, 'eval_accuracy', 'recomputed').catch(() => []));
-      check('saving the metric file recomputes the curve', close(after, halved), JSON.stringify(after));
+        const ps = await chartPoints(f2, 'eval_error_rate', 'recomputed').catch(() => []);
+        return close(ps, edited) && ps;
+      }, T.mid).catch(() => chartPoints(f2, 'eval_error_rate', 'recomputed').catch(() => []));
+      check('saving the metric file recomputes the curve', close(after, edited), JSON.stringify(after));
       await screenshot('series-view-after-save');
 
       // A click on step 300 offers its cache: open it in the prediction view (40 samples).
@@ -350,16 +367,7 @@ print(json.dumps(out))`, seriesDir], { encoding: 'utf8' }));
       await until('a paused session again (second stop in the log)', () => (extLog().match(/stopped \(/g) ?? []).length >= 2, T.mid);
       await page.locator('.tabs-container .tab', { hasText: 'metrics.py' }).first().click({ timeout: T.short });
       await page.locator('.tabs-container .tab.active', { hasText: 'metrics.py' }).waitFor({ timeout: T.short });
-      // Go to the marker line; Enter only once the quick input has taken the line number (else Enter would run
-      // whatever command the palette listed first), then check the cursor really is there.
-      await page.keyboard.press('F1');
-      await page.locator('.quick-input-widget input').fill(`:${fixture.MARKER_LINE}`);
-      await until(`go-to-line ${fixture.MARKER_LINE} in the quick input`, async () =>
-        new RegExp(`line ${fixture.MARKER_LINE}\\b`, 'i').test(nbsp(await page.locator('.quick-input-widget').innerText({ timeout: 2000 }).catch(() => ''))) &&
-        !/^>/.test(await page.locator('.quick-input-widget input').inputValue().catch(() => '>')), T.short);
-      await page.keyboard.press('Enter');
-      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T.short });
-      await until(`the cursor on line ${fixture.MARKER_LINE}`, async () => nbsp(await page.locator('.statusbar').innerText({ timeout: 2000 }).catch(() => '')).includes(`Ln ${fixture.MARKER_LINE},`), T.short);
+      await goToLine(fixture.MARKER_LINE);
       await page.keyboard.press('End');
       for (let i = 0; i < 3; i++) await page.keyboard.press('Backspace');
       await page.keyboard.type('2.5');
