@@ -4,22 +4,18 @@
 // textContent or chart.ts's escaping only.
 import type { FromSeriesView, SeriesViewState, ToSeriesView } from '../../src/shared/seriesProtocol';
 import { formatCompact } from '../../src/shared/format';
+import { el } from '../common/dom';
+import { Host } from '../common/host';
 import { chartModel, chartSvg, metricsOf } from './chart';
 
-interface VsCodeApi {
-  postMessage(m: unknown): void;
-}
-declare function acquireVsCodeApi(): VsCodeApi;
-
-const vscode = acquireVsCodeApi();
-const post = (m: FromSeriesView) => vscode.postMessage(m);
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  if (cls) e.className = cls;
-  if (text !== undefined) e.textContent = text;
-  return e;
-}
+// The series view makes no requests: the host sends the whole state as an event after each change.
+const host = new Host<Record<string, never>, FromSeriesView, ToSeriesView>((m) => {
+  if (m.type === 'state') {
+    current = m.state;
+    render(m.state);
+  }
+});
+const post = (m: FromSeriesView) => host.send(m);
 
 const root = el('main');
 document.body.appendChild(root);
@@ -114,13 +110,6 @@ function render(st: SeriesViewState): void {
   root.append(el('h2', undefined, 'Steps'), table);
 }
 
-window.addEventListener('message', (e: MessageEvent) => {
-  const m = e.data as ToSeriesView;
-  if (m?.type === 'state') {
-    current = m.state;
-    render(m.state);
-  }
-});
 let resizeTimer: ReturnType<typeof setTimeout> | undefined;
 window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);

@@ -125,6 +125,7 @@ async function main() {
       'editor.codeLens': true,
       'debug.inlineValues': 'auto', // VS Code's default: shown because a provider is registered for python
       'workbench.tips.enabled': false,
+      'explorer.compactFolders': false, // runs/series as two rows: the series folder gets its own context menu
     }),
   );
   // The real setting (README "Which Python runs your metric"), in the workspace's settings: code-server is a
@@ -291,6 +292,33 @@ print(json.dumps(out))`, seriesDir], { encoding: 'utf8' }));
       const summary = await until('the prediction view on step 300 (40 samples)', summaryText, T.mid).catch(() => '');
       check('a click on a step opens that step\'s cache in the prediction view', /40 samples/.test(summary), summary);
       await screenshot('series-step-prediction-view');
+
+      // The Explorer: a series folder's context menu offers the command; series.json opens in the series view by default,
+      // with the metric file remembered for this series (no question asked) and the curve of the saved edit.
+      await page.keyboard.press('Escape');
+      await palette('View: Close All Editors');
+      await palette('View: Show Explorer');
+      const row = (name) => page.locator('.explorer-folders-view .monaco-list-row', { hasText: new RegExp(`^\\s*${name.replace('.', '\\.')}\\s*$`) }).first();
+      await row('runs').click({ timeout: T.short });
+      await row('series').click({ button: 'right', timeout: T.short });
+      const menuItem = page.locator('.monaco-menu .action-label', { hasText: 'Open Training Series' }).first();
+      const offered = await menuItem.waitFor({ timeout: T.short }).then(() => true, () => false);
+      check('the Explorer context menu of a series folder offers "EvalPred: Open Training Series…"', offered);
+      await screenshot('series-folder-context-menu');
+      await page.keyboard.press('Escape');
+      // Quick Open opens a file with its default editor, as a click in the Explorer does.
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill('series.json');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'series.json' }).first().waitFor({ timeout: T.short });
+      await page.keyboard.press('Enter');
+      const f3 = await frameWith('series.json opened in the series view', '.status.done').catch(() => undefined);
+      const reopened = f3 ? await until('the remembered metric\'s curve', async () => {
+        const ps = await chartPoints(f3, 'eval_error_rate', 'recomputed').catch(() => []);
+        return close(ps, edited) && ps;
+      }, T.mid).catch(() => []) : [];
+      const tabs = nbsp(await page.locator('.tabs-container').first().innerText().catch(() => ''));
+      check('series.json opened as a file opens the series view with the metric file remembered for the series', close(reopened, edited) && /series\.json/.test(tabs), JSON.stringify(reopened));
+      await screenshot('series-from-explorer');
     };
 
     // 1. Run Evaluation through the quick picks.
