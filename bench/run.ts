@@ -8,8 +8,9 @@ import { main as series } from './seriesRerun';
 import { main as activation } from './activation';
 import { main as viewQuery } from './viewQuery';
 import { main as lineDebug } from './lineDebug';
+import { main as importMemory } from './importMemory';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -9,8 +9,9 @@ import { pythonWith } from '../helpers/python';
 import { DType } from '../../src/core/tensor/dtype';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { encodeNpy, parseNpy, readNpyFile, writeNpyFile } from '../../src/core/tensor/npy';
-import { readNpz } from '../../src/core/tensor/npz';
-import { userErrorOf } from '../helpers/errors';
+import { memberError, memberStream, openNpz } from '../../src/core/tensor/npz';
+import { writeNpyStream } from '../../src/core/tensor/npyStream';
+import { rejectsWith, userErrorOf } from '../helpers/errors';
 import { tempDir } from '../helpers/tempDir';
 
 const tmp = tempDir();
@@ -176,7 +177,26 @@ np.save('big.npy', np.arange(100, dtype=np.float32).reshape(10, 10))`,
   assert.match(userErrorOf(() => readNpyFile(f('nonexistent.npy'))).message, /nonexistent\.npy/);
 });
 
-test('readNpz reads np.savez, np.savez_compressed and zip64 central directories; corrupt members are named', () => {
+/** Every .npy member of an .npz, streamed to a file (as `evalpred import` does) and read back. */
+async function readNpz(bytes: Uint8Array, name: string): Promise<Map<string, Tensor>> {
+  const file = path.join(tmp, `stream-${name}`);
+  fs.writeFileSync(file, bytes);
+  const a = openNpz(file, name);
+  const out = new Map<string, Tensor>();
+  try {
+    for (const m of a.members) {
+      const dest = path.join(tmp, `member-${m.name}`);
+      await writeNpyStream(memberStream(a, m), dest, { source: `${name}[${m.name}]`, fail: (why) => memberError(a, m, why), exactBytes: m.size, crc: m.crc });
+      out.set(m.name.slice(0, -4), readNpyFile(dest));
+      fs.rmSync(dest);
+    }
+  } finally {
+    a.close();
+  }
+  return out;
+}
+
+test('.npz members stream from np.savez, np.savez_compressed and zip64 archives; corrupt members are named', async () => {
   py(
     pythonWith(['numpy']),
     `import numpy as np, zipfile
@@ -185,6 +205,7 @@ arrs = dict(predictions=values('float32', 12).reshape(3, 4), label_ids=values('i
 np.savez('plain.npz', **arrs)
 np.savez_compressed('packed.npz', **arrs)
 np.savez('positional.npz', values('float64', 2), values('int8', 3))
+np.savez('bigendian.npz', predictions=values('float32', 12).reshape(3, 4).astype('>f4'), label_ids=values('int64', 3).astype('>i8'))
 # Force zip64 records everywhere (central directory extras, zip64 end record) on a small file.
 zipfile.ZIP64_LIMIT = 0
 zipfile.ZIP_FILECOUNT_LIMIT = 0
@@ -195,7 +216,7 @@ assert np.load('zip64.npz')['predictions'].shape == (3, 4)`,
   for (const name of ['plain.npz', 'packed.npz', 'zip64.npz']) {
     const bytes = fs.readFileSync(path.join(tmp, name));
     if (name === 'zip64.npz') assert.ok(bytes.includes(Buffer.from([0x50, 0x4b, 0x06, 0x06])), 'fixture has a zip64 end record');
-    const m = readNpz(bytes, name);
+    const m = await readNpz(bytes, name);
     assert.deepEqual([...m.keys()], Object.keys(expect), name);
     for (const [k, t] of Object.entries(expect)) {
       assert.equal(m.get(k)!.dtype, t.dtype);
@@ -203,29 +224,34 @@ assert np.load('zip64.npz')['predictions'].shape == (3, 4)`,
       assert.deepEqual(m.get(k)!.data, t.data, `${name} ${k}`);
     }
   }
+  // Big-endian members are written little-endian (the cache's .npy files always are), values unchanged.
+  const be = await readNpz(fs.readFileSync(path.join(tmp, 'bigendian.npz')), 'bigendian.npz');
+  assert.deepEqual(be.get('predictions')!.data, expect.predictions.data);
+  assert.deepEqual(be.get('label_ids')!.data, expect.label_ids.data);
   // Sentinel values in the classic end record: a reader must take the counts and offset from the zip64 record.
   const z64 = Buffer.from(fs.readFileSync(path.join(tmp, 'zip64.npz')));
   const eocd = z64.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
   z64.writeUInt16LE(0xffff, eocd + 8);
   z64.writeUInt16LE(0xffff, eocd + 10);
   z64.writeUInt32LE(0xffffffff, eocd + 16);
-  assert.deepEqual(readNpz(z64, 'zip64.npz').get('label_ids')!.data, expect.label_ids.data);
+  assert.deepEqual((await readNpz(z64, 'zip64.npz')).get('label_ids')!.data, expect.label_ids.data);
 
-  const pos = readNpz(fs.readFileSync(path.join(tmp, 'positional.npz')), 'positional.npz');
+  const pos = await readNpz(fs.readFileSync(path.join(tmp, 'positional.npz')), 'positional.npz');
   assert.deepEqual([...pos.keys()], ['arr_0', 'arr_1']);
   assert.deepEqual(pos.get('arr_1')!.toArray(), [-5, 2, -2]);
 
-  // Flip one byte inside the stored predictions data: CRC mismatch, member named.
+  // Flip one byte inside the stored predictions data: CRC mismatch, member named, its partial file removed.
   const plain = Buffer.from(fs.readFileSync(path.join(tmp, 'plain.npz')));
   const at = plain.indexOf(Buffer.from("{'descr': '<f4'")) + 140;
   plain[at] ^= 0xff;
-  assert.match(userErrorOf(() => readNpz(plain, 'plain.npz')).message, /plain\.npz: member predictions\.npy is corrupt: CRC-32 mismatch/);
+  await rejectsWith(readNpz(plain, 'plain.npz'), /plain\.npz: member predictions\.npy is corrupt: CRC-32 mismatch/);
+  assert.equal(fs.existsSync(path.join(tmp, 'member-predictions.npy')), false, 'the partial member file is removed');
   // Damage the deflate stream of the compressed file.
   const packed = Buffer.from(fs.readFileSync(path.join(tmp, 'packed.npz')));
   packed.fill(0xff, 60, 90);
-  assert.match(userErrorOf(() => readNpz(packed, 'packed.npz')).message, /packed\.npz: member predictions\.npy is corrupt/);
+  await rejectsWith(readNpz(packed, 'packed.npz'), /packed\.npz: member predictions\.npy is corrupt: its deflate stream does not decompress/);
   // Truncated archive: no end record.
   const cut = fs.readFileSync(path.join(tmp, 'plain.npz')).subarray(0, 200);
-  assert.match(userErrorOf(() => readNpz(cut, 'cut.npz')).message, /cut\.npz is not a readable \.npz.*truncated/);
-  assert.match(userErrorOf(() => readNpz(Buffer.from('hello world, not a zip at all'), 'x.npz')).message, /x\.npz is not a readable \.npz/);
+  await rejectsWith(readNpz(cut, 'cut.npz'), /cut\.npz is not a readable \.npz.*truncated/);
+  await rejectsWith(readNpz(Buffer.from('hello world, not a zip at all'), 'x.npz'), /x\.npz is not a readable \.npz/);
 });

@@ -4,18 +4,34 @@
 // Tuple members are named `predictions_0`, `predictions_1`, ... (nested: `predictions_0_1`).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { EvalpredError, messageOf } from '../errors';
+import { Readable } from 'node:stream';
+import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { EvalPredictionData, Tensor, TensorNode, walkTensors } from '../tensor/tensor';
-import { fileKind, readNpyFile, readRegularFile } from '../tensor/npy';
-import { readNpz } from '../tensor/npz';
-import { MAX_NODE_DEPTH } from './manifest';
-import { assertCacheTarget } from './outputFolder';
-import { readCache, writeCache, CacheManifest } from './store';
+import { NpyHeader, fileKind, openRegularFile } from '../tensor/npy';
+import { writeNpyStream } from '../tensor/npyStream';
+import { NpzArchive, memberError, memberStream, openNpz } from '../tensor/npz';
+import { CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MAX_NODE_DEPTH } from './manifest';
+import { assertCacheTarget, describeWriteError } from './outputFolder';
+import { FIELD_OF } from './reader';
+import { abandonCacheWrite, beginCacheWrite, commitCacheFiles, pendingFile, readCache, writeCache, CacheManifest } from './store';
 
-const FIELDS = { predictions: 'predictions', label_ids: 'labelIds', labels: 'labelIds', inputs: 'inputs', losses: 'losses' } as const;
+const FIELDS = { predictions: 'predictions', label_ids: 'label_ids', labels: 'label_ids', inputs: 'inputs', losses: 'losses' } as const;
 type Field = (typeof FIELDS)[keyof typeof FIELDS];
+
+/** One array to import: a .npz member or a .npy file, read as a stream when its turn comes. */
+interface ImportSource {
+  /** The array's name (member or file name without `.npy`). */
+  name: string;
+  /** Bytes its container declares (the .npz directory's size; the file's size). */
+  declared: number;
+  /** For .npz members: the exact size and CRC-32 the stream must have. */
+  exact?: { bytes: number; crc: number };
+  /** Names the source in .npy header errors. */
+  shown: string;
+  fail: (why: string) => Error;
+  open: () => Readable;
+}
 
 export async function importDump(src: string, outDir: string): Promise<CacheManifest> {
   // Refuse a folder evalpred may not replace before reading a possibly large dump.
@@ -43,70 +59,140 @@ export async function importDump(src: string, outDir: string): Promise<CacheMani
       extra: { imported_from: abs, ...(m.capture !== undefined ? { capture: m.capture } : {}) },
     });
   }
-  let named: Map<string, Tensor>;
-  const budget = importBudget(outDir);
+  let archive: NpzArchive | undefined;
+  const sources = new Map<string, ImportSource>();
   if (st.isDirectory()) {
-    named = new Map();
     const files = fs.readdirSync(abs).filter((f) => f.endsWith('.npy')).sort();
-    // Regular files only (a FIFO would block the read), and their total size within what can be held and written.
-    let total = 0;
+    // Regular files only (a FIFO would block the read); each is opened again without blocking when read.
     for (const f of files) {
-      const fst = fs.statSync(path.join(abs, f));
-      if (!fst.isFile()) throw new EvalpredError(`${path.join(src, f)} is ${fileKind(fst)}, not a regular file; evalpred imports arrays only from regular files`, { file: path.join(src, f) });
-      total += fst.size;
+      const file = path.join(abs, f);
+      const shown = path.join(src, f);
+      const fst = fs.statSync(file);
+      if (!fst.isFile()) throw new EvalpredError(`${shown} is ${fileKind(fst)}, not a regular file; evalpred imports arrays only from regular files`, { file: shown });
+      sources.set(f.slice(0, -4), {
+        name: f.slice(0, -4),
+        declared: fst.size,
+        shown,
+        fail: (why) => new EvalpredError(`${shown}: not a readable .npy file: ${why}`, { file: shown }),
+        open: () => {
+          const { fd } = openRegularFile(file);
+          return fs.createReadStream('', { fd, highWaterMark: 256 * 1024 });
+        },
+      });
     }
-    if (total > budget.bytes) throw new EvalpredError(`${src}: its .npy files hold ${total} bytes, more than ${budget.bytes} bytes (${budget.why})`, { file: src });
-    for (const f of files) {
-      try {
-        named.set(f.slice(0, -4), readNpyFile(path.join(abs, f)));
-      } catch (e) {
-        throw new EvalpredError(`${path.join(src, f)}: not a readable .npy file: ${messageOf(e)}`, { file: path.join(src, f) });
-      }
-    }
-    if (!named.size) throw new EvalpredError(`${src} holds no .npy files and no manifest.json; nothing to import`, { file: src });
+    if (!sources.size) throw new EvalpredError(`${src} holds no .npy files and no manifest.json; nothing to import`, { file: src });
   } else if (abs.toLowerCase().endsWith('.npz')) {
     if (!st.isFile()) throw new EvalpredError(`${src} is ${fileKind(st)}, not a regular file; give a .npz file`, { file: src });
     try {
-      named = readNpz(readRegularFile(abs), abs, { maxTotalBytes: budget.bytes, budgetNote: budget.why });
+      archive = openNpz(abs, src);
     } catch (e) {
+      if (isEvalpredError(e)) throw e;
       throw new EvalpredError(`${src}: not a readable .npz file: ${messageOf(e)}`, { file: src });
+    }
+    const a = archive;
+    for (const m of a.members) {
+      sources.set(m.name.slice(0, -4), {
+        name: m.name.slice(0, -4),
+        declared: m.size,
+        exact: { bytes: m.size, crc: m.crc },
+        shown: `${src}[${m.name}]`,
+        fail: (why) => memberError(a, m, why),
+        open: () => memberStream(a, m),
+      });
     }
   } else {
     throw new EvalpredError(`${src}: cannot import this file; give a .npz, a folder of .npy files or a capture folder`, { file: src });
   }
-  const ep = assemble(named, src);
-  return writeCache(outDir, ep, {
-    numSamples: numSamplesOf(ep),
-    key: contentKey(ep),
-    producer: { tool: 'evalpred import', source: abs, time: new Date().toISOString() },
-    extra: { imported_from: abs },
-  });
+  try {
+    return await importSources(sources, src, abs, outDir);
+  } finally {
+    archive?.close();
+  }
 }
 
 /**
- * How many bytes of arrays an import may produce: it holds them in memory (half of physical memory) and
- * writes them to the output folder's disk (its free space).
+ * Stream every array into its cache file (never whole in memory), then commit. Names are checked first and
+ * the declared sizes against the free disk space, so a bad dump costs no writing; each stream is then held
+ * to what its container and its .npy header declare (writeNpyStream). On failure only our temp folder goes.
  */
-function importBudget(outDir: string): { bytes: number; why: string } {
-  const mem = Math.floor(os.totalmem() / 2);
-  let free = Infinity;
+async function importSources(sources: Map<string, ImportSource>, src: string, abs: string, outDir: string): Promise<CacheManifest> {
+  const tree = assemble(new Map([...sources.keys()].map((n) => [n, n])), src);
+  const declared = [...sources.values()].reduce((a, s) => a + s.declared, 0);
+  const free = freeBytes(outDir);
+  if (declared > free) {
+    throw new EvalpredError(`${src}: its arrays declare ${declared} bytes uncompressed, more than the ${free} bytes free on the disk of ${outDir}`, { file: src });
+  }
+  const pending = beginCacheWrite(outDir);
+  try {
+    const headers = new Map<string, NpyHeader>();
+    const leaves: KeyLeaf[] = [];
+    const nodes = {} as EvalPredictionNodes;
+    for (const k of EVAL_PREDICTION_KEYS) {
+      const t = tree[k];
+      nodes[k] = t ? await writeTree(t, k, k) : null;
+    }
+    async function writeTree(t: NameTree<string>, file: string, where: string): Promise<CacheNode> {
+      if ('tuple' in t) {
+        const out: CacheNode[] = [];
+        for (const [i, c] of t.tuple.entries()) out.push(await writeTree(c, `${file}_${i}`, `${where}[${i}]`));
+        return { tuple: out };
+      }
+      const s = sources.get(t.leaf)!;
+      const dest = pendingFile(pending, `${file}.npy`);
+      let r;
+      try {
+        r = await writeNpyStream(s.open(), dest, {
+          source: s.shown,
+          fail: s.fail,
+          exactBytes: s.exact?.bytes,
+          crc: s.exact?.crc,
+          onHeader: (h) => {
+            const left = freeBytes(outDir);
+            if (h.dataBytes > left) throw s.fail(`its ${h.dataBytes} bytes of data do not fit in the ${left} bytes free on the disk of ${outDir}`);
+          },
+        });
+      } catch (e) {
+        if (isEvalpredError(e)) throw e;
+        throw new EvalpredError(`could not write the prediction cache ${outDir} (importing ${s.shown}): ${describeWriteError(e, outDir)}`, { file: outDir }, { cause: e });
+      }
+      headers.set(where, r.header);
+      leaves.push({ path: where, dtype: r.header.dtype, shape: r.header.shape, digest: r.digest });
+      return { npy: `${file}.npy` };
+    }
+    const first = (k: 'label_ids' | 'predictions') => [...headers.entries()].find(([w]) => w === k || w.startsWith(`${k}[`))?.[1];
+    const h = first('label_ids') ?? first('predictions');
+    return commitCacheFiles(pending, nodes, {
+      numSamples: h && h.shape.length ? h.shape[0] : 0,
+      key: keyOf(leaves),
+      producer: { tool: 'evalpred import', source: abs, time: new Date().toISOString() },
+      extra: { imported_from: abs },
+    });
+  } catch (e) {
+    abandonCacheWrite(pending);
+    throw e;
+  }
+}
+
+/** Free bytes on the disk that holds (or will hold) `outDir`. */
+function freeBytes(outDir: string): number {
   for (let d = path.resolve(outDir); ; d = path.dirname(d)) {
     try {
       const sf = fs.statfsSync(d);
-      free = sf.bavail * sf.bsize;
-      break;
+      return sf.bavail * sf.bsize;
     } catch {
-      if (path.dirname(d) === d) break;
+      if (path.dirname(d) === d) return Infinity;
     }
   }
-  return free < mem
-    ? { bytes: free, why: `the free space on the disk of ${outDir}` }
-    : { bytes: mem, why: `half of this machine's memory, which an import holds at once` };
 }
 
+/** An array's place in an EvalPrediction field: one named leaf, or tuple members. */
+export type NameTree<L> = { leaf: L } | { tuple: NameTree<L>[] };
 
-/** Names -> the four fields. `arr_0`/`arr_1` (np.savez with positional arrays) mean predictions, labels. */
-export function assemble(named: Map<string, Tensor>, src: string): EvalPredictionData {
+/**
+ * Array names -> the four fields, before any data is read. `arr_0`/`arr_1` (np.savez with positional
+ * arrays) mean predictions, labels. Leaves carry whatever the caller maps each name to.
+ */
+export function assemble<L>(named: Map<string, L>, src: string): Record<Field, NameTree<L> | null> {
   const names = [...named.keys()];
   if (names.length && names.every((n) => /^arr_\d+$/.test(n))) {
     if (names.length > 2) {
@@ -116,21 +202,21 @@ export function assemble(named: Map<string, Tensor>, src: string): EvalPredictio
         { file: src },
       );
     }
-    const renamed = new Map<string, Tensor>([['predictions', named.get('arr_0')!]]);
+    const renamed = new Map<string, L>([['predictions', named.get('arr_0')!]]);
     if (named.has('arr_1')) renamed.set('label_ids', named.get('arr_1')!);
     named = renamed;
   }
   // Each field: either one array under its name, or members `<name>_<i>[_<j>...]` forming a tuple.
-  const members: Record<Field, Array<[number[], Tensor]>> = { predictions: [], labelIds: [], inputs: [], losses: [] };
-  const whole: Partial<Record<Field, Tensor>> = {};
+  const members: Record<Field, Array<[number[], L]>> = { predictions: [], label_ids: [], inputs: [], losses: [] };
+  const whole: Partial<Record<Field, L>> = {};
   const seenAs = new Map<Field, string>();
   for (const [name, t] of named) {
     const m = /^(predictions|label_ids|labels|inputs|losses)((?:_\d+)*)$/.exec(name);
     if (!m) {
       throw new EvalpredError(
-        `${src}: unexpected array '${name}'. Expected predictions, label_ids (or labels), inputs, losses, ` +
+        `${src}: unexpected array '${name.slice(0, 200)}'. Expected predictions, label_ids (or labels), inputs, losses, ` +
           `or tuple members such as predictions_0, predictions_1.`,
-        { file: src, tensor: name },
+        { file: src, tensor: name.slice(0, 200) },
       );
     }
     const depth = m[2] ? m[2].split('_').length - 1 : 0;
@@ -146,34 +232,34 @@ export function assemble(named: Map<string, Tensor>, src: string): EvalPredictio
     if (!m[2]) whole[field] = t;
     else members[field].push([m[2].slice(1).split('_').map(Number), t]);
   }
-  const node = (field: Field): TensorNode | null => {
-    if (whole[field] && members[field].length) {
+  const node = (field: Field): NameTree<L> | null => {
+    if (whole[field] !== undefined && members[field].length) {
       throw new EvalpredError(`${src}: '${seenAs.get(field)}' is both an array and a tuple (${seenAs.get(field)}_0...)`, { file: src });
     }
-    if (whole[field]) return whole[field]!;
+    if (whole[field] !== undefined) return { leaf: whole[field]! };
     if (!members[field].length) return null;
     return buildTuple(members[field], `${seenAs.get(field)}`, src);
   };
-  const ep: EvalPredictionData = { predictions: node('predictions'), labelIds: node('labelIds'), inputs: node('inputs'), losses: node('losses') };
-  if (!ep.predictions) throw new EvalpredError(`${src}: no 'predictions' array (found: ${names.join(', ')})`, { file: src });
-  return ep;
+  const out: Record<Field, NameTree<L> | null> = { predictions: node('predictions'), label_ids: node('label_ids'), inputs: node('inputs'), losses: node('losses') };
+  if (!out.predictions) throw new EvalpredError(`${src}: no 'predictions' array (found: ${names.join(', ')})`, { file: src });
+  return out;
 }
 
-function buildTuple(items: Array<[number[], Tensor]>, name: string, src: string): TensorNode {
-  const byFirst = new Map<number, Array<[number[], Tensor]>>();
+function buildTuple<L>(items: Array<[number[], L]>, name: string, src: string): NameTree<L> {
+  const byFirst = new Map<number, Array<[number[], L]>>();
   for (const [idx, t] of items) {
     const list = byFirst.get(idx[0]) ?? [];
     list.push([idx.slice(1), t]);
     byFirst.set(idx[0], list);
   }
   const n = Math.max(...byFirst.keys()) + 1;
-  const out: TensorNode[] = [];
+  const out: NameTree<L>[] = [];
   for (let i = 0; i < n; i++) {
     const group = byFirst.get(i);
     if (!group) throw new EvalpredError(`${src}: tuple member ${name}_${i} is missing (have ${[...byFirst.keys()].sort().map((k) => `${name}_${k}`).join(', ')})`, { file: src });
     const leaf = group.find(([idx]) => idx.length === 0);
     if (leaf && group.length > 1) throw new EvalpredError(`${src}: ${name}_${i} is both an array and a tuple`, { file: src });
-    out.push(leaf ? leaf[1] : buildTuple(group, `${name}_${i}`, src));
+    out.push(leaf ? { leaf: leaf[1] } : buildTuple(group, `${name}_${i}`, src));
   }
   return { tuple: out };
 }
@@ -184,14 +270,31 @@ function numSamplesOf(ep: EvalPredictionData): number {
   return t && t.ndim ? t.shape[0] : 0;
 }
 
-function contentKey(ep: EvalPredictionData): string {
+interface KeyLeaf {
+  path: string;
+  dtype: string;
+  shape: readonly number[];
+  /** SHA-256 (hex) of the array's little-endian data. */
+  digest: string;
+}
+
+/** An import's cache key: its arrays' places, dtypes, shapes and data digests, in manifest order. */
+function keyOf(leaves: KeyLeaf[]): string {
   const h = crypto.createHash('sha256');
-  for (const [field, node] of Object.entries(ep)) {
+  for (const l of leaves) h.update(`${l.path}:${l.dtype}:${l.shape.join(',')}:${l.digest};`);
+  return `import-${h.digest('hex').slice(0, 32)}`;
+}
+
+/** keyOf for arrays in memory (a capture folder without a key), so the same arrays get the same key. */
+function contentKey(ep: EvalPredictionData): string {
+  const leaves: KeyLeaf[] = [];
+  for (const k of EVAL_PREDICTION_KEYS) {
+    const node = ep[FIELD_OF[k]];
     if (!node) continue;
-    for (const [p, t] of walkTensors(node as TensorNode, field)) {
-      h.update(`${p}:${t.dtype}:${t.shape.join(',')};`);
-      h.update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    for (const [p, t] of walkTensors(node as TensorNode, k)) {
+      const digest = crypto.createHash('sha256').update(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)).digest('hex');
+      leaves.push({ path: p, dtype: t.dtype, shape: t.shape, digest });
     }
   }
-  return `import-${h.digest('hex').slice(0, 32)}`;
+  return keyOf(leaves);
 }

@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { packageRoot } from '../paths';
-import { writeNpyFile } from '../tensor/npy';
+import { readNpyHeaderFile, writeNpyFile } from '../tensor/npy';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { assertCacheTarget, describeWriteError, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
-import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, attachmentFile } from './manifest';
+import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, attachmentFile, nodeFiles } from './manifest';
 import { FIELD_OF } from './reader';
 
 export type { CacheManifest, CacheNode } from './manifest';
@@ -77,17 +77,64 @@ export function writeCache(dir: string, ep: EvalPredictionData, meta: CacheMeta)
 
 /** Fill the reserved temp folder, manifest last, and rename it into place. */
 export function commitCacheWrite(pending: PendingCacheWrite, ep: EvalPredictionData, meta: CacheMeta): CacheManifest {
+  return finishCacheWrite(pending, meta, () => {
+    if (!ep.predictions) throw new Error('writeCache: an EvalPrediction without predictions cannot be cached');
+    const nodes = {} as EvalPredictionNodes;
+    for (const k of EVAL_PREDICTION_KEYS) {
+      const node = ep[FIELD_OF[k]];
+      nodes[k] = node ? writeNode(pending.tmp, node, k) : null;
+    }
+    return nodes;
+  });
+}
+
+/**
+ * Where a writer that produces its own files (streamed, never whole in memory) puts the array `name` of a
+ * reserved write: a bare `.npy` file name inside the temp folder. The writer creates the file; then
+ * commitCacheFiles lists it in the manifest.
+ */
+export function pendingFile(pending: PendingCacheWrite, name: string): string {
+  if (!/^[A-Za-z0-9_.-]+\.npy$/.test(name) || name.startsWith('.')) throw new Error(`pendingFile: "${name}" is not a bare .npy file name`);
+  return path.join(pending.tmp, name);
+}
+
+/**
+ * Commit a reserved write whose arrays the caller already wrote with pendingFile: every file `nodes` lists
+ * must be there, a regular file whose .npy header accounts for its size, and nothing else may be in the
+ * folder (a cache holds only what its manifest lists; docs/cache-format.md). Then the manifest goes in last
+ * and the folder is renamed into place, as for commitCacheWrite. On failure the temp folder is removed.
+ */
+export function commitCacheFiles(pending: PendingCacheWrite, nodes: EvalPredictionNodes, meta: CacheMeta): CacheManifest {
+  return finishCacheWrite(pending, meta, () => {
+    if (!nodes.predictions) throw new Error('commitCacheFiles: a cache always holds predictions');
+    const listed = new Set<string>();
+    for (const k of EVAL_PREDICTION_KEYS) {
+      const node = nodes[k];
+      if (!node) continue;
+      for (const [where, file] of nodeFiles(node, `eval_prediction.${k}`)) {
+        const full = pendingFile(pending, file);
+        if (listed.has(file)) throw new Error(`commitCacheFiles: ${file} is listed twice`);
+        listed.add(file);
+        const { header, size } = readNpyHeaderFile(full);
+        if (header.dataOffset + header.dataBytes !== size) {
+          throw new Error(`commitCacheFiles: ${where} (${file}) is ${size} bytes, its header accounts for ${header.dataOffset + header.dataBytes}`);
+        }
+      }
+    }
+    const extra = fs.readdirSync(pending.tmp).filter((f) => !listed.has(f));
+    if (extra.length) throw new Error(`commitCacheFiles: the temp folder holds files the manifest does not list (${extra.join(', ')})`);
+    return nodes;
+  });
+}
+
+/** The shared end of every cache write: arrays (from `fillArrays`), then manifest.json, then the rename. */
+function finishCacheWrite(pending: PendingCacheWrite, meta: CacheMeta, fillArrays: () => EvalPredictionNodes): CacheManifest {
   const { target, tmp, shown } = pending;
   try {
     for (const k of Object.keys(meta.extra ?? {})) {
       if (RESERVED.has(k)) throw new Error(`writeCache: extra manifest field "${k}" would overwrite a contract field`);
     }
-    if (!ep.predictions) throw new Error('writeCache: an EvalPrediction without predictions cannot be cached');
-    const nodes = {} as EvalPredictionNodes;
-    for (const k of EVAL_PREDICTION_KEYS) {
-      const node = ep[FIELD_OF[k]];
-      nodes[k] = node ? writeNode(tmp, node, k) : null;
-    }
+    const nodes = fillArrays();
     const attachments: Record<string, string> = {};
     for (const [name, value] of Object.entries(meta.attachments ?? {})) {
       attachments[name] = attachmentFile(name);

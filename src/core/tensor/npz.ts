@@ -1,120 +1,158 @@
 // NumPy .npz reading: a ZIP archive of .npy members (np.savez stores them, np.savez_compressed deflates
-// them). We read the central directory (authoritative sizes; numpy forces zip64 local headers), check each
-// member's CRC-32 and parse it with parseNpy. Members that are not .npy files are ignored, as np.load does
-// not treat them as arrays either.
+// them). We read the central directory (authoritative sizes; numpy forces zip64 local headers) by position
+// from the open file, never the whole archive, and hand out each member as a stream (stored bytes, or
+// inflated as they are read), so a member is never held in memory whole. The caller (npyStream.ts) checks
+// the member's length and CRC-32 as the bytes pass. Members that are not .npy files are ignored, as np.load
+// does not treat them as arrays either.
+import fs from 'node:fs';
+import { Readable, pipeline } from 'node:stream';
 import zlib from 'node:zlib';
-import { EvalpredError, isEvalpredError, messageOf } from '../errors';
-import { parseNpy } from './npy';
-import { Tensor } from './tensor';
+import { EvalpredError } from '../errors';
+import { openRegularFile } from './npy';
 
 const SIG_EOCD = 0x06054b50;
 const SIG_EOCD64 = 0x06064b50;
 const SIG_EOCD64_LOCATOR = 0x07064b50;
 const SIG_CENTRAL = 0x02014b50;
 const SIG_LOCAL = 0x04034b50;
+/** Entries an archive may list: a cache holds at most 100,000 arrays (core/cache/manifest.ts). */
+const MAX_ENTRIES = 200_000;
+/** Bytes of central directory read at once (200,000 entries with long names fit). */
+const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 
-interface Entry {
+export interface NpzMember {
+  /** The name in the archive, e.g. `predictions.npy`. */
   name: string;
   method: number;
   flags: number;
   crc: number;
   compressedSize: number;
+  /** Uncompressed size the central directory declares. */
   size: number;
   localOffset: number;
 }
 
-/** The arrays of an .npz, by member name without `.npy`, in archive order. */
-export function readNpz(bytes: Uint8Array, source: string, opts: { maxTotalBytes?: number; budgetNote?: string } = {}): Map<string, Tensor> {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out = new Map<string, Tensor>();
-  const entries = centralDirectory(buf, source);
-  // Before inflating anything: the members' declared sizes against what the caller can hold (a 1 MB archive of
-  // zeros may declare gigabytes). Each member then inflates to at most its declared size (maxOutputLength).
-  const total = entries.filter((e) => e.name.endsWith('.npy')).reduce((a, e) => a + e.size, 0);
-  if (opts.maxTotalBytes !== undefined && total > opts.maxTotalBytes) {
-    throw new EvalpredError(
-      `${source}: its arrays declare ${total} bytes uncompressed, more than ${opts.maxTotalBytes} bytes${opts.budgetNote ? ` (${opts.budgetNote})` : ''}`,
-      { file: source },
-    );
-  }
-  for (const e of entries) {
-    if (e.name.endsWith('/') || !e.name.endsWith('.npy')) continue;
-    const member = `${source}[${e.name}]`;
-    const fail = (why: string): never => {
-      throw new EvalpredError(`${source}: member ${e.name} is corrupt: ${why}`, { file: source, tensor: e.name });
-    };
-    if (e.flags & 1) fail('it is encrypted');
-    if (e.localOffset + 30 > buf.length || buf.readUInt32LE(e.localOffset) !== SIG_LOCAL) {
-      fail(`no local file header at byte ${e.localOffset}`);
-    }
-    const start = e.localOffset + 30 + buf.readUInt16LE(e.localOffset + 26) + buf.readUInt16LE(e.localOffset + 28);
-    if (start + e.compressedSize > buf.length) {
-      fail(`its ${e.compressedSize} bytes of data run past the end of the archive (${buf.length} bytes); the file is truncated`);
-    }
-    const raw = buf.subarray(start, start + e.compressedSize);
-    let data: Buffer;
-    if (e.method === 0) data = raw;
-    else if (e.method === 8) {
-      try {
-        data = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') fail(`it decompresses to more than the ${e.size} bytes the directory declares`);
-        return fail(`its deflate stream does not decompress (${messageOf(err)})`);
-      }
-    } else return fail(`compression method ${e.method} is not supported (only stored and deflated members are)`);
-    if (data.length !== e.size) fail(`it holds ${data.length} bytes, but the directory says ${e.size}`);
-    const crc = crc32(data);
-    if (crc !== e.crc) fail(`CRC-32 mismatch (data ${hex(crc)}, directory ${hex(e.crc)})`);
-    try {
-      out.set(e.name.slice(0, -4), parseNpy(data, member));
-    } catch (err) {
-      if (isEvalpredError(err)) throw err;
-      fail(messageOf(err));
-    }
-  }
-  return out;
+export interface NpzArchive {
+  file: string;
+  /** The `.npy` members, in archive order. */
+  members: NpzMember[];
+  close(): void;
 }
 
-function centralDirectory(buf: Buffer, source: string): Entry[] {
+// openNpz returns a plain object; memberStream needs its descriptor. Kept here rather than on the object so
+// callers cannot reach the descriptor and close it under a running stream.
+const FDS = new WeakMap<NpzArchive, number>();
+
+/** Open a .npz (a regular file only: a FIFO would block) and read its central directory. Close it when done. */
+export function openNpz(file: string, source = file): NpzArchive {
+  const { fd, size } = openRegularFile(file);
+  let members: NpzMember[];
+  try {
+    members = centralDirectory(fd, size, source).filter((e) => !e.name.endsWith('/') && e.name.endsWith('.npy'));
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  let open = true;
+  const archive: NpzArchive = {
+    file: source,
+    members,
+    close: () => {
+      if (open) fs.closeSync(fd);
+      open = false;
+    },
+  };
+  FDS.set(archive, fd);
+  return archive;
+}
+
+/** A member's error: names the archive and the member. */
+export function memberError(archive: NpzArchive, m: NpzMember, why: string): EvalpredError {
+  return new EvalpredError(`${archive.file}: member ${m.name} is corrupt: ${why}`, { file: archive.file, tensor: m.name });
+}
+
+/**
+ * The member's uncompressed bytes as a stream, read from the archive as they are consumed. The stream does
+ * not check the length or CRC (the consumer does, as bytes pass, so it can stop at the declared size).
+ */
+export function memberStream(archive: NpzArchive, m: NpzMember): Readable {
+  const fd = FDS.get(archive);
+  if (fd === undefined) throw new Error('memberStream: archive not opened with openNpz');
+  const fail = (why: string): never => {
+    throw memberError(archive, m, why);
+  };
+  if (m.flags & 1) fail('it is encrypted');
+  const local = Buffer.alloc(30);
+  if (fs.readSync(fd, local, 0, 30, m.localOffset) !== 30 || local.readUInt32LE(0) !== SIG_LOCAL) fail(`no local file header at byte ${m.localOffset}`);
+  const start = m.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  const archiveSize = fs.fstatSync(fd).size;
+  if (start + m.compressedSize > archiveSize) {
+    fail(`its ${m.compressedSize} bytes of data run past the end of the archive (${archiveSize} bytes); the file is truncated`);
+  }
+  if (m.method !== 0 && m.method !== 8) fail(`compression method ${m.method} is not supported (only stored and deflated members are)`);
+  const raw = m.compressedSize === 0 ? Readable.from([]) : fs.createReadStream('', { fd, start, end: start + m.compressedSize - 1, autoClose: false, highWaterMark: 256 * 1024 });
+  if (m.method === 0) return raw;
+  const inflate = zlib.createInflateRaw();
+  // pipeline passes a read error on to the inflate stream (and so to the consumer) and closes both on abort.
+  return pipeline(raw, inflate, () => {}) as unknown as Readable;
+}
+
+/** The central directory, read by position (the end record is in the last 22 + 65,535 bytes). */
+function centralDirectory(fd: number, fileSize: number, source: string): NpzMember[] {
   const fail = (why: string): never => {
     throw new EvalpredError(`${source} is not a readable .npz (ZIP) archive: ${why}`, { file: source });
   };
-  // The end-of-central-directory record is the last 22 bytes plus an optional comment of up to 65535.
+  const readAt = (pos: number, len: number): Buffer => {
+    const b = Buffer.alloc(len);
+    let done = 0;
+    while (done < len) {
+      const n = fs.readSync(fd, b, done, len - done, pos + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return b.subarray(0, done);
+  };
+  const tailStart = Math.max(0, fileSize - 22 - 0xffff - 20);
+  const tail = readAt(tailStart, fileSize - tailStart);
   let eocd = -1;
-  for (let p = buf.length - 22; p >= Math.max(0, buf.length - 22 - 0xffff); p--) {
-    if (buf.readUInt32LE(p) === SIG_EOCD) {
+  for (let p = tail.length - 22; p >= 0; p--) {
+    if (tail.readUInt32LE(p) === SIG_EOCD) {
       eocd = p;
       break;
     }
   }
   if (eocd < 0) {
     fail(
-      buf.length >= 4 && buf.readUInt32LE(0) === SIG_LOCAL
+      fileSize >= 4 && readAt(0, 4).readUInt32LE(0) === SIG_LOCAL
         ? 'no end-of-central-directory record; the file is truncated'
-        : `no ZIP end-of-central-directory record (the file is ${buf.length} bytes and does not look like a ZIP archive)`,
+        : `no ZIP end-of-central-directory record (the file is ${fileSize} bytes and does not look like a ZIP archive)`,
     );
   }
-  let count = buf.readUInt16LE(eocd + 10);
-  let cdSize = buf.readUInt32LE(eocd + 12);
-  let cdOffset = buf.readUInt32LE(eocd + 16);
+  let count = tail.readUInt16LE(eocd + 10);
+  let cdSize = tail.readUInt32LE(eocd + 12);
+  let cdOffset = tail.readUInt32LE(eocd + 16);
   if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
     const loc = eocd - 20;
-    if (loc < 0 || buf.readUInt32LE(loc) !== SIG_EOCD64_LOCATOR) fail('a zip64 archive without its zip64 locator');
-    const e64 = big(buf, loc + 8);
-    if (e64 + 56 > buf.length || buf.readUInt32LE(e64) !== SIG_EOCD64) fail('the zip64 end-of-central-directory record is missing');
-    count = big(buf, e64 + 32);
-    cdSize = big(buf, e64 + 40);
-    cdOffset = big(buf, e64 + 48);
+    if (loc < 0 || tail.readUInt32LE(loc) !== SIG_EOCD64_LOCATOR) fail('a zip64 archive without its zip64 locator');
+    const e64 = big(tail, loc + 8);
+    const rec = e64 + 56 <= fileSize ? readAt(e64, 56) : Buffer.alloc(0);
+    if (rec.length < 56 || rec.readUInt32LE(0) !== SIG_EOCD64) fail('the zip64 end-of-central-directory record is missing');
+    count = big(rec, 32);
+    cdSize = big(rec, 40);
+    cdOffset = big(rec, 48);
   }
-  if (cdOffset + cdSize > buf.length) fail(`the central directory (${cdSize} bytes at ${cdOffset}) lies past the end of the file; it is truncated`);
-  const entries: Entry[] = [];
-  let p = cdOffset;
+  if (cdOffset + cdSize > fileSize) fail(`the central directory (${cdSize} bytes at ${cdOffset}) lies past the end of the file; it is truncated`);
+  if (count > MAX_ENTRIES) fail(`it lists ${count} members, more than the ${MAX_ENTRIES} evalpred reads`);
+  if (cdSize > MAX_DIRECTORY_BYTES) fail(`its central directory is ${cdSize} bytes, more than the ${MAX_DIRECTORY_BYTES} evalpred reads`);
+  const buf = readAt(cdOffset, cdSize);
+  const entries: NpzMember[] = [];
+  let p = 0;
   for (let k = 0; k < count; k++) {
     if (p + 46 > buf.length || buf.readUInt32LE(p) !== SIG_CENTRAL) fail(`central directory entry ${k} is damaged`);
     const nameLen = buf.readUInt16LE(p + 28);
     const extraLen = buf.readUInt16LE(p + 30);
     const commentLen = buf.readUInt16LE(p + 32);
-    const e: Entry = {
+    const e: NpzMember = {
       name: buf.toString('utf8', p + 46, p + 46 + nameLen),
       flags: buf.readUInt16LE(p + 8),
       method: buf.readUInt16LE(p + 10),
@@ -125,20 +163,20 @@ function centralDirectory(buf: Buffer, source: string): Entry[] {
     };
     // zip64 extra field (id 1): 8-byte values, present only for the fields that are 0xffffffff, in this order.
     let x = p + 46 + nameLen;
-    const xEnd = x + extraLen;
+    const xEnd = Math.min(x + extraLen, buf.length);
     while (x + 4 <= xEnd) {
       const id = buf.readUInt16LE(x);
       const len = buf.readUInt16LE(x + 2);
       if (id === 1) {
         let q = x + 4;
-        if (e.size === 0xffffffff) (e.size = big(buf, q)), (q += 8);
-        if (e.compressedSize === 0xffffffff) (e.compressedSize = big(buf, q)), (q += 8);
-        if (e.localOffset === 0xffffffff) e.localOffset = big(buf, q);
+        if (e.size === 0xffffffff && q + 8 <= xEnd) (e.size = big(buf, q)), (q += 8);
+        if (e.compressedSize === 0xffffffff && q + 8 <= xEnd) (e.compressedSize = big(buf, q)), (q += 8);
+        if (e.localOffset === 0xffffffff && q + 8 <= xEnd) e.localOffset = big(buf, q);
       }
       x += 4 + len;
     }
     entries.push(e);
-    p = xEnd + commentLen;
+    p = p + 46 + nameLen + extraLen + commentLen;
   }
   return entries;
 }
@@ -148,14 +186,15 @@ function big(buf: Buffer, at: number): number {
   return v > BigInt(Number.MAX_SAFE_INTEGER) ? Infinity : Number(v);
 }
 
-function hex(n: number): string {
-  return '0x' + n.toString(16).padStart(8, '0');
-}
-
 let CRC_TABLE: Uint32Array | undefined;
 
-/** CRC-32 (ZIP polynomial). zlib.crc32 only exists from Node 20.15/22.2, so keep our own. */
-export function crc32(data: Uint8Array): number {
+/**
+ * CRC-32 (ZIP polynomial), continued from `prev` over `data`. zlib.crc32 (native) where Node has it (20.15+,
+ * 22.2+); our table otherwise.
+ */
+export function crc32(data: Uint8Array, prev = 0): number {
+  const native = (zlib as unknown as { crc32?: (d: Uint8Array, v?: number) => number }).crc32;
+  if (native) return native(data, prev);
   if (!CRC_TABLE) {
     CRC_TABLE = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -164,7 +203,7 @@ export function crc32(data: Uint8Array): number {
       CRC_TABLE[n] = c >>> 0;
     }
   }
-  let c = 0xffffffff;
+  let c = (prev ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return (c ^ 0xffffffff) >>> 0;
 }
