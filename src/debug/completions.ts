@@ -5,7 +5,7 @@
 // evaluated to complete: the kind of what stands before the dot is read from its name, so completing never
 // runs the user's code. Stopped inside a Python frame, the session forwards the request to debugpy instead.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { FUNCTIONS } from '../core/expr';
+import { BUILTINS } from '../core/expr';
 
 export interface CompletionScope {
   /** The metric function's parameter name (eval_preds, p, …): the EvalPrediction, as in the user's code. */
@@ -123,7 +123,7 @@ function names(python: boolean, scope: CompletionScope): Item[] {
   if (python) {
     return [...evalPred, { label: 'np', type: 'module', detail: 'numpy' }, ...(scope.source ? moduleNames(scope.source) : []), ...PYTHON_BUILTINS];
   }
-  return [...evalPred, ...FIELDS, ...EXPR_NAMES, ...FUNCTIONS.map((label): Item => ({ label, type: 'function', detail: 'evalpred expression built-in' }))];
+  return [...evalPred, ...FIELDS, ...EXPR_NAMES, ...BUILTINS.filter((b) => b.function).map((b): Item => ({ label: b.name, type: 'function', detail: `${b.usage}: ${b.description}` }))];
 }
 
 function members(chain: string[], python: boolean, paramName: string): Item[] {

@@ -26,6 +26,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { isEvalpredError, messageOf } from '../core/errors';
+import { helpLines } from '../core/expr';
 import { EvalRuntime, RuntimeRunInfo, RuntimeStop } from '../core/runtime/evalRuntime';
 import { RuntimeServices, localServices } from '../core/runtime/io';
 import { inLaunchTerms } from '../core/runtime/launchSettings';
@@ -52,6 +53,8 @@ const CONSOLE_HELP = [
   'Start a line with ":" for the safe expression language (no code runs):',
   '  :predictions.shape   :label_ids[:8]   :argmax(predictions, -1)[0]   :decode(inputs[sample])   :softmax(predictions[0])',
   '  :count(label_ids == -100)   :mean(losses)   — indexing, slices, masks, broadcasting.',
+  'Its functions:',
+  ...helpLines(),
 ].join('\n');
 const ERR_LAUNCH = 1001;
 const ERR_EVALUATE = 1002;
@@ -390,9 +393,9 @@ export class EvalpredSession extends LoggingDebugSession {
       return;
     }
     if (typed.startsWith(':')) args = { ...args, expression: typed.slice(1) };
-    // After the requests already queued (a client's variables/threads/stackTrace are answered first); the
-    // evaluation itself is bounded by the expression and result caps in src/core/expr.
-    setImmediate(() => this.evaluateNow(response, args));
+    // The runtime evaluates in slices (src/core/expr/slices.ts), so threads/stackTrace/pause/disconnect are
+    // answered while it runs; a newer evaluation or continue cancels it. Bounded by the caps in src/core/expr.
+    void this.evaluateNow(response, args);
   }
 
   protected override completionsRequest(response: DebugProtocol.CompletionsResponse, args: DebugProtocol.CompletionsArguments): void {
@@ -420,13 +423,13 @@ export class EvalpredSession extends LoggingDebugSession {
     }
   }
 
-  private evaluateNow(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+  private async evaluateNow(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): Promise<void> {
     if (!this.runtime.evalPredAtStop()) {
       this.sendErrorResponse(response, { id: ERR_STATE, format: 'no EvalPrediction yet: expressions work once the run is paused at compute_metrics', showUser: false });
       return;
     }
     try {
-      const value = this.runtime.evaluate(args.expression, this.sampleIndex);
+      const value = await this.runtime.evaluate(args.expression, this.sampleIndex);
       const v = this.store.forValue('result', value, args.expression.trim());
       response.body = { result: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables, namedVariables: v.namedVariables };
       if (args.context === 'clipboard') response.body.result = clipboardText(value);

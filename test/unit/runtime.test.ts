@@ -138,7 +138,7 @@ test('a cache opened alone: ready, then its own boundary stop with the frame at 
     assert.equal(rt.decoder()!([5, 6, 0]), 'w5 w6');
     assert.equal(rt.holdsTokenIds('inputs'), true);
     assert.equal(rt.holdsTokenIds('predictions'), false);
-    const decoded = rt.evaluate('decode(inputs[sample])', 2);
+    const decoded = await rt.evaluate('decode(inputs[sample])', 2);
     assert.equal(decoded, 'w5 w5 w5 w5');
     await rt.shutdown();
     assert.equal(calls.closes, 1, 'shutdown closes the injected metric runners');
@@ -192,7 +192,7 @@ test('continue runs the metric and stops again (reason metrics); a failing metri
     const first = rec.next();
     await rt.start(rt.parseLaunch({ cache, metrics: metricFile }));
     await first;
-    assert.throws(() => rt.evaluate('nope(', 0), (e) => isEvalpredError(e));
+    await assert.rejects(rt.evaluate('nope(', 0), (e) => isEvalpredError(e));
 
     const second = rec.next();
     rt.continue();
@@ -246,7 +246,7 @@ test('setBatchStops answers each function breakpoint; setBreakpoints verifies li
   // Before the launch: accepted optimistically.
   assert.deepEqual(rt.setBreakpoints('/elsewhere/x.py', [4]).map((a) => a.verified), [true]);
   assert.equal(rt.stack().length, 0, 'no frames before any stop');
-  assert.throws(() => rt.evaluate('len(label_ids)', 0), /no EvalPrediction yet/);
+  await assert.rejects(rt.evaluate('len(label_ids)', 0), /no EvalPrediction yet/);
 
   const dir = tempDir();
   try {
@@ -262,7 +262,7 @@ test('setBatchStops answers each function breakpoint; setBreakpoints verifies li
     assert.deepEqual(other, [{ verified: false, message: `evalpred only stops in the metric file ${metricFile}` }]);
     // The configured function name is the boundary too, once the launch names it.
     assert.equal(rt.setBatchStops(['computeMetrics'])[0].verified, true);
-    assert.equal(rt.evaluate('len(label_ids)', 0), 4);
+    assert.equal(await rt.evaluate('len(label_ids)', 0), 4);
     await rt.shutdown();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -284,9 +284,9 @@ test("the user's parameter name (eval_preds) names the EvalPrediction in frames,
     await stopped;
     assert.equal(rt.paramName(), 'eval_preds');
     assert.deepEqual(rt.stack(), [{ name: 'compute_metrics(eval_preds)', file: metricFile, line: 3 }]);
-    assert.equal(formatValue(rt.evaluate('eval_preds.label_ids[0]', 0)), '1');
-    assert.equal(formatValue(rt.evaluate('eval_pred.label_ids[1]', 0)), '0', 'eval_pred still works');
-    assert.throws(() => rt.evaluate('eval_preds.prediction', 0), (e: Error) => !/\beval_pred\b/.test(e.message) && /eval_preds/.test(e.message));
+    assert.equal(formatValue(await rt.evaluate('eval_preds.label_ids[0]', 0)), '1');
+    assert.equal(formatValue(await rt.evaluate('eval_pred.label_ids[1]', 0)), '0', 'eval_pred still works');
+    await assert.rejects(rt.evaluate('eval_preds.prediction', 0), (e: Error) => !/\beval_pred\b/.test(e.message) && /eval_preds/.test(e.message));
     const lints = rt.lints();
     assert.ok(lints.length > 0, 'the -100 decode is found');
     for (const l of lints) assert.doesNotMatch(`${l.message} ${l.fix}`, /\beval_pred\b/, `${l.id} speaks of eval_pred`);

@@ -1,6 +1,9 @@
 // The Debug Console / hover expression language over a paused EvalPrediction (no JavaScript eval).
-export { evaluateExpression, FUNCTIONS } from './evaluate';
+export { evaluateExpression, evaluationOf, FUNCTIONS } from './evaluate';
 export type { ExprContext } from './evaluate';
+export { BUILTINS, helpLines } from './builtins';
+export type { Builtin } from './builtins';
+export { evaluateSliced, EvaluationCancelled, runSliced } from './slices';
 export { ExprError } from './errors';
 export { parse } from './parser';
 export type { Value, Seq, NodeValue, EvalPredValue } from './values';

@@ -1,6 +1,8 @@
 // The tensor maths the expression language needs: NumPy basic indexing (ints and slices), boolean-mask
 // and integer-array indexing along axis 0, broadcasting element-wise operators and axis reductions.
 // Results are fresh tensors of just the selected elements; leading integer indices share memory (row()).
+// Every loop over elements is a generator that yields every SLICE_ELEMENTS elements, so the Debug Console can
+// run an evaluation in slices and the adapter answers other requests in between (runSliced in ./slices.ts).
 import { DTYPES, DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 
@@ -20,6 +22,23 @@ export function checkResultSize(size: number): void {
 }
 
 export class IndexError extends Error {}
+
+/** A computation that yields (nothing) at points where it may be paused; its return value is the result. */
+export type Gen<T> = Generator<void, T, void>;
+
+/** Elements processed between two yields. */
+export const SLICE_ELEMENTS = 1 << 16;
+
+/** Counts work; `tick(n)` is true when a slice's worth has been done since the last yield. */
+export class Work {
+  private done = 0;
+  tick(n = 1): boolean {
+    this.done += n;
+    if (this.done < SLICE_ELEMENTS) return false;
+    this.done = 0;
+    return true;
+  }
+}
 
 function sliceRange(n: number, s: Extract<Axis, { kind: 'slice' }>): number[] {
   const step = s.step ?? 1;
@@ -43,7 +62,7 @@ function sliceRange(n: number, s: Extract<Axis, { kind: 'slice' }>): number[] {
 }
 
 /** `t[items]` with NumPy basic indexing. A fully integer-indexed element comes back as a 0-d tensor (keeps its dtype, as np.float32 does). */
-export function indexTensor(t: Tensor, items: Axis[]): Tensor {
+export function* indexTensor(t: Tensor, items: Axis[]): Gen<Tensor> {
   if (items.length > t.ndim) throw new IndexError(`too many indices for a ${t.ndim}-d array of shape (${t.shape.join(', ')}): ${items.length} given`);
   // Leading integers: take rows without copying.
   let cur = t;
@@ -86,32 +105,43 @@ export function indexTensor(t: Tensor, items: Axis[]): Tensor {
   const src = cur.data as ArrayLike<number | bigint>;
   const dst = out as unknown as { [i: number]: number | bigint };
   let w = 0;
-  const rec = (a: number, off: number) => {
-    if (a === cur.ndim) {
-      dst[w++] = src[off];
+  const work = new Work();
+  const last = cur.ndim - 1;
+  function* rec(a: number, off: number): Gen<void> {
+    if (a === last) {
+      for (const i of per[a]) dst[w++] = src[off + i * strides[a]];
+      if (work.tick(per[a].length)) yield;
       return;
     }
-    for (const i of per[a]) rec(a + 1, off + i * strides[a]);
-  };
-  rec(0, 0);
+    for (const i of per[a]) yield* rec(a + 1, off + i * strides[a]);
+  }
+  if (cur.ndim === 0) dst[w++] = src[0];
+  else yield* rec(0, 0);
   return new Tensor(cur.dtype, outShape, out);
 }
 
 /** `t[mask]` (bool, same leading shape) or `t[ids]` (int array) along axis 0. */
-export function takeRows(t: Tensor, sel: Tensor): Tensor {
+export function* takeRows(t: Tensor, sel: Tensor): Gen<Tensor> {
   if (t.ndim === 0) throw new IndexError('a 0-d array cannot be indexed');
   let rows: number[] = [];
+  const work = new Work();
   if (sel.dtype === 'bool') {
     if (sel.ndim === t.ndim && sel.shape.every((d, i) => d === t.shape[i])) {
       // Full-shape mask: NumPy returns the selected elements as a flat array.
       const out: number[] = [];
-      for (let i = 0; i < sel.size; i++) if (sel.data[i]) out.push(i);
-      return gather(t.reshape([t.size]), out);
+      for (let i = 0; i < sel.size; i++) {
+        if (sel.data[i]) out.push(i);
+        if (work.tick()) yield;
+      }
+      return yield* gather(t.reshape([t.size]), out);
     }
     if (sel.ndim !== 1 || sel.shape[0] !== t.shape[0]) {
       throw new IndexError(`boolean index of shape (${sel.shape.join(', ')}) does not match the array's shape (${t.shape.join(', ')})`);
     }
-    for (let i = 0; i < sel.size; i++) if (sel.data[i]) rows.push(i);
+    for (let i = 0; i < sel.size; i++) {
+      if (sel.data[i]) rows.push(i);
+      if (work.tick()) yield;
+    }
   } else if (!DTYPES[sel.dtype].isFloat) {
     if (sel.ndim !== 1) throw new IndexError('integer-array indexing takes a 1-d array of row numbers');
     const n = t.shape[0];
@@ -121,14 +151,19 @@ export function takeRows(t: Tensor, sel: Tensor): Tensor {
       return r < 0 ? r + n : r;
     });
   } else throw new IndexError('arrays used as indices must be of integer or boolean type');
-  return gather(t, rows);
+  return yield* gather(t, rows);
 }
 
-function gather(t: Tensor, rows: number[]): Tensor {
+function* gather(t: Tensor, rows: number[]): Gen<Tensor> {
   const inner = t.shape.slice(1).reduce((a, b) => a * b, 1);
   checkResultSize(rows.length * inner);
   const out = new DTYPES[t.dtype].ctor(rows.length * inner);
-  rows.forEach((r, i) => (out as Float32Array).set((t.data as Float32Array).subarray(r * inner, (r + 1) * inner), i * inner));
+  const work = new Work();
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i];
+    (out as Float32Array).set((t.data as Float32Array).subarray(r * inner, (r + 1) * inner), i * inner);
+    if (work.tick(inner)) yield;
+  }
   return new Tensor(t.dtype, [rows.length, ...t.shape.slice(1)], out);
 }
 
@@ -147,7 +182,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[]): num
 }
 
 /** Flat source offsets of `t` for every element of `shape` (broadcast axes repeat). */
-function offsets(t: Tensor, shape: number[]): Int32Array | null {
+function* offsets(t: Tensor, shape: number[]): Gen<Int32Array | null> {
   if (t.shape.length === shape.length && t.shape.every((d, i) => d === shape[i])) return null; // identity
   const size = shape.reduce((a, b) => a * b, 1);
   const out = new Int32Array(size);
@@ -159,7 +194,9 @@ function offsets(t: Tensor, shape: number[]): Int32Array | null {
   });
   const idx = new Array(n).fill(0);
   let off = 0;
+  const work = new Work();
   for (let f = 0; f < size; f++) {
+    if (work.tick()) yield;
     out[f] = off;
     for (let a = n - 1; a >= 0; a--) {
       idx[a]++;
@@ -173,36 +210,48 @@ function offsets(t: Tensor, shape: number[]): Int32Array | null {
 }
 
 /** Element-wise `f(a, b)` with NumPy broadcasting; the result is stored as `dtype`. */
-export function elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, y: number) => number): Tensor {
+export function* elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, y: number) => number): Gen<Tensor> {
   const shape = broadcastShapes(a.shape, b.shape);
   const size = shape.reduce((x, y) => x * y, 1);
   checkResultSize(size);
-  const oa = offsets(a, shape);
-  const ob = offsets(b, shape);
+  const oa = yield* offsets(a, shape);
+  const ob = yield* offsets(b, shape);
   const out = Tensor.full(dtype, shape);
-  for (let i = 0; i < size; i++) out.set(i, f(a.at(oa ? oa[i] : i), b.at(ob ? ob[i] : i)));
+  const work = new Work();
+  for (let i = 0; i < size; i++) {
+    out.set(i, f(a.at(oa ? oa[i] : i), b.at(ob ? ob[i] : i)));
+    if (work.tick()) yield;
+  }
   return out;
 }
 
-export function mapTensor(t: Tensor, dtype: DType, f: (x: number) => number): Tensor {
+export function* mapTensor(t: Tensor, dtype: DType, f: (x: number) => number): Gen<Tensor> {
   checkResultSize(t.size);
   const out = Tensor.full(dtype, t.shape);
-  for (let i = 0; i < t.size; i++) out.set(i, f(t.at(i)));
+  const work = new Work();
+  for (let i = 0; i < t.size; i++) {
+    out.set(i, f(t.at(i)));
+    if (work.tick()) yield;
+  }
   return out;
 }
 
 /** Reduce over one axis (or all when axis is undefined) with `init`/`step`/`finish`. */
-export function reduce(
+export function* reduce(
   t: Tensor,
   axis: number | undefined,
   dtype: DType,
   init: () => { acc: number; n: number },
   step: (s: { acc: number; n: number }, v: number) => void,
   finish: (s: { acc: number; n: number }) => number,
-): Tensor | number {
+): Gen<Tensor | number> {
+  const work = new Work();
   if (axis === undefined) {
     const s = init();
-    for (let i = 0; i < t.size; i++) step(s, t.at(i));
+    for (let i = 0; i < t.size; i++) {
+      step(s, t.at(i));
+      if (work.tick()) yield;
+    }
     return finish(s);
   }
   const ax = axis < 0 ? axis + t.ndim : axis;
@@ -216,7 +265,52 @@ export function reduce(
       const s = init();
       for (let k = 0; k < len; k++) step(s, t.at(o * len * inner + k * inner + i));
       out.set(o * inner + i, finish(s));
+      if (work.tick(len)) yield;
     }
   }
   return out;
+}
+
+/** Elements one synchronous Tensor.argmax call may cover between two yields. */
+const ARGMAX_BLOCK = 1 << 20;
+
+/**
+ * Tensor.argmax along `axis` (same result: int64, first maximum, the first NaN wins as in NumPy), computed in
+ * blocks of the reduced axis so it yields between them. Each block is Tensor.argmax on a view (its fast path),
+ * and blocks are combined with the same rule.
+ */
+export function* argmaxAxis(t: Tensor, axis: number): Gen<Tensor> {
+  if (t.ndim === 0) return t.argmax(axis);
+  const ax = axis < 0 ? axis + t.ndim : axis;
+  if (ax < 0 || ax >= t.ndim) throw new RangeError(`axis ${axis} is out of bounds for a ${t.ndim}-d tensor`);
+  const outer = t.shape.slice(0, ax).reduce((a, b) => a * b, 1);
+  const len = t.shape[ax];
+  const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+  if (len === 0) throw new RangeError('argmax of an empty axis');
+  const out = new BigInt64Array(outer * inner);
+  const big = t.data instanceof BigInt64Array ? t.data : undefined;
+  // NumPy's order: NaN beats everything and the first one stays; otherwise strictly larger wins (first max).
+  const beats = (c: number, b: number): boolean => {
+    if (big) return big[c] > big[b];
+    const bv = t.at(b);
+    if (bv !== bv) return false;
+    const cv = t.at(c);
+    return cv !== cv || cv > bv;
+  };
+  const seg = Math.max(1, Math.floor(ARGMAX_BLOCK / inner));
+  const work = new Work();
+  for (let o = 0; o < outer; o++) {
+    const base = o * len * inner;
+    for (let k0 = 0; k0 < len; k0 += seg) {
+      const k1 = Math.min(len, k0 + seg);
+      const view = new Tensor(t.dtype, [k1 - k0, inner], (t.data as Float32Array).subarray(base + k0 * inner, base + k1 * inner) as typeof t.data);
+      const local = view.argmax(0).data as BigInt64Array;
+      for (let i = 0; i < inner; i++) {
+        const k = k0 + Number(local[i]);
+        if (k0 === 0 || beats(base + k * inner + i, base + Number(out[o * inner + i]) * inner + i)) out[o * inner + i] = BigInt(k);
+      }
+      if (work.tick((k1 - k0) * inner)) yield;
+    }
+  }
+  return new Tensor('int64', [...t.shape.slice(0, ax), ...t.shape.slice(ax + 1)], out);
 }

@@ -8,7 +8,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { Evaluation, LoopRecord, evaluate } from '../evaluate';
-import { evaluateExpression, Value } from '../expr';
+import { evaluateSliced, Value } from '../expr';
 import type { Lint } from '../lint/lints';
 import { CancelledError, LoopProgress } from '../loop/types';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
@@ -63,6 +63,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   private launch?: LaunchSettings;
   private abort = new AbortController();
   private resumeBatch?: { resolve(): void; reject(e: unknown): void };
+  /** The Debug Console evaluation in progress (one at a time; see evaluate). */
+  private consoleEvaluation?: AbortController;
   private lastMetrics: Metrics | null = null;
   private tokenizer?: LoadedTokenizer;
   /** Extra batch stops (function breakpoints "batch N"), merged with the launch's stopOnBatch. */
@@ -305,16 +307,29 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
    * A Debug Console expression on the paused EvalPrediction (`sample` names the selected row). The user's
    * parameter name stands for the EvalPrediction, as in their code. Throws an EvalpredError.
    */
-  evaluate(expression: string, sampleIndex: number): Value {
+  async evaluate(expression: string, sampleIndex: number): Promise<Value> {
     const evalPred = this.evalPredAtStop();
     if (!evalPred) throw new EvalpredError('no EvalPrediction yet: expressions work once the run is paused at compute_metrics');
     const param = this.paramName();
+    // One evaluation at a time, in slices so the adapter keeps answering (src/core/expr/slices.ts): a newer
+    // one cancels it, as do continue and the end of the session (cancelEvaluation).
+    this.cancelEvaluation('a newer expression was evaluated');
+    const running = new AbortController();
+    this.consoleEvaluation = running;
     try {
-      return evaluateExpression(asDefaultParam(expression, param), { evalPred, decode: this.decoder(), names: { sample: sampleIndex } });
+      return await evaluateSliced(asDefaultParam(expression, param), { evalPred, decode: this.decoder(), names: { sample: sampleIndex } }, running.signal);
     } catch (e) {
       if (param !== DEFAULT_PARAM && isEvalpredError(e)) e.message = fromDefaultParam(e.message, param);
       throw e;
+    } finally {
+      if (this.consoleEvaluation === running) this.consoleEvaluation = undefined;
     }
+  }
+
+  /** Stop the running Debug Console evaluation, if any, at its next slice; it rejects with EvaluationCancelled. */
+  cancelEvaluation(why: string): void {
+    this.consoleEvaluation?.abort(why);
+    this.consoleEvaluation = undefined;
   }
 
   /**
@@ -340,6 +355,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Resume: after a batch stop the loop goes on; at the boundary the metric function runs, then we stop there again. */
   continue(): void {
+    this.cancelEvaluation('the run continued');
     if (this.state === 'batch') {
       const r = this.resumeBatch;
       this.resumeBatch = undefined;
@@ -357,6 +373,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Run the metric function again (after an edit) and stop at the boundary (reason restart); false when it failed. */
   async restartFrame(): Promise<boolean> {
+    this.cancelEvaluation('the metric was rerun');
     const ok = await this.rerunMetrics();
     if (!ok || this.state === 'ended') return false;
     this.stopAtBoundary('restart');
@@ -421,6 +438,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /** Stop the loop (mid-batch too: the worker is terminated after a grace period) and end the session. */
   cancel(): void {
+    this.cancelEvaluation('the session ended');
     if (this.state === 'ended') return;
     this.abort.abort();
     const r = this.resumeBatch;
