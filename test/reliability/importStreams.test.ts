@@ -109,9 +109,10 @@ async function importMeasured(members: { name: string; elements: number }[]): Pr
   return { dir, peakMb: r.peakMb, npzBytes };
 }
 
-test(`a ~1 MB .npz inflating to 1 GiB imports at a peak RSS under ${RSS_BOUND_MB} MB`, { timeout: 600_000 }, async () => {
+test(`a ~1 MB .npz inflating to 1 GiB imports at a peak RSS under ${RSS_BOUND_MB} MB`, { timeout: 600_000 }, async (t) => {
   const { dir, peakMb, npzBytes } = await importMeasured([{ name: 'predictions', elements: GIB_OF_FLOATS }, { name: 'label_ids', elements: 1000 }]);
   try {
+    t.diagnostic(`archive ${npzBytes} bytes, peak RSS ${peakMb.toFixed(1)} MB`);
     assert.ok(npzBytes < 4 * 1024 * 1024, `the archive is small (${npzBytes} bytes)`);
     assert.ok(peakMb < RSS_BOUND_MB, `peak RSS ${peakMb.toFixed(0)} MB`);
     assert.equal(fs.statSync(path.join(dir, 'out', 'predictions.npy')).size, 128 + GiB);
@@ -120,9 +121,10 @@ test(`a ~1 MB .npz inflating to 1 GiB imports at a peak RSS under ${RSS_BOUND_MB
   }
 });
 
-test(`three 1 GiB members (3 GiB written) import at a peak RSS under ${RSS_BOUND_MB} MB`, { timeout: 900_000 }, async () => {
+test(`three 1 GiB members (3 GiB written) import at a peak RSS under ${RSS_BOUND_MB} MB`, { timeout: 900_000 }, async (t) => {
   const { dir, peakMb } = await importMeasured([0, 1, 2].map((i) => ({ name: `predictions_${i}`, elements: GIB_OF_FLOATS })));
   try {
+    t.diagnostic(`peak RSS ${peakMb.toFixed(1)} MB`);
     assert.ok(peakMb < RSS_BOUND_MB, `peak RSS ${peakMb.toFixed(0)} MB`);
     for (const i of [0, 1, 2]) assert.equal(fs.statSync(path.join(dir, 'out', `predictions_${i}.npy`)).size, 128 + GiB);
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'out', 'manifest.json'), 'utf8'));
