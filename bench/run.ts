@@ -9,8 +9,9 @@ import { main as activation } from './activation';
 import { main as viewQuery } from './viewQuery';
 import { main as lineDebug } from './lineDebug';
 import { main as importMemory } from './importMemory';
+import { main as consoleSlices } from './consoleSlices';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -217,10 +217,10 @@ export function* elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, 
   const oa = yield* offsets(a, shape);
   const ob = yield* offsets(b, shape);
   const out = Tensor.full(dtype, shape);
-  const work = new Work();
-  for (let i = 0; i < size; i++) {
-    out.set(i, f(a.at(oa ? oa[i] : i), b.at(ob ? ob[i] : i)));
-    if (work.tick()) yield;
+  for (let s0 = 0; s0 < size; s0 += SLICE_ELEMENTS) {
+    const end = Math.min(size, s0 + SLICE_ELEMENTS);
+    for (let i = s0; i < end; i++) out.set(i, f(a.at(oa ? oa[i] : i), b.at(ob ? ob[i] : i)));
+    yield;
   }
   return out;
 }
@@ -228,10 +228,10 @@ export function* elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, 
 export function* mapTensor(t: Tensor, dtype: DType, f: (x: number) => number): Gen<Tensor> {
   checkResultSize(t.size);
   const out = Tensor.full(dtype, t.shape);
-  const work = new Work();
-  for (let i = 0; i < t.size; i++) {
-    out.set(i, f(t.at(i)));
-    if (work.tick()) yield;
+  for (let s0 = 0; s0 < t.size; s0 += SLICE_ELEMENTS) {
+    const end = Math.min(t.size, s0 + SLICE_ELEMENTS);
+    for (let i = s0; i < end; i++) out.set(i, f(t.at(i)));
+    yield;
   }
   return out;
 }
@@ -248,9 +248,10 @@ export function* reduce(
   const work = new Work();
   if (axis === undefined) {
     const s = init();
-    for (let i = 0; i < t.size; i++) {
-      step(s, t.at(i));
-      if (work.tick()) yield;
+    for (let s0 = 0; s0 < t.size; s0 += SLICE_ELEMENTS) {
+      const end = Math.min(t.size, s0 + SLICE_ELEMENTS);
+      for (let i = s0; i < end; i++) step(s, t.at(i));
+      yield;
     }
     return finish(s);
   }
