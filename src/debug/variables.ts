@@ -4,7 +4,7 @@
 // memory). Statistics and decoded text are lazy (`presentationHint.lazy`): computed when clicked.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { EvalpredError } from '../core/errors';
-import { formatNumber, formatValue, previewTensor, pyString, summary, Value } from '../core/expr';
+import { formatNumber, formatValue, previewTensor, pyString, statisticsText, summary, Value } from '../core/expr';
 import { DTYPES } from '../core/tensor/dtype';
 import { tensorStats } from '../core/tensor/stats';
 import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
@@ -270,13 +270,8 @@ export class VariableStore {
 
   private statsVariable(t: Tensor): DebugProtocol.Variable {
     const s = tensorStats(t);
-    const f = (x: number | null) => (x === null ? 'n/a' : formatNumber(Number(x.toPrecision(6))));
-    const parts = [`min ${f(s.min)}`, `max ${f(s.max)}`, `mean ${f(s.mean)}`, `std ${f(s.std)}`];
-    if (s.nanCount) parts.push(`NaN ×${s.nanCount}`);
-    if (s.posInfCount + s.negInfCount) parts.push(`inf ×${s.posInfCount + s.negInfCount}`);
-    if (s.minus100Count) parts.push(`-100 ×${s.minus100Count}`);
     const fields = Object.entries(s).map(([k, v]) => ({ name: k, value: v === null ? 'None' : formatNumber(v as number), variablesReference: 0 }));
-    return { name: 'statistics', value: parts.join(', '), variablesReference: this.record(() => fields) };
+    return { name: 'statistics', value: statisticsText(s), variablesReference: this.record(() => fields) };
   }
 
   private tensorChildren(t: Tensor, path: string, field: FieldName, filter?: 'indexed' | 'named', start = 0, count?: number): DebugProtocol.Variable[] {

@@ -471,6 +471,11 @@ def _run(req):
                 ep, kind, profile, warnings = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"))
             except CacheDamage as e:
                 return _damage_reply(req, e, buf)
+            view = req.get("debug_view")
+            if view is not None:
+                from evalpred import _summary  # what the paused frame's Variables show (README "Debugging your metric")
+
+                _summary.configure(view.get("model"), view.get("tokenIds"), getattr(ep, "inputs", None))
             result = _describe(_denumpify(fn(ep)))
             # Cheap (no import): tells the host whether this file's preprocessor would see torch tensors here.
             pre = None

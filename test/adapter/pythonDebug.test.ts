@@ -10,7 +10,13 @@ import path from 'node:path';
 import type { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { writeCache } from '../../src/core/cache/store';
+import { statisticsText } from '../../src/core/expr';
+import { tensorStats } from '../../src/core/tensor/stats';
 import { Tensor } from '../../src/core/tensor/tensor';
+import { loadTokenizerSync } from '../../src/core/text/tokenizer';
+import { wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
+import { GEN_VOCAB } from '../fixtures/generative';
+import { writeTokenizerDir } from '../fixtures/tokenizers';
 import { pythonWith } from '../helpers/python';
 import { launch, withAdapter } from './client';
 
@@ -255,4 +261,55 @@ test('at the boundary the Debug Console speaks Python: the parameter\'s own name
     await dc.continueRequest({ threadId: 1 });
     await back;
     assert.equal(await repl('1 + 1'), '2');
+  }));
+
+test('Variables in a paused frame show NumPy arrays with evalpred\'s summaries: shape, dtype, statistics, decoded token ids', () =>
+  withAdapter(async (dc, dir) => {
+    // Generated ids and -100-padded labels of a seq2seq run, and the model folder (its tokenizer) the manifest names.
+    const model = path.join(dir, 'model');
+    const wp = wordPieceTokenizerJson(GEN_VOCAB);
+    writeTokenizerDir(model, wp.tokenizer, wp.tokenizerConfig);
+    const cache = path.join(dir, 'cache');
+    const preds = [2, 5, 6, 7, 3, 0, 2, 8, 3, 0, 0, 0];
+    const labels = [5, 6, 7, 3, -100, -100, 8, 3, -100, -100, -100, -100];
+    writeCache(cache, { predictions: Tensor.from('int64', [2, 6], preds), labelIds: Tensor.from('int64', [2, 6], labels), inputs: null, losses: null }, { numSamples: 2, key: 'py-summaries', producer: { model: { path: model } } });
+    const metrics = path.join(dir, 'metrics.py');
+    fs.writeFileSync(
+      metrics,
+      'import numpy as np\n\ndef compute_metrics(eval_preds):\n    preds, labels = eval_preds\n    scores = np.linspace(0, 1, 5, dtype=np.float32)\n    return {"n": len(preds)}\n',
+    );
+    await launchToBoundary(dc, { cache, metrics, predictWithGenerate: true }, () => dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 6 }] }));
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    const stop = await hit;
+    const frame = (await topFrame(dc, stop.body.threadId!))[0];
+    assert.equal(frame.line, 6);
+    const scopes = (await dc.scopesRequest({ frameId: frame.id })).body.scopes;
+    const locals = (await dc.variablesRequest({ variablesReference: scopes[0].variablesReference })).body.variables;
+    const byName = (vs: DebugProtocol.Variable[], name: string) => vs.find((v) => v.name === name) ?? assert.fail(`${name} in ${vs.map((v) => v.name)}`);
+    // Statistics as the extension computes them (the same line as its own Variables view).
+    const scores = byName(locals, 'scores');
+    assert.equal(scores.value, `float32[5]  ${statisticsText(tensorStats(Tensor.from('float32', [5], [0, 0.25, 0.5, 0.75, 1])))}`);
+    assert.match(scores.value, /min 0, max 1, mean 0\.5, std 0\.353553/);
+    const labelVar = byName(locals, 'labels');
+    assert.match(labelVar.value, /^int64\[2, 6\]  min -100, max \d+, .*-100 ×6$/);
+    const kids = (await dc.variablesRequest({ variablesReference: labelVar.variablesReference })).body.variables;
+    assert.deepEqual(kids.slice(0, 5).map((v) => v.name), ['shape', 'dtype', 'statistics', 'decoded', '[0]']);
+    assert.equal(byName(kids, 'shape').value, '(2, 6)');
+    assert.equal(byName(kids, 'dtype').value, 'dtype(\'int64\')');
+    assert.equal(byName(kids, '[0]').evaluateName, 'labels[0]');
+    // Decoded text of this model's tokenizer, as the extension decodes (-100 dropped, special tokens skipped).
+    const tok = loadTokenizerSync(model);
+    const row0 = tok.decode([5, 6, 7, 3], { skipSpecialTokens: true });
+    assert.ok(row0.length > 0);
+    assert.equal(byName(kids, '[0]').value, `int64[6] '${row0}'`);
+    const decoded = (await dc.variablesRequest({ variablesReference: byName(kids, 'decoded').variablesReference })).body.variables;
+    assert.deepEqual(['0', '1'].map((n) => byName(decoded, n).value), [`'${row0}'`, `'${tok.decode([8, 3], { skipSpecialTokens: true })}'`]);
+    const stats = (await dc.variablesRequest({ variablesReference: byName(kids, 'statistics').variablesReference })).body.variables;
+    assert.equal(byName(stats, 'minus100Count').value, '6');
+    // Evaluate still answers Python's own repr (the summary is the Variables view's, not the value's).
+    assert.equal(await evaluate(dc, 'preds.shape', frame.id), '(2, 6)');
+    const back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    await back;
   }));

@@ -7,4 +7,4 @@ export { evaluateSliced, EvaluationCancelled, runSliced } from './slices';
 export { ExprError } from './errors';
 export { parse } from './parser';
 export type { Value, Seq, NodeValue, EvalPredValue } from './values';
-export { formatValue, formatNumber, previewTensor, summary, typeName, isSeq, isNode, isEvalPred, pyString } from './values';
+export { formatValue, formatNumber, previewTensor, summary, typeName, isSeq, isNode, isEvalPred, pyString, statisticsText } from './values';

@@ -1,6 +1,7 @@
 // What an expression evaluates to, and how the Debug Console shows it (NumPy-like text: the user is
 // debugging Python-shaped data, so `(872, 2)`, `True`, `'text'`, `None`).
 import { floatToHalf, halfToFloat } from '../tensor/dtype';
+import type { TensorStats } from '../tensor/stats';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 
 export interface Seq {
@@ -53,6 +54,20 @@ export function formatNumber(v: number, dtype?: string): string {
   // A float array element keeps its point (NumPy: 2.0, not 2).
   if (dtype?.startsWith('float') && Number.isInteger(v) && !/e/.test(text)) text += '.0';
   return text;
+}
+
+/**
+ * A tensor's statistics in one line, as the Variables view shows them: 'min 0, max 3, mean 1.5, std 1.11803,
+ * -100 ×2' (six significant digits). A paused Python frame shows the same line from
+ * src/python/evalpred/_summary.py `stats_text`; test/unit/pySummary.test.ts pins the two equal.
+ */
+export function statisticsText(s: TensorStats): string {
+  const f = (x: number | null) => (x === null ? 'n/a' : formatNumber(Number(x.toPrecision(6))));
+  const parts = [`min ${f(s.min)}`, `max ${f(s.max)}`, `mean ${f(s.mean)}`, `std ${f(s.std)}`];
+  if (s.nanCount) parts.push(`NaN ×${s.nanCount}`);
+  if (s.posInfCount + s.negInfCount) parts.push(`inf ×${s.posInfCount + s.negInfCount}`);
+  if (s.minus100Count) parts.push(`-100 ×${s.minus100Count}`);
+  return parts.join(', ');
 }
 
 export function pyString(s: string): string {

@@ -104,6 +104,11 @@ export interface PythonDebugHooks {
   unavailable(reason: string): void;
   /** True while the user holds the metric at a breakpoint: the time limit does not run out then. */
   paused(): boolean;
+  /**
+   * What a paused frame's Variables need to summarize arrays (src/python/evalpred/_summary.py): the model
+   * folder whose tokenizer decodes token ids, and whether predictions/labels are token ids.
+   */
+  arrays?(): { model?: string; tokenIds: boolean };
 }
 
 /** Where evalpred's own Python lives (the worker and the evalpred package): a debugger hides these frames. */
@@ -251,7 +256,7 @@ export class PyMetricRunner {
     const arrays = workerArrays(cacheDir);
     const reply = (await this.call(
       abs,
-      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null },
+      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null, debug_view: this.opts.debug?.arrays?.() ?? null },
       opts,
       'compute_metrics',
     )) as RunReply;

@@ -67,6 +67,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   private consoleEvaluation?: AbortController;
   private lastMetrics: Metrics | null = null;
   private tokenizer?: LoadedTokenizer;
+  /** The model folder the tokenizer came from (a debugged Python metric decodes token ids with it too). */
+  private tokenizerDir?: string;
   /** Extra batch stops (function breakpoints "batch N"), merged with the launch's stopOnBatch. */
   private batchStops = new Set<number>();
   evaluation?: Evaluation;
@@ -121,7 +123,13 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   private retired: SessionMetrics[] = [];
 
   private newMetrics(launch: LaunchSettings): SessionMetrics {
-    return this.services.metrics({ python: launch.python, timeoutMs: launch.metricTimeoutMs, memoryLimitMb: launch.metricMemoryLimitMb, pythonDebug: this.debug, jsDebug: this.jsDebug });
+    return this.services.metrics({
+      python: launch.python,
+      timeoutMs: launch.metricTimeoutMs,
+      memoryLimitMb: launch.metricMemoryLimitMb,
+      pythonDebug: this.debug && { ...this.debug, arrays: () => ({ model: this.tokenizerDir, tokenIds: this.holdsTokenIds('predictions') }) },
+      jsDebug: this.jsDebug,
+    });
   }
 
   /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
@@ -170,6 +178,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     if (!model) return;
     try {
       this.tokenizer = await this.services.loadTokenizer(model);
+      this.tokenizerDir = model;
     } catch {
       /* no tokenizer: decode() explains itself when asked */
     }

@@ -53,6 +53,12 @@ def start():
         debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
     except Exception as e:  # noqa: BLE001 - reported to the adapter, which says it once
         return None, "debugpy could not listen on 127.0.0.1:%d in %s: %s" % (port, sys.executable, e)
+    try:
+        from . import _pydevd_summaries
+
+        _pydevd_summaries.register()  # NumPy arrays in Variables as evalpred summarizes them
+    except Exception as e:  # noqa: BLE001 - a pydevd without these hooks still debugs, with its own repr
+        print("evalpred: array summaries are not available in this debugpy (%s)" % e, file=sys.stderr)
     return port, None
 
 
