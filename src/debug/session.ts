@@ -86,6 +86,8 @@ export class EvalpredSession extends LoggingDebugSession {
     this.runtime = new EvalRuntime(services, {
       attach: (port) => this.python.attach(port),
       paused: () => this.python.paused,
+      breakpointFiles: () => this.python.breakpointFiles(),
+      reached: (files, done) => this.python.reached(files, done),
       unavailable: (why) => {
         const first = !this.python.unavailable;
         this.python.markUnavailable(why);
@@ -441,7 +443,8 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override async continueRequest(response: DebugProtocol.ContinueResponse, args: DebugProtocol.ContinueArguments): Promise<void> {
-    if (this.inPython) return this.forwardToPython(response, 'continue', { ...args, threadId: this.python.stoppedThread });
+    // pydevd resumes only the thread named; '*' resumes every thread the stop suspended (a metric's own threads too).
+    if (this.inPython) return this.forwardToPython(response, 'continue', { ...args, threadId: args.singleThread ? this.python.stoppedThread : '*' });
     if (this.node.paused) return this.forwardToNode(response, 'continue', args);
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
@@ -522,10 +525,13 @@ export class EvalpredSession extends LoggingDebugSession {
   private readonly customHandlers: { [R in DapRequestName]: CustomHandler<DapRequestTypes[R]['args'], DapRequestTypes[R]['body']> } = {
     [DapRequests.RerunMetrics]: async (_args, afterResponse) => {
       this.stoppedInPython = false;
+      const wasError = this.runtime.stopped?.kind === 'metricError';
       const outcome = await this.runtime.rerunMetrics();
-      // The client saw the metric's thread stop and continue in Python: tell it the session is paused again.
+      // The client saw the metric's thread stop and continue in Python, or holds an exception stop that a
+      // successful run has fixed (its frame and editor highlight): tell it the session is paused again.
       const backAtBoundary = () => {
-        if (this.stoppedInPython && this.runtime.stopped) this.sendEvent(new StoppedEvent('breakpoint', THREAD_ID));
+        const fixed = wasError && this.runtime.stopped?.kind === 'boundary';
+        if ((this.stoppedInPython || fixed) && this.runtime.stopped) this.sendEvent(new StoppedEvent('breakpoint', THREAD_ID));
         this.stoppedInPython = false;
       };
       if (!outcome) {

@@ -453,6 +453,20 @@ def _preprocess_fn(mod):
     return next((getattr(mod, n) for n in PREPROCESS_NAMES if callable(getattr(mod, n, None))), None)
 
 
+def _reached(files, metric, done):
+    """Tell the debugger which of its breakpoint files this run has imported (the others stay unverified, with
+    that reason), the metric file always: before the function runs, and again when it is done (imports made
+    inside it)."""
+    files = list(files or []) + [metric]
+    loaded = set()
+    for m in list(sys.modules.values()):
+        f = getattr(m, "__file__", None)
+        if isinstance(f, str):
+            loaded.add(os.path.normcase(os.path.abspath(f)))
+    _send({"event": "reached", "done": done,
+           "files": [f for f in files if os.path.normcase(os.path.abspath(f)) in loaded]})
+
+
 def _run(req):
     path = os.path.abspath(req["file"])
     buf = _CappedOutput()
@@ -476,7 +490,13 @@ def _run(req):
                 from evalpred import _summary  # what the paused frame's Variables show (README "Debugging your metric")
 
                 _summary.configure(view.get("model"), view.get("tokenIds"), getattr(ep, "inputs", None))
-            result = _describe(_denumpify(fn(ep)))
+                _reached(view.get("files"), path, False)
+            try:
+                value = fn(ep)
+            finally:
+                if view is not None:
+                    _reached(view.get("files"), path, True)
+            result = _describe(_denumpify(value))
             # Cheap (no import): tells the host whether this file's preprocessor would see torch tensors here.
             pre = None
             if _preprocess_fn(mod) is not None:

@@ -109,6 +109,10 @@ export interface PythonDebugHooks {
    * folder whose tokenizer decodes token ids, and whether predictions/labels are token ids.
    */
   arrays?(): { model?: string; tokenIds: boolean };
+  /** The .py files holding breakpoints; the worker reports which of them a run has imported (`reached`). */
+  breakpointFiles?(): string[];
+  /** Of breakpointFiles, those imported by now; `done`: the metric function has returned (or raised). */
+  reached?(files: string[], done: boolean): void;
 }
 
 /** Where evalpred's own Python lives (the worker and the evalpred package): a debugger hides these frames. */
@@ -158,6 +162,8 @@ class PyProcess {
         if (typeof msg.port === 'number') {
           attached = debug.attach(msg.port).catch((e: Error) => debug.unavailable(`could not attach to debugpy in ${python}: ${e.message}`));
         } else debug.unavailable(String(msg.error ?? 'debugpy did not start'));
+      } else if (msg.event === 'reached' && debug) {
+        debug.reached?.(Array.isArray(msg.files) ? msg.files.filter((f): f is string => typeof f === 'string') : [], msg.done === true);
       } else if (msg.event === 'ready') void attached.then(readyResolve);
       else if (msg.event === 'fatal' && msg.reason === 'numpy') {
         const exe = typeof msg.python === 'string' && msg.python ? msg.python : python;
@@ -256,7 +262,7 @@ export class PyMetricRunner {
     const arrays = workerArrays(cacheDir);
     const reply = (await this.call(
       abs,
-      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null, debug_view: this.opts.debug?.arrays?.() ?? null },
+      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null, debug_view: this.debugView() },
       opts,
       'compute_metrics',
     )) as RunReply;
@@ -290,6 +296,12 @@ export class PyMetricRunner {
       'the Debug Console expression',
     )) as unknown as { value: string; type: string; stdout: string };
     return { value: reply.value, type: reply.type, stdout: reply.stdout };
+  }
+
+  /** What a debugged run tells the worker (src/python/evalpred/_summary.py, breakpoint files); null without a debugger. */
+  private debugView(): Record<string, unknown> | null {
+    const d = this.opts.debug;
+    return d ? { ...d.arrays?.(), files: d.breakpointFiles?.() ?? [] } : null;
   }
 
   /** Does the file define preprocess_logits_for_metrics, and would it get torch tensors? (Loads the module.) */

@@ -435,6 +435,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     }
     if ((this.state as State) === 'ended') return undefined;
     this.state = 'boundary';
+    // The error is fixed: its stop (frame at the raising line, exception info) must not outlive it.
+    if (this.stopped?.kind === 'metricError') this.stopped = { kind: 'boundary', reason: 'metrics', location: this.location() };
     const previous = this.lastMetrics;
     this.lastMetrics = outcome.metrics;
     this.lastOutcome = outcome;

@@ -4,6 +4,7 @@
 // the metric's thread is stopped in Python — threads, stack, scopes, variables, evaluate and stepping are
 // forwarded to debugpy, with the worker's own frames hidden and a label frame for the Trainer call.
 import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
 import path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DapSocket } from './dapSocket';
@@ -32,13 +33,48 @@ interface BridgeEvents {
 interface FileBreakpoints {
   /** Our ids, one per breakpoint as the client sent them (stable across worker restarts). */
   ids: number[];
+  /** As the client sent them, except that a line without code moves to the next line with code. */
   breakpoints: DebugProtocol.SourceBreakpoint[];
+  /** Why a breakpoint can never bind (a line past the end, no code after it); undefined for the others. */
+  problems: (string | undefined)[];
+  /** debugpy's answer for each breakpoint without a problem, from the last bind. */
+  bound?: DebugProtocol.Breakpoint[];
+}
+
+/**
+ * Move a breakpoint on a blank or comment-only line to the next line with code, as debugpy's own adapter and
+ * js-debug do (pydevd alone would move it to the line before, or not stop at all); a line past the end of the
+ * file, or with no code after it, gets the reason instead.
+ */
+export function placeBreakpoint(lines: string[] | undefined, line: number, file: string): { line: number; problem?: string } {
+  if (!lines) return { line };
+  const name = path.basename(file);
+  if (line > lines.length) return { line, problem: `line ${line} is past the end of ${name} (${lines.length} lines)` };
+  for (let k = line; k <= lines.length; k++) {
+    const text = lines[k - 1].trim();
+    if (text && !text.startsWith('#')) return { line: k };
+  }
+  return { line, problem: `no code at or after line ${line} in ${name}` };
+}
+
+function sourceLines(file: string): string[] | undefined {
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    const lines = text.split(/\r?\n/);
+    if (lines.length && lines[lines.length - 1] === '') lines.pop(); // the final newline ends the last line
+    return lines;
+  } catch {
+    return undefined; // not readable here: debugpy decides
+  }
 }
 
 export class DebugpyBridge extends EventEmitter<BridgeEvents> {
   private socket?: DapSocket;
   private attaching?: Promise<void>;
   private files = new Map<string, FileBreakpoints>();
+  /** Breakpoint files the current worker has imported, and those its last finished run did not. */
+  private imported = new Set<string>();
+  private unreached = new Set<string>();
   private exceptionFilters: string[] = [];
   private nextId = 1;
   /** The debugpy thread stopped in the metric, while it is. */
@@ -68,6 +104,8 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
   }
 
   private async doAttach(port: number): Promise<void> {
+    this.imported.clear(); // a new worker process has imported nothing yet
+    this.unreached.clear();
     const socket = await DapSocket.connect(port);
     this.socket = socket;
     socket.on('event', (e) => this.onEvent(e));
@@ -95,6 +133,8 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
       // The worker and our package call the user's function; stepping never enters them, frames never show them.
       rules: this.hidden.map((p) => ({ path: p, include: false })),
       redirectOutput: false,
+      // A Python the metric starts (subprocess, multiprocessing) is its own program, not debugged through ours.
+      subProcess: false,
       showReturnValue: true,
     });
     await initialized;
@@ -114,31 +154,75 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
   /** Line debugging cannot work in this interpreter: say why on every breakpoint (they stay unverified). */
   markUnavailable(why: string): void {
     this.unavailable = why;
-    for (const [file, fb] of this.files) {
-      fb.breakpoints.forEach((bp, k) => this.emit('breakpoint', { id: fb.ids[k], verified: false, line: bp.line, message: why, source: { path: file, name: path.basename(file) } }));
-    }
+    for (const [file, fb] of this.files) for (const b of this.states(file, fb)) this.emit('breakpoint', b);
   }
 
   /** Breakpoints of one .py file; answered at once, bound (and re-announced) when a worker is attached. */
   async setBreakpoints(file: string, breakpoints: DebugProtocol.SourceBreakpoint[]): Promise<DebugProtocol.Breakpoint[]> {
-    const fb: FileBreakpoints = { ids: breakpoints.map(() => this.nextId++), breakpoints };
+    const lines = sourceLines(file);
+    const placed = breakpoints.map((bp) => placeBreakpoint(lines, bp.line, file));
+    const fb: FileBreakpoints = {
+      ids: breakpoints.map(() => this.nextId++),
+      breakpoints: breakpoints.map((bp, k) => ({ ...bp, line: placed[k].line })),
+      problems: placed.map((p) => p.problem),
+    };
     if (breakpoints.length) this.files.set(file, fb);
     else this.files.delete(file);
     if (this.attaching) await this.attaching.catch(() => undefined);
-    if (this.attached) return this.bind(file, fb, false);
-    const message = this.unavailable ?? 'bound when your metric runs (its Python process starts at the first run)';
-    return breakpoints.map((bp, k) => ({ id: fb.ids[k], verified: false, line: bp.line, message }));
+    if (this.attached) await this.bind(file, fb, false);
+    return this.states(file, fb);
   }
 
-  /** Send one file's breakpoints to debugpy; returns them with our ids (and announces them when asked). */
-  private async bind(file: string, fb: FileBreakpoints, announce = true): Promise<DebugProtocol.Breakpoint[]> {
+  /** Send one file's breakpoints to debugpy (those that can bind); announces the resulting states when asked. */
+  private async bind(file: string, fb: FileBreakpoints, announce = true): Promise<void> {
     const r = await this.socket!.request<DebugProtocol.SetBreakpointsResponse>('setBreakpoints', {
       source: { path: file, name: path.basename(file) },
-      breakpoints: fb.breakpoints,
+      breakpoints: fb.breakpoints.filter((_, k) => !fb.problems[k]),
     });
-    const out = r.body.breakpoints.map((b, k) => ({ ...b, id: fb.ids[k], source: { path: file, name: path.basename(file) } }));
-    if (announce) for (const b of out) this.emit('breakpoint', b);
-    return out;
+    fb.bound = r.body.breakpoints;
+    if (announce) for (const b of this.states(file, fb)) this.emit('breakpoint', b);
+  }
+
+  /** The .py files holding breakpoints (the worker reports which of them each run imports). */
+  breakpointFiles(): string[] {
+    return [...this.files.keys()];
+  }
+
+  /**
+   * The worker imported `files` (of breakpointFiles) by now; `done`: the metric function has returned, so a
+   * breakpoint file it did not import was not reached by this run. Changed states are announced.
+   */
+  reached(files: string[], done: boolean): void {
+    const before = new Map([...this.files].map(([file, fb]) => [file, JSON.stringify(this.states(file, fb))]));
+    for (const f of files) this.imported.add(f);
+    for (const [file, fb] of this.files) {
+      if (done && !this.imported.has(file)) this.unreached.add(file);
+      else this.unreached.delete(file);
+      const after = this.states(file, fb);
+      if (JSON.stringify(after) !== before.get(file)) for (const b of after) this.emit('breakpoint', b);
+    }
+  }
+
+  /** What a client is told about one file's breakpoints now. */
+  private states(file: string, fb: FileBreakpoints): DebugProtocol.Breakpoint[] {
+    const source = { path: file, name: path.basename(file) };
+    const name = path.basename(file);
+    let bound = 0;
+    return fb.breakpoints.map((bp, k) => {
+      const id = fb.ids[k];
+      const problem = fb.problems[k];
+      if (problem) return { id, verified: false, line: bp.line, message: problem, source };
+      const answer = fb.bound?.[bound++];
+      if (this.unavailable) return { id, verified: false, line: bp.line, message: this.unavailable, source };
+      if (!this.attached || !answer) return { id, verified: false, line: bp.line, message: 'bound when your metric runs (its Python process starts at the first run)', source };
+      if (!this.imported.has(file)) {
+        const message = this.unreached.has(file)
+          ? `not reached: the last run of your metric did not import ${name}`
+          : `bound when your metric imports ${name}`;
+        return { id, verified: false, line: answer.line ?? bp.line, message, source };
+      }
+      return { ...answer, id, line: answer.line ?? bp.line, source };
+    });
   }
 
   async setExceptionFilters(filters: string[]): Promise<void> {
