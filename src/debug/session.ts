@@ -29,6 +29,7 @@ import { isEvalpredError, messageOf } from '../core/errors';
 import { helpLines } from '../core/expr';
 import { EvalRuntime, RuntimeRunInfo, RuntimeStop } from '../core/runtime/evalRuntime';
 import { RuntimeServices, localServices } from '../core/runtime/io';
+import type { Lint } from '../core/lint/lints';
 import { inLaunchTerms } from '../core/runtime/launchSettings';
 import type { EvalPredictionData } from '../core/tensor/tensor';
 import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
@@ -110,7 +111,8 @@ export class EvalpredSession extends LoggingDebugSession {
 
   private wireRuntime(): void {
     const rt = this.runtime;
-    rt.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
+    // Our notes and errors name launch attributes here (the CLI prints the same lines with flags); the user's own output is theirs.
+    rt.on('output', (text, category) => this.sendEvent(new OutputEvent(category === 'stdout' ? text : inLaunchTerms(text), category)));
     rt.on('progress', (p) => {
       if (!this.clientProgress) return;
       if (p.kind === 'start') {
@@ -181,6 +183,16 @@ export class EvalpredSession extends LoggingDebugSession {
     } catch (e) {
       this.sendErrorResponse(response, { id: ERR_EVALUATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: command === 'evaluate' });
     }
+  }
+
+  /** The lints and the run's notes in launch.json words (src/core writes them with CLI flags). */
+  private launchLints(): Lint[] {
+    return this.runtime.lints().map((l) => ({ ...l, message: inLaunchTerms(l.message), fix: inLaunchTerms(l.fix) }));
+  }
+
+  private launchRunInfo(): RuntimeRunInfo | undefined {
+    const info = this.runtime.runInfo();
+    return info && { ...info, notes: info.notes?.map(inLaunchTerms) };
   }
 
   private sendDapEvent<E extends DapEventName>(name: E, body: DapEventTypes[E]): void {
@@ -353,7 +365,7 @@ export class EvalpredSession extends LoggingDebugSession {
       // Named as the user's function names its parameter (eval_preds, p, …).
       scopes.push(new Scope(this.runtime.paramName(), this.store.evalPredScope(), false));
       scopes.push(new Scope('sample', this.store.record(() => sampleVariables(this.store, this.runtime.sample(this.sampleIndex))), false));
-      scopes.push(new Scope('run', this.store.record(() => runVariables(this.store, this.runtime.runInfo(), () => this.runtime.lints())), true));
+      scopes.push(new Scope('run', this.store.record(() => runVariables(this.store, this.launchRunInfo(), () => this.launchLints())), true));
     }
     response.body = { scopes };
     this.sendResponse(response);
@@ -556,7 +568,7 @@ export class EvalpredSession extends LoggingDebugSession {
       const info = this.runtime.runInfo();
       return info && runInfoBody(info);
     },
-    [DapRequests.Lints]: () => ({ lints: this.runtime.lints().map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, line })) }),
+    [DapRequests.Lints]: () => ({ lints: this.launchLints().map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, line })) }),
     [DapRequests.Stats]: (args) => {
       // The adapter's own memory, for bench/debugPaging.ts (paging must not grow it with the tensor size).
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -14,7 +14,7 @@ export { sampleViews } from '../core/inspect/describe';
 export { withDefaults } from '../core/loop/settings';
 export { metricsFromCache } from '../core/metrics/forEvaluation';
 export { MetricRunners } from '../core/metrics/runMetrics';
-export { RUN_SETTINGS_FIELDS } from '../core/runtime/launchSettings';
+export { inLaunchTerms, RUN_SETTINGS_FIELDS } from '../core/runtime/launchSettings';
 export { tensorStats } from '../core/tensor/stats';
 export { Tensor } from '../core/tensor/tensor';
 export { loadTokenizer } from '../core/text';

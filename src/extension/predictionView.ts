@@ -105,7 +105,7 @@ export class PredictionViewPanel implements vscode.Disposable {
     this.cacheDir = evaluation.cacheDir;
     this.panel.title = `Predictions: ${path.basename(evaluation.cacheDir)}`;
     try {
-      this.model = await core().PredictionViewModel.fromEvaluation(evaluation, (m) => this.post(m), { metricSource }, this.services);
+      this.model = await core().PredictionViewModel.fromEvaluation(evaluation, (m) => this.post(m), { metricSource, wording: core().inLaunchTerms }, this.services);
     } catch (e) {
       this.showError(`The prediction view cannot show ${evaluation.cacheDir}: ${messageOf(e)}`);
       return;

@@ -42,9 +42,18 @@ function loopOf(cacheDir: string): LoopRecord | undefined {
   return core().tryReadCacheManifest(cacheDir)?.loop as LoopRecord | undefined;
 }
 
+/** src/core's messages name CLI flags; in VS Code they name launch attributes (OPTION_NAMES). */
+function inLaunchWords(text: string): string {
+  try {
+    return core().inLaunchTerms(text);
+  } catch {
+    return text; // the core bundle itself failed to load: its error is what the user needs to see
+  }
+}
+
 /** Shows a user-facing error; for errors with a place, offers to open the file at the line. */
 export function showError(prefix: string, e: unknown): void {
-  const msg = messageOf(e);
+  const msg = inLaunchWords(messageOf(e));
   if (!isEvalpredError(e)) log().error(`${prefix}: ${e instanceof Error && e.stack ? e.stack : msg}`);
   else log().error(`${prefix}: ${msg}`);
   const place = isEvalpredError(e) ? e.place : undefined;

@@ -221,17 +221,37 @@ function onPath(cmd: string, io: RuntimeIO): boolean {
   return (process.env.PATH ?? '').split(path.delimiter).some((d) => d && io.exists(path.join(d, cmd)) && !io.isDirectory(path.join(d, cmd)));
 }
 
-/** CLI flags whose launch attribute is not the flag in camelCase. */
-const ATTRIBUTE_OF_FLAG: Record<string, string> = { out: 'cache', 'memory-limit-mb': 'metricMemoryLimitMb', 'no-pad-to-max-length': 'padToMaxLength' };
+/** An option as each front end names it: the `evalpred run` flag and the launch.json attribute. */
+export interface OptionName {
+  flag: string;
+  attribute: string;
+  /** What the flag means in launch.json when it stands for a value (--no-concat: "evalDoConcatBatches": false). */
+  inLaunch?: string;
+}
 
 /**
- * A message built for the CLI (naming flags such as --label-column) in the words of launch.json: each flag
- * that is a launch attribute becomes "labelColumn". The messages are written once; the surface that shows
- * them decides the wording (the debug adapter calls this, the CLI prints them as they are).
+ * Every option that has both a CLI flag and a launch attribute (docs/architecture.md#the-debug-adapter). Messages
+ * from src/core are written once, naming flags; the CLI prints them as they are and every VS Code surface (the
+ * debug adapter's errors, stops, notes and lints, the prediction view's notes, the extension's messages) shows
+ * them through inLaunchTerms. test/unit/launchTerms.test.ts checks this table against the CLI's flags and the
+ * launch schema, and that every flag src/core names is here or known to be CLI-only.
+ */
+export const OPTION_NAMES: readonly OptionName[] = [
+  ...(Object.keys(RUN_SETTINGS_FIELDS) as (keyof RunSettings)[])
+    .filter((k) => k !== 'cache' && k !== 'evalDoConcatBatches' && k !== 'padToMaxLength')
+    .map((attribute) => ({ flag: `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, attribute })),
+  { flag: '--out', attribute: 'cache' },
+  { flag: '--no-concat', attribute: 'evalDoConcatBatches', inLaunch: '"evalDoConcatBatches": false' },
+  { flag: '--no-pad-to-max-length', attribute: 'padToMaxLength', inLaunch: '"padToMaxLength": false' },
+  { flag: '--memory-limit-mb', attribute: 'metricMemoryLimitMb' },
+];
+
+const LAUNCH_TEXT_OF_FLAG = new Map(OPTION_NAMES.map((o) => [o.flag, o.inLaunch ?? `"${o.attribute}"`]));
+
+/**
+ * A message built for the CLI (naming flags such as --label-column) in the words of launch.json: each flag of
+ * OPTION_NAMES becomes its attribute ("labelColumn"); flags only the CLI has stay as they are.
  */
 export function inLaunchTerms(message: string): string {
-  return message.replace(/(?<![\w-])--([a-z][a-z0-9]*(?:-[a-z0-9]+)*)\b/g, (flag, name: string) => {
-    const attr = ATTRIBUTE_OF_FLAG[name] ?? name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
-    return attr in RUN_SETTINGS_FIELDS || attr in LAUNCH_EXTRA_FIELDS ? `"${attr}"` : flag;
-  });
+  return message.replace(/(?<![\w-])--[a-z][a-z0-9]*(?:-[a-z0-9]+)*\b/g, (flag) => LAUNCH_TEXT_OF_FLAG.get(flag) ?? flag);
 }

@@ -34,6 +34,11 @@ export interface ViewInput extends SampleSource {
   loopTask?: string;
   /** The model's generation_config, for the generation lints. */
   generation?: { maxLength?: number; maxNewTokens?: number | null };
+  /**
+   * The front end's words for notes and lints, which src/core writes naming CLI flags: the extension passes
+   * inLaunchTerms (launch attributes, src/core/runtime/launchSettings.ts OPTION_NAMES).
+   */
+  wording?: (text: string) => string;
 }
 
 export interface FromEvaluationOptions {
@@ -42,6 +47,7 @@ export interface FromEvaluationOptions {
   tokenizer?: LoadedTokenizer;
   metricSource?: string;
   title?: string;
+  wording?: (text: string) => string;
 }
 
 /** What the user reads when a request fails: our own errors as they are, anything else marked internal. */
@@ -115,6 +121,7 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     labelColumn: cols?.label,
     settings: producer.settings as Partial<RunSettings> | undefined,
     metricSource: opts.metricSource,
+    wording: opts.wording,
     loopTask: evaluation.loop?.task,
     generation: (producer.settings as Partial<RunSettings> | undefined)?.predictWithGenerate ? generationForLints(modelDir.path) : undefined,
     notes,
@@ -226,6 +233,14 @@ export class PredictionViewModel {
     this.post({ type: 'metrics', history: this.history.all() });
   }
 
+  private words(text: string): string {
+    return this.input.wording ? this.input.wording(text) : text;
+  }
+
+  private notes(): string[] {
+    return [...(this.input.notes ?? []), ...this.table.notes].map((n) => this.words(n));
+  }
+
   /** The whole overview; `full = false` leaves out cards, confusion matrix and lints (one pass over every array). */
   overview(full = true): Overview {
     if (!full && !this.overviewCache) {
@@ -239,7 +254,7 @@ export class PredictionViewModel {
         cards: [],
         metrics: this.history.all(),
         lints: [],
-        notes: [...(this.input.notes ?? []), ...this.table.notes],
+        notes: this.notes(),
         scoreColumns: this.scoreNames(),
       };
     }
@@ -252,7 +267,7 @@ export class PredictionViewModel {
       source: this.input.metricSource,
       task: this.input.loopTask ?? this.input.task,
       generation: this.input.generation,
-    }).map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, ...(line !== undefined ? { line } : {}) }));
+    }).map(({ id, severity, message, fix, line }) => ({ id, severity, message: this.words(message), fix: this.words(fix), ...(line !== undefined ? { line } : {}) }));
     const structure = (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`);
     this.overviewCache = {
       title: this.input.title,
@@ -264,7 +279,7 @@ export class PredictionViewModel {
       confusion: confusionMatrix(this.table),
       metrics: this.history.all(),
       lints,
-      notes: [...(this.input.notes ?? []), ...this.table.notes],
+      notes: this.notes(),
       scoreColumns: this.scoreNames(),
     };
     return this.overviewCache;
