@@ -10,8 +10,9 @@ import { main as viewQuery } from './viewQuery';
 import { main as lineDebug } from './lineDebug';
 import { main as importMemory } from './importMemory';
 import { main as consoleSlices } from './consoleSlices';
+import { main as pythonDebug } from './pythonDebug';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -348,6 +348,24 @@ export class PyMetricRunner {
     }
   }
 
+  private procFor(python: string): PyProcess {
+    let proc = this.procs.get(python);
+    if (!proc || proc.dead) {
+      proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {}, this.memoryLimitMb, this.opts.debug);
+      this.procs.set(python, proc);
+    }
+    return proc;
+  }
+
+  /**
+   * Start the worker now, so that the first run finds it warm: a debug session does this at its boundary stop
+   * (interpreter start, NumPy and debugpy take most of a second, then the breakpoints bind). Its errors are
+   * the first run's to report.
+   */
+  warm(python?: string): void {
+    void (async () => this.procFor(python ?? (await defaultPython())))().catch(() => undefined);
+  }
+
   /** Queue one request (the worker answers one at a time) under a timeout that kills a stuck worker. */
   private call(abs: string, req: Record<string, unknown>, opts: PyCallOptions, what: string): Promise<Reply & { ok: true }> {
     const p = this.queue.then(() => this.callNow(abs, req, opts, what));
@@ -357,11 +375,7 @@ export class PyMetricRunner {
 
   private async callNow(abs: string, req: Record<string, unknown>, opts: PyCallOptions, what: string): Promise<Reply & { ok: true }> {
     const python = opts.python ?? (await defaultPython());
-    let proc = this.procs.get(python);
-    if (!proc || proc.dead) {
-      proc = new PyProcess(python, workerScriptPath(), this.opts.env ?? {}, this.memoryLimitMb, this.opts.debug);
-      this.procs.set(python, proc);
-    }
+    const proc = this.procFor(python);
     const timeoutMs = opts.timeoutMs ?? this.opts.timeoutMs ?? 60_000;
     const id = this.nextId++;
     let timer: NodeJS.Timeout | undefined;

@@ -157,6 +157,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const ev = this.evaluation;
     this.emit('output', `${ev.fromCache ? 'loaded cached predictions' : 'evaluated'}: ${ev.manifest.num_samples} samples, cache ${ev.cacheDir}\n`, 'console');
     this.emit('ready', this.runInfo()!);
+    // A Python metric's worker (and its debugger) starts while the user looks at the boundary stop.
+    if (/\.py$/i.test(launch.run.metrics ?? '')) this.metrics?.warmPython?.(launch.python);
     await this.loadTokenizer(ev);
     if (this.abort.signal.aborted) {
       // cancelled while the tokenizer loaded: the loop is over, so nothing else will end the session

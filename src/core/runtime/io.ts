@@ -52,6 +52,8 @@ export interface SessionMetrics {
   evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
   /** Start a TS/JS metric's process ahead of its first run (no user code runs); optional for other hosts. */
   warmJs?(file: string): Promise<void>;
+  /** Start the Python worker for `python` ahead of the first run (PyMetricRunner.warm). */
+  warmPython?(python?: string): void;
   /** Stop the warm workers (the runtime calls this when its session shuts down). */
   close(): Promise<void>;
 }
@@ -85,6 +87,7 @@ export function localServices(): RuntimeServices {
         evaluatePython: (cacheDir, file, expression, o) => runners.pyRunner().evaluate(file, cacheDir, expression, o),
         evaluateJs: (cacheDir, file, expression, o) => runners.evaluateJs(cacheDir, file, expression, o),
         warmJs: (file) => runners.warmJs(file),
+        warmPython: (python) => runners.pyRunner().warm(python),
         close: () => runners.close(),
       };
     },
