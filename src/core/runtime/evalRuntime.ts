@@ -140,6 +140,9 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     // Under the TS/JS debugger, the metric's process starts now, beside the loop or cache read: the first stop
     // inside the metric then does not wait for bundling, the process start and the inspector (bench/lineDebug.ts).
     if (this.jsDebug && launch.run.metrics && isJsMetric(launch.run.metrics)) void this.metrics.warmJs?.(launch.run.metrics);
+    // A Python metric's worker (and its debugger) starts now, beside the cache load and while the user looks
+    // at the boundary stop: the first run finds it warm with the breakpoints bound.
+    if (/\.py$/i.test(launch.run.metrics ?? '')) this.metrics.warmPython?.(launch.python);
     for (const w of launch.warnings) this.emit('output', w + '\n', 'console');
     try {
       this.evaluation = launch.cacheOnly ? this.openCache(launch.run.cache!) : await this.runLoop(launch);
@@ -157,8 +160,6 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const ev = this.evaluation;
     this.emit('output', `${ev.fromCache ? 'loaded cached predictions' : 'evaluated'}: ${ev.manifest.num_samples} samples, cache ${ev.cacheDir}\n`, 'console');
     this.emit('ready', this.runInfo()!);
-    // A Python metric's worker (and its debugger) starts while the user looks at the boundary stop.
-    if (/\.py$/i.test(launch.run.metrics ?? '')) this.metrics?.warmPython?.(launch.python);
     await this.loadTokenizer(ev);
     if (this.abort.signal.aborted) {
       // cancelled while the tokenizer loaded: the loop is over, so nothing else will end the session

@@ -49,10 +49,19 @@ def start():
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()
+    # pydevd declares its plugin namespace with pkg_resources when it can, which costs most of a second to
+    # import (bench/pythonDebug.ts); pkgutil, its fallback, finds the same plugins. User code can still
+    # import pkg_resources afterwards.
+    block = "pkg_resources" not in sys.modules
+    if block:
+        sys.modules["pkg_resources"] = None
     try:
         debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
     except Exception as e:  # noqa: BLE001 - reported to the adapter, which says it once
         return None, "debugpy could not listen on 127.0.0.1:%d in %s: %s" % (port, sys.executable, e)
+    finally:
+        if block and sys.modules.get("pkg_resources", 0) is None:
+            del sys.modules["pkg_resources"]
     try:
         from . import _pydevd_summaries
 
