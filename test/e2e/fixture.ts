@@ -2,6 +2,7 @@
 // a Python metric file whose `marker = 1.0` line the test edits in the editor.
 import fs from 'node:fs';
 import path from 'node:path';
+import { GEN_WORDS, writeSeq2SeqModel } from '../fixtures/generative';
 import { seqClsWorkspace } from '../fixtures/workspace';
 import { FIXED_METRIC, captureSeries } from '../fixtures/series';
 
@@ -50,6 +51,42 @@ export function writeNotebook(dir: string): string {
   const file = path.join(dir, 'analysis.ipynb');
   fs.writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
   return file;
+
+// Issue 10's second scenario and issue 11's palette flow: a T5-shaped seq2seq export (three files) evaluated
+// with predict_with_generate, and a Python compute_metrics(eval_preds) that decodes with evalpred's
+// load_tokenizer (no transformers needed). No launch.json: the palette's quick picks set it up.
+export const SEQ2SEQ_METRIC = `import os
+
+import numpy as np
+from evalpred import load_tokenizer
+
+tokenizer = load_tokenizer(os.path.join(os.path.dirname(__file__), "t5"))
+
+
+def compute_metrics(eval_preds):
+    preds, labels = eval_preds.predictions, eval_preds.label_ids
+    labels = np.where(labels != -100, labels, tokenizer.pad_token_id)
+    decoded_preds = tokenizer.batch_decode(preds, skip_special_tokens=True)
+    decoded_labels = tokenizer.batch_decode(labels, skip_special_tokens=True)
+    exact = float(np.mean([p.strip() == l.strip() for p, l in zip(decoded_preds, decoded_labels)]))
+    marker = 1.0
+    return {"exact_match": exact, "marker": marker}
+`;
+/** 1-based lines of SEQ2SEQ_METRIC: the breakpoint (exact = ...) and the marker the test edits. */
+export const SEQ2SEQ_BP_LINE = SEQ2SEQ_METRIC.split('\n').findIndex((l) => l.includes('exact = ')) + 1;
+export const SEQ2SEQ_MARKER_LINE = SEQ2SEQ_METRIC.split('\n').findIndex((l) => l.includes('marker = 1.0')) + 1;
+
+export function makeSeq2SeqWorkspace(dir: string): { modelDir: string; dataset: string; metrics: string; questions: string[]; answers: string[] } {
+  const modelDir = path.join(dir, 't5');
+  writeSeq2SeqModel(modelDir, 'three-file', { seed: 4, eosSlope: 1.0, eosFrom: 4 });
+  const words = (i: number, n: number) => Array.from({ length: n }, (_, k) => GEN_WORDS[(i * 7 + k * 5) % GEN_WORDS.length]).join(' ');
+  const questions = Array.from({ length: 8 }, (_, i) => `what is ${words(i, 1 + (i % 4))}`);
+  const answers = Array.from({ length: 8 }, (_, i) => words(i + 3, 1 + (i % 2)));
+  const dataset = path.join(dir, 'qa.jsonl');
+  fs.writeFileSync(dataset, questions.map((q, i) => JSON.stringify({ question: q, answer: answers[i] })).join('\n') + '\n');
+  const metrics = path.join(dir, 'metrics.py');
+  fs.writeFileSync(metrics, SEQ2SEQ_METRIC);
+  return { modelDir, dataset, metrics, questions, answers };
 }
 
 /** 1-based line of the fixed metric's `return`, which the test edits (error_rate: 1 - accuracy / 2). */
