@@ -51,6 +51,7 @@ export function writeNotebook(dir: string): string {
   const file = path.join(dir, 'analysis.ipynb');
   fs.writeFileSync(file, JSON.stringify(nb, null, 1) + '\n');
   return file;
+}
 
 // Issue 10's second scenario and issue 11's palette flow: a T5-shaped seq2seq export (three files) evaluated
 // with predict_with_generate, and a Python compute_metrics(eval_preds) that decodes with evalpred's
