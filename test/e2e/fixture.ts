@@ -73,8 +73,11 @@ def compute_metrics(eval_preds):
     marker = 1.0
     return {"exact_match": exact, "marker": marker}
 `;
-/** 1-based lines of SEQ2SEQ_METRIC: the breakpoint (exact = ...) and the marker the test edits. */
-export const SEQ2SEQ_BP_LINE = SEQ2SEQ_METRIC.split('\n').findIndex((l) => l.includes('exact = ')) + 1;
+/**
+ * 1-based lines of SEQ2SEQ_METRIC: the breakpoint (decoded_labels = ..., so that Step Over goes to the next line:
+ * the line after it holds a list comprehension, whose own frame Python 3.11 steps into) and the edited marker.
+ */
+export const SEQ2SEQ_BP_LINE = SEQ2SEQ_METRIC.split('\n').findIndex((l) => l.includes('decoded_labels = ')) + 1;
 export const SEQ2SEQ_MARKER_LINE = SEQ2SEQ_METRIC.split('\n').findIndex((l) => l.includes('marker = 1.0')) + 1;
 
 export function makeSeq2SeqWorkspace(dir: string): { modelDir: string; dataset: string; metrics: string; questions: string[]; answers: string[] } {
