@@ -244,6 +244,7 @@ export const OPTION_NAMES: readonly OptionName[] = [
   { flag: '--no-concat', attribute: 'evalDoConcatBatches', inLaunch: '"evalDoConcatBatches": false' },
   { flag: '--no-pad-to-max-length', attribute: 'padToMaxLength', inLaunch: '"padToMaxLength": false' },
   { flag: '--memory-limit-mb', attribute: 'metricMemoryLimitMb' },
+  { flag: '--python', attribute: 'python' },
 ];
 
 const LAUNCH_TEXT_OF_FLAG = new Map(OPTION_NAMES.map((o) => [o.flag, o.inLaunch ?? `"${o.attribute}"`]));
