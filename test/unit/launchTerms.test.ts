@@ -17,7 +17,7 @@ test('errors shown in VS Code name launch attributes where the CLI names flags',
   // every run flag that is a launch attribute translates (the table is the launch schema's)
   for (const f of RUN_FLAGS) {
     const out = inLaunchTerms(`--${f.name}`);
-    if (!['json', 'refresh', 'no-concat', 'max-samples'].includes(f.name)) assert.match(out, /^"\w+"$/, f.name);
+    if (!['json', 'refresh', 'no-concat', 'no-pad-to-max-length', 'max-samples'].includes(f.name)) assert.match(out, /^"\w+"$/, f.name);
   }
 });
 
@@ -34,6 +34,7 @@ test('one table names each option on both front ends: every run flag with a laun
   const schema = (pkg as { contributes: { debuggers: { configurationAttributes: { launch: { properties: Record<string, unknown> } } }[] } }).contributes.debuggers[0].configurationAttributes.launch.properties;
   for (const o of OPTION_NAMES) assert.ok(o.attribute in schema, `${o.attribute} in package.json's launch schema`);
   assert.equal(inLaunchTerms('rerun with --no-concat'), 'rerun with "evalDoConcatBatches": false');
+  assert.equal(inLaunchTerms('with --no-pad-to-max-length and --version-2-with-negative'), 'with "padToMaxLength": false and "version2WithNegative"');
   assert.equal(inLaunchTerms('lower --memory-limit-mb or --max-samples'), 'lower "metricMemoryLimitMb" or "maxSamples"');
 });
 

@@ -239,7 +239,7 @@ export interface OptionName {
 export const OPTION_NAMES: readonly OptionName[] = [
   ...(Object.keys(RUN_SETTINGS_FIELDS) as (keyof RunSettings)[])
     .filter((k) => k !== 'cache' && k !== 'evalDoConcatBatches' && k !== 'padToMaxLength')
-    .map((attribute) => ({ flag: `--${attribute.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, attribute })),
+    .map((attribute) => ({ flag: `--${attribute.replace(/[A-Z]|\d+/g, (c) => `-${c.toLowerCase()}`)}`, attribute })),
   { flag: '--out', attribute: 'cache' },
   { flag: '--no-concat', attribute: 'evalDoConcatBatches', inLaunch: '"evalDoConcatBatches": false' },
   { flag: '--no-pad-to-max-length', attribute: 'padToMaxLength', inLaunch: '"padToMaxLength": false' },
