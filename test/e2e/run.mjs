@@ -11,9 +11,6 @@
 // the prediction view, the Explorer's menu on the series folder, series.json opening in the series view.
 // Then (afterTheTour): the activation time from the extension's log (printed), the interpreter from the real
 // evalpred.pythonPath setting, the notebook CodeLens on analysis.ipynb, and the Get Started walkthrough's demo.
-// Then a second window on a seq2seq workspace (no launch.json): the palette's task questions, the boundary stop,
-// decoded predictions and labels in the view, a breakpoint inside compute_metrics, the line stop, the Debug
-// Console, a step, continue, edit + save with the breakpoint still bound.
 // Waits on selectors and files only; every process it starts is ended by pid (process group).
 // Screenshots and logs: test-artifacts/e2e/. Exit code 0 = pass.
 import { execFileSync, spawn } from 'node:child_process';
