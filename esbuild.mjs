@@ -80,6 +80,10 @@ if (args.has('--tests')) {
 if (args.has('--reliability')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk(path.join('test', 'reliability'), '.test.ts'), outdir: 'out/reliability', outbase: 'test/reliability' }));
 }
+// The real-Trainer cross-check (test/trainer, `npm run test:trainer`): its own folder, like the reliability suite.
+if (args.has('--trainer')) {
+  builds.push(esbuild.build({ ...common, entryPoints: walk(path.join('test', 'trainer'), '.crosscheck.ts'), outdir: 'out/trainer', outbase: 'test/trainer' }));
+}
 if (args.has('--bench')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk('bench', '.ts'), outdir: 'out/bench', outbase: 'bench' }));
 }

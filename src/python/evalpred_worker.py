@@ -7,7 +7,7 @@ and returned with the reply.
 
 Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "cache": "/abs/cache",
            "arrays": {"predictions": <checked node>, "label_ids": ..., "inputs": ..., "losses": ...},
-           "profile": null|"current"|"v4.19-4.45"|"<=4.18"}
+           "profile": null|"current"|"v4.57"|"v4.19-4.45"|"<=4.18"}
           checked node: {"array": {"file": "/resolved/x.npy", "where": "eval_prediction.predictions", "descr": "<f4",
           "shape": [n, k]}} | {"tuple": [...]} | {"list": [...]} | null. Node validated manifest.json and every file
           (src/core/cache/reader.ts); the worker never reads the manifest and re-checks each file it maps.

@@ -118,11 +118,11 @@ const rows: CliCase[] = [
     stderr: damaged(String.raw`eval_prediction\.predictions\.tuple\[1\] \("predictions\.npy"\) is the same file as eval_prediction\.predictions\.tuple\[0\]`),
   },
   {
-    name: 'arrays whose rows disagree with num_samples are refused',
+    name: 'arrays with more rows than num_samples are refused',
     setup: cacheWith((d) => editManifest(d, (m) => (m.num_samples = 7))),
     args: ['inspect', 'c'],
     code: 2,
-    stderr: damaged(String.raw`eval_prediction\.predictions has 200 rows \(shape \(200, 2\)\), but the cache holds 7 samples`),
+    stderr: damaged(String.raw`eval_prediction\.predictions has 200 rows \(shape \(200, 2\)\), more than the 7 samples the cache holds`),
   },
   {
     name: 'a manifest nested 5,000 tuples deep is a clean error, not a stack overflow',

@@ -108,20 +108,28 @@ test('one file listed three times in a tuple is refused (each array of a cache i
   assert.match(errorOf(() => readCache(d)).message, /eval_prediction\.predictions\.tuple\[1\] \("p\.npy"\) is the same file as eval_prediction\.predictions\.tuple\[0\]/);
 });
 
-test('rows must agree with num_samples; list entries (one per batch) add up to it; 0-d arrays carry no rows', () => {
+test('rows: more than num_samples is damage, fewer is Trainer (drop_last, partial labels), losses may hold whole batches', () => {
   const wrong = cache({ 'p.npy': 'np.zeros((4, 2), np.float32)' }, P);
-  assert.match(errorOf(() => readCache(wrong)).message, /eval_prediction\.predictions has 4 rows \(shape \(4, 2\)\), but the cache holds 3 samples/);
+  assert.match(errorOf(() => readCache(wrong)).message, /eval_prediction\.predictions has 4 rows \(shape \(4, 2\)\), more than the 3 samples the cache holds/);
   const batches = cache(
     { 'p.npy': 'np.zeros((3, 2), np.float32)', 'a.npy': 'np.zeros(2, np.int64)', 'b.npy': 'np.zeros(1, np.int64)', 'l.npy': 'np.float32(0.5)' },
     { predictions: { npy: 'p.npy' }, label_ids: { list: [{ npy: 'a.npy' }, { npy: 'b.npy' }] }, losses: { npy: 'l.npy' } },
   );
   const ep = readCache(batches).evalPred;
   assert.equal((ep.labelIds as { list: Tensor[] }).list.length, 2);
-  const short = cache(
-    { 'p.npy': 'np.zeros((3, 2), np.float32)', 'a.npy': 'np.zeros(2, np.int64)' },
-    { predictions: { npy: 'p.npy' }, label_ids: { list: [{ npy: 'a.npy' }] } },
+  const long = cache(
+    { 'p.npy': 'np.zeros((3, 2), np.float32)', 'a.npy': 'np.zeros(2, np.int64)', 'b.npy': 'np.zeros(2, np.int64)' },
+    { predictions: { npy: 'p.npy' }, label_ids: { list: [{ npy: 'a.npy' }, { npy: 'b.npy' }] } },
   );
-  assert.match(errorOf(() => readCache(short)).message, /the 1 batch entries of a list add up to 2 rows, but the cache holds 3 samples/);
+  assert.match(errorOf(() => readCache(long)).message, /the 2 batch entries of a list add up to 4 rows, more than the 3 samples the cache holds/);
+  // dataloader_drop_last: 2 of 3 rows; Seq2SeqTrainer's loss vector: 2 batches of 2 -> 4 copies for 3 samples.
+  const dropped = cache(
+    { 'p.npy': 'np.zeros((2, 2), np.float32)', 'a.npy': 'np.zeros(2, np.int64)', 'l.npy': 'np.ones(4, np.float32)' },
+    { predictions: { npy: 'p.npy' }, label_ids: { npy: 'a.npy' }, losses: { npy: 'l.npy' } },
+  );
+  const d2 = readCache(dropped).evalPred;
+  assert.deepEqual((d2.predictions as Tensor).shape, [2, 2]);
+  assert.deepEqual((d2.losses as Tensor).shape, [4]);
 });
 
 test('nesting beyond the limit (5,000 tuples deep) and "loop": "garbage" are clean manifest errors, not stack overflows', () => {

@@ -20,7 +20,7 @@ export async function metricsCommand(argv: string[]): Promise<number> {
       { name: 'metrics', type: 'string', help: 'metric file (.ts/.js/.py)' },
       { name: 'function', type: 'string', help: 'function name (default compute_metrics / computeMetrics)' },
       { name: 'watch', type: 'bool', help: 'rerun on every save and print the difference' },
-      { name: 'eval-prediction-profile', type: 'string', help: 'current | v4.19-4.45 | <=4.18: the EvalPrediction a .py metric gets without transformers' },
+      { name: 'eval-prediction-profile', type: 'string', help: `${EVAL_PREDICTION_PROFILES.join(' | ')}: the EvalPrediction a .py metric gets without transformers` },
       { name: 'series', type: 'string', help: 'a captured training run (series.json): rerun every step, logged vs recomputed' },
       { name: 'json', type: 'bool', help: 'with --series: print the table as JSON' },
       { name: 'log-history', type: 'string', help: "with --series: write the recomputed curve as trainer_state.json's log_history" },

@@ -6,7 +6,7 @@
 //     refused, never opened for a blocking read), and is listed once;
 //   - its .npy header uses a dtype of the allow-list (NPY_DESCRS in tensor/dtype.ts), and the header's
 //     shape x itemsize is exactly the data the file holds (a 4 KB file claiming 2 GB is refused at once);
-//   - its rows agree with num_samples (per batch entry under a list: their sum does).
+//   - its rows are at most num_samples (per batch entry under a list: their sum is), losses excepted (checkRows).
 // Damage is reported as damage of the cache, naming the array and the folder, never as a metric error.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -191,38 +191,43 @@ export function checkCache(dir: string): CheckedCache {
   }
   for (const k of EVAL_PREDICTION_KEYS) {
     const node = nodes[k];
-    if (node) checkRows(node, manifest.num_samples, (why, a) => cacheDamage(shown, why, { file: a?.file ?? mf, tensor: a?.where }));
+    if (node) checkRows(k, node, manifest.num_samples, (why, a) => cacheDamage(shown, why, { file: a?.file ?? mf, tensor: a?.where }));
   }
   return { shown, root, manifest, nodes, totalBytes };
 }
 
 /**
- * Trainer's arrays have one row per sample: outside a list every array with a first axis has num_samples
- * rows; a list holds one entry per batch, whose rows add up to num_samples. 0-d arrays carry no rows.
+ * Rows against num_samples. The real Trainer hands compute_metrics fewer rows than len(eval_dataset) with
+ * dataloader_drop_last, when only some batches have labels, or for a 0-d extra output (one value per batch);
+ * and Seq2SeqTrainer's loss vector holds batch_size copies of every batch's loss, up to one batch more than
+ * num_samples (docs/trainer-semantics.md#loss-averaging; all checked against the real Trainer, test/trainer).
+ * So fewer rows are Trainer's (the rows-dropped lint says so), and more are damage except for `losses`. Under a
+ * list (one entry per batch) the entries' rows add up.
  */
-function checkRows(node: CheckedNode, numSamples: number, damage: (why: string, a?: CheckedArray) => EvalpredError): void {
-  const rowsOf = (n: CheckedNode, expect: number | undefined): number | undefined => {
+function checkRows(key: string, node: CheckedNode, numSamples: number, damage: (why: string, a?: CheckedArray) => EvalpredError): void {
+  const more = (rows: number) => rows > numSamples && key !== 'losses';
+  const rowsOf = (n: CheckedNode, top: boolean): number | undefined => {
     if ('array' in n) {
       const h = n.array.header;
       if (!h.shape.length) return undefined;
-      if (expect !== undefined && h.shape[0] !== expect) {
-        throw damage(`${n.array.where} has ${h.shape[0]} rows (shape (${h.shape.join(', ')})), but the cache holds ${expect} samples`, n.array);
+      if (top && more(h.shape[0])) {
+        throw damage(`${n.array.where} has ${h.shape[0]} rows (shape (${h.shape.join(', ')})), more than the ${numSamples} samples the cache holds`, n.array);
       }
       return h.shape[0];
     }
     if ('tuple' in n) {
       let rows: number | undefined;
-      for (const c of n.tuple) rows = rowsOf(c, expect) ?? rows;
+      for (const c of n.tuple) rows = rowsOf(c, top) ?? rows;
       return rows;
     }
     let sum = 0;
-    for (const c of n.list) sum += rowsOf(c, undefined) ?? 0;
-    if (expect !== undefined && n.list.length && sum !== expect) {
-      throw damage(`the ${n.list.length} batch entries of a list add up to ${sum} rows, but the cache holds ${expect} samples`);
+    for (const c of n.list) sum += rowsOf(c, false) ?? 0;
+    if (top && more(sum)) {
+      throw damage(`the ${n.list.length} batch entries of a list add up to ${sum} rows, more than the ${numSamples} samples the cache holds`);
     }
     return sum;
   };
-  rowsOf(node, numSamples);
+  rowsOf(node, true);
 }
 
 /** Every checked array with its place, in manifest order. */

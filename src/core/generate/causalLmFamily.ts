@@ -3,11 +3,12 @@
 // --predict-with-generate the prompt followed by the generated ids; loss with the one-token shift;
 // gather_for_metrics (n_s copies); perplexity = exp(eval_loss). The loop driver (src/core/loop/driver.ts) runs the batches.
 import { GenerativeHead, generativeHeadFor } from '../model/heads';
+import { CausalLmHead, causalLossCountsAllLabels } from '../model/heads/causalLm';
 import { withLabelSmoothing } from '../model/labelSmoother';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { CausalLmModel } from './causalModel';
 import { GenerativeContext, GenerativeSettings, GenerativeSetup, PromptBatch, generatedWidthNote, padToWidth } from './familySetup';
-import { effectiveConfig, trainerPadWidth } from './generationConfig';
+import { defaultNewTokens, effectiveConfig, trainerPadWidth } from './generationConfig';
 import { generateCausal } from './generate';
 
 /** DataCollatorForLanguageModeling(mlm=False): labels = input_ids with every pad id set to -100 (also an eos used as pad). */
@@ -37,6 +38,8 @@ export class CausalLmFamily {
   /** Full LM logits are N x L x vocab floats: always said, unless the predictions are generated ids. */
   readonly fullLogitsWarnBytes: number | null;
   private readonly head: GenerativeHead;
+  /** generate() calls so far (transformers 5's first batch differs: defaultNewTokens). */
+  private generated = 0;
 
   constructor(
     private readonly setup: GenerativeSetup,
@@ -45,7 +48,10 @@ export class CausalLmFamily {
     const { notes, config } = setup.ctx;
     const modelOutputs = [...model.session.outputNames];
     notes.push('labels = input_ids with pad tokens set to -100, as DataCollatorForLanguageModeling(mlm=False) builds them; position t of the logits predicts label t+1.');
-    this.head = withLabelSmoothing(generativeHeadFor(config, modelOutputs, 'causal-lm'), setup.settings.labelSmoothingFactor);
+    const head = generativeHeadFor(config, modelOutputs, 'causal-lm');
+    const profile = setup.settings.evalPredictionProfile, arch = config.architectures[0];
+    if (head instanceof CausalLmHead) head.countAllLabels = causalLossCountsAllLabels(profile, arch, false);
+    this.head = withLabelSmoothing(head, setup.settings.labelSmoothingFactor, causalLossCountsAllLabels(profile, arch, true));
     setup.announceGeneration();
     this.describe = setup.generate ? ', predict_with_generate' : '';
     this.fullLogitsWarnBytes = setup.generate ? null : 0;
@@ -66,7 +72,9 @@ export class CausalLmFamily {
     const loss = this.head.batchLoss(logits, labels);
     if (generate) {
       // max_new_tokens counts from this batch's prompt width, so the generation config is made per batch
-      const gcBatch = effectiveConfig(gcModel, genArgs, ids.shape[1]);
+      const { config } = this.setup.ctx;
+      const positions = config.max_position_embeddings ?? (typeof config.raw.n_positions === 'number' ? config.raw.n_positions : undefined);
+      const gcBatch = effectiveConfig(gcModel, genArgs, ids.shape[1], positions, defaultNewTokens(this.setup.settings.evalPredictionProfile, gcModel, this.generated++));
       const gen = await generateCausal(this.model, ids, batch.attentionMask, gcBatch);
       logits = padToWidth(gen, trainerPadWidth(gcModel, gen.shape[1]), tok.padTokenId);
       labels = padToWidth(labels, trainerPadWidth(gcModel, labels.shape[1]), tok.padTokenId);

@@ -25,6 +25,8 @@ export interface GenerativeSettings {
   maxNewTokens?: number;
   numBeams?: number;
   labelSmoothingFactor?: number;
+  /** Which Trainer's causal-LM loss divisor to imitate (causalLossCountsAllLabels in model/heads/causalLm.ts). */
+  evalPredictionProfile?: string;
   device?: Device;
 }
 
@@ -139,7 +141,7 @@ export class GenerativeSetup {
   announceGeneration(): GenerationConfig {
     const { gcModel, settings, ctx } = this;
     // decoder-only: max_new_tokens counts from each batch's prompt width, so that config is made per batch
-    const gc = effectiveConfig(gcModel, this.genArgs, 1);
+    const gc = effectiveConfig(gcModel, this.genArgs, 1, ctx.config.max_position_embeddings);
     if (this.generate && gcModel.unsupported.length) {
       ctx.notes.push(`${gcModel.source} sets ${gcModel.unsupported.join(', ')}, which evalpred does not apply: generated ids may differ from transformers'.`);
     }

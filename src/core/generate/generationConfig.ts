@@ -14,6 +14,8 @@ export interface GenerationConfig {
   padTokenId: number | null;
   /** Total length limit (for encoder-decoders it counts the decoder start token). GenerationConfig default 20. */
   maxLength: number;
+  /** Whether generation_config.json (or config.json) sets max_length; transformers 5 treats an unset one apart (defaultNewTokens). */
+  maxLengthSet?: boolean;
   maxNewTokens: number | null;
   numBeams: number;
   lengthPenalty: number;
@@ -108,6 +110,7 @@ export function readGenerationConfig(modelDir: string): GenerationConfig {
     eosTokenIds: ids('eos_token_id'),
     padTokenId: int('pad_token_id') ?? int('pad_token_id', cfg),
     maxLength: int('max_length') ?? DEFAULTS.maxLength,
+    maxLengthSet: int('max_length') !== null && int('max_length') !== undefined,
     maxNewTokens: int('max_new_tokens'),
     numBeams: int('num_beams') ?? DEFAULTS.numBeams,
     lengthPenalty: num('length_penalty', DEFAULTS.lengthPenalty),
@@ -137,8 +140,22 @@ export interface GenerateArgs {
  * encoder-decoder: the start token; the prompt width for a decoder-only model): max_new_tokens wins over
  * max_length and becomes max_length = max_new_tokens + promptLength, as generate() does.
  */
-export function effectiveConfig(model: GenerationConfig, args: GenerateArgs, promptLength: number): GenerationConfig {
+export function effectiveConfig(
+  model: GenerationConfig,
+  args: GenerateArgs,
+  promptLength: number,
+  maxPositions?: number,
+  /** generate() would make the default max_length count new tokens (defaultNewTokens). */
+  newTokensByDefault = false,
+): GenerationConfig {
   const gc = { ...model };
+  // generate()'s _prepare_generated_length: with no max_length passed and a default max_length, it generates
+  // 20 NEW tokens: max_length = 20 + prompt length (the decoder start token for an encoder-decoder), capped by
+  // config.max_position_embeddings. Found by the real-Trainer cross-check (test/trainer, case t5-generate).
+  if (newTokensByDefault && args.maxLength === undefined && args.maxNewTokens === undefined && gc.maxNewTokens === null && gc.maxLength === DEFAULTS.maxLength) {
+    gc.maxLength = DEFAULTS.maxLength + promptLength;
+    if (maxPositions !== undefined && Number.isInteger(maxPositions) && maxPositions > 0) gc.maxLength = Math.min(gc.maxLength, maxPositions);
+  }
   // generate() lets max_new_tokens win even over an explicit max_length (it only warns), including a
   // max_new_tokens that comes from the model's generation_config.
   if (args.maxLength !== undefined) gc.maxLength = args.maxLength;
@@ -150,6 +167,23 @@ export function effectiveConfig(model: GenerationConfig, args: GenerateArgs, pro
     if (!Number.isInteger(v) || v < 1) throw new EvalpredError(`generation ${k} must be a positive integer, got ${v}.`);
   }
   return gc;
+}
+
+/**
+ * Whether batch `batchIndex`'s generate() call counts the default max_length (20) as new tokens, by the
+ * transformers line the profile imitates (docs/trainer-semantics.md#generation-arguments; both checked against
+ * the real Seq2SeqTrainer, test/trainer):
+ * - "v4.57": whenever max_length is 20 (generate's has_default_max_length: no max_length argument), every batch;
+ * - "current" (5.x): only while model.generation_config.max_length is unset, and Seq2SeqTrainer's prediction_step
+ *   writes the defaults (max_length 20) into model.generation_config after the first batch: so the first batch
+ *   generates 20 new tokens, the others 20 in all;
+ * - older profiles: never (not checked against a real Trainer).
+ */
+export function defaultNewTokens(profile: string | undefined, model: GenerationConfig, batchIndex: number): boolean {
+  const p = profile ?? 'current';
+  if (p === 'v4.57') return model.maxLength === DEFAULTS.maxLength;
+  if (p === 'current') return !model.maxLengthSet && batchIndex === 0;
+  return false;
 }
 
 /**

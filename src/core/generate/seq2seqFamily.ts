@@ -9,7 +9,7 @@ import { GenerativeHead, generativeHeadFor } from '../model/heads';
 import { withLabelSmoothing } from '../model/labelSmoother';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { GenerativeContext, GenerativeSettings, GenerativeSetup, PromptBatch, generatedWidthNote, padToWidth } from './familySetup';
-import { GenerationConfig, trainerPadWidth } from './generationConfig';
+import { GenerationConfig, defaultNewTokens, effectiveConfig, trainerPadWidth } from './generationConfig';
 import { generateSeq2Seq } from './generate';
 import { Seq2SeqModel, shiftTokensRight } from './seq2seqModel';
 
@@ -32,6 +32,8 @@ export class Seq2SeqFamily {
   readonly fullLogitsWarnBytes: number | null;
   private readonly head: GenerativeHead;
   private readonly gc: GenerationConfig;
+  /** generate() calls so far (transformers 5's first batch differs: defaultNewTokens). */
+  private generated = 0;
 
   constructor(
     private readonly setup: GenerativeSetup,
@@ -68,7 +70,11 @@ export class Seq2SeqFamily {
     }
     let logits: TensorNode;
     if (this.setup.generate) {
-      const gen = await generateSeq2Seq(this.model, batch.inputIds, batch.attentionMask, this.gc);
+      const { settings, genArgs } = this.setup;
+      const gc = defaultNewTokens(settings.evalPredictionProfile, gcModel, this.generated++)
+        ? effectiveConfig(gcModel, genArgs, 1, config.max_position_embeddings, true)
+        : this.gc;
+      const gen = await generateSeq2Seq(this.model, batch.inputIds, batch.attentionMask, gc);
       logits = padToWidth(gen, trainerPadWidth(gcModel, gen.shape[1]), tok.padTokenId);
       if (labels) labels = padToWidth(labels, trainerPadWidth(gcModel, labels.shape[1]), tok.padTokenId);
     } else {

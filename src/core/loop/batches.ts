@@ -159,7 +159,7 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
       if (plan.label) labelRows.push(encodeLabel(requireField(ds, i, plan.label), { label2id: config.label2id, ds, row: i, column: plan.label }));
     }
   }
-  const col = collate(encs, { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...ctx.inputNames] });
+  const col = collate(encs, { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...ctx.inputNames], typeIds: tok.returnsTokenTypeIds });
   let labels: TensorNode | null = null;
   if (plan.task === 'token-classification' && plan.label) {
     labels = padLabels(labelRows as number[][], col.width, tok.padSide, -100);

@@ -4,7 +4,7 @@
 export type IncludeForMetrics = 'inputs' | 'loss';
 export type Preprocess = 'argmax';
 /** Which transformers EvalPrediction a Python compute_metrics gets without transformers installed (docs/trainer-semantics.md#the-evalprediction-object). */
-export const EVAL_PREDICTION_PROFILES = ['current', 'v4.19-4.45', '<=4.18'] as const;
+export const EVAL_PREDICTION_PROFILES = ['current', 'v4.57', 'v4.19-4.45', '<=4.18'] as const;
 export type EvalPredictionProfile = (typeof EVAL_PREDICTION_PROFILES)[number];
 import type { TaskName } from '../tasks';
 import type { Device } from '../model/session';
@@ -66,6 +66,8 @@ export function withDefaults(partial: Partial<RunSettings> & Pick<RunSettings, '
 
 /** The settings that change what the loop produces (and so the cache key). Metric choice does not. */
 export function loopKeySettings(s: RunSettings): Record<string, unknown> {
-  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, evalPredictionProfile: _p, ...rest } = s;
-  return rest;
+  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, evalPredictionProfile: p, ...rest } = s;
+  // A profile other than the default also changes a causal LM's eval_loss (causalLossCountsAllLabels), so it
+  // keys the cache; the default stays out so that existing keys do not move.
+  return p && p !== 'current' ? { ...rest, lossProfile: p } : rest;
 }

@@ -5,7 +5,7 @@
 // (test/helpers/label_smoother_reference.py); see docs/fidelity.md.
 import { EvalpredError } from '../errors';
 import { Tensor, TensorNode } from '../tensor/tensor';
-import { isIntegerDType } from './loss';
+import { activeLabels, isIntegerDType } from './loss';
 
 /**
  * LabelSmoother(epsilon)(model_output, labels, shift_labels):
@@ -16,7 +16,7 @@ import { isIntegerDType } from './loss';
  * logits and the first of the labels. Sums run in float64 and round once to float32 (torch sums in float32;
  * the two agree to about 1e-7 relative). All labels ignored gives NaN (0/0), as torch.
  */
-export function labelSmoothedLoss(logitsNode: TensorNode, labels: Tensor, epsilon: number, shiftLabels: boolean): number {
+export function labelSmoothedLoss(logitsNode: TensorNode, labels: Tensor, epsilon: number, shiftLabels: boolean, divisor?: number): number {
   const logits = firstTensor(logitsNode);
   if (!isIntegerDType(labels)) {
     throw new EvalpredError(
@@ -68,7 +68,9 @@ export function labelSmoothedLoss(logitsNode: TensorNode, labels: Tensor, epsilo
     }
   }
   if (shiftLabels && L < 2) return NaN;
-  return Math.fround((1 - epsilon) * (nll / active) + epsilon * (smooth / (active * C)));
+  // transformers 5.x: num_items_in_batch, when Trainer passes one, replaces the active count (the divisor).
+  const d = divisor ?? active;
+  return Math.fround((1 - epsilon) * (nll / d) + epsilon * (smooth / (d * C)));
 }
 
 function firstTensor(node: TensorNode): Tensor {
@@ -88,7 +90,12 @@ interface LossHead {
  * "labels" (shifted for causal LMs, whose model class is in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES), the model's
  * own loss otherwise. epsilon undefined or 0 (Trainer's default: no label_smoother) returns the head as is.
  */
-export function withLabelSmoothing<H extends LossHead & { readonly task: string }>(head: H, epsilon: number | undefined): H {
+export function withLabelSmoothing<H extends LossHead & { readonly task: string }>(
+  head: H,
+  epsilon: number | undefined,
+  /** For a causal LM: divide by every label that is not -100, unshifted (causalLossCountsAllLabels). */
+  countAllLabels = false,
+): H {
   if (!epsilon) return head;
   if (!(epsilon > 0 && epsilon <= 1)) {
     throw new EvalpredError(`label_smoothing_factor must be a number in [0, 1] (the share of the loss spread over all classes), got ${epsilon}.`, {
@@ -99,6 +106,6 @@ export function withLabelSmoothing<H extends LossHead & { readonly task: string 
   const shift = head.task === 'causal-lm';
   const smoothed = Object.create(head) as H;
   (smoothed as LossHead).batchLoss = (logits: TensorNode, labels: TensorNode) =>
-    labels instanceof Tensor ? labelSmoothedLoss(logits, labels, epsilon, shift) : head.batchLoss(logits, labels);
+    labels instanceof Tensor ? labelSmoothedLoss(logits, labels, epsilon, shift, shift && countAllLabels ? activeLabels(labels, false) : undefined) : head.batchLoss(logits, labels);
   return smoothed;
 }

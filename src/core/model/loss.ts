@@ -180,3 +180,11 @@ function logSumExp(x: (i: number) => number, base: number, C: number): number {
   for (let c = 0; c < C; c++) s += Math.exp(x(base + c) - m);
   return m + Math.log(s);
 }
+
+/** Labels that are not -100 ([n, L]); `shifted` leaves out position 0 of each row (what ForCausalLMLoss scores). */
+export function activeLabels(labels: Tensor, shifted: boolean): number {
+  const [n, L] = labels.shape;
+  let k = 0;
+  for (let r = 0; r < n; r++) for (let t = shifted ? 1 : 0; t < L; t++) if (labels.at(r * L + t) !== -100) k++;
+  return k;
+}

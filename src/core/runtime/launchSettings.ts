@@ -54,7 +54,7 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   dataloaderDropLast: { kind: { type: 'bool' }, description: 'TrainingArguments.dataloader_drop_last: drop the last incomplete batch, as Trainer\'s eval dataloader does.' },
   evalPredictionProfile: {
     kind: { type: 'enum', values: EVAL_PREDICTION_PROFILES },
-    description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable: "current" (v4.46+), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',
+    description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable, and the Trainer whose causal-LM eval_loss is imitated: "current" (v4.46+, 5.x), "v4.57" (the current class; a causal LM\'s eval_loss divided by its unshifted label count), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',
   },
   docStride: {
     kind: { type: 'int', min: 0 },

@@ -12,7 +12,8 @@ export interface Collated {
 /** Pad every row to the longest in the batch (at least padTo, rounded up to padToMultipleOf); pad side from the tokenizer. */
 export function collate(
   encs: Encoded[],
-  opts: { padTokenId: number; padSide: 'right' | 'left'; names: string[]; padToMultipleOf?: number; padTo?: number },
+  /** typeIds false: the tokenizer returns no token_type_ids, so the model sees zeros (LoadedTokenizer.returnsTokenTypeIds). */
+  opts: { padTokenId: number; padSide: 'right' | 'left'; names: string[]; padToMultipleOf?: number; padTo?: number; typeIds?: boolean },
 ): Collated {
   // padTo: padding="max_length" at tokenization (run_qa's pad_to_max_length), every row that wide.
   let width = encs.reduce((m, e) => Math.max(m, e.ids.length), opts.padTo ?? 0);
@@ -21,7 +22,7 @@ export function collate(
   const fields: Record<string, { pick: (e: Encoded) => number[]; pad: number }> = {
     input_ids: { pick: (e) => e.ids, pad: opts.padTokenId },
     attention_mask: { pick: (e) => e.attentionMask, pad: 0 },
-    token_type_ids: { pick: (e) => e.typeIds, pad: 0 },
+    token_type_ids: { pick: (e) => (opts.typeIds === false ? e.typeIds.map(() => 0) : e.typeIds), pad: 0 },
   };
   const feeds: Record<string, Tensor> = {};
   for (const name of opts.names) {

@@ -15,6 +15,13 @@ export interface LoadedTokenizer {
   readonly modelMaxLength: number | null;
   readonly vocabSize: number;
   readonly specialIds: ReadonlySet<number>;
+  /**
+   * Whether transformers' tokenizer returns token_type_ids (its model_input_names): tokenizer_config.json's
+   * model_input_names when saved; else false for transformers 5's generic "TokenizersBackend" class (whose
+   * default names leave them out, so a BERT model gets zeros); else true. Found by the real-Trainer
+   * cross-check (test/trainer, case qa under transformers 5).
+   */
+  readonly returnsTokenTypeIds: boolean;
   /** Things the user may want to know (e.g. no pad token, eos used instead). */
   readonly notes: readonly string[];
   /** `align: false` skips word ids and offsets (sequence classification needs neither; it is much faster). */
@@ -261,6 +268,9 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
     modelMaxLength,
     vocabSize,
     specialIds,
+    returnsTokenTypeIds: Array.isArray(config.model_input_names)
+      ? config.model_input_names.includes('token_type_ids')
+      : config.tokenizer_class !== 'TokenizersBackend',
     notes,
     encode(text, pair, opts = {}) {
       const align = opts.align ?? true;

@@ -220,6 +220,20 @@ def _key(dtype):
     return dtype.str.lstrip("<>|") if dtype.names is None else None
 
 
+def _read_header(f, version):
+    """(shape, fortran_order, dtype) through NumPy's public readers: NumPy 2.4 removed the private
+    `_read_array_header` (found by the real-Trainer cross-check, docs/testing.md)."""
+    fmt = np.lib.format
+    if version == (1, 0):
+        return fmt.read_array_header_1_0(f)
+    if version == (2, 0):
+        return fmt.read_array_header_2_0(f)
+    private = getattr(fmt, "_read_array_header", None)  # 3.0 (UTF-8 field names) has no public reader
+    if private is None:
+        raise ValueError(".npy format version %d.%d is not readable with this NumPy" % version)
+    return private(f, version)
+
+
 def _array(cache, real_root, name, where):
     if not isinstance(name, str) or not name:
         raise CacheError("%s: %s names no file" % (cache, where))
@@ -237,7 +251,7 @@ def _array(cache, real_root, name, where):
     try:
         with open(path, "rb") as f:
             version = np.lib.format.read_magic(f)
-            shape, _, dtype = np.lib.format._read_array_header(f, version)
+            shape, _, dtype = _read_header(f, version)
             offset = f.tell()
     except Exception as e:  # noqa: BLE001 - NumPy's own words, but named as cache damage
         raise CacheError("%s: %s (%s) is damaged: %s" % (cache, where, name, str(e).split("\n")[0])) from None

@@ -67,8 +67,8 @@ _EvalPredictionV419.__name__ = _EvalPredictionV419.__qualname__ = "EvalPredictio
 # transformers <= 4.18: a NamedTuple, so len, negative indices, slices, _fields and _replace all work.
 _EvalPredictionNT = typing.NamedTuple("EvalPrediction", [("predictions", typing.Any), ("label_ids", typing.Any)])
 
-PROFILES = ("current", "v4.19-4.45", "<=4.18")
-STAND_INS = {"current": EvalPrediction, "v4.19-4.45": _EvalPredictionV419, "<=4.18": _EvalPredictionNT}
+PROFILES = ("current", "v4.57", "v4.19-4.45", "<=4.18")
+STAND_INS = {"current": EvalPrediction, "v4.57": EvalPrediction, "v4.19-4.45": _EvalPredictionV419, "<=4.18": _EvalPredictionNT}
 
 
 def profile_of_class(cls):
@@ -111,7 +111,8 @@ def build(fields, requested=None):
     warnings = []
     if kind == "transformers":
         profile = profile_of_class(cls)
-        if requested is not None and requested != profile:
+        # v4.57 has the current class; it differs only in the loop's causal-LM loss (docs/trainer-semantics.md).
+        if requested is not None and requested != profile and not (requested == "v4.57" and profile == "current"):
             tf = sys.modules.get("transformers")
             warnings.append(
                 "transformers %s is importable in %s, so compute_metrics gets its own EvalPrediction (profile %s); "

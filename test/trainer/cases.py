@@ -1,0 +1,462 @@
+"""Build the real-Trainer cross-check cases and run the real transformers Trainer on each.
+
+Run inside a venv that has transformers, torch (CPU), tokenizers, accelerate and onnx (test/trainer/venvs.mjs
+makes them). For every case it writes, under OUT/<case>/:
+  model/       tiny random-weight model exported to ONNX in a layout evalpred reads (README, "Command line"),
+               with config.json, generation_config.json and the tokenizer files transformers saves
+  data.jsonl   the evaluation rows
+  case.json    the evalpred run flags that mean the same settings as the Trainer arguments used
+  trainer.pkl  what the real Trainer handed compute_metrics (numpy trees) and what evaluate() returned
+The comparison is test/trainer/compare.py; the driver is test/trainer/realTrainer.crosscheck.ts.
+See docs/testing.md, "The real-Trainer cross-check".
+"""
+import json
+import os
+import pickle
+import random
+import shutil
+import sys
+import tempfile
+import warnings
+
+import numpy as np
+import torch
+import transformers
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (
+    BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
+    DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, DataCollatorForTokenClassification,
+    DataCollatorWithPadding, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, Seq2SeqTrainer,
+    Seq2SeqTrainingArguments, T5Config, T5ForConditionalGeneration, Trainer, TrainingArguments,
+)
+
+warnings.filterwarnings("ignore")
+transformers.logging.set_verbosity_error()
+
+WORDS = ("the a cat dog bird sat ran on under mat tree house red blue green small big quick slow fox "
+         "jump jumped jumping play played playing walk walked walker river stone light dark").split()
+# WordPiece pieces so that some words split into several tokens (first-sub-token labels, offsets).
+PIECES = ["##s", "##ing", "##ed", "##er", "##ly", "un", "##known"]
+
+
+def sentence(rng, lo, hi):
+    n = rng.randint(lo, hi)
+    out = []
+    for _ in range(n):
+        w = rng.choice(WORDS)
+        r = rng.random()
+        if r < 0.12:
+            w += rng.choice(["s", "ing", "ed", "er"])
+        elif r < 0.16:
+            w = "zq" + w  # unknown word -> [UNK]
+        out.append(w)
+    return out
+
+
+def wordpiece_tokenizer(kind):
+    """A BERT-style (kind 'bert') or T5-style (kind 't5': pad 0, eos 1, '$A </s>') WordPiece tokenizer.json."""
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] if kind == "bert" else ["<pad>", "</s>", "<unk>"]
+    tokens = specials + WORDS + PIECES + list("abcdefghijklmnopqrstuvwxyz") + ["##" + c for c in "abcdefghijklmnopqrstuvwxyz"]
+    vocab = {}
+    for t in tokens + [".", ",", "?"]:
+        vocab.setdefault(t, len(vocab))
+    unk = "[UNK]" if kind == "bert" else "<unk>"
+    tok = Tokenizer(models.WordPiece(vocab, unk_token=unk, max_input_chars_per_word=100))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    if kind == "bert":
+        tok.post_processor = processors.TemplateProcessing(
+            single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+            special_tokens=[("[CLS]", vocab["[CLS]"]), ("[SEP]", vocab["[SEP]"])])
+        return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]",
+                                       sep_token="[SEP]", mask_token="[MASK]", model_max_length=128)
+    tok.post_processor = processors.TemplateProcessing(single="$A </s>", pair="$A </s> $B </s>",
+                                                       special_tokens=[("</s>", vocab["</s>"])])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", pad_token="<pad>", eos_token="</s>",
+                                   model_max_length=128, model_input_names=["input_ids", "attention_mask"])
+
+
+def bpe_tokenizer(corpus):
+    """GPT-2 style byte-level BPE trained on the case's own text (deterministic)."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=False)
+    tr = trainers.BpeTrainer(vocab_size=300, special_tokens=["<|endoftext|>"], show_progress=False,
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus, tr)
+    hf = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                                 unk_token="<|endoftext|>", model_max_length=128,
+                                 model_input_names=["input_ids", "attention_mask"])
+    hf.pad_token = hf.eos_token  # what run_clm users do: GPT-2 has no pad token
+    return hf
+
+
+def tree(v):
+    """EvalPrediction field -> plain numpy tree: ('tuple'|'list', [...]) / ndarray / None."""
+    if v is None:
+        return None
+    if isinstance(v, tuple):
+        return ("tuple", [tree(x) for x in v])
+    if isinstance(v, list):
+        return ("list", [tree(x) for x in v])
+    if isinstance(v, torch.Tensor):
+        v = v.cpu().numpy()
+    return np.array(v, copy=True)
+
+
+def export(model, wrapper_args, names_in, names_out, dyn, path):
+    model.eval()
+    with torch.no_grad():
+        torch.onnx.export(model, wrapper_args, path, input_names=names_in, output_names=names_out,
+                          dynamic_axes=dyn, opset_version=14, dynamo=False)
+
+
+class EncoderExport(torch.nn.Module):
+    def __init__(self, m, outs):
+        super().__init__()
+        self.m, self.outs = m, outs
+
+    def forward(self, input_ids, attention_mask, token_type_ids):
+        o = self.m(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+        return tuple(o[k] for k in self.outs)
+
+
+class CausalExport(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, attention_mask):
+        # The causal + padding mask as a 4-D additive mask, built from shapes so it stays dynamic: transformers'
+        # own mask builder uses vmap, which the TorchScript tracer cannot record. Same values as the model's.
+        pos = torch.cumsum(torch.ones_like(input_ids[0]), 0)
+        allowed = (pos[None, :] <= pos[:, None])[None, None] & attention_mask[:, None, None, :].bool()
+        mask = torch.zeros_like(allowed, dtype=torch.float32).masked_fill(~allowed, torch.finfo(torch.float32).min)
+        return self.m(input_ids=input_ids, attention_mask=mask, use_cache=False).logits
+
+
+class T5Encoder(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, attention_mask):
+        return self.m.get_encoder()(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+
+class T5Decoder(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, encoder_hidden_states, encoder_attention_mask):
+        return self.m(encoder_outputs=(encoder_hidden_states,), attention_mask=encoder_attention_mask,
+                      decoder_input_ids=input_ids, use_cache=False).logits
+
+
+def bs(name):
+    return {0: "batch", 1: name}
+
+
+def save_model_files(model, tok, model_dir):
+    model.config.save_pretrained(model_dir)
+    if getattr(model, "generation_config", None) is not None and model.can_generate():
+        model.generation_config.save_pretrained(model_dir)
+    tok.save_pretrained(model_dir)
+
+
+def run_trainer(model, args, rows, collator, seq2seq=False, preprocess=None):
+    saved = {}
+
+    def compute_metrics(ep):
+        saved["predictions"] = tree(ep.predictions)
+        saved["label_ids"] = tree(ep.label_ids)
+        saved["inputs"] = tree(getattr(ep, "inputs", None))
+        saved["losses"] = tree(getattr(ep, "losses", None))
+        saved["class"] = type(ep).__module__ + "." + type(ep).__name__
+        saved["elements"] = len(list(iter(ep)))
+        return {"probe": 1.0}
+
+    cls = Seq2SeqTrainer if seq2seq else Trainer
+    trainer = cls(model=model, args=args, eval_dataset=rows, data_collator=collator, compute_metrics=compute_metrics,
+                  preprocess_logits_for_metrics=preprocess)
+    metrics = trainer.evaluate()
+    saved["metrics"] = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+    return saved
+
+
+def argmax_preprocess(logits, labels):
+    """run_clm.py's preprocess_logits_for_metrics, verbatim."""
+    if isinstance(logits, tuple):
+        # Depending on the model and config, logits may contain extra tensors,
+        # like past_key_values, but logits always come first
+        logits = logits[0]
+    return logits.argmax(dim=-1)
+
+
+def training_args(tmp, settings, seq2seq=False):
+    kw = dict(output_dir=tmp, per_device_eval_batch_size=settings["batch_size"], report_to="none", use_cpu=True,
+              disable_tqdm=True, seed=0, eval_do_concat_batches=not settings.get("no_concat", False),
+              include_for_metrics=list(settings.get("include", [])),
+              label_smoothing_factor=settings.get("label_smoothing", 0.0),
+              dataloader_drop_last=settings.get("drop_last", False))
+    if seq2seq:
+        kw.update(predict_with_generate=settings.get("generate", False),
+                  generation_max_length=settings.get("generation_max_length"),
+                  generation_num_beams=settings.get("num_beams"))
+        return Seq2SeqTrainingArguments(**kw)
+    return TrainingArguments(**kw)
+
+
+def cli_flags(settings, extra):
+    f = ["--batch-size", str(settings["batch_size"])]
+    if settings.get("include"):
+        f += ["--include-for-metrics", ",".join(settings["include"])]
+    if settings.get("no_concat"):
+        f += ["--no-concat"]
+    if settings.get("label_smoothing"):
+        f += ["--label-smoothing-factor", str(settings["label_smoothing"])]
+    if settings.get("drop_last"):
+        f += ["--dataloader-drop-last"]
+    if settings.get("preprocess"):
+        f += ["--preprocess", "argmax"]
+    if settings.get("generate"):
+        f += ["--predict-with-generate"]
+    if settings.get("generation_max_length"):
+        f += ["--generation-max-length", str(settings["generation_max_length"])]
+    if settings.get("num_beams"):
+        f += ["--num-beams", str(settings["num_beams"])]
+    return f + extra
+
+
+# --------------------------------------------------------------------------------------------- the families
+
+def bert_config(**kw):
+    return BertConfig(vocab_size=140, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                      max_position_embeddings=128, attn_implementation="eager", **kw)
+
+
+def case_sequence_classification(out, settings, rng):
+    tok = wordpiece_tokenizer("bert")
+    rows = [{"text": " ".join(sentence(rng, 2, 14)), "label": rng.randrange(3)} for _ in range(settings.get("n", 10))]
+    model = BertForSequenceClassification(bert_config(num_labels=3, id2label={0: "neg", 1: "neu", 2: "pos"},
+                                                      label2id={"neg": 0, "neu": 1, "pos": 2}))
+    max_len = 16
+    feats = []
+    for r in rows:
+        enc = tok(r["text"], truncation=True, max_length=max_len)
+        feats.append({**enc, "labels": r["label"]})
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
+    export(EncoderExport(model, ["logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
+           ["input_ids", "attention_mask", "token_type_ids"], ["logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"), "logits": {0: "batch"}},
+           os.path.join(model_dir, "model.onnx"))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorWithPadding(tok),
+                            preprocess=argmax_preprocess if settings.get("preprocess") else None)
+    return rows, saved, ["--text-column", "text", "--label-column", "label", "--max-length", str(max_len)]
+
+
+def case_token_classification(out, settings, rng):
+    tok = wordpiece_tokenizer("bert")
+    rows = []
+    for _ in range(settings.get("n", 10)):
+        words = sentence(rng, 2, 10)
+        rows.append({"tokens": words, "ner_tags": [rng.randrange(5) for _ in words]})
+    labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+    model = BertForTokenClassification(bert_config(num_labels=5, id2label=dict(enumerate(labels)),
+                                                   label2id={l: i for i, l in enumerate(labels)}))
+    max_len = 14
+    feats = []
+    for r in rows:  # run_ner.py's tokenize_and_align_labels, label_all_tokens=False
+        enc = tok(r["tokens"], truncation=True, max_length=max_len, is_split_into_words=True)
+        prev, ids = None, []
+        for w in enc.word_ids():
+            ids.append(-100 if w is None or w == prev else r["ner_tags"][w])
+            prev = w
+        feats.append({**enc, "labels": ids})
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
+    export(EncoderExport(model, ["logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
+           ["input_ids", "attention_mask", "token_type_ids"], ["logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"), "logits": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "model.onnx"))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorForTokenClassification(tok))
+    return rows, saved, ["--text-column", "tokens", "--label-column", "ner_tags", "--max-length", str(max_len)]
+
+
+def case_question_answering(out, settings, rng):
+    """The QA recipe without overflow (one feature per example): start/end token positions from the answer's
+    character offset, (0, 0) when the answer was truncated away, as run_qa.py's prepare_train_features does."""
+    tok = wordpiece_tokenizer("bert")
+    rows = []
+    for i in range(settings.get("n", 10)):
+        ctx_words = sentence(rng, 6, 22)
+        a0 = rng.randrange(len(ctx_words))
+        a1 = min(len(ctx_words), a0 + rng.randint(1, 3))
+        context = " ".join(ctx_words)
+        answer = " ".join(ctx_words[a0:a1])
+        start = len(" ".join(ctx_words[:a0])) + (1 if a0 else 0)
+        assert context[start:start + len(answer)] == answer
+        rows.append({"id": str(i), "question": " ".join(sentence(rng, 2, 5)) + " ?", "context": context,
+                     "answers": {"text": [answer], "answer_start": [start]}})
+    model = BertForQuestionAnswering(bert_config())
+    max_len = 20
+    feats = []
+    for r in rows:
+        enc = tok(r["question"], r["context"], truncation="only_second", max_length=max_len, return_offsets_mapping=True)
+        offsets = enc.pop("offset_mapping")
+        seq = enc.sequence_ids()
+        s_char = r["answers"]["answer_start"][0]
+        e_char = s_char + len(r["answers"]["text"][0])
+        ts = seq.index(1)
+        te = len(seq) - 1 - seq[::-1].index(1)
+        if not (offsets[ts][0] <= s_char and offsets[te][1] >= e_char):
+            sp = ep = 0
+        else:
+            while ts < len(offsets) and offsets[ts][0] <= s_char:
+                ts += 1
+            sp = ts - 1
+            while offsets[te][1] >= e_char:
+                te -= 1
+            ep = te + 1
+        feats.append({**enc, "start_positions": sp, "end_positions": ep})
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
+    export(EncoderExport(model, ["start_logits", "end_logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
+           ["input_ids", "attention_mask", "token_type_ids"], ["start_logits", "end_logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"),
+            "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "model.onnx"))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorWithPadding(tok))
+    return rows, saved, ["--text-column", "question", "--text-pair-column", "context", "--label-column", "answers",
+                         "--max-length", str(max_len)]
+
+
+def case_causal_lm(out, settings, rng):
+    texts = [" ".join(sentence(rng, 2, 12)) for _ in range(settings.get("n", 10))]
+    tok = bpe_tokenizer(texts + [" ".join(WORDS)])
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_embd=16, n_layer=2, n_head=2,
+                                       bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id,
+                                       attn_implementation="eager"))
+    max_len = 20
+    feats = [tok(t, truncation=True, max_length=max_len) for t in texts]
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0]])
+    export(CausalExport(model), (ex, (ex != 0).long()), ["input_ids", "attention_mask"], ["logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "logits": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "model.onnx"))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorForLanguageModeling(tok, mlm=False),
+                            preprocess=argmax_preprocess if settings.get("preprocess") else None)
+    return [{"text": t} for t in texts], saved, ["--text-column", "text", "--max-length", str(max_len), "--task", "causal-lm"]
+
+
+def case_seq2seq(out, settings, rng):
+    tok = wordpiece_tokenizer("t5")
+    rows = []
+    for _ in range(settings.get("n", 10)):
+        src = sentence(rng, 2, 12)
+        rows.append({"source": " ".join(src), "target": " ".join(reversed(src[: rng.randint(1, len(src))]))})
+    cfg = T5Config(vocab_size=140, d_model=16, d_kv=8, d_ff=32, num_layers=2, num_decoder_layers=2, num_heads=2,
+                   pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, relative_attention_num_buckets=8,
+                   attn_implementation="eager")
+    model = T5ForConditionalGeneration(cfg)
+    if settings.get("gen_config_max_length"):
+        model.generation_config.max_length = settings["gen_config_max_length"]
+    max_len, max_target = 16, 10
+    feats = []
+    for r in rows:
+        enc = tok(r["source"], truncation=True, max_length=max_len)
+        enc["labels"] = tok(text_target=r["target"], truncation=True, max_length=max_target)["input_ids"]
+        feats.append(enc)
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[5, 6, 7, 1], [9, 10, 1, 0]])
+    am = (ex != 0).long()
+    export(T5Encoder(model), (ex, am), ["input_ids", "attention_mask"], ["last_hidden_state"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "last_hidden_state": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "encoder_model.onnx"))
+    with torch.no_grad():
+        hidden = model.get_encoder()(input_ids=ex, attention_mask=am).last_hidden_state
+    dec = torch.tensor([[0, 5, 6], [0, 7, 8]])
+    export(T5Decoder(model), (dec, hidden, am), ["input_ids", "encoder_hidden_states", "encoder_attention_mask"], ["logits"],
+           {"input_ids": bs("t"), "encoder_hidden_states": bs("s"), "encoder_attention_mask": bs("s"),
+            "logits": {0: "batch", 1: "t"}},
+           os.path.join(model_dir, "decoder_model.onnx"))
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = run_trainer(model, training_args(tmp, settings, seq2seq=True), feats,
+                            DataCollatorForSeq2Seq(tok, model=model, label_pad_token_id=-100), seq2seq=True,
+                            preprocess=argmax_preprocess if settings.get("preprocess") else None)
+    return rows, saved, ["--text-column", "source", "--label-column", "target", "--max-length", str(max_len),
+                         "--max-target-length", str(max_target), "--task", "seq2seq-lm"]
+
+
+FAMILIES = {
+    "seqcls": case_sequence_classification,
+    "tokcls": case_token_classification,
+    "qa": case_question_answering,
+    "clm": case_causal_lm,
+    "t5": case_seq2seq,
+}
+
+# Each case: a family and the Trainer settings (batch sizes chosen so that batches pad to different widths).
+CASES = {
+    "seqcls-inputs-loss": ("seqcls", dict(batch_size=4, include=["inputs", "loss"])),
+    "seqcls-no-concat": ("seqcls", dict(batch_size=3, no_concat=True, include=["inputs"])),
+    "seqcls-drop-last-smoothing": ("seqcls", dict(batch_size=4, drop_last=True, label_smoothing=0.1, include=["loss"])),
+    "seqcls-argmax": ("seqcls", dict(batch_size=4, preprocess=True)),
+    "tokcls-inputs": ("tokcls", dict(batch_size=3, include=["inputs"])),
+    "tokcls-smoothing": ("tokcls", dict(batch_size=4, label_smoothing=0.2, include=["loss"])),
+    "qa": ("qa", dict(batch_size=4, include=["inputs", "loss"])),
+    "clm-argmax": ("clm", dict(batch_size=4, preprocess=True, include=["inputs", "loss"])),
+    "clm-argmax-smoothing": ("clm", dict(batch_size=3, preprocess=True, label_smoothing=0.1)),
+    "t5-teacher-forcing": ("t5", dict(batch_size=4, include=["loss"])),
+    "t5-teacher-forcing-argmax": ("t5", dict(batch_size=3, preprocess=True)),
+    "t5-generate": ("t5", dict(batch_size=4, generate=True, include=["inputs", "loss"])),
+    "t5-generate-wide": ("t5", dict(batch_size=4, generate=True, generation_max_length=14, gen_config_max_length=8)),
+    "t5-beam": ("t5", dict(batch_size=3, generate=True, num_beams=3, generation_max_length=9)),
+    "t5-generate-no-concat": ("t5", dict(batch_size=4, generate=True, no_concat=True, generation_max_length=7)),
+}
+
+
+def main():
+    out_root = sys.argv[1]
+    only = set(sys.argv[2:])
+    os.makedirs(out_root, exist_ok=True)
+    versions = {"transformers": transformers.__version__, "torch": torch.__version__,
+                "tokenizers": __import__("tokenizers").__version__, "accelerate": __import__("accelerate").__version__,
+                "onnx": __import__("onnx").__version__, "numpy": np.__version__, "python": sys.version.split()[0]}
+    with open(os.path.join(out_root, "versions.json"), "w") as f:
+        json.dump(versions, f)
+    for name, (family, settings) in CASES.items():
+        if only and name not in only:
+            continue
+        out = os.path.join(out_root, name)
+        shutil.rmtree(out, ignore_errors=True)
+        os.makedirs(os.path.join(out, "model"))
+        seed = sum(map(ord, name))
+        rng = random.Random(seed)
+        torch.manual_seed(seed)
+        rows, saved, extra = FAMILIES[family](out, settings, rng)
+        with open(os.path.join(out, "data.jsonl"), "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+        with open(os.path.join(out, "trainer.pkl"), "wb") as f:
+            pickle.dump(saved, f)
+        with open(os.path.join(out, "case.json"), "w") as f:
+            json.dump({"name": name, "family": family, "settings": settings, "flags": cli_flags(settings, extra)}, f)
+        print("built", name, flush=True)
+
+
+if __name__ == "__main__":
+    main()

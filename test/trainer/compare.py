@@ -1,0 +1,109 @@
+"""Compare what the real Trainer handed compute_metrics (trainer.pkl, from test/trainer/cases.py) with the
+EvalPrediction evalpred cached for the same case (read with evalpred's own cache reader, src/python/evalpred).
+
+    python compare.py CASE_DIR EVALPRED_CACHE EVALPRED_METRICS_JSON
+
+Integers must be equal, floats within 1e-4 (ONNX Runtime against PyTorch), and structure, shapes, dtypes and
+the -100 padding identical. Prints one JSON object: {"ok": bool, "problems": [...], "summary": {...}}.
+"""
+import json
+import os
+import pickle
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "python"))
+from evalpred.cache import read_fields  # noqa: E402
+
+FLOAT_TOL = 1e-4
+
+
+def node_of(v):
+    """evalpred's cache node (array / tuple / list / None) -> the tree shape cases.py pickles."""
+    if v is None:
+        return None
+    if isinstance(v, tuple):
+        return ("tuple", [node_of(x) for x in v])
+    if isinstance(v, list):
+        return ("list", [node_of(x) for x in v])
+    return np.asarray(v)
+
+
+def describe(t):
+    if t is None:
+        return "None"
+    if isinstance(t, tuple):
+        return "%s(%s)" % (t[0], ", ".join(describe(x) for x in t[1]))
+    return "%s%s" % (t.dtype, list(t.shape))
+
+
+def compare(real, ours, where, problems):
+    if real is None or ours is None:
+        if (real is None) != (ours is None):
+            problems.append("%s: Trainer gives %s, evalpred %s" % (where, describe(real), describe(ours)))
+        return
+    if isinstance(real, tuple) or isinstance(ours, tuple):
+        if not (isinstance(real, tuple) and isinstance(ours, tuple)) or real[0] != ours[0] or len(real[1]) != len(ours[1]):
+            problems.append("%s: Trainer gives %s, evalpred %s" % (where, describe(real), describe(ours)))
+            return
+        for i, (a, b) in enumerate(zip(real[1], ours[1])):
+            compare(a, b, "%s[%d]" % (where, i), problems)
+        return
+    if real.dtype != ours.dtype or real.shape != ours.shape:
+        problems.append("%s: Trainer gives %s, evalpred %s" % (where, describe(real), describe(ours)))
+        return
+    if real.dtype.kind in "iub":
+        bad = np.argwhere(real != ours)
+        if len(bad):
+            i = tuple(bad[0])
+            problems.append("%s: %d of %d integers differ; first at %s: Trainer %s, evalpred %s" % (
+                where, len(bad), real.size, list(map(int, i)), real[i].item(), ours[i].item()))
+        return
+    pad_r, pad_o = real == -100, ours == -100
+    if (pad_r != pad_o).any():
+        i = tuple(np.argwhere(pad_r != pad_o)[0])
+        problems.append("%s: -100 padding differs; first at %s: Trainer %s, evalpred %s" % (
+            where, list(map(int, i)), real[i].item(), ours[i].item()))
+        return
+    fin = np.isfinite(real) & np.isfinite(ours)
+    if (np.isfinite(real) != np.isfinite(ours)).any():
+        problems.append("%s: non-finite values differ" % where)
+    diff = np.abs(real.astype(np.float64) - ours.astype(np.float64))
+    diff[~fin] = 0
+    if diff.size and diff.max() > FLOAT_TOL:
+        i = tuple(np.argwhere(diff == diff.max())[0])
+        problems.append("%s: floats differ by up to %.3g at %s: Trainer %r, evalpred %r" % (
+            where, diff.max(), list(map(int, i)), real[i].item(), ours[i].item()))
+
+
+def main():
+    case_dir, cache, metrics_file = sys.argv[1:4]
+    with open(os.path.join(case_dir, "trainer.pkl"), "rb") as f:
+        real = pickle.load(f)
+    _, fields = read_fields(cache)
+    problems = []
+    summary = {}
+    for name in ("predictions", "label_ids", "inputs", "losses"):
+        ours = node_of(fields.get(name))
+        compare(real[name], ours, name, problems)
+        summary[name] = describe(real[name])
+    with open(metrics_file) as f:
+        ours_metrics = json.load(f)
+    real_loss = real["metrics"].get("eval_loss")
+    our_loss = ours_metrics.get("eval_loss")
+    if (real_loss is None) != (our_loss is None):
+        problems.append("eval_loss: Trainer %r, evalpred %r" % (real_loss, our_loss))
+    elif real_loss is not None and abs(real_loss - our_loss) > FLOAT_TOL:
+        problems.append("eval_loss: Trainer %r, evalpred %r" % (real_loss, our_loss))
+    summary["eval_loss"] = real_loss
+    # What a metric function sees of the object itself (probe_metrics.py under the evalPredictionProfile's
+    # stand-in, no transformers in that interpreter) against the real class.
+    if ours_metrics.get("eval_elements") != real["elements"]:
+        problems.append("EvalPrediction yields %r elements under evalpred, %r under Trainer" % (ours_metrics.get("eval_elements"), real["elements"]))
+    summary["elements"] = real["elements"]
+    print(json.dumps({"ok": not problems, "problems": problems, "summary": summary}))
+
+
+if __name__ == "__main__":
+    main()
