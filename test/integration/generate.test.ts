@@ -177,8 +177,13 @@ for (const withPast of [false, true]) {
       // labels: input_ids with pad -> -100 (collator), then -100 across batches: every non-token place is -100
       assert.deepEqual((r.evalPred.labelIds as Tensor).toArray(), rows.map((x) => padTo(x, L, -100)));
       const ce = runNumpyReference(dir, { kind: 'causal', weightsJson: weightsJson(w), eos: EOS, pad: PAD, op: 'causal_ce', batches: batches(rows).map((bs) => ({ rows: bs, labels: bs })) }, runPython) as number[];
+      // Trainer (5.x, profile current) divides a GPT2LMHeadModel's summed shifted loss by the UNSHIFTED label count
+      // (num_items_in_batch; no ForCausalLM loss_type), so each batch mean scales by shifted / all labels
+      // (docs/trainer-semantics.md#losses-we-compute; checked against the real Trainer in test/trainer).
+      const counted = batches(rows).map((bs) => [bs.reduce((k, x) => k + x.length - 1, 0), bs.reduce((k, x) => k + x.length, 0)]);
+      const scaled = ce.map((l, b) => Math.fround((l * counted[b][0]) / counted[b][1]));
       // Trainer (gather_for_metrics): n_s copies per batch -> 4, 4, 2
-      const want = float32Mean(ce.flatMap((l, b) => Array(Math.min(B, N - b * B)).fill(l)));
+      const want = float32Mean(scaled.flatMap((l, b) => Array(Math.min(B, N - b * B)).fill(l)));
       assert.equal((r.evalPred.losses as Tensor).size, N);
       assert.ok(r.evalLoss !== null && Math.abs(r.evalLoss - want) <= 1e-5 * want, `eval_loss ${r.evalLoss} vs ${want}`);
       assert.ok(r.notes.some((n) => n.includes(`perplexity = exp(eval_loss) = ${Math.exp(r.evalLoss!)}`)));

@@ -29,7 +29,9 @@ function referenceLosses(dir: string, logits: Tensor[], labels: Tensor[], shift:
   fs.mkdirSync(d);
   logits.forEach((l, b) => writeNpyFile(path.join(d, `batch${b}_logits.npy`), l));
   labels.forEach((l, b) => writeNpyFile(path.join(d, `batch${b}_labels.npy`), l));
-  return execFileSync(pythonWith(['numpy']), [REF, String(EPS), shift ? '1' : '0', d], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  // A causal LM here is GPT2LMHeadModel: transformers 5 passes num_items_in_batch = labels.ne(-100).sum(), the
+  // unshifted count, to LabelSmoother for it (docs/trainer-semantics.md#losses-we-compute).
+  return execFileSync(pythonWith(['numpy']), [REF, String(EPS), shift ? '1' : '0', d, ...(shift ? ['unshifted-count'] : [])], { encoding: 'utf8' }).trim().split('\n').map(Number);
 }
 
 async function checkSmoothing(dir: string, settings: RunSettings, shift: boolean, copies: (b: number, rows: number) => number) {

@@ -214,7 +214,7 @@ const rows: CliCase[] = [
     name: 'a bad --eval-prediction-profile lists the choices',
     args: (d, fx) => ['run', '--model', fx.model, '--dataset', fx.dataset, '--eval-prediction-profile', '4.18'],
     code: 2,
-    stderr: /^evalpred run: error: --eval-prediction-profile must be one of current, v4\.19-4\.45, <=4\.18, got "4\.18"/m,
+    stderr: /^evalpred run: error: --eval-prediction-profile must be one of current, v4\.57, v4\.19-4\.45, <=4\.18, got "4\.18"/m,
   },
   { name: 'a bad --task lists the tasks', args: (d, fx) => ['run', '--model', fx.model, '--dataset', fx.dataset, '--task', 'ner'], code: 2, stderr: /--task must be one of sequence-classification/ },
   { name: 'a missing model folder is named', args: (d, fx) => ['run', '--model', 'nope', '--dataset', fx.dataset], code: 2, stderr: /model folder nope does not exist/ },

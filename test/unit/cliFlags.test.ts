@@ -58,7 +58,7 @@ test('flags parse into settings with Trainer defaults; bad values are clear erro
   );
   assert.throws(
     () => settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--eval-prediction-profile', '4.18'], RUN_FLAGS, 'run')),
-    /--eval-prediction-profile must be one of current, v4\.19-4\.45, <=4\.18, got "4\.18"/,
+    /--eval-prediction-profile must be one of current, v4\.57, v4\.19-4\.45, <=4\.18, got "4\.18"/,
   );
 });
 

@@ -227,6 +227,6 @@ test('a metric file whose preprocessor would get NumPy arrays (no torch) says so
 test('evalpred metrics --eval-prediction-profile rejects unknown profiles before running anything', async () => {
   await assert.rejects(
     metricsCommand(['--cache', caches.plain, '--metrics', probe, '--eval-prediction-profile', 'v5']),
-    /--eval-prediction-profile must be one of current, v4\.19-4\.45, <=4\.18, got "v5"/,
+    /--eval-prediction-profile must be one of current, v4\.57, v4\.19-4\.45, <=4\.18, got "v5"/,
   );
 });
