@@ -11,8 +11,10 @@ import { main as lineDebug } from './lineDebug';
 import { main as importMemory } from './importMemory';
 import { main as consoleSlices } from './consoleSlices';
 import { main as pythonDebug } from './pythonDebug';
+import { main as bertBase } from './bertBase';
+import { main as t5Small } from './t5Small';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug, bertBase, t5Small };
 
 (async () => {
   const pick = process.argv.slice(2);

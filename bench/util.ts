@@ -18,3 +18,21 @@ export function printTable(title: string, rows: [string, number, string, string]
     process.stdout.write(`  ${label.padEnd(w)}  ${v.toFixed(1).padStart(9)} ${unit}  ${ratio.padStart(6)}  ${verdict}\n`);
   }
 }
+
+/** Peak resident set size (MB) while `fn` runs, sampled every 10 ms (worker threads share the process's RSS). */
+export async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: T; peakMb: number }> {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 10);
+  try {
+    const result = await fn();
+    peak = Math.max(peak, process.memoryUsage.rss());
+    return { result, peakMb: peak / 2 ** 20 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** The process's peak RSS so far (MB), as the kernel counts it. */
+export function processPeakRssMb(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
