@@ -8,25 +8,14 @@ import { packageRoot } from '../../src/core/paths';
 import type { QaExample, QaFeature, QaPostprocessOptions } from '../../src/core/loop/qaFeatures';
 import { postprocessQaPredictions, qaEvalPrediction } from '../../src/core/metrics/qaPostprocess';
 import { Tensor } from '../../src/core/tensor/tensor';
+import { mulberry32 } from '../../src/demo/prng';
 import { pythonWith } from '../helpers/python';
 
 const REF = path.join(packageRoot(), 'test', 'helpers', 'qa_postprocess_reference.py');
 
-/** A small seeded generator (mulberry32), so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Examples whose contexts are split into windows of `width` tokens (question and specials first, padding with -100 last). */
 function scenario(seed: number) {
-  const r = rng(seed);
+  const r = mulberry32(seed); // seeded, so a failure can be replayed
   const width = 12 + Math.floor(r() * 8);
   const examples: QaExample[] = [];
   const features: QaFeature[] = [];
