@@ -22,29 +22,29 @@ function stubApi(selected: Record<string, string>, resolved: Record<string, Env>
   };
 }
 
-const venv: Env = { executable: { uri: { fsPath: '/work/proj/.venv/bin/python' } }, environment: { type: 'VirtualEnvironment', name: '.venv' } };
+const venv: Env = { executable: { uri: { fsPath: '/home/user/proj/.venv/bin/python' } }, environment: { type: 'VirtualEnvironment', name: '.venv' } };
 const conda: Env = { executable: { uri: { fsPath: '/opt/conda/envs/nlp/bin/python' } }, environment: { type: 'Conda', name: 'nlp' } };
 
 test('the interpreter selected in the Python extension runs the metric, per workspace folder', async () => {
   const calls: unknown[] = [];
-  const api = stubApi({ '': '/work/proj/.venv', '/work/other': '/opt/conda/envs/nlp' }, { '/work/proj/.venv': venv, '/opt/conda/envs/nlp': conda }, calls);
-  const a = await chooseInterpreter({ api, resource: { uri: { fsPath: '/work/proj' } } });
-  assert.equal(a.python, '/work/proj/.venv/bin/python');
+  const api = stubApi({ '': '/home/user/proj/.venv', '/home/user/other': '/opt/conda/envs/nlp' }, { '/home/user/proj/.venv': venv, '/opt/conda/envs/nlp': conda }, calls);
+  const a = await chooseInterpreter({ api, resource: { uri: { fsPath: '/home/user/proj' } } });
+  assert.equal(a.python, '/home/user/proj/.venv/bin/python');
   assert.equal(a.source, 'pythonExtension');
-  assert.match(a.why, /selected in the Python extension: \/work\/proj\/\.venv\/bin\/python \(VirtualEnvironment "\.venv"\)/);
-  const b = await chooseInterpreter({ api, resource: { uri: { fsPath: '/work/other' } } });
+  assert.match(a.why, /selected in the Python extension: \/home\/user\/proj\/\.venv\/bin\/python \(VirtualEnvironment "\.venv"\)/);
+  const b = await chooseInterpreter({ api, resource: { uri: { fsPath: '/home/user/other' } } });
   assert.equal(b.python, '/opt/conda/envs/nlp/bin/python');
   assert.match(b.why, /Conda "nlp"/);
   // the folder was passed through to the API (multi-root workspaces select per folder)
-  assert.deepEqual(calls, [{ uri: { fsPath: '/work/proj' } }, { uri: { fsPath: '/work/other' } }]);
+  assert.deepEqual(calls, [{ uri: { fsPath: '/home/user/proj' } }, { uri: { fsPath: '/home/user/other' } }]);
 });
 
 test('evalpred.pythonPath overrides the selection; blank settings do not', async () => {
-  const api = stubApi({ '': '/work/proj/.venv' }, { '/work/proj/.venv': venv });
+  const api = stubApi({ '': '/home/user/proj/.venv' }, { '/home/user/proj/.venv': venv });
   const s = await chooseInterpreter({ api, setting: '  /usr/bin/python3 ' });
   assert.deepEqual([s.python, s.source], ['/usr/bin/python3', 'setting']);
   const blank = await chooseInterpreter({ api, setting: '   ' });
-  assert.deepEqual([blank.python, blank.source], ['/work/proj/.venv/bin/python', 'pythonExtension']);
+  assert.deepEqual([blank.python, blank.source], ['/home/user/proj/.venv/bin/python', 'pythonExtension']);
 });
 
 test('without the Python extension, or when it cannot answer, PATH decides (python undefined) and the reason is given', async () => {
