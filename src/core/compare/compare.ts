@@ -10,24 +10,16 @@ import type { RunSettings } from '../loop/settings';
 import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
 import type { Metrics } from '../metrics/postprocess';
 import type { MetricRunners } from '../metrics/runMetrics';
-import type { ChangedSample, MetricDelta } from '../../shared/compareProtocol';
+import type { ChangedSample, CompareOverview, MetricDelta } from '../../shared/compareProtocol';
 import type { RowView } from '../../shared/protocol';
 
 export type { ChangedSample, MetricDelta } from '../../shared/compareProtocol';
 import { SampleTable } from '../view/samples';
 import { viewInputFor } from '../view/viewModel';
 
-export interface Comparison {
-  a: string;
-  b: string;
-  task: string;
-  numSamples: number;
-  metrics: MetricDelta[];
-  /** Samples right in each (of those with a known correctness). */
-  correct: { a: number; b: number; known: number };
+/** The overview the compare view shows (src/shared/compareProtocol.ts), with the changed samples in place of their counts. */
+export interface Comparison extends Omit<CompareOverview, 'fixed' | 'broken'> {
   changed: ChangedSample[];
-  /** Things the user should know (no dataset record to check, a metric that failed on one side). */
-  notes: string[];
 }
 
 interface Side {
