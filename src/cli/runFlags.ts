@@ -78,6 +78,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'task', type: 'string', help: `${TASK_NAMES.join(' | ')} (default: from the model folder)` },
   { name: 'no-concat', type: 'bool', help: 'eval_do_concat_batches=False: per-batch lists' },
   { name: 'label-smoothing-factor', type: 'number', help: "label_smoothing_factor: eval_loss from Trainer's LabelSmoother (0 to 1)" },
+  { name: 'label-names', type: 'list', help: 'TrainingArguments.label_names: batch keys taken as labels (start_positions,end_positions); with --doc-stride, labels the features' },
   { name: 'dataloader-drop-last', type: 'bool', help: 'dataloader_drop_last=True: drop the last incomplete batch' },
   { name: 'doc-stride', type: 'int', min: 0, help: "extractive QA as run_qa.py: contexts cut into windows sharing N tokens, answers post-processed" },
   { name: 'no-pad-to-max-length', type: 'bool', help: 'with --doc-stride: pad each batch to its longest feature (run_qa pad_to_max_length=False)' },

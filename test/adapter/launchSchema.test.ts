@@ -60,6 +60,8 @@ test('parseLaunchArgs: relative paths resolve against cwd, strings split into li
     const tr = parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', labelSmoothingFactor: 0.1, dataloaderDropLast: true }, localIO);
     assert.equal(tr.run.labelSmoothingFactor, 0.1);
     assert.equal(tr.run.dataloaderDropLast, true);
+    assert.deepEqual(parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', labelNames: 'start_positions, end_positions' }, localIO).run.labelNames, ['start_positions', 'end_positions']);
+    assert.throws(() => parseLaunchArgs({ cwd: dir, model: 'model', dataset: 'data.jsonl', labelNames: ['start positions'] }, localIO), /"labelNames" must be a list of batch key names/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

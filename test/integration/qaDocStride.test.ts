@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate } from '../../src/core/evaluate';
 import { viewInputFor } from '../../src/core/view/viewModel';
+import { SampleTable } from '../../src/core/view/samples';
 import { QA_ATTACHMENT, qaRecordFromJson } from '../../src/core/loop/qaFeatures';
 import { withDefaults } from '../../src/core/loop/settings';
 import { readAttachment } from '../../src/core/cache/reader';
@@ -153,6 +154,110 @@ test('--doc-stride on a model that is not extractive QA, and a stride as wide as
     const cls = seqClsWorkspace(path.join(dir, 'cls'), { n: 4 });
     await assert.rejects(evaluate(withDefaults({ model: cls.modelDir, dataset: cls.dataset, docStride: 8 }), { cwd: dir }), /docStride \(--doc-stride\) is run_qa\.py's windowing .* sequence-classification model/);
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// label_names (docs/trainer-semantics.md#which-batch-keys-are-labels): with --doc-stride the features get run_qa's
+// prepare_train_features labels; label_ids holds them in label_names order; the loss is the model's either way.
+test('--label-names with --doc-stride: features labelled as prepare_train_features does, label_ids and eval_loss as Trainer builds them (test/helpers/label_names_reference.py)', async () => {
+  const dir = tempDir();
+  try {
+    const ws = longContextWorkspace(dir);
+    // two more rows: the answer is the context's last token (run_qa's start scan then runs on through [SEP] and the
+    // padding) and a question with no answer (CLS, CLS)
+    const last = ws.rows[0].context + ' the';
+    const rows = [
+      ...ws.rows,
+      { ...ws.rows[1], id: 'last', context: last, answers: { text: ['the'], answer_start: [last.length - 3] } },
+      { ...ws.rows[2], id: 'none', answers: { text: [], answer_start: [] } },
+    ];
+    fs.writeFileSync(ws.dataset, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const tok = await loadTokenizer(ws.modelDir);
+    const base = { model: ws.modelDir, dataset: ws.dataset, batchSize: 4, maxLength: 16, docStride: 3 };
+    const both = await evaluate(withDefaults({ ...base, labelNames: ['start_positions', 'end_positions'] }), { cwd: dir });
+    const endOnly = await evaluate(withDefaults({ ...base, labelNames: ['end_positions'] }), { cwd: dir });
+    // The features as the tokenizer returns them with padding="max_length" (right padding: pad id, (0, 0), None)
+    const features: { input_ids: number[]; offset_mapping: [number, number][]; sequence_ids: (number | null)[]; example: number }[] = [];
+    rows.forEach((r, example) => {
+      for (const enc of tok.encodeOverflowing(r.question.trimStart(), r.context, { maxLength: 16, stride: 3, truncation: 'only_second' })) {
+        const pad = 16 - enc.ids.length;
+        features.push({
+          input_ids: [...enc.ids, ...Array(pad).fill(tok.padTokenId)],
+          offset_mapping: [...enc.offsets, ...Array(pad).fill([0, 0])],
+          sequence_ids: [...enc.sequenceIds, ...Array(pad).fill(null)],
+          example,
+        });
+      }
+    });
+    const [start, end] = (both.evalPred.predictions as { tuple: Tensor[] }).tuple;
+    const rowsOf = (t: Tensor) => Array.from({ length: t.shape[0] }, (_, i) => Array.from((t.data as Float32Array).subarray(i * t.shape[1], (i + 1) * t.shape[1])));
+    const reference = (labelNames: string[]) =>
+      JSON.parse(
+        execFileSync(pythonWith(['numpy']), [path.join(packageRoot(), 'test', 'helpers', 'label_names_reference.py')], {
+          encoding: 'utf8',
+          input: JSON.stringify({ features, examples: rows, cls_token_id: tok.specialTokenId('cls_token'), label_names: labelNames, batch_size: 4, start_logits: rowsOf(start), end_logits: rowsOf(end) }),
+        }),
+      );
+    const refBoth = reference(['start_positions', 'end_positions']);
+    assert.equal(refBoth.tuple, true);
+    const [sp, ep] = (both.evalPred.labelIds as { tuple: Tensor[] }).tuple;
+    assert.equal(sp.dtype, 'int64');
+    assert.deepEqual([Array.from(sp.data, Number), Array.from(ep.data, Number)], refBoth.label_ids);
+    // the edge case and the unanswerable question are both in there
+    assert.ok(refBoth.label_ids[0].includes(15), 'a start scanned on to the last padded position');
+    assert.ok(refBoth.label_ids[0].some((s: number, i: number) => s === 0 && refBoth.label_ids[1][i] === 0), 'a (CLS, CLS) feature');
+    assert.ok(Math.abs(both.loop.evalLoss! - refBoth.eval_loss) < 1e-6, `eval_loss ${both.loop.evalLoss} vs ${refBoth.eval_loss}`);
+    const refEnd = reference(['end_positions']);
+    assert.equal(refEnd.tuple, false);
+    assert.ok(endOnly.evalPred.labelIds instanceof Tensor, 'one label name: label_ids is the array itself');
+    assert.deepEqual(Array.from((endOnly.evalPred.labelIds as Tensor).data, Number), refEnd.label_ids);
+    assert.equal(endOnly.loop.evalLoss, both.loop.evalLoss); // the model's loss does not read label_names
+    assert.deepEqual(endOnly.loop.info.labelNames, ['end_positions']);
+    // without label_names run_qa's evaluation features carry no labels
+    const plain = await evaluate(withDefaults(base), { cwd: dir });
+    assert.equal(plain.evalPred.labelIds, null);
+    assert.equal(plain.loop.evalLoss, null);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--label-names without a doc stride: label_ids in label_names order for both metric runners and the view; a name the batch lacks is an error naming its keys', async () => {
+  const dir = tempDir();
+  const runners = new MetricRunners({ python: pythonWith(['numpy']) });
+  try {
+    const ws = qaWorkspace(dir, { n: 6 });
+    const base = { model: ws.modelDir, dataset: ws.dataset, batchSize: 4, maxLength: 16, includeForMetrics: ['inputs' as const] };
+    const dflt = await evaluate(withDefaults(base), { cwd: dir });
+    const [s0, e0] = (dflt.evalPred.labelIds as { tuple: Tensor[] }).tuple;
+    const swapped = await evaluate(withDefaults({ ...base, labelNames: ['end_positions', 'start_positions'] }), { cwd: dir });
+    const [a, b] = (swapped.evalPred.labelIds as { tuple: Tensor[] }).tuple;
+    assert.deepEqual([Array.from(a.data, Number), Array.from(b.data, Number)], [Array.from(e0.data, Number), Array.from(s0.data, Number)]);
+    assert.equal(swapped.loop.evalLoss, dflt.loop.evalLoss);
+    const py = path.join(dir, 'metric.py');
+    fs.writeFileSync(py, 'def compute_metrics(p):\n    e, s = p.label_ids\n    return {"n": len(p.label_ids), "end0": int(e[0]), "start0": int(s[0])}\n');
+    const ts = path.join(dir, 'metric.ts');
+    fs.writeFileSync(ts, 'export function computeMetrics(p: any) { const [e, s] = p.labelIds; return { n: p.labelIds.length, end0: Number(e.at(0)), start0: Number(s.at(0)) }; }\n');
+    const settings = withDefaults({ ...base, labelNames: ['end_positions', 'start_positions'] });
+    for (const metrics of [py, ts]) {
+      const out = await metricsForEvaluation(runners, swapped, { ...settings, metrics });
+      assert.deepEqual([out.metrics.eval_n, out.metrics.eval_end0, out.metrics.eval_start0], [2, Number(e0.at(0)), Number(s0.at(0))], path.basename(metrics));
+    }
+    // the view reads the gold span by name, so the swapped order shows the same rows
+    const rowsOf = async (ev: typeof dflt) => {
+      const table = new SampleTable(await viewInputFor(ev));
+      return Array.from({ length: table.n }, (_, i) => {
+        const r = table.row(i);
+        return [r.prediction, r.label, r.correct, r.loss, table.goldId[i]];
+      });
+    };
+    const shown = await rowsOf(dflt);
+    assert.ok(shown.every((r) => typeof r[3] === 'number' && (r[4] as number) >= 0), 'gold positions and per-row losses are shown');
+    assert.deepEqual(await rowsOf(swapped), shown);
+    await assert.rejects(evaluate(withDefaults({ ...base, labelNames: ['labels'] }), { cwd: dir }), /--label-names labels: "labels" is not a label key of the question-answering batch \(its label keys: start_positions, end_positions\)/);
+  } finally {
+    await runners.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -14,7 +14,7 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   textTemplate: true, labelColumn: true, maxTargetLength: true, includeForMetrics: true, preprocess: true,
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
   function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
-  labelSmoothingFactor: true, dataloaderDropLast: true, device: true, docStride: true, padToMaxLength: true, maxAnswerLength: true,
+  labelSmoothingFactor: true, labelNames: true, dataloaderDropLast: true, device: true, docStride: true, padToMaxLength: true, maxAnswerLength: true,
   nBestSize: true, version2WithNegative: true, nullScoreDiffThreshold: true,
 };
 // Flags whose setting has another name, and flags that are not settings.
@@ -97,6 +97,12 @@ test('--task accepts exactly the task names of src/core/tasks.ts (the launch sch
   for (const t of TASK_NAMES) assert.equal(settingsFromFlags(parseArgs([...base, '--task', t], RUN_FLAGS, 'run')).task, t);
   assert.throws(() => settingsFromFlags(parseArgs([...base, '--task', 'summarization'], RUN_FLAGS, 'run')), new RegExp(`--task must be one of ${TASK_NAMES.join(', ')}, got "summarization"`));
   assert.match(RUN_FLAGS.find((f) => f.name === 'task')!.help, new RegExp(TASK_NAMES.join(' \\| ')));
+});
+
+test('--label-names is a comma list of batch keys, in order', () => {
+  const s = settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd', '--label-names', 'end_positions, start_positions'], RUN_FLAGS, 'run'));
+  assert.deepEqual(s.labelNames, ['end_positions', 'start_positions']);
+  assert.equal(settingsFromFlags(parseArgs(['--model', 'm', '--dataset', 'd'], RUN_FLAGS, 'run')).labelNames, undefined);
 });
 
 test('run_qa post-processing flags need --doc-stride; strides and sizes are whole numbers', () => {

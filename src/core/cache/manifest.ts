@@ -143,6 +143,9 @@ function checkProducerAndLoop(json: Record<string, unknown>, fail: (why: string)
     const labels = info.id2label;
     if (!isObject(labels) || Object.values(labels).some((x) => typeof x !== 'string')) fail('"loop.info.id2label" is not an object of label names');
   }
+  if ('labelNames' in info && info.labelNames !== undefined && (!Array.isArray(info.labelNames) || info.labelNames.some((x) => typeof x !== 'string'))) {
+    fail('"loop.info.labelNames" is not a list of label names');
+  }
 }
 
 /** Every .npy path a node names, with its place in the manifest (for error messages). */

@@ -9,6 +9,7 @@ import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
 import { evalBatchCount } from './batches';
+import { DEFAULT_LABEL_KEYS, checkLabelNames, selectLabels } from './labelNames';
 import { openFamily } from './families';
 import { RunSettings } from './settings';
 import { CancelledError, FamilyContext, LoopHooks, LoopProgress, LoopResult } from './types';
@@ -29,6 +30,10 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   try {
     // Trainer iterates over its eval dataset: the rows, or run_qa's features (several windows per row).
     const numItems = family.numItems ?? numRows;
+    // label_names: which of the batch's label keys become label_ids, in which order (labelNames.ts).
+    const labelKeys = family.labelKeys ?? DEFAULT_LABEL_KEYS;
+    const labelNames = settings.labelNames;
+    if (labelNames) checkLabelNames(labelNames, labelKeys, family.task);
     const numBatches = evalBatchCount(numItems, B, settings.dataloaderDropLast);
     const concat = settings.evalDoConcatBatches;
     const preds = new LoopContainer('predictions', concat);
@@ -64,12 +69,13 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
         }
       }
       if (wantInputs) inputs.add(batch.inputIds);
+      const labelIds = out.labels && labelNames ? selectLabels(out.labels, labelKeys, labelNames) : out.labels;
       let logits: TensorNode = out.logits;
-      if (userPreprocess) logits = await userPreprocess(logits, out.labels);
+      if (userPreprocess) logits = await userPreprocess(logits, labelIds);
       else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
       if (b === 0 && !userPreprocess && !settings.preprocess) warnFullLogits(logits, batch.size, numItems, family.fullLogitsWarnBytes, log);
       preds.add(logits);
-      if (out.labels) labels.add(out.labels);
+      if (labelIds) labels.add(labelIds);
       const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
       hooks.progress?.(p);
       if (hooks.afterBatch) await hooks.afterBatch(p);
@@ -87,7 +93,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     };
     notes.push(...(family.finish?.({ predictions: evalPred.predictions, labelIds: evalPred.labelIds, evalLoss }) ?? []));
     // numSteps as Trainer.evaluate reports it: ceil(num_samples / batch size), also with dataloader_drop_last
-    const result: LoopResult = { evalPred, numSamples: numItems, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numItems / B), notes, info: family.info };
+    // Recorded only when set, so caches of default runs keep their manifest (the view falls back to the task's keys).
+    const info = labelNames ? { ...family.info, labelNames: [...labelNames] } : family.info;
+    const result: LoopResult = { evalPred, numSamples: numItems, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numItems / B), notes, info };
     if (family.qa) result.qa = family.qa;
     return result;
   } finally {

@@ -39,6 +39,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   private readonly qaFeatures?: QaValidationFeatures & { padTo?: number };
   readonly numItems?: number;
   readonly qa?: QaRecord;
+  readonly labelKeys: readonly string[];
 
   constructor(
     private readonly session: ModelSession,
@@ -49,6 +50,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
     const task = settings.task === 'causal-lm' || settings.task === 'seq2seq-lm' ? undefined : settings.task;
     this.head = withLabelSmoothing(headFor(ctx.config, session.outputNames, task, session.outputs), settings.labelSmoothingFactor);
     this.task = this.head.task;
+    this.labelKeys = this.head.labelNames;
     ctx.notes.push(...session.notes, ...this.head.notes);
     if (!ctx.config.configFile) {
       ctx.notes.push(
@@ -91,8 +93,11 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       if (nBestSize !== undefined) options.nBestSize = nBestSize;
       if (version2WithNegative !== undefined) options.version2WithNegative = version2WithNegative;
       if (nullScoreDiffThreshold !== undefined) options.nullScoreDiffThreshold = nullScoreDiffThreshold;
-      const f = prepareValidationFeatures(ctx.ds, ctx.tok, plan, ctx.numRows, maxLength, docStride, options, ctx.notes);
-      this.qaFeatures = { ...f, padTo: settings.padToMaxLength === false ? undefined : maxLength };
+      const padTo = settings.padToMaxLength === false ? undefined : maxLength;
+      // label_names asked for: the features get prepare_train_features' start/end positions, so the loop has labels
+      // (label_ids, eval_loss) while compute_metrics still scores the post-processed answers.
+      const f = prepareValidationFeatures(ctx.ds, ctx.tok, plan, ctx.numRows, maxLength, docStride, options, ctx.notes, settings.labelNames ? { padTo } : undefined);
+      this.qaFeatures = { ...f, padTo };
       this.numItems = f.encodings.length;
       this.qa = { examples: f.examples, features: f.features, options: f.options };
       ctx.notes.push(
@@ -114,10 +119,14 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   batch(start: number, end: number): EncoderBatch {
     const qa = this.qaFeatures;
     if (qa) {
-      // features carry no labels in run_qa's evaluation: no label_ids, no eval_loss
+      // run_qa's evaluation features carry no labels (no label_ids, no eval_loss) unless label_names asked for them
       const { tok, inputNames } = this.batchCtx;
       const col = collate(qa.encodings.slice(start, end), { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...inputNames], padTo: qa.padTo });
-      return { feeds: col.feeds, labels: null, size: end - start, inputIds: col.feeds.input_ids };
+      const pos = qa.positions?.slice(start, end);
+      const labels = pos
+        ? { tuple: [Tensor.from('int64', [pos.length], pos.map((p) => p[0])), Tensor.from('int64', [pos.length], pos.map((p) => p[1]))] }
+        : null;
+      return { feeds: col.feeds, labels, size: end - start, inputIds: col.feeds.input_ids };
     }
     const b = prepareBatch(this.batchCtx, start, end);
     return { ...b, inputIds: b.feeds.input_ids };

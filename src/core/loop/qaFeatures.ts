@@ -42,6 +42,53 @@ export interface QaRecord {
 export interface QaValidationFeatures extends QaRecord {
   /** One encoding per feature, in order: each example's windows one after the other. */
   encodings: Encoded[];
+  /** Each feature's (start_positions, end_positions) when asked for (label_names): prepare_train_features' labels. */
+  positions?: [number, number][];
+}
+
+/**
+ * run_qa's prepare_train_features labels of one feature, transcribed line by line: the CLS index (else BOS, else 0)
+ * when there is no answer or the answer is not wholly inside this window, else the tokens holding the answer's first
+ * and last characters. `offsets` and `sequenceIds` are the feature's as the tokenizer returns them with
+ * padding="max_length" when `padTo` is given (pads have offset (0, 0) and no sequence id), which matters in run_qa's
+ * own edge case: an answer that starts in the window's last context token runs the start scan on through [SEP] and
+ * the padding, so the start becomes the last position (test/trainer/cases.py, case qa-doc-stride, checks it against
+ * the real script's code).
+ */
+export function trainFeaturePositions(
+  enc: Encoded,
+  answers: unknown,
+  opts: { contextIndex: 0 | 1; padTo?: number; padSide: 'right' | 'left'; clsTokenId?: number; bosTokenId?: number },
+  where: { file: string; row: number; column: string },
+): [number, number] {
+  const pad = opts.padTo !== undefined ? Math.max(0, opts.padTo - enc.ids.length) : 0;
+  const fill = <T>(v: T[], p: T): T[] => (pad === 0 ? v : opts.padSide === 'right' ? [...v, ...Array<T>(pad).fill(p)] : [...Array<T>(pad).fill(p), ...v]);
+  const inputIds = fill(enc.ids, -1);
+  const offsets = fill<[number, number]>(enc.offsets, [0, 0]);
+  const seq = fill<number | null>(enc.sequenceIds, null);
+  let cls = 0;
+  if (opts.clsTokenId !== undefined && inputIds.includes(opts.clsTokenId)) cls = inputIds.indexOf(opts.clsTokenId);
+  else if (opts.bosTokenId !== undefined && inputIds.includes(opts.bosTokenId)) cls = inputIds.indexOf(opts.bosTokenId);
+  const a = answers as { answer_start?: unknown; text?: unknown } | null;
+  if (!a || typeof a !== 'object' || !Array.isArray(a.answer_start) || !Array.isArray(a.text)) {
+    throw new EvalpredError(
+      `${where.file}, row ${where.row}, column "${where.column}": labelling the features (label_names with docStride) needs SQuAD answers ` +
+        `{"text": [...], "answer_start": [...]}, found ${JSON.stringify(answers)?.slice(0, 80)}.`,
+      where,
+    );
+  }
+  if (a.answer_start.length === 0) return [cls, cls];
+  const startChar = Number(a.answer_start[0]);
+  const endChar = startChar + Array.from(String(a.text[0])).length; // len() counts code points, as the offsets do
+  if (!Number.isInteger(startChar)) throw new EvalpredError(`${where.file}, row ${where.row}, column "${where.column}": answer_start[0] is ${JSON.stringify(a.answer_start[0])}, not a character index.`, where);
+  let tokenStart = 0;
+  while (seq[tokenStart] !== opts.contextIndex) tokenStart++;
+  let tokenEnd = inputIds.length - 1;
+  while (seq[tokenEnd] !== opts.contextIndex) tokenEnd--;
+  if (!(offsets[tokenStart][0] <= startChar && offsets[tokenEnd][1] >= endChar)) return [cls, cls];
+  while (tokenStart < offsets.length && offsets[tokenStart][0] <= startChar) tokenStart++;
+  while (offsets[tokenEnd][1] >= endChar) tokenEnd--;
+  return [tokenStart - 1, tokenEnd + 1];
 }
 
 function text(v: unknown, ds: Dataset, row: number, column: string): string {
@@ -68,6 +115,8 @@ export function prepareValidationFeatures(
   docStride: number,
   options: QaPostprocessOptions,
   notes: string[],
+  /** Label the features as prepare_train_features does (label_names asked for): padding as the loop will pad them. */
+  labels?: { padTo?: number },
 ): QaValidationFeatures {
   if (!Number.isInteger(docStride) || docStride < 0) throw new EvalpredError(`the doc stride must be a whole number of tokens (0 or more), got ${docStride}.`, { column: 'docStride' });
   const padOnRight = tok.padSide === 'right';
@@ -77,6 +126,16 @@ export function prepareValidationFeatures(
   const examples: QaExample[] = [];
   const features: QaFeature[] = [];
   const encodings: Encoded[] = [];
+  const positions: [number, number][] = [];
+  if (labels && !plan.label) {
+    throw new EvalpredError(
+      `${ds.source}: label_names (--label-names) with --doc-stride labels each feature from the answers, as run_qa.py's prepare_train_features does, ` +
+        `but there is no answers column (columns: ${ds.columns.join(', ')}). Name it with --label-column.`,
+      { file: ds.source, column: 'labelNames' },
+    );
+  }
+  const clsTokenId = tok.specialTokenId('cls_token');
+  const bosTokenId = tok.specialTokenId('bos_token');
   for (let i = 0; i < numRows; i++) {
     const question = text(requireField(ds, i, plan.text!), ds, i, plan.text!).trimStart(); // run_qa: q.lstrip()
     const context = text(requireField(ds, i, plan.pair!), ds, i, plan.pair!);
@@ -89,10 +148,14 @@ export function prepareValidationFeatures(
     });
     for (const enc of encs) {
       encodings.push(enc);
+      if (labels) {
+        const where = { file: ds.source, row: i, column: plan.label! };
+        positions.push(trainFeaturePositions(enc, examples[i].answers, { contextIndex, padTo: labels.padTo, padSide: tok.padSide, clsTokenId, bosTokenId }, where));
+      }
       features.push({ exampleId: id, offsets: enc.offsets.map((o, k) => (enc.sequenceIds[k] === contextIndex ? o : null)) });
     }
   }
-  return { examples, features, encodings, options };
+  return labels ? { examples, features, encodings, options, positions } : { examples, features, encodings, options };
 }
 
 /** The cache attachment's name. */

@@ -40,6 +40,12 @@ export interface RunSettings {
   evalPredictionProfile?: EvalPredictionProfile;
   /** TrainingArguments.label_smoothing_factor: the loss becomes LabelSmoother's (src/core/model/labelSmoother.ts). */
   labelSmoothingFactor?: number;
+  /**
+   * TrainingArguments.label_names: the batch keys taken as labels (docs/trainer-semantics.md#which-batch-keys-are-labels);
+   * several give label_ids as a tuple. Default: the model's (labels; start_positions, end_positions for QA). With
+   * docStride it also labels the features as run_qa's prepare_train_features does.
+   */
+  labelNames?: string[];
   /** TrainingArguments.dataloader_drop_last: the last incomplete eval batch is dropped too. */
   dataloaderDropLast?: boolean;
   /**

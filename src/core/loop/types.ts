@@ -40,6 +40,8 @@ export interface LoopInfo {
   maxLength: number;
   modelInputs: string[];
   modelOutputs: string[];
+  /** Trainer's label_names for this run: what label_ids holds, in order (a tuple when several). */
+  labelNames?: string[];
   /** The onnxruntime execution provider the model actually ran on (--device, or CPU after a fallback). */
   executionProvider?: string;
 }
@@ -110,6 +112,8 @@ export interface TaskFamily<Batch extends { size: number; inputIds: Tensor }> {
   readonly numItems?: number;
   /** Extractive QA with a doc stride: what the post-processing needs beside the logits (qaFeatures.ts). */
   readonly qa?: QaRecord;
+  /** The label keys of a batch, in the order forward() returns them (default ["labels"]; QA: start and end positions). */
+  readonly labelKeys?: readonly string[];
   batch(start: number, end: number): Batch;
   /** `wantLoss` is false once a loss turned out irreproducible: the family may skip computing it. */
   forward(batch: Batch, wantLoss: boolean): Promise<FamilyForward>;

@@ -16,7 +16,8 @@ type Kind =
   | { type: 'number'; min: number; max?: number }
   | { type: 'command' }
   | { type: 'bool' }
-  | { type: 'list'; values: readonly string[] };
+  | { type: 'list'; values: readonly string[] }
+  | { type: 'names' };
 
 export interface FieldSpec {
   kind: Kind;
@@ -50,6 +51,11 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   labelSmoothingFactor: {
     kind: { type: 'number', min: 0, max: 1 },
     description: "TrainingArguments.label_smoothing_factor: eval_loss (and eval_pred.losses) from Trainer's LabelSmoother, as in evaluation with Trainer.",
+  },
+  labelNames: {
+    kind: { type: 'names' },
+    description:
+      'TrainingArguments.label_names: the batch keys taken as labels, in order; several make label_ids a tuple (default: the model\'s, "labels", or "start_positions", "end_positions" for QA). With docStride it labels the features as run_qa\'s prepare_train_features does.',
   },
   dataloaderDropLast: { kind: { type: 'bool' }, description: 'TrainingArguments.dataloader_drop_last: drop the last incomplete batch, as Trainer\'s eval dataloader does.' },
   evalPredictionProfile: {
@@ -201,6 +207,11 @@ function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: Runt
       if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && kind.values.includes(x))) {
         fail(field, `must be a list of ${kind.values.map((x) => `"${x}"`).join(', ')}, ${got}`);
       }
+      return list;
+    }
+    case 'names': {
+      const list = typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(x))) fail(field, `must be a list of batch key names (e.g. ["start_positions", "end_positions"]), ${got}`);
       return list;
     }
     case 'path': {

@@ -111,6 +111,7 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     evalPred: evaluation.evalPred,
     task: knownTask(evaluation.loop?.task),
     id2label: evaluation.loop?.info?.id2label,
+    labelNames: evaluation.loop?.info?.labelNames,
     dataset,
     tokenizer,
     noTokenizerReason,

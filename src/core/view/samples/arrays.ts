@@ -11,6 +11,15 @@ export function tupleMembers(node: TensorNode | null): Tensor[] {
   return node.tuple.filter((t): t is Tensor => t instanceof Tensor);
 }
 
+/**
+ * The label arrays by Trainer's label name: label_ids is one array for one name, else a tuple in the order of
+ * `names` (label_names, docs/trainer-semantics.md#which-batch-keys-are-labels). A name not there gives undefined.
+ */
+export function labelsByName(node: TensorNode | null, names: readonly string[]): Record<string, Tensor | undefined> {
+  const members = node instanceof Tensor ? [node] : tupleMembers(node);
+  return Object.fromEntries(names.map((n, i) => [n, members.length === names.length ? members[i] : undefined]));
+}
+
 /** Reads element i as a number, whatever the storage (float16 bits, bigint). */
 export function numbers(t: Tensor): (i: number) => number {
   const d = t.data;

@@ -3,7 +3,7 @@
 // empty prediction, as SQuAD v2 counts it); without text to compare, the token positions must match.
 import { getField } from '../../data';
 import { normalizeAnswer, squadF1 } from '../../metrics/library/squad';
-import { NONE, firstTensor, numbers, softmaxAt, tupleMembers } from './arrays';
+import { NONE, firstTensor, labelsByName, numbers, softmaxAt, tupleMembers } from './arrays';
 import { TaskContext, TaskRows, correctScore } from './types';
 
 /** SQuAD-style answers: a string, `{text: [..]}` or a list of strings; [] is "no answer"; undefined if absent. */
@@ -18,7 +18,9 @@ export function answerTexts(v: unknown): string[] | undefined {
 export function qaRows(ctx: TaskContext): TaskRows {
   const { cols, src } = ctx;
   const [start, end] = tupleMembers(src.evalPred.predictions);
-  const [gs, ge] = tupleMembers(src.evalPred.labelIds);
+  // label_names may name one position, or both in another order (docs/trainer-semantics.md#which-batch-keys-are-labels)
+  const gold = labelsByName(src.evalPred.labelIds, src.labelNames ?? ['start_positions', 'end_positions']);
+  const [gs, ge] = [gold.start_positions, gold.end_positions];
   const inputs = firstTensor(src.evalPred.inputs);
   const canDecode = !!(inputs && src.tokenizer && inputs.ndim === 2);
   if (!canDecode) {

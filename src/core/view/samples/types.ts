@@ -18,6 +18,8 @@ export interface SampleSource {
   tokenizer?: LoadedTokenizer;
   /** Why there is no tokenizer (e.g. the cache's model folder has moved): shown where decoded text would be. */
   noTokenizerReason?: string;
+  /** Trainer's label_names when the run set them: what label_ids holds, in order (default: the task's label keys). */
+  labelNames?: string[];
   /** predict_with_generate: predictions are generated ids, not aligned with the labels. */
   generated?: boolean;
 }
