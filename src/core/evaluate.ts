@@ -6,7 +6,10 @@ import path from 'node:path';
 import { cacheKey, contentHashes } from './cache/hash';
 import type { Evaluation } from './cache/evaluation';
 import { CACHE_FORMAT, type CacheManifest } from './cache/manifest';
-import { abandonCacheWrite, beginCacheWrite, commitCacheWrite, isCacheFor, readCache } from './cache/store';
+import { abandonCacheWrite, beginCacheWrite, commitCacheFiles, isCacheFor, readCache } from './cache/store';
+import { CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes } from './cache/manifest';
+import { FIELD_OF } from './cache/reader';
+import { Tensor, TensorNode } from './tensor/tensor';
 import { EvalpredError } from './errors';
 import { WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
 import { RunSettings, loopKeySettings } from './loop/settings';
@@ -86,14 +89,18 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
   // may not replace is refused at once, not after the whole loop.
   const pending = beginCacheWrite(cacheDir);
   let result: LoopResult;
+  let nodes: EvalPredictionNodes;
   try {
-    result = await runLoopInWorker(settings, opts);
+    // The arrays stream into the reserved temp folder as the batches come (loop/spool.ts): memory stays
+    // O(batch) and the cache's files are written once, by the loop.
+    result = await runLoopInWorker(settings, { ...opts, spoolDir: pending.tmp });
+    nodes = spooledNodes(result, pending.tmp);
   } catch (e) {
     abandonCacheWrite(pending);
     throw e;
   }
-  const { evalPred, qa, ...loop } = result;
-  const manifest = commitCacheWrite(pending, evalPred, {
+  const { evalPred: _spooled, qa, ...loop } = result;
+  const manifest = commitCacheFiles(pending, nodes, {
     numSamples: result.numSamples,
     key,
     producer,
@@ -101,7 +108,27 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
     // run_qa's examples and features, for the post-processing at every metric run (metrics/qaPostprocess.ts)
     attachments: qa ? { [QA_ATTACHMENT]: qaRecordToJson(qa) } : undefined,
   });
+  // Read back through the one reader: small arrays in memory, large ones file-backed (docs/cache-format.md#arrays-larger-than-memory).
+  const { evalPred } = readCache(cacheDir);
   return { cacheDir, fromCache: false, manifest, evalPred, loop };
+}
+
+/** The manifest nodes of a spooled result: every tensor is a file the loop wrote in `dir`. */
+function spooledNodes(result: LoopResult, dir: string): EvalPredictionNodes {
+  const node = (n: TensorNode): CacheNode => {
+    if (n instanceof Tensor) {
+      const file = n.backing?.file;
+      if (!file || path.dirname(path.resolve(file)) !== path.resolve(dir)) throw new Error(`internal: a ${n} array of the loop's result is not a file in ${dir}`);
+      return { npy: path.basename(file) };
+    }
+    return 'tuple' in n ? { tuple: n.tuple.map(node) } : { list: n.list.map(node) };
+  };
+  const nodes = {} as EvalPredictionNodes;
+  for (const k of EVAL_PREDICTION_KEYS) {
+    const n = result.evalPred[FIELD_OF[k]];
+    nodes[k] = n ? node(n) : null;
+  }
+  return nodes;
 }
 
 /**

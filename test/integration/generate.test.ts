@@ -187,7 +187,7 @@ for (const withPast of [false, true]) {
       assert.equal((r.evalPred.losses as Tensor).size, N);
       assert.ok(r.evalLoss !== null && Math.abs(r.evalLoss - want) <= 1e-5 * want, `eval_loss ${r.evalLoss} vs ${want}`);
       assert.ok(r.notes.some((n) => n.includes(`perplexity = exp(eval_loss) = ${Math.exp(r.evalLoss!)}`)));
-      assert.ok(logs.some((l) => /warning: predictions hold full logits: about \d+ bytes/.test(l)), logs.join('\n'));
+      assert.ok(logs.some((l) => /note: predictions hold full logits: about \d+ bytes/.test(l)), logs.join('\n'));
       // --preprocess argmax: int64 ids [N, L], -100 across batches
       const ra = await runLoop(withDefaults({ model: modelDir, dataset, batchSize: B, preprocess: 'argmax' }));
       const am = ra.evalPred.predictions as Tensor;

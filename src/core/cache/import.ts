@@ -14,6 +14,7 @@ import { NpzArchive, memberError, memberStream, openNpz } from '../tensor/npz';
 import { CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MAX_NODE_DEPTH } from './manifest';
 import { assertCacheTarget, describeWriteError } from './outputFolder';
 import { FIELD_OF } from './reader';
+import { freeBytes } from '../tensor/diskSpace';
 import { abandonCacheWrite, beginCacheWrite, commitCacheFiles, pendingFile, readCache, writeCache, CacheManifest } from './store';
 
 const FIELDS = { predictions: 'predictions', label_ids: 'label_ids', labels: 'label_ids', inputs: 'inputs', losses: 'losses' } as const;
@@ -170,18 +171,6 @@ async function importSources(sources: Map<string, ImportSource>, src: string, ab
   } catch (e) {
     abandonCacheWrite(pending);
     throw e;
-  }
-}
-
-/** Free bytes on the disk that holds (or will hold) `outDir`. */
-function freeBytes(outDir: string): number {
-  for (let d = path.resolve(outDir); ; d = path.dirname(d)) {
-    try {
-      const sf = fs.statfsSync(d);
-      return sf.bavail * sf.bsize;
-    } catch {
-      if (path.dirname(d) === d) return Infinity;
-    }
   }
 }
 

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
-import { fileKind, NpyHeader, readNpyFile, readNpyHeaderFile, readRegularFile } from '../tensor/npy';
+import { fileKind, NpyHeader, openNpyFile, readNpyFile, readNpyHeaderFile, readRegularFile } from '../tensor/npy';
 import { EvalPredictionData, TensorNode } from '../tensor/tensor';
 import { CacheManifest, EVAL_PREDICTION_KEYS, MANIFEST_FILE, validateManifest } from './manifest';
 
@@ -237,14 +237,26 @@ export function* checkedArrays(node: CheckedNode): Generator<CheckedArray> {
 }
 
 /**
- * Refuse to load more array data into memory than half of physical memory: such a cache is read by NumPy
- * (memory-mapped) in the Python worker, but the TS side would hold it all.
+ * Arrays up to this size are read into memory when the cache is opened; larger ones are file-backed
+ * tensors, read by rows or chunks as they are used, so a cache larger than memory opens at once
+ * (docs/cache-format.md#arrays-larger-than-memory). EVALPRED_EAGER_ARRAY_BYTES overrides it (tests).
  */
-function checkLoadable(c: CheckedCache): void {
+export function eagerArrayBytes(): number {
+  const env = Number(process.env.EVALPRED_EAGER_ARRAY_BYTES);
+  return Number.isFinite(env) && env >= 0 ? env : 64 * 1024 * 1024;
+}
+
+/**
+ * Refuse to load more array data into memory than half of physical memory (only the arrays read whole
+ * count: many arrays each under eagerArrayBytes() can still add up).
+ */
+function checkLoadable(c: CheckedCache, eager: number): void {
   const limit = Math.floor(os.totalmem() / 2);
-  if (c.totalBytes > limit) {
+  let total = 0;
+  for (const node of Object.values(c.nodes)) if (node) for (const a of checkedArrays(node)) if (a.header.dataBytes <= eager) total += a.header.dataBytes;
+  if (total > limit) {
     throw new EvalpredError(
-      `the prediction cache ${c.shown} holds ${gib(c.totalBytes)} of arrays, more than half of this machine's memory ` +
+      `the prediction cache ${c.shown} holds ${gib(total)} of arrays, more than half of this machine's memory ` +
         `(${gib(os.totalmem())}), so evalpred will not load it here. A Python compute_metrics reads it memory-mapped; to inspect it, ` +
         `evaluate fewer samples (--max-samples) or keep fewer outputs (preprocess_logits_for_metrics).`,
       { file: c.shown },
@@ -256,14 +268,15 @@ function gib(n: number): string {
   return `${(n / 1024 ** 3).toFixed(1)} GB`;
 }
 
-/** Load the arrays of a checked cache. */
+/** Load the arrays of a checked cache (the large ones file-backed). */
 export function loadCheckedCache(c: CheckedCache): EvalPredictionData {
-  checkLoadable(c);
+  const eager = eagerArrayBytes();
+  checkLoadable(c, eager);
   const load = (node: CheckedNode): TensorNode => {
     if ('array' in node) {
       const a = node.array;
       try {
-        return readNpyFile(a.file, a.header);
+        return a.header.dataBytes <= eager ? readNpyFile(a.file, a.header) : openNpyFile(a.file, a.header);
       } catch (e) {
         throw cacheDamage(c.shown, `${a.where} (${JSON.stringify(a.name)}) cannot be read: ${messageOf(e)}`, { file: a.file, tensor: a.where });
       }

@@ -8,7 +8,7 @@ import { Tensor, TensorNode } from '../tensor/tensor';
 
 export const PADDING_INDEX = -100;
 
-/** Accumulates one EvalPrediction field over batches (EvalLoopContainer). */
+/** Accumulates one EvalPrediction field over batches in memory (EvalLoopContainer); spool.ts streams them to disk instead. */
 export class LoopContainer {
   private readonly batches: TensorNode[] = [];
   constructor(

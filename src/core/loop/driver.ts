@@ -7,7 +7,9 @@ import { EvalpredError } from '../errors';
 import { ModelConfig, readModelConfig } from '../model/config';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
+import { freeBytes, humanBytes } from '../tensor/diskSpace';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
+import { Accumulator, SpoolContainer, spillNode } from './spool';
 import { evalBatchCount } from './batches';
 import { DEFAULT_LABEL_KEYS, checkLabelNames, selectLabels } from './labelNames';
 import { openFamily } from './families';
@@ -36,9 +38,13 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     if (labelNames) checkLabelNames(labelNames, labelKeys, family.task);
     const numBatches = evalBatchCount(numItems, B, settings.dataloaderDropLast);
     const concat = settings.evalDoConcatBatches;
-    const preds = new LoopContainer('predictions', concat);
-    const labels = new LoopContainer('label_ids', concat);
-    const inputs = new LoopContainer('inputs', concat);
+    const spoolDir = hooks.spoolDir;
+    // Fields named as the cache names them (docs/cache-format.md#layout): spooled, they are its files.
+    const container = (name: string): Accumulator => (spoolDir ? new SpoolContainer(name, concat, spoolDir) : new LoopContainer(name, concat));
+    const preds = container('predictions');
+    const labels = container('label_ids');
+    const inputs = container('inputs');
+    // The loss copies stay in memory (N floats) for eval_loss; written to the cache only when included.
     const losses = new LoopContainer('losses', concat);
     let lossesOk = true;
     const wantInputs = settings.includeForMetrics.includes('inputs');
@@ -73,7 +79,21 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       let logits: TensorNode = out.logits;
       if (userPreprocess) logits = await userPreprocess(logits, labelIds);
       else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
-      if (b === 0 && !userPreprocess && !settings.preprocess) warnFullLogits(logits, batch.size, numItems, family.fullLogitsWarnBytes, log);
+      if (b === 0) {
+        // Said (and checked against the free disk space) before anything is written: docs/trainer-semantics.md#pitfalls.
+        const first = nodeBytes(logits) + nodeBytes(out.labels) + (wantInputs ? nodeBytes(batch.inputIds) : 0);
+        const projected = Math.round((first / batch.size) * numItems);
+        const free = spoolDir ? (hooks.freeBytes ?? freeBytes)(spoolDir) : undefined;
+        if (spoolDir && free !== undefined && projected > free) {
+          throw new EvalpredError(
+            `the predictions of ${numItems} samples need about ${projected} bytes (${humanBytes(projected)}) on disk, projected from the first batch, ` +
+              `but only ${free} bytes (${humanBytes(free)}) are free where the cache is written (${spoolDir}). Free some space, choose another ` +
+              `folder with --out, evaluate fewer samples (--max-samples) or keep fewer outputs (--preprocess argmax, preprocess_logits_for_metrics).`,
+            { file: spoolDir },
+          );
+        }
+        if (!userPreprocess && !settings.preprocess) noteFullLogits(nodeBytes(logits), batch.size, numItems, family.fullLogitsWarnBytes, free, log);
+      }
       preds.add(logits);
       if (labelIds) labels.add(labelIds);
       const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
@@ -91,6 +111,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       inputs: wantInputs ? inputs.result() : null,
       losses: settings.includeForMetrics.includes('loss') ? lossNode : null,
     };
+    if (spoolDir && evalPred.losses) evalPred.losses = spillNode(spoolDir, evalPred.losses, 'losses');
     notes.push(...(family.finish?.({ predictions: evalPred.predictions, labelIds: evalPred.labelIds, evalLoss }) ?? []));
     // numSteps as Trainer.evaluate reports it: ceil(num_samples / batch size), also with dataloader_drop_last
     // Recorded only when set, so caches of default runs keep their manifest (the view falls back to the task's keys).
@@ -117,14 +138,17 @@ export function resolveMaxLength(s: RunSettings, tok: LoadedTokenizer, config: M
   return candidates.length ? Math.min(...candidates) : 512;
 }
 
-/** Full logits pile up N x (sequence x) classes floats; said once, from the first batch, above the family's threshold. */
-function warnFullLogits(logits: TensorNode, batchSize: number, numRows: number, threshold: number | null, log: (line: string) => void): void {
+/**
+ * Full logits pile up N x (sequence x) classes floats: a note, once, from the first batch, above the family's
+ * threshold, with the projected size and (when the arrays stream to disk) the free space there.
+ */
+function noteFullLogits(bytes: number, batchSize: number, numRows: number, threshold: number | null, free: number | undefined, log: (line: string) => void): void {
   if (threshold === null) return;
-  const projected = Math.round((nodeBytes(logits) / batchSize) * numRows);
+  const projected = Math.round((bytes / batchSize) * numRows);
   if (projected <= threshold) return;
-  const size = projected >= 1024 ** 3 ? `${(projected / 1024 ** 3).toFixed(1)} GiB` : `${(projected / 1024 ** 2).toFixed(1)} MiB`;
+  const room = free === undefined ? '' : free === Infinity ? ' on disk' : ` on disk, where ${free} bytes (${humanBytes(free)}) are free`;
   log(
-    `warning: predictions hold full logits: about ${projected} bytes (${size}) for ${numRows} samples ` +
+    `note: predictions hold full logits: about ${projected} bytes (${humanBytes(projected)}) for ${numRows} samples${room} ` +
       `(more where later batches are wider); --preprocess argmax keeps only the predicted ids (see docs/trainer-semantics.md#preprocess_logits_for_metrics).`,
   );
 }

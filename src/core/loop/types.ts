@@ -31,6 +31,14 @@ export interface LoopHooks {
   /** The metric file's preprocess_logits_for_metrics, from whoever owns the metric runners (they also close
    *  them: the loop never does). It wins over the built-in --preprocess argmax. */
   preprocess?: BatchPreprocess | null;
+  /**
+   * Stream the accumulated arrays to this folder (a reserved cache write's temp folder) as the batches come,
+   * so memory stays O(batch) (spool.ts); the result's tensors are then file-backed .npy files named as the
+   * cache names them. Without it the arrays accumulate in memory.
+   */
+  spoolDir?: string;
+  /** Free bytes where spoolDir is (diskSpace.ts's freeBytes; tests put a fake here). */
+  freeBytes?(dir: string): number;
 }
 
 /** For views and decoding: id2label, the column plan, the lengths and the model's input and output names. */

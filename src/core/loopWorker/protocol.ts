@@ -5,7 +5,7 @@ import { RunSettings } from '../loop/settings';
 import type { MetricRunnersOptions } from '../metrics/runMetrics';
 
 export type ToWorker =
-  | { type: 'start'; settings: RunSettings; pauseAfterBatches: number[]; runners?: MetricRunnersOptions }
+  | { type: 'start'; settings: RunSettings; pauseAfterBatches: number[]; runners?: MetricRunnersOptions; spoolDir?: string }
   | { type: 'cancel' }
   | { type: 'resume' };
 

@@ -21,6 +21,8 @@ export interface WorkerRunOptions {
   cancelGraceMs?: number;
   /** Options for the metric runners the loop thread starts for preprocess_logits_for_metrics (it owns and closes them). */
   runners?: MetricRunnersOptions;
+  /** Stream the arrays to this folder as they come (LoopHooks.spoolDir): the result's tensors are its files. */
+  spoolDir?: string;
 }
 
 export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = {}): Promise<LoopResult> {
@@ -72,6 +74,6 @@ export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = 
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new Error(`the evaluation worker exited unexpectedly (code ${code})`))));
-    send({ type: 'start', settings, pauseAfterBatches: opts.pauseAfterBatches ?? [], runners: opts.runners });
+    send({ type: 'start', settings, pauseAfterBatches: opts.pauseAfterBatches ?? [], runners: opts.runners, spoolDir: opts.spoolDir });
   });
 }

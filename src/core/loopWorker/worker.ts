@@ -20,10 +20,10 @@ port.on('message', (m: ToWorker) => {
     cancelled = true;
     resume?.();
   } else if (m.type === 'resume') resume?.();
-  else if (m.type === 'start') void start(m.settings, new Set(m.pauseAfterBatches), new MetricRunners(m.runners ?? {}));
+  else if (m.type === 'start') void start(m.settings, new Set(m.pauseAfterBatches), new MetricRunners(m.runners ?? {}), m.spoolDir);
 });
 
-async function start(settings: ToWorker & { type: 'start' } extends { settings: infer S } ? S : never, pauseAt: Set<number>, runners: MetricRunners) {
+async function start(settings: ToWorker & { type: 'start' } extends { settings: infer S } ? S : never, pauseAt: Set<number>, runners: MetricRunners, spoolDir?: string) {
   let reply: FromWorker;
   const transfer = new Set<ArrayBuffer>();
   try {
@@ -33,6 +33,7 @@ async function start(settings: ToWorker & { type: 'start' } extends { settings: 
         log: (line) => post({ type: 'log', line }),
         progress: (progress) => post({ type: 'progress', progress }),
         cancelled: () => cancelled,
+        spoolDir,
         afterBatch: pauseAt.size
           ? (progress) => {
               if (!pauseAt.has(progress.batch) || cancelled) return;

@@ -541,7 +541,8 @@ export function metricsLibraryPath(): string | undefined {
 }
 
 function cloneNode(n: TensorNode): TensorNode {
-  if (n instanceof Tensor) return new Tensor(n.dtype, n.shape, n.data.slice() as TensorData);
+  // A file-backed tensor goes as its path (transfer.ts) and is opened afresh over there: nothing to copy.
+  if (n instanceof Tensor) return n.backing ? n : new Tensor(n.dtype, n.shape, n.data.slice() as TensorData);
   return 'tuple' in n ? { tuple: n.tuple.map(cloneNode) } : { list: n.list.map(cloneNode) };
 }
 

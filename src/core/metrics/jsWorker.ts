@@ -177,12 +177,14 @@ function loadModule(code: string, filename: string): Record<string, unknown> {
 let working: { key: string; wire: WireEvalPred } | undefined;
 
 function allocateLike(node: WireNode): WireNode {
+  // A file-backed array is opened afresh at every run (fromWire): a metric's set() edits only its copy.
+  if ('f' in node) return node;
   if ('t' in node) return { t: node.t, s: node.s, d: new (node.d.constructor as new (n: number) => TensorData)(node.d.length) };
   return 'tuple' in node ? { tuple: node.tuple.map(allocateLike) } : { list: node.list.map(allocateLike) };
 }
 
 function refill(dst: WireNode, src: WireNode): void {
-  if ('t' in dst && 't' in src) (dst.d as Float32Array).set(src.d as Float32Array);
+  if ('d' in dst && 'd' in src) (dst.d as Float32Array).set(src.d as Float32Array);
   else if ('tuple' in dst && 'tuple' in src) dst.tuple.forEach((d, i) => refill(d, src.tuple[i]));
   else if ('list' in dst && 'list' in src) dst.list.forEach((d, i) => refill(d, src.list[i]));
 }

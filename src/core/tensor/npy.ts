@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { EvalpredError, messageOf } from '../errors';
 import { DType, DTYPES, NPY_DESCRS, TensorData } from './dtype';
+import { fileBacking } from './fileBacking';
 import { Tensor } from './tensor';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -129,10 +130,32 @@ export function readNpyFile(file: string, expect?: NpyHeader): Tensor {
   }
 }
 
+/**
+ * Open a .npy file as a file-backed tensor (docs/cache-format.md#arrays-larger-than-memory): the header is
+ * checked now (with `expect`, it must still declare the same dtype and shape), the data is read on demand.
+ */
+export function openNpyFile(file: string, expect?: NpyHeader): Tensor {
+  const { fd, size } = openRegularFile(file);
+  try {
+    const h = readHeaderFd(fd, size, file);
+    if (expect && (h.dtype !== expect.dtype || h.bigEndian !== expect.bigEndian || h.shape.join(',') !== expect.shape.join(','))) {
+      throw new EvalpredError(`${file} changed while it was being read (it now holds a ${h.dtype} array of shape (${h.shape.join(', ')}))`, { file });
+    }
+    checkLength(h, size, file);
+    return new Tensor(h.dtype, h.shape, fileBacking(fd, file, h.dataOffset, h.dtype, h.bigEndian));
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** fs.readSync and fs.writeSync take lengths below 2^31: larger arrays move in pieces of this size. */
+const IO_PIECE = 1 << 30;
+
 function readFully(fd: number, into: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < into.length) {
-    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    const n = fs.readSync(fd, into, done, Math.min(IO_PIECE, into.length - done), position + done);
     if (n === 0) throw new EvalpredError(`${file} is truncated: it ended after ${position + done} bytes while reading`, { file });
     done += n;
   }
@@ -394,18 +417,27 @@ export function encodeNpy(t: Tensor): Buffer {
 
 export function writeNpyFile(file: string, t: Tensor): void {
   const header = npyHeaderBytes(t.dtype, t.shape);
-  const d = t.data;
   const fd = fs.openSync(file, 'w');
   try {
-    // Two writes, no concatenation: a cache of a large logits tensor should not need twice its memory.
+    // No concatenation: a cache of a large logits tensor should not need twice its memory. A file-backed
+    // tensor is copied chunk by chunk.
     writeFully(fd, header);
-    writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    if (t.inMemory || t.ndim === 0) {
+      const d = t.data;
+      writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    } else {
+      for (const { rows } of t.chunks()) {
+        const d = rows.data;
+        writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+      }
+    }
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function writeFully(fd: number, bytes: Uint8Array): void {
+/** Write all of `bytes` at the descriptor's position, in pieces fs.writeSync accepts. */
+export function writeFully(fd: number, bytes: Uint8Array): void {
   let done = 0;
-  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, Math.min(IO_PIECE, bytes.length - done));
 }

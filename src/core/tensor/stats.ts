@@ -29,7 +29,10 @@ function reader(t: Tensor): (i: number) => number {
 
 export function tensorStats(t: Tensor): TensorStats {
   const n = t.size;
-  const get = reader(t);
+  // A file-backed array (docs/cache-format.md#arrays-larger-than-memory) is scanned chunk by chunk.
+  const parts = t.inMemory || t.ndim === 0 ? [t] : (function* () {
+    for (const { rows } of t.chunks()) yield rows;
+  })();
   let finite = 0;
   let sum = 0;
   let comp = 0; // Neumaier compensation: the mean is sum / n, as NumPy reports it, without drift
@@ -42,7 +45,7 @@ export function tensorStats(t: Tensor): TensorStats {
   let negInf = 0;
   let minus100 = 0;
   let zero = 0;
-  for (let i = 0; i < n; i++) {
+  for (const part of parts) for (let i = 0, get = reader(part), m = part.size; i < m; i++) {
     const v = get(i);
     if (v !== v) {
       nan++;

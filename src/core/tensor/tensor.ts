@@ -1,24 +1,90 @@
 // The one tensor type every module shares: a dtype, a C-order shape and a flat typed array.
 // Small surface on purpose (as transformers.js' Tensor): maths lives in free functions elsewhere.
+// A tensor may instead be backed by a file (an .npy in the cache, ./fileBacking.ts): rows, chunks and
+// single elements are read on demand, and `data` loads the whole array only up to wholeArrayLimitBytes()
+// (docs/cache-format.md#arrays-larger-than-memory).
+import { EvalpredError } from '../errors';
 import { DType, DTYPES, TensorData, floatToHalf, halfToFloat } from './dtype';
+
+/** Where a file-backed tensor's elements live (implemented by fileBacking.ts). */
+export interface TensorBacking {
+  /** The file, for messages and for handing the same array to another thread or process. */
+  readonly file: string;
+  /** Byte offset of element 0 in the file. */
+  readonly offset: number;
+  readonly bigEndian: boolean;
+  /** Elements [start, end) (flat, C order) in a new little-endian typed array of the tensor's dtype. */
+  read(start: number, end: number): TensorData;
+}
+
+/** Default size of a chunk from Tensor.chunks(). */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The largest array `Tensor.data` loads whole from a file (2 GiB; EVALPRED_WHOLE_ARRAY_BYTES overrides it,
+ * which tests use to exercise the chunked path with small arrays). Beyond it, code reads rows or chunks.
+ */
+export function wholeArrayLimitBytes(): number {
+  const env = Number(process.env.EVALPRED_WHOLE_ARRAY_BYTES);
+  return Number.isFinite(env) && env > 0 ? env : 2 ** 31;
+}
+
+const WINDOW_ELEMENTS = 1 << 16;
 
 export class Tensor {
   readonly dtype: DType;
   readonly shape: readonly number[];
-  readonly data: TensorData;
+  /** Set for a file-backed tensor (its elements are read on demand); undefined for one built in memory. */
+  readonly backing: TensorBacking | undefined;
+  private loaded: TensorData | undefined;
+  private readonly count: number;
+  /** The last window of elements at() read from the file (element-wise reads of a file-backed tensor). */
+  private window: { start: number; data: TensorData } | undefined;
 
-  constructor(dtype: DType, shape: readonly number[], data: TensorData) {
+  constructor(dtype: DType, shape: readonly number[], data: TensorData | TensorBacking) {
     const size = shape.reduce((a, b) => a * b, 1);
     if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw new Error(`invalid tensor shape [${shape.join(', ')}]`);
-    if (data.length !== size) {
-      throw new Error(`${dtype} tensor of shape [${shape.join(', ')}] needs ${size} elements, got ${data.length}`);
-    }
-    if (!(data instanceof DTYPES[dtype].ctor)) {
-      throw new Error(`${dtype} tensor needs a ${DTYPES[dtype].ctor.name}, got ${data.constructor.name}`);
+    if (ArrayBuffer.isView(data)) {
+      if (data.length !== size) {
+        throw new Error(`${dtype} tensor of shape [${shape.join(', ')}] needs ${size} elements, got ${data.length}`);
+      }
+      if (!(data instanceof DTYPES[dtype].ctor)) {
+        throw new Error(`${dtype} tensor needs a ${DTYPES[dtype].ctor.name}, got ${data.constructor.name}`);
+      }
+      this.loaded = data;
+    } else {
+      this.backing = data as TensorBacking;
     }
     this.dtype = dtype;
     this.shape = Object.freeze([...shape]);
-    this.data = data;
+    this.count = size;
+  }
+
+  /**
+   * The elements as one typed array. A file-backed tensor loads them on first use (then keeps them; a
+   * write with set() changes only this copy, never the file); beyond wholeArrayLimitBytes() it refuses
+   * and names rows()/chunks(), which read part of the array.
+   */
+  get data(): TensorData {
+    if (this.loaded) return this.loaded;
+    const b = this.backing!;
+    const bytes = this.count * DTYPES[this.dtype].itemSize;
+    if (bytes > wholeArrayLimitBytes()) {
+      throw new EvalpredError(
+        `the ${this} array in ${b.file} is ${bytes} bytes, more than the ${wholeArrayLimitBytes()} evalpred loads whole into one typed array; ` +
+          `read it in parts with tensor.rows(start, end), tensor.row(i) or \`for (const { start, rows } of tensor.chunks())\` ` +
+          `(docs/cache-format.md#arrays-larger-than-memory), or reduce it per batch with preprocess_logits_for_metrics.`,
+        { file: b.file },
+      );
+    }
+    this.loaded = b.read(0, this.count);
+    this.window = undefined;
+    return this.loaded;
+  }
+
+  /** True when the elements are in memory (built there, or a file-backed tensor whose data was loaded). */
+  get inMemory(): boolean {
+    return this.loaded !== undefined;
   }
 
   /** A zero-filled tensor (or filled with `value`). */
@@ -37,7 +103,12 @@ export class Tensor {
   }
 
   get size(): number {
-    return this.data.length;
+    return this.count;
+  }
+
+  /** Bytes the elements take. */
+  get nbytes(): number {
+    return this.count * DTYPES[this.dtype].itemSize;
   }
 
   get ndim(): number {
@@ -57,7 +128,7 @@ export class Tensor {
 
   /** Element at a flat index as a JS number (float16 widened; int64 must be a safe integer). */
   at(flat: number): number {
-    const v = this.data[flat];
+    const v = this.loaded ? this.loaded[flat] : this.fromWindow(flat);
     if (typeof v === 'bigint') {
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
         throw new RangeError(`int64 value ${v} at flat index ${flat} does not fit a JS number exactly`);
@@ -65,6 +136,15 @@ export class Tensor {
       return Number(v);
     }
     return this.dtype === 'float16' ? halfToFloat(v as number) : (v as number);
+  }
+
+  private fromWindow(flat: number): number | bigint | undefined {
+    if (!Number.isInteger(flat) || flat < 0 || flat >= this.count) return undefined;
+    const w = this.window;
+    if (w && flat >= w.start && flat < w.start + w.data.length) return w.data[flat - w.start];
+    const start = flat - (flat % WINDOW_ELEMENTS);
+    this.window = { start, data: this.backing!.read(start, Math.min(this.count, start + WINDOW_ELEMENTS)) };
+    return this.window.data[flat - start];
   }
 
   /** Write a value at a flat index, converting to the storage type. */
@@ -105,21 +185,40 @@ export class Tensor {
     const r = i < 0 ? i + n : i;
     if (!Number.isInteger(r) || r < 0 || r >= n) throw new RangeError(`row ${i} is out of bounds for axis 0 with size ${n}`);
     const inner = this.size / (n || 1);
-    return new Tensor(this.dtype, this.shape.slice(1), this.data.subarray(r * inner, (r + 1) * inner) as TensorData);
+    return new Tensor(this.dtype, this.shape.slice(1), this.part(r * inner, (r + 1) * inner));
   }
 
-  /** Rows [start, end) along axis 0, sharing memory. */
+  /** Rows [start, end) along axis 0: sharing memory, or read from the file for a file-backed tensor. */
   rows(start: number, end: number): Tensor {
     const n = this.shape[0];
     const inner = n ? this.size / n : 0;
     const s = Math.max(0, Math.min(n, start));
     const e = Math.max(s, Math.min(n, end));
-    return new Tensor(this.dtype, [e - s, ...this.shape.slice(1)], this.data.subarray(s * inner, e * inner) as TensorData);
+    return new Tensor(this.dtype, [e - s, ...this.shape.slice(1)], this.part(s * inner, e * inner));
+  }
+
+  /**
+   * The rows along axis 0 in consecutive parts of at most `maxBytes` (at least one row each): the way to
+   * go through an array of any size, in memory or on disk, with one part in memory at a time.
+   */
+  *chunks(maxBytes = DEFAULT_CHUNK_BYTES): Generator<{ start: number; rows: Tensor }> {
+    if (this.ndim === 0) throw new RangeError('chunks() needs at least one axis; this tensor is 0-d');
+    const n = this.shape[0];
+    const rowBytes = n ? this.nbytes / n : 0;
+    const step = Math.max(1, rowBytes ? Math.floor(maxBytes / rowBytes) : n);
+    for (let s = 0; s < n; s += step) yield { start: s, rows: this.rows(s, s + step) };
+  }
+
+  private part(start: number, end: number): TensorData {
+    return this.loaded ? (this.loaded.subarray(start, end) as TensorData) : this.backing!.read(start, end);
   }
 
   /** Same data, new shape (sizes must agree). */
   reshape(shape: readonly number[]): Tensor {
-    return new Tensor(this.dtype, shape, this.data);
+    if (this.loaded) return new Tensor(this.dtype, shape, this.loaded);
+    const size = shape.reduce((a, b) => a * b, 1);
+    if (size !== this.count) throw new Error(`${this.dtype} tensor of shape [${shape.join(', ')}] needs ${size} elements, got ${this.count}`);
+    return new Tensor(this.dtype, shape, this.backing!);
   }
 
   /** Nested JS arrays of numbers (int64 as numbers; throws for unsafe ints). */
@@ -144,6 +243,12 @@ export class Tensor {
     const inner = this.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
     if (len === 0) throw new RangeError('argmax of an empty axis');
     const out = new BigInt64Array(outer * inner);
+    if (!this.loaded && ax > 0) {
+      // A file-backed tensor: argmax over its rows one chunk at a time (each row holds whole reductions).
+      const perRow = out.length / (this.shape[0] || 1);
+      for (const { start, rows } of this.chunks()) out.set(rows.argmax(ax).data as BigInt64Array, start * perRow);
+      return new Tensor('int64', [...this.shape.slice(0, ax), ...this.shape.slice(ax + 1)], out);
+    }
     // Fast path: plain number arrays (not float16 bits, not bigints), read directly: metric reruns argmax
     // over 10^8 logits, where a per-element accessor call is the cost.
     const d = this.data;

@@ -1,14 +1,24 @@
 // TensorNodes across postMessage: class instances lose their prototype in the structured clone, so send
 // plain records and rebuild. Buffers that a tensor owns whole are transferred (no copy); views into a
-// larger buffer are copied once.
+// larger buffer are copied once. A file-backed tensor goes as its file's path and is opened again on the
+// other side (docs/cache-format.md#arrays-larger-than-memory): its bytes never cross.
 import { DType, TensorData } from './dtype';
+import { openNpyFile } from './npy';
 import { Tensor, TensorNode, EvalPredictionData } from './tensor';
 
-export type WireNode = { t: DType; s: number[]; d: TensorData } | { tuple: WireNode[] } | { list: WireNode[] };
+export type WireTensor = { t: DType; s: number[]; d: TensorData };
+/** A file-backed tensor: the .npy file that holds it. */
+export type WireFile = { t: DType; s: number[]; f: string };
+export type WireNode = WireTensor | WireFile | { tuple: WireNode[] } | { list: WireNode[] };
+
+export function isWireFile(w: WireNode): w is WireFile {
+  return 'f' in w;
+}
 export type WireEvalPred = { [K in keyof EvalPredictionData]: WireNode | null };
 
 export function toWire(node: TensorNode, transfer: Set<ArrayBuffer>): WireNode {
   if (node instanceof Tensor) {
+    if (node.backing) return { t: node.dtype, s: [...node.shape], f: node.backing.file };
     let d = node.data;
     const whole = d.byteOffset === 0 && d.byteLength === d.buffer.byteLength && d.buffer instanceof ArrayBuffer;
     if (!whole || transfer.has(d.buffer as ArrayBuffer)) d = d.slice() as TensorData;
@@ -19,6 +29,10 @@ export function toWire(node: TensorNode, transfer: Set<ArrayBuffer>): WireNode {
 }
 
 export function fromWire(w: WireNode): TensorNode {
+  if ('f' in w) {
+    const t = openNpyFile(w.f);
+    return t.shape.join(',') === w.s.join(',') ? t : t.reshape(w.s);
+  }
   if ('t' in w) return new Tensor(w.t, w.s, w.d);
   return 'tuple' in w ? { tuple: w.tuple.map(fromWire) } : { list: w.list.map(fromWire) };
 }

@@ -1,0 +1,278 @@
+// Accumulation that streams to disk (docs/trainer-semantics.md#accumulation-across-batches): each batch's
+// outputs are appended to spool files in the cache's temp folder as they come, and the final arrays are
+// assembled by one streaming pass at the end, with Trainer's -100 padding across batches to the widest
+// batch. Memory stays O(batch) whatever N x seq x vocab is. The result is byte for byte what LoopContainer
+// (accumulate.ts) builds in memory and the cache writer would save: the same checks, the same errors,
+// the same file names (docs/cache-format.md#layout). Each spool file is removed once copied, so the disk
+// holds little more than the final arrays.
+import fs from 'node:fs';
+import path from 'node:path';
+import { EvalpredError } from '../errors';
+import { DType, DTYPES, TensorData } from '../tensor/dtype';
+import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile } from '../tensor/npy';
+import { Tensor, TensorNode } from '../tensor/tensor';
+import { PADDING_INDEX } from './accumulate';
+
+/** What the loop does with one EvalPrediction field's batches: LoopContainer (memory) or SpoolContainer (disk). */
+export interface Accumulator {
+  add(node: TensorNode): void;
+  readonly count: number;
+  /** null when nothing was added (Trainer leaves the field None). */
+  result(): TensorNode | null;
+}
+
+/** One batch's array, spooled: its own file, data only. */
+interface Spooled {
+  file: string;
+  dtype: DType;
+  shape: number[];
+}
+
+type Skeleton = Spooled | { tuple: Skeleton[] } | { list: Skeleton[] };
+
+const isLeaf = (s: Skeleton): s is Spooled => 'file' in s;
+const kindOf = (s: Skeleton) => (isLeaf(s) ? 'tensor' : 'tuple' in s ? 'tuple' : 'list');
+
+/** Bytes copied per read while assembling (a few rows more or less; never a whole batch of logits at once). */
+const COPY_BYTES = 16 * 1024 * 1024;
+
+export class SpoolContainer implements Accumulator {
+  private readonly batches: Skeleton[] = [];
+  private readonly listed: TensorNode[] = [];
+
+  /**
+   * @param name the field's cache name (`predictions`, `label_ids`, ...): final files are named after it.
+   * @param dir the folder the final .npy files go to (a reserved cache write's temp folder).
+   */
+  constructor(
+    readonly name: string,
+    readonly doConcat: boolean,
+    readonly dir: string,
+  ) {}
+
+  get count(): number {
+    return this.doConcat ? this.batches.length : this.listed.length;
+  }
+
+  add(node: TensorNode): void {
+    const b = this.count;
+    // eval_do_concat_batches=False: every batch is an entry of the list, written as it comes.
+    if (!this.doConcat) this.listed.push(writeNodeFiles(this.dir, node, `${this.name}_b${b}`));
+    else this.batches.push(this.spool(node, `${this.name}-b${b}`));
+  }
+
+  private spool(node: TensorNode, tag: string): Skeleton {
+    if (node instanceof Tensor) {
+      const file = path.join(this.dir, `spool-${tag}.bin`);
+      const fd = fs.openSync(file, 'wx');
+      try {
+        if (node.inMemory) writeFully(fd, bytesOf(node.data));
+        else for (const { rows } of node.chunks()) writeFully(fd, bytesOf(rows.data));
+      } finally {
+        fs.closeSync(fd);
+      }
+      return { file, dtype: node.dtype, shape: [...node.shape] };
+    }
+    if ('tuple' in node) return { tuple: node.tuple.map((c, i) => this.spool(c, `${tag}-${i}`)) };
+    return { list: node.list.map((c, i) => this.spool(c, `${tag}-l${i}`)) };
+  }
+
+  result(): TensorNode | null {
+    if (this.count === 0) return null;
+    if (!this.doConcat) return { list: this.listed.slice() };
+    try {
+      return assemble(this.batches, this.name, path.join(this.dir, this.name));
+    } finally {
+      // What a failed check left behind goes too: the folder must hold only what the manifest lists.
+      for (const s of this.batches) for (const f of spoolFiles(s)) fs.rmSync(f, { force: true });
+    }
+  }
+}
+
+function* spoolFiles(s: Skeleton): Generator<string> {
+  if (isLeaf(s)) yield s.file;
+  else for (const c of 'tuple' in s ? s.tuple : s.list) yield* spoolFiles(c);
+}
+
+/** accumulate.ts's concatNodes over spooled batches; `base` is the final file's path without `.npy`. */
+function assemble(batches: readonly Skeleton[], name: string, base: string): TensorNode {
+  if (batches.length === 1) return materialize(batches[0], base);
+  const kind = kindOf(batches[0]);
+  batches.forEach((n, b) => {
+    if (kindOf(n) !== kind) {
+      throw new EvalpredError(
+        `${name}: batch ${b} produced a ${kindOf(n)} but batch 0 produced a ${kind}; Trainer's nested_concat ` +
+          `requires the same structure in every batch (it raises an AssertionError here too).`,
+        { tensor: name },
+      );
+    }
+  });
+  if (kind === 'tensor') return concatSpooled(batches as Spooled[], name, `${base}.npy`);
+  const items = batches.map((n) => ('tuple' in n ? n.tuple : (n as { list: Skeleton[] }).list));
+  // zip() truncates to the shortest member list, as Trainer's nested_concat does.
+  const len = Math.min(...items.map((i) => i.length));
+  const merged: TensorNode[] = [];
+  for (let k = 0; k < len; k++) merged.push(assemble(items.map((i) => i[k]), `${name}[${k}]`, kind === 'tuple' ? `${base}_${k}` : `${base}_b${k}`));
+  return kind === 'tuple' ? { tuple: merged } : { list: merged };
+}
+
+/** A single batch's node as the cache writer would name it (store.ts writeNode). */
+function materialize(s: Skeleton, base: string): TensorNode {
+  if (isLeaf(s)) {
+    const out = `${base}.npy`;
+    copyInto(out, s.dtype, s.shape, [s], (_, chunk, put) => put(chunk));
+    return openNpyFile(out);
+  }
+  if ('tuple' in s) return { tuple: s.tuple.map((c, i) => materialize(c, `${base}_${i}`)) };
+  return { list: s.list.map((c, i) => materialize(c, `${base}_b${i}`)) };
+}
+
+/** accumulate.ts's concatTensors, streamed: the same checks in the same order, then one pass per batch. */
+function concatSpooled(parts: readonly Spooled[], name: string, out: string): Tensor {
+  // 0-d operands are promoted to [1] (atleast_1d).
+  const ts = parts.map((t) => (t.shape.length === 0 ? { ...t, shape: [1] } : t));
+  const first = ts[0];
+  const dtype = first.dtype;
+  const ndim = first.shape.length;
+  ts.forEach((t, b) => {
+    if (t.shape.length !== ndim) {
+      throw new EvalpredError(
+        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; the arrays cannot be ` +
+          `concatenated (Trainer fails the same way, e.g. when a batch of size 1 lost its batch axis, docs/trainer-semantics.md#predictions-from-model-outputs).`,
+        { tensor: name },
+      );
+    }
+  });
+  const widths = ts.map((t) => (ndim >= 2 ? t.shape[1] : 0));
+  const width = Math.max(...widths);
+  const tail = first.shape.slice(2);
+  ts.forEach((t, b) => {
+    if (t.shape.slice(2).join(',') !== tail.join(',')) {
+      throw new EvalpredError(
+        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; only axis 1 is padded ` +
+          `across batches, so axes 2 and beyond must agree.`,
+        { tensor: name },
+      );
+    }
+  });
+  const rows = ts.reduce((a, t) => a + t.shape[0], 0);
+  const ragged = ndim >= 2 && widths.some((w) => w !== width);
+  if (ragged && dtype === 'uint8') {
+    throw new EvalpredError(`${name}: cannot pad a uint8 array with -100 (NumPy raises OverflowError here too).`, { tensor: name });
+  }
+  const shape = ndim >= 2 ? [rows, width, ...tail] : [rows];
+  const inner = tail.reduce((a, b) => a * b, 1);
+  const outRowLen = (ndim >= 2 ? width : 1) * inner;
+  // The padding of a narrower batch's rows: what Tensor.full(dtype, shape, -100) leaves there in memory.
+  const padRow = bytesOf(Tensor.full(dtype, [outRowLen], ragged ? PADDING_INDEX : 0).data);
+  const itemSize = DTYPES[dtype].itemSize;
+  copyInto(out, dtype, shape, ts, (t, chunk, put) => {
+    const rowLen = (ndim >= 2 ? t.shape[1] : 1) * inner;
+    const n = chunk.length / (rowLen * itemSize);
+    if (rowLen === outRowLen) return put(chunk);
+    for (let r = 0; r < n; r++) {
+      put(chunk.subarray(r * rowLen * itemSize, (r + 1) * rowLen * itemSize));
+      put(padRow.subarray(rowLen * itemSize));
+    }
+  });
+  return openNpyFile(out);
+}
+
+/**
+ * Write the .npy `out` (dtype, shape) from the spooled parts in order, each read in whole rows of at most
+ * COPY_BYTES and handed to `emit` (converted to `dtype` first when a batch came in another dtype, as
+ * torch's copy into new_full does), then the part's spool file is removed.
+ */
+function copyInto(
+  out: string,
+  dtype: DType,
+  shape: readonly number[],
+  parts: readonly Spooled[],
+  emit: (part: Spooled, chunk: Uint8Array, put: (b: Uint8Array) => void) => void,
+): void {
+  const fd = fs.openSync(out, 'wx');
+  const buf = Buffer.allocUnsafe(COPY_BYTES);
+  let used = 0;
+  const flush = () => {
+    writeFully(fd, buf.subarray(0, used));
+    used = 0;
+  };
+  const put = (b: Uint8Array) => {
+    if (b.length >= buf.length) {
+      flush();
+      writeFully(fd, b);
+      return;
+    }
+    if (used + b.length > buf.length) flush();
+    buf.set(b, used);
+    used += b.length;
+  };
+  try {
+    put(npyHeaderBytes(dtype, shape));
+    for (const p of parts) {
+      const src = DTYPES[p.dtype].itemSize;
+      const size = p.shape.reduce((a, b) => a * b, 1);
+      const rowElems = p.shape.length ? size / (p.shape[0] || 1) : 1;
+      const rowsPer = Math.max(1, Math.floor(COPY_BYTES / Math.max(1, rowElems * src)));
+      const sfd = fs.openSync(p.file, 'r');
+      try {
+        for (let e = 0; e < size; ) {
+          const n = Math.min(size - e, rowsPer * rowElems);
+          const raw = new DTYPES[p.dtype].ctor(n);
+          readExactly(sfd, bytesOf(raw), e * src, p.file);
+          const data = p.dtype === dtype ? raw : convert(raw, p.dtype, dtype, n);
+          emit(p, bytesOf(data), put);
+          e += n;
+        }
+      } finally {
+        fs.closeSync(sfd);
+      }
+      fs.rmSync(p.file, { force: true });
+    }
+    flush();
+  } catch (e) {
+    fs.closeSync(fd);
+    fs.rmSync(out, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+}
+
+function convert(raw: TensorData, from: DType, to: DType, n: number): TensorData {
+  const src = new Tensor(from, [n], raw);
+  const dst = Tensor.full(to, [n]);
+  for (let k = 0; k < n; k++) dst.set(k, src.at(k));
+  return dst.data;
+}
+
+function readExactly(fd: number, into: Uint8Array, position: number, file: string): void {
+  for (let done = 0; done < into.length; ) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done);
+    if (n === 0) throw new Error(`spool file ${file} ended early (at ${position + done} bytes)`);
+    done += n;
+  }
+}
+
+function bytesOf(d: TensorData): Uint8Array {
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+/** Write a batch's node as its own .npy files (store.ts's naming) and return it file-backed. */
+function writeNodeFiles(dir: string, node: TensorNode, base: string): TensorNode {
+  if (node instanceof Tensor) {
+    const file = `${base}.npy`;
+    const full = path.join(dir, file);
+    if (fs.existsSync(full)) throw new Error(`spool: ${full} exists already`);
+    writeNpyFile(full, node);
+    return openNpyFile(full);
+  }
+  if ('tuple' in node) return { tuple: node.tuple.map((c, i) => writeNodeFiles(dir, c, `${base}_${i}`)) };
+  return { list: node.list.map((c, i) => writeNodeFiles(dir, c, `${base}_b${i}`)) };
+}
+
+/** A node whose in-memory tensors are written to `dir` under the cache's names for `base` (file-backed ones stay). */
+export function spillNode(dir: string, node: TensorNode, base: string): TensorNode {
+  if (node instanceof Tensor) return node.backing ? node : writeNodeFiles(dir, node, base);
+  if ('tuple' in node) return { tuple: node.tuple.map((c, i) => spillNode(dir, c, `${base}_${i}`)) };
+  return { list: node.list.map((c, i) => spillNode(dir, c, `${base}_b${i}`)) };
+}
