@@ -13,8 +13,9 @@ import { main as consoleSlices } from './consoleSlices';
 import { main as pythonDebug } from './pythonDebug';
 import { main as bertBase } from './bertBase';
 import { main as t5Small } from './t5Small';
+import { main as streamingLogits } from './streamingLogits';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug, bertBase, t5Small };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug, bertBase, t5Small, streamingLogits };
 
 (async () => {
   const pick = process.argv.slice(2);

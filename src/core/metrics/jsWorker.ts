@@ -250,11 +250,14 @@ function describe(v: unknown, depth = 0): Described {
   if (v instanceof Tensor || (typeof v === 'object' && v !== null && 'dtype' in v && 'shape' in v && 'data' in v)) {
     const t = v as Tensor;
     // Like a one-element torch tensor, which denumpify_detensorize turns into a number.
-    if (t.data.length === 1) {
-      const x = t.data[0];
-      return describe(typeof x === 'bigint' ? x : t instanceof Tensor ? t.at(0) : x, depth);
+    // Our Tensor is read through at(): a file-backed one (docs/cache-format.md#arrays-larger-than-memory) is never loaded whole here.
+    if (t instanceof Tensor) {
+      if (t.size === 1) return describe(t.data instanceof BigInt64Array ? t.data[0] : t.at(0), depth);
+      return { type: 'other', typeName: `Tensor ${t.dtype}[${t.shape.join(', ')}]`, repr: shortRepr(Array.from({ length: Math.min(10, t.size) }, (_, i) => t.at(i))) };
     }
-    return { type: 'other', typeName: `Tensor ${t.dtype}[${t.shape.join(', ')}]`, repr: shortRepr(Array.from(t.data as ArrayLike<number>).slice(0, 10)) };
+    const o = v as { dtype: string; shape: number[]; data: ArrayLike<number | bigint> };
+    if (o.data.length === 1) return describe(o.data[0], depth);
+    return { type: 'other', typeName: `Tensor ${o.dtype}[${o.shape.join(', ')}]`, repr: shortRepr(Array.from(o.data as ArrayLike<number>).slice(0, 10)) };
   }
   if (Array.isArray(v)) return { type: 'other', typeName: (v as { kind?: string }).kind === 'tuple' ? 'tuple' : 'array', repr: shortRepr(v) };
   if (ArrayBuffer.isView(v)) return { type: 'other', typeName: v.constructor.name, repr: shortRepr(v) };

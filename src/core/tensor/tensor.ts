@@ -29,7 +29,7 @@ export function wholeArrayLimitBytes(): number {
   return Number.isFinite(env) && env > 0 ? env : 2 ** 31;
 }
 
-const WINDOW_ELEMENTS = 1 << 16;
+const WINDOW_ELEMENTS = 1 << 20;
 
 export class Tensor {
   readonly dtype: DType;

@@ -22,6 +22,8 @@ export function labelsByName(node: TensorNode | null, names: readonly string[]):
 
 /** Reads element i as a number, whatever the storage (float16 bits, bigint). */
 export function numbers(t: Tensor): (i: number) => number {
+  // A file-backed array (docs/cache-format.md#arrays-larger-than-memory) is read through at()'s window, never loaded whole.
+  if (!t.inMemory) return (i) => t.at(i);
   const d = t.data;
   if (t.dtype === 'float16' || d instanceof BigInt64Array) return (i) => t.at(i);
   return (i) => d[i] as number;
