@@ -36,3 +36,21 @@ export async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: T; pea
 export function processPeakRssMb(): number {
   return process.resourceUsage().maxRSS / 1024;
 }
+
+/**
+ * A per-phase breakdown of several runs of one start-up: each step's median time since the run's t0, and the
+ * step since the previous one (marks are { name, at } with `at` in ms since the epoch; src/debug/startupTimeline.ts).
+ */
+export function printTimeline(title: string, runs: { t0: number; marks: { name: string; at: number }[] }[]): void {
+  const offsets = new Map<string, number[]>();
+  for (const { t0, marks } of runs) for (const m of marks) offsets.set(m.name, [...(offsets.get(m.name) ?? []), m.at - t0]);
+  const rows = [...offsets].map(([name, xs]) => ({ name, at: median(xs), n: xs.length })).sort((a, b) => a.at - b.at);
+  const w = Math.max(...rows.map((r) => r.name.length));
+  process.stdout.write(`\n${title}\n  ${'step'.padEnd(w)}  ${'since t0'.padStart(11)}  ${'since previous'.padStart(14)}\n`);
+  let prev = 0;
+  for (const r of rows) {
+    const seen = r.n < runs.length ? `  (${r.n} of ${runs.length} runs)` : '';
+    process.stdout.write(`  ${r.name.padEnd(w)}  ${r.at.toFixed(1).padStart(8)} ms  ${(r.at - prev).toFixed(1).padStart(11)} ms${seen}\n`);
+    prev = r.at;
+  }
+}

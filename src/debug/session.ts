@@ -41,6 +41,7 @@ import { clipboardText } from './clipboard';
 import { completionsAt } from './completions';
 import { hiddenJsPaths } from '../core/metrics/jsRunner';
 import { InspectorBridge, NODE_REF_BASE } from './node/inspectorBridge';
+import { StartupTimeline } from './startupTimeline';
 
 const THREAD_ID = 1;
 /** A TS/JS metric file (its breakpoints go to the Node inspector). */
@@ -76,11 +77,13 @@ export class EvalpredSession extends LoggingDebugSession {
   private configured!: Promise<void>;
   private markConfigured!: () => void;
   /** Line debugging of a Python metric: debugpy in the metric's worker (README "Debugging your metric"). */
-  private readonly python = new DebugpyBridge(hiddenPythonPaths());
+  private readonly python = new DebugpyBridge(hiddenPythonPaths(), (name) => this.timeline.mark(name));
   /** The metric's thread stopped in Python during the current run (a rerun then re-announces the boundary stop). */
   private stoppedInPython = false;
   /** Line debugging of a TS/JS metric: the Node inspector of its worker process (./node/inspectorBridge.ts). */
   private readonly node = new InspectorBridge(hiddenJsPaths(), THREAD_ID);
+  /** When each start-up step happened (the Stats request answers it; bench/pythonDebug.ts prints it). */
+  private readonly timeline = new StartupTimeline();
 
   constructor(services: RuntimeServices = localServices()) {
     super();
@@ -89,6 +92,7 @@ export class EvalpredSession extends LoggingDebugSession {
       paused: () => this.python.paused,
       breakpointFiles: () => this.python.breakpointFiles(),
       reached: (files, done) => this.python.reached(files, done),
+      mark: (name, at) => this.timeline.mark(name, at),
       unavailable: (why) => {
         const first = !this.python.unavailable;
         this.python.markUnavailable(why);
@@ -133,7 +137,10 @@ export class EvalpredSession extends LoggingDebugSession {
         }
       }
     });
-    rt.on('ready', (info) => this.sendDapEvent(DapEvents.RunInfo, runInfoBody(info)));
+    rt.on('ready', (info) => {
+      this.timeline.mark('predictions ready (cache read)');
+      this.sendDapEvent(DapEvents.RunInfo, runInfoBody(info));
+    });
     rt.on('stop', (stop) => this.onStop(stop));
     rt.on('metrics', (r) => {
       let text = `metrics (${Math.round(r.outcome.durationMs)} ms):\n${r.outcome.json}\n`;
@@ -144,6 +151,7 @@ export class EvalpredSession extends LoggingDebugSession {
     rt.on('end', () => this.sendEvent(new TerminatedEvent()));
     const py = this.python;
     py.on('stopped', (body) => {
+      this.timeline.mark('stopped inside the metric');
       this.stoppedInPython = true;
       this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
     });
@@ -152,6 +160,7 @@ export class EvalpredSession extends LoggingDebugSession {
     py.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
     const node = this.node;
     node.on('stopped', (body) => {
+      this.timeline.mark('stopped inside the metric');
       this.stoppedInPython = true; // stopped inside the metric: a rerun re-announces the boundary stop the same way
       this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
     });
@@ -201,6 +210,7 @@ export class EvalpredSession extends LoggingDebugSession {
 
   /** A runtime stop as a DAP stopped event; variable references of the previous stop become invalid. */
   private onStop(stop: RuntimeStop): void {
+    this.timeline.mark('boundary stop');
     this.stoppedInPython = false; // this stop is the announcement a client needs
     this.node.released(); // a runtime stop means the metric's run is over
     this.store.reset({ evalPred: this.runtime.evalPredAtStop() ?? emptyEvalPred(), decode: this.runtime.decoder(), tokenIdField: (f) => this.runtime.holdsTokenIds(f) });
@@ -224,6 +234,7 @@ export class EvalpredSession extends LoggingDebugSession {
   // ------------------------------------------------------------------------------------------ requests
 
   protected override initializeRequest(response: DebugProtocol.InitializeResponse, args: DebugProtocol.InitializeRequestArguments): void {
+    this.timeline.mark('initialize request');
     this.clientProgress = !!args.supportsProgressReporting;
     response.body = {
       ...response.body,
@@ -254,11 +265,13 @@ export class EvalpredSession extends LoggingDebugSession {
   }
 
   protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.timeline.mark('configurationDone request');
     this.markConfigured();
     this.sendResponse(response);
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments): Promise<void> {
+    this.timeline.mark('launch request');
     let launch;
     try {
       launch = this.runtime.parseLaunch(args as Record<string, unknown>);
@@ -270,6 +283,7 @@ export class EvalpredSession extends LoggingDebugSession {
     // (but do not hang on a client that never sends it).
     await Promise.race([this.configured, new Promise((r) => setTimeout(r, 1000))]);
     this.sendResponse(response);
+    this.timeline.mark('run started');
     void this.runtime.start(launch);
   }
 
@@ -460,6 +474,7 @@ export class EvalpredSession extends LoggingDebugSession {
     if (this.node.paused) return this.forwardToNode(response, 'continue', args);
     response.body = { allThreadsContinued: true };
     this.sendResponse(response);
+    this.timeline.mark('continue at the boundary');
     this.runtime.continue();
   }
 
@@ -574,7 +589,7 @@ export class EvalpredSession extends LoggingDebugSession {
       const gc = (globalThis as { gc?: () => void }).gc;
       if (gc && args?.gc) gc(); // only when the adapter runs with --expose-gc
       const m = process.memoryUsage();
-      return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers };
+      return { rss: m.rss, heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, timeline: this.timeline.list() };
     },
     [DapRequests.SetPython]: async (args) => {
       const python = (args as { python?: unknown } | undefined)?.python;

@@ -24,15 +24,20 @@ Reply:    {"id": 2, "ok": true, "defined": true, "tensors": "torch"|"numpy", "py
           lists), the function gets torch tensors when torch is importable (as in Trainer), and its return value goes
           back as .npy files in `dir`. With "probe": true only `defined` and `tensors` are answered.
 """
-import io
-import json
-import math
-import os
-import sys
 import time
+
+# When the interpreter reached this script; with the marks below it goes to a debugging host as the worker's
+# start-up timeline (src/debug/startupTimeline.ts).
+_MARKS = {"python started": time.time() * 1000}
+
+import io  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import os  # noqa: E402
+import sys  # noqa: E402
 import traceback
-import typing
-import importlib.util
+import typing  # noqa: E402
+import importlib.util  # noqa: E402
 
 _proto = os.fdopen(os.dup(1), "w", encoding="utf-8", buffering=1)
 os.dup2(2, 1)
@@ -140,6 +145,7 @@ except Exception as e:  # reported to the host, which tells the user how to inst
            "conda": _conda_prefix()})
     sys.exit(3)
 
+_MARKS["numpy imported"] = time.time() * 1000
 _contain()
 
 
@@ -696,9 +702,9 @@ def main():
     attached = [False]
     sys.breakpointhook = _debugpy.breakpoint_hook(lambda: attached[0])
     if os.environ.get("EVALPRED_DEBUGPY"):
-        port, why = _debugpy.start()
+        port, why = _debugpy.start(_MARKS)
         attached[0] = port is not None
-        _send({"event": "debugpy", "port": port} if port is not None else {"event": "debugpy", "error": why})
+        _send({"event": "debugpy", "port": port, "marks": _MARKS} if port is not None else {"event": "debugpy", "error": why})
     _send({"event": "ready", "python": sys.executable, "numpy": np.__version__})
     for line in requests:
         line = line.strip()

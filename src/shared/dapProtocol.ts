@@ -15,7 +15,7 @@ export const DapRequests = {
   RunInfo: 'evalpredRunInfo',
   /** The pitfall checks over the cached EvalPrediction and the metric source. */
   Lints: 'evalpredLints',
-  /** The adapter process's own memory, for bench/debugPaging.ts. */
+  /** The adapter process's own memory and its start-up timeline, for bench/debugPaging.ts and bench/pythonDebug.ts. */
   Stats: 'evalpredStats',
   /** Run Python metrics with another interpreter from now on (the user selected one in the Python extension). */
   SetPython: 'evalpredSetPython',
@@ -78,6 +78,14 @@ export interface StatsResponse {
   rss: number;
   heapUsed: number;
   arrayBuffers: number;
+  /** The first time each start-up step happened (src/debug/startupTimeline.ts), in time order. */
+  timeline: TimelineMark[];
+}
+
+/** One step of a debug session's start-up, at `at` milliseconds since the epoch. */
+export interface TimelineMark {
+  name: string;
+  at: number;
 }
 
 export interface SetPythonArguments {

@@ -113,6 +113,8 @@ export interface PythonDebugHooks {
   breakpointFiles?(): string[];
   /** Of breakpointFiles, those imported by now; `done`: the metric function has returned (or raised). */
   reached?(files: string[], done: boolean): void;
+  /** A start-up step happened (at: ms since the epoch, default now): src/debug/startupTimeline.ts. */
+  mark?(name: string, at?: number): void;
 }
 
 /** Where evalpred's own Python lives (the worker and the evalpred package): a debugger hides these frames. */
@@ -129,6 +131,7 @@ class PyProcess {
   dead = false;
 
   constructor(readonly python: string, script: string, env: NodeJS.ProcessEnv, readonly limitMb: number, debug?: PythonDebugHooks) {
+    debug?.mark?.('Python worker spawned');
     this.proc = spawn(python, ['-u', script], {
       stdio: ['pipe', 'pipe', 'pipe'],
       // Its own process group and session: everything the metric starts can be found and ended.
@@ -159,12 +162,18 @@ class PyProcess {
         return; // not ours (cannot happen: fd 1 is redirected in the worker)
       }
       if (msg.event === 'debugpy' && debug) {
+        // The worker's own clock readings (interpreter up, NumPy, debugpy imported and listening).
+        if (msg.marks && typeof msg.marks === 'object') for (const [name, at] of Object.entries(msg.marks)) if (typeof at === 'number') debug.mark?.(name, at);
+        debug.mark?.('debugpy port received');
         if (typeof msg.port === 'number') {
           attached = debug.attach(msg.port).catch((e: Error) => debug.unavailable(`could not attach to debugpy in ${python}: ${e.message}`));
         } else debug.unavailable(String(msg.error ?? 'debugpy did not start'));
       } else if (msg.event === 'reached' && debug) {
         debug.reached?.(Array.isArray(msg.files) ? msg.files.filter((f): f is string => typeof f === 'string') : [], msg.done === true);
-      } else if (msg.event === 'ready') void attached.then(readyResolve);
+      } else if (msg.event === 'ready') {
+        debug?.mark?.('Python worker ready');
+        void attached.then(readyResolve);
+      }
       else if (msg.event === 'fatal' && msg.reason === 'numpy') {
         const exe = typeof msg.python === 'string' && msg.python ? msg.python : python;
         readyReject(
@@ -400,6 +409,7 @@ export class PyMetricRunner {
     });
     try {
       await Promise.race([proc.ready, timeout]);
+      if (req.op === 'run') this.opts.debug?.mark?.('metric run sent to the worker');
       const reply = await Promise.race([proc.request({ id, ...req }), timeout]);
       if (!reply.ok && reply.error.memory) throw new EvalpredError(overMemoryMessage(path.basename(abs), this.memoryLimitMb), { file: abs });
       if (!reply.ok) throw userError(reply.error, capOutput(reply.stdout), abs);

@@ -41,6 +41,9 @@ export class DapSocket extends EventEmitter<DapSocketEvents> {
       }, timeoutMs);
       socket.once('connect', () => {
         clearTimeout(timer);
+        // Small requests, answered at once: none waits behind an unacknowledged one (Nagle). The worker sets
+        // the same on debugpy's side (src/python/evalpred/_debugpy.py).
+        socket.setNoDelay(true);
         resolve(new DapSocket(socket));
       });
       socket.once('error', (e) => {

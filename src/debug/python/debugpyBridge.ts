@@ -82,8 +82,14 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
   /** Why line debugging is not available (no debugpy in the interpreter), once known. */
   unavailable?: string;
 
-  /** @param hidden folders and files whose frames the user never sees (the worker, the evalpred package). */
-  constructor(private readonly hidden: string[]) {
+  /**
+   * @param hidden folders and files whose frames the user never sees (the worker, the evalpred package).
+   * @param mark notes a start-up step (../startupTimeline.ts).
+   */
+  constructor(
+    private readonly hidden: string[],
+    private readonly mark: (name: string) => void = () => undefined,
+  ) {
     super();
   }
 
@@ -107,6 +113,7 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
     this.imported.clear(); // a new worker process has imported nothing yet
     this.unreached.clear();
     const socket = await DapSocket.connect(port);
+    this.mark('debugpy connected');
     this.socket = socket;
     socket.on('event', (e) => this.onEvent(e));
     socket.on('close', () => {
@@ -138,11 +145,14 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
       showReturnValue: true,
     });
     await initialized;
+    this.mark('debugpy initialized');
     for (const [file, fb] of this.files) await this.bind(file, fb);
     if (this.entryBreak) await socket.request('setFunctionBreakpoints', { breakpoints: [{ name: this.entryBreak }] });
     await socket.request('setExceptionBreakpoints', { filters: this.exceptionFilters.map((f) => DEBUGPY_FILTER[f]).filter(Boolean) });
+    this.mark('breakpoints bound in debugpy');
     await socket.request('configurationDone');
     await attached;
+    this.mark('debugpy attached');
   }
 
   detach(): void {

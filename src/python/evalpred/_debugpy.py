@@ -9,6 +9,7 @@ with VS Code's Python Debugger extension).
 import os
 import socket
 import sys
+import time
 
 MINIMUM = (1, 6)
 
@@ -34,11 +35,14 @@ def _import():
                   % (sys.executable, sys.executable))
 
 
-def start():
-    """(port, None) once debugpy listens, or (None, the reason it cannot, with the install command)."""
+def start(marks=None):
+    """(port, None) once debugpy listens, or (None, the reason it cannot, with the install command). `marks`
+    gets the wall-clock time (ms) of each step, for the host's start-up timeline."""
+    marks = {} if marks is None else marks
     debugpy, why = _import()
     if debugpy is None:
         return None, why
+    marks["debugpy imported"] = time.time() * 1000
     version = tuple(int(p) for p in debugpy.__version__.split("+")[0].split(".")[:2] if p.isdigit())
     if version < MINIMUM:
         return None, ("debugpy %s in %s is too old for evalpred (it needs %d.%d or later): %s -m pip install -U debugpy"
@@ -56,19 +60,45 @@ def start():
     if block:
         sys.modules["pkg_resources"] = None
     try:
+        _answer_at_once()
         debugpy.listen(("127.0.0.1", port), in_process_debug_adapter=True)
     except Exception as e:  # noqa: BLE001 - reported to the adapter, which says it once
         return None, "debugpy could not listen on 127.0.0.1:%d in %s: %s" % (port, sys.executable, e)
     finally:
         if block and sys.modules.get("pkg_resources", 0) is None:
             del sys.modules["pkg_resources"]
+    marks["debugpy listening"] = time.time() * 1000
     try:
         from . import _pydevd_summaries
 
         _pydevd_summaries.register()  # NumPy arrays in Variables as evalpred summarizes them
     except Exception as e:  # noqa: BLE001 - a pydevd without these hooks still debugs, with its own repr
         print("evalpred: array summaries are not available in this debugpy (%s)" % e, file=sys.stderr)
+    marks["array summaries registered"] = time.time() * 1000
     return port, None
+
+
+def _answer_at_once():
+    """TCP_NODELAY on the connection pydevd accepts. pydevd sends each DAP message as two writes (header, then
+    body); with Nagle's algorithm the body waits for the client's ACK of the header, which Linux delays by ~40 ms:
+    every answer (the attach handshake's, each evaluate in a paused frame) took 40 ms more (bench/pythonDebug.ts).
+    Runs where debugpy.listen would import pydevd anyway (debugpy's vendored copy, or the system's)."""
+    import debugpy.server.api  # noqa: F401 - puts debugpy's pydevd in sys.modules
+
+    pydb = getattr(sys.modules.get("pydevd"), "PyDB", None)
+    initialize = getattr(pydb, "initialize_network", None)
+    if initialize is None or getattr(initialize, "evalpred_no_delay", False):
+        return  # another pydevd layout: it still works, only slower
+
+    def initialize_network(self, sock, *args, **kwargs):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):
+            pass
+        return initialize(self, sock, *args, **kwargs)
+
+    initialize_network.evalpred_no_delay = True
+    pydb.initialize_network = initialize_network
 
 
 def breakpoint_hook(attached):
