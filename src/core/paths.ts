@@ -29,3 +29,8 @@ export function distFile(name: string): string {
   if (!fs.existsSync(p)) throw new Error(`${p} is missing: run \`npm run build\` first`);
   return p;
 }
+
+/** The same file: resolved paths equal (case-insensitively off Linux, where file systems usually are). */
+export function samePath(a: string, b: string): boolean {
+  return path.resolve(a) === path.resolve(b) || (process.platform !== 'linux' && path.resolve(a).toLowerCase() === path.resolve(b).toLowerCase());
+}

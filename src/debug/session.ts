@@ -77,7 +77,11 @@ export class EvalpredSession extends LoggingDebugSession {
   private configured!: Promise<void>;
   private markConfigured!: () => void;
   /** Line debugging of a Python metric: debugpy in the metric's worker (README "Debugging your metric"). */
-  private readonly python = new DebugpyBridge(hiddenPythonPaths(), (name) => this.timeline.mark(name));
+  private readonly python = new DebugpyBridge(
+    hiddenPythonPaths(),
+    (name) => this.timeline.mark(name),
+    () => this.runtime.settings?.run.metrics,
+  );
   /** The metric's thread stopped in Python during the current run (a rerun then re-announces the boundary stop). */
   private stoppedInPython = false;
   /** Line debugging of a TS/JS metric: the Node inspector of its worker process (./node/inspectorBridge.ts). */

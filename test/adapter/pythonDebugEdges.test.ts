@@ -81,6 +81,34 @@ test('breakpoints that cannot bind say why: a .py file the metric never imports,
     assert.ok(pastEnd && !pastEnd.verified && /line/i.test(pastEnd.message ?? ''), JSON.stringify(pastEnd));
   }));
 
+test('breakpoints in the metric file are verified at the boundary, before its first run (the run always imports it)', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics, helper } = workspace(dir);
+    const changed: DebugProtocol.Breakpoint[] = [];
+    dc.on('breakpoint', (e: DebugProtocol.BreakpointEvent) => changed.push(e.body.breakpoint));
+    let inConfig: DebugProtocol.Breakpoint[] = [];
+    let inHelper: DebugProtocol.Breakpoint[] = [];
+    await launchToBoundary(dc, { cache, metrics }, async () => {
+      inConfig = (await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }] })).body.breakpoints;
+      inHelper = (await dc.setBreakpointsRequest({ source: { path: helper }, breakpoints: [{ line: 2 }] })).body.breakpoints;
+    });
+    // What a client shows for a breakpoint: its last answer, updated by breakpoint events with its id.
+    const latest = (bps: DebugProtocol.Breakpoint[]) => bps.map((b) => changed.filter((c) => c.id === b.id).at(-1) ?? b);
+    for (let waited = 0; !latest(inConfig)[0].verified && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(latest(inConfig)[0].verified, true, `set while configuring: ${JSON.stringify(latest(inConfig))}`);
+    // Set at the boundary, as F9 in the editor does: verified in the answer itself (the worker is attached by now).
+    const atBoundary = (await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }, { line: 8 }] })).body.breakpoints;
+    assert.deepEqual(atBoundary.map((b) => [b.line, b.verified]), [[7, true], [8, true]], JSON.stringify(atBoundary));
+    // A module the metric imports is not known to be imported before the run: it still says so.
+    assert.equal(latest(inHelper)[0].verified, false);
+    assert.match(latest(inHelper)[0].message ?? '', /bound when your metric (runs|imports helper\.py)/);
+    const stop = await continueTo(dc, 1);
+    assert.equal(stop.body.reason, 'breakpoint');
+    assert.equal((await topFrame(dc, stop.body.threadId!))[0].line, 7);
+    assert.equal(latest(inHelper)[0].verified, true, 'the helper is bound once the run has imported it');
+    await continueTo(dc, stop.body.threadId!);
+  }));
+
 test('a breakpoint on a blank or comment line moves to the next line with code, and stops there', () =>
   withAdapter(async (dc, dir) => {
     const metric = METRIC.replace('    hits = int', '\n    # count the hits\n    hits = int'); // lines 7 (blank), 8 (comment), 9 (code)

@@ -7,6 +7,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
+import { samePath } from '../paths';
 import { Evaluation, LoopRecord, evaluate } from '../evaluate';
 import { evaluateSliced, Value } from '../expr';
 import type { Lint } from '../lint/lints';
@@ -487,10 +488,6 @@ function isJsMetric(file: string): boolean {
   } catch {
     return false; // an unknown extension: the run says so
   }
-}
-
-function samePath(a: string, b: string): boolean {
-  return path.resolve(a) === path.resolve(b) || (process.platform !== 'linux' && path.resolve(a).toLowerCase() === path.resolve(b).toLowerCase());
 }
 
 /** `text` with the user's parameter name written as eval_pred, the name our expressions and lints know. */

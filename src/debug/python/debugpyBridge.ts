@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
+import { samePath } from '../../core/paths';
 import { DapSocket } from './dapSocket';
 
 /** Frame id of the label frame under the user's frames (debugpy's ids are small integers). */
@@ -85,10 +86,13 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
   /**
    * @param hidden folders and files whose frames the user never sees (the worker, the evalpred package).
    * @param mark notes a start-up step (../startupTimeline.ts).
+   * @param metricFile the session's metric file: every run imports it first, so its breakpoints are bound (as
+   *   debugpy answers) from the boundary on, not only once a run has reported the import.
    */
   constructor(
     private readonly hidden: string[],
     private readonly mark: (name: string) => void = () => undefined,
+    private readonly metricFile: () => string | undefined = () => undefined,
   ) {
     super();
   }
@@ -225,7 +229,7 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
       const answer = fb.bound?.[bound++];
       if (this.unavailable) return { id, verified: false, line: bp.line, message: this.unavailable, source };
       if (!this.attached || !answer) return { id, verified: false, line: bp.line, message: 'bound when your metric runs (its Python process starts at the first run)', source };
-      if (!this.imported.has(file)) {
+      if (!this.imported.has(file) && !this.isMetricFile(file)) {
         const message = this.unreached.has(file)
           ? `not reached: the last run of your metric did not import ${name}`
           : `bound when your metric imports ${name}`;
@@ -255,6 +259,11 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
     const start = args.startFrame ?? 0;
     const levels = args.levels || frames.length;
     return { stackFrames: frames.slice(start, start + levels), totalFrames: frames.length };
+  }
+
+  private isMetricFile(file: string): boolean {
+    const m = this.metricFile();
+    return !!m && samePath(file, m);
   }
 
   private isHidden(file: string): boolean {
