@@ -11,6 +11,9 @@
 // the prediction view, the Explorer's menu on the series folder, series.json opening in the series view.
 // Then (afterTheTour): the activation time from the extension's log (printed), the interpreter from the real
 // evalpred.pythonPath setting, the notebook CodeLens on analysis.ipynb, and the Get Started walkthrough's demo.
+// Then a second window on a seq2seq workspace with no launch.json (seq2seqScenarios.mjs): the palette's questions
+// for the detected task, the boundary stop, decoded predictions and labels in the view; a breakpoint inside
+// compute_metrics (debugpy), the line stop, the Debug Console, a step, continue, edit + save with the breakpoint bound.
 // Waits on selectors and files only; every process it starts is ended by pid (process group).
 // Screenshots and logs: test-artifacts/e2e/. Exit code 0 = pass.
 import { execFileSync, spawn } from 'node:child_process';
@@ -21,22 +24,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureCodeServer } from './codeServer.mjs';
+import { seq2seqScenarios } from './seq2seqScenarios.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const artifacts = path.join(root, 'test-artifacts', 'e2e');
 const T = { long: 120_000, mid: 60_000, short: 20_000 };
 // The NumPy cross-check needs an interpreter with NumPy: pyenv's python3 may lack it where Debian's has it.
-function pythonWithNumpy() {
+// The seq2seq window's line debugging needs debugpy too (Debian's python3-debugpy is for /usr/bin/python3).
+function pythonWith(modules = ['numpy']) {
   for (const py of [process.env.EVALPRED_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean)) {
     try {
-      execFileSync(py, ['-c', 'import numpy'], { stdio: 'ignore' });
+      execFileSync(py, ['-c', `import ${modules.join(', ')}`], { stdio: 'ignore' });
       return py;
     } catch {
       /* try the next one */
     }
   }
-  throw new Error('no python3 with NumPy for the cross-check (install python3-numpy)');
+  throw new Error(`no python3 with ${modules.join(' and ')} (install ${modules.map((m) => `python3-${m}`).join(' ')})`);
 }
+const pythonWithNumpy = () => pythonWith(['numpy']);
 const log = (m) => process.stderr.write(`[e2e ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 const nbsp = (s) => s.replace(/\u00a0/g, ' ');
 
@@ -59,16 +65,13 @@ const freePort = () =>
   });
 const healthy = (u) => new Promise((r) => http.get(u, (x) => (x.resume(), r(x.statusCode === 200))).on('error', () => r(false)));
 
-function findFile(dir, name) {
-  if (!fs.existsSync(dir)) return undefined;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+/** Every file called `name` under `dir`. */
+function findFiles(dir, name) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      const f = findFile(p, name);
-      if (f) return f;
-    } else if (e.name === name) return p;
-  }
-  return undefined;
+    return e.isDirectory() ? findFiles(p, name) : e.name === name ? [p] : [];
+  });
 }
 
 /** Builds the fixture helper (TypeScript) with esbuild and loads it. */
@@ -108,7 +111,10 @@ async function main() {
   const { texts } = fixture.makeWorkspace(ws);
   fixture.writeNotebook(ws);
   const metricPython = pythonWithNumpy();
+  const debugPython = pythonWith(['numpy', 'debugpy']);
   const { seriesDir } = fixture.makeSeries(ws, root, metricPython);
+  const ws2 = run('ws-seq2seq');
+  const seq2seq = fixture.makeSeq2SeqWorkspace(ws2);
   const vsix = process.env.EVALPRED_VSIX || packageVsix(tmp);
 
   fs.mkdirSync(path.join(data, 'User'), { recursive: true });
@@ -132,6 +138,8 @@ async function main() {
   // remote window, where a machine-overridable setting comes from the workspace or the remote, not the browser.
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify({ 'evalpred.pythonPath': metricPython }, null, 2));
+  fs.mkdirSync(path.join(ws2, '.vscode'), { recursive: true });
+  fs.writeFileSync(path.join(ws2, '.vscode', 'settings.json'), JSON.stringify({ 'evalpred.pythonPath': debugPython }, null, 2));
   const port = await freePort();
   const cfg = path.join(tmp, 'config.yaml');
   fs.writeFileSync(cfg, `bind-addr: 127.0.0.1:${port}\nauth: none\ncert: false\n`);
@@ -155,9 +163,11 @@ async function main() {
     await page.screenshot({ path: f }).catch(() => {});
     log(`screenshot ${path.relative(root, f)}`);
   };
+  let firstLog;
   const extLog = () => {
-    const f = findFile(path.join(data, 'logs'), 'EvalPred.log') ?? findFile(data, 'EvalPred.log');
-    return f ? fs.readFileSync(f, 'utf8') : '';
+    // The first window's log, kept once found: the seq2seq window (step 7) writes a second one.
+    firstLog ??= findFiles(data, 'EvalPred.log')[0];
+    return firstLog ? fs.readFileSync(firstLog, 'utf8') : '';
   };
   const results = [];
   const check = (name, ok, detail = '') => {
@@ -172,13 +182,18 @@ async function main() {
       executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     const consoleLog = fs.createWriteStream(path.join(artifacts, 'browser-console.log'));
-    page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
-    page.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
-    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(ws)}`);
-    await page.locator('.monaco-workbench').waitFor({ timeout: T.mid });
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'metrics.py' }).first().waitFor({ timeout: T.mid });
+    /** A workbench window on `folder`, ready once the Explorer lists `file`. */
+    const openWindow = async (folder, file) => {
+      const p = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      p.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+      p.on('pageerror', (e) => consoleLog.write(`[pageerror] ${e.message}\n`));
+      await p.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}`);
+      await p.locator('.monaco-workbench').waitFor({ timeout: T.mid });
+      await p.locator('.explorer-folders-view .monaco-list-row', { hasText: file }).first().waitFor({ timeout: T.mid });
+      return p;
+    };
+    page = await openWindow(ws, 'metrics.py');
     await screenshot('workbench');
 
     // The remote extensions' contributions reach the palette a little after the workbench shows: reopen
@@ -433,6 +448,21 @@ print(json.dumps(out))`, seriesDir], { encoding: 'utf8' }));
     // 6. The training series: open it, choose the fixed metric, both curves per metric, rerun on save, a step's cache.
     await seriesSteps();
     await afterTheTour({ page, palette, screenshot, extLog, check, ws, metricPython, fixture });
+
+    // 7. A second window on the seq2seq workspace (its own extension host, workspace state and log).
+    const logsBefore = new Set(findFiles(data, 'EvalPred.log'));
+    await page.close({ runBeforeUnload: false });
+    page = await openWindow(ws2, 'qa.jsonl');
+    // The extension activates in this window on the palette's command: its log appears then.
+    const extLog2 = () => {
+      const f = findFiles(data, 'EvalPred.log').find((x) => !logsBefore.has(x));
+      return f ? fs.readFileSync(f, 'utf8') : '';
+    };
+    try {
+      await seq2seqScenarios({ page, palette, goToLine, screenshot, check, until, nbsp, log, T, extLog: extLog2, ws: ws2, workspace: seq2seq, fixture, python: debugPython, pythonPackage: path.join(root, 'src/python'), artifacts });
+    } finally {
+      fs.writeFileSync(path.join(artifacts, 'EvalPred-seq2seq.log'), extLog2());
+    }
   } catch (e) {
     check('driver ran to the end', false, e.stack ?? String(e));
     await screenshot('failure');
