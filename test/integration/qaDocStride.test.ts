@@ -136,10 +136,30 @@ test('--doc-stride: a Python compute_metrics gets the answers of utils_qa.postpr
     const builtin = await metricsForEvaluation(runners, ev, { ...settings, metrics: undefined });
     assert.equal(typeof builtin.metrics.eval_exact_match, 'number');
     assert.equal(typeof builtin.metrics.eval_f1, 'number');
-    // a TS metric cannot take the post-processed answers yet: a clear error, not a crash
+    // a TS metric gets the same post-processed lists, as plain arrays of objects; editing them changes no later run
     const tsMetric = path.join(dir, 'metric.ts');
-    fs.writeFileSync(tsMetric, 'export function computeMetrics() { return { n: 1 }; }\n');
-    await assert.rejects(metricsForEvaluation(runners, ev, { ...settings, metrics: tsMetric }), /made with a doc stride.*Use a Python metric file/);
+    fs.writeFileSync(
+      tsMetric,
+      [
+        "import fs from 'node:fs';",
+        'export function computeMetrics(p: any) {',
+        `  fs.writeFileSync(${JSON.stringify(tsMetric + '.seen.json')}, JSON.stringify({ predictions: p.predictions, label_ids: p.label_ids, n: [...p].length }));`,
+        '  const em = p.predictions.filter((x: any, i: number) => x.prediction_text === p.labelIds[i].answers.text[0]).length;',
+        "  p.predictions.length = 0; // a metric that empties the list must not change the next run's",
+        '  return { n: p.labelIds.length, em };',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    for (let run = 0; run < 2; run++) {
+      const ts = await metricsForEvaluation(runners, ev, { ...settings, metrics: tsMetric });
+      const tsSeen = JSON.parse(fs.readFileSync(tsMetric + '.seen.json', 'utf8'));
+      assert.deepEqual(tsSeen.predictions, ref.predictions, `run ${run}`);
+      assert.deepEqual(tsSeen.label_ids, ref.label_ids);
+      assert.equal(tsSeen.n, 2); // [...evalPred] yields predictions and label_ids, as EvalPrediction does
+      assert.equal(ts.metrics.eval_n, ws.rows.length);
+      assert.equal(ts.metrics.eval_em, out.metrics.eval_em);
+    }
   } finally {
     await runners.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -50,10 +50,20 @@ const TYPOS: Record<string, string> = {
   loss: 'losses',
 };
 
-export function buildEvalPredView(ep: EvalPredictionData): EvalPredView {
+/**
+ * run_qa with a doc stride (docs/trainer-semantics.md#question-answering-with-doc-stride): QuestionAnsweringTrainer
+ * hands compute_metrics the post-processed answers and references as plain lists, in place of the arrays.
+ */
+export interface PlainFields {
+  predictions: unknown[];
+  labelIds: unknown[];
+}
+
+export function buildEvalPredView(ep: EvalPredictionData, plain?: PlainFields): EvalPredView {
   const f = (n: TensorNode | null) => (n ? nodeView(n) : null);
-  const predictions = f(ep.predictions);
-  const labelIds = f(ep.labelIds);
+  // A fresh copy per run, as the arrays are: a metric that edits the lists never changes the next run's.
+  const predictions = plain ? (structuredClone(plain.predictions) as unknown as NodeView) : f(ep.predictions);
+  const labelIds = plain ? (structuredClone(plain.labelIds) as unknown as NodeView) : f(ep.labelIds);
   const inputs = f(ep.inputs);
   const losses = f(ep.losses);
   // Fixed at construction, as EvalPrediction.elements is.

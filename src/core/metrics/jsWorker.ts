@@ -11,7 +11,8 @@ import { readCache } from '../cache/store';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
 import { WireEvalPred, WireNode, evalPredFromWire, evalPredToWire, fromWire, toWire } from '../tensor/transfer';
-import { buildEvalPredView, nodeView } from './evalPredView';
+import { PlainFields, buildEvalPredView, nodeView } from './evalPredView';
+import { postprocessedQa } from './qaPostprocess';
 import { previewTensor } from '../expr/values';
 import type { Described } from './postprocess';
 import type { ToWorker, FromWorker, WorkerError } from './jsRunner';
@@ -109,7 +110,8 @@ function shownValue(v: unknown): { value: string; type: string } {
 }
 
 let loaded: { key: string; exports: Record<string, unknown>; file: string } | undefined;
-let data: { key: string; wire: WireEvalPred } | undefined;
+/** `plain`: a run_qa doc-stride cache's post-processed answers and references, which replace the arrays. */
+let data: { key: string; wire: WireEvalPred; plain?: PlainFields } | undefined;
 
 // Capture what the user prints (console.* writes through these streams), keeping at most the output cap
 // and counting the rest, so 100 MB of prints costs 1 MB here and on the pipe.
@@ -284,16 +286,20 @@ function errorOf(e: unknown): WorkerError {
   return { name: 'Error', message: `a non-Error value was thrown: ${shortRepr(e)}`, stack: '' };
 }
 
-function loadData(d: NonNullable<ToWorker['data']>): { key: string; wire: WireEvalPred } {
+function loadData(d: NonNullable<ToWorker['data']>): { key: string; wire: WireEvalPred; plain?: PlainFields } {
   if ('wire' in d) return d;
   // Read here rather than sent: the cache is the one bounded reader's job (src/core/cache/store.ts).
   let ep: EvalPredictionData;
+  let plain: PlainFields | undefined;
   try {
     ep = readCache(d.cacheDir).evalPred;
+    // run_qa doc stride: post-processed here on every load, as the Python worker's are (qaPostprocess.ts)
+    const qa = postprocessedQa(d.cacheDir, ep);
+    if (qa) plain = { predictions: qa.predictions, labelIds: qa.label_ids };
   } catch (e) {
     throw Object.assign(new Error(e instanceof Error ? e.message : String(e)), { cacheError: true });
   }
-  return { key: d.key, wire: evalPredToWire(ep, new Set()) };
+  return plain ? { key: d.key, wire: evalPredToWire(ep, new Set()), plain } : { key: d.key, wire: evalPredToWire(ep, new Set()) };
 }
 
 async function handle(msg: ToWorker): Promise<FromWorker> {
@@ -309,14 +315,14 @@ async function handle(msg: ToWorker): Promise<FromWorker> {
     if (!loaded) throw new Error('internal: no metric module loaded');
     if (msg.type === 'evaluate') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
-      const v = evaluateLine(msg.expression, msg.param, buildEvalPredView(freshEvalPred(data)), loaded.exports);
+      const v = evaluateLine(msg.expression, msg.param, buildEvalPredView(freshEvalPred(data), data.plain), loaded.exports);
       const shown = shownValue(v && typeof (v as Promise<unknown>).then === 'function' ? await v : v);
       return { id: msg.id, ok: true, result: { type: 'string', value: JSON.stringify(shown) }, stdout: printed(), durationMs: performance.now() - t0 };
     }
     if (msg.type === 'run') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
       const fn = metricFunction(loaded.exports, msg.functionName);
-      const ep = buildEvalPredView(freshEvalPred(data));
+      const ep = buildEvalPredView(freshEvalPred(data), data.plain);
       const result = inspectorUrl ? await callUncaught(fn, ep) : await fn(ep);
       return { id: msg.id, ok: true, result: describe(result), stdout: printed(), durationMs: performance.now() - t0 };
     }

@@ -178,13 +178,6 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
       extra.push(`the EvalPrediction profile ${opts.profile} shapes Python's eval_pred only; ${path.basename(file)} gets evalpred's tensor object.`);
     }
     const key = cacheKey(cacheDir);
-    if (readCacheManifest(cacheDir).attachments?.[QA_ATTACHMENT]) {
-      throw new EvalpredError(
-        `${path.basename(file)}: this cache was made with a doc stride, so compute_metrics gets run_qa's post-processed answers (lists of ` +
-          `{"id", "prediction_text"} and {"id", "answers"}); TS/JS metric files cannot take those yet. Use a Python metric file, or no metric file for the built-in SQuAD exact match and F1.`,
-        { file },
-      );
-    }
     ({ raw, stdout, durationMs } = await runners.jsRunner().run(
       file,
       { key, cacheDir },
