@@ -26,7 +26,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import (
     BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
     DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, DataCollatorForTokenClassification,
-    DataCollatorWithPadding, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, Seq2SeqTrainer,
+    DataCollatorWithPadding, EvalPrediction, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, Seq2SeqTrainer,
     Seq2SeqTrainingArguments, T5Config, T5ForConditionalGeneration, Trainer, TrainingArguments,
 )
 
@@ -202,6 +202,8 @@ def training_args(tmp, settings, seq2seq=False):
               include_for_metrics=list(settings.get("include", [])),
               label_smoothing_factor=settings.get("label_smoothing", 0.0),
               dataloader_drop_last=settings.get("drop_last", False))
+    if settings.get("label_names"):
+        kw["label_names"] = list(settings["label_names"])
     if seq2seq:
         kw.update(predict_with_generate=settings.get("generate", False),
                   generation_max_length=settings.get("generation_max_length"),
@@ -220,6 +222,8 @@ def cli_flags(settings, extra):
         f += ["--label-smoothing-factor", str(settings["label_smoothing"])]
     if settings.get("drop_last"):
         f += ["--dataloader-drop-last"]
+    if settings.get("label_names"):
+        f += ["--label-names", ",".join(settings["label_names"])]
     if settings.get("preprocess"):
         f += ["--preprocess", "argmax"]
     if settings.get("generate"):
@@ -341,6 +345,277 @@ def case_question_answering(out, settings, rng):
                          "--max-length", str(max_len)]
 
 
+# ------------------------------------------------------------- run_qa.py with a doc stride (QuestionAnsweringTrainer)
+# Transcribed from transformers' examples/pytorch/question-answering: run_qa.py (prepare_validation_features,
+# prepare_train_features' labels, post_processing_function), trainer_qa.py (QuestionAnsweringTrainer.evaluate) and
+# utils_qa.py (postprocess_qa_predictions). `datasets` is not installed here, so examples and features are lists of
+# dicts and the columns Trainer's remove_unused_columns would drop (example_id, offset_mapping) are left out of the
+# rows the Trainer sees, as that step does.
+
+def postprocess_qa_predictions(examples, features, predictions, version_2_with_negative=False, n_best_size=20,
+                               max_answer_length=30, null_score_diff_threshold=0.0):
+    """utils_qa.postprocess_qa_predictions without the files and the logging (examples["id"] is the id list)."""
+    import collections
+    if len(predictions) != 2:
+        raise ValueError("`predictions` should be a tuple with two elements (start_logits, end_logits).")
+    all_start_logits, all_end_logits = predictions
+    if len(predictions[0]) != len(features):
+        raise ValueError(f"Got {len(predictions[0])} predictions and {len(features)} features.")
+    example_id_to_index = {k: i for i, k in enumerate([e["id"] for e in examples])}
+    features_per_example = collections.defaultdict(list)
+    for i, feature in enumerate(features):
+        features_per_example[example_id_to_index[feature["example_id"]]].append(i)
+    all_predictions = collections.OrderedDict()
+    for example_index, example in enumerate(examples):
+        feature_indices = features_per_example[example_index]
+        min_null_prediction = None
+        prelim_predictions = []
+        for feature_index in feature_indices:
+            start_logits = all_start_logits[feature_index]
+            end_logits = all_end_logits[feature_index]
+            offset_mapping = features[feature_index]["offset_mapping"]
+            feature_null_score = start_logits[0] + end_logits[0]
+            if min_null_prediction is None or min_null_prediction["score"] > feature_null_score:
+                min_null_prediction = {"offsets": (0, 0), "score": feature_null_score, "start_logit": start_logits[0],
+                                       "end_logit": end_logits[0]}
+            start_indexes = np.argsort(start_logits)[-1: -n_best_size - 1: -1].tolist()
+            end_indexes = np.argsort(end_logits)[-1: -n_best_size - 1: -1].tolist()
+            for start_index in start_indexes:
+                for end_index in end_indexes:
+                    if (start_index >= len(offset_mapping) or end_index >= len(offset_mapping)
+                            or offset_mapping[start_index] is None or offset_mapping[end_index] is None):
+                        continue
+                    if end_index < start_index or end_index - start_index + 1 > max_answer_length:
+                        continue
+                    prelim_predictions.append({
+                        "offsets": (offset_mapping[start_index][0], offset_mapping[end_index][1]),
+                        "score": start_logits[start_index] + end_logits[end_index],
+                        "start_logit": start_logits[start_index], "end_logit": end_logits[end_index]})
+        if version_2_with_negative:
+            prelim_predictions.append(min_null_prediction)
+            null_score = min_null_prediction["score"]
+        predictions_ = sorted(prelim_predictions, key=lambda x: x["score"], reverse=True)[:n_best_size]
+        if version_2_with_negative and not any(p["offsets"] == (0, 0) for p in predictions_):
+            predictions_.append(min_null_prediction)
+        context = example["context"]
+        for pred in predictions_:
+            offsets = pred.pop("offsets")
+            pred["text"] = context[offsets[0]: offsets[1]]
+        if len(predictions_) == 0 or (len(predictions_) == 1 and predictions_[0]["text"] == ""):
+            predictions_.insert(0, {"text": "empty", "start_logit": 0.0, "end_logit": 0.0, "score": 0.0})
+        if not version_2_with_negative:
+            all_predictions[example["id"]] = predictions_[0]["text"]
+        else:
+            i = 0
+            while predictions_[i]["text"] == "":
+                i += 1
+            best_non_null_pred = predictions_[i]
+            score_diff = null_score - best_non_null_pred["start_logit"] - best_non_null_pred["end_logit"]
+            all_predictions[example["id"]] = "" if score_diff > null_score_diff_threshold else best_non_null_pred["text"]
+    return all_predictions
+
+
+class QuestionAnsweringTrainer(Trainer):
+    """trainer_qa.QuestionAnsweringTrainer.evaluate; `captured` keeps the loop's output (what evalpred caches)."""
+
+    def __init__(self, *args, eval_examples=None, post_process_function=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.eval_examples = eval_examples
+        self.post_process_function = post_process_function
+        self.captured = None
+
+    def evaluate(self, eval_dataset=None, eval_examples=None, ignore_keys=None, metric_key_prefix="eval"):
+        import math
+        import time
+        from transformers.trainer_utils import speed_metrics
+        eval_dataset = self.eval_dataset if eval_dataset is None else eval_dataset
+        eval_dataloader = self.get_eval_dataloader(eval_dataset)
+        eval_examples = self.eval_examples if eval_examples is None else eval_examples
+        compute_metrics = self.compute_metrics
+        self.compute_metrics = None
+        start_time = time.time()
+        try:
+            output = self.evaluation_loop(eval_dataloader, description="Evaluation",
+                                          prediction_loss_only=True if compute_metrics is None else None,
+                                          ignore_keys=ignore_keys, metric_key_prefix=metric_key_prefix)
+        finally:
+            self.compute_metrics = compute_metrics
+        self.captured = output
+        total_batch_size = self.args.eval_batch_size * self.args.world_size
+        output.metrics.update(speed_metrics(metric_key_prefix, start_time, num_samples=output.num_samples,
+                                            num_steps=math.ceil(output.num_samples / total_batch_size)))
+        if self.post_process_function is not None and self.compute_metrics is not None:
+            eval_preds = self.post_process_function(eval_examples, eval_dataset, output.predictions)
+            metrics = self.compute_metrics(eval_preds)
+            for key in list(metrics.keys()):
+                if not key.startswith(f"{metric_key_prefix}_"):
+                    metrics[f"{metric_key_prefix}_{key}"] = metrics.pop(key)
+            metrics.update(output.metrics)
+        else:
+            metrics = output.metrics
+        return metrics
+
+
+def overflowing_windows_0_22(tok, question, context, max_len, stride):
+    """What `tok(question, context, truncation="only_second", max_length, stride, return_overflowing_tokens=True,
+    return_offsets_mapping=True, padding="max_length")` returns with tokenizers 0.22 (Encoding::truncate: the context
+    cut into windows of `budget` tokens, each starting budget - stride after the previous one, the last reaching the
+    end; each window with the question and the [CLS]/[SEP] template). tokenizers 0.23.1+ stops tokenizing a
+    truncated text early and returns fewer windows (huggingface/tokenizers#2091); evalpred follows 0.22
+    (docs/trainer-semantics.md#question-answering-with-doc-stride), so the 5.x line gets its windows from here. The
+    4.57 line (tokenizers 0.22) checks this transcription against the real tokenizer."""
+    q = tok(question, add_special_tokens=False, return_offsets_mapping=True)
+    c = tok(context, add_special_tokens=False, return_offsets_mapping=True)
+    budget = max_len - len(q["input_ids"]) - 3
+    n = len(c["input_ids"])
+    ranges = []
+    if n <= budget:
+        ranges.append((0, n))
+    else:
+        for start in range(0, n, budget - stride):
+            stop = min(start + budget, n)
+            ranges.append((start, stop))
+            if stop == n:
+                break
+    feats = []
+    for a, b in ranges:
+        ids = [tok.cls_token_id] + q["input_ids"] + [tok.sep_token_id] + c["input_ids"][a:b] + [tok.sep_token_id]
+        pad = max_len - len(ids)
+        nq, nc = len(q["input_ids"]), b - a
+        feats.append({
+            "input_ids": ids + [tok.pad_token_id] * pad,
+            "token_type_ids": [0] * (nq + 2) + [1] * (nc + 1) + [0] * pad,
+            "attention_mask": [1] * len(ids) + [0] * pad,
+            "offset_mapping": [(0, 0)] + [tuple(o) for o in q["offset_mapping"]] + [(0, 0)]
+            + [tuple(o) for o in c["offset_mapping"][a:b]] + [(0, 0)] * (1 + pad),
+            "sequence_ids": [None] + [0] * nq + [None] + [1] * nc + [None] * (1 + pad),
+        })
+    return feats
+
+
+def case_qa_doc_stride(out, settings, rng):
+    """run_qa.py's evaluation of BERT on contexts longer than one window: validation features with a doc stride,
+    QuestionAnsweringTrainer, postprocess_qa_predictions; with label_names the features also carry
+    prepare_train_features' start/end positions (so the loop has labels and eval_loss)."""
+    tok = wordpiece_tokenizer("bert")
+    max_len, stride = settings["max_length"], settings["doc_stride"]
+    examples = []
+    for i in range(settings.get("n", 6)):
+        ctx_words = sentence(rng, 180, 300)
+        context = " ".join(ctx_words)
+        if i == settings.get("n", 6) - 1:
+            answers = {"text": [], "answer_start": []}  # no answer: (CLS, CLS) labels
+        else:
+            a0 = rng.randrange(len(ctx_words))
+            a1 = min(len(ctx_words), a0 + rng.randint(1, 3))
+            answer = " ".join(ctx_words[a0:a1])
+            start = len(" ".join(ctx_words[:a0])) + (1 if a0 else 0)
+            assert context[start:start + len(answer)] == answer
+            answers = {"text": [answer], "answer_start": [start]}
+        examples.append({"id": "q%d" % i, "question": "  " + " ".join(sentence(rng, 2, 5)) + " ?", "context": context,
+                         "answers": answers})
+    # prepare_validation_features (pad_on_right: BERT pads on the right)
+    questions = [e["question"].lstrip() for e in examples]
+    tokenized = tok(questions, [e["context"] for e in examples], truncation="only_second", max_length=max_len,
+                    stride=stride, return_overflowing_tokens=True, return_offsets_mapping=True, padding="max_length")
+    mine = []
+    for k, e in enumerate(examples):
+        for f in overflowing_windows_0_22(tok, questions[k], e["context"], max_len, stride):
+            mine.append((k, f))
+    # transformers 5's tokenizer class returns no token_type_ids here (the model then sees zeros, as evalpred feeds it)
+    has_type_ids = "token_type_ids" in tokenized
+    if not has_type_ids:
+        for _, f in mine:
+            f.pop("token_type_ids")
+    real = [(tokenized["overflow_to_sample_mapping"][i],
+             {"input_ids": tokenized["input_ids"][i],
+              **({"token_type_ids": tokenized["token_type_ids"][i]} if has_type_ids else {}),
+              "attention_mask": tokenized["attention_mask"][i],
+              "offset_mapping": [tuple(o) for o in tokenized["offset_mapping"][i]],
+              "sequence_ids": tokenized.sequence_ids(i)}) for i in range(len(tokenized["input_ids"]))]
+    import tokenizers as _tk
+    tk_version = tuple(int(x) for x in _tk.__version__.split(".")[:3])
+    if tk_version < (0, 23, 1):
+        assert real == mine, "the tokenizers 0.22 transcription disagrees with tokenizers %s" % _tk.__version__
+        windows = real
+    else:
+        windows = mine  # huggingface/tokenizers#2091: the library's own windows are cut short
+        assert len(real) < len(mine), "tokenizers %s gives every window again: revisit the docs" % _tk.__version__
+    features, trainer_rows = [], []
+    for sample_index, f in windows:
+        e = examples[sample_index]
+        feat = {"example_id": e["id"],
+                "offset_mapping": [o if f["sequence_ids"][k] == 1 else None for k, o in enumerate(f["offset_mapping"])]}
+        row = {k: f[k] for k in ("input_ids", "token_type_ids", "attention_mask") if k in f}
+        if settings.get("label_names"):
+            # prepare_train_features' labels on the same (padded) tokenization
+            input_ids, offsets, sequence_ids = f["input_ids"], f["offset_mapping"], f["sequence_ids"]
+            cls_index = input_ids.index(tok.cls_token_id)
+            answers = e["answers"]
+            if len(answers["answer_start"]) == 0:
+                sp = ep = cls_index
+            else:
+                start_char = answers["answer_start"][0]
+                end_char = start_char + len(answers["text"][0])
+                token_start_index = 0
+                while sequence_ids[token_start_index] != 1:
+                    token_start_index += 1
+                token_end_index = len(input_ids) - 1
+                while sequence_ids[token_end_index] != 1:
+                    token_end_index -= 1
+                if not (offsets[token_start_index][0] <= start_char and offsets[token_end_index][1] >= end_char):
+                    sp = ep = cls_index
+                else:
+                    while token_start_index < len(offsets) and offsets[token_start_index][0] <= start_char:
+                        token_start_index += 1
+                    sp = token_start_index - 1
+                    while offsets[token_end_index][1] >= end_char:
+                        token_end_index -= 1
+                    ep = token_end_index + 1
+            row["start_positions"], row["end_positions"] = sp, ep
+        features.append(feat)
+        trainer_rows.append(row)
+    assert len(features) >= 2 * len(examples), "contexts must span several windows"
+    model = BertForQuestionAnswering(bert_config())
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
+    export(EncoderExport(model, ["start_logits", "end_logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
+           ["input_ids", "attention_mask", "token_type_ids"], ["start_logits", "end_logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"),
+            "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "model.onnx"))
+    saved = {}
+
+    def post_processing_function(examples_, features_, predictions, stage="eval"):
+        answers = postprocess_qa_predictions(examples_, features_, predictions)
+        formatted = [{"id": str(k), "prediction_text": v} for k, v in answers.items()]
+        references = [{"id": str(ex_["id"]), "answers": ex_["answers"]} for ex_ in examples_]
+        return EvalPrediction(predictions=formatted, label_ids=references)
+
+    def compute_metrics(ep):
+        saved["qa_eval_pred"] = {"predictions": ep.predictions, "label_ids": ep.label_ids}
+        saved["elements"] = len(list(iter(ep)))
+        return {"probe": 1.0}
+
+    from transformers import default_data_collator
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = QuestionAnsweringTrainer(model=model, args=training_args(tmp, settings), eval_dataset=trainer_rows,
+                                           eval_examples=examples, data_collator=default_data_collator,
+                                           compute_metrics=compute_metrics,
+                                           # run_qa passes the eval dataset, whose example_id / offset_mapping columns
+                                           # datasets restores after the loop: here they are the list `features`
+                                           post_process_function=lambda ex_, _ds, preds: post_processing_function(ex_, features, preds))
+        metrics = trainer.evaluate()
+    output = trainer.captured
+    saved.update({"predictions": tree(output.predictions), "label_ids": tree(output.label_ids), "inputs": None,
+                  "losses": None, "class": "transformers.EvalPrediction",
+                  "metrics": {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}})
+    flags = ["--text-column", "question", "--text-pair-column", "context", "--label-column", "answers",
+             "--max-length", str(max_len), "--doc-stride", str(stride)]
+    return examples, saved, flags
+
+
 def case_causal_lm(out, settings, rng):
     texts = [" ".join(sentence(rng, 2, 12)) for _ in range(settings.get("n", 10))]
     tok = bpe_tokenizer(texts + [" ".join(WORDS)])
@@ -405,6 +680,7 @@ FAMILIES = {
     "seqcls": case_sequence_classification,
     "tokcls": case_token_classification,
     "qa": case_question_answering,
+    "qa-doc-stride": case_qa_doc_stride,
     "clm": case_causal_lm,
     "t5": case_seq2seq,
 }
@@ -418,6 +694,10 @@ CASES = {
     "tokcls-inputs": ("tokcls", dict(batch_size=3, include=["inputs"])),
     "tokcls-smoothing": ("tokcls", dict(batch_size=4, label_smoothing=0.2, include=["loss"])),
     "qa": ("qa", dict(batch_size=4, include=["inputs", "loss"])),
+    "qa-label-names": ("qa", dict(batch_size=4, label_names=["end_positions", "start_positions"], include=["loss"])),
+    "qa-doc-stride": ("qa-doc-stride", dict(batch_size=4, max_length=128, doc_stride=32)),
+    "qa-doc-stride-labels": ("qa-doc-stride", dict(batch_size=3, max_length=128, doc_stride=24,
+                                                   label_names=["start_positions", "end_positions"])),
     "clm-argmax": ("clm", dict(batch_size=4, preprocess=True, include=["inputs", "loss"])),
     "clm-argmax-smoothing": ("clm", dict(batch_size=3, preprocess=True, label_smoothing=0.1)),
     "t5-teacher-forcing": ("t5", dict(batch_size=4, include=["loss"])),

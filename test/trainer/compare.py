@@ -102,6 +102,23 @@ def main():
     if ours_metrics.get("eval_elements") != real["elements"]:
         problems.append("EvalPrediction yields %r elements under evalpred, %r under Trainer" % (ours_metrics.get("eval_elements"), real["elements"]))
     summary["elements"] = real["elements"]
+    # run_qa with a doc stride: what compute_metrics got is post_processing_function's lists (probe_metrics.py wrote
+    # evalpred's into the case folder); the answers must be the same strings, the references the same values.
+    if "qa_eval_pred" in real:
+        mine = os.path.join(case_dir, "evalpred-qa-eval-pred.json")
+        if not os.path.exists(mine):
+            problems.append("compute_metrics under evalpred did not get post-processed QA lists")
+        else:
+            with open(mine) as f:
+                ours_qa = json.load(f)
+            theirs = json.loads(json.dumps(real["qa_eval_pred"]))
+            for key in ("predictions", "label_ids"):
+                if ours_qa[key] != theirs[key]:
+                    diff = [i for i, (a, b) in enumerate(zip(theirs[key], ours_qa[key])) if a != b]
+                    first = diff[0] if diff else min(len(theirs[key]), len(ours_qa[key]))
+                    problems.append("EvalPrediction.%s (post-processed) differs at %d: Trainer %r, evalpred %r" % (
+                        key, first, theirs[key][first:first + 1], ours_qa[key][first:first + 1]))
+        summary["qa_examples"] = len(real["qa_eval_pred"]["predictions"])
     print(json.dumps({"ok": not problems, "problems": problems, "summary": summary}))
 
 

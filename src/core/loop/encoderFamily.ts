@@ -121,7 +121,8 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
     if (qa) {
       // run_qa's evaluation features carry no labels (no label_ids, no eval_loss) unless label_names asked for them
       const { tok, inputNames } = this.batchCtx;
-      const col = collate(qa.encodings.slice(start, end), { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...inputNames], padTo: qa.padTo });
+      // typeIds: a tokenizer that returns no token_type_ids leaves the model zeros (docs/trainer-semantics.md#losses-we-compute)
+      const col = collate(qa.encodings.slice(start, end), { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...inputNames], padTo: qa.padTo, typeIds: tok.returnsTokenTypeIds });
       const pos = qa.positions?.slice(start, end);
       const labels = pos
         ? { tuple: [Tensor.from('int64', [pos.length], pos.map((p) => p[0])), Tensor.from('int64', [pos.length], pos.map((p) => p[1]))] }
