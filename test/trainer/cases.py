@@ -295,6 +295,18 @@ def case_token_classification(out, settings, rng):
     return rows, saved, ["--text-column", "tokens", "--label-column", "ner_tags", "--max-length", str(max_len)]
 
 
+def save_qa_model(model, tok, out):
+    """A BertForQuestionAnswering as evalpred reads it: config, tokenizer and model.onnx (start_logits, end_logits)."""
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
+    export(EncoderExport(model, ["start_logits", "end_logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
+           ["input_ids", "attention_mask", "token_type_ids"], ["start_logits", "end_logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"),
+            "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "model.onnx"))
+
+
 def case_question_answering(out, settings, rng):
     """The QA recipe without overflow (one feature per example): start/end token positions from the answer's
     character offset, (0, 0) when the answer was truncated away, as run_qa.py's prepare_train_features does."""
@@ -331,14 +343,7 @@ def case_question_answering(out, settings, rng):
                 te -= 1
             ep = te + 1
         feats.append({**enc, "start_positions": sp, "end_positions": ep})
-    model_dir = os.path.join(out, "model")
-    save_model_files(model, tok, model_dir)
-    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
-    export(EncoderExport(model, ["start_logits", "end_logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
-           ["input_ids", "attention_mask", "token_type_ids"], ["start_logits", "end_logits"],
-           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"),
-            "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
-           os.path.join(model_dir, "model.onnx"))
+    save_qa_model(model, tok, out)
     with tempfile.TemporaryDirectory() as tmp:
         saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorWithPadding(tok))
     return rows, saved, ["--text-column", "question", "--text-pair-column", "context", "--label-column", "answers",
@@ -577,14 +582,7 @@ def case_qa_doc_stride(out, settings, rng):
         trainer_rows.append(row)
     assert len(features) >= 2 * len(examples), "contexts must span several windows"
     model = BertForQuestionAnswering(bert_config())
-    model_dir = os.path.join(out, "model")
-    save_model_files(model, tok, model_dir)
-    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
-    export(EncoderExport(model, ["start_logits", "end_logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
-           ["input_ids", "attention_mask", "token_type_ids"], ["start_logits", "end_logits"],
-           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"),
-            "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
-           os.path.join(model_dir, "model.onnx"))
+    save_qa_model(model, tok, out)
     saved = {}
 
     def post_processing_function(examples_, features_, predictions, stage="eval"):
