@@ -77,10 +77,12 @@ test('--doc-stride: features are run_qa windows of the context, the loop runs ov
       assert.equal(record.examples[ei].context, row.context);
       assert.deepEqual(record.examples[ei].answers, row.answers);
     }
-    // the prediction view: rows are features, so it shows no dataset text against them, and says why
+    // the prediction view: one row per example (not per feature), with the dataset's question and context, and says so
     const view = await viewInputFor(ev);
-    assert.equal(view.dataset, undefined);
-    assert.ok((view.notes ?? []).some((n) => /rows are run_qa features/.test(n)));
+    const table = new SampleTable(view);
+    assert.equal(table.n, ws.rows.length);
+    assert.ok(table.row(0).text.startsWith(ws.rows[0].question), table.row(0).text);
+    assert.ok((view.notes ?? []).some((n) => new RegExp(`one row per example: .*doc stride 3, ${F} features`).test(n)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -136,6 +138,23 @@ test('--doc-stride: a Python compute_metrics gets the answers of utils_qa.postpr
     const builtin = await metricsForEvaluation(runners, ev, { ...settings, metrics: undefined });
     assert.equal(typeof builtin.metrics.eval_exact_match, 'number');
     assert.equal(typeof builtin.metrics.eval_f1, 'number');
+    // the prediction view, one row per example: the post-processed answer against the references, SQuAD EM and F1
+    // per question whose means are the squad metric's (divided by 100)
+    const table = new SampleTable(await viewInputFor(ev));
+    assert.equal(table.n, ws.rows.length);
+    const em = table.score('exact_match')!;
+    const f1 = table.score('f1')!;
+    for (let i = 0; i < table.n; i++) {
+      const r = table.row(i);
+      assert.equal(r.prediction, ref.predictions[i].prediction_text, `row ${i}`);
+      assert.equal(r.label, ws.rows[i].answers.text[0]);
+      assert.equal(em[i], r.prediction === ws.rows[i].answers.text[0] ? 1 : 0);
+      assert.ok(f1[i] >= em[i] && f1[i] <= 1);
+    }
+    const mean = (a: Float64Array) => (a.reduce((x, y) => x + y, 0) / a.length) * 100;
+    assert.ok(Math.abs(mean(em) - (builtin.metrics.eval_exact_match as number)) < 1e-9);
+    assert.ok(Math.abs(mean(f1) - (builtin.metrics.eval_f1 as number)) < 1e-9);
+    assert.ok(f1.some((v) => v > 0 && v < 1) || em.some((v) => v === 1), 'the scores are not all zero');
     // a TS metric gets the same post-processed lists, as plain arrays of objects; editing them changes no later run
     const tsMetric = path.join(dir, 'metric.ts');
     fs.writeFileSync(

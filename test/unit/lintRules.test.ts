@@ -37,6 +37,7 @@ test('tuple-predictions: a warning at the argmax line, info without one; nothing
   assert.equal(w.line, 2);
   assert.equal(run(rules.tuplePredictions, { evalPred: e })[0].severity, 'info');
   assert.deepEqual(run(rules.tuplePredictions, { evalPred: cls }), []);
+  assert.deepEqual(run(rules.tuplePredictions, { evalPred: e, settings: { docStride: 128 } }), []); // run_qa: compute_metrics gets the answers
 });
 
 test('large-logits: counts each dtype at its own item size (1 byte for bool/int8, 2 for float16)', () => {

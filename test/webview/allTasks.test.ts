@@ -12,6 +12,8 @@ import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { normalizeAnswer } from '../../src/core/metrics/library/squad';
 import { PredictionViewModel, viewInputFor } from '../../src/core/view/viewModel';
+import { evaluate } from '../../src/core/evaluate';
+import { firstTensor } from '../../src/core/tensor/tensor';
 import { GEN_WORDS, writeCausalLmModel, writeSeq2SeqModel } from '../fixtures/generative';
 import { qaWorkspace, seqClsWorkspace, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
 import { artifactsDir, buildViewPage, launchChromium, openView, settled, tempDir, visibleRows } from './harness';
@@ -193,6 +195,36 @@ test('extractive QA: answer spans decoded, SQuAD exact match against the answers
       assert.ok(`${ws.rows[i].question} ${ws.rows[i].context}`.includes(r.prediction), `the predicted span is text of the input: ${r.prediction}`);
     });
     await commonChecks(v.page, 10, wrongCount(rows), true);
+  } finally {
+    await v.close();
+  }
+});
+
+test('extractive QA with a doc stride: one row per example, the post-processed answer against the references, EM and F1 per question', async () => {
+  const ws = qaWorkspace(path.join(dir, 'qa-stride'), { n: 6 });
+  // contexts of three sentences: several 16-token windows each
+  const rows = ws.rows.map((r, i) => {
+    const context = [r.context, ws.rows[(i + 1) % 6].context, ws.rows[(i + 2) % 6].context].join(' ');
+    return { ...r, context, answers: { text: r.answers.text, answer_start: [r.context.lastIndexOf(r.answers.text[0])] } };
+  });
+  writeJsonl(ws.dataset, rows);
+  const ev = await evaluate(withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, maxLength: 16, docStride: 3 }), { cwd: dir });
+  const features = firstTensor(ev.evalPred.predictions)!.shape[0];
+  assert.ok(features > rows.length);
+  const v = await open(ev);
+  try {
+    assert.match(await v.page.locator('header').innerText(), /extractive question answering · 6 samples/);
+    assert.match(await v.page.locator('.notes').innerText(), new RegExp(`one row per example: .*doc stride 3, ${features} features`));
+    const shown = await visibleRows(v.page);
+    assert.equal(shown.length, 6);
+    shown.forEach((r, i) => {
+      assert.ok(r.text.startsWith(rows[i].question), 'the dataset row of the example');
+      assert.equal(r.label, rows[i].answers.text[0]);
+      assert.ok(rows[i].context.includes(r.prediction), `the answer is text of the context: ${r.prediction}`);
+      assert.equal(r.correct, normalizeAnswer(r.prediction) === normalizeAnswer(rows[i].answers.text[0]) ? '✓' : '✗');
+    });
+    await v.page.screenshot({ path: path.join(artifactsDir(), 'view-qa-doc-stride.png'), fullPage: true });
+    await commonChecks(v.page, 6, wrongCount(shown), false); // no per-example loss: the loop's were per feature
   } finally {
     await v.close();
   }

@@ -11,7 +11,8 @@ import { generationForLints } from '../lint/generationInput';
 import { lintEvalPrediction } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
 import { isTaskName } from '../tasks';
-import { EvalPredictionData, Tensor, walkTensors } from '../tensor/tensor';
+import { EvalPredictionData, Tensor, firstTensor, walkTensors } from '../tensor/tensor';
+import { QaEvalPrediction, postprocessedQa } from '../metrics/qaPostprocess';
 import type { LoadedTokenizer } from '../text';
 import { loadTokenizer } from '../text';
 import { Handlers, answer } from '../../shared/messaging';
@@ -71,14 +72,27 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
   // Paths named in a manifest are read only after checking them (regular files, size caps): producerPaths.ts.
   const modelDir = evaluation.manifest ? checkedModelDir(evaluation.manifest) : {};
   let dataset = opts.dataset;
-  // run_qa features (--doc-stride): row i is a window, not dataset row i, so dataset texts would be misplaced.
+  // run_qa (--doc-stride): the loop ran over features; the table shows one row per example (dataset row i) with the
+  // answer the post-processing picks over its windows, as compute_metrics gets it.
   const docStride = (producer.settings as Partial<RunSettings> | undefined)?.docStride;
+  let qa: QaEvalPrediction | undefined;
   if (docStride !== undefined) {
-    dataset = undefined;
-    notes.push(
-      `rows are run_qa features (windows of the contexts, doc stride ${docStride}), not dataset rows; compute_metrics gets one post-processed answer per example (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
-    );
-  } else if (!dataset && evaluation.manifest) {
+    try {
+      qa = postprocessedQa(evaluation.cacheDir, evaluation.evalPred);
+    } catch (e) {
+      notes.push(`the post-processed answers could not be made (${messageOf(e)}); the rows are run_qa features`);
+    }
+    if (qa) {
+      notes.push(
+        `one row per example: the answer run_qa's post-processing picks over its features (doc stride ${docStride}, ${firstTensor(evaluation.evalPred.predictions)?.shape[0] ?? '?'} features), ` +
+          `against the references, with SQuAD exact match and F1 per question, as compute_metrics gets them (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
+      );
+    } else {
+      dataset = undefined; // rows are features: dataset texts would be misplaced
+    }
+  }
+  const featureRows = docStride !== undefined && !qa;
+  if (!dataset && !featureRows && evaluation.manifest) {
     const checked = checkedDataset(evaluation.manifest);
     if (checked.note) notes.push(checked.note);
     if (checked.path) {
@@ -112,6 +126,7 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     task: knownTask(evaluation.loop?.task),
     id2label: evaluation.loop?.info?.id2label,
     labelNames: evaluation.loop?.info?.labelNames,
+    qa,
     dataset,
     tokenizer,
     noTokenizerReason,

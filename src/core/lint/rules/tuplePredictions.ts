@@ -1,12 +1,13 @@
-// a tuple of predictions (several outputs, e.g. a seq2seq model's encoder states) handed to argmax.
+// a tuple of predictions (several outputs, e.g. a seq2seq model's encoder states) handed to argmax. Quiet under
+// run_qa's doc stride, where compute_metrics gets the post-processed answers, never the (start, end) tuple.
 import { Tensor } from '../../tensor/tensor';
 import { lineOf } from '../context';
 import type { LintRule } from '../types';
 
 export const tuplePredictions: LintRule = {
   ids: ['tuple-predictions'],
-  check({ evalPred: { predictions: preds }, src }) {
-    if (!preds || preds instanceof Tensor || !('tuple' in preds)) return [];
+  check({ evalPred: { predictions: preds }, src, settings }) {
+    if (!preds || preds instanceof Tensor || !('tuple' in preds) || settings?.docStride !== undefined) return [];
     const argmaxLine = lineOf(src, /argmax\s*\(\s*(preds|predictions|logits|eval_pred\.predictions)\b/);
     return [{
       id: 'tuple-predictions',

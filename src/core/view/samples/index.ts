@@ -10,6 +10,7 @@ import { NONE, cellText, firstTensor } from './arrays';
 import { classificationRows } from './classification';
 import { generationRows } from './generation';
 import { qaRows } from './questionAnswering';
+import { qaExampleRows } from './qaExamples';
 import { tokenRows } from './tokenClassification';
 import type { SampleColumns, SampleSource, Score, TaskContext, TaskRows } from './types';
 
@@ -40,7 +41,8 @@ export class SampleTable implements SampleColumns {
     if (!preds || preds.ndim === 0) {
       throw new EvalpredError('the prediction view needs predictions with a sample axis; this EvalPrediction has none', { tensor: 'predictions' });
     }
-    const n = (this.n = preds.shape[0]);
+    // doc stride: the loop ran over features, the table shows the examples their answers were picked for
+    const n = (this.n = src.qa ? src.qa.predictions.length : preds.shape[0]);
     this.predId = new Int32Array(n).fill(NONE);
     this.goldId = new Int32Array(n).fill(NONE);
     this.correct = new Int8Array(n).fill(-1);
@@ -65,7 +67,7 @@ export class SampleTable implements SampleColumns {
         this.rows = tokenRows(ctx, preds);
         break;
       case 'question-answering':
-        this.rows = qaRows(ctx);
+        this.rows = src.qa ? qaExampleRows(ctx, src.qa) : qaRows(ctx);
         break;
       case 'seq2seq-lm':
         this.rows = generationRows(ctx, false);

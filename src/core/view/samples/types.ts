@@ -3,6 +3,7 @@ import type { Dataset } from '../../data';
 import type { LoadedTokenizer } from '../../text';
 import type { EvalPredictionData } from '../../tensor/tensor';
 import type { RowView, TaskKind } from '../../../shared/protocol';
+import type { QaEvalPrediction } from '../../metrics/qaPostprocess';
 
 export interface SampleSource {
   evalPred: EvalPredictionData;
@@ -20,6 +21,8 @@ export interface SampleSource {
   noTokenizerReason?: string;
   /** Trainer's label_names when the run set them: what label_ids holds, in order (default: the task's label keys). */
   labelNames?: string[];
+  /** A doc-stride QA cache's post-processed answers and references: the table has one row per example. */
+  qa?: QaEvalPrediction;
   /** predict_with_generate: predictions are generated ids, not aligned with the labels. */
   generated?: boolean;
 }
