@@ -295,6 +295,30 @@ def case_token_classification(out, settings, rng):
     return rows, saved, ["--text-column", "tokens", "--label-column", "ner_tags", "--max-length", str(max_len)]
 
 
+def train_positions(input_ids, offsets, sequence_ids, answers, cls_token_id):
+    """run_qa.py's prepare_train_features, the labels of one feature (pad_on_right): the CLS index when there is no
+    answer or it is not wholly inside the feature, else the tokens holding its first and last characters."""
+    cls_index = input_ids.index(cls_token_id)
+    if len(answers["answer_start"]) == 0:
+        return cls_index, cls_index
+    start_char = answers["answer_start"][0]
+    end_char = start_char + len(answers["text"][0])
+    token_start_index = 0
+    while sequence_ids[token_start_index] != 1:
+        token_start_index += 1
+    token_end_index = len(input_ids) - 1
+    while sequence_ids[token_end_index] != 1:
+        token_end_index -= 1
+    if not (offsets[token_start_index][0] <= start_char and offsets[token_end_index][1] >= end_char):
+        return cls_index, cls_index
+    while token_start_index < len(offsets) and offsets[token_start_index][0] <= start_char:
+        token_start_index += 1
+    start = token_start_index - 1
+    while offsets[token_end_index][1] >= end_char:
+        token_end_index -= 1
+    return start, token_end_index + 1
+
+
 def save_qa_model(model, tok, out):
     """A BertForQuestionAnswering as evalpred reads it: config, tokenizer and model.onnx (start_logits, end_logits)."""
     model_dir = os.path.join(out, "model")
@@ -328,20 +352,7 @@ def case_question_answering(out, settings, rng):
     for r in rows:
         enc = tok(r["question"], r["context"], truncation="only_second", max_length=max_len, return_offsets_mapping=True)
         offsets = enc.pop("offset_mapping")
-        seq = enc.sequence_ids()
-        s_char = r["answers"]["answer_start"][0]
-        e_char = s_char + len(r["answers"]["text"][0])
-        ts = seq.index(1)
-        te = len(seq) - 1 - seq[::-1].index(1)
-        if not (offsets[ts][0] <= s_char and offsets[te][1] >= e_char):
-            sp = ep = 0
-        else:
-            while ts < len(offsets) and offsets[ts][0] <= s_char:
-                ts += 1
-            sp = ts - 1
-            while offsets[te][1] >= e_char:
-                te -= 1
-            ep = te + 1
+        sp, ep = train_positions(enc["input_ids"], offsets, enc.sequence_ids(), r["answers"], tok.cls_token_id)
         feats.append({**enc, "start_positions": sp, "end_positions": ep})
     save_qa_model(model, tok, out)
     with tempfile.TemporaryDirectory() as tmp:
@@ -554,29 +565,7 @@ def case_qa_doc_stride(out, settings, rng):
         row = {k: f[k] for k in ("input_ids", "token_type_ids", "attention_mask") if k in f}
         if settings.get("label_names"):
             # prepare_train_features' labels on the same (padded) tokenization
-            input_ids, offsets, sequence_ids = f["input_ids"], f["offset_mapping"], f["sequence_ids"]
-            cls_index = input_ids.index(tok.cls_token_id)
-            answers = e["answers"]
-            if len(answers["answer_start"]) == 0:
-                sp = ep = cls_index
-            else:
-                start_char = answers["answer_start"][0]
-                end_char = start_char + len(answers["text"][0])
-                token_start_index = 0
-                while sequence_ids[token_start_index] != 1:
-                    token_start_index += 1
-                token_end_index = len(input_ids) - 1
-                while sequence_ids[token_end_index] != 1:
-                    token_end_index -= 1
-                if not (offsets[token_start_index][0] <= start_char and offsets[token_end_index][1] >= end_char):
-                    sp = ep = cls_index
-                else:
-                    while token_start_index < len(offsets) and offsets[token_start_index][0] <= start_char:
-                        token_start_index += 1
-                    sp = token_start_index - 1
-                    while offsets[token_end_index][1] >= end_char:
-                        token_end_index -= 1
-                    ep = token_end_index + 1
+            sp, ep = train_positions(f["input_ids"], f["offset_mapping"], f["sequence_ids"], e["answers"], tok.cls_token_id)
             row["start_positions"], row["end_positions"] = sp, ep
         features.append(feat)
         trainer_rows.append(row)
