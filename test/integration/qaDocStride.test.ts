@@ -17,7 +17,9 @@ import { overflowWindows } from '../../src/core/text/encoded';
 import { loadTokenizer } from '../../src/core/text';
 import { packageRoot } from '../../src/core/paths';
 import { Tensor } from '../../src/core/tensor/tensor';
-import { qaWorkspace, seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { VOCAB, qaWorkspace, seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { writeQaModel } from '../fixtures/models';
+import { openModel } from '../../src/core/model/session';
 import { pythonWith } from '../helpers/python';
 
 test('overflowWindows: the windows of tokenizers 0.22 (huggingface/tokenizers#2091: 50 tokens, max 10, stride 2 give 5 overflowing)', () => {
@@ -297,6 +299,41 @@ test('--label-names without a doc stride: label_ids in label_names order for bot
     await assert.rejects(evaluate(withDefaults({ ...base, labelNames: ['labels'] }), { cwd: dir }), /--label-names labels: "labels" is not a label key of the question-answering batch \(its label keys: start_positions, end_positions\)/);
   } finally {
     await runners.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--doc-stride with a tokenizer that returns no token_type_ids (transformers 5): the features feed the model zeros, as every other batch does', async () => {
+  const dir = tempDir();
+  try {
+    const ws = longContextWorkspace(dir);
+    writeQaModel(ws.modelDir, { vocabSize: VOCAB.length, hidden: 8, tokenTypeIds: true }); // a model that reads them
+    const base = { dataset: ws.dataset, batchSize: 4, maxLength: 16, docStride: 3 };
+    const withTypes = await evaluate(withDefaults({ ...base, model: ws.modelDir }), { cwd: dir });
+    const cfgFile = path.join(ws.modelDir, 'tokenizer_config.json');
+    const cfg = JSON.parse(fs.readFileSync(cfgFile, 'utf8'));
+    delete cfg.model_input_names;
+    fs.writeFileSync(cfgFile, JSON.stringify({ ...cfg, tokenizer_class: 'TokenizersBackend' }));
+    const zeros = await evaluate(withDefaults({ ...base, model: ws.modelDir }), { cwd: dir });
+    const startOf = (ev: typeof zeros) => (ev.evalPred.predictions as { tuple: Tensor[] }).tuple[0];
+    assert.notDeepEqual(Array.from(startOf(zeros).data as Float32Array), Array.from(startOf(withTypes).data as Float32Array));
+    // the first feature run by hand with all-zero token_type_ids gives the cached start logits
+    const tok = await loadTokenizer(ws.modelDir);
+    const enc = tok.encodeOverflowing(ws.rows[0].question, ws.rows[0].context, { maxLength: 16, stride: 3, truncation: 'only_second' })[0];
+    const pad = (v: number[], p: number) => [...v, ...Array(16 - v.length).fill(p)];
+    const session = await openModel(ws.modelDir);
+    try {
+      const out = await session.run({
+        input_ids: Tensor.from('int64', [1, 16], pad(enc.ids, tok.padTokenId)),
+        attention_mask: Tensor.from('int64', [1, 16], pad(enc.attentionMask, 0)),
+        token_type_ids: Tensor.from('int64', [1, 16], Array(16).fill(0)),
+      });
+      const cached = Array.from((startOf(zeros).data as Float32Array).subarray(0, 16));
+      Array.from(out.start_logits.data as Float32Array).forEach((v, k) => assert.ok(Math.abs(v - cached[k]) < 1e-6, `position ${k}`));
+    } finally {
+      await session.close();
+    }
+  } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
