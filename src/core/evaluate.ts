@@ -104,7 +104,8 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
     numSamples: result.numSamples,
     key,
     producer,
-    extra: { loop },
+    // generate()'s num_return_sequences: the reader then allows N x n prediction rows (docs/cache-format.md)
+    extra: loop.info.numReturnSequences ? { loop, num_return_sequences: loop.info.numReturnSequences } : { loop },
     // run_qa's examples and features, for the post-processing at every metric run (metrics/qaPostprocess.ts)
     attachments: qa ? { [QA_ATTACHMENT]: qaRecordToJson(qa) } : undefined,
   });

@@ -15,7 +15,8 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
   function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
   labelSmoothingFactor: true, labelNames: true, dataloaderDropLast: true, device: true, docStride: true, padToMaxLength: true, maxAnswerLength: true,
-  nBestSize: true, version2WithNegative: true, nullScoreDiffThreshold: true,
+  nBestSize: true, version2WithNegative: true, nullScoreDiffThreshold: true, numReturnSequences: true, repetitionPenalty: true,
+  noRepeatNgramSize: true, badWordsIds: true,
 };
 // Flags whose setting has another name, and flags that are not settings.
 const RENAMED: Record<string, keyof RunSettings> = { out: 'cache', 'no-concat': 'evalDoConcatBatches', 'no-pad-to-max-length': 'padToMaxLength' };

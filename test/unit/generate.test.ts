@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { effectiveConfig, readGenerationConfig, trainerPadWidth } from '../../src/core/generate/generationConfig';
+import { checkGenerationOptions, effectiveConfig, readGenerationConfig, trainerPadWidth } from '../../src/core/generate/generationConfig';
 import { generateSeq2Seq } from '../../src/core/generate/generate';
 import { Seq2SeqModel } from '../../src/core/generate/seq2seqModel';
 import { Tensor } from '../../src/core/tensor/tensor';
@@ -100,7 +100,12 @@ test('eos stops each row on its own: pad after eos, rows of different lengths, s
   }
 });
 
-test('beam search of width 1 equals greedy (lengths, eos, padding included)', async () => {
+/** Greedy rows as beam search fills them: after the eos, `fill` (transformers' `pad_token_id or eos_token_id[0]`: eos when pad is 0). */
+function filledAfterEos(rows: number[][], fill: number): number[][] {
+  return rows.map((r) => (r.indexOf(EOS) < 0 ? r : r.map((v, j) => (j > r.indexOf(EOS) ? fill : v))));
+}
+
+test('beam search of width 1 equals greedy (lengths, eos included; beam search fills with eos where the pad id is 0)', async () => {
   const dir = tmp();
   try {
     writeSeq2SeqModel(dir, 'three-file', { seed: 3 });
@@ -115,7 +120,7 @@ test('beam search of width 1 equals greedy (lengths, eos, padding included)', as
       const enc = await model.encode(ids, mask);
       const viaBeam = rowsOf(await beamSearch(model.stepper(enc), greedy.map(() => [PAD]), { ...gc, numBeams: 1 }));
       assert.deepEqual(beam1, greedy);
-      assert.deepEqual(viaBeam, greedy, `maxLength ${maxLength}`);
+      assert.deepEqual(viaBeam, filledAfterEos(greedy, EOS), `maxLength ${maxLength}`);
     }
     await model.close();
   } finally {
@@ -158,10 +163,16 @@ test('generation_config.json: eos lists, early_stopping, defaults; config.json f
     // pad falls back to config.json's
     assert.equal(gc.padTokenId, 1);
     assert.deepEqual(gc.unsupported, []);
-    fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ do_sample: true, repetition_penalty: 1.0, num_return_sequences: 2, min_length: 5 }));
+    fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ do_sample: false, temperature: 0.7, num_beam_groups: 1, diversity_penalty: 0.5, repetition_penalty: 1.2, num_return_sequences: 2, min_length: 5, bad_words_ids: [[4], [5, 6]] }));
     gc = readGenerationConfig(dir);
-    assert.deepEqual(gc.unsupported, ['do_sample=true', 'num_return_sequences=2'], 'neutral values (repetition_penalty 1.0) are not reported');
-    assert.equal(gc.minLength, 5);
+    assert.deepEqual(gc.unsupported, ['diversity_penalty=0.5'], 'neutral values (num_beam_groups 1) are not reported; applied options are not unsupported');
+    assert.deepEqual([gc.minLength, gc.repetitionPenalty, gc.numReturnSequences, gc.badWordsIds, gc.sampling], [5, 1.2, 2, [[4], [5, 6]], []], 'temperature without do_sample changes nothing');
+    fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ do_sample: true, temperature: 0.7, top_p: 0.9 }));
+    gc = readGenerationConfig(dir);
+    assert.deepEqual(gc.sampling, ['do_sample=true', 'temperature=0.7', 'top_p=0.9']);
+    assert.throws(() => checkGenerationOptions(gc, {}), /generation_config\.json sets do_sample=true, temperature=0\.7, top_p=0\.9: generate\(\) would sample with PyTorch's random number generator, which evalpred cannot reproduce.*"do_sample": false/);
+    fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ bad_words_ids: [5, 6] }));
+    assert.throws(() => readGenerationConfig(dir), /generation_config\.json: "bad_words_ids" must be a non-empty list of token id lists such as \[\[5\], \[7, 8\]\] \(ids >= 0\), got \[5,6\]/);
     fs.writeFileSync(path.join(dir, 'generation_config.json'), '{"eos_token_id": "x"}');
     assert.throws(() => readGenerationConfig(dir), /generation_config\.json: "eos_token_id" must be a token id/);
   } finally {
@@ -206,7 +217,8 @@ test('cross-check: greedy and beam ids (3-file cached, merged cached) equal an i
     for (const m of models) assert.deepEqual(rowsOf(await generateSeq2Seq(m, ids, mask, gc0)), expectGreedy, m.files.layout);
     for (const [i, [k, lp, early, maxLength]] of beamCases.entries()) {
       const gc = { ...effectiveConfig(readGenerationConfig(mdir), { maxLength, numBeams: k }, 1), lengthPenalty: lp, earlyStopping: early };
-      const expected = padRows(rest[i] as number[][], PAD);
+      // the reference appends eos to a shorter hypothesis; beam search fills the rest with eos too (pad id 0 is falsy there)
+      const expected = padRows(rest[i] as number[][], EOS);
       for (const m of models) assert.deepEqual(rowsOf(await generateSeq2Seq(m, ids, mask, gc)), expected, `beams ${k}, lp ${lp}, early ${early}, ${m.files.layout}`);
       if (k === 3) assert.notDeepEqual(expected, padRows((greedyRef as number[][]).map((r) => r.slice(0, 20)), PAD), 'beam search finds other sequences than greedy on this model');
     }
@@ -307,7 +319,7 @@ test('decoder-only generation (left-padded prompts): cache = no cache = NumPy; t
     const ref = runNumpyReference(dir, { kind: 'causal', weightsJson: weightsJson(w), eos: EOS, pad: PAD, op: 'causal_greedy', rows: prompts, masks, max_length: 25 }, (c) => runPython(c)) as number[][];
     assert.deepEqual(cached, padRows(ref, PAD));
     const viaBeam = rowsOf(await beamSearch(model.stepper(mask), prompts, { ...gc, numBeams: 1 }));
-    assert.deepEqual(viaBeam, cached);
+    assert.deepEqual(viaBeam, filledAfterEos(cached, EOS).map((r, i) => [...prompts[i], ...r.slice(5)]));
     const beams = rowsOf(await generateCausal(model, ids, mask, { ...gc, numBeams: 3 }));
     assert.deepEqual(rowsOf(await generateCausal(model, ids, mask, { ...gc, numBeams: 3 }, { useCache: false })), beams, 'beam search with the reordered cache = without');
     await model.close();

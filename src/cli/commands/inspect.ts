@@ -37,7 +37,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   let samples: ReturnType<typeof sampleViews> = [];
   let samplesSkipped: string | undefined;
   try {
-    samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task });
+    samples = sampleViews(evalPred, (p.flags.samples as number | undefined) ?? 5, { tokenizer, id2label: loop?.info.id2label, task: loop?.task, numReturnSequences: loop?.info.numReturnSequences });
   } catch (e) {
     if (isEvalpredError(e)) throw e;
     samplesSkipped = messageOf(e);

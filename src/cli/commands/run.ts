@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getField, loadDataset, renderTemplate } from '../../core/data';
+import { idLists } from '../../core/generate/generationConfig';
 import { generationForLints } from '../../core/lint/generationInput';
 import { lintEvalPrediction } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
@@ -42,8 +43,19 @@ export function settingsFromFlags(p: Parsed): RunSettings {
   if (f.task !== undefined && !isTaskName(f.task)) {
     throw new EvalpredError(`--task must be one of ${TASK_NAMES.join(', ')}, got "${f.task}".`);
   }
-  if ((f['generation-max-length'] !== undefined || f['max-new-tokens'] !== undefined || f['num-beams'] !== undefined) && !f['predict-with-generate']) {
-    throw new EvalpredError('--generation-max-length, --max-new-tokens and --num-beams apply to generation: add --predict-with-generate.');
+  const genFlags = ['generation-max-length', 'max-new-tokens', 'num-beams', 'num-return-sequences', 'repetition-penalty', 'no-repeat-ngram-size', 'bad-words-ids'].filter((k) => f[k] !== undefined);
+  if (genFlags.length && !f['predict-with-generate']) {
+    throw new EvalpredError(`${genFlags.map((k) => `--${k}`).join(', ')} ${genFlags.length === 1 ? 'applies' : 'apply'} to generation: add --predict-with-generate.`);
+  }
+  let badWordsIds: number[][] | undefined;
+  if (typeof f['bad-words-ids'] === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(f['bad-words-ids']);
+    } catch {
+      parsed = f['bad-words-ids'];
+    }
+    badWordsIds = idLists(parsed, '--bad-words-ids') ?? undefined;
   }
   if (f['generation-max-length'] !== undefined && f['max-new-tokens'] !== undefined) {
     throw new EvalpredError('give --generation-max-length or --max-new-tokens, not both (generate() lets max_new_tokens win).');
@@ -71,6 +83,7 @@ export function settingsFromFlags(p: Parsed): RunSettings {
     cache: typeof f.out === 'string' ? f.out : undefined,
     evalDoConcatBatches: !f['no-concat'],
     padToMaxLength: f['no-pad-to-max-length'] ? false : undefined,
+    badWordsIds,
   });
 }
 
@@ -82,7 +95,7 @@ export async function printSummary(
   err.write(`\n${formatStructure(ev.evalPred)}\n\n${formatArrays(describeEvalPred(ev.evalPred))}\n`);
   // Decoding and dataset text are niceties here: the loop already validated both, so failures stay quiet.
   const tokenizer = await loadTokenizer(settings.model).catch(() => undefined);
-  const samples = sampleViews(ev.evalPred, 5, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task });
+  const samples = sampleViews(ev.evalPred, 5, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task, numReturnSequences: ev.loop.info.numReturnSequences });
   const { text, template } = ev.loop.info.columns;
   if (samples.some((s) => s.input === undefined) && (text || template)) {
     const ds = await loadDataset(settings.dataset, { split: settings.split }).catch(() => undefined);

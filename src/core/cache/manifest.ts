@@ -39,6 +39,19 @@ export interface CacheManifest {
   [extra: string]: unknown;
 }
 
+/**
+ * Prediction rows per sample: generate()'s num_return_sequences (predictions hold N x n rows, each input's n best
+ * together, labels N; docs/cache-format.md). 1 when the manifest does not say; a bad value is damage.
+ */
+export function predictionsPerSample(manifest: CacheManifest, file: string): number {
+  const v = manifest.num_return_sequences;
+  if (v === undefined) return 1;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1) {
+    throw new EvalpredError(`${file}: "num_return_sequences" is ${JSON.stringify(v)}, not a positive integer.`, { file, column: 'num_return_sequences' });
+  }
+  return v;
+}
+
 /** Attachment names are identifiers; each is stored as `<name>.json` in the cache folder. */
 const ATTACHMENT_NAME = /^[a-z][a-z0-9_]{0,63}$/;
 export function attachmentFile(name: string): string {

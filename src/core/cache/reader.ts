@@ -14,7 +14,7 @@ import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { fileKind, NpyHeader, openNpyFile, readNpyFile, readNpyHeaderFile, readRegularFile } from '../tensor/npy';
 import { EvalPredictionData, TensorNode } from '../tensor/tensor';
-import { CacheManifest, EVAL_PREDICTION_KEYS, MANIFEST_FILE, validateManifest } from './manifest';
+import { CacheManifest, EVAL_PREDICTION_KEYS, MANIFEST_FILE, predictionsPerSample, validateManifest } from './manifest';
 
 /** manifest.json of a real cache is a few KB; a list node per batch of a big dataset stays well under this. */
 const MAX_MANIFEST_BYTES = 32 * 1024 ** 2;
@@ -189,9 +189,18 @@ export function checkCache(dir: string): CheckedCache {
     const node = manifest.eval_prediction[k];
     nodes[k] = node ? walk(node, `eval_prediction.${k}`) : null;
   }
+  // num_return_sequences n: generate() returns n rows per input, so predictions may hold N x n (docs/cache-format.md)
+  let perSample: number;
+  try {
+    perSample = predictionsPerSample(manifest, mf);
+  } catch (e) {
+    throw cacheDamage(shown, messageOf(e), { file: mf });
+  }
   for (const k of EVAL_PREDICTION_KEYS) {
     const node = nodes[k];
-    if (node) checkRows(k, node, manifest.num_samples, (why, a) => cacheDamage(shown, why, { file: a?.file ?? mf, tensor: a?.where }));
+    const per = k === 'predictions' ? perSample : 1;
+    const what = per > 1 ? `${manifest.num_samples * per} rows (${manifest.num_samples} samples x ${per} return sequences)` : `${manifest.num_samples} samples`;
+    if (node) checkRows(k, node, manifest.num_samples * per, what, (why, a) => cacheDamage(shown, why, { file: a?.file ?? mf, tensor: a?.where }));
   }
   return { shown, root, manifest, nodes, totalBytes };
 }
@@ -204,14 +213,14 @@ export function checkCache(dir: string): CheckedCache {
  * So fewer rows are Trainer's (the rows-dropped lint says so), and more are damage except for `losses`. Under a
  * list (one entry per batch) the entries' rows add up.
  */
-function checkRows(key: string, node: CheckedNode, numSamples: number, damage: (why: string, a?: CheckedArray) => EvalpredError): void {
+function checkRows(key: string, node: CheckedNode, numSamples: number, what: string, damage: (why: string, a?: CheckedArray) => EvalpredError): void {
   const more = (rows: number) => rows > numSamples && key !== 'losses';
   const rowsOf = (n: CheckedNode, top: boolean): number | undefined => {
     if ('array' in n) {
       const h = n.array.header;
       if (!h.shape.length) return undefined;
       if (top && more(h.shape[0])) {
-        throw damage(`${n.array.where} has ${h.shape[0]} rows (shape (${h.shape.join(', ')})), more than the ${numSamples} samples the cache holds`, n.array);
+        throw damage(`${n.array.where} has ${h.shape[0]} rows (shape (${h.shape.join(', ')})), more than the ${what} the cache holds`, n.array);
       }
       return h.shape[0];
     }
@@ -223,7 +232,7 @@ function checkRows(key: string, node: CheckedNode, numSamples: number, damage: (
     let sum = 0;
     for (const c of n.list) sum += rowsOf(c, false) ?? 0;
     if (top && more(sum)) {
-      throw damage(`the ${n.list.length} batch entries of a list add up to ${sum} rows, more than the ${numSamples} samples the cache holds`);
+      throw damage(`the ${n.list.length} batch entries of a list add up to ${sum} rows, more than the ${what} the cache holds`);
     }
     return sum;
   };

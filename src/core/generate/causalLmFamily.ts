@@ -55,7 +55,7 @@ export class CausalLmFamily {
     setup.announceGeneration();
     this.describe = setup.generate ? ', predict_with_generate' : '';
     this.fullLogitsWarnBytes = setup.generate ? null : 0;
-    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.session.inputNames], modelOutputs, executionProvider: model.session.provider };
+    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.session.inputNames], modelOutputs, executionProvider: model.session.provider, ...setup.returnsPerSample() };
   }
 
   batch(start: number, end: number): PromptBatch {

@@ -10,7 +10,7 @@ import type { GenerativeTask } from '../model/heads';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import type { Device } from '../model/session';
 import { Encoded, LoadedTokenizer, collate, padLabels } from '../text';
-import { GenerateArgs, GenerationConfig, effectiveConfig, readGenerationConfig } from './generationConfig';
+import { GenerateArgs, GenerationConfig, checkGenerationOptions, effectiveConfig, readGenerationConfig } from './generationConfig';
 
 /** The run settings a generative family reads (a subset of the loop's RunSettings). */
 export interface GenerativeSettings {
@@ -24,6 +24,10 @@ export interface GenerativeSettings {
   generationMaxLength?: number;
   maxNewTokens?: number;
   numBeams?: number;
+  numReturnSequences?: number;
+  repetitionPenalty?: number;
+  noRepeatNgramSize?: number;
+  badWordsIds?: number[][];
   labelSmoothingFactor?: number;
   /** Which Trainer's causal-LM loss divisor to imitate (causalLossCountsAllLabels in model/heads/causalLm.ts). */
   evalPredictionProfile?: string;
@@ -133,8 +137,17 @@ export class GenerativeSetup {
     if (this.generate && ctx.reduced) {
       notes.push('with --predict-with-generate the preprocessor receives generated token ids, not logits (see docs/trainer-semantics.md#generation; lint preprocess-under-generate).');
     }
-    this.gcModel = readGenerationConfig(settings.model);
-    this.genArgs = { maxLength: settings.generationMaxLength, maxNewTokens: settings.maxNewTokens, numBeams: settings.numBeams };
+    // transformers 4.57's bad-words matching needs one more token of context than 5.x's (generationConfig.ts)
+    this.gcModel = { ...readGenerationConfig(settings.model), badWordsNeedLongerContext: settings.evalPredictionProfile === 'v4.57' };
+    this.genArgs = {
+      maxLength: settings.generationMaxLength,
+      maxNewTokens: settings.maxNewTokens,
+      numBeams: settings.numBeams,
+      numReturnSequences: settings.numReturnSequences,
+      repetitionPenalty: settings.repetitionPenalty,
+      noRepeatNgramSize: settings.noRepeatNgramSize,
+      badWordsIds: settings.badWordsIds,
+    };
   }
 
   /** After the model opened (its notes first): the generation settings, said once in the notes and the log. */
@@ -142,18 +155,32 @@ export class GenerativeSetup {
     const { gcModel, settings, ctx } = this;
     // decoder-only: max_new_tokens counts from each batch's prompt width, so that config is made per batch
     const gc = effectiveConfig(gcModel, this.genArgs, 1, ctx.config.max_position_embeddings);
+    if (this.generate) checkGenerationOptions(gc, this.genArgs);
     if (this.generate && gcModel.unsupported.length) {
       ctx.notes.push(`${gcModel.source} sets ${gcModel.unsupported.join(', ')}, which evalpred does not apply: generated ids may differ from transformers'.`);
     }
     if (this.generate) {
+      const options = [
+        gc.numReturnSequences > 1 ? `${gc.numReturnSequences} sequences per input` : '',
+        gc.repetitionPenalty !== 1 ? `repetition_penalty ${gc.repetitionPenalty}` : '',
+        gc.noRepeatNgramSize > 0 ? `no_repeat_ngram_size ${gc.noRepeatNgramSize}` : '',
+        gc.badWordsIds ? `${gc.badWordsIds.length} bad words` : '',
+      ].filter(Boolean);
       ctx.log(
-        `generating with ${gc.numBeams > 1 ? `beam search (${gc.numBeams} beams)` : 'greedy search'}, ${gc.maxNewTokens !== null ? `${gc.maxNewTokens} new tokens at most` : `max length ${gc.maxLength}`} (model generation_config max_length ${gcModel.maxLength})`,
+        `generating with ${gc.numBeams > 1 ? `beam search (${gc.numBeams} beams)` : 'greedy search'}${options.map((o) => `, ${o}`).join('')}, ${gc.maxNewTokens !== null ? `${gc.maxNewTokens} new tokens at most` : `max length ${gc.maxLength}`} (model generation_config max_length ${gcModel.maxLength})`,
       );
       if (settings.generationMaxLength === undefined && settings.maxNewTokens === undefined && gcModel.maxNewTokens === null && gcModel.maxLength === 20) {
         ctx.notes.push('generation is capped at max_length 20 (the GenerationConfig default): pass --generation-max-length or --max-new-tokens (see docs/trainer-semantics.md#pitfalls, generation-capped-20).');
       }
     }
     return gc;
+  }
+
+  /** LoopInfo's numReturnSequences when generate() returns several rows per input. */
+  returnsPerSample(): { numReturnSequences?: number } {
+    if (!this.generate) return {};
+    const n = effectiveConfig(this.gcModel, this.genArgs, 1).numReturnSequences;
+    return n > 1 ? { numReturnSequences: n } : {};
   }
 
   /** Rows [start, end): prompts encoded and collated; seq2seq targets tokenized to --max-target-length. */

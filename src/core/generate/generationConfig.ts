@@ -24,6 +24,19 @@ export interface GenerationConfig {
   forcedBosTokenId: number | null;
   forcedEosTokenIds: number[];
   noRepeatNgramSize: number;
+  /** RepetitionPenaltyLogitsProcessor's penalty (1 = off). */
+  repetitionPenalty: number;
+  /** NoBadWordsLogitsProcessor's sequences as given (null = off); eos-only entries are dropped when applied. */
+  badWordsIds: number[][] | null;
+  /**
+   * transformers 4.57's SequenceBiasLogitsProcessor skips a bad word longer than the sequence so far; 5.x only one
+   * whose prefix is longer (so a 2-token bad word can match the decoder start token). Set from the profile.
+   */
+  badWordsNeedLongerContext?: boolean;
+  /** Rows generate() returns per input (beam search only; the best first). */
+  numReturnSequences: number;
+  /** do_sample and the sampling settings beside it, for the refusal (docs/trainer-semantics.md#generation-options). */
+  sampling: string[];
   /** MinLengthLogitsProcessor / MinNewTokensLengthLogitsProcessor: eos is banned until reached (0 / null = off). */
   minLength: number;
   minNewTokens: number | null;
@@ -35,25 +48,35 @@ export interface GenerationConfig {
   source: string;
 }
 
-const DEFAULTS = { maxLength: 20, numBeams: 1, lengthPenalty: 1, earlyStopping: false as boolean | 'never', noRepeatNgramSize: 0 };
+const DEFAULTS = { maxLength: 20, numBeams: 1, lengthPenalty: 1, earlyStopping: false as boolean | 'never', noRepeatNgramSize: 0, repetitionPenalty: 1, numReturnSequences: 1 };
 
 type Json = Record<string, unknown>;
 
 /** Generation settings that change the ids and are not emulated, with their neutral value. */
 const UNSUPPORTED: [string, unknown][] = [
-  ['do_sample', false],
-  ['repetition_penalty', 1],
   ['num_beam_groups', 1],
   ['diversity_penalty', 0],
-  ['bad_words_ids', null],
   ['suppress_tokens', null],
   ['begin_suppress_tokens', null],
   ['forced_decoder_ids', null],
   ['encoder_no_repeat_ngram_size', 0],
   ['exponential_decay_length_penalty', null],
-  ['num_return_sequences', 1],
   ['penalty_alpha', null],
 ];
+
+/** The sampling settings named when do_sample is refused (they only act with do_sample). */
+const SAMPLING = ['temperature', 'top_k', 'top_p', 'typical_p', 'min_p'];
+
+/**
+ * bad_words_ids as transformers validates it: a non-empty list of non-empty lists of token ids (>= 0). null when
+ * absent. `what` names the file and field (or the flag) in the error.
+ */
+export function idLists(v: unknown, what: string, where: { file?: string; column?: string } = {}): number[][] | null {
+  if (v === undefined || v === null) return null;
+  const ok = Array.isArray(v) && v.length > 0 && v.every((w) => Array.isArray(w) && w.length > 0 && w.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0));
+  if (!ok) throw new EvalpredError(`${what} must be a non-empty list of token id lists such as [[5], [7, 8]] (ids >= 0), got ${JSON.stringify(v)}.`, where);
+  return v as number[][];
+}
 
 function readJson(file: string): Json | null {
   if (!fs.existsSync(file)) return null;
@@ -118,6 +141,10 @@ export function readGenerationConfig(modelDir: string): GenerationConfig {
     forcedBosTokenId: int('forced_bos_token_id'),
     forcedEosTokenIds: ids('forced_eos_token_id'),
     noRepeatNgramSize: int('no_repeat_ngram_size') ?? DEFAULTS.noRepeatNgramSize,
+    repetitionPenalty: num('repetition_penalty', DEFAULTS.repetitionPenalty),
+    badWordsIds: idLists(src.bad_words_ids, `${file}: "bad_words_ids"`, { file, column: 'bad_words_ids' }),
+    numReturnSequences: int('num_return_sequences') ?? DEFAULTS.numReturnSequences,
+    sampling: src.do_sample === true ? ['do_sample=true', ...SAMPLING.filter((k) => src[k] !== undefined && src[k] !== null).map((k) => `${k}=${JSON.stringify(src[k])}`)] : [],
     minLength: int('min_length') ?? 0,
     minNewTokens: int('min_new_tokens'),
     unsupported: UNSUPPORTED.filter(([k, neutral]) => src[k] !== undefined && src[k] !== null && JSON.stringify(src[k]) !== JSON.stringify(neutral)).map(
@@ -133,6 +160,11 @@ export interface GenerateArgs {
   maxLength?: number;
   maxNewTokens?: number;
   numBeams?: number;
+  /** evaluate(**gen_kwargs) beyond the Seq2SeqTrainingArguments ones (docs/trainer-semantics.md#generation-options). */
+  numReturnSequences?: number;
+  repetitionPenalty?: number;
+  noRepeatNgramSize?: number;
+  badWordsIds?: number[][];
 }
 
 /**
@@ -161,12 +193,51 @@ export function effectiveConfig(
   if (args.maxLength !== undefined) gc.maxLength = args.maxLength;
   if (args.maxNewTokens !== undefined) gc.maxNewTokens = args.maxNewTokens;
   if (args.numBeams !== undefined) gc.numBeams = args.numBeams;
+  if (args.numReturnSequences !== undefined) gc.numReturnSequences = args.numReturnSequences;
+  if (args.repetitionPenalty !== undefined) gc.repetitionPenalty = args.repetitionPenalty;
+  if (args.noRepeatNgramSize !== undefined) gc.noRepeatNgramSize = args.noRepeatNgramSize;
+  if (args.badWordsIds !== undefined) gc.badWordsIds = args.badWordsIds;
   if (gc.maxNewTokens !== null) gc.maxLength = gc.maxNewTokens + promptLength;
   gc.promptLength = promptLength;
   for (const [k, v] of [['max length', gc.maxLength], ['num_beams', gc.numBeams]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new EvalpredError(`generation ${k} must be a positive integer, got ${v}.`);
   }
   return gc;
+}
+
+/**
+ * GenerationConfig.validate's errors for the options evalpred applies, naming where each value came from (a flag
+ * when one was given, else the model's generation_config).
+ */
+export function checkGenerationOptions(gc: GenerationConfig, args: GenerateArgs): void {
+  if (gc.sampling.length) {
+    throw new EvalpredError(
+      `${gc.source} sets ${gc.sampling.join(', ')}: generate() would sample with PyTorch's random number generator, which evalpred cannot reproduce, so no prediction could match Trainer's. ` +
+        `Set "do_sample": false there to evaluate with greedy or beam search (what trainer.evaluate(do_sample=False) runs; see docs/trainer-semantics.md#generation-options).`,
+      { file: gc.source.split(' ')[0] },
+    );
+  }
+  const from = (flag: string, given: unknown, attr: string) => (given !== undefined ? flag : `${attr} in ${gc.source}`);
+  const nrs = from('--num-return-sequences', args.numReturnSequences, 'num_return_sequences');
+  if (!Number.isInteger(gc.numReturnSequences) || gc.numReturnSequences < 1) throw new EvalpredError(`${nrs} must be a positive integer, got ${gc.numReturnSequences}.`);
+  if (gc.numReturnSequences > 1 && gc.numBeams === 1) {
+    throw new EvalpredError(
+      `${nrs} is ${gc.numReturnSequences}, but greedy search returns one sequence per input (transformers: "Greedy methods without beam search do not support num_return_sequences different than 1"): add --num-beams ${gc.numReturnSequences} or more.`,
+    );
+  }
+  if (gc.numReturnSequences > gc.numBeams) {
+    throw new EvalpredError(`${nrs} (${gc.numReturnSequences}) must be at most the number of beams (${gc.numBeams}), as transformers requires: raise --num-beams.`);
+  }
+  if (!(typeof gc.repetitionPenalty === 'number' && gc.repetitionPenalty > 0 && Number.isFinite(gc.repetitionPenalty))) {
+    throw new EvalpredError(`${from('--repetition-penalty', args.repetitionPenalty, 'repetition_penalty')} must be a positive number (1 = no penalty), got ${gc.repetitionPenalty}.`);
+  }
+  if (!Number.isInteger(gc.noRepeatNgramSize) || gc.noRepeatNgramSize < 0) {
+    throw new EvalpredError(`${from('--no-repeat-ngram-size', args.noRepeatNgramSize, 'no_repeat_ngram_size')} must be a whole number (0 = off), got ${gc.noRepeatNgramSize}.`);
+  }
+  if (gc.badWordsIds && !gc.badWordsIds.some((w) => !(w.length === 1 && gc.eosTokenIds.includes(w[0])))) {
+    // NoBadWordsLogitsProcessor drops [eos] entries, and an empty list is then a ValueError in transformers
+    throw new EvalpredError(`${from('--bad-words-ids', args.badWordsIds, 'bad_words_ids')} holds only eos ids (${JSON.stringify(gc.badWordsIds)}), which transformers drops, leaving no bad words: generate() would raise. Remove it or name other tokens.`);
+  }
 }
 
 /**

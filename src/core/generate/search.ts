@@ -17,9 +17,25 @@ export function generationPadId(gc: GenerationConfig): number {
   throw new EvalpredError('generation needs a pad_token_id or an eos_token_id in generation_config.json / config.json to fill finished rows.');
 }
 
-/** Apply the enabled logits processors in place to `scores` [rows * V] for sequences `seqs` (cur_len = their length). */
+/**
+ * Apply the enabled logits processors in place to `scores` [rows * V] for sequences `seqs` (cur_len = their
+ * length), in the order generate()'s _get_logits_processor lists them: repetition penalty, no-repeat n-grams, bad
+ * words, min length, min new tokens, forced bos, forced eos (docs/trainer-semantics.md#generation-options).
+ */
 export function processLogits(scores: Float32Array, seqs: number[][], V: number, gc: GenerationConfig): void {
   const curLen = seqs[0]?.length ?? 0;
+  if (gc.repetitionPenalty !== 1) {
+    // RepetitionPenaltyLogitsProcessor: each token already in the row (prompt included), once: a negative score
+    // times the penalty, another divided by it; float32 arithmetic with the penalty as a float32 scalar, as torch.
+    const p = f32(gc.repetitionPenalty);
+    seqs.forEach((s, r) => {
+      for (const t of new Set(s)) {
+        if (t < 0 || t >= V) continue;
+        const x = scores[r * V + t];
+        scores[r * V + t] = x < 0 ? f32(x * p) : f32(x / p);
+      }
+    });
+  }
   const n = gc.noRepeatNgramSize;
   if (n > 0 && curLen + 1 >= n) {
     // NoRepeatNGramLogitsProcessor: ban tokens that would complete an n-gram already present in the row.
@@ -32,6 +48,7 @@ export function processLogits(scores: Float32Array, seqs: number[][], V: number,
       }
     });
   }
+  if (gc.badWordsIds) applyBadWords(scores, seqs, V, gc);
   // MinLength / MinNewTokens come before the forced tokens in transformers' processor list
   const promptLen = gc.promptLength ?? 1;
   if (gc.eosTokenIds.length && (curLen < gc.minLength || (gc.minNewTokens !== null && curLen - promptLen < gc.minNewTokens))) {
@@ -45,6 +62,36 @@ export function processLogits(scores: Float32Array, seqs: number[][], V: number,
   };
   if (gc.forcedBosTokenId !== null && curLen === 1) force([gc.forcedBosTokenId]);
   if (gc.forcedEosTokenIds.length && curLen === gc.maxLength - 1) force(gc.forcedEosTokenIds);
+}
+
+/**
+ * NoBadWordsLogitsProcessor (a SequenceBiasLogitsProcessor with -inf biases): a one-token bad word is always
+ * banned; a longer one bans its last token when the row ends with the rest. Bad words equal to [eos] are dropped.
+ * The bias is added (score + -inf), as transformers adds it.
+ */
+function applyBadWords(scores: Float32Array, seqs: number[][], V: number, gc: GenerationConfig): void {
+  const words = (gc.badWordsIds ?? []).filter((w) => !(w.length === 1 && gc.eosTokenIds.includes(w[0])));
+  const outside = [...new Set(words.flat().filter((t) => t >= V))];
+  if (outside.length) {
+    throw new EvalpredError(`bad_words_ids names token ids the model's vocabulary (${V} tokens) does not have: ${outside.join(', ')} (transformers raises the same).`, { column: 'bad_words_ids' });
+  }
+  const curLen = seqs[0]?.length ?? 0;
+  for (let r = 0; r < seqs.length; r++) {
+    const s = seqs[r];
+    const banned = new Set<number>();
+    for (const w of words) {
+      if (w.length === 1) {
+        banned.add(w[0]);
+        continue;
+      }
+      const prefixLen = w.length - 1;
+      if (gc.badWordsNeedLongerContext ? w.length > curLen : prefixLen > curLen) continue;
+      let match = true;
+      for (let j = 0; j < prefixLen && match; j++) if (s[curLen - prefixLen + j] !== w[j]) match = false;
+      if (match) banned.add(w[prefixLen]);
+    }
+    for (const t of banned) scores[r * V + t] += -Infinity;
+  }
 }
 
 function toTensor(seqs: number[][]): Tensor {
@@ -86,39 +133,6 @@ export async function greedySearch(stepper: Stepper, prompts: number[][], gc: Ge
   return toTensor(seqs);
 }
 
-/** BeamHypotheses: the best finished hypotheses of one input row. */
-class BeamHypotheses {
-  beams: { score: number; hyp: number[] }[] = [];
-  worstScore = 1e9;
-  constructor(
-    private readonly numBeams: number,
-    private readonly lengthPenalty: number,
-    private readonly earlyStopping: boolean | 'never',
-    private readonly maxLength: number,
-  ) {}
-
-  add(hyp: number[], sumLogprobs: number, generatedLen: number): void {
-    const score = sumLogprobs / generatedLen ** this.lengthPenalty;
-    if (this.beams.length < this.numBeams || score > this.worstScore) {
-      this.beams.push({ score, hyp });
-      if (this.beams.length > this.numBeams) {
-        const sorted = this.beams.map((b, i) => [b.score, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        this.beams.splice(sorted[0][1], 1);
-        this.worstScore = sorted[1][0];
-      } else this.worstScore = Math.min(score, this.worstScore);
-    }
-  }
-
-  isDone(bestSumLogprobs: number, curLen: number, promptLen: number): boolean {
-    if (this.beams.length < this.numBeams) return false;
-    if (this.earlyStopping === true) return true;
-    let highest: number;
-    if (this.earlyStopping === false || this.lengthPenalty <= 0) highest = bestSumLogprobs / (curLen - promptLen) ** this.lengthPenalty;
-    else highest = bestSumLogprobs / (this.maxLength - promptLen) ** this.lengthPenalty;
-    return this.worstScore >= highest;
-  }
-}
-
 /** log_softmax over each row of [rows * V], in float32 as torch computes it. */
 function logSoftmax(x: Float32Array, V: number): void {
   for (let r = 0; r < x.length / V; r++) {
@@ -131,95 +145,114 @@ function logSoftmax(x: Float32Array, V: number): void {
   }
 }
 
+/** A finished hypothesis of one input (transformers' `sequences` / `beam_scores` / `is_sent_finished` slot). */
+interface Finished {
+  seq: number[];
+  score: number;
+  done: boolean;
+}
+
 /**
- * Beam search (num_return_sequences 1): rows of `prompts` are the batch (one prompt per input); the stepper
- * runs on batch * numBeams rows (its encoder state must already be expanded with repeatRows).
- * Returns the best hypothesis per input, padded as BeamSearchScorer.finalize pads: eos after a shorter
- * hypothesis, pad beyond it.
+ * Beam search as transformers 4.57 and 5.x run it (GenerationMixin._beam_search, the vectorised one: top-k
+ * continuations, running beams, a pool of num_beams finished hypotheses per input kept sorted by score, the
+ * early-stop heuristic). Rows of `prompts` are the batch; the stepper runs on batch * numBeams rows (its encoder
+ * state already expanded with repeatRows). Returns batch * num_return_sequences rows, each input's best first,
+ * filled past their end with `pad_token_id or eos_token_id[0]` (a pad id of 0 is falsy there, so T5 rows are
+ * filled with eos) and cut to the longest returned hypothesis (docs/trainer-semantics.md#generation-options).
+ * Scores are float32 as torch keeps them: float32 ops with Python scalars cast to float32.
  */
 export async function beamSearch(stepper: Stepper, prompts: number[][], gc: GenerationConfig): Promise<Tensor> {
   const k = gc.numBeams;
+  const nReturn = gc.numReturnSequences ?? 1;
   const batch = prompts.length;
-  const pad = generationPadId(gc);
   const eos = new Set(gc.eosTokenIds);
+  const fill = gc.eosTokenIds.length ? (gc.padTokenId ? gc.padTokenId : gc.eosTokenIds[0]) : -1;
   const promptLen = prompts[0].length;
-  let seqs: number[][] = [];
-  for (const p of prompts) for (let j = 0; j < k; j++) seqs.push([...p]);
-  // Only the first beam of each input is live at the start, so the first step does not pick k copies.
-  let beamScores = new Float32Array(batch * k);
-  for (let b = 0; b < batch; b++) for (let j = 1; j < k; j++) beamScores[b * k + j] = -1e9;
-  const hyps = prompts.map(() => new BeamHypotheses(k, gc.lengthPenalty, gc.earlyStopping, gc.maxLength));
-  const done = prompts.map(() => false);
+  const keep = Math.max(2, 1 + gc.eosTokenIds.length) * k;
+  const NEG = -1e9;
+  const lp = gc.lengthPenalty;
+  let running: number[][] = [];
+  for (const p of prompts) for (let j = 0; j < k; j++) running.push([...p]);
+  // only the first beam of each input is live at the start, so the first step does not pick k copies
+  let runningScores = new Float32Array(batch * k);
+  for (let b = 0; b < batch; b++) for (let j = 1; j < k; j++) runningScores[b * k + j] = NEG;
+  const pool: Finished[][] = prompts.map((p) => Array.from({ length: k }, () => ({ seq: [...p], score: NEG, done: false })));
+  const unsatisfied = prompts.map(() => true);
   let beamIdx: Int32Array | null = null;
-  const keep = Math.max(2, 1 + eos.size) * k;
+  let curLen = promptLen;
   while (true) {
-    const scores = await stepper.next(toTensor(seqs), beamIdx);
-    const V = scores.length / seqs.length;
+    const scores = await stepper.next(toTensor(running), beamIdx);
+    const V = scores.length / running.length;
     logSoftmax(scores, V);
-    processLogits(scores, seqs, V, gc);
-    for (let r = 0; r < seqs.length; r++) for (let v = 0; v < V; v++) scores[r * V + v] = f32(scores[r * V + v] + beamScores[r]);
-    const curLen = seqs[0].length + 1; // the length next_scores are computed for
+    processLogits(scores, running, V, gc);
+    for (let r = 0; r < running.length; r++) for (let v = 0; v < V; v++) scores[r * V + v] = f32(scores[r * V + v] + runningScores[r]);
+    const nextRunning: number[][] = [];
     const nextScores = new Float32Array(batch * k);
-    const nextTokens = new Int32Array(batch * k);
     const nextIdx = new Int32Array(batch * k);
+    let allHit = true;
     for (let b = 0; b < batch; b++) {
-      // torch.topk over the k*V candidates of this input, best first (ties: lower index first)
-      const base = b * k * V;
-      const cand = topK(scores, base, k * V, keep);
-      if (done[b]) {
-        for (let j = 0; j < k; j++) {
-          nextScores[b * k + j] = 0;
-          nextTokens[b * k + j] = pad;
-          nextIdx[b * k + j] = 0;
-        }
-        continue;
-      }
-      let j = 0;
-      for (let rank = 0; rank < cand.length; rank++) {
-        const flat = cand[rank];
-        const score = scores[base + flat];
-        const token = flat % V;
-        const row = b * k + Math.floor(flat / V);
-        if (eos.has(token)) {
-          if (rank >= k) continue;
-          hyps[b].add([...seqs[row]], score, curLen - promptLen);
-        } else {
-          nextScores[b * k + j] = score;
-          nextTokens[b * k + j] = token;
-          nextIdx[b * k + j] = row;
-          j++;
-        }
-        if (j === k) break;
-      }
-      if (j < k) throw new EvalpredError(`beam search: at most ${keep} tokens can be considered per step, which is not enough for ${k} beams with ${eos.size} eos ids.`);
-      let best = -Infinity;
-      for (const flat of cand) best = Math.max(best, scores[base + flat]);
-      done[b] = done[b] || hyps[b].isDone(best, curLen, promptLen);
+      // _get_top_k_continuations: the `keep` best of this input's k * V candidates (ties: lower index first)
+      const cand = topK(scores, b * k * V, k * V, keep).map((flat) => {
+        const beam = Math.floor(flat / V), token = flat % V;
+        const seq = [...running[b * k + beam], token];
+        // stopping criteria on the continued sequence: eos, or max_length reached
+        const hit = eos.has(token) || seq.length >= gc.maxLength;
+        return { score: scores[b * k * V + flat], seq, row: b * k + beam, hit };
+      });
+      if (!cand.every((c) => c.hit)) allHit = false;
+      // _get_running_beams_for_next_iteration: the k best once finished candidates get -1e9
+      const runScore = cand.map((c) => f32(c.score + (c.hit ? NEG : -0)));
+      const order = rankDesc(runScore).slice(0, k);
+      order.forEach((i, j) => {
+        nextRunning.push(cand[i].seq);
+        nextScores[b * k + j] = runScore[i];
+        nextIdx[b * k + j] = cand[i].row;
+      });
+      // _update_finished_beams: merge the pool with the candidates that finished among the top k
+      const P = pool[b];
+      const full = P.every((f) => f.done) && gc.earlyStopping === true;
+      const denom = f32((curLen + 1 - promptLen) ** lp);
+      const merged: Finished[] = [
+        ...P,
+        ...cand.map((c, i) => {
+          let sc = f32(c.score / denom);
+          sc = f32(sc + (full ? NEG : -0));
+          sc = f32(sc + (unsatisfied[b] ? -0 : NEG));
+          const done = c.hit && i < k;
+          sc = f32(sc + (done ? -0 : NEG));
+          return { seq: c.seq, score: sc, done };
+        }),
+      ];
+      pool[b] = rankDesc(merged.map((m) => m.score))
+        .slice(0, k)
+        .map((i) => merged[i]);
     }
+    running = nextRunning;
+    runningScores = nextScores;
     beamIdx = nextIdx;
-    seqs = Array.from(nextIdx, (row, i) => [...seqs[row], nextTokens[i]]);
-    beamScores = nextScores;
-    if (done.every(Boolean) || seqs[0].length >= gc.maxLength) break;
+    curLen++;
+    // _check_early_stop_heuristic: can the best running beam still beat the worst finished hypothesis?
+    const bestLen = gc.earlyStopping === 'never' && lp > 0 ? gc.maxLength - promptLen : curLen - promptLen;
+    for (let b = 0; b < batch; b++) {
+      const best = f32(runningScores[b * k] / f32(bestLen ** lp));
+      const worst = Math.min(...pool[b].map((f) => f.score));
+      unsatisfied[b] = unsatisfied[b] && pool[b].some((f) => best > (f.done ? worst : NEG));
+    }
+    // _beam_search_has_unfinished_sequences
+    const openBeam = !(gc.earlyStopping === true && pool.every((P) => P.every((f) => f.done)));
+    if (!(unsatisfied.some(Boolean) && openBeam && !allHit)) break;
   }
-  // finalize: open beams of unfinished inputs become hypotheses too
-  for (let b = 0; b < batch; b++) {
-    if (done[b]) continue;
-    for (let j = 0; j < k; j++) hyps[b].add(seqs[b * k + j], beamScores[b * k + j], seqs[b * k + j].length - promptLen);
-  }
-  const best = hyps.map((h) => {
-    // sorted by score ascending, pop the last (Python's sort is stable: equal scores keep insertion order)
-    const sorted = h.beams.map((x, i) => ({ ...x, i })).sort((a, c) => a.score - c.score || a.i - c.i);
-    return sorted[sorted.length - 1].hyp;
-  });
-  const lens = best.map((h) => h.length);
-  const width = Math.min(Math.max(...lens) + 1, gc.maxLength);
-  const out = Tensor.full('int64', [batch, width], pad);
-  const d = out.data as BigInt64Array;
-  best.forEach((h, b) => {
-    for (let j = 0; j < h.length && j < width; j++) d[b * width + j] = BigInt(h[j]);
-    if (h.length < width) d[b * width + h.length] = BigInt(gc.eosTokenIds[0] ?? pad);
-  });
-  return out;
+  const out = pool.flatMap((P) => P.slice(0, nReturn).map((f) => f.seq));
+  const width = Math.max(...out.map((s) => s.length));
+  const t = Tensor.full('int64', [out.length, width], fill);
+  const d = t.data as BigInt64Array;
+  out.forEach((s, r) => s.forEach((v, j) => (d[r * width + j] = BigInt(v))));
+  return t;
+}
+
+/** Indices of `xs` ordered by value, largest first; equal values keep their order (torch.topk on CPU, as assumed throughout). */
+function rankDesc(xs: ArrayLike<number>): number[] {
+  return Array.from({ length: xs.length }, (_, i) => i).sort((a, b) => (xs[b] > xs[a] ? 1 : xs[b] < xs[a] ? -1 : a - b));
 }
 
 /** Flat indices (relative to base) of the `count` largest of scores[base, base+n), best first. */

@@ -47,7 +47,7 @@ export class Seq2SeqFamily {
     this.gc = setup.announceGeneration();
     this.describe = setup.generate ? ', predict_with_generate' : '';
     this.fullLogitsWarnBytes = setup.generate ? null : 0;
-    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.encoder.inputNames], modelOutputs, executionProvider: model.encoder.provider };
+    this.info = { columns: setup.columnPlan(), maxLength: setup.ctx.maxLength, modelInputs: [...model.encoder.inputNames], modelOutputs, executionProvider: model.encoder.provider, ...setup.returnsPerSample() };
   }
 
   batch(start: number, end: number): PromptBatch {

@@ -59,13 +59,16 @@ function idAt(t: Tensor, i: number): number {
 export function sampleViews(
   ep: EvalPredictionData,
   count: number,
-  opts: { tokenizer?: LoadedTokenizer; id2label?: Record<number, string>; task?: string },
+  opts: { tokenizer?: LoadedTokenizer; id2label?: Record<number, string>; task?: string; numReturnSequences?: number },
 ): SampleView[] {
   const preds = ep.predictions instanceof Tensor ? ep.predictions : undefined;
   const labels = ep.labelIds instanceof Tensor ? ep.labelIds : undefined;
   const inputs = firstTensor(ep.inputs);
   if (!preds || preds.ndim === 0) return [];
-  const n = Math.min(count, preds.shape[0]);
+  // num_return_sequences: n generated rows per sample, best first; a sample shows its best (docs/trainer-semantics.md#generation-options)
+  const generative = opts.task === 'seq2seq-lm' || opts.task === 'causal-lm';
+  const per = generative && opts.numReturnSequences && opts.numReturnSequences > 1 && preds.shape[0] % opts.numReturnSequences === 0 ? opts.numReturnSequences : 1;
+  const n = Math.min(count, preds.shape[0] / per);
   const name = (id: number) => opts.id2label?.[id] ?? String(id);
   const out: SampleView[] = [];
   for (let i = 0; i < n; i++) {
@@ -82,7 +85,7 @@ export function sampleViews(
     } else if ((opts.task === 'seq2seq-lm' || opts.task === 'causal-lm') && opts.tokenizer) {
       // Generated (or argmax) ids decoded as tokenizer.batch_decode(skip_special_tokens=True) would, with -100
       // treated as padding (the fast tokenizer itself would raise on it, docs/trainer-semantics.md#the-decode-trap); logits are argmaxed first.
-      const ids = preds.ndim === 3 && preds.shape[2] > 0 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i) : undefined;
+      const ids = preds.ndim === 3 && preds.shape[2] > 0 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i * per) : undefined;
       v.text = true;
       if (ids) v.prediction = opts.tokenizer.decode(ids.data as BigInt64Array, { skipSpecialTokens: true });
       if (labels && labels.ndim === 2) {

@@ -9,7 +9,7 @@ export function generationForLints(modelDir: string | undefined): LintInput['gen
   if (!modelDir || !fs.existsSync(modelDir)) return undefined;
   try {
     const gc = readGenerationConfig(modelDir);
-    return { maxLength: gc.maxLength, maxNewTokens: gc.maxNewTokens };
+    return { maxLength: gc.maxLength, maxNewTokens: gc.maxNewTokens, numReturnSequences: gc.numReturnSequences };
   } catch {
     return undefined; // a broken config already failed the run that made the cache; lints stay quiet
   }

@@ -24,7 +24,7 @@ export interface LintInput {
    * The model's generation_config (model.generation_config: decides Seq2SeqTrainer's padding width, docs/trainer-semantics.md#generation-padding
    * step 4); undefined when unknown. Used by the generation lints (generation-width, generation-capped-20) with settings.predictWithGenerate.
    */
-  generation?: { maxLength?: number; maxNewTokens?: number | null };
+  generation?: { maxLength?: number; maxNewTokens?: number | null; numReturnSequences?: number };
 }
 
 /** A LintInput with what every rule would otherwise recompute: the source text and the named tensors of each field. */

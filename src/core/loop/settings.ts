@@ -27,6 +27,11 @@ export interface RunSettings {
   generationMaxLength?: number;
   maxNewTokens?: number;
   numBeams?: number;
+  /** generate() options beyond Seq2SeqTrainingArguments' (evaluate(**gen_kwargs); docs/trainer-semantics.md#generation-options). */
+  numReturnSequences?: number;
+  repetitionPenalty?: number;
+  noRepeatNgramSize?: number;
+  badWordsIds?: number[][];
   metrics?: string;
   function?: string;
   /** Cache folder; default .evalpred/cache/<key> under the working directory. */

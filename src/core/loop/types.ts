@@ -52,6 +52,8 @@ export interface LoopInfo {
   labelNames?: string[];
   /** The onnxruntime execution provider the model actually ran on (--device, or CPU after a fallback). */
   executionProvider?: string;
+  /** generate()'s num_return_sequences when above 1: predictions hold this many rows per sample. */
+  numReturnSequences?: number;
 }
 
 export interface LoopResult {

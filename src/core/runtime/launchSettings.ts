@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { EvalpredError } from '../errors';
 import { EVAL_PREDICTION_PROFILES, RunSettings, withDefaults } from '../loop/settings';
+import { idLists } from '../generate/generationConfig';
 import { DEVICES } from '../model/session';
 import { TASK_NAMES } from '../tasks';
 import { RuntimeIO } from './io';
@@ -16,6 +17,7 @@ type Kind =
   | { type: 'number'; min: number; max?: number }
   | { type: 'command' }
   | { type: 'bool' }
+  | { type: 'idLists' }
   | { type: 'list'; values: readonly string[] }
   | { type: 'names' };
 
@@ -42,6 +44,10 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
   generationMaxLength: { kind: { type: 'int', min: 1 }, description: 'generation_max_length for generate().' },
   maxNewTokens: { kind: { type: 'int', min: 1 }, description: 'max_new_tokens for generate().' },
   numBeams: { kind: { type: 'int', min: 1 }, description: 'num_beams for generate().' },
+  numReturnSequences: { kind: { type: 'int', min: 1 }, description: 'num_return_sequences for generate() (beam search): predictions get N x n rows, each input\'s n best together.' },
+  repetitionPenalty: { kind: { type: 'number', min: 0 }, description: 'repetition_penalty for generate() (1 = off).' },
+  noRepeatNgramSize: { kind: { type: 'int', min: 0 }, description: 'no_repeat_ngram_size for generate() (0 = off).' },
+  badWordsIds: { kind: { type: 'idLists' }, description: 'bad_words_ids for generate(): token id sequences never generated, e.g. [[5], [7, 8]].' },
   metrics: { kind: { type: 'path', must: 'file', exists: true }, description: 'Your metric file: a .py defining compute_metrics(eval_pred), or .ts/.js exporting computeMetrics(evalPred).' },
   function: { kind: { type: 'string' }, description: 'Name of the metric function in the metric file (default compute_metrics / computeMetrics).' },
   cache: { kind: { type: 'path', must: 'dir', exists: false }, description: 'Prediction cache folder. Alone (without model and dataset) it opens an existing cache.' },
@@ -199,6 +205,8 @@ function checkValue(field: string, v: unknown, kind: Kind, cwd: string, io: Runt
       if (!onPath(cmd, io)) fail(field, `is "${cmd}", which is not a command on PATH: give the interpreter's full path (a Python 3 that has NumPy)`);
       return cmd;
     }
+    case 'idLists':
+      return idLists(v, `launch configuration: "${field}"`, { column: field });
     case 'bool':
       if (typeof v !== 'boolean') fail(field, `must be true or false, ${got}`);
       return v;

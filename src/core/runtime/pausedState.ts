@@ -34,20 +34,25 @@ function firstRows(node: TensorNode | null): number {
 
 export function sampleAt(ev: Evaluation, index: number, tokenizer: LoadedTokenizer | undefined): RuntimeSample {
   const ep = ev.evalPred;
-  const n = firstRows(ep.predictions);
+  // num_return_sequences: each sample owns a block of `per` prediction rows (docs/trainer-semantics.md#generation-options)
+  const per = ev.loop?.info?.numReturnSequences ?? 1;
+  const n = Math.floor(firstRows(ep.predictions) / per);
   const i = Math.min(index, Math.max(0, n - 1));
-  const slice = (node: TensorNode | null): TensorNode | null => (node instanceof Tensor && node.ndim > 0 ? node.rows(i, i + 1) : null);
+  const slice = (node: TensorNode | null, k = 1): TensorNode | null => (node instanceof Tensor && node.ndim > 0 ? node.rows(i * k, (i + 1) * k) : null);
   // For a tuple of outputs the first member is the logits, as compute_metrics code usually assumes.
   const first = (node: TensorNode | null): TensorNode | null => (node && !(node instanceof Tensor) && 'tuple' in node ? node.tuple[0] ?? null : node);
-  const one: EvalPredictionData = { predictions: slice(first(ep.predictions)), labelIds: slice(ep.labelIds), inputs: slice(ep.inputs), losses: slice(ep.losses) };
-  const view = one.predictions ? sampleViews(one, 1, { tokenizer, id2label: ev.loop?.info?.id2label, task: ev.loop?.task })[0] : undefined;
+  const one: EvalPredictionData = { predictions: slice(first(ep.predictions), per), labelIds: slice(ep.labelIds), inputs: slice(ep.inputs), losses: slice(ep.losses) };
+  const view = one.predictions ? sampleViews(one, 1, { tokenizer, id2label: ev.loop?.info?.id2label, task: ev.loop?.task, numReturnSequences: per })[0] : undefined;
   const rows: SampleRow[] = [];
   const fields: [string, TensorNode | null][] = [['predictions', ep.predictions], ['label_ids', ep.labelIds], ['inputs', ep.inputs], ['losses', ep.losses]];
   // A tuple (extra model outputs, QA start/end labels) shows each member's row: predictions[0][i], predictions[1][i]…
   // A list (eval_do_concat_batches=False) holds per-batch arrays, so it has no per-sample row.
   const rowsOf = (name: string, node: TensorNode | null): void => {
     if (node instanceof Tensor) {
-      if (node.ndim > 0 && i < node.shape[0]) rows.push({ name: `${name}[${i}]`, value: node.ndim === 1 ? node.rows(i, i + 1).reshape([]) : node.row(i) });
+      const k = name === 'predictions' ? per : 1;
+      if (k > 1 && node.ndim > 0 && (i + 1) * k <= node.shape[0]) {
+        for (let j = i * k; j < (i + 1) * k; j++) rows.push({ name: `${name}[${j}]`, value: node.row(j) });
+      } else if (node.ndim > 0 && i < node.shape[0]) rows.push({ name: `${name}[${i}]`, value: node.ndim === 1 ? node.rows(i, i + 1).reshape([]) : node.row(i) });
     } else if (node && 'tuple' in node) node.tuple.forEach((member, j) => rowsOf(`${name}[${j}]`, member));
   };
   for (const [name, node] of fields) rowsOf(name, node);

@@ -131,6 +131,7 @@ export async function viewInputFor(evaluation: Evaluation, opts: FromEvaluationO
     tokenizer,
     noTokenizerReason,
     generated: !!(producer.settings as Partial<RunSettings> | undefined)?.predictWithGenerate,
+    numReturnSequences: evaluation.loop?.info?.numReturnSequences,
     textColumn: cols?.text,
     pairColumn: cols?.pair,
     template: cols?.template,

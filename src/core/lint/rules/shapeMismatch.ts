@@ -5,8 +5,19 @@ import type { LintRule } from '../types';
 
 export const shapeMismatch: LintRule = {
   ids: ['row-mismatch', 'width-mismatch'],
-  check({ evalPred: { predictions: p, labelIds: l }, settings, src }) {
+  check({ evalPred: { predictions: p, labelIds: l }, settings, src, generation }) {
     if (!(p instanceof Tensor) || !(l instanceof Tensor)) return [];
+    const per = settings?.predictWithGenerate ? (settings.numReturnSequences ?? generation?.numReturnSequences ?? 1) : 1;
+    if (per > 1 && rows(p) !== undefined && rows(p) === (rows(l) ?? NaN) * per) {
+      // generate() with num_return_sequences: Trainer hands compute_metrics N x n predictions for N labels
+      return [{
+        id: 'row-mismatch',
+        severity: 'info',
+        message: `predictions has ${rows(p)} rows for ${rows(l)} label rows: num_return_sequences ${per} gives each sample ${per} generated rows in a block, best first (row i*${per}+j is sample i's j-th best).`,
+        fix: `Pair them with np.repeat(labels, ${per}, axis=0), or score the best with predictions[::${per}].`,
+        reference: 'https://github.com/huggingface/transformers/issues/25231',
+      }];
+    }
     if (rows(p) !== rows(l)) {
       return [{
         id: 'row-mismatch',

@@ -52,6 +52,9 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
   const predText: string[] = [];
   const goldText: (string | undefined)[] = [];
   const tokenAccuracy = new Float64Array(cols.n).fill(NaN);
+  const per = preds.shape[0] === cols.n ? 1 : preds.shape[0] / cols.n;
+  /** The other beams of each sample (num_return_sequences), for the search box. */
+  const others: string[] = [];
   const f1 = new Float64Array(cols.n).fill(NaN);
 
   if (aligned) {
@@ -91,12 +94,16 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
     }
   } else {
     const p2 = preds.ndim === 2 ? preds : undefined;
+    if (per > 1) {
+      ctx.note(`num_return_sequences ${per}: predictions hold ${per} rows per sample (rows i*${per} to i*${per}+${per - 1} are sample i's beams, best first); each sample shows and is scored by its best, the others are searchable`);
+    }
     if (!p2) ctx.note(`predictions are ${preds.dtype}[${preds.shape.join(', ')}]: neither generated ids [samples, tokens] nor logits [samples, tokens, vocab], so nothing is decoded`);
     for (let i = 0; i < cols.n; i++) {
-      const p = p2 ? rowIds(p2, i) : [];
+      const p = p2 ? rowIds(p2, i * per) : [];
       predIds.push(Int32Array.from(p));
       const pt = p2 ? decode(p) : '';
       predText.push(pt);
+      if (p2 && per > 1) others.push(Array.from({ length: per - 1 }, (_, j) => decode(rowIds(p2, i * per + j + 1))).join('\n'));
       if (labels) {
         const g = rowIds(labels, i);
         goldIds.push(Int32Array.from(g));
@@ -130,7 +137,7 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
         v.tokens = Array.from(g, (gold, k): TokenTag => ({ token: piece(gold), pred: piece(p[k]), gold: piece(gold), predId: p[k] === gold ? 0 : 1 }));
       }
     },
-    searchable: (i) => `${predText[i]}\n${goldText[i] ?? ''}`,
+    searchable: (i) => `${predText[i]}\n${goldText[i] ?? ''}${others[i] ? `\n${others[i]}` : ''}`,
     hasGold: () => false,
     hasPredicted: () => false,
     hasPair: () => false,

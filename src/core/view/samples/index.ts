@@ -41,8 +41,10 @@ export class SampleTable implements SampleColumns {
     if (!preds || preds.ndim === 0) {
       throw new EvalpredError('the prediction view needs predictions with a sample axis; this EvalPrediction has none', { tensor: 'predictions' });
     }
-    // doc stride: the loop ran over features, the table shows the examples their answers were picked for
-    const n = (this.n = src.qa ? src.qa.predictions.length : preds.shape[0]);
+    // doc stride: the loop ran over features, the table shows the examples their answers were picked for;
+    // num_return_sequences n: N x n generated rows for N samples, a sample is a block of n rows (generation.ts)
+    const per = src.numReturnSequences && src.numReturnSequences > 1 && preds.shape[0] % src.numReturnSequences === 0 ? src.numReturnSequences : 1;
+    const n = (this.n = src.qa ? src.qa.predictions.length : preds.shape[0] / per);
     this.predId = new Int32Array(n).fill(NONE);
     this.goldId = new Int32Array(n).fill(NONE);
     this.correct = new Int8Array(n).fill(-1);

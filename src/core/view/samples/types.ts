@@ -25,6 +25,8 @@ export interface SampleSource {
   qa?: QaEvalPrediction;
   /** predict_with_generate: predictions are generated ids, not aligned with the labels. */
   generated?: boolean;
+  /** generate()'s num_return_sequences: prediction rows per sample (each input's n best together, best first). */
+  numReturnSequences?: number;
 }
 
 /** The typed per-sample columns every task fills (NONE / -1 / NaN where a value does not apply). */
