@@ -255,7 +255,8 @@ export class EvalpredSession extends LoggingDebugSession {
       supportsConditionalBreakpoints: true,
       supportsHitConditionalBreakpoints: true,
       supportsLogPoints: true,
-      // Names and attributes at the boundary (./completions.ts); debugpy's inside a Python frame.
+      // Names and attributes at the boundary (./completions.ts); debugpy's inside a Python frame, the inspector's
+      // inside a TS/JS one (./node/frameCompletions.ts).
       supportsCompletionsRequest: true,
       completionTriggerCharacters: ['.'],
       // Copy Value gives the whole value, bounded (./clipboard.ts), not the shortened display.
@@ -283,6 +284,8 @@ export class EvalpredSession extends LoggingDebugSession {
       this.sendErrorResponse(response, { id: ERR_LAUNCH, format: inLaunchTerms(messageOf(e)).replace(/[{}]/g, ''), showUser: true });
       return;
     }
+    // The metric's worker (and its debugger) starts now, while the client sends its configuration.
+    this.runtime.prepare(launch);
     // Breakpoints and function breakpoints come before configurationDone; do not start without them
     // (but do not hang on a client that never sends it).
     await Promise.race([this.configured, new Promise((r) => setTimeout(r, 1000))]);
@@ -435,12 +438,25 @@ export class EvalpredSession extends LoggingDebugSession {
       void this.forwardToPython(response, 'completions', { ...args, frameId: args.frameId === LABEL_FRAME_ID ? undefined : args.frameId });
       return;
     }
+    const line = args.line ?? 1;
+    const column = this.convertClientColumnToDebugger(args.column);
+    // `start` is 0-based from either source; the client counts columns from 1 unless it said otherwise.
+    const toClient = (targets: DebugProtocol.CompletionItem[]) => targets.map((t) => ({ ...t, start: t.start === undefined ? undefined : this.convertDebuggerColumnToClient(t.start + 1) }));
+    if (this.node.paused && !(args.text.split(/\r?\n/)[line - 1] ?? '').trimStart().startsWith(':')) {
+      // Paused on a line of a TS/JS metric: JavaScript names and members from that frame (./node/frameCompletions.ts).
+      this.node
+        .request('completions', { text: args.text, column, line, frameId: args.frameId }, '')
+        .then((body) => {
+          response.body = { targets: toClient((body as DebugProtocol.CompletionsResponse['body']).targets) };
+          this.sendResponse(response);
+        })
+        .catch((e) => this.sendErrorResponse(response, { id: ERR_EVALUATE, format: messageOf(e).replace(/[{}]/g, ''), showUser: false }));
+      return;
+    }
     const metrics = this.runtime.settings?.run.metrics ?? '';
     const python = /\.py$/i.test(metrics);
-    const line = args.line ?? 1;
-    const targets = completionsAt(args.text, this.convertClientColumnToDebugger(args.column), { paramName: this.runtime.paramName(), python, source: python ? readSource(metrics) : undefined }, line);
-    // `start` is 0-based from completionsAt; the client counts columns from 1 unless it said otherwise.
-    response.body = { targets: targets.map((t) => ({ ...t, start: t.start === undefined ? undefined : this.convertDebuggerColumnToClient(t.start + 1) })) };
+    const targets = completionsAt(args.text, column, { paramName: this.runtime.paramName(), python, source: python ? readSource(metrics) : undefined }, line);
+    response.body = { targets: toClient(targets) };
     this.sendResponse(response);
   }
 

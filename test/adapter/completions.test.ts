@@ -136,3 +136,70 @@ test('stopped inside a Python frame, completions come from debugpy (the frame\'s
     const pre = (await dc.send('completions', { text: 'pre', column: 4, frameId: frames[0].id })) as DebugProtocol.CompletionsResponse;
     assert.ok(pre.body.targets.some((t) => t.label === 'preds'));
   }));
+
+const TS_PAUSED_METRIC = `const SCALE = 2;
+let sideEffects = 0;
+const counter = { get bump() { return ++sideEffects; }, plain: 1 };
+
+export function computeMetrics(evalPred: any) {
+  const [preds, labels] = evalPred;
+  const decodedRows = preds.argmax(-1);
+  const label = 'abc';
+  const accuracy = labels.size / SCALE;
+  return { accuracy, sideEffects, plain: counter.plain, rows: decodedRows.size, label };
+}
+`;
+
+test('stopped on a line of a TS metric, completions come from the inspector: names in scope, members after a dot, never a side effect', () =>
+  withAdapter(async (dc, dir) => {
+    const metrics = path.join(dir, 'metrics.ts');
+    fs.writeFileSync(metrics, TS_PAUSED_METRIC);
+    const boundary = dc.waitForEvent('stopped');
+    await launch(dc, { cache: cacheIn(dir), metrics }, async () => {
+      await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 9 }] });
+    });
+    await boundary;
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    await dc.continueRequest({ threadId: 1 });
+    await hit;
+    const frames = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+    assert.equal(frames[0].line, 9);
+    const frameId = frames[0].id;
+    const at = async (text: string, column = text.length + 1) =>
+      ((await dc.send('completions', { text, column, frameId })) as DebugProtocol.CompletionsResponse).body.targets;
+    // Locals of the paused frame (only the inspector knows them), then the module's names and globals.
+    const dec = await at('decoded');
+    assert.deepEqual(labels(dec), ['decodedRows']);
+    assert.deepEqual([dec[0].start, dec[0].length, dec[0].type], [1, 7, 'variable']);
+    assert.deepEqual(labels(await at('dec')), ['decodedRows', 'decodeURI', 'decodeURIComponent'], 'the local first, then globals');
+    const all = labels(await at(''));
+    for (const n of ['evalPred', 'preds', 'labels', 'decodedRows', 'label', 'SCALE', 'counter', 'Math', 'JSON']) assert.ok(all.includes(n), `${n} in ${all.join(' ')}`);
+    assert.ok(all.indexOf('decodedRows') < all.indexOf('Math'), 'locals come before globals');
+    // Members after a dot: the tensor's own fields and its class's methods (inherited), the item replacing the word.
+    const tensor = await at('x = preds.ar');
+    assert.ok(labels(tensor).includes('argmax'), labels(tensor).join(' '));
+    assert.ok(tensor.every((t) => t.start === 11 && t.length === 2));
+    assert.equal(tensor.find((t) => t.label === 'argmax')!.type, 'method');
+    const shape = labels(await at('preds.'));
+    for (const m of ['shape', 'dtype', 'size', 'at', 'argmax']) assert.ok(shape.includes(m), `${m} in ${shape.join(' ')}`);
+    // A string's members, a nested chain, an indexed element, the middle of a line.
+    assert.ok(labels(await at('label.toUpp')).includes('toUpperCase'));
+    assert.deepEqual(labels(await at('Math.PI.toFix')), ['toFixed']);
+    assert.deepEqual(labels(await at('labels.shape[0].toFix')), ['toFixed']);
+    // The EvalPrediction is a Proxy: its fields are completed from its target, its trap never runs.
+    const ep = labels(await at('evalPred.'));
+    for (const f of ['predictions', 'labelIds', 'label_ids', 'inputs', 'losses']) assert.ok(ep.includes(f), `${f} in ${ep.join(' ')}`);
+    assert.ok(labels(await at('evalPred.predictions.sh')).includes('shape'));
+    assert.deepEqual(labels(await at('JSON.str + 1', 9)), ['stringify']);
+    // Nothing before the dot, a number's decimal point, an unknown name: no items, no error.
+    assert.deepEqual(await at('1.'), []);
+    assert.deepEqual(await at('nope.x'), []);
+    // A getter with a side effect is never run to complete what follows it.
+    assert.deepEqual(await at('counter.bump.'), []);
+    assert.ok(labels(await at('counter.')).includes('plain'));
+    assert.equal((await dc.evaluateRequest({ expression: 'sideEffects', frameId, context: 'repl' })).body.result, '0');
+    // ':' lines are the safe expression language, completed as at the boundary.
+    assert.deepEqual(labels(await at(':softm')), ['softmax']);
+    // What completion offered evaluates in the frame.
+    assert.equal((await dc.evaluateRequest({ expression: 'decodedRows.size', frameId, context: 'repl' })).body.result, '4');
+  }));

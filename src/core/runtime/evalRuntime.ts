@@ -133,17 +133,29 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     });
   }
 
-  /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
-  async start(launch: LaunchSettings): Promise<void> {
+  /**
+   * Start the metric's process for `launch` now (the debug adapter calls this on the launch request, before the
+   * client's breakpoints and configurationDone arrive); start() does it when nobody did.
+   */
+  prepare(launch: LaunchSettings): void {
+    if (this.prepared === launch) return;
+    this.prepared = launch;
     this.launch = launch;
     this.metrics = this.newMetrics(launch);
-    this.state = 'running';
     // Under the TS/JS debugger, the metric's process starts now, beside the loop or cache read: the first stop
     // inside the metric then does not wait for bundling, the process start and the inspector (bench/lineDebug.ts).
     if (this.jsDebug && launch.run.metrics && isJsMetric(launch.run.metrics)) void this.metrics.warmJs?.(launch.run.metrics);
     // A Python metric's worker (and its debugger) starts now, beside the cache load and while the user looks
     // at the boundary stop: the first run finds it warm with the breakpoints bound.
     if (/\.py$/i.test(launch.run.metrics ?? '')) this.metrics.warmPython?.(launch.python);
+  }
+
+  private prepared?: LaunchSettings;
+
+  /** Run (or reuse) the evaluation, then stop at the boundary. Resolves when the first stop (or end) is reported. */
+  async start(launch: LaunchSettings): Promise<void> {
+    this.prepare(launch);
+    this.state = 'running';
     for (const w of launch.warnings) this.emit('output', w + '\n', 'console');
     try {
       this.evaluation = launch.cacheOnly ? this.openCache(launch.run.cache!) : await this.runLoop(launch);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { CdpSocket } from './cdpSocket';
+import { frameCompletions } from './frameCompletions';
 import { BundleMap } from './sourceMap';
 
 /** Frame id of the label frame under the user's frames (ours are small integers). */
@@ -471,6 +472,11 @@ export class InspectorBridge extends EventEmitter<BridgeEvents> {
         if (r.exceptionDetails) throw new Error(firstLine(r.exceptionDetails.exception?.description ?? r.exceptionDetails.text));
         const v = await this.variable('result', r.result);
         return { result: v.value, type: v.type, variablesReference: v.variablesReference, indexedVariables: v.indexedVariables };
+      }
+      case 'completions': {
+        // Names in scope and members after a dot, from the paused frame (./frameCompletions.ts).
+        const f = this.frame(args.frameId as number | undefined);
+        return { targets: await frameCompletions(cdp, f.cdp, String(args.text ?? ''), Number(args.column ?? 1), Number(args.line ?? 1)) };
       }
       case 'continue':
         await cdp.send('Debugger.resume');

@@ -241,6 +241,8 @@ export class DebugpyBridge extends EventEmitter<BridgeEvents> {
 
   async setExceptionFilters(filters: string[]): Promise<void> {
     this.exceptionFilters = filters.filter((f) => f in DEBUGPY_FILTER);
+    // The worker starts at the launch request: an attach under way sends the filters it started with.
+    if (this.attaching) await this.attaching.catch(() => undefined);
     if (this.attached) await this.socket!.request('setExceptionBreakpoints', { filters: this.exceptionFilters.map((f) => DEBUGPY_FILTER[f]) });
   }
 
