@@ -14,8 +14,9 @@ import { main as pythonDebug } from './pythonDebug';
 import { main as bertBase } from './bertBase';
 import { main as t5Small } from './t5Small';
 import { main as streamingLogits } from './streamingLogits';
+import { main as features } from './featuresCache';
 
-const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug, bertBase, t5Small, streamingLogits };
+const all: Record<string, () => Promise<void>> = { loop, metrics, debugPaging, webview, generation, series, activation, viewQuery, lineDebug, importMemory, consoleSlices, pythonDebug, bertBase, t5Small, streamingLogits, features };
 
 (async () => {
   const pick = process.argv.slice(2);

@@ -3,20 +3,21 @@
 // Data flows one way; every shell above this file only renders what it returns.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cacheKey, contentHashes } from './cache/hash';
+import { cacheKey, contentHashes, filesUnder } from './cache/hash';
 import type { Evaluation } from './cache/evaluation';
 import { CACHE_FORMAT, type CacheManifest } from './cache/manifest';
-import { abandonCacheWrite, beginCacheWrite, commitCacheFiles, isCacheFor, readCache } from './cache/store';
+import { PendingCacheWrite, abandonCacheWrite, beginCacheWrite, commitCacheFiles, isCacheFor, readCache } from './cache/store';
 import { CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes } from './cache/manifest';
 import { FIELD_OF } from './cache/reader';
 import { Tensor, TensorNode } from './tensor/tensor';
 import { EvalpredError } from './errors';
-import { WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
+import { GateDecision, WorkerRunOptions, runLoopInWorker } from './loopWorker/runInWorker';
 import { RunSettings, loopKeySettings } from './loop/settings';
 import type { LoopRecord, LoopResult } from './loop/types';
 import { QA_ATTACHMENT, qaRecordToJson } from './loop/qaFeatures';
 import { mentionsPreprocess } from './metrics/metricFunction';
 import { packageRoot } from './paths';
+import { TOKENIZER_FILES } from './text/tokenizer';
 
 
 
@@ -35,24 +36,14 @@ export function toolVersion(): string {
   return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
 }
 
-function filesOf(p: string): string[] {
-  if (!fs.existsSync(p)) return [];
-  const st = fs.statSync(p);
-  if (st.isFile()) return [p];
-  return fs
-    .readdirSync(p, { withFileTypes: true })
-    .flatMap((e) => (e.isDirectory() ? filesOf(path.join(p, e.name)) : e.isFile() ? [path.join(p, e.name)] : []))
-    .sort();
-}
-
 /** The cache key: content hashes of model + tokenizer files and dataset files, every loop setting, tool version. */
 export async function evaluationKey(settings: RunSettings): Promise<{ key: string; producer: Record<string, unknown> }> {
   if (!fs.existsSync(settings.model)) throw new EvalpredError(`model folder ${settings.model} does not exist.`, { file: settings.model });
   if (!fs.existsSync(settings.dataset)) throw new EvalpredError(`dataset ${settings.dataset} does not exist.`, { file: settings.dataset });
   const rel = (root: string, hs: { path: string; sha256: string; bytes: number }[]) =>
     hs.map((h) => ({ file: path.relative(fs.statSync(root).isFile() ? path.dirname(root) : root, h.path) || path.basename(h.path), sha256: h.sha256, bytes: h.bytes }));
-  const model = rel(settings.model, await contentHashes(filesOf(settings.model)));
-  const dataset = rel(settings.dataset, await contentHashes(filesOf(settings.dataset)));
+  const model = rel(settings.model, await contentHashes(filesUnder(settings.model)));
+  const dataset = rel(settings.dataset, await contentHashes(filesUnder(settings.dataset)));
   const loopSettings = loopKeySettings(settings);
   // A metric file that defines preprocess_logits_for_metrics changes the predictions, so it is part of the key.
   const preprocessor =
@@ -74,26 +65,56 @@ export function defaultCacheDir(key: string, cwd = process.cwd()): string {
   return path.join(cwd, '.evalpred', 'cache', key.slice(0, 16));
 }
 
+/**
+ * The content part of the tokenized-features key: the tokenizer files and the dataset files (their hashes from
+ * the prediction cache key's producer record), the split and the tool version. The loop adds the text settings.
+ */
+export function featuresInputs(producer: Record<string, unknown>): string {
+  const p = producer as { model: { files: { file: string }[] }; dataset: { split: string | null; files: unknown[] } };
+  const tokenizer = p.model.files.filter((f) => (TOKENIZER_FILES as readonly string[]).includes(f.file));
+  return cacheKey({ tool: { name: 'evalpred', version: toolVersion() }, tokenizer, dataset: { split: p.dataset.split, files: p.dataset.files } });
+}
+
+export function defaultFeaturesDir(cwd = process.cwd()): string {
+  return path.join(cwd, '.evalpred', 'features');
+}
+
 export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}): Promise<Evaluation> {
-  const { key, producer } = await evaluationKey(settings);
-  const cacheDir = settings.cache ?? defaultCacheDir(key, opts.cwd);
-  if (!opts.refresh && isCacheFor(cacheDir, key)) {
-    const { manifest, evalPred } = readCache(cacheDir);
-    const loop = loopRecordOf(manifest, cacheDir);
-    if (loop) {
-      opts.onLog?.(`reusing cached predictions in ${cacheDir} (same model, dataset and settings)`);
-      return { cacheDir, fromCache: true, manifest, evalPred, loop };
+  // The worker starts at once and opens the model, tokenizer and dataset while this thread hashes them for the
+  // key; it runs the loop only once the key misses the cache and the output folder is accepted (docs/architecture.md#processes).
+  let decide!: (d: GateDecision) => void;
+  const gate = new Promise<GateDecision>((r) => (decide = r));
+  const running = runLoopInWorker(settings, { ...opts, gate });
+  running.catch(() => {}); // awaited below when the run goes ahead; a cached or refused run drops it
+  let pending: PendingCacheWrite;
+  let key: string, producer: Record<string, unknown>, cacheDir: string;
+  try {
+    ({ key, producer } = await evaluationKey(settings));
+    cacheDir = settings.cache ?? defaultCacheDir(key, opts.cwd);
+    if (!opts.refresh && isCacheFor(cacheDir, key)) {
+      const { manifest, evalPred } = readCache(cacheDir);
+      const loop = loopRecordOf(manifest, cacheDir);
+      if (loop) {
+        decide({ run: false });
+        opts.onLog?.(`reusing cached predictions in ${cacheDir} (same model, dataset and settings)`);
+        return { cacheDir, fromCache: true, manifest, evalPred, loop };
+      }
     }
+    // The output folder is checked (and its temp folder reserved) before the model runs: a folder evalpred
+    // may not replace is refused at once, not after the whole loop.
+    pending = beginCacheWrite(cacheDir);
+  } catch (e) {
+    decide({ run: false });
+    throw e;
   }
-  // The output folder is checked (and its temp folder reserved) before the model runs: a folder evalpred
-  // may not replace is refused at once, not after the whole loop.
-  const pending = beginCacheWrite(cacheDir);
   let result: LoopResult;
   let nodes: EvalPredictionNodes;
   try {
     // The arrays stream into the reserved temp folder as the batches come (loop/spool.ts): memory stays
-    // O(batch) and the cache's files are written once, by the loop.
-    result = await runLoopInWorker(settings, { ...opts, spoolDir: pending.tmp });
+    // O(batch) and the cache's files are written once, by the loop. Tokenized features live beside the
+    // default cache location (docs/cache-format.md#tokenized-features).
+    decide({ run: true, spoolDir: pending.tmp, featuresCache: { dir: defaultFeaturesDir(opts.cwd), inputs: featuresInputs(producer) } });
+    result = await running;
     nodes = spooledNodes(result, pending.tmp);
   } catch (e) {
     abandonCacheWrite(pending);

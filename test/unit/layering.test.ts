@@ -30,7 +30,7 @@ const RANKS: string[][] = [
   ['core/errors', 'core/paths', 'core/tasks', 'core/native'],
   ['core/tensor'],
   ['core/data', 'core/text', 'core/expr'],
-  ['core/model'],
+  ['core/textFeatures', 'core/model'],
   ['core/generate'],
   ['core/loop'],
   ['core/cache'],

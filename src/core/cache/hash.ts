@@ -3,6 +3,7 @@
 // whatever order the caller built its object in.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { EvalpredError, messageOf } from '../errors';
 
 /** SHA-256 of a file, streamed (model files can be gigabytes). Lowercase hex. */
@@ -75,4 +76,15 @@ export async function contentHashes(paths: string[]): Promise<ContentHash[]> {
   };
   await Promise.all([worker(), worker()]);
   return out;
+}
+
+/** A file, or every file under a folder (recursively, sorted): what a model or dataset path's key hashes. */
+export function filesUnder(p: string): string[] {
+  if (!fs.existsSync(p)) return [];
+  const st = fs.statSync(p);
+  if (st.isFile()) return [p];
+  return fs
+    .readdirSync(p, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? filesUnder(path.join(p, e.name)) : e.isFile() ? [path.join(p, e.name)] : []))
+    .sort();
 }

@@ -28,7 +28,8 @@ export interface CacheMeta {
 const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction', 'attachments']);
 
 let version: string | undefined;
-function toolVersion(): string {
+/** evalpred's version, from its package.json (read once). */
+export function toolVersion(): string {
   if (version === undefined) {
     try {
       version = String(JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version);

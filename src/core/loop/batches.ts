@@ -153,10 +153,9 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
         qa.push(texts.length === 0 ? [0, 0] : qaPositions(enc, Number(starts[0]), String(texts[0])));
       }
     } else {
-      const text = plan.template ? renderTemplate(plan.template, ds, i) : asString(requireField(ds, i, plan.text!), ds, i, plan.text!);
-      const pair = plan.pair ? asString(requireField(ds, i, plan.pair), ds, i, plan.pair) : undefined;
+      const [text, pair] = rowText(ctx, i);
       encs.push(tok.encode(text, pair, { maxLength: ctx.maxLength, align: false }));
-      if (plan.label) labelRows.push(encodeLabel(requireField(ds, i, plan.label), { label2id: config.label2id, ds, row: i, column: plan.label }));
+      if (plan.label) labelRows.push(rowLabelValue(ctx, i));
     }
   }
   const col = collate(encs, { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...ctx.inputNames], typeIds: tok.returnsTokenTypeIds });
@@ -169,6 +168,27 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
     labels = sequenceLabels(labelRows, ctx, start);
   }
   return { feeds: col.feeds, labels, size: end - start };
+}
+
+/** Sequence classification: the text (from the column or the template) and the pair text of row i, as tokenized. */
+export function rowText(ctx: Pick<BatchContext, 'ds' | 'plan'>, i: number): [string, string | undefined] {
+  const { ds, plan } = ctx;
+  const text = plan.template ? renderTemplate(plan.template, ds, i) : asString(requireField(ds, i, plan.text!), ds, i, plan.text!);
+  const pair = plan.pair ? asString(requireField(ds, i, plan.pair), ds, i, plan.pair) : undefined;
+  return [text, pair];
+}
+
+function rowLabelValue(ctx: BatchContext, i: number): number | number[] {
+  const { ds, plan, config } = ctx;
+  return encodeLabel(requireField(ds, i, plan.label!), { label2id: config.label2id, ds, row: i, column: plan.label! });
+}
+
+/** Sequence classification: Trainer's labels for rows [start, end), or null without a label column. */
+export function sequenceLabelsOf(ctx: BatchContext, start: number, end: number): Tensor | null {
+  if (!ctx.plan.label) return null;
+  const rows: (number | number[])[] = [];
+  for (let i = start; i < end; i++) rows.push(rowLabelValue(ctx, i));
+  return sequenceLabels(rows, ctx, start);
 }
 
 /** default_data_collator: integer labels -> int64, float labels -> float32; multi-hot lists -> float32 [n, C]. */

@@ -27,9 +27,10 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   const ds = await loadDataset(settings.dataset, { split: settings.split });
   const numRows = settings.maxSamples !== undefined ? Math.min(settings.maxSamples, ds.numRows) : ds.numRows;
   const maxLength = resolveMaxLength(settings, tok, config, notes);
-  const ctx: FamilyContext = { config, tok, ds, numRows, maxLength, reduced: !!userPreprocess || !!settings.preprocess, notes, log };
+  const ctx: FamilyContext = { config, tok, ds, numRows, maxLength, reduced: !!userPreprocess || !!settings.preprocess, notes, log, featuresCache: hooks.featuresCache };
   const family = await openFamily(settings, ctx);
   try {
+    await hooks.ready?.();
     // Trainer iterates over its eval dataset: the rows, or run_qa's features (several windows per row).
     const numItems = family.numItems ?? numRows;
     // label_names: which of the batch's label keys become label_ids, in which order (labelNames.ts).
@@ -59,7 +60,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       const start = b * B;
       const end = Math.min(numItems, start + B);
       const tb = performance.now();
-      const batch = family.batch(start, end);
+      const batch = await family.batch(start, end);
       const tr = performance.now();
       const out = await family.forward(batch, lossesOk);
       tokenizeMs += tr - tb;

@@ -10,6 +10,7 @@ import { collate } from '../text';
 import { BatchContext, PreparedBatch, planColumns, prepareBatch } from './batches';
 import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
 import { RunSettings } from './settings';
+import { SequenceFeed } from './sequenceFeed';
 import { FamilyContext, FamilyForward, LoopInfo, TaskFamily } from './types';
 
 /** Full classifier logits are small next to a language model's; warn only when they would not fit easily. */
@@ -35,6 +36,8 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   private readonly head: TaskHead;
   private readonly batchCtx: BatchContext;
   private batchesRun = 0;
+  /** Sequence classification: token features from the cache or tokenized ahead (sequenceFeed.ts). */
+  private readonly seqFeed?: SequenceFeed;
   /** run_qa's validation features when --doc-stride is given: the loop runs over them instead of the rows. */
   private readonly qaFeatures?: QaValidationFeatures & { padTo?: number };
   readonly numItems?: number;
@@ -106,6 +109,15 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       );
     }
     this.batchCtx = { ds: ctx.ds, tok: ctx.tok, config: ctx.config, plan, inputNames: fromTokenizer, maxLength };
+    if (this.head.task === 'sequence-classification') {
+      this.seqFeed = new SequenceFeed({
+        ctx: this.batchCtx,
+        numRows: ctx.numRows,
+        batchSize: settings.batchSize,
+        cache: ctx.featuresCache?.(),
+        log: ctx.log,
+      });
+    }
     this.info = {
       id2label: ctx.config.id2label,
       columns: plan,
@@ -116,7 +128,8 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
     };
   }
 
-  batch(start: number, end: number): EncoderBatch {
+  batch(start: number, end: number): EncoderBatch | Promise<EncoderBatch> {
+    if (this.seqFeed) return this.seqFeed.batch(start, end);
     const qa = this.qaFeatures;
     if (qa) {
       // run_qa's evaluation features carry no labels (no label_ids, no eval_loss) unless label_names asked for them
@@ -153,8 +166,12 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
     return { logits, labels: batch.labels, loss, lossCopies: batch.size };
   }
 
-  close(): Promise<void> {
-    return this.session.close();
+  async close(): Promise<void> {
+    try {
+      await this.seqFeed?.close();
+    } finally {
+      await this.session.close();
+    }
   }
 }
 

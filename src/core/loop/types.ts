@@ -7,6 +7,7 @@ import type { ModelConfig } from '../model/config';
 import type { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import type { ColumnPlan } from './batches';
+import type { FeaturesCacheTarget } from '../textFeatures/featuresKey';
 import type { QaRecord } from './qaFeatures';
 import type { TaskName } from './settings';
 
@@ -32,13 +33,19 @@ export interface LoopHooks {
    *  them: the loop never does). It wins over the built-in --preprocess argmax. */
   preprocess?: BatchPreprocess | null;
   /**
-   * Stream the accumulated arrays to this folder (a reserved cache write's temp folder) as the batches come,
+   * Read once ready() has resolved. Stream the accumulated arrays to this folder (a reserved cache write's temp folder) as the batches come,
    * so memory stays O(batch) (spool.ts); the result's tensors are then file-backed .npy files named as the
    * cache names them. Without it the arrays accumulate in memory.
    */
   spoolDir?: string;
   /** Free bytes where spoolDir is (diskSpace.ts's freeBytes; tests put a fake here). */
   freeBytes?(dir: string): number;
+  /** Awaited once the model, tokenizer and dataset are open, before the first batch: the caller may still be
+   *  deciding (hashing for the prediction cache) whether the run is needed. Rejecting it cancels the run. */
+  ready?(): Promise<void>;
+  /** Where tokenized features are cached between runs and the hash of their inputs (docs/cache-format.md#tokenized-features),
+   *  asked once ready() has resolved (as spoolDir is read); none: not cached. */
+  featuresCache?(): FeaturesCacheTarget | undefined;
 }
 
 /** For views and decoding: id2label, the column plan, the lengths and the model's input and output names. */
@@ -95,6 +102,8 @@ export interface FamilyContext {
   /** The run's notes, in order: a family appends what it decides for the user. */
   notes: string[];
   log(line: string): void;
+  /** LoopHooks.featuresCache. */
+  featuresCache?(): FeaturesCacheTarget | undefined;
 }
 
 /** One batch after the family's forward step: Trainer's prediction_step outputs before any preprocessing. */
@@ -124,7 +133,8 @@ export interface TaskFamily<Batch extends { size: number; inputIds: Tensor }> {
   readonly qa?: QaRecord;
   /** The label keys of a batch, in the order forward() returns them (default ["labels"]; QA: start and end positions). */
   readonly labelKeys?: readonly string[];
-  batch(start: number, end: number): Batch;
+  /** May wait: the rows can still be tokenizing ahead in another thread (src/core/textFeatures/feeder.ts). */
+  batch(start: number, end: number): Batch | Promise<Batch>;
   /** `wantLoss` is false once a loss turned out irreproducible: the family may skip computing it. */
   forward(batch: Batch, wantLoss: boolean): Promise<FamilyForward>;
   /** Notes once every batch is in (e.g. perplexity, width mismatches). */

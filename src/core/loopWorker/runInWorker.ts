@@ -9,6 +9,7 @@ import { CancelledError, LoopProgress, LoopResult } from '../loop/types';
 import { RunSettings } from '../loop/settings';
 import { FromWorker, ToWorker } from './protocol';
 import type { MetricRunnersOptions } from '../metrics/runMetrics';
+import type { FeaturesCacheTarget } from '../textFeatures/featuresKey';
 
 export interface WorkerRunOptions {
   signal?: AbortSignal;
@@ -23,7 +24,17 @@ export interface WorkerRunOptions {
   runners?: MetricRunnersOptions;
   /** Stream the arrays to this folder as they come (LoopHooks.spoolDir): the result's tensors are its files. */
   spoolDir?: string;
+  /** Where tokenized features are cached between runs (LoopHooks.featuresCache). */
+  featuresCache?: FeaturesCacheTarget;
+  /**
+   * Start now, run later: the worker opens the model, tokenizer and dataset, then waits for this to resolve;
+   * run: true runs the loop (spooling to spoolDir and caching features as given here), false calls it off (the
+   * promise rejects with CancelledError).
+   */
+  gate?: Promise<GateDecision>;
 }
+
+export type GateDecision = { run: false } | { run: true; spoolDir?: string; featuresCache?: FeaturesCacheTarget };
 
 export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = {}): Promise<LoopResult> {
   return new Promise((resolve, reject) => {
@@ -37,6 +48,8 @@ export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = 
       settled = true;
       clearTimeout(killTimer);
       opts.signal?.removeEventListener('abort', onAbort);
+      // unref: a worker still inside a native call (a model load, when a gated start is called off) must not keep the process alive.
+      worker.unref();
       void worker.terminate();
       fn();
     };
@@ -74,6 +87,11 @@ export function runLoopInWorker(settings: RunSettings, opts: WorkerRunOptions = 
     });
     worker.on('error', (e) => finish(() => reject(e)));
     worker.on('exit', (code) => finish(() => reject(new Error(`the evaluation worker exited unexpectedly (code ${code})`))));
-    send({ type: 'start', settings, pauseAfterBatches: opts.pauseAfterBatches ?? [], runners: opts.runners, spoolDir: opts.spoolDir });
+    send({ type: 'start', settings, pauseAfterBatches: opts.pauseAfterBatches ?? [], runners: opts.runners, spoolDir: opts.spoolDir, featuresCache: opts.featuresCache, gated: !!opts.gate });
+    // Not needed after all: stop the worker at once (it holds no result and has written nothing yet).
+    opts.gate?.then(
+      (d) => (d.run ? send({ type: 'go', spoolDir: d.spoolDir, featuresCache: d.featuresCache }) : finish(() => reject(new CancelledError()))),
+      () => finish(() => reject(new CancelledError())),
+    );
   });
 }

@@ -161,19 +161,23 @@ function hasType(node: Json | null | undefined, type: string): Json | undefined 
   return undefined;
 }
 
+/** Every file loadTokenizer reads from a model folder (the tokenized-features cache key hashes these). */
+export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
+
 export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {
   return loadTokenizerSync(dir);
 }
 
 /** The same, synchronously: metric code calls it as `loadTokenizer(dir).batchDecode(...)` (library/tokenizer.ts). */
 export function loadTokenizerSync(dir: string): LoadedTokenizer {
-  const file = path.join(dir, 'tokenizer.json');
+  const [tokenizerFile, configFile, mapFile] = TOKENIZER_FILES;
+  const file = path.join(dir, tokenizerFile);
   if (!fs.existsSync(file)) throw missingTokenizerError(dir);
   const tj = readJson(file);
-  const cfgFile = path.join(dir, 'tokenizer_config.json');
-  const mapFile = path.join(dir, 'special_tokens_map.json');
+  const cfgFile = path.join(dir, configFile);
+  const stmapFile = path.join(dir, mapFile);
   const config: Json = fs.existsSync(cfgFile) ? readJson(cfgFile) : {};
-  const stmap: Json = fs.existsSync(mapFile) ? readJson(mapFile) : {};
+  const stmap: Json = fs.existsSync(stmapFile) ? readJson(stmapFile) : {};
   if (!tj.model || typeof tj.model !== 'object') {
     throw new EvalpredError(`${file} has no "model" section: it is not a tokenizers tokenizer.json.`, { file });
   }

@@ -1,0 +1,131 @@
+// Tokenization ahead of inference (issue 12): while onnxruntime runs batch k in the loop thread, a feeder
+// thread tokenizes the rows of later batches and sends them as flat arrays through a bounded queue (it runs
+// at most AHEAD_CHUNKS chunks ahead of the batch being run). Batches, their order and padding are Trainer's:
+// the rows are tokenized exactly as before, only earlier and elsewhere; padding happens per batch in
+// collateChunk. Features from the cache (featuresFile.ts) skip the thread altogether.
+// Small runs tokenize in the loop thread, chunk by chunk as batches need them: a thread would cost more to start.
+import { Worker } from 'node:worker_threads';
+import { EvalpredError } from '../errors';
+import { distFile } from '../paths';
+import type { LoadedTokenizer } from '../text';
+import { FeatureChunk, chunkRows, joinChunks, packEncodings } from './tokenFeatures';
+import { FeederJob, FromFeeder, ToFeeder, tokenizeRows } from './feederProtocol';
+
+/** Below this many rows the loop thread tokenizes inline. */
+export const FEEDER_THREAD_MIN_ROWS = 2048;
+const CHUNK_TARGET_ROWS = 256;
+const AHEAD_CHUNKS = 16;
+
+export interface FeedSource {
+  /** The chunk holding rows [start, end) (batch-aligned: a batch never spans two chunks). */
+  chunkFor(start: number, end: number): Promise<FeatureChunk>;
+  /** Every row's features once all were produced (for the features cache), else null. */
+  complete(): FeatureChunk | null;
+  close(): Promise<void>;
+}
+
+/** Rows per chunk: a whole number of batches near CHUNK_TARGET_ROWS, so a batch lies in one chunk. */
+export function chunkRowsFor(batchSize: number): number {
+  return batchSize * Math.max(1, Math.round(CHUNK_TARGET_ROWS / batchSize));
+}
+
+/** Features read from the cache: one chunk, nothing to produce. */
+export function cachedFeed(features: FeatureChunk): FeedSource {
+  return {
+    chunkFor: async () => features,
+    complete: () => features,
+    close: async () => {},
+  };
+}
+
+/** Tokenize `texts` (and `pairs`) with `tok`, in this thread (inline) or in a feeder thread. */
+export function tokenizingFeed(job: FeederJob, tok: LoadedTokenizer, opts: { thread?: boolean } = {}): FeedSource {
+  const useThread = opts.thread ?? job.texts.length >= FEEDER_THREAD_MIN_ROWS;
+  return useThread ? new ThreadFeed(job) : new InlineFeed(job, tok);
+}
+
+abstract class ChunkedFeed implements FeedSource {
+  protected readonly chunks: FeatureChunk[] = [];
+  constructor(protected readonly job: FeederJob) {}
+  protected find(start: number): FeatureChunk | undefined {
+    const k = Math.floor(start / this.job.chunkRows);
+    const c = this.chunks[k];
+    return c && c.firstRow <= start ? c : undefined;
+  }
+  abstract chunkFor(start: number, end: number): Promise<FeatureChunk>;
+  complete(): FeatureChunk | null {
+    const rows = this.chunks.reduce((n, c) => n + (c ? chunkRows(c) : 0), 0);
+    return rows === this.job.texts.length && rows > 0 ? joinChunks(this.chunks) : null;
+  }
+  async close(): Promise<void> {}
+}
+
+class InlineFeed extends ChunkedFeed {
+  constructor(job: FeederJob, private readonly tok: LoadedTokenizer) {
+    super(job);
+  }
+  async chunkFor(start: number): Promise<FeatureChunk> {
+    const k = Math.floor(start / this.job.chunkRows);
+    if (!this.chunks[k]) {
+      const first = k * this.job.chunkRows;
+      const last = Math.min(this.job.texts.length, first + this.job.chunkRows);
+      this.chunks[k] = packEncodings(first, tokenizeRows(this.tok, this.job, first, last));
+    }
+    return this.chunks[k];
+  }
+}
+
+class ThreadFeed extends ChunkedFeed {
+  private readonly worker: Worker;
+  private failure: { row: number; error: Error } | null = null;
+  private waiting: (() => void) | null = null;
+  private exited = false;
+
+  constructor(job: FeederJob) {
+    super(job);
+    this.worker = new Worker(distFile('loopWorker.js'), { workerData: { role: 'feeder' } });
+    this.worker.on('message', (m: FromFeeder) => {
+      if (m.type === 'chunk') this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] = m.chunk;
+      else this.failure = { row: m.row, error: m.userError ? new EvalpredError(m.message) : new Error(m.message) };
+      this.wake();
+    });
+    this.worker.on('error', (e) => {
+      this.failure ??= { row: 0, error: e };
+      this.wake();
+    });
+    this.worker.on('exit', () => {
+      this.exited = true;
+      this.wake();
+    });
+    this.send({ type: 'start', job, aheadChunks: AHEAD_CHUNKS });
+  }
+
+  private send(m: ToFeeder): void {
+    this.worker.postMessage(m);
+  }
+
+  private wake(): void {
+    const w = this.waiting;
+    this.waiting = null;
+    w?.();
+  }
+
+  async chunkFor(start: number): Promise<FeatureChunk> {
+    // Credit for the feeder: it may run AHEAD_CHUNKS chunks past the one being consumed.
+    this.send({ type: 'consumed', row: start });
+    for (;;) {
+      const c = this.find(start);
+      if (c) return c;
+      // The feeder stops at its first error, after sending every chunk before it: so a failure here is this
+      // chunk's, and the batches before it ran, as with per-batch tokenization.
+      if (this.failure) throw this.failure.error;
+      if (this.exited) throw new Error('the tokenization thread stopped before the last batch');
+      await new Promise<void>((r) => (this.waiting = r));
+    }
+  }
+
+  override async close(): Promise<void> {
+    if (!this.exited) await this.worker.terminate();
+  }
+}
+

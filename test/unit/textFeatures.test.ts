@@ -1,0 +1,263 @@
+// Tokenized features (src/core/textFeatures, src/core/loop/sequenceFeed.ts): padding from flat features equals
+// collate() on the encodings; the feeder thread gives the inline tokenization's chunks; the features cache
+// hits only when tokenizer files, dataset bytes and text settings are unchanged, serves identical features,
+// and never replaces a file evalpred did not write (docs/cache-format.md#tokenized-features).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runLoop } from '../../src/core/loop/driver';
+import { RunSettings, withDefaults } from '../../src/core/loop/settings';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { collate, loadTokenizer } from '../../src/core/text';
+import { featuresFileFor, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
+import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
+import { evaluate, evaluationKey, featuresInputs } from '../../src/core/evaluate';
+import { chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { FeatureChunk, collateChunk, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
+import { seqClsWorkspace, sentences, tempDir, writeJsonl } from '../fixtures/workspace';
+
+const TEXT: TextSettings = { task: 'sequence-classification', text: 'sentence', maxLength: 16, truncation: 'longest_first' };
+
+function bytesOf(t: Tensor): Buffer {
+  return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+function assertSameChunk(a: FeatureChunk, b: FeatureChunk) {
+  assert.deepEqual([...a.starts], [...b.starts]);
+  assert.deepEqual([...a.ids], [...b.ids]);
+  assert.deepEqual([...a.typeIds], [...b.typeIds]);
+}
+
+test('collateChunk pads flat features exactly as collate pads the encodings (both pad sides, type ids on and off)', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 9 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const texts = sentences(9, 20, 3);
+    // pairs give token type ids 1 on the second text, and truncation at 12 cuts the longer rows
+    const encs = texts.map((t, i) => tok.encode(t, i % 2 ? texts[(i + 4) % 9] : undefined, { maxLength: 12, align: false }));
+    assert.ok(encs.some((e) => e.typeIds.includes(1)), 'the fixture has pair rows');
+    const chunk = joinChunks([packEncodings(0, encs.slice(0, 4)), packEncodings(4, encs.slice(4))]);
+    const names = ['input_ids', 'attention_mask', 'token_type_ids'];
+    for (const padSide of ['right', 'left'] as const) {
+      for (const typeIds of [true, false]) {
+        for (const [s, e] of [[0, 4], [4, 9], [2, 7]]) {
+          const want = collate(encs.slice(s, e), { padTokenId: 7, padSide, names, typeIds }).feeds;
+          const got = collateChunk(chunk, s, e, { padTokenId: 7, padSide, names, typeIds });
+          for (const n of names) {
+            assert.deepEqual(got[n].shape, want[n].shape, `${n} shape, ${padSide}, rows ${s}-${e}`);
+            assert.deepEqual(bytesOf(got[n]), bytesOf(want[n]), `${n} values, ${padSide}, typeIds ${typeIds}, rows ${s}-${e}`);
+          }
+        }
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the feeder thread sends the same chunks the loop thread tokenizes inline, in order', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const texts = sentences(600, 30, 11);
+    const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 20, chunkRows: chunkRowsFor(32) };
+    const inline = tokenizingFeed(job, tok, { thread: false });
+    const thread = tokenizingFeed(job, tok, { thread: true });
+    try {
+      for (let s = 0; s < texts.length; s += 32) {
+        const a = await inline.chunkFor(s, Math.min(texts.length, s + 32));
+        const b = await thread.chunkFor(s, Math.min(texts.length, s + 32));
+        assert.equal(a.firstRow, b.firstRow);
+        assertSameChunk(a, b);
+      }
+      assertSameChunk(inline.complete()!, thread.complete()!);
+      assert.equal(thread.complete()!.starts.length, texts.length + 1);
+    } finally {
+      await inline.close();
+      await thread.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the feeder thread reports a tokenization error when the loop reaches it, as an error naming the tokenizer', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    // max length 1 leaves no room for the [CLS] and [SEP] the template adds
+    const feed = tokenizingFeed({ tokenizerDir: ws.modelDir, texts: ['a b', 'c d'], pairs: null, maxLength: 1, chunkRows: 2 }, tok, { thread: true });
+    try {
+      await assert.rejects(feed.chunkFor(0, 2), (e: Error) => /tokenizer\.json: cannot truncate to max length 1/.test(e.message));
+    } finally {
+      await feed.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('features key: unchanged inputs give the same key; each tokenizer file, dataset byte and text setting changes it', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 6 });
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset });
+    const inputs = async (over: Partial<RunSettings> = {}) => featuresInputs((await evaluationKey({ ...settings, ...over })).producer);
+    const base = featuresKey(await inputs(), TEXT);
+    assert.equal(featuresKey(await inputs(), { ...TEXT }), base);
+    // what only the run does with the features leaves the key alone
+    assert.equal(featuresKey(await inputs({ batchSize: 3, maxSamples: 2, metrics: 'm.py', preprocess: 'argmax' }), TEXT), base, 'batch size, max samples, metric, preprocess');
+    const changed: [string, Partial<TextSettings>][] = [
+      ['max length', { maxLength: 17 }],
+      ['truncation', { truncation: 'only_second' }],
+      ['text column', { text: 'other' }],
+      ['pair column', { pair: 'sentence2' }],
+      ['template', { template: '{sentence}!' }],
+      ['doc stride', { docStride: 32 }],
+      ['task', { task: 'question-answering' }],
+    ];
+    for (const [what, change] of changed) assert.notEqual(featuresKey(await inputs(), { ...TEXT, ...change }), base, what);
+    assert.notEqual(featuresKey(await inputs({ split: 'test' }), TEXT), base, 'split');
+    // one byte of the dataset
+    const data = fs.readFileSync(ws.dataset, 'utf8');
+    fs.writeFileSync(ws.dataset, data.replace(/"sentence":"(.)/, '"sentence":"X'));
+    assert.notEqual(fs.readFileSync(ws.dataset, 'utf8'), data);
+    assert.notEqual(featuresKey(await inputs(), TEXT), base, 'dataset bytes');
+    fs.writeFileSync(ws.dataset, data);
+    assert.equal(featuresKey(await inputs(), TEXT), base, 'restored dataset');
+    // the tokenizer files loadTokenizer reads, and none of the others (model weights do not change token ids)
+    for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+      const file = path.join(ws.modelDir, f);
+      const had = fs.existsSync(file) ? fs.readFileSync(file) : null;
+      fs.writeFileSync(file, had ? Buffer.concat([had, Buffer.from(' ')]) : '{}');
+      assert.notEqual(featuresKey(await inputs(), TEXT), base, f);
+      if (had) fs.writeFileSync(file, had);
+      else fs.rmSync(file);
+    }
+    fs.appendFileSync(path.join(ws.modelDir, 'model.onnx'), Buffer.from([0]));
+    assert.equal(featuresKey(await inputs(), TEXT), base, 'model.onnx is not a tokenizer file');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('features file: round trip, fewer rows served from a larger file, more rows or another key miss, damage misses', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const encs = sentences(50, 20, 2).map((t) => tok.encode(t, undefined, { maxLength: 16, align: false }));
+    const all = packEncodings(0, encs);
+    const fdir = path.join(dir, 'features');
+    const key = 'a'.repeat(64);
+    assert.equal(writeFeatures(fdir, key, all), null);
+    assertSameChunk(readFeatures(fdir, key, 50)!, all);
+    const head = readFeatures(fdir, key, 20)!;
+    assertSameChunk(head, packEncodings(0, encs.slice(0, 20)));
+    assert.equal(readFeatures(fdir, key, 51), null, 'more rows than stored');
+    assert.equal(readFeatures(fdir, 'a'.repeat(16) + 'b'.repeat(48), 10), null, 'same file name, another key');
+    const file = featuresFileFor(fdir, key);
+    fs.truncateSync(file, fs.statSync(file).size - 3);
+    assert.equal(readFeatures(fdir, key, 10), null, 'truncated file');
+    // ours (magic intact): replaced by the next write
+    assert.equal(writeFeatures(fdir, key, all), null);
+    assertSameChunk(readFeatures(fdir, key, 50)!, all);
+    assert.deepEqual(fs.readdirSync(fdir), [path.basename(file)], 'no temp file left behind');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('features file: a file or folder evalpred did not write at the features path is left alone', async () => {
+  const dir = tempDir();
+  try {
+    const fdir = path.join(dir, 'features');
+    fs.mkdirSync(fdir);
+    const key = 'c'.repeat(64);
+    const file = featuresFileFor(fdir, key);
+    fs.writeFileSync(file, 'my notes\n');
+    const chunk = packEncodings(0, [{ ids: [1, 2], attentionMask: [1, 1], typeIds: [0, 0], wordIds: [], sequenceIds: [], offsets: [] }]);
+    assert.match(writeFeatures(fdir, key, chunk)!, /not written by evalpred; it was left alone/);
+    assert.equal(fs.readFileSync(file, 'utf8'), 'my notes\n');
+    assert.equal(readFeatures(fdir, key, 1), null);
+    fs.rmSync(file);
+    fs.mkdirSync(file);
+    fs.writeFileSync(path.join(file, 'keep.txt'), 'x');
+    assert.match(writeFeatures(fdir, key, chunk)!, /not a regular file/);
+    assert.deepEqual(fs.readdirSync(file), ['keep.txt']);
+    assert.deepEqual(fs.readdirSync(fdir), [path.basename(file)], 'no temp file left behind');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('runLoop with a features dir: a second run reuses identical features; batch size and --max-samples reuse them, a changed max length or dataset does not', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 30 });
+    const featuresDir = path.join(dir, 'features');
+    const run = async (over: Partial<Parameters<typeof withDefaults>[0]> = {}) => {
+      const logs: string[] = [];
+      const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, includeForMetrics: ['inputs'], ...over });
+      const cache = { dir: featuresDir, inputs: featuresInputs((await evaluationKey(settings)).producer) };
+      const r = await runLoop(settings, { featuresCache: () => cache, log: (l) => logs.push(l) });
+      return { r, reused: logs.some((l) => /reusing the tokenized features/.test(l)), files: fs.readdirSync(featuresDir).sort() };
+    };
+    const first = await run();
+    assert.equal(first.reused, false);
+    assert.equal(first.files.length, 1);
+    const stored = fs.readFileSync(path.join(featuresDir, first.files[0]));
+    const second = await run();
+    assert.equal(second.reused, true, 'unchanged: hit');
+    assert.deepEqual(second.files, first.files);
+    assert.deepEqual(fs.readFileSync(path.join(featuresDir, first.files[0])), stored, 'a hit does not rewrite the file');
+    for (const k of ['inputs', 'predictions', 'labelIds'] as const) {
+      assert.deepEqual(bytesOf(second.r.evalPred[k] as Tensor), bytesOf(first.r.evalPred[k] as Tensor), k);
+    }
+    assert.equal((await run({ batchSize: 7 })).reused, true, 'batch size: hit');
+    const fewer = await run({ maxSamples: 10 });
+    assert.equal(fewer.reused, true, '--max-samples: hit');
+    assert.equal((fewer.r.evalPred.inputs as Tensor).shape[0], 10);
+    const shorter = await run({ maxLength: 5 });
+    assert.equal(shorter.reused, false, 'max length: miss');
+    assert.equal((shorter.r.evalPred.inputs as Tensor).shape[1], 5, 'the miss re-tokenized with the new max length');
+    assert.equal(shorter.files.length, 2);
+    const rows = fs.readFileSync(ws.dataset, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    rows[3].sentence = 'the plot was good';
+    writeJsonl(ws.dataset, rows);
+    const edited = await run();
+    assert.equal(edited.reused, false, 'dataset edited: miss');
+    assert.equal(edited.files.length, 3);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('evaluate: a --refresh rerun reuses the features stored under .evalpred/features; a cache hit calls off the worker it started', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 12 });
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 5 });
+    const run = async (refresh: boolean) => {
+      const logs: string[] = [];
+      const e = await evaluate(settings, { cwd: dir, refresh, onLog: (l) => logs.push(l) });
+      return { e, features: logs.some((l) => /reusing the tokenized features/.test(l)) };
+    };
+    const first = await run(true);
+    assert.equal(first.features, false);
+    assert.equal(fs.readdirSync(path.join(dir, '.evalpred', 'features')).filter((f) => f.endsWith('.features')).length, 1);
+    const second = await run(true);
+    assert.equal(second.features, true, 'refresh: the loop runs again on the cached features');
+    assert.equal(second.e.fromCache, false);
+    assert.deepEqual(bytesOf(second.e.evalPred.predictions as Tensor), bytesOf(first.e.evalPred.predictions as Tensor));
+    const third = await run(false);
+    assert.equal(third.e.fromCache, true);
+    assert.equal(third.features, false, 'a prediction cache hit runs no loop');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
