@@ -84,6 +84,7 @@ export const RUN_FLAGS: FlagSpec[] = [
   { name: 'label-smoothing-factor', type: 'number', help: "label_smoothing_factor: eval_loss from Trainer's LabelSmoother (0 to 1)" },
   { name: 'label-names', type: 'list', help: 'TrainingArguments.label_names: batch keys taken as labels (start_positions,end_positions); with --doc-stride, labels the features' },
   { name: 'dataloader-drop-last', type: 'bool', help: 'dataloader_drop_last=True: drop the last incomplete batch' },
+  { name: 'batch-eval-metrics', type: 'bool', help: 'batch_eval_metrics=True: compute_metrics(eval_pred, compute_result) once per batch' },
   { name: 'doc-stride', type: 'int', min: 0, help: "extractive QA as run_qa.py: contexts cut into windows sharing N tokens, answers post-processed" },
   { name: 'no-pad-to-max-length', type: 'bool', help: 'with --doc-stride: pad each batch to its longest feature (run_qa pad_to_max_length=False)' },
   { name: 'max-answer-length', type: 'int', help: 'with --doc-stride: longest answer in tokens (default 30)' },

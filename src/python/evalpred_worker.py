@@ -7,7 +7,10 @@ and returned with the reply.
 
 Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "cache": "/abs/cache",
            "arrays": {"predictions": <checked node>, "label_ids": ..., "inputs": ..., "losses": ...},
-           "profile": null|"current"|"v4.57"|"v4.19-4.45"|"<=4.18"}
+           "profile": null|"current"|"v4.57"|"v4.19-4.45"|"<=4.18",
+           "batch": null|{"index": 0, "count": 3, "compute_result": false, "main_input": "input_ids"}}
+          With "batch" (batch_eval_metrics) the nodes are that batch's entries and the function is called as
+          fn(eval_pred, compute_result=...) with torch tensors when torch is importable.
           checked node: {"array": {"file": "/resolved/x.npy", "where": "eval_prediction.predictions", "descr": "<f4",
           "shape": [n, k]}} | {"tuple": [...]} | {"list": [...]} | null. Node validated manifest.json and every file
           (src/core/cache/reader.ts); the worker never reads the manifest and re-checks each file it maps.
@@ -275,11 +278,45 @@ def _load_node(node, cache):
     raise CacheDamage("the prediction cache %s is damaged: a node that is not array/tuple/list" % (cache,))
 
 
-def _load_eval_pred(arrays, cache, requested=None):
+def _load_eval_pred(arrays, cache, requested=None, batch=None):
     """(eval_pred, kind, profile used, warnings). `arrays` are the checked nodes Node sends; `requested` None
-    means "the default": the installed transformers' class, else the `current` stand-in."""
+    means "the default": the installed transformers' class, else the `current` stand-in. `batch` (one call of
+    batch_eval_metrics, docs/trainer-semantics.md#batch_eval_metrics): Node already picked that batch's entries; Trainer hands
+    them over as torch tensors straight from the loop, and `inputs` is the whole batch mapping."""
     fields = {k: _load_node(arrays.get(k), cache) for k in ("predictions", "label_ids", "inputs", "losses")}
+    if batch is not None:
+        torch = _torch()
+        if torch is not None:
+            fields = {k: _to_torch(v, torch) for k, v in fields.items()}
+        if fields["inputs"] is not None:
+            fields["inputs"] = {batch.get("main_input") or "input_ids": fields["inputs"]}
     return _ep.build(fields, requested)
+
+
+def _to_torch(v, torch):
+    if isinstance(v, np.ndarray):
+        return torch.from_numpy(v)
+    if isinstance(v, tuple):
+        return tuple(_to_torch(x, torch) for x in v)
+    if isinstance(v, list):
+        return [_to_torch(x, torch) for x in v]
+    return v
+
+
+def _batch_call(fn, ep, batch):
+    """compute_metrics(EvalPrediction(...), compute_result=is_last_step), after the check Trainer.__init__ makes."""
+    import inspect
+
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {"compute_result": None}
+    if "compute_result" not in params:
+        raise ValueError(
+            "When using `batch_eval_metrics`, your `compute_metrics` function must take a `compute_result` boolean argument "
+            "which will be triggered after the last batch of the eval set to signal that the summary statistics should be "
+            "returned by the function.")
+    return fn(ep, compute_result=bool(batch["compute_result"]))
 
 
 # ---- the user's module, reloaded when it (or a helper beside it) changed ----
@@ -488,7 +525,7 @@ def _run(req):
             if fn is None:
                 return _missing(req, path, buf, names, mod)
             try:
-                ep, kind, profile, warnings = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"))
+                ep, kind, profile, warnings = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"), req.get("batch"))
             except CacheDamage as e:
                 return _damage_reply(req, e, buf)
             view = req.get("debug_view")
@@ -498,7 +535,7 @@ def _run(req):
                 _summary.configure(view.get("model"), view.get("tokenIds"), getattr(ep, "inputs", None))
                 _reached(view.get("files"), path, False)
             try:
-                value = fn(ep)
+                value = _batch_call(fn, ep, req["batch"]) if req.get("batch") is not None else fn(ep)
             finally:
                 if view is not None:
                     _reached(view.get("files"), path, True)
@@ -530,11 +567,13 @@ def _evaluate(req):
         try:
             mod = _load_user_module(path)
             try:
-                ep = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"))[0]
+                ep = _load_eval_pred(req["arrays"], req["cache"], req.get("profile"), req.get("batch"))[0]
             except CacheDamage as e:
                 return _damage_reply(req, e, buf)
             ns = dict(vars(mod))
             ns.setdefault("np", np)
+            if req.get("batch") is not None:
+                ns["compute_result"] = bool(req["batch"]["compute_result"])
             ns["eval_pred"] = ep
             ns[req.get("param") or "eval_pred"] = ep
             try:

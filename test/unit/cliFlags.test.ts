@@ -14,7 +14,7 @@ const SETTINGS_KEYS: Record<keyof RunSettings, true> = {
   textTemplate: true, labelColumn: true, maxTargetLength: true, includeForMetrics: true, preprocess: true,
   predictWithGenerate: true, generationMaxLength: true, maxNewTokens: true, numBeams: true, metrics: true,
   function: true, cache: true, task: true, evalDoConcatBatches: true, maxSamples: true, evalPredictionProfile: true,
-  labelSmoothingFactor: true, labelNames: true, dataloaderDropLast: true, device: true, docStride: true, padToMaxLength: true, maxAnswerLength: true,
+  labelSmoothingFactor: true, labelNames: true, dataloaderDropLast: true, batchEvalMetrics: true, device: true, docStride: true, padToMaxLength: true, maxAnswerLength: true,
   nBestSize: true, version2WithNegative: true, nullScoreDiffThreshold: true, numReturnSequences: true, repetitionPenalty: true,
   noRepeatNgramSize: true, badWordsIds: true,
 };

@@ -22,6 +22,12 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   const config: ModelConfig = readModelConfig(settings.model);
   const B = settings.batchSize;
   if (!Number.isInteger(B) || B < 1) throw new EvalpredError(`batch size must be a positive integer, got ${B}`);
+  if (settings.batchEvalMetrics && settings.docStride !== undefined) {
+    throw new EvalpredError(
+      '--batch-eval-metrics with --doc-stride: run_qa.py scores the answers post-processed over every feature of an example, which a ' +
+        'per-batch compute_metrics never sees (QuestionAnsweringTrainer runs the loop without compute_metrics). Leave out one of the two.',
+    );
+  }
   const userPreprocess = hooks.preprocess ?? null;
   const tok: LoadedTokenizer = await loadTokenizer(settings.model);
   const ds = await loadDataset(settings.dataset, { split: settings.split });
@@ -38,7 +44,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const labelNames = settings.labelNames;
     if (labelNames) checkLabelNames(labelNames, labelKeys, family.task);
     const numBatches = evalBatchCount(numItems, B, settings.dataloaderDropLast);
-    const concat = settings.evalDoConcatBatches;
+    // batch_eval_metrics never concatenates what compute_metrics sees: each call gets its own batch, so the
+    // cache keeps every field per batch (docs/trainer-semantics.md#batch_eval_metrics).
+    const concat = settings.evalDoConcatBatches && !settings.batchEvalMetrics;
     const spoolDir = hooks.spoolDir;
     // Fields named as the cache names them (docs/cache-format.md#layout): spooled, they are its files.
     const container = (name: string): Accumulator => (spoolDir ? new SpoolContainer(name, concat, spoolDir) : new LoopContainer(name, concat));

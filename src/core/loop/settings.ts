@@ -54,6 +54,11 @@ export interface RunSettings {
   /** TrainingArguments.dataloader_drop_last: the last incomplete eval batch is dropped too. */
   dataloaderDropLast?: boolean;
   /**
+   * TrainingArguments.batch_eval_metrics (docs/trainer-semantics.md#batch_eval_metrics): compute_metrics is called once per batch with
+   * compute_result true on the last; the cache keeps every field per batch so each call can be replayed.
+   */
+  batchEvalMetrics?: boolean;
+  /**
    * Extractive QA as run_qa.py evaluates it (docs/trainer-semantics.md#question-answering-with-doc-stride): contexts cut into
    * overflowing windows sharing docStride tokens, the loop over those features, compute_metrics given the post-processed answers.
    */

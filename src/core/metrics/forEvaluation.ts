@@ -17,6 +17,7 @@ import { loadTokenizer } from '../text';
 import { squad } from './library/squad';
 import { QaEvalPrediction, postprocessedQa } from './qaPostprocess';
 import type { Described } from './postprocess';
+import { BatchCall, recordedBatchEvalMetrics } from './batchCalls';
 
 /** run_qa's compute_metrics with evaluate's "squad": exact_match and f1 in percent over the post-processed answers. */
 function qaBuiltinMetrics(qa: QaEvalPrediction, warnings: string[]): Described | null {
@@ -45,6 +46,8 @@ export interface MetricsOutcome {
   durationMs: number;
   /** Remarks for the user that are not warnings (whose the speed fields are on a rerun). */
   notes: string[];
+  /** Under batch_eval_metrics: the calls made and what the last returned (batchCalls.ts). */
+  batch?: { calls: BatchCall[]; returned: Described };
 }
 
 /** The batch size of the model run that made the cache (its manifest), else `fallback`. */
@@ -84,7 +87,13 @@ function finalizeOptions(loop: LoopRecord | undefined, batchSize: number | undef
 export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluation, settings: RunSettings, opts: { rerun?: boolean } = {}): Promise<MetricsOutcome> {
   const rerun = opts.rerun ?? ev.fromCache;
   if (settings.metrics) {
-    return metricsFromCache(runners, ev.cacheDir, ev.loop, settings.metrics, { function: settings.function, batchSize: settings.batchSize, profile: settings.evalPredictionProfile, rerun });
+    return metricsFromCache(runners, ev.cacheDir, ev.loop, settings.metrics, {
+      function: settings.function,
+      batchSize: settings.batchSize,
+      profile: settings.evalPredictionProfile,
+      rerun,
+      batchEvalMetrics: settings.batchEvalMetrics,
+    });
   }
   const t0 = performance.now();
   const warnings: string[] = [];
@@ -98,7 +107,13 @@ export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluatio
     : ev.evalPred.labelIds
       ? builtinMetrics(ev.evalPred, ev.loop.task, ev.loop.info.id2label, { tokenizer, predictWithGenerate: settings.predictWithGenerate })
       : null;
-  if (!raw && ev.evalPred.labelIds && !qa) warnings.push(`no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`);
+  if (!raw && ev.evalPred.labelIds && !qa) {
+    warnings.push(
+      settings.batchEvalMetrics
+        ? 'no built-in metrics under --batch-eval-metrics: it calls your compute_metrics(eval_pred, compute_result) once per batch; pass --metrics FILE.'
+        : `no built-in metrics for ${ev.loop.task}; pass --metrics FILE to compute your own.`,
+    );
+  }
   const batchSize = recordedBatchSize(ev.cacheDir, ev.fromCache ? undefined : settings.batchSize);
   const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, batchSize));
   const durationMs = performance.now() - t0;
@@ -111,7 +126,18 @@ export async function metricsFromCache(
   cacheDir: string,
   loop: LoopRecord | undefined,
   file: string,
-  opts: { function?: string; batchSize?: number; python?: string; timeoutMs?: number; profile?: EvalPredictionProfile; rerun?: boolean } = {},
+  opts: {
+    function?: string;
+    batchSize?: number;
+    python?: string;
+    timeoutMs?: number;
+    profile?: EvalPredictionProfile;
+    rerun?: boolean;
+    /** batch_eval_metrics; undefined: as the run that made the cache (its manifest's settings). */
+    batchEvalMetrics?: boolean;
+    /** Only this batch_eval_metrics call (the debug session's stop before each call). */
+    batchCall?: BatchCall;
+  } = {},
 ): Promise<MetricsOutcome> {
   // The speed fields are the model run's, so its batch size (the manifest's) wins over whatever launched this
   // rerun: a cache opened alone has only the default batch size in its launch settings.
@@ -122,10 +148,16 @@ export async function metricsFromCache(
     python: opts.python,
     timeoutMs: opts.timeoutMs,
     profile: opts.profile,
+    batchEvalMetrics: opts.batchEvalMetrics ?? recordedBatchEvalMetrics(readCacheManifest(cacheDir)),
+    batchCall: opts.batchCall,
     prefix: fin.prefix,
     trainerLoss: fin.trainerLoss,
     speed: fin.speed,
   });
-  const notes = opts.rerun !== false ? rerunSpeedNote(loop, batchSize, r.durationMs) : [];
-  return { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs, notes };
+  // A batch_eval_metrics call before the last one has no metrics yet, so nothing to label.
+  const partial = opts.batchCall !== undefined && !opts.batchCall.computeResult;
+  const notes = opts.rerun !== false && !partial ? rerunSpeedNote(loop, batchSize, r.durationMs) : [];
+  const out: MetricsOutcome = { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs, notes };
+  if (r.batch) out.batch = r.batch;
+  return out;
 }

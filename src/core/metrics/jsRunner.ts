@@ -15,13 +15,14 @@ import { packageRoot, distFile } from '../paths';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
 import { WireEvalPred, WireNode, evalPredToWire, fromWire, toWire } from '../tensor/transfer';
+import type { BatchCall } from './batchCalls';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
 
 // ---- protocol shared with jsWorker.ts ----
 export type ToWorker =
-  | { type: 'run'; id: number; module?: ModuleMsg; data?: { key: string; wire: WireEvalPred } | { key: string; cacheDir: string }; functionName?: string }
+  | { type: 'run'; id: number; module?: ModuleMsg; data?: { key: string; wire: WireEvalPred } | { key: string; cacheDir: string }; functionName?: string; batch?: BatchCall }
   /** A Debug Console line in JavaScript at the boundary, with the EvalPrediction under `param`. */
-  | { type: 'evaluate'; id: number; module?: ModuleMsg; data?: { key: string; cacheDir: string }; expression: string; param: string; functionName?: undefined }
+  | { type: 'evaluate'; id: number; module?: ModuleMsg; data?: { key: string; cacheDir: string }; expression: string; param: string; functionName?: undefined; batch?: BatchCall }
   | { type: 'preprocess'; id: number; module?: ModuleMsg; logits: WireNode; labels: WireNode | null; functionName?: string; data?: undefined; probe?: boolean };
 export interface ModuleMsg {
   key: string;
@@ -119,11 +120,12 @@ export class JsMetricRunner {
   }
 
   /** Run the metric function of `file` on the EvalPrediction from `source`. */
-  run(file: string, source: DataSource, opts: { functionName?: string; timeoutMs?: number } = {}): Promise<JsRunResult> {
+  run(file: string, source: DataSource, opts: { functionName?: string; timeoutMs?: number; batch?: BatchCall } = {}): Promise<JsRunResult> {
     return this.serial(async () => {
       const abs = path.resolve(file);
       const bundle = await this.bundle(abs);
-      const msg: ToWorker = { type: 'run', id: this.nextId++, functionName: opts.functionName };
+      // batch: one call of batch_eval_metrics, fn(that batch's evalPred, computeResult) (batchCalls.ts)
+      const msg: ToWorker = { type: 'run', id: this.nextId++, functionName: opts.functionName, batch: opts.batch };
       const transfer: ArrayBuffer[] = [];
       await this.ensureWorker();
       msg.module = await this.moduleFor(bundle, abs);
@@ -189,12 +191,12 @@ export class JsMetricRunner {
    * A Debug Console line in JavaScript at the boundary: evaluated in the metric's worker with the module's
    * exports in scope and the EvalPrediction under `param` (the function's own parameter name) and evalPred.
    */
-  evaluate(file: string, source: { key: string; cacheDir: string }, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }> {
+  evaluate(file: string, source: { key: string; cacheDir: string }, expression: string, opts: { param: string; timeoutMs?: number; batch?: BatchCall }): Promise<{ value: string; type: string; stdout: string }> {
     return this.serial(async () => {
       const abs = path.resolve(file);
       const bundle = await this.bundle(abs);
       await this.ensureWorker();
-      const msg: ToWorker = { type: 'evaluate', id: this.nextId++, expression, param: opts.param };
+      const msg: ToWorker = { type: 'evaluate', id: this.nextId++, expression, param: opts.param, batch: opts.batch };
       msg.module = await this.moduleFor(bundle, abs);
       if (this.workerDataKey !== source.key) msg.data = { key: source.key, cacheDir: path.resolve(source.cacheDir) };
       const reply = await this.send(msg, [], abs, opts.timeoutMs ?? this.timeoutMs);

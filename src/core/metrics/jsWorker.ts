@@ -11,6 +11,7 @@ import { readCache } from '../cache/store';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
 import { WireEvalPred, WireNode, evalPredFromWire, evalPredToWire, fromWire, toWire } from '../tensor/transfer';
+import { BatchCall, batchFields } from './batchCalls';
 import { PlainFields, buildEvalPredView, nodeView } from './evalPredView';
 import { postprocessedQa } from './qaPostprocess';
 import { previewTensor } from '../expr/values';
@@ -61,7 +62,7 @@ function tensorText(t: Tensor): string {
  * (the debugger's "Uncaught Exceptions" filter stops there, in the user's frame); the error still comes back
  * here, through Node's uncaughtException / unhandledRejection events.
  */
-function callUncaught(fn: (...a: unknown[]) => unknown, arg: unknown): Promise<unknown> {
+function callUncaught(fn: (...a: unknown[]) => unknown, args: unknown[]): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const fail = (e: unknown) => {
       done();
@@ -74,7 +75,7 @@ function callUncaught(fn: (...a: unknown[]) => unknown, arg: unknown): Promise<u
     process.on('uncaughtException', fail);
     process.on('unhandledRejection', fail);
     setImmediate(() => {
-      const r = fn(arg);
+      const r = fn(...args);
       if (r && typeof (r as Promise<unknown>).then === 'function') {
         // No rejection handler: a rejection stays unhandled for V8 and arrives through unhandledRejection.
         void (r as Promise<unknown>).then((v) => {
@@ -90,10 +91,11 @@ function callUncaught(fn: (...a: unknown[]) => unknown, arg: unknown): Promise<u
 }
 
 /** A Debug Console line at the boundary: JavaScript with the module's exports, and the EvalPrediction under `param`. */
-function evaluateLine(expression: string, param: string, ep: unknown, exports: Record<string, unknown>): unknown {
+function evaluateLine(expression: string, param: string, ep: unknown, exports: Record<string, unknown>, batch?: BatchCall): unknown {
   const names: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(exports)) if (/^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default') names[k] = v;
   names.evalPred = ep;
+  if (batch) names.computeResult = names.compute_result = batch.computeResult;
   if (/^[A-Za-z_$][\w$]*$/.test(param)) names[param] = ep;
   names.require = loadedRequire;
   const keys = Object.keys(names);
@@ -200,6 +202,13 @@ function freshEvalPred(pristine: { key: string; wire: WireEvalPred }): EvalPredi
   }
   for (const k of keys) if (working.wire[k]) refill(working.wire[k]!, pristine.wire[k]!);
   return evalPredFromWire(working.wire);
+}
+
+/** The whole EvalPrediction, or for one batch_eval_metrics call that batch's entry of every field (batchCalls.ts). */
+function callEvalPred(ep: EvalPredictionData, batch: BatchCall | undefined): EvalPredictionData {
+  if (!batch) return ep;
+  const f = batchFields({ predictions: ep.predictions, labelIds: ep.labelIds, inputs: ep.inputs, losses: ep.losses }, batch.index);
+  return { predictions: f.predictions, labelIds: f.labelIds, inputs: f.inputs, losses: f.losses };
 }
 
 const METRIC_NAMES = ['computeMetrics', 'compute_metrics'];
@@ -315,15 +324,17 @@ async function handle(msg: ToWorker): Promise<FromWorker> {
     if (!loaded) throw new Error('internal: no metric module loaded');
     if (msg.type === 'evaluate') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
-      const v = evaluateLine(msg.expression, msg.param, buildEvalPredView(freshEvalPred(data), data.plain), loaded.exports);
+      const v = evaluateLine(msg.expression, msg.param, buildEvalPredView(callEvalPred(freshEvalPred(data), msg.batch), data.plain), loaded.exports, msg.batch);
       const shown = shownValue(v && typeof (v as Promise<unknown>).then === 'function' ? await v : v);
       return { id: msg.id, ok: true, result: { type: 'string', value: JSON.stringify(shown) }, stdout: printed(), durationMs: performance.now() - t0 };
     }
     if (msg.type === 'run') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
       const fn = metricFunction(loaded.exports, msg.functionName);
-      const ep = buildEvalPredView(freshEvalPred(data), data.plain);
-      const result = inspectorUrl ? await callUncaught(fn, ep) : await fn(ep);
+      const ep = buildEvalPredView(callEvalPred(freshEvalPred(data), msg.batch), data.plain);
+      // batch_eval_metrics: compute_result is the second argument (Python passes it by keyword).
+      const args = msg.batch ? [ep, msg.batch.computeResult] : [ep];
+      const result = inspectorUrl ? await callUncaught(fn, args) : await fn(...args);
       return { id: msg.id, ok: true, result: describe(result), stdout: printed(), durationMs: performance.now() - t0 };
     }
     // preprocess_logits_for_metrics for one batch.

@@ -17,6 +17,7 @@ import { postprocessedQa } from './qaPostprocess';
 import { npyDescrOf, readNpyFile, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage } from './containment';
+import { BatchCall, batchFields } from './batchCalls';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
 import { CHOOSE_INTERPRETER, installLines, missingModuleHint } from './pythonInstall';
 
@@ -264,14 +265,14 @@ export class PyMetricRunner {
   async run(
     file: string,
     cacheDir: string,
-    opts: PyCallOptions & { functionName?: string; profile?: EvalPredictionProfile } = {},
+    opts: PyCallOptions & { functionName?: string; profile?: EvalPredictionProfile; batch?: BatchCall } = {},
   ): Promise<PyRunResult> {
     const abs = checkedFile(file);
     // Node validates the cache once and hands the worker resolved, checked paths (src/core/cache/reader.ts).
-    const arrays = workerArrays(cacheDir);
+    const arrays = workerArrays(cacheDir, opts.batch);
     const reply = (await this.call(
       abs,
-      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null, debug_view: this.debugView() },
+      { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null, debug_view: this.debugView(), batch: wireBatch(opts.batch) },
       opts,
       'compute_metrics',
     )) as RunReply;
@@ -294,13 +295,13 @@ export class PyMetricRunner {
     file: string,
     cacheDir: string,
     expression: string,
-    opts: PyCallOptions & { param?: string; profile?: EvalPredictionProfile } = {},
+    opts: PyCallOptions & { param?: string; profile?: EvalPredictionProfile; batch?: BatchCall } = {},
   ): Promise<{ value: string; type: string; stdout: string }> {
     const abs = checkedFile(file);
-    const arrays = workerArrays(cacheDir);
+    const arrays = workerArrays(cacheDir, opts.batch);
     const reply = (await this.call(
       abs,
-      { op: 'evaluate', file: abs, cache: cacheDir, arrays, expression, param: opts.param ?? null, profile: opts.profile ?? null },
+      { op: 'evaluate', file: abs, cache: cacheDir, arrays, expression, param: opts.param ?? null, profile: opts.profile ?? null, batch: wireBatch(opts.batch) },
       opts,
       'the Debug Console expression',
     )) as unknown as { value: string; type: string; stdout: string };
@@ -469,6 +470,11 @@ export function defaultPython(): Promise<string> {
   return chosenDefault;
 }
 
+/** The worker's "batch" (evalpred_worker.py): the call, and the key Trainer's batch mapping holds the input ids under. */
+function wireBatch(batch: BatchCall | undefined): Record<string, unknown> | null {
+  return batch ? { index: batch.index, count: batch.count, compute_result: batch.computeResult, main_input: 'input_ids' } : null;
+}
+
 function checkedFile(file: string): string {
   const abs = path.resolve(file);
   if (!fs.existsSync(abs)) throw new EvalpredError(`metric file ${abs} does not exist`, { file: abs });
@@ -479,8 +485,10 @@ function checkedFile(file: string): string {
  * What the worker builds the EvalPrediction from: the checked arrays, or for a run_qa doc-stride cache the
  * post-processed predictions and references as plain values ({"value": ...}, qaPostprocess.ts).
  */
-function workerArrays(cacheDir: string): Record<string, unknown> {
+function workerArrays(cacheDir: string, batch?: BatchCall): Record<string, unknown> {
   const arrays = checkedArraysForWorker(checkCache(cacheDir));
+  // One call of batch_eval_metrics: that batch's entry of every field (batchCalls.ts).
+  if (batch) return batchFields(arrays as Record<string, object | null>, batch.index);
   const qa = postprocessedQa(cacheDir);
   return qa ? { ...arrays, predictions: { value: qa.predictions }, label_ids: { value: qa.label_ids } } : arrays;
 }

@@ -6,7 +6,8 @@ import path from 'node:path';
 import { EvalpredError } from '../errors';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { QA_ATTACHMENT } from '../loop/qaFeatures';
-import { readCacheManifest } from '../cache/reader';
+import { checkCache, readCacheManifest } from '../cache/reader';
+import { BatchCall, batchCallCount, batchCalls } from './batchCalls';
 import { TensorNode } from '../tensor/tensor';
 import { memoryLimitMb } from './containment';
 import { mentionsPreprocess } from './metricFunction';
@@ -27,6 +28,10 @@ export interface RunMetricOptions {
   speed?: { runtimeS: number; numSamples: number; batchSize: number };
   /** EvalPrediction profile for .py files (docs/trainer-semantics.md#the-evalprediction-object); undefined: installed transformers, else current. */
   profile?: EvalPredictionProfile;
+  /** batch_eval_metrics: one call per cached batch, the last call's result is the metrics (batchCalls.ts). */
+  batchEvalMetrics?: boolean;
+  /** Only this call of batch_eval_metrics (the debug session steps through them); metrics only when it is the last. */
+  batchCall?: BatchCall;
 }
 
 export interface RunMetricResult {
@@ -35,6 +40,8 @@ export interface RunMetricResult {
   /** What the function printed. */
   stdout: string;
   durationMs: number;
+  /** Under batch_eval_metrics: the calls made, and what the last one returned (metrics are {} until compute_result is true). */
+  batch?: { calls: BatchCall[]; returned: Described };
 }
 
 const JS_EXT = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.tsx', '.jsx']);
@@ -156,6 +163,47 @@ function cacheKey(cacheDir: string): string {
 }
 
 async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file: string, opts: RunMetricOptions): Promise<RunMetricResult> {
+  if (!opts.batchCall && !opts.batchEvalMetrics) {
+    const r = await callMetricFile(runners, cacheDir, file, opts);
+    const { metrics, warnings } = finalizeMetrics(r.raw, { prefix: opts.prefix, trainerLoss: opts.trainerLoss, speed: opts.speed, file: path.basename(file) });
+    return { metrics, warnings: [...r.warnings, ...warnings], stdout: r.stdout, durationMs: r.durationMs };
+  }
+  // batch_eval_metrics: Trainer keeps only the last call's return value (`metrics = self.compute_metrics(...)`
+  // in every batch) and uses {} when it is None (docs/trainer-semantics.md#batch_eval_metrics).
+  const calls = opts.batchCall ? [opts.batchCall] : batchCalls(cacheBatchCallCount(cacheDir));
+  const stdout: string[] = [];
+  const warnings = new Set<string>();
+  let durationMs = 0;
+  let returned: Described = { type: 'none' };
+  for (const call of calls) {
+    const r = await callMetricFile(runners, cacheDir, file, { ...opts, batchCall: call });
+    stdout.push(r.stdout);
+    r.warnings.forEach((w) => warnings.add(w));
+    durationMs += r.durationMs;
+    returned = r.raw;
+  }
+  const last = calls[calls.length - 1];
+  if (!last) warnings.add(`${path.basename(file)} was not called: no batch has labels, and Trainer calls compute_metrics only for batches with labels.`);
+  const final = !last || last.computeResult;
+  const raw: Described = final && returned.type !== 'none' ? returned : { type: 'mapping', entries: [] };
+  if (last?.computeResult && returned.type === 'none') warnings.add(`${path.basename(file)} returned None for compute_result=True, so the metrics hold only what Trainer adds (eval_loss and the speed fields), as Trainer's would.`);
+  const { metrics, warnings: more } = finalizeMetrics(raw, { prefix: opts.prefix, trainerLoss: final ? opts.trainerLoss : undefined, speed: final ? opts.speed : undefined, file: path.basename(file) });
+  return { metrics, warnings: [...warnings, ...more], stdout: stdout.join(''), durationMs, batch: { calls, returned } };
+}
+
+/** The number of batch_eval_metrics calls a cache replays (batchCalls.ts), from its checked nodes. */
+export function cacheBatchCallCount(cacheDir: string): number {
+  const { nodes } = checkCache(cacheDir);
+  return batchCallCount({ predictions: nodes.predictions, labels: nodes.label_ids }, cacheDir);
+}
+
+/** One call of the metric function (the whole EvalPrediction, or one batch_eval_metrics batch): what it returned, before Trainer's post-processing. */
+async function callMetricFile(
+  runners: MetricRunners,
+  cacheDir: string,
+  file: string,
+  opts: RunMetricOptions,
+): Promise<{ raw: Described; warnings: string[]; stdout: string; durationMs: number }> {
   const lang = metricLanguage(file);
   let raw: Described;
   let stdout: string;
@@ -164,7 +212,7 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
   if (lang === 'py') {
     cacheKey(cacheDir); // a clear error for a missing cache before starting Python
     const python = opts.python ?? runners.options.python;
-    const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile });
+    const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile, batch: opts.batchCall });
     ({ raw, stdout, durationMs } = r);
     extra.push(...r.warnings);
     if (r.preprocessTensors === 'numpy') {
@@ -181,11 +229,10 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
     ({ raw, stdout, durationMs } = await runners.jsRunner().run(
       file,
       { key, cacheDir },
-      { functionName: opts.function, timeoutMs: opts.timeoutMs },
+      { functionName: opts.function, timeoutMs: opts.timeoutMs, batch: opts.batchCall },
     ));
   }
-  const { metrics, warnings } = finalizeMetrics(raw, { prefix: opts.prefix, trainerLoss: opts.trainerLoss, speed: opts.speed, file: path.basename(file) });
-  return { metrics, warnings: [...extra, ...warnings], stdout, durationMs };
+  return { raw, warnings: extra, stdout, durationMs };
 }
 
 /** A per-batch preprocess hook; `notes` holds remarks for the run's notes (e.g. NumPy instead of torch). */

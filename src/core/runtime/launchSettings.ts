@@ -64,6 +64,10 @@ export const RUN_SETTINGS_FIELDS: Record<keyof RunSettings, FieldSpec> = {
       'TrainingArguments.label_names: the batch keys taken as labels, in order; several make label_ids a tuple (default: the model\'s, "labels", or "start_positions", "end_positions" for QA). With docStride it labels the features as run_qa\'s prepare_train_features does.',
   },
   dataloaderDropLast: { kind: { type: 'bool' }, description: 'TrainingArguments.dataloader_drop_last: drop the last incomplete batch, as Trainer\'s eval dataloader does.' },
+  batchEvalMetrics: {
+    kind: { type: 'bool' },
+    description: 'TrainingArguments.batch_eval_metrics: compute_metrics(eval_pred, compute_result) is called once per batch with that batch\'s arrays, compute_result true on the last; the last call\'s result is the metrics. The session stops before each call.',
+  },
   evalPredictionProfile: {
     kind: { type: 'enum', values: EVAL_PREDICTION_PROFILES },
     description: 'EvalPrediction a .py compute_metrics gets when transformers is not importable, and the Trainer whose causal-LM eval_loss is imitated: "current" (v4.46+, 5.x), "v4.57" (the current class; a causal LM\'s eval_loss divided by its unshifted label count), "v4.19-4.45" (no losses) or "<=4.18" (a NamedTuple).',

@@ -1,0 +1,192 @@
+// batch_eval_metrics (docs/trainer-semantics.md#batch_eval_metrics): compute_metrics(eval_pred, compute_result) once per
+// batch with that batch's arrays, compute_result true on the last, and only the last result in the metrics (plus
+// eval_loss and the speed fields). Checked against test/helpers/batch_eval_reference.py, a transcription of
+// Trainer.evaluation_loop's batch path fed the same per-batch model outputs: every call's arrays (integers
+// exactly, floats within 1e-6) and the metrics dictionary.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { evaluate } from '../../src/core/evaluate';
+import { withDefaults } from '../../src/core/loop/settings';
+import { metricsForEvaluation, metricsFromCache } from '../../src/core/metrics/forEvaluation';
+import { MetricRunners } from '../../src/core/metrics/runMetrics';
+import { writeNpyFile } from '../../src/core/tensor/npy';
+import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
+import { pythonWith } from '../helpers/python';
+import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
+
+const REF = path.join(__dirname, '..', '..', '..', 'test', 'helpers', 'batch_eval_reference.py');
+
+// A stateful metric as the transformers docs suggest for batch_eval_metrics; it prints what each call received.
+const PY_METRIC = `import json
+import numpy as np
+
+state = {"correct": 0, "total": 0, "calls": 0}
+
+def compute_metrics(eval_pred, compute_result):
+    logits, labels = eval_pred.predictions, eval_pred.label_ids
+    inputs = eval_pred.inputs
+    rec = {
+        "compute_result": compute_result,
+        "type": type(eval_pred).__name__,
+        "pred_shape": list(logits.shape), "pred_dtype": str(logits.dtype), "pred": np.asarray(logits, dtype=np.float64).tolist(),
+        "labels_dtype": str(labels.dtype), "labels": np.asarray(labels).tolist(),
+        "inputs": None if inputs is None else {k: [str(v.dtype), np.asarray(v).tolist()] for k, v in inputs.items()},
+        "losses": None if eval_pred.losses is None else [str(eval_pred.losses.dtype), np.asarray(eval_pred.losses, dtype=np.float64).tolist()],
+    }
+    print("CALL " + json.dumps(rec))
+    state["correct"] += int((np.asarray(logits).argmax(-1) == np.asarray(labels)).sum())
+    state["total"] += int(labels.shape[0])
+    state["calls"] += 1
+    if not compute_result:
+        return None
+    out = {"accuracy": state["correct"] / state["total"], "calls": state["calls"], "last_logit": np.float32(np.asarray(logits)[-1, -1])}
+    state.update(correct=0, total=0, calls=0)
+    return out
+`;
+
+interface Call {
+  compute_result: boolean;
+  type: string;
+  pred_shape: number[];
+  pred_dtype: string;
+  pred: number[][];
+  labels_dtype: string;
+  labels: number[];
+  inputs: Record<string, [string, number[][]]> | null;
+  losses: [string, number[]] | null;
+}
+
+const calls = (stdout: string): Call[] => stdout.split('\n').filter((l) => l.startsWith('CALL ')).map((l) => JSON.parse(l.slice(5)));
+const listOf = (n: TensorNode | null): Tensor[] => (n && !(n instanceof Tensor) && 'list' in n ? (n.list as Tensor[]) : assert.fail('expected per-batch lists'));
+
+function closeTo(got: unknown, want: unknown, where: string): void {
+  if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got) && got.length === want.length, `${where}: length`);
+    want.forEach((w, i) => closeTo((got as unknown[])[i], w, `${where}[${i}]`));
+  } else if (typeof want === 'number' && !Number.isInteger(want)) {
+    assert.ok(typeof got === 'number' && Math.abs(got - want) <= 1e-6 * Math.max(1, Math.abs(want)), `${where}: ${got} vs ${want}`);
+  } else assert.deepEqual(got, want, where);
+}
+
+test('batch_eval_metrics: one call per batch with that batch only, compute_result on the last, the last result as metrics (against the Trainer transcription)', async () => {
+  const dir = tempDir();
+  const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+  try {
+    const ws = seqClsWorkspace(dir, { n: 10, numLabels: 3 });
+    const metric = path.join(dir, 'metric.py');
+    fs.writeFileSync(metric, PY_METRIC);
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, includeForMetrics: ['inputs', 'loss'], batchEvalMetrics: true, metrics: metric });
+    const ev = await evaluate(settings, { cwd: dir });
+    // The cache keeps each batch (4, 4, 2 rows), with no -100 between them.
+    const preds = listOf(ev.evalPred.predictions);
+    assert.deepEqual(preds.map((t) => t.shape), [[4, 3], [4, 3], [2, 3]]);
+    assert.equal((ev.manifest.producer as { settings: { batchEvalMetrics?: boolean } }).settings.batchEvalMetrics, true);
+    const out = await metricsForEvaluation(runners, ev, settings);
+    const got = calls(out.stdout);
+
+    // The reference, fed the same per-batch logits, labels and input ids.
+    const feed = path.join(dir, 'feed');
+    fs.mkdirSync(feed);
+    const labels = listOf(ev.evalPred.labelIds);
+    const inputs = listOf(ev.evalPred.inputs);
+    preds.forEach((t, b) => {
+      writeNpyFile(path.join(feed, `batch${b}_logits.npy`), t);
+      writeNpyFile(path.join(feed, `batch${b}_labels.npy`), labels[b]);
+      writeNpyFile(path.join(feed, `batch${b}_input_ids.npy`), inputs[b]);
+    });
+    const ref = execFileSync(pythonWith(['numpy']), [REF, feed, '4', '10', 'inputs,loss', metric], { encoding: 'utf8' });
+    const want = calls(ref);
+    assert.equal(want.length, 3);
+    assert.deepEqual(want.map((c) => c.compute_result), [false, false, true]);
+    assert.equal(got.length, want.length, out.stdout);
+    want.forEach((w, i) => {
+      const g = got[i];
+      assert.equal(g.compute_result, w.compute_result, `call ${i}: compute_result`);
+      assert.equal(g.type, w.type);
+      assert.deepEqual([g.pred_shape, g.pred_dtype, g.labels_dtype], [w.pred_shape, w.pred_dtype, w.labels_dtype], `call ${i}: shapes and dtypes`);
+      assert.deepEqual(g.labels, w.labels, `call ${i}: labels`);
+      assert.deepEqual(g.inputs, w.inputs, `call ${i}: inputs (the batch mapping's input_ids, no -100 from other batches)`);
+      closeTo(g.pred, w.pred, `call ${i}: predictions`);
+      assert.equal(g.losses?.[0], w.losses?.[0], `call ${i}: losses dtype`);
+      closeTo(g.losses?.[1], w.losses?.[1], `call ${i}: losses (gather_for_metrics keeps ${w.losses?.[1].length} copies)`);
+    });
+    assert.deepEqual(got.map((c) => c.losses?.[1].length), [4, 4, 2]);
+    // metrics: the last call's result, denumpified, eval_loss, prefixed; plus the speed fields
+    const wantMetrics = JSON.parse(ref.split('\n').find((l) => l.startsWith('METRICS '))!.slice(8)) as Record<string, number>;
+    const { eval_runtime: rt, eval_samples_per_second: sps, eval_steps_per_second: stps, ...rest } = out.metrics as Record<string, number>;
+    assert.deepEqual(Object.keys(rest), Object.keys(wantMetrics));
+    assert.equal(rest.eval_accuracy, wantMetrics.eval_accuracy);
+    assert.equal(rest.eval_calls, 3);
+    assert.equal(rest.eval_last_logit, wantMetrics.eval_last_logit);
+    assert.equal(rest.eval_loss, wantMetrics.eval_loss);
+    assert.ok(typeof rt === 'number' && typeof sps === 'number' && typeof stps === 'number');
+    assert.equal(out.batch?.calls.length, 3);
+
+    // A rerun on the cache replays the three calls (the manifest says batch_eval_metrics); the state was reset by the last.
+    const again = await metricsFromCache(runners, ev.cacheDir, ev.loop, metric, { batchSize: 4 });
+    assert.deepEqual(calls(again.stdout).map((c) => c.compute_result), [false, false, true]);
+    assert.equal(again.metrics.eval_accuracy, rest.eval_accuracy);
+    assert.equal(again.metrics.eval_loss, rest.eval_loss);
+  } finally {
+    await runners.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('batch_eval_metrics: a TS metric gets (evalPred, computeResult); Trainer\'s signature check; a concatenated cache and the last call returning None', async () => {
+  const dir = tempDir();
+  const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+  try {
+    const ws = seqClsWorkspace(dir, { n: 7, numLabels: 2 });
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 3, batchEvalMetrics: true });
+    const ev = await evaluate(settings, { cwd: dir });
+    const preds = listOf(ev.evalPred.predictions);
+    const labels = listOf(ev.evalPred.labelIds);
+    const ts = path.join(dir, 'metric.ts');
+    fs.writeFileSync(
+      ts,
+      `let rows = 0, correct = 0;\nconst seen: boolean[] = [];\n` +
+        `export function computeMetrics(p: any, computeResult: boolean) {\n` +
+        `  seen.push(computeResult);\n  const ids = p.predictions.argmax(-1);\n` +
+        `  for (let i = 0; i < ids.shape[0]; i++) { rows++; if (Number(ids.at(i)) === Number(p.labelIds.at(i))) correct++; }\n` +
+        `  if (!computeResult) return undefined;\n  const r = { accuracy: correct / rows, rows, calls: seen.length, flags: seen.reduce((a, f, i) => a + (f ? 2 ** i : 0), 0) };\n  rows = correct = 0; seen.length = 0;\n  return r;\n}\n`,
+    );
+    const out = await metricsFromCache(runners, ev.cacheDir, ev.loop, ts, {});
+    let correct = 0;
+    preds.forEach((p, b) => {
+      const ids = p.argmax(-1);
+      for (let i = 0; i < ids.shape[0]; i++) if (Number(ids.at(i)) === Number(labels[b].at(i))) correct++;
+    });
+    assert.equal(out.metrics.eval_rows, 7);
+    assert.equal(out.metrics.eval_accuracy, correct / 7);
+    // three calls (3, 3 and 1 rows), computeResult true on the third only
+    assert.deepEqual([out.metrics.eval_calls, out.metrics.eval_flags], [3, 4]);
+
+    // Trainer.__init__ refuses a compute_metrics without compute_result under batch_eval_metrics.
+    const plain = path.join(dir, 'plain.py');
+    fs.writeFileSync(plain, 'def compute_metrics(eval_pred):\n    return {"n": 1}\n');
+    await assert.rejects(metricsFromCache(runners, ev.cacheDir, ev.loop, plain, {}), /must take a `compute_result` boolean argument/);
+
+    // The last call returning None: Trainer reports {} plus eval_loss (metrics is None -> {}).
+    const none = path.join(dir, 'none.py');
+    fs.writeFileSync(none, 'def compute_metrics(eval_pred, compute_result=False):\n    return None\n');
+    const n = await metricsFromCache(runners, ev.cacheDir, ev.loop, none, {});
+    assert.deepEqual(Object.keys(n.metrics), ['eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second']);
+    assert.ok(n.warnings.some((w) => /returned None for compute_result=True/.test(w)), n.warnings.join('\n'));
+
+    // A cache of concatenated batches cannot be replayed per batch: the error names the cache and the flag.
+    const concat = await evaluate({ ...settings, batchEvalMetrics: false }, { cwd: dir });
+    await assert.rejects(metricsFromCache(runners, concat.cacheDir, concat.loop, ts, { batchEvalMetrics: true }), (e: Error) => {
+      assert.match(e.message, /concatenated across batches/);
+      assert.ok(e.message.includes(concat.cacheDir));
+      assert.match(e.message, /--batch-eval-metrics/);
+      return true;
+    });
+  } finally {
+    await runners.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
