@@ -2,7 +2,7 @@
 // runInfo(), lints()). Translation only: what a sample or a run is belongs to src/core/runtime.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Lint } from '../core/lint/lints';
-import type { RuntimeRunInfo, RuntimeSample } from '../core/runtime/evalRuntime';
+import type { BatchCall, RuntimeRunInfo, RuntimeSample } from '../core/runtime/evalRuntime';
 import type { VariableStore } from './variables';
 
 /** The `sample` scope: the selected row's decoded text, prediction and label, then each field's row. */
@@ -51,6 +51,14 @@ export function runVariables(store: VariableStore, info: RuntimeRunInfo | undefi
     }),
   });
   return out;
+}
+
+/** The `batch_eval_metrics` scope: the batch the paused EvalPrediction holds and the compute_result its call gets. */
+export function batchCallVariables(call: BatchCall): DebugProtocol.Variable[] {
+  return [
+    { name: 'batch', value: `${call.index + 1} of ${call.count}`, variablesReference: 0 },
+    { name: 'compute_result', value: call.computeResult ? 'True' : 'False', variablesReference: 0 },
+  ];
 }
 
 /** JSON-ish values as a variable list (records and arrays expand only when asked). */

@@ -33,7 +33,7 @@ import type { Lint } from '../core/lint/lints';
 import { inLaunchTerms } from '../core/runtime/launchSettings';
 import type { EvalPredictionData } from '../core/tensor/tensor';
 import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
-import { plainVariables, runVariables, sampleVariables } from './scopeVariables';
+import { batchCallVariables, plainVariables, runVariables, sampleVariables } from './scopeVariables';
 import { VariableStore } from './variables';
 import { DebugpyBridge, EXCEPTION_FILTERS, LABEL_FRAME_ID } from './python/debugpyBridge';
 import { hiddenPythonPaths } from '../core/metrics/pyRunner';
@@ -229,8 +229,17 @@ export class EvalpredSession extends LoggingDebugSession {
       this.sendEvent(new StoppedEvent('restart', THREAD_ID));
     } else {
       const e = new StoppedEvent('breakpoint', THREAD_ID);
+      const call = stop.call;
+      const fn = this.runtime.location()?.name ?? 'compute_metrics';
+      // batch_eval_metrics: the stop names the call continue makes next (docs/trainer-semantics.md#batch_eval_metrics).
+      const args = call ? `${this.runtime.paramName()}, compute_result=${call.computeResult ? 'True' : 'False'}` : this.runtime.paramName();
+      const batch = call ? `: batch ${call.index + 1} of ${call.count}` : '';
       (e.body as DebugProtocol.StoppedEvent['body']).description =
-        stop.reason === 'metrics' ? 'Paused at compute_metrics (metrics computed; edit and continue to rerun)' : `Paused at ${this.runtime.location()?.name ?? 'compute_metrics'}(${this.runtime.paramName()})`;
+        stop.reason === 'metrics'
+          ? call
+            ? `Paused at ${fn}(${args}) (metrics computed; continue calls it again from batch 1)`
+            : 'Paused at compute_metrics (metrics computed; edit and continue to rerun)'
+          : `Paused at ${fn}(${args})${batch}`;
       this.sendEvent(e);
     }
   }
@@ -383,6 +392,9 @@ export class EvalpredSession extends LoggingDebugSession {
       const p = s.progress;
       scopes.push(new Scope('progress', this.store.record(() => plainVariables(p as unknown as Record<string, unknown>)), false));
     } else if (s) {
+      // batch_eval_metrics: which call the paused EvalPrediction belongs to, and its compute_result.
+      const call = s.kind === 'boundary' || s.kind === 'metricError' ? s.call : undefined;
+      if (call) scopes.push(new Scope('batch_eval_metrics', this.store.record(() => batchCallVariables(call)), false));
       // Named as the user's function names its parameter (eval_preds, p, …).
       scopes.push(new Scope(this.runtime.paramName(), this.store.evalPredScope(), false));
       scopes.push(new Scope('sample', this.store.record(() => sampleVariables(this.store, this.runtime.sample(this.sampleIndex))), false));

@@ -112,7 +112,7 @@ export class MetricRunners {
   }
 
   /** A Debug Console line in JavaScript at the boundary of a TS/JS metric (JsMetricRunner.evaluate). */
-  evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }> {
+  evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number; batch?: BatchCall }): Promise<{ value: string; type: string; stdout: string }> {
     return this.jsRunner().evaluate(file, { key: cacheKey(cacheDir), cacheDir }, expression, opts);
   }
 

@@ -13,7 +13,7 @@ import { evaluateSliced, Value } from '../expr';
 import type { Lint } from '../lint/lints';
 import { CancelledError, LoopProgress } from '../loop/types';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
-import { MetricFunctionError, Metrics } from '../metrics/postprocess';
+import { MetricFunctionError, Metrics, describeForHumans } from '../metrics/postprocess';
 import type { EvalPredictionData } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { RuntimeServices, SessionMetrics, localServices } from './io';
@@ -24,10 +24,12 @@ import { DEFAULT_PARAM } from '../metrics/metricFunction';
 import type { PythonDebugHooks } from '../metrics/pyRunner';
 import type { JsDebugHooks } from '../metrics/jsRunner';
 import { metricLanguage } from '../metrics/runMetrics';
+import { BatchCall, batchCallCount, batchCalls, batchFields, describeBatchCall, recordedBatchEvalMetrics } from '../metrics/batchCalls';
 import { RuntimeFrame, RuntimeStop, StopRequestAnswer, exceptionTypeName, framesOf, stopRequest } from './stops';
 
 export type { RuntimeStop, RuntimeFrame, StopRequestAnswer } from './stops';
 export type { RuntimeRunInfo, RuntimeSample } from './pausedState';
+export type { BatchCall } from '../metrics/batchCalls';
 
 export interface MetricsReport {
   outcome: MetricsOutcome;
@@ -78,6 +80,11 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   stopped?: RuntimeStop;
   /** The session's metric processes (warm between reruns); made at launch, closed by shutdown(). */
   private metrics?: SessionMetrics;
+  /**
+   * Under batch_eval_metrics (docs/trainer-semantics.md#batch_eval_metrics): the call `continue` makes next. The session
+   * stops before every call; after the last (compute_result true) the metrics are reported and it starts over.
+   */
+  private pendingCall?: BatchCall;
 
   /**
    * @param debug how a Python metric run gets a line debugger (the debug adapter's debugpy bridge), if any.
@@ -172,6 +179,13 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     }
     const ev = this.evaluation;
     this.emit('output', `${ev.fromCache ? 'loaded cached predictions' : 'evaluated'}: ${ev.manifest.num_samples} samples, cache ${ev.cacheDir}\n`, 'console');
+    try {
+      this.pendingCall = this.firstBatchCall(ev, launch);
+    } catch (e) {
+      this.emit('output', messageOf(e) + '\n', 'stderr');
+      this.finish({ reason: 'error', error: e });
+      return;
+    }
     this.emit('ready', this.runInfo()!);
     await this.loadTokenizer(ev);
     if (this.abort.signal.aborted) {
@@ -181,6 +195,15 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
       return;
     }
     this.stopAtBoundary('entry');
+  }
+
+  /** The first batch_eval_metrics call, when this session makes them (launch setting, else the cache's own), else undefined. */
+  private firstBatchCall(ev: Evaluation, launch: LaunchSettings): BatchCall | undefined {
+    if (!launch.run.metrics || !(launch.run.batchEvalMetrics ?? recordedBatchEvalMetrics(ev.manifest))) return undefined;
+    const count = batchCallCount({ predictions: ev.evalPred.predictions, labels: ev.evalPred.labelIds }, ev.cacheDir);
+    if (count === 0) return undefined;
+    this.emit('output', `batch_eval_metrics: compute_metrics is called once per batch (${count} calls, compute_result=True on the last); the session stops before each call.\n`, 'console');
+    return batchCalls(count)[0];
   }
 
   private openCache(dir: string): Evaluation {
@@ -251,9 +274,14 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     }
   }
 
-  private stopAtBoundary(reason: 'entry' | 'metrics' | 'restart'): void {
+  private stopAtBoundary(reason: 'entry' | 'metrics' | 'restart' | 'call'): void {
     this.state = 'boundary';
-    this.setStopped({ kind: 'boundary', reason, location: this.location() });
+    this.setStopped({ kind: 'boundary', reason, location: this.location(), ...(this.pendingCall ? { call: this.pendingCall } : {}) });
+  }
+
+  /** Under batch_eval_metrics: the call the next `continue` makes (shown at the stop), else undefined. */
+  get batchCall(): BatchCall | undefined {
+    return this.pendingCall;
   }
 
   // ------------------------------------------------------------------------------------ breakpoints
@@ -290,12 +318,23 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /** The EvalPrediction the user's function sees, while stopped at the boundary or on a metric error. */
   evalPredAtStop(): EvalPredictionData | undefined {
-    return this.stopped && this.stopped.kind !== 'batch' ? this.evaluation?.evalPred : undefined;
+    return this.stopped && this.stopped.kind !== 'batch' ? this.callEvaluation()?.evalPred : undefined;
   }
 
-  /** Sample `index` (kept within the evaluation set) of the paused evaluation. */
+  /** The evaluation as the next metric call sees it: under batch_eval_metrics, that batch's entry of every field. */
+  private callEvaluation(): Evaluation | undefined {
+    const ev = this.evaluation;
+    const call = this.pendingCall;
+    if (!ev || !call) return ev;
+    const ep = ev.evalPred;
+    const f = batchFields({ predictions: ep.predictions, labelIds: ep.labelIds, inputs: ep.inputs, losses: ep.losses }, call.index);
+    return { ...ev, evalPred: { predictions: f.predictions, labelIds: f.labelIds, inputs: f.inputs, losses: f.losses } };
+  }
+
+  /** Sample `index` (kept within the evaluation set, or within the batch of the next batch_eval_metrics call). */
   sample(index: number): RuntimeSample | undefined {
-    return this.evaluation ? sampleAt(this.evaluation, index, this.tokenizer) : undefined;
+    const ev = this.callEvaluation();
+    return ev ? sampleAt(ev, index, this.tokenizer) : undefined;
   }
 
   runInfo(): RuntimeRunInfo | undefined {
@@ -366,9 +405,11 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const ev = this.evaluation;
     if (!file || !ev || !this.metrics || !this.evalPredAtStop()) return undefined;
     const lang = metricLanguage(file);
-    if (lang === 'js') return this.metrics.evaluateJs(ev.cacheDir, file, expression, { param: this.paramName(), timeoutMs: this.launch?.metricTimeoutMs });
+    const batch = this.pendingCall;
+    if (lang === 'js') return this.metrics.evaluateJs(ev.cacheDir, file, expression, { param: this.paramName(), timeoutMs: this.launch?.metricTimeoutMs, batch });
     if (lang !== 'py') return undefined;
     return this.metrics.evaluatePython(ev.cacheDir, file, expression, {
+      batch,
       param: this.paramName(),
       python: this.launch?.python,
       profile: this.launch?.run.evalPredictionProfile,
@@ -390,8 +431,10 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
       return;
     }
     if (this.state === 'boundary' || this.state === 'metricError') {
-      void this.rerunMetrics().then((ok) => {
-        if (ok && this.state !== 'ended') this.stopAtBoundary('metrics');
+      // Under batch_eval_metrics one call per continue, then a stop before the next one.
+      const call = this.pendingCall;
+      void this.rerunMetrics(call).then((ok) => {
+        if (ok && this.state !== 'ended') this.stopAtBoundary(call && !call.computeResult ? 'call' : 'metrics');
       });
     }
   }
@@ -407,9 +450,10 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /**
    * Run the metric function on the cached EvalPrediction and report `metrics` (or stop on the metric error).
-   * Returns the outcome, or undefined when it failed (or there is nothing to run yet).
+   * Returns the outcome, or undefined when it failed (or there is nothing to run yet). Under batch_eval_metrics,
+   * `call` makes only that call (metrics are reported after the last); without it every call runs, from the first.
    */
-  async rerunMetrics(): Promise<MetricsOutcome | undefined> {
+  async rerunMetrics(call?: BatchCall): Promise<MetricsOutcome | undefined> {
     const ev = this.evaluation;
     const launch = this.launch;
     const metrics = this.metrics;
@@ -427,6 +471,8 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
           python: launch.python,
           timeoutMs: launch.metricTimeoutMs,
           rerun,
+          batchEvalMetrics: this.pendingCall ? true : undefined,
+          batchCall: call,
         });
       } else if (ev.loop) {
         outcome = await metrics.forEvaluation(ev, launch.run, { rerun });
@@ -446,11 +492,25 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
       const mfe = err instanceof MetricFunctionError ? err : undefined;
       if (mfe?.stdout) this.emit('output', mfe.stdout, 'stdout');
       this.emit('output', err.message + '\n', 'stderr');
-      this.setStopped({ kind: 'metricError', error: err, typeName: exceptionTypeName(err), location, traceback: mfe?.traceback ?? '', stdout: mfe?.stdout ?? '' });
+      const failed = call ?? this.pendingCall;
+      this.setStopped({ kind: 'metricError', error: err, typeName: exceptionTypeName(err), location, traceback: mfe?.traceback ?? '', stdout: mfe?.stdout ?? '', ...(failed ? { call: failed } : {}) });
       return undefined;
     }
     if ((this.state as State) === 'ended') return undefined;
     this.state = 'boundary';
+    if (this.pendingCall) {
+      // The next call: the one after `call`, or the first again once compute_result=True has been made.
+      const next = call && !call.computeResult ? call.index + 1 : 0;
+      this.pendingCall = batchCalls(this.pendingCall.count)[next];
+      if (call && !call.computeResult) {
+        if (outcome.stdout) this.emit('output', outcome.stdout.endsWith('\n') ? outcome.stdout : outcome.stdout + '\n', 'stdout');
+        for (const w of outcome.warnings) this.emit('output', `warning: ${w}\n`, 'console');
+        const returned = outcome.batch ? describeForHumans(outcome.batch.returned) : 'nothing';
+        this.emit('output', `compute_metrics (${describeBatchCall(call)}) returned ${returned}; metrics come from the call with compute_result=True.\n`, 'console');
+        if (this.stopped?.kind === 'metricError') this.stopped = { kind: 'boundary', reason: 'call', location: this.location(), call: this.pendingCall };
+        return outcome;
+      }
+    }
     // The error is fixed: its stop (frame at the raising line, exception info) must not outlive it.
     if (this.stopped?.kind === 'metricError') this.stopped = { kind: 'boundary', reason: 'metrics', location: this.location() };
     const previous = this.lastMetrics;

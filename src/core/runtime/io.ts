@@ -12,6 +12,7 @@ import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
 import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
 import { MetricRunners, MetricRunnersOptions } from '../metrics/runMetrics';
 import type { EvalPredictionData } from '../tensor/tensor';
+import type { BatchCall } from '../metrics/batchCalls';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 
 export interface RuntimeIO {
@@ -40,6 +41,10 @@ export interface MetricFileOptions {
   profile?: EvalPredictionProfile;
   /** The predictions were not made by a model run just now: the speed fields are labelled as the cached run's. */
   rerun?: boolean;
+  /** batch_eval_metrics; undefined: as the cache was made (batchCalls.ts). */
+  batchEvalMetrics?: boolean;
+  /** Only this batch_eval_metrics call. */
+  batchCall?: BatchCall;
 }
 
 /** Runs metric functions for one session: the user's file on a cache, or the built-in metrics of an evaluation. */
@@ -47,9 +52,14 @@ export interface SessionMetrics {
   fromCache(cacheDir: string, loop: LoopRecord | undefined, file: string, opts: MetricFileOptions): Promise<MetricsOutcome>;
   forEvaluation(ev: Evaluation, settings: RunSettings, opts?: { rerun?: boolean }): Promise<MetricsOutcome>;
   /** A Debug Console line in the metric's own language (Python) at the boundary; see PyMetricRunner.evaluate. */
-  evaluatePython(cacheDir: string, file: string, expression: string, opts: { param?: string; python?: string; profile?: EvalPredictionProfile; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
+  evaluatePython(
+    cacheDir: string,
+    file: string,
+    expression: string,
+    opts: { param?: string; python?: string; profile?: EvalPredictionProfile; timeoutMs?: number; batch?: BatchCall },
+  ): Promise<{ value: string; type: string; stdout: string }>;
   /** A Debug Console line in JavaScript at the boundary of a TS/JS metric; see JsMetricRunner.evaluate. */
-  evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number }): Promise<{ value: string; type: string; stdout: string }>;
+  evaluateJs(cacheDir: string, file: string, expression: string, opts: { param: string; timeoutMs?: number; batch?: BatchCall }): Promise<{ value: string; type: string; stdout: string }>;
   /** Start a TS/JS metric's process ahead of its first run (no user code runs); optional for other hosts. */
   warmJs?(file: string): Promise<void>;
   /** Start the Python worker for `python` ahead of the first run (PyMetricRunner.warm). */

@@ -5,14 +5,20 @@ import type { EvalpredError } from '../errors';
 import type { LoopProgress } from '../loop/types';
 import type { MetricLocation } from './metricLocation';
 import { DEFAULT_PARAM } from '../metrics/metricFunction';
+import type { BatchCall } from '../metrics/batchCalls';
 
 export type RuntimeStop =
   | {
       kind: 'boundary';
-      /** entry: the first arrival; metrics: after `continue` ran the metric; restart: after restartFrame ran it. */
-      reason: 'entry' | 'metrics' | 'restart';
+      /**
+       * entry: the first arrival; metrics: after `continue` ran the metric; restart: after restartFrame ran it;
+       * call: under batch_eval_metrics, after `continue` ran one call that was not the last.
+       */
+      reason: 'entry' | 'metrics' | 'restart' | 'call';
       /** The metric function's definition, or null when the run has no metric file. */
       location: MetricLocation | null;
+      /** Under batch_eval_metrics: the call the next `continue` makes (docs/trainer-semantics.md#batch_eval_metrics). */
+      call?: BatchCall;
     }
   | { kind: 'batch'; progress: LoopProgress }
   | ({ kind: 'metricError' } & MetricErrorStop);
@@ -26,6 +32,8 @@ export interface MetricErrorStop {
   /** The user's traceback / stack text ('' when the error is about the returned value). */
   traceback: string;
   stdout: string;
+  /** Under batch_eval_metrics: the call that failed. */
+  call?: BatchCall;
 }
 
 /** One frame of the paused "stack", innermost first. */
@@ -39,19 +47,21 @@ export interface RuntimeFrame {
   subtle?: boolean;
 }
 
-function frameAt(loc: MetricLocation | null, fallbackName: string): RuntimeFrame {
+function frameAt(loc: MetricLocation | null, fallbackName: string, call?: BatchCall): RuntimeFrame {
   if (!loc || !loc.file) return { name: fallbackName };
-  return { name: `${loc.name}(${loc.param ?? DEFAULT_PARAM})`, file: loc.file, line: loc.line };
+  // batch_eval_metrics: the frame says which call it is, as the user's code sees it (compute_result=...).
+  const args = call ? `${loc.param ?? DEFAULT_PARAM}, compute_result=${call.computeResult ? 'True' : 'False'}` : (loc.param ?? DEFAULT_PARAM);
+  return { name: `${loc.name}(${args})${call ? ` [batch ${call.index + 1} of ${call.count}]` : ''}`, file: loc.file, line: loc.line };
 }
 
 export function framesOf(stop: RuntimeStop | undefined): RuntimeFrame[] {
   switch (stop?.kind) {
     case 'boundary':
-      return [frameAt(stop.location, 'compute_metrics (built-in metrics)')];
+      return [frameAt(stop.location, 'compute_metrics (built-in metrics)', stop.call)];
     case 'batch':
       return [{ name: `evaluation loop: after batch ${stop.progress.batch} of ${stop.progress.numBatches}` }];
     case 'metricError':
-      return [frameAt(stop.location, 'compute_metrics'), { name: `Trainer.evaluate → ${stop.location?.name ?? 'compute_metrics'}(${stop.location?.param ?? DEFAULT_PARAM})`, subtle: true }];
+      return [frameAt(stop.location, 'compute_metrics', stop.call), { name: `Trainer.evaluate → ${stop.location?.name ?? 'compute_metrics'}(${stop.location?.param ?? DEFAULT_PARAM})`, subtle: true }];
     default:
       return [];
   }
