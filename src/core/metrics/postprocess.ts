@@ -210,6 +210,9 @@ export function hintFor(errorType: string, message: string, lang: 'py' | 'js'): 
     const right = ATTRIBUTE_TYPOS[attr[1]][lang === 'py' ? 0 : 1];
     return `EvalPrediction has \`${right}\`, not \`${attr[1]}\` (fields: predictions, label_ids, inputs, losses).`;
   }
+  if (/missing 1 required positional argument: 'compute_result'/.test(message)) {
+    return 'Trainer passes compute_result only under batch_eval_metrics: add --batch-eval-metrics, or give compute_result a default (compute_result=True).';
+  }
   if (/too many values to unpack \(expected 2/.test(message)) {
     return (
       'eval_pred yields more than two items because inputs and/or losses were included (include_for_metrics): ' +
