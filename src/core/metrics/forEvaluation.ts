@@ -121,23 +121,27 @@ export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluatio
   return { metrics: fin.metrics, json: metricsToJson(fin.metrics), warnings: [...warnings, ...fin.warnings], stdout: '', durationMs, notes };
 }
 
+/** How to run a metric file on a cache (metricsFromCache). */
+export interface MetricsFromCacheOptions {
+  function?: string;
+  batchSize?: number;
+  python?: string;
+  timeoutMs?: number;
+  profile?: EvalPredictionProfile;
+  /** The predictions were not made by a model run just now: the speed fields are labelled as the cached run's. */
+  rerun?: boolean;
+  /** batch_eval_metrics; undefined: as the run that made the cache (its manifest's settings). */
+  batchEvalMetrics?: boolean;
+  /** Only this batch_eval_metrics call (the debug session's stop before each call). */
+  batchCall?: BatchCall;
+}
+
 export async function metricsFromCache(
   runners: MetricRunners,
   cacheDir: string,
   loop: LoopRecord | undefined,
   file: string,
-  opts: {
-    function?: string;
-    batchSize?: number;
-    python?: string;
-    timeoutMs?: number;
-    profile?: EvalPredictionProfile;
-    rerun?: boolean;
-    /** batch_eval_metrics; undefined: as the run that made the cache (its manifest's settings). */
-    batchEvalMetrics?: boolean;
-    /** Only this batch_eval_metrics call (the debug session's stop before each call). */
-    batchCall?: BatchCall;
-  } = {},
+  opts: MetricsFromCacheOptions = {},
 ): Promise<MetricsOutcome> {
   // The speed fields are the model run's, so its batch size (the manifest's) wins over whatever launched this
   // rerun: a cache opened alone has only the default batch size in its launch settings.

@@ -9,7 +9,7 @@ import { EvalpredError } from '../errors';
 import type { CacheManifest } from '../cache/manifest';
 import type { Evaluation, LoopRecord } from '../evaluate';
 import type { EvalPredictionProfile, RunSettings } from '../loop/settings';
-import { MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
+import { MetricsFromCacheOptions, MetricsOutcome, metricsForEvaluation, metricsFromCache } from '../metrics/forEvaluation';
 import { MetricRunners, MetricRunnersOptions } from '../metrics/runMetrics';
 import type { EvalPredictionData } from '../tensor/tensor';
 import type { BatchCall } from '../metrics/batchCalls';
@@ -33,19 +33,8 @@ export const localIO: RuntimeIO = {
   },
 };
 
-export interface MetricFileOptions {
-  function?: string;
-  batchSize?: number;
-  python?: string;
-  timeoutMs?: number;
-  profile?: EvalPredictionProfile;
-  /** The predictions were not made by a model run just now: the speed fields are labelled as the cached run's. */
-  rerun?: boolean;
-  /** batch_eval_metrics; undefined: as the cache was made (batchCalls.ts). */
-  batchEvalMetrics?: boolean;
-  /** Only this batch_eval_metrics call. */
-  batchCall?: BatchCall;
-}
+/** How the session runs its metric file on a cache (one definition: metricsFromCache's). */
+export type MetricFileOptions = MetricsFromCacheOptions;
 
 /** Runs metric functions for one session: the user's file on a cache, or the built-in metrics of an evaluation. */
 export interface SessionMetrics {
