@@ -179,6 +179,23 @@ def run_trainer(model, args, rows, collator, seq2seq=False, preprocess=None):
         saved["elements"] = len(list(iter(ep)))
         return {"probe": 1.0}
 
+    calls = []
+
+    def compute_metrics_per_batch(ep, compute_result):
+        # batch_eval_metrics: one EvalPrediction per batch; inputs is the whole batch mapping (its input_ids compared)
+        inputs = getattr(ep, "inputs", None)
+        calls.append({"compute_result": bool(compute_result), "predictions": tree(ep.predictions), "label_ids": tree(ep.label_ids),
+                      "losses": tree(getattr(ep, "losses", None)),
+                      "inputs": None if inputs is None else tree(inputs["input_ids"]),
+                      "input_keys": None if inputs is None else sorted(inputs.keys())})
+        saved["elements"] = len(list(iter(ep)))
+        return {"calls": float(len(calls)), "last": 1.0 if compute_result else 0.0}
+
+    if args.batch_eval_metrics:
+        compute_metrics = compute_metrics_per_batch
+        saved["calls"] = calls
+        for k in ("predictions", "label_ids", "inputs", "losses"):
+            saved[k] = None
     cls = Seq2SeqTrainer if seq2seq else Trainer
     trainer = cls(model=model, args=args, eval_dataset=rows, data_collator=collator, compute_metrics=compute_metrics,
                   preprocess_logits_for_metrics=preprocess)
@@ -201,7 +218,8 @@ def training_args(tmp, settings, seq2seq=False):
               disable_tqdm=True, seed=0, eval_do_concat_batches=not settings.get("no_concat", False),
               include_for_metrics=list(settings.get("include", [])),
               label_smoothing_factor=settings.get("label_smoothing", 0.0),
-              dataloader_drop_last=settings.get("drop_last", False))
+              dataloader_drop_last=settings.get("drop_last", False),
+              batch_eval_metrics=settings.get("batch_eval_metrics", False))
     if settings.get("label_names"):
         kw["label_names"] = list(settings["label_names"])
     if seq2seq:
@@ -226,6 +244,8 @@ def cli_flags(settings, extra):
         f += ["--label-names", ",".join(settings["label_names"])]
     if settings.get("preprocess"):
         f += ["--preprocess", "argmax"]
+    if settings.get("batch_eval_metrics"):
+        f += ["--batch-eval-metrics"]
     if settings.get("generate"):
         f += ["--predict-with-generate"]
     if settings.get("generation_max_length"):
@@ -693,6 +713,8 @@ CASES = {
     "t5-generate-wide": ("t5", dict(batch_size=4, generate=True, generation_max_length=14, gen_config_max_length=8)),
     "t5-beam": ("t5", dict(batch_size=3, generate=True, num_beams=3, generation_max_length=9)),
     "t5-generate-no-concat": ("t5", dict(batch_size=4, generate=True, no_concat=True, generation_max_length=7)),
+    "seqcls-batch-eval": ("seqcls", dict(batch_size=4, batch_eval_metrics=True, include=["inputs", "loss"])),
+    "t5-generate-batch-eval": ("t5", dict(batch_size=4, generate=True, batch_eval_metrics=True, include=["loss"])),
 }
 
 

@@ -84,12 +84,33 @@ def main():
     _, fields = read_fields(cache)
     problems = []
     summary = {}
+    with open(metrics_file) as f:
+        ours_metrics = json.load(f)
+    if "calls" in real:
+        # batch_eval_metrics: call i of the real Trainer against entry i of every per-batch field of the cache,
+        # and the calls evalpred made (the probe's last result) against the real ones.
+        calls = real["calls"]
+        ours_calls = [node_of(x) for x in (fields.get("predictions") or [])]
+        if len(ours_calls) != len(calls):
+            problems.append("Trainer called compute_metrics %d times, evalpred's cache holds %d batches" % (len(calls), len(ours_calls)))
+        for i, call in enumerate(calls[: len(ours_calls)]):
+            for name in ("predictions", "label_ids", "inputs", "losses"):
+                ours_field = fields.get(name)
+                compare(call[name], None if ours_field is None else node_of(ours_field[i]), "call %d: %s" % (i, name), problems)
+        if [c["compute_result"] for c in calls] != [False] * (len(calls) - 1) + [True]:
+            problems.append("Trainer's compute_result flags: %r" % [c["compute_result"] for c in calls])
+        if ours_metrics.get("eval_calls") != float(len(calls)) or ours_metrics.get("eval_last") != 1.0:
+            problems.append("evalpred's metrics come from call %r (last %r), Trainer's from call %d" % (
+                ours_metrics.get("eval_calls"), ours_metrics.get("eval_last"), len(calls)))
+        for name in ("predictions", "label_ids", "inputs", "losses"):
+            summary[name] = "per call: " + ", ".join(describe(c[name]) for c in calls)
+        summary["input_keys"] = calls[0]["input_keys"] if calls else None
     for name in ("predictions", "label_ids", "inputs", "losses"):
+        if "calls" in real:
+            break
         ours = node_of(fields.get(name))
         compare(real[name], ours, name, problems)
         summary[name] = describe(real[name])
-    with open(metrics_file) as f:
-        ours_metrics = json.load(f)
     real_loss = real["metrics"].get("eval_loss")
     our_loss = ours_metrics.get("eval_loss")
     if (real_loss is None) != (our_loss is None):
