@@ -14,6 +14,7 @@ import { metricsForEvaluation, metricsFromCache } from '../../src/core/metrics/f
 import { MetricRunners } from '../../src/core/metrics/runMetrics';
 import { writeNpyFile } from '../../src/core/tensor/npy';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
+import { packageRoot } from '../../src/core/paths';
 import { pythonWith } from '../helpers/python';
 import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
 
@@ -185,6 +186,34 @@ test('batch_eval_metrics: a TS metric gets (evalPred, computeResult); Trainer\'s
       assert.match(e.message, /--batch-eval-metrics/);
       return true;
     });
+  } finally {
+    await runners.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('batch_eval_metrics: a dump evalpred.capture wrote during a real batch_eval_metrics run replays one call per captured batch', async () => {
+  const dir = tempDir();
+  const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+  try {
+    const dump = path.join(dir, 'dump');
+    // test/python/fakeTrainer.py calls compute_metrics per batch of 4 with compute_result on the last, as Trainer does.
+    const code = `import numpy as np, evalpred
+import fakeTrainer as ft
+rng = np.random.default_rng(0)
+logits = rng.normal(size=(10, 3)).astype(np.float32)
+labels = np.arange(10) % 3
+t = ft.Trainer(evalpred.capture(lambda ep, compute_result: {"n": 1}, ${JSON.stringify(dump)}), batch_eval_metrics=True)
+t.evaluation_loop(logits, labels)
+print(float((logits.argmax(-1) == labels).mean()))`;
+    const env = { ...process.env, PYTHONPATH: [path.join(packageRoot(), 'src/python'), path.join(packageRoot(), 'test/python')].join(path.delimiter), EVALPRED_NO_TRANSFORMERS: '1' };
+    const accuracy = Number(execFileSync(pythonWith(['numpy']), ['-c', code], { encoding: 'utf8', env }).trim());
+    const metric = path.join(dir, 'metric.py');
+    fs.writeFileSync(metric, PY_METRIC);
+    const out = await metricsFromCache(runners, dump, undefined, metric, {});
+    assert.deepEqual(calls(out.stdout).map((c) => [c.pred_shape[0], c.compute_result]), [[4, false], [4, false], [2, true]]);
+    assert.equal(out.metrics.eval_accuracy, accuracy);
+    assert.equal(out.metrics.eval_calls, 3);
   } finally {
     await runners.close();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -93,7 +93,7 @@ print(type(ep.predictions).__name__, isinstance(ep.predictions.base, np.memmap) 
   assert.ok(fs.existsSync(path.join(dump, 'manifest.json')) && !fs.existsSync(path.join(dump, 'series.json')));
 });
 
-test('batch_eval_metrics: every batch is kept and written once, concatenated as Trainer would (-100 on axis 1)', () => {
+test('batch_eval_metrics: every batch is kept and written once, one list entry per call (no -100 between batches); inputs keeps the mapping\'s input_ids', () => {
   const dump = path.join(dir, 'batched');
   const out = py(`import numpy as np, evalpred
 import fakeTrainer as ft
@@ -106,14 +106,15 @@ t = ft.Trainer(evalpred.capture(metric, ${JSON.stringify(dump)}), batch_eval_met
 preds = [np.full((4, w), b, dtype=np.int64) for b, w in enumerate((3, 5, 2))]
 labels = np.arange(12)
 for b in range(3):
-    t.compute_metrics(ft.EvalPrediction(preds[b], labels[4 * b:4 * b + 4]), compute_result=b == 2)
+    batch = {"input_ids": preds[b] + 10, "attention_mask": np.ones_like(preds[b])}
+    t.compute_metrics(ft.EvalPrediction(preds[b], labels[4 * b:4 * b + 4], inputs=batch), compute_result=b == 2)
 ep = evalpred.load(${JSON.stringify(dump)})
-p = np.asarray(ep.predictions)
-print(calls, p.shape, p[0].tolist(), p[4].tolist(), p[8].tolist(), ep.label_ids.tolist() == list(range(12)),
-      ep.meta["capture"]["args"]["captured_batches"])`);
+p = ep.predictions
+print(calls, type(p).__name__, [x.shape for x in p], p[0][0].tolist(), p[2][0].tolist(), np.concatenate(ep.label_ids).tolist() == list(range(12)),
+      [x[0].tolist() for x in ep.inputs], ep.meta["capture"]["args"]["captured_batches"], ep.meta["capture"]["args"]["batch_eval_metrics"])`);
   assert.equal(
     out.trim(),
-    '[False, False, True] (12, 5) [0, 0, 0, -100, -100] [1, 1, 1, 1, 1] [2, 2, -100, -100, -100] True 3',
+    "[False, False, True] list [(4, 3), (4, 5), (4, 2)] [0, 0, 0] [2, 2] True [[10, 10, 10], [11, 11, 11, 11, 11], [12, 12]] 3 True",
   );
 });
 

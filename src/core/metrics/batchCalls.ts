@@ -16,10 +16,15 @@ export interface BatchCall {
 type Node = object;
 const isList = (n: Node | null | undefined): n is { list: Node[] } => !!n && 'list' in n && Array.isArray((n as { list: unknown }).list);
 
-/** Whether the run that made this cache asked for batch_eval_metrics (its manifest's settings). */
+/**
+ * Whether the run that made this cache used batch_eval_metrics: `evalpred run`'s settings, or the TrainingArguments
+ * a capture recorded (evalpred.capture keeps one list entry per call; older captures concatenated them).
+ */
 export function recordedBatchEvalMetrics(manifest: CacheManifest): boolean {
   const s = (manifest.producer as { settings?: { batchEvalMetrics?: unknown } } | undefined)?.settings;
-  return s?.batchEvalMetrics === true;
+  if (s?.batchEvalMetrics === true) return true;
+  const captured = (manifest as { capture?: { args?: { batch_eval_metrics?: unknown } } }).capture?.args?.batch_eval_metrics === true;
+  return captured && isList(manifest.eval_prediction.predictions);
 }
 
 /**

@@ -9,7 +9,8 @@
 - Only global rank 0 writes (torch.distributed, accelerate and torchrun's RANK agree on it); every rank still
   calls your function, as Trainer does.
 - Under `batch_eval_metrics=True` every batch is kept and the whole evaluation is written when Trainer passes
-  `compute_result=True`, concatenated as Trainer would have handed it without batch_eval_metrics.
+  `compute_result=True`, one list entry per call (docs/trainer-semantics.md#batch_eval_metrics), so a rerun replays the
+  calls; `inputs` (the batch mapping there) keeps its `input_ids`.
 A failing dump only warns: the training run must not die because of the debugging aid.
 """
 import datetime
@@ -113,31 +114,13 @@ def metrics_json(metrics):
     return conv(metrics)
 
 
-def pad_and_concatenate(a, b, padding_index=-100):
-    """transformers.trainer_pt_utils.numpy_pad_and_concatenate: rows stacked, axis 1 padded with -100."""
-    if a.ndim <= 1 or a.shape[1] == b.shape[1]:
-        return np.concatenate((a, b), axis=0)
-    shape = (a.shape[0] + b.shape[0], max(a.shape[1], b.shape[1])) + a.shape[2:]
-    out = np.full(shape, padding_index, dtype=np.result_type(a.dtype, b.dtype))
-    out[: a.shape[0], : a.shape[1]] = a
-    out[a.shape[0]:, : b.shape[1]] = b
-    return out
-
-
-def nested_concat(a, b):
-    """transformers' nested_concat over tuples/lists of arrays (0-d arrays become one row, as there)."""
-    if a is None:
-        return b
-    if isinstance(a, (list, tuple)):
-        return type(a)(nested_concat(x, y) for x, y in zip(a, b))
-    a, b = np.atleast_1d(a), np.atleast_1d(b)
-    return pad_and_concatenate(a, b)
-
-
 def _fields_of(eval_pred):
     fields = {k: getattr(eval_pred, k, None) for k in FIELDS}
     if fields["predictions"] is None and isinstance(eval_pred, (tuple, list)):
         fields["predictions"], fields["label_ids"] = eval_pred[0], eval_pred[1]
+    # batch_eval_metrics hands the whole batch mapping as inputs; a cache keeps the input ids, as without it.
+    if isinstance(fields["inputs"], dict) or hasattr(fields["inputs"], "keys"):
+        fields["inputs"] = fields["inputs"].get("input_ids") if "input_ids" in fields["inputs"] else None
     return fields
 
 
@@ -228,11 +211,11 @@ def capture(compute_metrics, dump_dir, series=None):
                 pending.append(fields)
                 fields = None
                 if kwargs["compute_result"]:
-                    fields = {k: None for k in FIELDS}
-                    for batch in pending:
-                        for k in FIELDS:
-                            fields[k] = nested_concat(fields[k], batch[k]) if batch[k] is not None else fields[k]
-                    info.setdefault("args", {})["captured_batches"] = len(pending)
+                    # Per-batch lists, as evalpred's own batch_eval_metrics caches: each call is replayed from its entry.
+                    fields = {k: [b[k] for b in pending] if all(b[k] is not None for b in pending) else None for k in FIELDS}
+                    # Said even when no Trainer was found: compute_result means batch_eval_metrics, and the manifest
+                    # tells a rerun to replay the calls (src/core/metrics/batchCalls.ts).
+                    info.setdefault("args", {}).update(captured_batches=len(pending), batch_eval_metrics=True)
                     pending.clear()
             as_series = series if series is not None else info.get("in_train", False)
             if fields is not None and not as_series:
