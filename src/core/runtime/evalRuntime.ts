@@ -279,11 +279,6 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     this.setStopped({ kind: 'boundary', reason, location: this.location(), ...(this.pendingCall ? { call: this.pendingCall } : {}) });
   }
 
-  /** Under batch_eval_metrics: the call the next `continue` makes (shown at the stop), else undefined. */
-  get batchCall(): BatchCall | undefined {
-    return this.pendingCall;
-  }
-
   // ------------------------------------------------------------------------------------ breakpoints
 
   /** Function breakpoints by name ("batch N", or the metric function): what each one will do. */
