@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate } from '../../src/core/evaluate';
-import { withDefaults } from '../../src/core/loop/settings';
+import { loopKeySettings, withDefaults } from '../../src/core/loop/settings';
 import { metricsForEvaluation, metricsFromCache } from '../../src/core/metrics/forEvaluation';
 import { MetricRunners } from '../../src/core/metrics/runMetrics';
 import { writeNpyFile } from '../../src/core/tensor/npy';
@@ -218,4 +218,11 @@ print(float((logits.argmax(-1) == labels).mean()))`;
     await runners.close();
     fs.rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('batch_eval_metrics keys the cache only when on: "batchEvalMetrics": false reuses the cache of a run without it', () => {
+  const base = withDefaults({ model: 'm', dataset: 'd.jsonl', batchSize: 4 });
+  assert.deepEqual(loopKeySettings({ ...base, batchEvalMetrics: false }), loopKeySettings(base));
+  assert.equal(loopKeySettings({ ...base, batchEvalMetrics: true }).batchEvalMetrics, true);
+  assert.notDeepEqual(loopKeySettings({ ...base, batchEvalMetrics: true }), loopKeySettings(base));
 });

@@ -82,8 +82,10 @@ export function withDefaults(partial: Partial<RunSettings> & Pick<RunSettings, '
 
 /** The settings that change what the loop produces (and so the cache key). Metric choice does not. */
 export function loopKeySettings(s: RunSettings): Record<string, unknown> {
-  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, evalPredictionProfile: p, ...rest } = s;
+  const { metrics: _m, function: _f, cache: _c, model: _model, dataset: _d, evalPredictionProfile: p, batchEvalMetrics: perBatch, ...rest } = s;
   // A profile other than the default also changes a causal LM's eval_loss (causalLossCountsAllLabels), so it
   // keys the cache; the default stays out so that existing keys do not move.
-  return p && p !== 'current' ? { ...rest, lossProfile: p } : rest;
+  // batch_eval_metrics keeps the batches apart in the cache; false (the default) stays out, as if never given.
+  const keyed = perBatch ? { ...rest, batchEvalMetrics: true } : rest;
+  return p && p !== 'current' ? { ...keyed, lossProfile: p } : keyed;
 }
