@@ -17,7 +17,8 @@ Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "c
           Cache damage replies with error type "CacheDamage".
 Request:  {"id": 3, "op": "load", "cache": ..., "arrays": ...}   (tests) -> {"id": 3, "ok": true, "arrays": [{where, descr, shape}]}
 Reply:    {"id": 1, "ok": true, "result": <described>, "stdout": "...", "duration_ms": 1.2, "eval_prediction": "transformers"|"stand-in",
-           "profile": <profile used>, "warnings": [...], "preprocess_tensors": null|"torch"|"numpy"}
+           "profile": <profile used>, "warnings": [...], "preprocess_tensors": null|"torch"|"numpy",
+           "batch_tensors": null|"torch"|"numpy" (what a batch_eval_metrics call got)}
           {"id": 1, "ok": false, "error": {"type": ..., "message": ..., "traceback": ..., "file": ..., "line": ...}, "stdout": ...}
 
 Request:  {"id": 2, "op": "preprocess", "file": "/abs/metrics.py", "dir": "/tmp/evalpred-batch-x", "probe": false,
@@ -546,9 +547,12 @@ def _run(req):
                 pre = "torch" if _torch_spec() else "numpy"
         finally:
             sys.stdout, sys.stderr = old_out, old_err
+        batch_tensors = None
+        if req.get("batch") is not None:
+            batch_tensors = "torch" if _torch() is not None else "numpy"
         return {"id": req["id"], "ok": True, "result": result, "stdout": buf.getvalue(),
                 "duration_ms": (time.perf_counter() - t0) * 1000, "eval_prediction": kind,
-                "profile": profile, "warnings": warnings, "preprocess_tensors": pre}
+                "profile": profile, "warnings": warnings, "preprocess_tensors": pre, "batch_tensors": batch_tensors}
     except BaseException as e:  # noqa: BLE001 - everything goes back to the host
         if isinstance(e, KeyboardInterrupt):
             raise

@@ -74,7 +74,8 @@ function closeTo(got: unknown, want: unknown, where: string): void {
 
 test('batch_eval_metrics: one call per batch with that batch only, compute_result on the last, the last result as metrics (against the Trainer transcription)', async () => {
   const dir = tempDir();
-  const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1' } });
+  // No torch here (EVALPRED_NO_TORCH): the calls get NumPy arrays, and the run says so.
+  const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1', EVALPRED_NO_TORCH: '1' } });
   try {
     const ws = seqClsWorkspace(dir, { n: 10, numLabels: 3 });
     const metric = path.join(dir, 'metric.py');
@@ -125,6 +126,7 @@ test('batch_eval_metrics: one call per batch with that batch only, compute_resul
     assert.equal(rest.eval_loss, wantMetrics.eval_loss);
     assert.ok(typeof rt === 'number' && typeof sps === 'number' && typeof stps === 'number');
     assert.equal(out.batch?.calls.length, 3);
+    assert.equal(out.warnings.filter((w) => /under batch_eval_metrics compute_metrics is given NumPy arrays, not torch tensors/.test(w)).length, 1, out.warnings.join('\n'));
 
     // A rerun on the cache replays the three calls (the manifest says batch_eval_metrics); the state was reset by the last.
     const again = await metricsFromCache(runners, ev.cacheDir, ev.loop, metric, { batchSize: 4 });
@@ -225,4 +227,37 @@ test('batch_eval_metrics keys the cache only when on: "batchEvalMetrics": false 
   assert.deepEqual(loopKeySettings({ ...base, batchEvalMetrics: false }), loopKeySettings(base));
   assert.equal(loopKeySettings({ ...base, batchEvalMetrics: true }).batchEvalMetrics, true);
   assert.notDeepEqual(loopKeySettings({ ...base, batchEvalMetrics: true }), loopKeySettings(base));
+});
+
+test('batch_eval_metrics: with torch importable every call gets torch tensors (inputs["input_ids"] too), as Trainer hands them', async () => {
+  const dir = tempDir();
+  // A fake torch: from_numpy and the calls the metric makes.
+  const fake = path.join(dir, 'faketorch');
+  fs.mkdirSync(path.join(fake, 'torch'), { recursive: true });
+  fs.writeFileSync(
+    path.join(fake, 'torch', '__init__.py'),
+    'import numpy as _np\nclass Tensor:\n    def __init__(self, a):\n        self._a = a\n        self.shape = a.shape\n' +
+      '    def argmax(self, dim=None):\n        return Tensor(self._a.argmax(axis=dim))\n    def numpy(self):\n        return self._a\n' +
+      'def from_numpy(a):\n    assert isinstance(a, _np.ndarray)\n    return Tensor(a)\n',
+  );
+  const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1', PYTHONPATH: fake } });
+  try {
+    const ws = seqClsWorkspace(dir, { n: 6, numLabels: 2 });
+    const ev = await evaluate(withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, includeForMetrics: ['inputs', 'loss'], batchEvalMetrics: true }), { cwd: dir });
+    const metric = path.join(dir, 'metric.py');
+    fs.writeFileSync(
+      metric,
+      'import torch\nseen = []\ndef compute_metrics(eval_pred, compute_result):\n' +
+        '    fields = [eval_pred.predictions, eval_pred.label_ids, eval_pred.losses, eval_pred.inputs["input_ids"]]\n' +
+        '    seen.append(all(isinstance(f, torch.Tensor) for f in fields) and sorted(eval_pred.inputs) == ["input_ids"])\n' +
+        '    rows = eval_pred.predictions.argmax(dim=-1).shape[0]\n' +
+        '    if compute_result:\n        out = {"torch_calls": sum(seen), "calls": len(seen), "last_rows": rows}\n        seen.clear()\n        return out\n',
+    );
+    const out = await metricsFromCache(runners, ev.cacheDir, ev.loop, metric, {});
+    assert.deepEqual([out.metrics.eval_torch_calls, out.metrics.eval_calls, out.metrics.eval_last_rows], [2, 2, 2]);
+    assert.ok(!out.warnings.some((w) => /NumPy arrays/.test(w)), out.warnings.join('\n'));
+  } finally {
+    await runners.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -63,5 +63,6 @@ test('hints for the known traps', () => {
   assert.match(hintFor('AttributeError', "AttributeError: 'EvalPrediction' object has no attribute 'labels'", 'py'), /`label_ids`, not `labels`/);
   assert.match(hintFor('ValueError', 'ValueError: too many values to unpack (expected 2)', 'py'), /inputs and\/or losses were included/);
   assert.match(hintFor('TypeError', "TypeError: compute_metrics() missing 1 required positional argument: 'compute_result'", 'py'), /only under batch_eval_metrics: add --batch-eval-metrics/);
+  assert.match(hintFor('TypeError', "TypeError: argmax() got an unexpected keyword argument 'dim'", 'py'), /NumPy takes axis=, not dim=/);
   assert.equal(hintFor('KeyError', "KeyError: 'x'", 'py'), '');
 });

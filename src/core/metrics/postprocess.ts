@@ -210,6 +210,9 @@ export function hintFor(errorType: string, message: string, lang: 'py' | 'js'): 
     const right = ATTRIBUTE_TYPOS[attr[1]][lang === 'py' ? 0 : 1];
     return `EvalPrediction has \`${right}\`, not \`${attr[1]}\` (fields: predictions, label_ids, inputs, losses).`;
   }
+  if (/unexpected keyword argument 'dim'/.test(message)) {
+    return 'NumPy takes axis=, not dim= (torch): evalpred hands NumPy arrays where Trainer would hand torch tensors when torch is not importable in the chosen interpreter; write argmax(-1), or install torch there.';
+  }
   if (/missing 1 required positional argument: 'compute_result'/.test(message)) {
     return 'Trainer passes compute_result only under batch_eval_metrics: add --batch-eval-metrics, or give compute_result a default (compute_result=True).';
   }

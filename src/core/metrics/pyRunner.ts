@@ -33,6 +33,8 @@ export interface PyRunResult {
   warnings: string[];
   /** When the file defines preprocess_logits_for_metrics: what this interpreter would hand it. */
   preprocessTensors: 'torch' | 'numpy' | null;
+  /** A batch_eval_metrics call: torch tensors as Trainer hands them, or NumPy arrays when torch is not importable. */
+  batchTensors: 'torch' | 'numpy' | null;
 }
 
 export interface PyPreprocessProbe {
@@ -74,6 +76,7 @@ interface RunReply {
   profile: EvalPredictionProfile;
   warnings: string[];
   preprocess_tensors: 'torch' | 'numpy' | null;
+  batch_tensors?: 'torch' | 'numpy' | null;
 }
 interface PreprocessReply {
   id: number;
@@ -284,6 +287,7 @@ export class PyMetricRunner {
       profile: reply.profile ?? 'current',
       warnings: reply.warnings ?? [],
       preprocessTensors: reply.preprocess_tensors ?? null,
+      batchTensors: reply.batch_tensors ?? null,
     };
   }
 

@@ -215,6 +215,12 @@ async function callMetricFile(
     const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile, batch: opts.batchCall });
     ({ raw, stdout, durationMs } = r);
     extra.push(...r.warnings);
+    if (r.batchTensors === 'numpy') {
+      extra.push(
+        `${path.basename(file)}: under batch_eval_metrics compute_metrics is given NumPy arrays, not torch tensors as in Trainer, because torch is not ` +
+          `importable in ${python ?? (await defaultPython())}; torch-only calls such as logits.argmax(dim=-1) fail there.`,
+      );
+    }
     if (r.preprocessTensors === 'numpy') {
       extra.push(
         `${path.basename(file)}: preprocess_logits_for_metrics is given NumPy arrays, not torch tensors as in Trainer, because torch is not ` +
