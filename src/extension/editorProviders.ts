@@ -68,13 +68,19 @@ export class MetricInlineValues implements vscode.InlineValuesProvider {
   async provideInlineValues(doc: vscode.TextDocument, viewPort: vscode.Range, _ctx: vscode.InlineValueContext): Promise<vscode.InlineValue[]> {
     if (!setting('inlineValues', doc.uri)) return [];
     const state = this.sessions.pausedFor(doc.uri.fsPath);
-    if (!state?.cacheDir) return [];
+    if (!state?.cacheDir) {
+      log().debug(`inline values for ${path.basename(doc.uri.fsPath)}: no paused session with a cache for this file`);
+      return [];
+    }
     const text = doc.getText();
     const fn = pickMetricFunction(findMetricFunctions(text, doc.uri.fsPath), state.functionName);
     if (!fn) return [];
     const [from, to] = functionRange(text, doc.uri.fsPath, fn.line);
     const summary = await this.store.get(state.cacheDir, DECODE_WAIT_MS);
-    if (!summary) return [];
+    if (!summary) {
+      log().debug(`inline values for ${path.basename(doc.uri.fsPath)}: the cache ${state.cacheDir} has no summary`);
+      return [];
+    }
     const out: vscode.InlineValue[] = [];
     for (const m of firstMentions(text, Math.max(from, viewPort.start.line), Math.min(to, viewPort.end.line), metricParam(text, fn.line))) {
       const value = summary.text[m.field];

@@ -147,7 +147,7 @@ async function main() {
   const common = ['--config', cfg, '--user-data-dir', data, '--extensions-dir', exts];
   execFileSync(CS, [...common, '--install-extension', vsix, '--force'], { env, stdio: ['ignore', 'inherit', 'inherit'] });
   const csLog = path.join(artifacts, 'code-server.log');
-  const cs = spawn(CS, [...common, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', ws], {
+  const cs = spawn(CS, [...common, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', ...(process.env.EVALPRED_E2E_LOG ? ['--log', process.env.EVALPRED_E2E_LOG] : []), ws], {
     env,
     detached: true,
     stdio: ['ignore', fs.openSync(csLog, 'w'), fs.openSync(csLog, 'a')],

@@ -137,7 +137,9 @@ print(json.dumps({"shape": list(p.shape), "preds": tok.batch_decode(p, skip_spec
   await continueButton.click({ timeout: T.short });
   const atLine = await stopAtLine('the breakpoint', bpLine, before);
   check(`continue from the boundary stops on line ${bpLine} inside compute_metrics`, lineOf(atLine) === bpLine && /compute_metrics/.test(atLine), atLine.replace(/\n/g, ' | '));
-  check(`the editor highlights line ${bpLine} as the stopped line`, await highlightedLine() === bpLine, `line ${await highlightedLine()}`);
+  // The decoration follows the call stack by a moment: wait for it.
+  const shownLine = await until(`the top-stack-frame highlight on line ${bpLine}`, async () => (await highlightedLine()) === bpLine, T.short).then(() => bpLine, highlightedLine);
+  check(`the editor highlights line ${bpLine} as the stopped line`, shownLine === bpLine, `line ${shownLine}`);
   // The Variables view shows the frame's locals: decoded_preds assigned, decoded_labels not yet.
   const variablesText = async () => nbsp(await page.locator('.debug-variables').first().innerText({ timeout: 2000 }).catch(() => ''));
   const localsAt = (what, has, lacks) =>
