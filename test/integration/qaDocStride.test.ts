@@ -254,6 +254,18 @@ test('--label-names with --doc-stride: features labelled as prepare_train_featur
     assert.ok(endOnly.evalPred.labelIds instanceof Tensor, 'one label name: label_ids is the array itself');
     assert.deepEqual(Array.from((endOnly.evalPred.labelIds as Tensor).data, Number), refEnd.label_ids);
     assert.equal(endOnly.loop.evalLoss, both.loop.evalLoss); // the model's loss does not read label_names
+    // QuestionAnsweringTrainer's dictionary: the post-processed metrics, then the loop's eval_loss, then speed
+    const runners = new MetricRunners({ python: pythonWith(['numpy']) });
+    try {
+      const metric = path.join(dir, 'qa_metric.py');
+      fs.writeFileSync(metric, 'def compute_metrics(p):\n    return {"exact_match": 1.0, "loss": 99.0, "f1": 2.0}\n');
+      const m = await metricsForEvaluation(runners, both, withDefaults({ ...base, labelNames: ['start_positions', 'end_positions'], metrics: metric }));
+      // the prefix loop pops and re-appends in order (loss -> eval_loss in place), then the loop's value overwrites it
+      assert.deepEqual(Object.keys(m.metrics).slice(0, 4), ['eval_exact_match', 'eval_loss', 'eval_f1', 'eval_runtime']);
+      assert.equal(m.metrics.eval_loss, both.loop.evalLoss); // trainer_qa updates with the loop's metrics last
+    } finally {
+      await runners.close();
+    }
     assert.deepEqual(endOnly.loop.info.labelNames, ['end_positions']);
     // without label_names run_qa's evaluation features carry no labels
     const plain = await evaluate(withDefaults(base), { cwd: dir });

@@ -23,6 +23,14 @@ test('a user `loss` overrides Trainer loss; a user `eval_loss` is overwritten by
   assert.deepEqual(finalizeMetrics(dict({ eval_loss: num(9), acc: num(1) }), { trainerLoss: 1 }).metrics, { eval_loss: 1, eval_acc: 1 });
 });
 
+test("QuestionAnsweringTrainer's order (run_qa, doc stride): the user's keys prefixed, then the loop's eval_loss (which wins over a user `loss`), then speed", () => {
+  const speed = { runtimeS: 2, numSamples: 10, batchSize: 4 };
+  const r = finalizeMetrics(dict({ exact_match: num(50), f1: num(60) }), { trainerLoss: 0.25, speed, questionAnswering: true });
+  assert.deepEqual(Object.keys(r.metrics), ['eval_exact_match', 'eval_f1', 'eval_loss', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second']);
+  assert.deepEqual(finalizeMetrics(dict({ loss: num(9), f1: num(1) }), { trainerLoss: 1, questionAnswering: true }).metrics, { eval_f1: 1, eval_loss: 1 });
+  assert.deepEqual(Object.keys(finalizeMetrics(dict({ f1: num(1) }), { speed, questionAnswering: true }).metrics), ['eval_f1', 'eval_runtime', 'eval_samples_per_second', 'eval_steps_per_second']);
+});
+
 test('custom prefix, already-prefixed keys kept, integer-like keys keep their place', () => {
   const r = finalizeMetrics(dict({ test_a: num(1), '1': num(2), b: num(3) }), { prefix: 'test' });
   assert.deepEqual(Object.keys(r.metrics), ['test_a', 'test_1', 'test_b']);

@@ -115,7 +115,7 @@ export async function metricsForEvaluation(runners: MetricRunners, ev: Evaluatio
     );
   }
   const batchSize = recordedBatchSize(ev.cacheDir, ev.fromCache ? undefined : settings.batchSize);
-  const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, finalizeOptions(ev.loop, batchSize));
+  const fin = finalizeMetrics(raw ?? { type: 'mapping', entries: [] }, { ...finalizeOptions(ev.loop, batchSize), questionAnswering: !!qa });
   const durationMs = performance.now() - t0;
   const notes = rerun ? rerunSpeedNote(ev.loop, batchSize, durationMs) : [];
   return { metrics: fin.metrics, json: metricsToJson(fin.metrics), warnings: [...warnings, ...fin.warnings], stdout: '', durationMs, notes };

@@ -27,6 +27,12 @@ export interface FinalizeOptions {
   speed?: { runtimeS: number; numSamples: number; batchSize: number };
   /** For messages: the metric file. */
   file?: string;
+  /**
+   * QuestionAnsweringTrainer's order (run_qa with a doc stride, trainer_qa.py): the user's keys are prefixed first and
+   * the loop's metrics (eval_loss, then the speed ones) update the dict after them, so Trainer's eval_loss wins over a
+   * user's `loss` (docs/trainer-semantics.md#the-metrics-dictionary).
+   */
+  questionAnswering?: boolean;
 }
 
 export interface Finalized {
@@ -60,7 +66,7 @@ export function finalizeMetrics(raw: Described, opts: FinalizeOptions = {}): Fin
     ordered.push([k.value, convertValue(v, k.value, where, place, warnings, `${prefix}_${k.value}`)]);
   }
   // §8.2 step 3: Trainer's loss is assigned after the user's keys (a user `eval_loss` is overwritten)...
-  if (opts.trainerLoss !== undefined) upsert(ordered, `${prefix}_loss`, opts.trainerLoss);
+  if (opts.trainerLoss !== undefined && !opts.questionAnswering) upsert(ordered, `${prefix}_loss`, opts.trainerLoss);
   // ... step 5: then every key not already prefixed is popped and re-inserted prefixed, at the end, so a
   // user key `loss` becomes `eval_loss` and overrides Trainer's value (spec O15).
   for (const [k] of [...ordered]) {
@@ -69,6 +75,7 @@ export function finalizeMetrics(raw: Described, opts: FinalizeOptions = {}): Fin
     const [, v] = ordered.splice(i, 1)[0];
     upsert(ordered, `${prefix}_${k}`, v);
   }
+  if (opts.trainerLoss !== undefined && opts.questionAnswering) upsert(ordered, `${prefix}_loss`, opts.trainerLoss);
   if (opts.speed) {
     const { runtimeS, numSamples, batchSize } = opts.speed;
     upsert(ordered, `${prefix}_runtime`, round(runtimeS, 4));

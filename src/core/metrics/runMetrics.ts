@@ -165,7 +165,8 @@ function cacheKey(cacheDir: string): string {
 async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file: string, opts: RunMetricOptions): Promise<RunMetricResult> {
   if (!opts.batchCall && !opts.batchEvalMetrics) {
     const r = await callMetricFile(runners, cacheDir, file, opts);
-    const { metrics, warnings } = finalizeMetrics(r.raw, { prefix: opts.prefix, trainerLoss: opts.trainerLoss, speed: opts.speed, file: path.basename(file) });
+    const questionAnswering = !!readCacheManifest(cacheDir).attachments?.[QA_ATTACHMENT]; // QuestionAnsweringTrainer's dict
+    const { metrics, warnings } = finalizeMetrics(r.raw, { prefix: opts.prefix, trainerLoss: opts.trainerLoss, speed: opts.speed, file: path.basename(file), questionAnswering });
     return { metrics, warnings: [...r.warnings, ...warnings], stdout: r.stdout, durationMs: r.durationMs };
   }
   // batch_eval_metrics: Trainer keeps only the last call's return value (`metrics = self.compute_metrics(...)`
