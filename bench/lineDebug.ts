@@ -12,8 +12,9 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { writeCache } from '../src/core/cache/store';
 import { distFile } from '../src/core/paths';
 import { Tensor } from '../src/core/tensor/tensor';
-import { DapRequests } from '../src/shared/dapProtocol';
-import { median, printTable } from './util';
+import { DapRequests, StatsResponse } from '../src/shared/dapProtocol';
+import { epochMs } from '../src/debug/startupTimeline';
+import { median, printTable, printTimeline } from './util';
 
 const N = 10_000;
 const metricText = (k: number) => `export function computeMetrics(evalPred: any) {
@@ -28,7 +29,8 @@ const metricText = (k: number) => `export function computeMetrics(evalPred: any)
 const LINE = 6;
 
 /** F5 with a breakpoint on LINE: resolves at the boundary stop with the time it took (from the initialize request). */
-async function f5(dc: DebugClient, cache: string, metrics: string): Promise<{ t0: number; toBoundary: number }> {
+async function f5(dc: DebugClient, cache: string, metrics: string): Promise<{ t0: number; toBoundary: number; spawned: number }> {
+  const spawned = epochMs();
   await dc.start();
   const t0 = performance.now();
   const boundary = dc.waitForEvent('stopped');
@@ -40,7 +42,7 @@ async function f5(dc: DebugClient, cache: string, metrics: string): Promise<{ t0
   await dc.configurationDoneRequest();
   await launched;
   await boundary;
-  return { t0, toBoundary: performance.now() - t0 };
+  return { t0, toBoundary: performance.now() - t0, spawned };
 }
 
 export async function main(): Promise<void> {
@@ -60,11 +62,13 @@ export async function main(): Promise<void> {
 
     // F5: initialize, launch on the cache (the cache is warm: no model run), breakpoint on line 6, configurationDone;
     // then continue at once (the worst case: the metric's process, started at launch, may not be up yet).
-    const { t0, toBoundary } = await f5(dc, cache, metrics);
+    const { t0, toBoundary, spawned } = await f5(dc, cache, metrics);
     const lineStop = stop();
+    const continued = epochMs();
     await dc.continueRequest({ threadId: 1 });
     await lineStop;
     const toFirstLine = performance.now() - t0;
+    const { timeline } = (await dc.customRequest(DapRequests.Stats)).body as StatsResponse;
     const frameId = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id;
 
     // Evaluate in the paused frame.
@@ -131,6 +135,9 @@ export async function main(): Promise<void> {
       ['evaluate in the paused frame (median of 50)', median(evals), '', median(evals) < 50 ? 'ok (< 50 ms)' : 'SLOW (aim < 50 ms)'],
       ['evaluate JavaScript at the boundary (median of 20)', median(atBoundary), '', ''],
       ['evaluate ":" safe language at the boundary (median of 20)', median(safe), '', ''],
+    ]);
+    printTimeline('F5 -> line stop, per step (t0 = the client starts the adapter; it continues at the boundary stop at once)', [
+      { t0: spawned, marks: [...timeline, { name: 'client: continue sent', at: continued }] },
     ]);
     process.stdout.write(`  (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores while measuring)\n`);
   } finally {

@@ -64,6 +64,7 @@ export async function main(): Promise<void> {
     const saveToLine: number[] = [];
     const evalInFrame: number[] = [];
     const evalSafe: number[] = [];
+    const evalArray: number[] = [];
     const timelines: { t0: number; marks: TimelineMark[] }[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       fs.writeFileSync(metrics, METRIC(0));
@@ -99,6 +100,8 @@ export async function main(): Promise<void> {
         const frame = (await dc.stackTraceRequest({ threadId: stop.body.threadId! })).body.stackFrames[0];
         if (frame.line !== LINE) throw new Error(`stopped on line ${frame.line}, not ${LINE}`);
         for (let k = 0; k < 10; k++) evalInFrame.push(await timeIt(() => dc.evaluateRequest({ expression: 'decoded[:3].tolist()', frameId: frame.id, context: 'repl' })));
+        // An array result gets evalpred's summary (statistics over its N x 2 floats) as its value.
+        for (let k = 0; k < 10; k++) evalArray.push(await timeIt(() => dc.evaluateRequest({ expression: 'preds', frameId: frame.id, context: 'repl' })));
         let back = dc.waitForEvent('stopped');
         await dc.continueRequest({ threadId: stop.body.threadId! });
         await back;
@@ -127,6 +130,7 @@ export async function main(): Promise<void> {
       ['  baseline: python3 metric.py on the same arrays', plain, '1.00x', ''],
       ['save -> line stop on rerun', save, '', verdict(save, 300)],
       ['evaluate in the paused frame (median of 10/session)', ev, `${(ev / median(evalSafe)).toFixed(2)}x`, verdict(ev, 50)],
+      [`  an array, with evalpred's summary (float32[${N}, 2])`, median(evalArray), `${(median(evalArray) / median(evalSafe)).toFixed(2)}x`, verdict(median(evalArray), 50)],
       ['  baseline: safe expression at the boundary', median(evalSafe), '1.00x', ''],
     ]);
     printTimeline(`F5 -> line stop, per phase (median of ${ROUNDS} sessions; t0 = the client starts the adapter; the client continues at the boundary stop at once)`, timelines);
