@@ -3,7 +3,7 @@
 // not O(N²)). The result is identical: the final width is the maximum over batches, rows from narrower
 // batches are left-aligned and -100-filled on the right; the type checks below raise where Trainer would.
 import { EvalpredError } from '../errors';
-import { DTYPES } from '../tensor/dtype';
+import { DType, DTYPES } from '../tensor/dtype';
 import { Tensor, TensorNode } from '../tensor/tensor';
 
 export const PADDING_INDEX = -100;
@@ -36,19 +36,24 @@ function kindOf(n: TensorNode): 'tensor' | 'tuple' | 'list' {
   return n instanceof Tensor ? 'tensor' : 'tuple' in n ? 'tuple' : 'list';
 }
 
-/** nested_concat folded over batches. */
-export function concatNodes(nodes: readonly TensorNode[], name: string): TensorNode {
-  if (nodes.length === 1) return nodes[0];
-  const kind = kindOf(nodes[0]);
-  nodes.forEach((n, b) => {
-    if (kindOf(n) !== kind) {
+/** The one kind every batch's node has (nested_concat's type check), else the error Trainer would raise. */
+export function sameKind<K extends string>(kinds: readonly K[], name: string): K {
+  kinds.forEach((k, b) => {
+    if (k !== kinds[0]) {
       throw new EvalpredError(
-        `${name}: batch ${b} produced a ${kindOf(n)} but batch 0 produced a ${kind}; Trainer's nested_concat ` +
+        `${name}: batch ${b} produced a ${k} but batch 0 produced a ${kinds[0]}; Trainer's nested_concat ` +
           `requires the same structure in every batch (it raises an AssertionError here too).`,
         { tensor: name },
       );
     }
   });
+  return kinds[0];
+}
+
+/** nested_concat folded over batches. */
+export function concatNodes(nodes: readonly TensorNode[], name: string): TensorNode {
+  if (nodes.length === 1) return nodes[0];
+  const kind = sameKind(nodes.map(kindOf), name);
   if (kind === 'tensor') return concatTensors(nodes as Tensor[], name);
   const items = nodes.map((n) => ('tuple' in n ? n.tuple : (n as { list: TensorNode[] }).list));
   // zip() truncates to the shortest member list, as Trainer's nested_concat does.
@@ -58,50 +63,79 @@ export function concatNodes(nodes: readonly TensorNode[], name: string): TensorN
   return kind === 'tuple' ? { tuple: merged } : { list: merged };
 }
 
-/** torch_pad_and_concatenate / numpy_pad_and_concatenate over all batches at once. */
-export function concatTensors(parts: readonly Tensor[], name: string): Tensor {
-  if (parts.length === 1) return parts[0];
+/** What concatenating batches of these dtypes and shapes gives: concatPlan's answer. */
+export interface ConcatPlan {
+  dtype: DType;
+  /** Shape of the result. */
+  shape: number[];
+  /** Shapes with 0-d operands promoted to [1] (atleast_1d). */
+  shapes: number[][];
+  /** Elements per row of the result. */
+  outRowLen: number;
+  /** Elements per row of each batch. */
+  rowLens: number[];
+  /** Some batch is narrower than the result: its rows are padded with -100. */
+  ragged: boolean;
+}
+
+/**
+ * The checks and the layout of torch_pad_and_concatenate / numpy_pad_and_concatenate over all batches at once,
+ * shared by the in-memory concatenation below and the streamed one (spool.ts): same errors, same result.
+ */
+export function concatPlan(parts: readonly { dtype: DType; shape: readonly number[] }[], name: string): ConcatPlan {
   // 0-d operands are promoted to [1] (atleast_1d).
-  const ts = parts.map((t) => (t.ndim === 0 ? t.reshape([1]) : t));
-  const first = ts[0];
-  const dtype = first.dtype;
-  const ndim = first.ndim;
-  ts.forEach((t, b) => {
-    if (t.ndim !== ndim) {
+  const shapes = parts.map((t) => (t.shape.length === 0 ? [1] : [...t.shape]));
+  const first = shapes[0];
+  const dtype = parts[0].dtype;
+  const ndim = first.length;
+  shapes.forEach((s, b) => {
+    if (s.length !== ndim) {
       throw new EvalpredError(
-        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; the arrays cannot be ` +
+        `${name}: batch ${b} has shape [${s}] but batch 0 has shape [${first}]; the arrays cannot be ` +
           `concatenated (Trainer fails the same way, e.g. when a batch of size 1 lost its batch axis, docs/trainer-semantics.md#predictions-from-model-outputs).`,
         { tensor: name },
       );
     }
   });
-  const widths = ts.map((t) => (ndim >= 2 ? t.shape[1] : 0));
+  const widths = shapes.map((s) => (ndim >= 2 ? s[1] : 0));
   const width = Math.max(...widths);
-  const tail = first.shape.slice(2);
-  ts.forEach((t, b) => {
-    if (t.shape.slice(2).join(',') !== tail.join(',')) {
+  const tail = first.slice(2);
+  shapes.forEach((s, b) => {
+    if (s.slice(2).join(',') !== tail.join(',')) {
       throw new EvalpredError(
-        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; only axis 1 is padded ` +
+        `${name}: batch ${b} has shape [${s}] but batch 0 has shape [${first}]; only axis 1 is padded ` +
           `across batches, so axes 2 and beyond must agree.`,
         { tensor: name },
       );
     }
   });
-  const rows = ts.reduce((a, t) => a + t.shape[0], 0);
+  const rows = shapes.reduce((a, s) => a + s[0], 0);
   const ragged = ndim >= 2 && widths.some((w) => w !== width);
-  if (ragged && (dtype === 'uint8')) {
+  if (ragged && dtype === 'uint8') {
     throw new EvalpredError(`${name}: cannot pad a uint8 array with -100 (NumPy raises OverflowError here too).`, { tensor: name });
   }
-  const shape = ndim >= 2 ? [rows, width, ...tail] : [rows];
-  const out = ragged ? Tensor.full(dtype, shape, PADDING_INDEX) : Tensor.full(dtype, shape);
   const inner = tail.reduce((a, b) => a * b, 1);
+  return {
+    dtype,
+    shape: ndim >= 2 ? [rows, width, ...tail] : [rows],
+    shapes,
+    outRowLen: (ndim >= 2 ? width : 1) * inner,
+    rowLens: shapes.map((s) => (ndim >= 2 ? s[1] : 1) * inner),
+    ragged,
+  };
+}
+
+/** torch_pad_and_concatenate / numpy_pad_and_concatenate over all batches at once. */
+export function concatTensors(parts: readonly Tensor[], name: string): Tensor {
+  if (parts.length === 1) return parts[0];
+  const { dtype, shape, outRowLen, rowLens, ragged } = concatPlan(parts, name);
+  const ts = parts.map((t) => (t.ndim === 0 ? t.reshape([1]) : t));
+  const out = ragged ? Tensor.full(dtype, shape, PADDING_INDEX) : Tensor.full(dtype, shape);
   const sameType = ts.every((t) => t.dtype === dtype);
   let row0 = 0;
-  for (const t of ts) {
+  ts.forEach((t, b) => {
     const n = t.shape[0];
-    const w = ndim >= 2 ? t.shape[1] : 1;
-    const rowLen = w * inner;
-    const outRowLen = (ndim >= 2 ? width : 1) * inner;
+    const rowLen = rowLens[b];
     if (sameType) {
       const src = t.data as ArrayLike<unknown> as never;
       const dst = out.data as unknown as { set(a: ArrayLike<unknown>, o: number): void };
@@ -112,7 +146,7 @@ export function concatTensors(parts: readonly Tensor[], name: string): Tensor {
       for (let r = 0; r < n; r++) for (let k = 0; k < rowLen; k++) out.set((row0 + r) * outRowLen + k, t.at(r * rowLen + k));
     }
     row0 += n;
-  }
+  });
   return out;
 }
 

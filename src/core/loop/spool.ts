@@ -7,11 +7,10 @@
 // holds little more than the final arrays.
 import fs from 'node:fs';
 import path from 'node:path';
-import { EvalpredError } from '../errors';
 import { DType, DTYPES, TensorData } from '../tensor/dtype';
 import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
-import { PADDING_INDEX } from './accumulate';
+import { PADDING_INDEX, concatPlan, sameKind } from './accumulate';
 
 /** What the loop does with one EvalPrediction field's batches: LoopContainer (memory) or SpoolContainer (disk). */
 export interface Accumulator {
@@ -97,16 +96,7 @@ function* spoolFiles(s: Skeleton): Generator<string> {
 /** accumulate.ts's concatNodes over spooled batches; `base` is the final file's path without `.npy`. */
 function assemble(batches: readonly Skeleton[], name: string, base: string): TensorNode {
   if (batches.length === 1) return materialize(batches[0], base);
-  const kind = kindOf(batches[0]);
-  batches.forEach((n, b) => {
-    if (kindOf(n) !== kind) {
-      throw new EvalpredError(
-        `${name}: batch ${b} produced a ${kindOf(n)} but batch 0 produced a ${kind}; Trainer's nested_concat ` +
-          `requires the same structure in every batch (it raises an AssertionError here too).`,
-        { tensor: name },
-      );
-    }
-  });
+  const kind = sameKind(batches.map(kindOf), name);
   if (kind === 'tensor') return concatSpooled(batches as Spooled[], name, `${base}.npy`);
   const items = batches.map((n) => ('tuple' in n ? n.tuple : (n as { list: Skeleton[] }).list));
   // zip() truncates to the shortest member list, as Trainer's nested_concat does.
@@ -127,52 +117,18 @@ function materialize(s: Skeleton, base: string): TensorNode {
   return { list: s.list.map((c, i) => materialize(c, `${base}_b${i}`)) };
 }
 
-/** accumulate.ts's concatTensors, streamed: the same checks in the same order, then one pass per batch. */
+/** accumulate.ts's concatTensors, streamed: the same plan and checks (concatPlan), then one pass per batch. */
 function concatSpooled(parts: readonly Spooled[], name: string, out: string): Tensor {
-  // 0-d operands are promoted to [1] (atleast_1d).
-  const ts = parts.map((t) => (t.shape.length === 0 ? { ...t, shape: [1] } : t));
-  const first = ts[0];
-  const dtype = first.dtype;
-  const ndim = first.shape.length;
-  ts.forEach((t, b) => {
-    if (t.shape.length !== ndim) {
-      throw new EvalpredError(
-        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; the arrays cannot be ` +
-          `concatenated (Trainer fails the same way, e.g. when a batch of size 1 lost its batch axis, docs/trainer-semantics.md#predictions-from-model-outputs).`,
-        { tensor: name },
-      );
-    }
-  });
-  const widths = ts.map((t) => (ndim >= 2 ? t.shape[1] : 0));
-  const width = Math.max(...widths);
-  const tail = first.shape.slice(2);
-  ts.forEach((t, b) => {
-    if (t.shape.slice(2).join(',') !== tail.join(',')) {
-      throw new EvalpredError(
-        `${name}: batch ${b} has shape [${t.shape}] but batch 0 has shape [${first.shape}]; only axis 1 is padded ` +
-          `across batches, so axes 2 and beyond must agree.`,
-        { tensor: name },
-      );
-    }
-  });
-  const rows = ts.reduce((a, t) => a + t.shape[0], 0);
-  const ragged = ndim >= 2 && widths.some((w) => w !== width);
-  if (ragged && dtype === 'uint8') {
-    throw new EvalpredError(`${name}: cannot pad a uint8 array with -100 (NumPy raises OverflowError here too).`, { tensor: name });
-  }
-  const shape = ndim >= 2 ? [rows, width, ...tail] : [rows];
-  const inner = tail.reduce((a, b) => a * b, 1);
-  const outRowLen = (ndim >= 2 ? width : 1) * inner;
+  const { dtype, shape, outRowLen, rowLens, ragged } = concatPlan(parts, name);
   // The padding of a narrower batch's rows: what Tensor.full(dtype, shape, -100) leaves there in memory.
   const padRow = bytesOf(Tensor.full(dtype, [outRowLen], ragged ? PADDING_INDEX : 0).data);
   const itemSize = DTYPES[dtype].itemSize;
-  copyInto(out, dtype, shape, ts, (t, chunk, put) => {
-    const rowLen = (ndim >= 2 ? t.shape[1] : 1) * inner;
-    const n = chunk.length / (rowLen * itemSize);
-    if (rowLen === outRowLen) return put(chunk);
-    for (let r = 0; r < n; r++) {
-      put(chunk.subarray(r * rowLen * itemSize, (r + 1) * rowLen * itemSize));
-      put(padRow.subarray(rowLen * itemSize));
+  copyInto(out, dtype, shape, parts, (b, chunk, put) => {
+    const rowBytes = rowLens[b] * itemSize;
+    if (rowLens[b] === outRowLen) return put(chunk);
+    for (let r = 0; r < chunk.length / rowBytes; r++) {
+      put(chunk.subarray(r * rowBytes, (r + 1) * rowBytes));
+      put(padRow.subarray(rowBytes));
     }
   });
   return openNpyFile(out);
@@ -188,7 +144,7 @@ function copyInto(
   dtype: DType,
   shape: readonly number[],
   parts: readonly Spooled[],
-  emit: (part: Spooled, chunk: Uint8Array, put: (b: Uint8Array) => void) => void,
+  emit: (part: number, chunk: Uint8Array, put: (b: Uint8Array) => void) => void,
 ): void {
   const fd = fs.openSync(out, 'wx');
   const buf = Buffer.allocUnsafe(COPY_BYTES);
@@ -209,7 +165,7 @@ function copyInto(
   };
   try {
     put(npyHeaderBytes(dtype, shape));
-    for (const p of parts) {
+    for (const [b, p] of parts.entries()) {
       const src = DTYPES[p.dtype].itemSize;
       const size = p.shape.reduce((a, b) => a * b, 1);
       const rowElems = p.shape.length ? size / (p.shape[0] || 1) : 1;
@@ -221,7 +177,7 @@ function copyInto(
           const raw = new DTYPES[p.dtype].ctor(n);
           readExactly(sfd, bytesOf(raw), e * src, p.file);
           const data = p.dtype === dtype ? raw : convert(raw, p.dtype, dtype, n);
-          emit(p, bytesOf(data), put);
+          emit(b, bytesOf(data), put);
           e += n;
         }
       } finally {

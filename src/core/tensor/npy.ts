@@ -116,11 +116,7 @@ function readHeaderFd(fd: number, size: number, file: string): NpyHeader {
 export function readNpyFile(file: string, expect?: NpyHeader): Tensor {
   const { fd, size } = openRegularFile(file);
   try {
-    const h = readHeaderFd(fd, size, file);
-    if (expect && (h.dtype !== expect.dtype || h.bigEndian !== expect.bigEndian || h.shape.join(',') !== expect.shape.join(','))) {
-      throw new EvalpredError(`${file} changed while it was being read (it now holds a ${h.dtype} array of shape (${h.shape.join(', ')}))`, { file });
-    }
-    checkLength(h, size, file);
+    const h = checkedHeader(fd, size, file, expect);
     const data = new DTYPES[h.dtype].ctor(h.dataBytes / DTYPES[h.dtype].itemSize);
     readFully(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), h.dataOffset, file);
     if (h.bigEndian) byteSwap(data, DTYPES[h.dtype].itemSize);
@@ -130,6 +126,16 @@ export function readNpyFile(file: string, expect?: NpyHeader): Tensor {
   }
 }
 
+/** The header of an open .npy file, checked against the file's size and (with `expect`) against a header read earlier. */
+function checkedHeader(fd: number, size: number, file: string, expect?: NpyHeader): NpyHeader {
+  const h = readHeaderFd(fd, size, file);
+  if (expect && (h.dtype !== expect.dtype || h.bigEndian !== expect.bigEndian || h.shape.join(',') !== expect.shape.join(','))) {
+    throw new EvalpredError(`${file} changed while it was being read (it now holds a ${h.dtype} array of shape (${h.shape.join(', ')}))`, { file });
+  }
+  checkLength(h, size, file);
+  return h;
+}
+
 /**
  * Open a .npy file as a file-backed tensor (docs/cache-format.md#arrays-larger-than-memory): the header is
  * checked now (with `expect`, it must still declare the same dtype and shape), the data is read on demand.
@@ -137,11 +143,7 @@ export function readNpyFile(file: string, expect?: NpyHeader): Tensor {
 export function openNpyFile(file: string, expect?: NpyHeader): Tensor {
   const { fd, size } = openRegularFile(file);
   try {
-    const h = readHeaderFd(fd, size, file);
-    if (expect && (h.dtype !== expect.dtype || h.bigEndian !== expect.bigEndian || h.shape.join(',') !== expect.shape.join(','))) {
-      throw new EvalpredError(`${file} changed while it was being read (it now holds a ${h.dtype} array of shape (${h.shape.join(', ')}))`, { file });
-    }
-    checkLength(h, size, file);
+    const h = checkedHeader(fd, size, file, expect);
     return new Tensor(h.dtype, h.shape, fileBacking(fd, file, h.dataOffset, h.dtype, h.bigEndian));
   } catch (e) {
     fs.closeSync(fd);

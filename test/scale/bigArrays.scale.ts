@@ -1,0 +1,98 @@
+// The multi-GB check of issue 12 item 3 (`npm run test:scale`, not part of `npm test`; docs/testing.md):
+// a 32,000-token causal LM evaluated with full logits over 4 GiB (past both the 2 GiB and the 4 GiB marks)
+// through the built CLI. The run must finish with its memory bounded by a batch, not by the logits; the
+// streamed file must hold, batch by batch, exactly what an in-memory run of that batch gives, with -100
+// past each batch's width; NumPy (memory-mapped) and the TS file-backed reader must agree on the rows past
+// 4 GiB; a Python metric (memory-mapped) and a TS metric (tensor.chunks()) must both run on it and agree.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { runLoop } from '../../src/core/loop/driver';
+import { withDefaults } from '../../src/core/loop/settings';
+import { openNpyFile } from '../../src/core/tensor/npy';
+import { Tensor } from '../../src/core/tensor/tensor';
+import { mulberry32 } from '../../src/demo/prng';
+import { GEN_WORDS, writeCausalLmModel } from '../fixtures/generative';
+import { tempDir } from '../helpers/tempDir';
+import { PY_TOKEN_ACCURACY, TS_TOKEN_ACCURACY } from '../fixtures/tokenAccuracyMetrics';
+import { runMeasured } from '../helpers/peakRss';
+import { pythonWith } from '../helpers/python';
+
+const VOCAB = 32_000;
+const BATCH = 8;
+const ROWS = Number(process.env.SCALE_ROWS ?? 576); // 576 x 60 x 32000 x 4 bytes = 4.12 GiB
+const CLI = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+
+/** 50 to 58 words (52 to 60 tokens with [CLS]/[SEP]), one length per batch: batches have different widths, so -100 padding shows. */
+function sentences(n: number): string[] {
+  const rng = mulberry32(11);
+  return Array.from({ length: n }, (_, i) => Array.from({ length: 50 + ((Math.floor(i / BATCH) * 5) % 9) }, () => GEN_WORDS[Math.floor(rng() * GEN_WORDS.length)]).join(' '));
+}
+
+test(`evalpred run with ${ROWS} rows of 32k-vocab full logits (> 4 GiB): bounded memory, exact streamed arrays, both metric runners`, { timeout: 3_600_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const model = path.join(dir, 'model');
+    writeCausalLmModel(model, false, { vocabSize: VOCAB, hidden: 16, maxPositions: 128, seed: 3 });
+    const texts = sentences(ROWS);
+    const data = path.join(dir, 'lm.jsonl');
+    fs.writeFileSync(data, texts.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+    const cache = path.join(dir, 'cache');
+    const run = await runMeasured(CLI, ['run', '--model', model, '--dataset', data, '--batch-size', String(BATCH), '--out', cache], dir, 3_600_000);
+    assert.equal(run.code, 0, run.stderr);
+    const file = path.join(cache, 'predictions.npy');
+    const preds = openNpyFile(file);
+    assert.equal(preds.shape[0], ROWS);
+    assert.equal(preds.shape[2], VOCAB);
+    assert.ok(preds.nbytes > 4 * 1024 ** 3, `predictions are ${preds.nbytes} bytes, meant to pass 4 GiB`);
+    // O(batch), not O(N x seq x vocab): the peak is a small fraction of the logits
+    const logitsMb = preds.nbytes / 1024 ** 2;
+    assert.ok(run.peakMb < logitsMb / 4, `peak RSS ${run.peakMb.toFixed(0)} MB for ${logitsMb.toFixed(0)} MB of logits`);
+
+    // Batch by batch (first, a middle one, the last), the streamed rows equal an in-memory run of that batch,
+    // then -100 to the widest batch's width.
+    const W = preds.shape[1];
+    let narrower = false;
+    for (const b of [0, Math.floor(ROWS / BATCH / 2) + 1, Math.ceil(ROWS / BATCH) - 1]) {
+      const sub = path.join(dir, `batch${b}.jsonl`);
+      fs.writeFileSync(sub, texts.slice(b * BATCH, (b + 1) * BATCH).map((text) => JSON.stringify({ text })).join('\n') + '\n');
+      const one = (await runLoop(withDefaults({ model, dataset: sub, batchSize: BATCH }))).evalPred.predictions as Tensor;
+      const got = preds.rows(b * BATCH, (b + 1) * BATCH);
+      const w = one.shape[1];
+      assert.ok(w <= W);
+      narrower ||= w < W;
+      for (let r = 0; r < one.shape[0]; r++) {
+        const a = got.row(r).data as Float32Array;
+        const e = one.row(r).data as Float32Array;
+        assert.ok(Buffer.from(a.buffer, a.byteOffset, w * VOCAB * 4).equals(Buffer.from(e.buffer, e.byteOffset, e.byteLength)), `batch ${b} row ${r}`);
+        for (let k = w * VOCAB; k < a.length; k++) if (a[k] !== -100) assert.fail(`batch ${b} row ${r}: element ${k} is ${a[k]}, not the -100 padding`);
+      }
+    }
+
+    assert.ok(narrower, 'one of the batches checked is narrower than the widest, so its -100 padding was checked');
+
+    // NumPy memory-maps the same file and agrees on the last rows (byte offsets past 4 GiB).
+    const tail = preds.rows(ROWS - 2, ROWS);
+    let sum = 0;
+    for (let i = 0; i < tail.size; i++) sum += tail.at(i);
+    const py = execFileSync(pythonWith(['numpy']), ['-c', `import numpy as np, sys\na = np.load(sys.argv[1], mmap_mode='r')\nprint(repr(float(a[-2:].astype(np.float64).sum())))`, file], { encoding: 'utf8' });
+    assert.ok(Math.abs(Number(py) - sum) <= 1e-6 * Math.abs(sum), `NumPy ${py.trim()} vs TS ${sum}`);
+
+    // Both metric runners on the whole cache: the Python one memory-mapped, the TS one chunk by chunk.
+    fs.writeFileSync(path.join(dir, 'metric.py'), PY_TOKEN_ACCURACY);
+    fs.writeFileSync(path.join(dir, 'metric.ts'), TS_TOKEN_ACCURACY);
+    const out: Record<string, string> = {};
+    for (const m of ['metric.py', 'metric.ts']) {
+      out[m] = execFileSync(process.execPath, [CLI, 'metrics', '--cache', cache, '--metrics', m], { cwd: dir, encoding: 'utf8', env: { ...process.env, EVALPRED_PYTHON: pythonWith(['numpy']) }, maxBuffer: 1 << 24 });
+    }
+    const value = (s: string, k: string) => Number(new RegExp(`${k}\\W+([0-9.e+-]+)`).exec(s)?.[1]);
+    for (const k of ['token_accuracy', 'counted']) {
+      assert.ok(Number.isFinite(value(out['metric.py'], k)), `${k} in ${out['metric.py']}`);
+      assert.equal(value(out['metric.ts'], k), value(out['metric.py'], k), `${k}: ${out['metric.ts']} vs ${out['metric.py']}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
