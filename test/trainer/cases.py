@@ -167,7 +167,7 @@ def save_model_files(model, tok, model_dir):
     tok.save_pretrained(model_dir)
 
 
-def run_trainer(model, args, rows, collator, seq2seq=False, preprocess=None):
+def run_trainer(model, args, rows, collator, seq2seq=False, preprocess=None, gen_kwargs=None):
     saved = {}
 
     def compute_metrics(ep):
@@ -199,7 +199,8 @@ def run_trainer(model, args, rows, collator, seq2seq=False, preprocess=None):
     cls = Seq2SeqTrainer if seq2seq else Trainer
     trainer = cls(model=model, args=args, eval_dataset=rows, data_collator=collator, compute_metrics=compute_metrics,
                   preprocess_logits_for_metrics=preprocess)
-    metrics = trainer.evaluate()
+    # Seq2SeqTrainer.evaluate(**gen_kwargs): further generate() arguments, as a user passes them
+    metrics = trainer.evaluate(**(gen_kwargs or {}))
     saved["metrics"] = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
     return saved
 
@@ -252,6 +253,15 @@ def cli_flags(settings, extra):
         f += ["--generation-max-length", str(settings["generation_max_length"])]
     if settings.get("num_beams"):
         f += ["--num-beams", str(settings["num_beams"])]
+    gk = settings.get("gen_kwargs", {})
+    if "num_return_sequences" in gk:
+        f += ["--num-return-sequences", str(gk["num_return_sequences"])]
+    if "repetition_penalty" in gk:
+        f += ["--repetition-penalty", str(gk["repetition_penalty"])]
+    if "no_repeat_ngram_size" in gk:
+        f += ["--no-repeat-ngram-size", str(gk["no_repeat_ngram_size"])]
+    if "bad_words_ids" in gk:
+        f += ["--bad-words-ids", json.dumps(gk["bad_words_ids"])]
     return f + extra
 
 
@@ -655,6 +665,14 @@ def case_seq2seq(out, settings, rng):
     model = T5ForConditionalGeneration(cfg)
     if settings.get("gen_config_max_length"):
         model.generation_config.max_length = settings["gen_config_max_length"]
+    # generate() options in model.generation_config (saved as generation_config.json, read by evalpred from there)
+    for k, v in settings.get("gen_config", {}).items():
+        setattr(model.generation_config, k, v)
+    if settings.get("eos_boost"):
+        # random weights rarely pick eos; a larger eos row in the (tied) output layer makes hypotheses end at
+        # different lengths, so beam search's fill after eos shows
+        with torch.no_grad():
+            model.lm_head.weight[1] *= settings["eos_boost"]
     max_len, max_target = 16, 10
     feats = []
     for r in rows:
@@ -678,7 +696,8 @@ def case_seq2seq(out, settings, rng):
     with tempfile.TemporaryDirectory() as tmp:
         saved = run_trainer(model, training_args(tmp, settings, seq2seq=True), feats,
                             DataCollatorForSeq2Seq(tok, model=model, label_pad_token_id=-100), seq2seq=True,
-                            preprocess=argmax_preprocess if settings.get("preprocess") else None)
+                            preprocess=argmax_preprocess if settings.get("preprocess") else None,
+                            gen_kwargs=settings.get("gen_kwargs"))
     return rows, saved, ["--text-column", "source", "--label-column", "target", "--max-length", str(max_len),
                          "--max-target-length", str(max_target), "--task", "seq2seq-lm"]
 
@@ -715,6 +734,17 @@ CASES = {
     "t5-generate-no-concat": ("t5", dict(batch_size=4, generate=True, no_concat=True, generation_max_length=7)),
     "seqcls-batch-eval": ("seqcls", dict(batch_size=4, batch_eval_metrics=True, include=["inputs", "loss"])),
     "t5-generate-batch-eval": ("t5", dict(batch_size=4, generate=True, batch_eval_metrics=True, include=["loss"])),
+    # issue 16 item 5: generate() options as evaluate(**gen_kwargs) and in generation_config.json
+    "t5-beam-return-sequences": ("t5", dict(batch_size=3, generate=True, num_beams=3, generation_max_length=9, eos_boost=4.0,
+                                            gen_kwargs=dict(num_return_sequences=2, repetition_penalty=1.3))),
+    "t5-gen-options": ("t5", dict(batch_size=4, generate=True, generation_max_length=10, eos_boost=3.0,
+                                  gen_kwargs=dict(no_repeat_ngram_size=2, bad_words_ids=[[5], [7, 8]]),
+                                  gen_config=dict(repetition_penalty=1.5))),
+    # [0, 122]: the decoder start token then the token most rows begin with: 5.x bans it at the first step, 4.57
+    # only once the sequence is as long as the bad word (docs/trainer-semantics.md#generation-options)
+    "t5-beam-gen-config": ("t5", dict(batch_size=4, generate=True, generation_max_length=8, eos_boost=4.0,
+                                      gen_config=dict(num_beams=4, num_return_sequences=3, no_repeat_ngram_size=3,
+                                                      bad_words_ids=[[0, 122], [9]], length_penalty=0.8))),
 }
 
 

@@ -210,3 +210,25 @@ test('num_return_sequences and repetition_penalty: the checks generate() makes, 
   const s = new Float32Array(V);
   assert.throws(() => processLogits(s, [[0]], V, gcWith({ badWordsIds: [[V + 3]] })), new RegExp(`bad_words_ids names token ids the model's vocabulary \\(${V} tokens\\) does not have: ${V + 3}`));
 });
+
+test('sampling is refused wherever it is asked for, with the reason: CLI flags, launch attributes', async () => {
+  const { runCommand } = await import('../../src/cli/commands/run');
+  const { parseLaunchArgs } = await import('../../src/core/runtime/launchSettings');
+  const { localIO } = await import('../../src/core/runtime/io');
+  for (const flag of ['--do-sample', '--temperature=0.7', '--top-k', '--top-p']) {
+    await assert.rejects(runCommand(['--model', 'm', '--dataset', 'd', '--predict-with-generate', flag, ...(flag.includes('=') || flag === '--do-sample' ? [] : ['5'])]), new RegExp(`^EvalpredError: ${flag.split('=')[0]}: generate\\(\\) would sample with PyTorch's random number generator, which evalpred cannot reproduce`));
+  }
+  const dir = tempDir();
+  try {
+    fs.mkdirSync(path.join(dir, 'model'));
+    fs.writeFileSync(path.join(dir, 'd.jsonl'), '{}\n');
+    const base = { cwd: dir, model: 'model', dataset: 'd.jsonl' };
+    assert.throws(() => parseLaunchArgs({ ...base, doSample: true }, localIO), /"doSample" asks for sampling: generate\(\) would sample with PyTorch's random number generator/);
+    assert.throws(() => parseLaunchArgs({ ...base, topP: 0.9 }, localIO), /"topP" asks for sampling/);
+    assert.deepEqual(parseLaunchArgs({ ...base, doSample: false }, localIO).warnings, ['launch configuration: unknown attribute "doSample" ignored']);
+    assert.deepEqual(parseLaunchArgs({ ...base, badWordsIds: [[5], [7, 8]], numReturnSequences: 2 }, localIO).run.badWordsIds, [[5], [7, 8]]);
+    assert.throws(() => parseLaunchArgs({ ...base, badWordsIds: [5] }, localIO), /launch configuration: "badWordsIds" must be a non-empty list of token id lists/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { getField, loadDataset, renderTemplate } from '../../core/data';
-import { idLists } from '../../core/generate/generationConfig';
+import { SAMPLING_OPTIONS, SAMPLING_REFUSAL, idLists } from '../../core/generate/generationConfig';
 import { generationForLints } from '../../core/lint/generationInput';
 import { lintEvalPrediction } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
@@ -115,6 +115,11 @@ export async function printSummary(
 }
 
 export async function runCommand(argv: string[]): Promise<number> {
+  // sampling flags get the reason, not "unknown flag" (docs/trainer-semantics.md#generation-options)
+  const sampling = argv.find((a) => SAMPLING_OPTIONS.some((o) => a === `--${o.replace(/_/g, '-')}` || a.startsWith(`--${o.replace(/_/g, '-')}=`)));
+  if (sampling) {
+    throw new EvalpredError(`${sampling.split('=')[0]}: ${SAMPLING_REFUSAL}. evalpred evaluates with greedy search or beam search (--num-beams).`);
+  }
   const parsed = parseArgs(argv, RUN_FLAGS, 'run');
   const settings = settingsFromFlags(parsed);
   const memoryLimitMb = memoryLimitFromFlags(parsed);

@@ -66,6 +66,11 @@ const UNSUPPORTED: [string, unknown][] = [
 
 /** The sampling settings named when do_sample is refused (they only act with do_sample). */
 const SAMPLING = ['temperature', 'top_k', 'top_p', 'typical_p', 'min_p'];
+/** generate()'s sampling options as a user may try to pass them (flags / launch attributes are refused with the reason). */
+export const SAMPLING_OPTIONS = ['do_sample', ...SAMPLING];
+/** Why sampling is refused, wherever it is asked for (docs/trainer-semantics.md#generation-options). */
+export const SAMPLING_REFUSAL =
+  "generate() would sample with PyTorch's random number generator, which evalpred cannot reproduce, so no prediction could match Trainer's";
 
 /**
  * bad_words_ids as transformers validates it: a non-empty list of non-empty lists of token ids (>= 0). null when
@@ -212,7 +217,7 @@ export function effectiveConfig(
 export function checkGenerationOptions(gc: GenerationConfig, args: GenerateArgs): void {
   if (gc.sampling.length) {
     throw new EvalpredError(
-      `${gc.source} sets ${gc.sampling.join(', ')}: generate() would sample with PyTorch's random number generator, which evalpred cannot reproduce, so no prediction could match Trainer's. ` +
+      `${gc.source} sets ${gc.sampling.join(', ')}: ${SAMPLING_REFUSAL}. ` +
         `Set "do_sample": false there to evaluate with greedy or beam search (what trainer.evaluate(do_sample=False) runs; see docs/trainer-semantics.md#generation-options).`,
       { file: gc.source.split(' ')[0] },
     );

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { EvalpredError } from '../errors';
 import { EVAL_PREDICTION_PROFILES, RunSettings, withDefaults } from '../loop/settings';
-import { idLists } from '../generate/generationConfig';
+import { SAMPLING_OPTIONS, SAMPLING_REFUSAL, idLists } from '../generate/generationConfig';
 import { DEVICES } from '../model/session';
 import { TASK_NAMES } from '../tasks';
 import { RuntimeIO } from './io';
@@ -135,6 +135,10 @@ export function parseLaunchArgs(args: Record<string, unknown>, io: RuntimeIO): L
   const all: Record<string, FieldSpec> = { ...RUN_SETTINGS_FIELDS, ...LAUNCH_EXTRA_FIELDS };
   for (const k of Object.keys(args)) {
     if (k in all || k.startsWith('__') || CLIENT_KEYS.has(k)) continue;
+    // sampling gets the reason, not "unknown attribute" (docs/trainer-semantics.md#generation-options)
+    if (SAMPLING_OPTIONS.some((o) => o.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()) === k) && args[k] !== undefined && args[k] !== null && args[k] !== false) {
+      fail(k, `asks for sampling: ${SAMPLING_REFUSAL}. evalpred evaluates with greedy search or beam search ("numBeams").`);
+    }
     const near = nearest(k, Object.keys(all));
     warnings.push(`launch configuration: unknown attribute "${k}" ignored${near ? ` (did you mean "${near}"?)` : ''}`);
   }
