@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LoopContainer } from '../../src/core/loop/accumulate';
-import { SpoolContainer } from '../../src/core/loop/spool';
+import { MEMORY_BUDGET_BYTES, SpoolContainer } from '../../src/core/loop/spool';
+import { nodeBytes } from '../../src/core/loop/accumulate';
 import { beginCacheWrite, commitCacheFiles, readCache, writeCache } from '../../src/core/cache/store';
 import { CacheNode, EvalPredictionNodes } from '../../src/core/cache/manifest';
 import { runLoop } from '../../src/core/loop/driver';
@@ -43,8 +44,21 @@ function toNodes(n: TensorNode, dir: string): CacheNode {
   return 'tuple' in n ? { tuple: n.tuple.map((c) => toNodes(c, dir)) } : { list: n.list.map((c) => toNodes(c, dir)) };
 }
 
-/** The same batches accumulated in memory then written, and streamed: every file, byte for byte. */
+/**
+ * Memory budgets for SpoolContainer: the default (these small batches stay in memory), 0 (every batch is
+ * spooled), and one batch's bytes (the first batches are held, then spilled part way through).
+ */
+function budgets(batches: Batches): number[] {
+  const first = Object.values(batches).find((l) => l && l.length)![0];
+  return [MEMORY_BUDGET_BYTES, 0, nodeBytes(first)];
+}
+
+/** The same batches accumulated in memory then written, and streamed: every file, byte for byte, at every budget. */
 function assertSameCache(batches: Batches, concat: boolean): void {
+  for (const budget of budgets(batches)) assertSameCacheAt(batches, concat, budget);
+}
+
+function assertSameCacheAt(batches: Batches, concat: boolean, budget: number): void {
   const root = tempDir();
   try {
     const meta = { numSamples: 1, key: 'k', producer: {} };
@@ -58,18 +72,19 @@ function assertSameCache(batches: Batches, concat: boolean): void {
     const pending = beginCacheWrite(path.join(root, 'disk'));
     const nodes: EvalPredictionNodes = { predictions: null, label_ids: null, inputs: null, losses: null };
     for (const [f, list] of Object.entries(batches) as [Field, TensorNode[]][]) {
-      const c = new SpoolContainer(f, concat, pending.tmp);
+      const c = new SpoolContainer(f, concat, pending.tmp, budget);
       list.forEach((n) => c.add(n));
       nodes[f] = toNodes(c.result()!, pending.tmp);
     }
     commitCacheFiles(pending, nodes, meta);
     const files = (d: string) => fs.readdirSync(path.join(root, d)).filter((f) => f.endsWith('.npy')).sort();
-    assert.deepEqual(files('disk'), files('mem'));
+    assert.deepEqual(files('disk'), files('mem'), `budget ${budget}`);
+    assert.deepEqual(fs.readdirSync(path.join(root, 'disk')).filter((f) => f.startsWith('spool-')), [], `budget ${budget}: no spool file left`);
     assert.ok(files('mem').length > 0);
     for (const f of files('mem')) {
       const a = fs.readFileSync(path.join(root, 'mem', f));
       const b = fs.readFileSync(path.join(root, 'disk', f));
-      assert.ok(a.equals(b), `${f} differs between the in-memory and the streamed accumulation`);
+      assert.ok(a.equals(b), `${f} differs between the in-memory and the streamed accumulation (budget ${budget})`);
     }
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
@@ -139,14 +154,16 @@ test('streamed: structure, rank and uint8 mismatches raise the in-memory errors 
     batches.forEach((n) => mem.add(n));
     let want = '';
     assert.throws(() => mem.result(), (e: Error) => ((want = e.message), isEvalpredError(e)));
-    const dir = tempDir();
-    try {
-      const disk = new SpoolContainer('predictions', true, dir);
-      batches.forEach((n) => disk.add(n));
-      assert.throws(() => disk.result(), (e: Error) => isEvalpredError(e) && e.message === want);
-      assert.deepEqual(fs.readdirSync(dir), [], 'the folder holds nothing after a failed assembly');
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
+    for (const budget of budgets({ predictions: batches })) {
+      const dir = tempDir();
+      try {
+        const disk = new SpoolContainer('predictions', true, dir, budget);
+        batches.forEach((n) => disk.add(n));
+        assert.throws(() => disk.result(), (e: Error) => isEvalpredError(e) && e.message === want);
+        assert.deepEqual(fs.readdirSync(dir), [], `budget ${budget}: the folder holds nothing after a failed assembly`);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
     }
   }
 });
@@ -241,6 +258,35 @@ test('a spooled run that would not fit on disk stops after the first forward pas
     assert.deepEqual(p.toArray(), (inMemory.evalPred.predictions as Tensor).toArray());
     assert.deepEqual((spooled.evalPred.labelIds as Tensor).toArray(), (inMemory.evalPred.labelIds as Tensor).toArray());
     assert.equal(spooled.evalLoss, inMemory.evalLoss);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a field under its memory budget writes no spool file until result(); past it, every held batch is spooled in order', () => {
+  const batches = [0, 1, 2, 3].map((b) => t('float32', [2, 3 + b], b));
+  const dir = tempDir();
+  try {
+    const spools = () => fs.readdirSync(dir).filter((f) => f.startsWith('spool-')).sort();
+    const held = new SpoolContainer('predictions', true, dir);
+    batches.forEach((n) => held.add(n));
+    assert.deepEqual(fs.readdirSync(dir), [], 'small batches stay in memory');
+    // two batches fit in a budget of two batches' bytes; the third goes over and spills all three
+    const spilled = new SpoolContainer('label_ids', true, dir, nodeBytes(batches[0]) + nodeBytes(batches[1]));
+    spilled.add(batches[0]);
+    spilled.add(batches[1]);
+    assert.deepEqual(spools(), []);
+    spilled.add(batches[2]);
+    assert.deepEqual(spools(), ['spool-label_ids-b0.bin', 'spool-label_ids-b1.bin', 'spool-label_ids-b2.bin']);
+    spilled.add(batches[3]);
+    assert.equal(spools().length, 4, 'after the spill every batch is spooled as it comes');
+    assert.equal(spilled.count, 4);
+    const a = held.result() as Tensor;
+    const b = spilled.result() as Tensor;
+    assert.deepEqual(spools(), [], 'spool files are removed once copied');
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['label_ids.npy', 'predictions.npy']);
+    assert.ok(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)));
+    assert.deepEqual(a.shape, [8, 6]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,16 +1,18 @@
 // Accumulation that streams to disk (docs/trainer-semantics.md#accumulation-across-batches): each batch's
 // outputs are appended to spool files in the cache's temp folder as they come, and the final arrays are
 // assembled by one streaming pass at the end, with Trainer's -100 padding across batches to the widest
-// batch. Memory stays O(batch) whatever N x seq x vocab is. The result is byte for byte what LoopContainer
+// batch. Memory stays O(batch + MEMORY_BUDGET_BYTES) whatever N x seq x vocab is. The result is byte for byte what LoopContainer
 // (accumulate.ts) builds in memory and the cache writer would save: the same checks, the same errors,
 // the same file names (docs/cache-format.md#layout). Each spool file is removed once copied, so the disk
-// holds little more than the final arrays.
+// holds little more than the final arrays. Batches stay in memory until a field holds more than
+// MEMORY_BUDGET_BYTES: a file per batch costs ~0.5 ms, which on a small model's thousands of tiny batches
+// was most of the accumulation time; only outputs that could outgrow memory pay for spooling.
 import fs from 'node:fs';
 import path from 'node:path';
 import { DType, DTYPES, TensorData } from '../tensor/dtype';
 import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
-import { PADDING_INDEX, concatPlan, sameKind } from './accumulate';
+import { PADDING_INDEX, concatNodes, concatPlan, nodeBytes, sameKind } from './accumulate';
 
 /** What the loop does with one EvalPrediction field's batches: LoopContainer (memory) or SpoolContainer (disk). */
 export interface Accumulator {
@@ -35,9 +37,19 @@ const kindOf = (s: Skeleton) => (isLeaf(s) ? 'tensor' : 'tuple' in s ? 'tuple' :
 /** Bytes copied per read while assembling (a few rows more or less; never a whole batch of logits at once). */
 const COPY_BYTES = 16 * 1024 * 1024;
 
+/** In-memory batches a field keeps before it spills them all and spools every later batch. */
+export const MEMORY_BUDGET_BYTES = 64 * 1024 * 1024;
+
+const allInMemory = (n: TensorNode): boolean =>
+  n instanceof Tensor ? n.inMemory : ('tuple' in n ? n.tuple : n.list).every(allInMemory);
+
 export class SpoolContainer implements Accumulator {
   private readonly batches: Skeleton[] = [];
   private readonly listed: TensorNode[] = [];
+  /** Batches not spooled yet (all of them while the field stays under the budget), in order after `batches`. */
+  private readonly held: TensorNode[] = [];
+  private heldBytes = 0;
+  private spilled = false;
 
   /**
    * @param name the field's cache name (`predictions`, `label_ids`, ...): final files are named after it.
@@ -47,17 +59,32 @@ export class SpoolContainer implements Accumulator {
     readonly name: string,
     readonly doConcat: boolean,
     readonly dir: string,
+    readonly budgetBytes: number = MEMORY_BUDGET_BYTES,
   ) {}
 
   get count(): number {
-    return this.doConcat ? this.batches.length : this.listed.length;
+    return this.doConcat ? this.batches.length + this.held.length : this.listed.length;
   }
 
   add(node: TensorNode): void {
     const b = this.count;
     // eval_do_concat_batches=False: every batch is an entry of the list, written as it comes.
     if (!this.doConcat) this.listed.push(writeNodeFiles(this.dir, node, `${this.name}_b${b}`));
-    else this.batches.push(this.spool(node, `${this.name}-b${b}`));
+    else if (this.spilled) this.batches.push(this.spool(node, `${this.name}-b${b}`));
+    else {
+      this.held.push(node);
+      this.heldBytes += nodeBytes(node);
+      // File-backed batches are already out of memory: keep them so by spooling from here on.
+      if (this.heldBytes > this.budgetBytes || !allInMemory(node)) this.spill();
+    }
+  }
+
+  private spill(): void {
+    this.spilled = true;
+    const first = this.batches.length;
+    this.held.forEach((n, i) => this.batches.push(this.spool(n, `${this.name}-b${first + i}`)));
+    this.held.length = 0;
+    this.heldBytes = 0;
   }
 
   private spool(node: TensorNode, tag: string): Skeleton {
@@ -79,6 +106,8 @@ export class SpoolContainer implements Accumulator {
   result(): TensorNode | null {
     if (this.count === 0) return null;
     if (!this.doConcat) return { list: this.listed.slice() };
+    // Never spilled: concatenate in memory (the reference LoopContainer uses) and write the final files.
+    if (!this.spilled) return writeNodeFiles(this.dir, concatNodes(this.held, this.name), this.name);
     try {
       return assemble(this.batches, this.name, path.join(this.dir, this.name));
     } finally {
