@@ -84,6 +84,12 @@ export class EvalpredSession extends LoggingDebugSession {
   );
   /** The metric's thread stopped in Python during the current run (a rerun then re-announces the boundary stop). */
   private stoppedInPython = false;
+  /**
+   * A rerun started while the client shows the boundary stop (a save or the CodeLens: no continue request).
+   * A stop inside the metric must first say the boundary thread runs again, or the client keeps the
+   * boundary's stop description ("Paused at compute_metrics …") over the new stop.
+   */
+  private rerunFromBoundary = false;
   /** Line debugging of a TS/JS metric: the Node inspector of its worker process (./node/inspectorBridge.ts). */
   private readonly node = new InspectorBridge(hiddenJsPaths(), THREAD_ID);
   /** When each start-up step happened (the Stats request answers it; bench/pythonDebug.ts prints it). */
@@ -157,6 +163,7 @@ export class EvalpredSession extends LoggingDebugSession {
     py.on('stopped', (body) => {
       this.timeline.mark('stopped inside the metric');
       this.stoppedInPython = true;
+      this.announceRerunLeftBoundary();
       this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
     });
     py.on('continued', () => this.sendEvent(new ContinuedEvent(py.stoppedThread ?? THREAD_ID, true)));
@@ -166,6 +173,7 @@ export class EvalpredSession extends LoggingDebugSession {
     node.on('stopped', (body) => {
       this.timeline.mark('stopped inside the metric');
       this.stoppedInPython = true; // stopped inside the metric: a rerun re-announces the boundary stop the same way
+      this.announceRerunLeftBoundary();
       this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
     });
     node.on('continued', () => this.sendEvent(new ContinuedEvent(THREAD_ID, true)));
@@ -210,6 +218,13 @@ export class EvalpredSession extends LoggingDebugSession {
 
   private sendDapEvent<E extends DapEventName>(name: E, body: DapEventTypes[E]): void {
     this.sendEvent(new Event(name, body));
+  }
+
+  /** Before the first stop inside a rerun's metric: the boundary thread the client shows as stopped runs again. */
+  private announceRerunLeftBoundary(): void {
+    if (!this.rerunFromBoundary) return;
+    this.rerunFromBoundary = false;
+    this.sendEvent(new ContinuedEvent(THREAD_ID, true));
   }
 
   /** A runtime stop as a DAP stopped event; variable references of the previous stop become invalid. */
@@ -585,7 +600,8 @@ export class EvalpredSession extends LoggingDebugSession {
     [DapRequests.RerunMetrics]: async (_args, afterResponse) => {
       this.stoppedInPython = false;
       const wasError = this.runtime.stopped?.kind === 'metricError';
-      const outcome = await this.runtime.rerunMetrics();
+      this.rerunFromBoundary = !!this.runtime.stopped && !this.python.paused && !this.node.paused;
+      const outcome = await this.runtime.rerunMetrics().finally(() => (this.rerunFromBoundary = false));
       // The client saw the metric's thread stop and continue in Python, or holds an exception stop that a
       // successful run has fixed (its frame and editor highlight): tell it the session is paused again.
       const backAtBoundary = () => {

@@ -148,6 +148,29 @@ test('edit + rerun keeps the breakpoints bound; stepIn at the boundary stops on 
     assert.equal((await topFrame(dc, 1))[0].line, 4);
   }));
 
+test('a save-triggered rerun from the boundary that stops on a line breakpoint: continued for the boundary thread, then stopped (breakpoint)', () =>
+  withAdapter(async (dc, dir) => {
+    const { cache, metrics } = workspace(dir);
+    await launchToBoundary(dc, { cache, metrics }, () => dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [{ line: 7 }] }));
+    // The client shows the boundary stop ("Paused at compute_metrics(…)"). Saving the metric file makes the
+    // extension send rerunMetrics, with no continue request: the adapter must say the boundary thread runs.
+    const events: string[] = [];
+    dc.on('continued', (e: DebugProtocol.ContinuedEvent) => events.push(`continued ${e.body.threadId}${e.body.allThreadsContinued ? ' all' : ''}`));
+    dc.on('stopped', (e: DebugProtocol.StoppedEvent) => events.push(`stopped ${e.body.reason}`));
+    fs.writeFileSync(metrics, METRIC.replace('"hits": hits', '"hits": hits * 2'));
+    const hit = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
+    const rerun = dc.customRequest('rerunMetrics');
+    const stop = await hit;
+    assert.deepEqual(events, ['continued 1 all', 'stopped breakpoint']);
+    assert.equal((await topFrame(dc, stop.body.threadId!))[0].line, 7);
+    // Continue in Python: the metric finishes and the session is announced back at the boundary.
+    const back = dc.waitForEvent('stopped');
+    await dc.continueRequest({ threadId: stop.body.threadId! });
+    assert.equal(((await rerun).body as { metrics: Record<string, number> }).metrics.eval_hits, 6);
+    assert.equal(((await back) as DebugProtocol.StoppedEvent).body.reason, 'breakpoint');
+    assert.equal((await topFrame(dc, 1))[0].line, 4);
+  }));
+
 test('without debugpy in the interpreter: said once with the install command, breakpoints unverified with that reason, the metric still runs', () =>
   withAdapter(async (dc, dir) => {
     const { cache, metrics } = workspace(dir);
