@@ -46,7 +46,10 @@ export class PredictionViewApp {
   private readonly columnMenu = new ColumnMenu((hidden) => this.setHidden(hidden));
   private readonly contextMenu = new ContextMenu((what, pos, column) => void this.copy(what, pos, column));
   private columns: Column[] = columnsFor(undefined);
+  /** Columns the user hid (kept in the webview state). */
   private hidden: Set<ColumnId>;
+  /** Empty columns (Column.empty) the user showed in the Columns menu; the others stay hidden. */
+  private readonly shownEmpty = new Set<ColumnId>();
 
   constructor() {
     this.host = new Host<ViewRequests, { type: 'ready' }, HostEvent>((m) => this.onEvent(m));
@@ -211,19 +214,33 @@ export class PredictionViewApp {
     );
   }
 
+  /** What is hidden now: the user's choices, and the empty columns the user has not asked to see. */
+  private hiddenNow(): Set<ColumnId> {
+    return new Set([...this.hidden, ...this.columns.filter((c) => c.empty && !this.shownEmpty.has(c.id)).map((c) => c.id)]);
+  }
+
   /** Header, menu, grid tracks and cells for the current columns and the hidden set. */
   private applyColumns(): void {
-    const flags = this.columns.map((c) => this.hidden.has(c.id));
+    const hidden = this.hiddenNow();
+    const flags = this.columns.map((c) => hidden.has(c.id));
     this.header.setColumns(this.columns, flags);
     this.header.sync(this.query.sort);
-    this.columnMenu.render(this.columns, this.hidden);
+    this.columnMenu.render(this.columns, hidden);
     this.table.setHidden(flags);
     const tracks = this.columns.filter((_, k) => !flags[k]).map((c) => c.width);
     this.tableSection.style.setProperty('--cols', tracks.join(' ') || '1fr');
   }
 
-  private setHidden(hidden: Set<ColumnId>): void {
-    this.hidden = hidden;
+  /** The Columns menu's new hidden set: empty columns are remembered as shown or not, the others as hidden. */
+  private setHidden(next: Set<ColumnId>): void {
+    const empty = new Set(this.columns.filter((c) => c.empty).map((c) => c.id));
+    for (const id of empty) {
+      if (next.has(id)) this.shownEmpty.delete(id);
+      else this.shownEmpty.add(id);
+    }
+    this.hidden = new Set([...next].filter((id) => !empty.has(id) || this.hidden.has(id)));
+    for (const id of empty) if (!next.has(id)) this.hidden.delete(id);
+    const hidden = this.hiddenNow();
     const flags = this.columns.map((c) => hidden.has(c.id));
     this.header.setHidden(flags);
     this.table.setHidden(flags);
@@ -233,7 +250,8 @@ export class PredictionViewApp {
   }
 
   private visibleColumns(): ColumnId[] {
-    return this.columns.filter((c) => !this.hidden.has(c.id)).map((c) => c.id);
+    const hidden = this.hiddenNow();
+    return this.columns.filter((c) => !hidden.has(c.id)).map((c) => c.id);
   }
 
   private async copy(what: CopyWhat, pos: number, column: number): Promise<void> {

@@ -16,6 +16,8 @@ export interface Column {
   width: string;
   /** The cell class (`c0`, `c1`, ...: the styles and tests address cells by it). */
   cls: string;
+  /** No row has a value here (Overview.emptyColumns): hidden unless the user shows it in the Columns menu. */
+  empty?: boolean;
 }
 
 const TEXT_TASKS = ['question-answering', 'seq2seq-lm', 'causal-lm'];
@@ -26,14 +28,16 @@ export function columnsFor(o: Overview | undefined): Column[] {
   const fixed: Omit<Column, 'cls'>[] = [
     { id: 'index', title: '#', sortKey: 'index', width: '80px' },
     { id: 'text', title: 'Text', width: wide ? 'minmax(160px, 1fr)' : 'minmax(200px, 1fr)' },
-    { id: 'prediction', title: 'Prediction', width: wide ? 'minmax(140px, 1fr)' : '150px' },
+    // Generated and extracted text is the row's point: the prediction gets the largest share of the width.
+    { id: 'prediction', title: 'Prediction', width: wide ? 'minmax(180px, 1.5fr)' : '150px' },
     { id: 'label', title: 'Label', width: wide ? 'minmax(140px, 1fr)' : '150px' },
     { id: 'correct', title: '', width: '28px' },
     { id: 'confidence', title: 'Confidence', sortKey: 'confidence', width: '100px' },
     { id: 'loss', title: 'Loss', sortKey: 'loss', width: '80px' },
   ];
   const scores = (o?.scoreColumns ?? []).map((name): Omit<Column, 'cls'> => ({ id: `score:${name}`, title: scoreTitle(name), sortKey: `score:${name}`, width: '110px' }));
-  return [...fixed, ...scores].map((c, k) => ({ ...c, cls: `c${k}` }));
+  const empty = new Set(o?.emptyColumns ?? []);
+  return [...fixed, ...scores].map((c, k) => ({ ...c, cls: `c${k}`, ...(empty.has(c.id) ? { empty: true } : {}) }));
 }
 
 /** What the Columns menu calls a column (the correctness column has no header text). */

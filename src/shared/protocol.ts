@@ -131,6 +131,8 @@ export interface Overview {
   notes: string[];
   /** Per-sample metrics each row carries in `RowView.scores` (accuracy, exact_match and f1, token_accuracy), per task. */
   scoreColumns: string[];
+  /** Columns no row has a value in (confidence and loss of generated ids): the table hides them until asked. */
+  emptyColumns: ColumnId[];
 }
 
 /** A raw array slice, as an ArrayBuffer: the bytes of `dtype` (little-endian), C order. */

@@ -136,6 +136,23 @@ test('seq2seq with predict_with_generate: decoded prediction and label, exact-ma
     for (const k of right) assert.equal(rows[k].correct, '✓', `sample ${k} is right by construction`);
     assert.ok(wrongCount(rows) > 0, 'and the others are wrong');
     await v.page.screenshot({ path: path.join(artifactsDir(), 'view-seq2seq.png'), fullPage: true });
+    // Generated ids carry no confidence and no loss: those columns are hidden and their room goes to the
+    // text, most of it to the prediction; the Columns menu still offers them.
+    const header = (id: string) => v.page.locator(`.thead .cell[data-column="${id}"]`);
+    assert.equal(await header('confidence').isHidden(), true);
+    assert.equal(await header('loss').isHidden(), true);
+    const width = async (id: string) => (await header(id).boundingBox())?.width ?? 0;
+    const [textW, predW, labelW] = [await width('text'), await width('prediction'), await width('label')];
+    assert.ok(predW >= 1.4 * labelW && predW >= 1.4 * textW, `prediction ${predW}px, text ${textW}px, label ${labelW}px`);
+    await v.page.locator('#columnsButton').click();
+    const box = v.page.locator('#columnsMenu input[data-column="confidence"]');
+    assert.equal(await box.isChecked(), false);
+    await box.check();
+    assert.equal(await header('confidence').isVisible(), true, 'shown on request');
+    assert.ok((await width('prediction')) < predW, 'and the prediction column gives it the room');
+    await box.uncheck();
+    assert.equal(await header('confidence').isHidden(), true);
+    await v.page.locator('#columnsButton').click();
     // search over the decoded label: every row left holds the word
     const word = answers[0].split(' ')[0];
     const hits = rows.filter((r) => `${r.text}\n${r.prediction}\n${r.label}`.includes(word)).length;

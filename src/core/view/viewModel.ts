@@ -18,7 +18,7 @@ import { loadTokenizer } from '../text';
 import { Handlers, answer } from '../../shared/messaging';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { copyText, exportFileName, exportLines, rowsInOrder } from './export';
-import { ExportFormat, MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
+import { ColumnId, ExportFormat, MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
 import { confusionMatrix, tensorCards } from './cards';
 import { MetricsHistory } from './metricsHistory';
 import { RowWindows } from './query';
@@ -220,6 +220,12 @@ export class PredictionViewModel {
     },
   };
 
+  /** Confidence and loss when no sample has one (generated ids carry neither): the view gives their room to the text. */
+  private emptyColumns(): ColumnId[] {
+    const none = (a: Float64Array) => !a.some(Number.isFinite);
+    return (['confidence', 'loss'] as const).filter((c) => none(this.table[c]));
+  }
+
   private scoreNames(): string[] {
     return this.table.scores.map((s) => s.name);
   }
@@ -273,6 +279,7 @@ export class PredictionViewModel {
         lints: [],
         notes: this.notes(),
         scoreColumns: this.scoreNames(),
+        emptyColumns: this.emptyColumns(),
       };
     }
     if (this.overviewCache) return { ...this.overviewCache, metrics: this.history.all() };
@@ -298,6 +305,7 @@ export class PredictionViewModel {
       lints,
       notes: this.notes(),
       scoreColumns: this.scoreNames(),
+      emptyColumns: this.emptyColumns(),
     };
     return this.overviewCache;
   }
