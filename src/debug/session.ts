@@ -85,6 +85,12 @@ export class EvalpredSession extends LoggingDebugSession {
   /** The metric's thread stopped in Python during the current run (a rerun then re-announces the boundary stop). */
   private stoppedInPython = false;
   /**
+   * The last stop the client was sent is inside the metric (debugpy or the inspector), not the boundary.
+   * debugpy's `continued` can arrive after the metric has finished and the boundary stop was sent: forwarded
+   * then, it would show a paused session as running.
+   */
+  private clientSeesMetricStop = false;
+  /**
    * A rerun started while the client shows the boundary stop (a save or the CodeLens: no continue request).
    * A stop inside the metric must first say the boundary thread runs again, or the client keeps the
    * boundary's stop description ("Paused at compute_metrics …") over the new stop.
@@ -165,8 +171,9 @@ export class EvalpredSession extends LoggingDebugSession {
       this.stoppedInPython = true;
       this.announceRerunLeftBoundary();
       this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
+      this.clientSeesMetricStop = true;
     });
-    py.on('continued', () => this.sendEvent(new ContinuedEvent(py.stoppedThread ?? THREAD_ID, true)));
+    py.on('continued', () => this.metricContinued(py.stoppedThread ?? THREAD_ID));
     py.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
     py.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
     const node = this.node;
@@ -175,8 +182,9 @@ export class EvalpredSession extends LoggingDebugSession {
       this.stoppedInPython = true; // stopped inside the metric: a rerun re-announces the boundary stop the same way
       this.announceRerunLeftBoundary();
       this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
+      this.clientSeesMetricStop = true;
     });
-    node.on('continued', () => this.sendEvent(new ContinuedEvent(THREAD_ID, true)));
+    node.on('continued', () => this.metricContinued(THREAD_ID));
     node.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
     node.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
   }
@@ -218,6 +226,19 @@ export class EvalpredSession extends LoggingDebugSession {
 
   private sendDapEvent<E extends DapEventName>(name: E, body: DapEventTypes[E]): void {
     this.sendEvent(new Event(name, body));
+  }
+
+  /** Every stopped event goes through here: after it, the client shows that stop (see clientSeesMetricStop). */
+  override sendEvent(event: DebugProtocol.Event): void {
+    if (event.event === 'stopped') this.clientSeesMetricStop = false;
+    super.sendEvent(event);
+  }
+
+  /** The metric's thread runs on inside the metric: said only while the client still shows a stop in there. */
+  private metricContinued(threadId: number): void {
+    if (!this.clientSeesMetricStop) return;
+    this.clientSeesMetricStop = false;
+    this.sendEvent(new ContinuedEvent(threadId, true));
   }
 
   /** Before the first stop inside a rerun's metric: the boundary thread the client shows as stopped runs again. */

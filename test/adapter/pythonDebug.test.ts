@@ -169,6 +169,10 @@ test('a save-triggered rerun from the boundary that stops on a line breakpoint: 
     assert.equal(((await rerun).body as { metrics: Record<string, number> }).metrics.eval_hits, 6);
     assert.equal(((await back) as DebugProtocol.StoppedEvent).body.reason, 'breakpoint');
     assert.equal((await topFrame(dc, 1))[0].line, 4);
+    // debugpy's own `continued` for that Continue comes late (after the boundary stop): it must not reach the
+    // client, which would then show the paused session as running. Its arrival is awaited with a margin.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(events.at(-1), 'stopped breakpoint', `events: ${events.join(', ')}`);
   }));
 
 test('without debugpy in the interpreter: said once with the install command, breakpoints unverified with that reason, the metric still runs', () =>
