@@ -75,8 +75,15 @@ export function featuresInputs(producer: Record<string, unknown>): string {
   return cacheKey({ tool: { name: 'evalpred', version: toolVersion() }, tokenizer, dataset: { split: p.dataset.split, files: p.dataset.files } });
 }
 
-export function defaultFeaturesDir(cwd = process.cwd()): string {
-  return path.join(cwd, '.evalpred', 'features');
+/**
+ * Where tokenized features are kept for a run whose predictions go to `cacheDir`: beside evalpred's own cache
+ * root (`…/.evalpred/cache/<key>` → `…/.evalpred/features`), and nowhere for a folder the user named elsewhere
+ * with --out, since a run writes only where it was told (docs/cache-format.md#tokenized-features).
+ */
+export function featuresDirFor(cacheDir: string): string | undefined {
+  const root = path.dirname(path.resolve(cacheDir));
+  if (path.basename(root) !== 'cache' || path.basename(path.dirname(root)) !== '.evalpred') return undefined;
+  return path.join(path.dirname(root), 'features');
 }
 
 export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}): Promise<Evaluation> {
@@ -111,9 +118,10 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
   let nodes: EvalPredictionNodes;
   try {
     // The arrays stream into the reserved temp folder as the batches come (loop/spool.ts): memory stays
-    // O(batch) and the cache's files are written once, by the loop. Tokenized features live beside the
-    // default cache location (docs/cache-format.md#tokenized-features).
-    decide({ run: true, spoolDir: pending.tmp, featuresCache: { dir: defaultFeaturesDir(opts.cwd), inputs: featuresInputs(producer) } });
+    // O(batch) and the cache's files are written once, by the loop. Tokenized features live beside
+    // evalpred's own cache root only (featuresDirFor).
+    const featuresDir = featuresDirFor(cacheDir);
+    decide({ run: true, spoolDir: pending.tmp, featuresCache: featuresDir ? { dir: featuresDir, inputs: featuresInputs(producer) } : undefined });
     result = await running;
     nodes = spooledNodes(result, pending.tmp);
   } catch (e) {

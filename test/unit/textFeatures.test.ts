@@ -12,7 +12,7 @@ import { Tensor } from '../../src/core/tensor/tensor';
 import { collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
-import { evaluate, evaluationKey, featuresInputs } from '../../src/core/evaluate';
+import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
 import { chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { FeatureChunk, collateChunk, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, writeJsonl } from '../fixtures/workspace';
@@ -232,6 +232,24 @@ test('runLoop with a features dir: a second run reuses identical features; batch
     const edited = await run();
     assert.equal(edited.reused, false, 'dataset edited: miss');
     assert.equal(edited.files.length, 3);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('evaluate with --out outside .evalpred/cache writes only that folder: no features are cached elsewhere', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 12 });
+    const out = path.join(dir, 'out');
+    const before = fs.readdirSync(dir).sort();
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 5, cache: out });
+    const logs: string[] = [];
+    for (let i = 0; i < 2; i++) await evaluate(settings, { cwd: dir, refresh: true, onLog: (l) => logs.push(l) });
+    assert.deepEqual(fs.readdirSync(dir).sort(), [...before, 'out'].sort());
+    assert.equal(logs.some((l) => /reusing the tokenized features/.test(l)), false);
+    assert.equal(featuresDirFor(out), undefined);
+    assert.equal(featuresDirFor(path.join(dir, '.evalpred', 'cache', 'abc')), path.join(dir, '.evalpred', 'features'));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
