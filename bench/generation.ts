@@ -7,10 +7,9 @@ import path from 'node:path';
 import { effectiveConfig, readGenerationConfig } from '../src/core/generate/generationConfig';
 import { greedySearch } from '../src/core/generate/search';
 import { Seq2SeqModel } from '../src/core/generate/seq2seqModel';
-import { Stepper } from '../src/core/generate/stepper';
 import { Tensor } from '../src/core/tensor/tensor';
 import { seq2seqDecoderOnnx, seq2seqEncoderOnnx, seq2seqWeights } from '../src/demo/generativeModels';
-import { median, printTable, timeIt } from './util';
+import { median, printTable, timeIt, timedStepper } from './util';
 
 const V = 4000, H = 256, BATCH = 4, SRC = 24, NEW = 64, ROUNDS = 5;
 
@@ -22,20 +21,6 @@ function writeModel(dir: string): void {
   fs.writeFileSync(path.join(dir, 'decoder_with_past_model.onnx'), seq2seqDecoderOnnx(w, true));
   fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ architectures: ['T5ForConditionalGeneration'], vocab_size: V, decoder_start_token_id: 0, pad_token_id: 0 }));
   fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ decoder_start_token_id: 0, pad_token_id: 0, max_new_tokens: NEW }));
-}
-
-/** A stepper that records each call's time (ms). */
-function timed(st: Stepper, times: number[]): Stepper {
-  return {
-    vocabSize: st.vocabSize,
-    stats: st.stats,
-    async next(seqs, beamIdx) {
-      const t0 = performance.now();
-      const r = await st.next(seqs, beamIdx);
-      times.push(performance.now() - t0);
-      return r;
-    },
-  };
 }
 
 export async function main(): Promise<void> {
@@ -50,7 +35,7 @@ export async function main(): Promise<void> {
     const enc = await model.encode(ids, mask);
     const prompts = () => Array.from({ length: BATCH }, () => [0]);
     const run = async (cache: boolean, times: number[] = []) => {
-      const out = await greedySearch(timed(model.stepper(enc, cache), times), prompts(), gc);
+      const out = await greedySearch(timedStepper(model.stepper(enc, cache), times), prompts(), gc);
       if (out.shape[1] !== NEW + 1) throw new Error(`expected ${NEW} new tokens, got ${out.shape[1] - 1}`);
       return out;
     };

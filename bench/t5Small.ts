@@ -9,26 +9,11 @@ import path from 'node:path';
 import { effectiveConfig, readGenerationConfig } from '../src/core/generate/generationConfig';
 import { greedySearch } from '../src/core/generate/search';
 import { Seq2SeqModel } from '../src/core/generate/seq2seqModel';
-import { Stepper } from '../src/core/generate/stepper';
 import { Tensor } from '../src/core/tensor/tensor';
 import { T5_SMALL, t5DecoderOnnx, t5EncoderOnnx } from './realisticModels';
-import { median, peakRss, printTable, processPeakRssMb, timeIt } from './util';
+import { median, peakRss, printTable, processPeakRssMb, timeIt, timedStepper } from './util';
 
 const BATCH = 4, SRC = 32, NEW = 64, ROUNDS = Number(process.env.BENCH_T5_ROUNDS ?? 3);
-
-/** A stepper that records each call's time (ms). */
-function timed(st: Stepper, times: number[]): Stepper {
-  return {
-    vocabSize: st.vocabSize,
-    stats: st.stats,
-    async next(seqs, beamIdx) {
-      const t0 = performance.now();
-      const r = await st.next(seqs, beamIdx);
-      times.push(performance.now() - t0);
-      return r;
-    },
-  };
-}
 
 export async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-bench-'));
@@ -51,7 +36,7 @@ export async function main(): Promise<void> {
     const enc = await model.encode(ids, mask);
     const prompts = () => Array.from({ length: BATCH }, () => [0]);
     const run = async (cache: boolean, times: number[] = []) => {
-      const out = await greedySearch(timed(model.stepper(enc, cache), times), prompts(), gc);
+      const out = await greedySearch(timedStepper(model.stepper(enc, cache), times), prompts(), gc);
       if (out.shape[1] !== NEW + 1) throw new Error(`expected ${NEW} new tokens, got ${out.shape[1] - 1}`);
       return out;
     };
