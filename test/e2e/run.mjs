@@ -238,14 +238,7 @@ async function main() {
       }, T.mid);
     // NumPy's accuracy of each step, from the step's .npy files: what the fixed metric must plot.
     const seriesExpected = () =>
-      JSON.parse(execFileSync(pythonWithNumpy(), ['-c', `import json, os, sys, numpy as np
-d = sys.argv[1]
-out = {}
-for s in json.load(open(os.path.join(d, 'series.json')))['steps']:
-    m = json.load(open(os.path.join(d, s['dir'], 'manifest.json')))['eval_prediction']
-    p = np.load(os.path.join(d, s['dir'], m['predictions']['npy'])); y = np.load(os.path.join(d, s['dir'], m['label_ids']['npy']))
-    out[s['dir']] = float((p.argmax(-1) == y).mean())
-print(json.dumps(out))`, seriesDir], { encoding: 'utf8' }));
+      JSON.parse(execFileSync(pythonWithNumpy(), [path.join(root, 'test', 'helpers', 'series_accuracy.py'), seriesDir], { encoding: 'utf8' }));
     const chartPoints = (f, metric, cls) =>
       f.locator(`.chart-box[data-metric="${metric}"] .series.${cls} .point`).evaluateAll((ps) => ps.map((p) => [p.getAttribute('data-dir'), Number(p.getAttribute('data-value'))]));
     const close = (a, b) => a.length === b.length && a.every(([d, v], i) => d === b[i][0] && Math.abs(v - b[i][1]) < 1e-9);

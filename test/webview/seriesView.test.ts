@@ -36,14 +36,7 @@ before(async () => {
   );
   const { execFileSync } = await import('node:child_process');
   expected = JSON.parse(
-    execFileSync(python, ['-c', `import json, os, sys, numpy as np
-d = sys.argv[1]
-out = {}
-for s in json.load(open(os.path.join(d, 'series.json')))['steps']:
-    m = json.load(open(os.path.join(d, s['dir'], 'manifest.json')))['eval_prediction']
-    p = np.load(os.path.join(d, s['dir'], m['predictions']['npy'])); y = np.load(os.path.join(d, s['dir'], m['label_ids']['npy']))
-    out[s['dir']] = float((p.argmax(-1) == y).mean())
-print(json.dumps(out))`, series], { encoding: 'utf8' }),
+    execFileSync(python, [path.join(packageRoot(), 'test', 'helpers', 'series_accuracy.py'), series], { encoding: 'utf8' }),
   );
   logged = Object.fromEntries(JSON.parse(fs.readFileSync(path.join(series, 'series.json'), 'utf8')).steps.map((s: { dir: string; metrics: { accuracy: number } }) => [s.dir, s.metrics.accuracy]));
   pageUrl = await buildSeriesPage(dir);
