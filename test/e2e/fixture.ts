@@ -41,7 +41,7 @@ export function writeNotebook(dir: string): string {
     cells: [
       { cell_type: 'markdown', metadata: {}, source: ['# Metric notebook'] },
       code(['import numpy as np']),
-      code(['raise SystemExit("the training cell must not run when evalpred runs the metric")']),
+      code(['raise SystemExit("training cell: evalpred executes only the imports and the metric cell")']),
       code(NOTEBOOK_METRIC),
     ],
     metadata: { kernelspec: { display_name: 'Python 3', language: 'python', name: 'python3' }, language_info: { name: 'python' } },
