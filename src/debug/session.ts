@@ -166,24 +166,12 @@ export class EvalpredSession extends LoggingDebugSession {
     });
     rt.on('end', () => this.sendEvent(new TerminatedEvent()));
     const py = this.python;
-    py.on('stopped', (body) => {
-      this.timeline.mark('stopped inside the metric');
-      this.stoppedInPython = true;
-      this.announceRerunLeftBoundary();
-      this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
-      this.clientSeesMetricStop = true;
-    });
+    py.on('stopped', (body) => this.metricStopped(body));
     py.on('continued', () => this.metricContinued(py.stoppedThread ?? THREAD_ID));
     py.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
     py.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
     const node = this.node;
-    node.on('stopped', (body) => {
-      this.timeline.mark('stopped inside the metric');
-      this.stoppedInPython = true; // stopped inside the metric: a rerun re-announces the boundary stop the same way
-      this.announceRerunLeftBoundary();
-      this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
-      this.clientSeesMetricStop = true;
-    });
+    node.on('stopped', (body) => this.metricStopped(body));
     node.on('continued', () => this.metricContinued(THREAD_ID));
     node.on('breakpoint', (bp) => this.sendEvent(new BreakpointEvent('changed', bp as DebugProtocol.Breakpoint)));
     node.on('output', (text, category) => this.sendEvent(new OutputEvent(text, category)));
@@ -241,11 +229,17 @@ export class EvalpredSession extends LoggingDebugSession {
     this.sendEvent(new ContinuedEvent(threadId, true));
   }
 
-  /** Before the first stop inside a rerun's metric: the boundary thread the client shows as stopped runs again. */
-  private announceRerunLeftBoundary(): void {
-    if (!this.rerunFromBoundary) return;
-    this.rerunFromBoundary = false;
-    this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+  /** A stop inside the metric (debugpy or the inspector: the same handling for both). */
+  private metricStopped(body: DebugProtocol.StoppedEvent['body']): void {
+    this.timeline.mark('stopped inside the metric');
+    this.stoppedInPython = true; // a rerun then re-announces the boundary stop
+    if (this.rerunFromBoundary) {
+      // The first stop inside a rerun's metric: the boundary thread the client shows as stopped runs again.
+      this.rerunFromBoundary = false;
+      this.sendEvent(new ContinuedEvent(THREAD_ID, true));
+    }
+    this.sendEvent(Object.assign(new StoppedEvent(body.reason, body.threadId, body.text), { body }));
+    this.clientSeesMetricStop = true;
   }
 
   /** A runtime stop as a DAP stopped event; variable references of the previous stop become invalid. */
