@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DType, DTYPES, TensorData } from '../tensor/dtype';
-import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile } from '../tensor/npy';
+import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile, writeTensorData } from '../tensor/npy';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { PADDING_INDEX, concatNodes, concatPlan, nodeBytes, sameKind } from './accumulate';
 
@@ -92,8 +92,7 @@ export class SpoolContainer implements Accumulator {
       const file = path.join(this.dir, `spool-${tag}.bin`);
       const fd = fs.openSync(file, 'wx');
       try {
-        if (node.inMemory) writeFully(fd, bytesOf(node.data));
-        else for (const { rows } of node.chunks()) writeFully(fd, bytesOf(rows.data));
+        writeTensorData(fd, node);
       } finally {
         fs.closeSync(fd);
       }

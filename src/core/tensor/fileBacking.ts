@@ -30,21 +30,27 @@ class NpyFileBacking implements TensorBacking {
   read(start: number, end: number): TensorData {
     const item = DTYPES[this.dtype].itemSize;
     const out = new DTYPES[this.dtype].ctor(Math.max(0, end - start));
-    const bytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    const pos = this.offset + start * item;
-    for (let done = 0; done < bytes.length; ) {
-      const n = fs.readSync(this.fd, bytes, done, Math.min(MAX_READ, bytes.length - done), pos + done);
-      if (n === 0) throw new EvalpredError(`${this.file} is truncated: it ended after ${pos + done} bytes while reading`, { file: this.file });
-      done += n;
-    }
-    if (this.bigEndian && item > 1) {
-      const b = Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-      if (item === 2) b.swap16();
-      else if (item === 4) b.swap32();
-      else b.swap64();
-    }
+    readFully(this.fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), this.offset + start * item, this.file);
+    if (this.bigEndian) byteSwap(out, item);
     return out;
   }
+}
+
+/** Fill `into` from the descriptor at `position` (in pieces fs.readSync accepts); a short file is named as truncated. */
+export function readFully(fd: number, into: Uint8Array, position: number, file: string): void {
+  for (let done = 0; done < into.length; ) {
+    const n = fs.readSync(fd, into, done, Math.min(MAX_READ, into.length - done), position + done);
+    if (n === 0) throw new EvalpredError(`${file} is truncated: it ended after ${position + done} bytes while reading`, { file });
+    done += n;
+  }
+}
+
+/** Big-endian items to little-endian, in place. */
+export function byteSwap(data: TensorData, itemSize: number): void {
+  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, not a copy
+  if (itemSize === 2) b.swap16();
+  else if (itemSize === 4) b.swap32();
+  else if (itemSize === 8) b.swap64();
 }
 
 /**

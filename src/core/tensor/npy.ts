@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import { EvalpredError, messageOf } from '../errors';
 import { DType, DTYPES, NPY_DESCRS, TensorData } from './dtype';
-import { fileBacking } from './fileBacking';
+import { byteSwap, fileBacking, readFully } from './fileBacking';
 import { Tensor } from './tensor';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -151,17 +151,8 @@ export function openNpyFile(file: string, expect?: NpyHeader): Tensor {
   }
 }
 
-/** fs.readSync and fs.writeSync take lengths below 2^31: larger arrays move in pieces of this size. */
+/** fs.writeSync takes lengths below 2^31: larger arrays are written in pieces of this size (reads: fileBacking.ts). */
 const IO_PIECE = 1 << 30;
-
-function readFully(fd: number, into: Uint8Array, position: number, file: string): void {
-  let done = 0;
-  while (done < into.length) {
-    const n = fs.readSync(fd, into, done, Math.min(IO_PIECE, into.length - done), position + done);
-    if (n === 0) throw new EvalpredError(`${file} is truncated: it ended after ${position + done} bytes while reading`, { file });
-    done += n;
-  }
-}
 
 function checkLength(h: NpyHeader, available: number, source: string): void {
   const need = h.dataOffset + h.dataBytes;
@@ -281,13 +272,6 @@ function dtypeOfDescr(descr: unknown, source: string): { dtype: DType; bigEndian
   const known = NPY_DESCRS.get(descr);
   if (!known) return refuse(`dtype '${descr}', which is not supported`, numericHint);
   return known;
-}
-
-function byteSwap(data: TensorData, itemSize: number): void {
-  const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength); // a view, not a copy
-  if (itemSize === 2) b.swap16();
-  else if (itemSize === 4) b.swap32();
-  else if (itemSize === 8) b.swap64();
 }
 
 // A tiny parser for the Python literals .npy headers hold: dicts, tuples, lists, strings, ints, booleans, None.
@@ -424,17 +408,22 @@ export function writeNpyFile(file: string, t: Tensor): void {
     // No concatenation: a cache of a large logits tensor should not need twice its memory. A file-backed
     // tensor is copied chunk by chunk.
     writeFully(fd, header);
-    if (t.inMemory || t.ndim === 0) {
-      const d = t.data;
-      writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-    } else {
-      for (const { rows } of t.chunks()) {
-        const d = rows.data;
-        writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-      }
-    }
+    writeTensorData(fd, t);
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Write `t`'s elements (C order, little-endian) at the descriptor's position; a file-backed tensor chunk by chunk. */
+export function writeTensorData(fd: number, t: Tensor): void {
+  if (t.inMemory || t.ndim === 0) {
+    const d = t.data;
+    writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  } else {
+    for (const { rows } of t.chunks()) {
+      const d = rows.data;
+      writeFully(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    }
   }
 }
 
