@@ -4,12 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { effectiveConfig, readGenerationConfig } from '../src/core/generate/generationConfig';
-import { greedySearch } from '../src/core/generate/search';
-import { Seq2SeqModel } from '../src/core/generate/seq2seqModel';
-import { Tensor } from '../src/core/tensor/tensor';
 import { seq2seqDecoderOnnx, seq2seqEncoderOnnx, seq2seqWeights } from '../src/demo/generativeModels';
-import { median, printTable, timeIt, timedStepper } from './util';
+import { median, printTable, timeIt } from './util';
+import { openKvCacheRun } from './kvCacheRun';
 
 const V = 4000, H = 256, BATCH = 4, SRC = 24, NEW = 64, ROUNDS = 5;
 
@@ -27,20 +24,7 @@ export async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-bench-'));
   try {
     writeModel(dir);
-    // One intra-op thread: on a shared machine a spinning thread pool adds multi-ms stalls to sub-ms steps.
-    const model = await Seq2SeqModel.open(dir, { intraOpNumThreads: 1 });
-    const gc = effectiveConfig(readGenerationConfig(dir), {}, 1);
-    const ids = Tensor.from('int64', [BATCH, SRC], Array.from({ length: BATCH * SRC }, (_, i) => 5 + ((i * 37) % (V - 5))));
-    const mask = Tensor.full('int64', [BATCH, SRC], 1);
-    const enc = await model.encode(ids, mask);
-    const prompts = () => Array.from({ length: BATCH }, () => [0]);
-    const run = async (cache: boolean, times: number[] = []) => {
-      const out = await greedySearch(timedStepper(model.stepper(enc, cache), times), prompts(), gc);
-      if (out.shape[1] !== NEW + 1) throw new Error(`expected ${NEW} new tokens, got ${out.shape[1] - 1}`);
-      return out;
-    };
-    const a = await run(true), b = await run(false); // warm-up, and the two must agree
-    if (a.toArray().toString() !== b.toArray().toString()) throw new Error('cached and uncached generation disagree');
+    const { run, close } = await openKvCacheRun(dir, { batch: BATCH, src: SRC, newTokens: NEW, vocab: V, idStride: 37 });
     const cachedT: number[] = [], plainT: number[] = [], step8: number[] = [], step64: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       const times: number[] = [];
@@ -50,7 +34,7 @@ export async function main(): Promise<void> {
       step8.push(...times.slice(5, 10));
       step64.push(...times.slice(59, 64));
     }
-    await model.close();
+    await close();
     const tps = (ms: number) => ((BATCH * NEW) / ms) * 1000;
     const c = tps(median(cachedT)), p = tps(median(plainT));
     printTable(

@@ -6,12 +6,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { effectiveConfig, readGenerationConfig } from '../src/core/generate/generationConfig';
-import { greedySearch } from '../src/core/generate/search';
-import { Seq2SeqModel } from '../src/core/generate/seq2seqModel';
-import { Tensor } from '../src/core/tensor/tensor';
 import { T5_SMALL, t5DecoderOnnx, t5EncoderOnnx } from './realisticModels';
-import { median, peakRss, printTable, processPeakRssMb, timeIt, timedStepper } from './util';
+import { median, peakRss, printTable, processPeakRssMb, timeIt } from './util';
+import { openKvCacheRun } from './kvCacheRun';
 
 const BATCH = 4, SRC = 32, NEW = 64, ROUNDS = Number(process.env.BENCH_T5_ROUNDS ?? 3);
 
@@ -28,20 +25,7 @@ export async function main(): Promise<void> {
     // No eos: every row runs the full 64 tokens, so both variants do the same number of steps.
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ architectures: ['T5ForConditionalGeneration'], model_type: 't5', vocab_size: V, d_model: 512, num_layers: 6, num_decoder_layers: 6, num_heads: 8, d_ff: 2048, decoder_start_token_id: 0, pad_token_id: 0 }));
     fs.writeFileSync(path.join(dir, 'generation_config.json'), JSON.stringify({ decoder_start_token_id: 0, pad_token_id: 0, max_new_tokens: NEW }));
-    // One intra-op thread, as bench/generation.ts: on a shared machine a spinning pool stalls short steps.
-    const model = await Seq2SeqModel.open(dir, { intraOpNumThreads: 1 });
-    const gc = effectiveConfig(readGenerationConfig(dir), {}, 1);
-    const ids = Tensor.from('int64', [BATCH, SRC], Array.from({ length: BATCH * SRC }, (_, i) => 5 + ((i * 7919) % (V - 5))));
-    const mask = Tensor.full('int64', [BATCH, SRC], 1);
-    const enc = await model.encode(ids, mask);
-    const prompts = () => Array.from({ length: BATCH }, () => [0]);
-    const run = async (cache: boolean, times: number[] = []) => {
-      const out = await greedySearch(timedStepper(model.stepper(enc, cache), times), prompts(), gc);
-      if (out.shape[1] !== NEW + 1) throw new Error(`expected ${NEW} new tokens, got ${out.shape[1] - 1}`);
-      return out;
-    };
-    const a = await run(true), b = await run(false); // warm-up, and the two must agree
-    if (a.toArray().toString() !== b.toArray().toString()) throw new Error('cached and uncached generation disagree');
+    const { run, close } = await openKvCacheRun(dir, { batch: BATCH, src: SRC, newTokens: NEW, vocab: V, idStride: 7919 });
     const cachedT: number[] = [], plainT: number[] = [], cachedRss: number[] = [], plainRss: number[] = [];
     const steps: number[][] = Array.from({ length: NEW }, () => []);
     for (let round = 0; round < ROUNDS; round++) {
@@ -54,7 +38,7 @@ export async function main(): Promise<void> {
       plainT.push(p.result);
       plainRss.push(p.peakMb);
     }
-    await model.close();
+    await close();
     const tps = (ms: number) => ((BATCH * NEW) / ms) * 1000;
     const c = tps(median(cachedT)), p = tps(median(plainT));
     printTable(

@@ -1,6 +1,4 @@
 // Shared by the benchmarks: timing and a printed table (ratios are measured side by side in one run).
-import type { Stepper } from '../src/core/generate/stepper';
-
 export async function timeIt(fn: () => unknown): Promise<number> {
   const t0 = performance.now();
   await fn();
@@ -55,18 +53,4 @@ export function printTimeline(title: string, runs: { t0: number; marks: { name: 
     process.stdout.write(`  ${r.name.padEnd(w)}  ${r.at.toFixed(1).padStart(8)} ms  ${(r.at - prev).toFixed(1).padStart(11)} ms${seen}\n`);
     prev = r.at;
   }
-}
-
-/** A generation stepper that records each call's time (ms) in `times`: per-step flatness of a decode. */
-export function timedStepper(st: Stepper, times: number[]): Stepper {
-  return {
-    vocabSize: st.vocabSize,
-    stats: st.stats,
-    async next(seqs, beamIdx) {
-      const t0 = performance.now();
-      const r = await st.next(seqs, beamIdx);
-      times.push(performance.now() - t0);
-      return r;
-    },
-  };
 }
