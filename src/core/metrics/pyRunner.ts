@@ -268,11 +268,12 @@ export class PyMetricRunner {
   async run(
     file: string,
     cacheDir: string,
-    opts: PyCallOptions & { functionName?: string; profile?: EvalPredictionProfile; batch?: BatchCall } = {},
+    opts: PyCallOptions & { functionName?: string; profile?: EvalPredictionProfile; batch?: BatchCall; checked?: CheckedCache } = {},
   ): Promise<PyRunResult> {
     const abs = checkedFile(file);
-    // Node validates the cache once and hands the worker resolved, checked paths (src/core/cache/reader.ts).
-    const arrays = workerArrays(cacheDir, opts.batch);
+    // Node validates the cache once and hands the worker resolved, checked paths (src/core/cache/reader.ts);
+    // `checked`: already validated by the caller for all the batch_eval_metrics calls of one replay.
+    const arrays = workerArrays(cacheDir, opts.batch, opts.checked);
     const reply = (await this.call(
       abs,
       { op: 'run', file: abs, function: opts.functionName ?? null, cache: cacheDir, arrays, profile: opts.profile ?? null, debug_view: this.debugView(), batch: wireBatch(opts.batch) },
@@ -489,8 +490,8 @@ function checkedFile(file: string): string {
  * What the worker builds the EvalPrediction from: the checked arrays, or for a run_qa doc-stride cache the
  * post-processed predictions and references as plain values ({"value": ...}, qaPostprocess.ts).
  */
-function workerArrays(cacheDir: string, batch?: BatchCall): Record<string, unknown> {
-  const arrays = checkedArraysForWorker(checkCache(cacheDir));
+function workerArrays(cacheDir: string, batch?: BatchCall, checked?: CheckedCache): Record<string, unknown> {
+  const arrays = checkedArraysForWorker(checked ?? checkCache(cacheDir));
   // One call of batch_eval_metrics: that batch's entry of every field (batchCalls.ts).
   if (batch) return batchFields(arrays as Record<string, object | null>, batch.index);
   const qa = postprocessedQa(cacheDir);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { EvalpredError } from '../errors';
 import type { EvalPredictionProfile } from '../loop/settings';
 import { QA_ATTACHMENT } from '../loop/qaFeatures';
-import { checkCache, readCacheManifest } from '../cache/reader';
+import { CheckedCache, checkCache, readCacheManifest } from '../cache/reader';
 import { BatchCall, batchCallCount, batchCalls } from './batchCalls';
 import { TensorNode } from '../tensor/tensor';
 import { memoryLimitMb } from './containment';
@@ -171,13 +171,15 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
   }
   // batch_eval_metrics: Trainer keeps only the last call's return value (`metrics = self.compute_metrics(...)`
   // in every batch) and uses {} when it is None (docs/trainer-semantics.md#batch_eval_metrics).
-  const calls = opts.batchCall ? [opts.batchCall] : batchCalls(cacheBatchCallCount(cacheDir));
+  // The cache is checked once for the whole replay, not once per call: each check reads every batch's header.
+  const checked = opts.batchCall ? undefined : checkCache(cacheDir);
+  const calls = opts.batchCall ? [opts.batchCall] : batchCalls(cacheBatchCallCount(cacheDir, checked));
   const stdout: string[] = [];
   const warnings = new Set<string>();
   let durationMs = 0;
   let returned: Described = { type: 'none' };
   for (const call of calls) {
-    const r = await callMetricFile(runners, cacheDir, file, { ...opts, batchCall: call });
+    const r = await callMetricFile(runners, cacheDir, file, { ...opts, batchCall: call }, checked);
     stdout.push(r.stdout);
     r.warnings.forEach((w) => warnings.add(w));
     durationMs += r.durationMs;
@@ -193,8 +195,8 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
 }
 
 /** The number of batch_eval_metrics calls a cache replays (batchCalls.ts), from its checked nodes. */
-export function cacheBatchCallCount(cacheDir: string): number {
-  const { nodes } = checkCache(cacheDir);
+export function cacheBatchCallCount(cacheDir: string, checked: CheckedCache = checkCache(cacheDir)): number {
+  const { nodes } = checked;
   return batchCallCount({ predictions: nodes.predictions, labels: nodes.label_ids }, cacheDir);
 }
 
@@ -204,6 +206,7 @@ async function callMetricFile(
   cacheDir: string,
   file: string,
   opts: RunMetricOptions,
+  checked?: CheckedCache,
 ): Promise<{ raw: Described; warnings: string[]; stdout: string; durationMs: number }> {
   const lang = metricLanguage(file);
   let raw: Described;
@@ -213,7 +216,7 @@ async function callMetricFile(
   if (lang === 'py') {
     cacheKey(cacheDir); // a clear error for a missing cache before starting Python
     const python = opts.python ?? runners.options.python;
-    const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile, batch: opts.batchCall });
+    const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile, batch: opts.batchCall, checked });
     ({ raw, stdout, durationMs } = r);
     extra.push(...r.warnings);
     if (r.batchTensors === 'numpy') {
