@@ -2,8 +2,7 @@
 // example, not per feature. The prediction is the answer run_qa's post-processing picks over all the example's
 // windows (the text compute_metrics gets), set against the references; exact match and F1 are SQuAD's per question.
 import type { QaEvalPrediction } from '../../metrics/qaPostprocess';
-import { normalizeAnswer, squadF1 } from '../../metrics/library/squad';
-import { answerTexts } from './questionAnswering';
+import { answerScores, answerTexts } from './questionAnswering';
 import { TaskContext, TaskRows, correctScore } from './types';
 
 export function qaExampleRows(ctx: TaskContext, qa: QaEvalPrediction): TaskRows {
@@ -14,10 +13,9 @@ export function qaExampleRows(ctx: TaskContext, qa: QaEvalPrediction): TaskRows 
   for (let i = 0; i < cols.n; i++) {
     const answers = refs[i];
     if (!answers) continue;
-    const p = normalizeAnswer(texts[i]);
-    // SQuAD v2: no reference answer matches the empty (null) answer only
-    cols.correct[i] = answers.length === 0 ? (p === '' ? 1 : 0) : answers.some((r) => normalizeAnswer(r) === p) ? 1 : 0;
-    f1[i] = answers.length === 0 ? cols.correct[i] : squadF1(texts[i], answers);
+    const sc = answerScores(texts[i], answers);
+    cols.correct[i] = sc.exact;
+    f1[i] = sc.f1;
   }
   if (refs.some((r) => r === undefined)) ctx.note('some examples have no SQuAD answers ({"text": [...]}) to score the post-processed answer against');
   return {

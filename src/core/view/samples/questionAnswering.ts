@@ -6,6 +6,13 @@ import { normalizeAnswer, squadF1 } from '../../metrics/library/squad';
 import { NONE, firstTensor, labelsByName, numbers, softmaxAt, tupleMembers } from './arrays';
 import { TaskContext, TaskRows, correctScore } from './types';
 
+/** One question's exact match (0/1) and F1 against its reference answers; SQuAD v2: no reference matches only the empty answer. */
+export function answerScores(text: string, answers: readonly string[]): { exact: number; f1: number } {
+  const p = normalizeAnswer(text);
+  const exact = answers.length === 0 ? (p === '' ? 1 : 0) : answers.some((r) => normalizeAnswer(r) === p) ? 1 : 0;
+  return { exact, f1: answers.length === 0 ? exact : squadF1(text, answers) };
+}
+
 /** SQuAD-style answers: a string, `{text: [..]}` or a list of strings; [] is "no answer"; undefined if absent. */
 export function answerTexts(v: unknown): string[] | undefined {
   if (typeof v === 'string') return [v];
@@ -61,9 +68,9 @@ export function qaRows(ctx: TaskContext): TaskRows {
       predText.push(text);
       const answers = canDecode ? answersOf(i) : undefined;
       if (answers) {
-        const p = normalizeAnswer(text);
-        cols.correct[i] = answers.length === 0 ? (p === '' ? 1 : 0) : answers.some((r) => normalizeAnswer(r) === p) ? 1 : 0;
-        f1[i] = answers.length === 0 ? cols.correct[i] : squadF1(text, answers);
+        const sc = answerScores(text, answers);
+        cols.correct[i] = sc.exact;
+        f1[i] = sc.f1;
       } else if (g1 !== NONE && g2 !== NONE) cols.correct[i] = a.arg === g1 && b.arg === g2 ? 1 : 0;
     }
   }
