@@ -45,7 +45,9 @@ function formatSampleLines(samples: SampleView[]): string {
     .map((s) => {
       const mark = s.correct === undefined ? ' ' : s.correct ? '✓' : '✗';
       const input = s.input !== undefined ? `  ${JSON.stringify(s.input.length > 70 ? s.input.slice(0, 67) + '...' : s.input)}` : '';
-      if (s.text) return `${mark} #${s.index}  pred=${JSON.stringify(s.prediction)}${s.label !== undefined ? `  label=${JSON.stringify(s.label)}` : ''}${input}`;
+      // num_return_sequences: the other sequences under the best, one line each in generate()'s order
+      const others = (s.sequences ?? []).slice(1).map((p, j) => `\n     pred #${j + 2} of ${s.sequences!.length}=${JSON.stringify(p)}`).join('');
+      if (s.text) return `${mark} #${s.index}  pred=${JSON.stringify(s.prediction)}${s.label !== undefined ? `  label=${JSON.stringify(s.label)}` : ''}${input}${others}`;
       return `${mark} #${s.index}  pred=${s.prediction}${s.label !== undefined ? `  label=${s.label}` : ''}${input}`;
     })
     .join('\n');

@@ -12,6 +12,16 @@ export function sampleVariables(store: VariableStore, sample: RuntimeSample | un
   const out: DebugProtocol.Variable[] = [{ name: 'index', value: String(i), variablesReference: 0, evaluateName: 'sample' }];
   if (view?.input !== undefined) out.push({ name: 'input', value: JSON.stringify(view.input), variablesReference: 0, evaluateName: `decode(inputs[${i}])` });
   out.push({ name: 'prediction', value: view?.prediction ? JSON.stringify(view.prediction) : 'n/a', variablesReference: 0 });
+  // num_return_sequences: every sequence of the sample, ranked, with the predictions row it decodes
+  const seqs = view?.sequences;
+  if (seqs && seqs.length > 1) {
+    const base = i * seqs.length;
+    out.push({
+      name: 'sequences',
+      value: `${seqs.length} sequences (num_return_sequences), best first: predictions[${base}:${base + seqs.length}]`,
+      variablesReference: store.record(() => seqs.map((p, j) => ({ name: `#${j + 1}`, value: JSON.stringify(p), variablesReference: 0, evaluateName: `decode(predictions[${base + j}])` }))),
+    });
+  }
   if (view?.label !== undefined) out.push({ name: 'label', value: JSON.stringify(view.label), variablesReference: 0 });
   if (view?.correct !== undefined) out.push({ name: 'correct', value: view.correct ? 'True' : 'False', variablesReference: 0 });
   for (const row of sample.rows) out.push(store.forValue(row.name, row.value, row.name));

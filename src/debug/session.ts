@@ -247,7 +247,12 @@ export class EvalpredSession extends LoggingDebugSession {
     this.timeline.mark('boundary stop');
     this.stoppedInPython = false; // this stop is the announcement a client needs
     this.node.released(); // a runtime stop means the metric's run is over
-    this.store.reset({ evalPred: this.runtime.evalPredAtStop() ?? emptyEvalPred(), decode: this.runtime.decoder(), tokenIdField: (f) => this.runtime.holdsTokenIds(f) });
+    this.store.reset({
+      evalPred: this.runtime.evalPredAtStop() ?? emptyEvalPred(),
+      decode: this.runtime.decoder(),
+      tokenIdField: (f) => this.runtime.holdsTokenIds(f),
+      sequencesPerSample: this.runtime.sequencesPerSample(),
+    });
     if (stop.kind === 'batch') {
       const e = new StoppedEvent('breakpoint', THREAD_ID);
       (e.body as DebugProtocol.StoppedEvent['body']).description = `Paused after batch ${stop.progress.batch} of ${stop.progress.numBatches}`;

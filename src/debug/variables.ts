@@ -82,6 +82,8 @@ export interface VariableContext {
   decode?(ids: number[]): string;
   /** Whether integer tensors under this field hold token ids (inputs always; generated ids for seq2seq). */
   tokenIdField(field: FieldName): boolean;
+  /** generate()'s num_return_sequences n: `predictions` holds n rows per sample, best first (absent: 1). */
+  sequencesPerSample?: number;
 }
 
 type Container =
@@ -201,9 +203,11 @@ export class VariableStore {
     if (node instanceof Tensor) {
       if (node.ndim === 0) return { name, value: previewTensor(node), type: node.dtype, variablesReference: 0, evaluateName: path };
       const named = this.namedChildren(node, path, field, false).length;
+      const per = this.blockRows(node, path);
       const v: DebugProtocol.Variable & { __vscodeVariableMenuContext?: string } = {
         name,
-        value: node.toString(),
+        // num_return_sequences: say how the N·n rows group, where the user first sees the shape
+        value: per ? `${node.toString()}  (${node.shape[0] / per}·${per} rows: num_return_sequences=${per} per sample, best first; sample i is rows i*${per} to i*${per}+${per - 1})` : node.toString(),
         type: `${node.dtype} array`,
         variablesReference: this.handles.create({ kind: 'tensor', t: node, path, field }),
         indexedVariables: node.shape[0],
@@ -223,6 +227,12 @@ export class VariableStore {
       indexedVariables: items.length,
       evaluateName: path,
     };
+  }
+
+  /** n when `t` is the predictions field itself holding n rows per sample (num_return_sequences n > 1), else 0. */
+  private blockRows(t: Tensor, path: string): number {
+    const per = this.ctx.sequencesPerSample ?? 1;
+    return path === 'predictions' && per > 1 && t.ndim > 0 && t.shape[0] % per === 0 ? per : 0;
   }
 
   private isTokenIds(t: Tensor, field: FieldName): boolean {
@@ -305,6 +315,8 @@ export class VariableStore {
       value = `[${parts.join(', ')}]`;
     }
     const named = inner.length === 1 && this.isTokenIds(t, field) ? 4 : 3;
+    const per = this.blockRows(t, path);
+    if (per) value += `  (sample ${Math.floor(i / per)}, #${(i % per) + 1} of ${per})`;
     return {
       name,
       value,

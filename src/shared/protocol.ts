@@ -22,6 +22,20 @@ export interface TokenTag {
   predId: number;
 }
 
+/**
+ * One of the sequences generate() returned for a sample under num_return_sequences n (each input's n best
+ * hypotheses, best first: docs/trainer-semantics.md#generation-options), scored against the sample's one label.
+ */
+export interface SequenceView {
+  /** The decoded sequence, as compute_metrics' batch_decode gives it. */
+  prediction: string;
+  /** Decoder-only generate(): the new tokens alone, decoded (the row starts with its prompt). */
+  continuation?: string;
+  correct?: boolean;
+  /** This sequence's value of each per-sample metric of `Overview.scoreColumns`, in that order (NaN: none). */
+  scores?: number[];
+}
+
 /** One sample of the per-sample table, ready to show. Text fields are plain text (the view uses textContent). */
 export interface RowView {
   /** Position in the evaluation set (dataset row / axis 0 of the arrays). */
@@ -40,6 +54,13 @@ export interface RowView {
   tokens?: TokenTag[];
   /** This sample's contribution to each per-sample metric of `Overview.scoreColumns`, in that order (NaN: none). */
   scores?: number[];
+  /** Decoder-only generate(): the new tokens of `prediction` alone, decoded (the row starts with its prompt). */
+  continuation?: string;
+  /**
+   * num_return_sequences n > 1: the sample's n generated sequences, best first. The first is the row's own
+   * prediction, correct, continuation and scores (what sorting, "Wrong only" and export's single columns use).
+   */
+  sequences?: SequenceView[];
 }
 
 /** A per-sample metric column: `score:accuracy`, `score:exact_match`, `score:f1`, `score:token_accuracy`. */
@@ -133,6 +154,8 @@ export interface Overview {
   scoreColumns: string[];
   /** Columns no row has a value in (confidence and loss of generated ids): the table hides them until asked. */
   emptyColumns: ColumnId[];
+  /** generate()'s num_return_sequences when above 1: every row carries that many ranked `sequences`. */
+  sequencesPerSample?: number;
 }
 
 /** A raw array slice, as an ArrayBuffer: the bytes of `dtype` (little-endian), C order. */

@@ -44,6 +44,8 @@ export interface SampleView {
   correct?: boolean;
   /** prediction and label are decoded text (generative models): shown quoted, side by side. */
   text?: boolean;
+  /** num_return_sequences n > 1: the sample's n decoded sequences, best first (`prediction` is the first). */
+  sequences?: string[];
 }
 
 /** Element `i` as a number; an int64 beyond 2^53 (no class id or token is) as NaN instead of an exception. */
@@ -65,7 +67,7 @@ export function sampleViews(
   const labels = ep.labelIds instanceof Tensor ? ep.labelIds : undefined;
   const inputs = firstTensor(ep.inputs);
   if (!preds || preds.ndim === 0) return [];
-  // num_return_sequences: n generated rows per sample, best first; a sample shows its best (docs/trainer-semantics.md#generation-options)
+  // num_return_sequences: n generated rows per sample, best first; a sample shows them all, is scored by the best (docs/trainer-semantics.md#generation-options)
   const generative = opts.task === 'seq2seq-lm' || opts.task === 'causal-lm';
   const per = generative && opts.numReturnSequences && opts.numReturnSequences > 1 && preds.shape[0] % opts.numReturnSequences === 0 ? opts.numReturnSequences : 1;
   const n = Math.min(count, preds.shape[0] / per);
@@ -88,6 +90,10 @@ export function sampleViews(
       const ids = preds.ndim === 3 && preds.shape[2] > 0 ? preds.row(i).argmax(-1) : preds.ndim === 2 ? preds.row(i * per) : undefined;
       v.text = true;
       if (ids) v.prediction = opts.tokenizer.decode(ids.data as BigInt64Array, { skipSpecialTokens: true });
+      if (ids && per > 1) {
+        const tok = opts.tokenizer;
+        v.sequences = Array.from({ length: per }, (_, j) => tok.decode(preds.row(i * per + j).data as BigInt64Array, { skipSpecialTokens: true }));
+      }
       if (labels && labels.ndim === 2) {
         v.label = opts.tokenizer.decode(labels.row(i).data as BigInt64Array, { skipSpecialTokens: true });
         if (ids && opts.task === 'seq2seq-lm') v.correct = v.prediction.trim() === v.label.trim();

@@ -345,6 +345,11 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     return param === DEFAULT_PARAM ? lints : lints.map((l) => ({ ...l, message: fromDefaultParam(l.message, param), fix: fromDefaultParam(l.fix, param) }));
   }
 
+  /** generate()'s num_return_sequences of the paused run: prediction rows per sample (1 without). */
+  sequencesPerSample(): number {
+    return this.evaluation?.loop?.info?.numReturnSequences ?? 1;
+  }
+
   /** Token ids -> text with the model's tokenizer, when it has one. */
   decoder(): ((ids: number[]) => string) | undefined {
     const tok = this.tokenizer;

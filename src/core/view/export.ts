@@ -48,16 +48,48 @@ function jsonValue(v: string | number | boolean | null): string | number | boole
   return typeof v === 'number' && !Number.isFinite(v) ? null : v;
 }
 
-/** One row as a JSON object of the columns, keys in column order. */
+/**
+ * One row as a JSON object of the columns, keys in column order. With num_return_sequences (RowView.sequences)
+ * and the prediction column, `sequences` follows `prediction`: each sequence, best first, with its correctness
+ * and its values of the chosen metric columns.
+ */
 export function rowJson(row: RowView, columns: readonly ColumnId[], scoreNames: readonly string[]): string {
-  return JSON.stringify(Object.fromEntries(columns.map((c) => [columnKey(c), jsonValue(cellValue(row, c, scoreNames))])));
+  const out: Record<string, unknown> = {};
+  for (const c of columns) {
+    out[columnKey(c)] = jsonValue(cellValue(row, c, scoreNames));
+    if (c === 'prediction' && row.sequences) {
+      out.sequences = row.sequences.map((s) => {
+        const o: Record<string, unknown> = { prediction: s.prediction };
+        if (columns.includes('correct')) o.correct = s.correct ?? null;
+        for (const sc of columns.filter((x) => x.startsWith('score:'))) {
+          const v = s.scores?.[scoreNames.indexOf(columnKey(sc))];
+          o[columnKey(sc)] = v === undefined ? null : jsonValue(v);
+        }
+        return o;
+      });
+    }
+  }
+  return JSON.stringify(out);
 }
 
-/** The lines of the export (each ends with "\n"): CSV with a header line, or one JSON object per sample. */
-export function* exportLines(rows: Iterable<RowView>, columns: readonly ColumnId[], format: ExportFormat, scoreNames: readonly string[]): Generator<string> {
-  if (format === 'csv') yield columns.map((c) => csvField(columnKey(c))).join(',') + '\r\n';
+/** CSV's cells of a row: the columns, and with num_return_sequences n the other sequences after `prediction`. */
+function csvCells(row: RowView | undefined, columns: readonly ColumnId[], scoreNames: readonly string[], sequences: number): (string | number | boolean | null)[] {
+  const out: (string | number | boolean | null)[] = [];
+  for (const c of columns) {
+    out.push(row ? cellValue(row, c, scoreNames) : columnKey(c));
+    if (c === 'prediction') for (let j = 2; j <= sequences; j++) out.push(row ? row.sequences?.[j - 1]?.prediction ?? null : `prediction_${j}`);
+  }
+  return out;
+}
+
+/**
+ * The lines of the export (each ends with "\n"): CSV with a header line, or one JSON object per sample.
+ * `sequences` is the run's num_return_sequences: CSV then has prediction_2 … prediction_n after prediction.
+ */
+export function* exportLines(rows: Iterable<RowView>, columns: readonly ColumnId[], format: ExportFormat, scoreNames: readonly string[], sequences = 1): Generator<string> {
+  if (format === 'csv') yield csvCells(undefined, columns, scoreNames, sequences).map(csvField).join(',') + '\r\n';
   for (const row of rows) {
-    if (format === 'csv') yield columns.map((c) => csvField(cellValue(row, c, scoreNames))).join(',') + '\r\n';
+    if (format === 'csv') yield csvCells(row, columns, scoreNames, sequences).map(csvField).join(',') + '\r\n';
     else yield rowJson(row, columns, scoreNames) + '\n';
   }
 }
@@ -70,13 +102,13 @@ export function* rowsInOrder(table: SampleTable, order: Int32Array): Generator<R
 /** What "Copy cell" / "Copy row" / "Copy row as JSON" put on the clipboard. */
 export function copyText(row: RowView, what: CopyWhat, columns: readonly ColumnId[], scoreNames: readonly string[]): string {
   if (what === 'row-json') return rowJson(row, columns, scoreNames);
-  const text = (c: ColumnId) => {
-    const v = cellValue(row, c, scoreNames);
-    return v === null ? '' : String(v);
-  };
-  // A row as tab-separated values pastes into a spreadsheet as cells; tabs and line breaks inside become spaces.
-  if (what === 'row') return columns.map((c) => text(c).replace(/[\t\r\n]+/g, ' ')).join('\t');
-  return text(columns[0]);
+  const text = (v: string | number | boolean | null) => (v === null ? '' : String(v));
+  // A row as tab-separated values pastes into a spreadsheet as cells (the CSV's, other sequences included);
+  // tabs and line breaks inside become spaces.
+  if (what === 'row') return csvCells(row, columns, scoreNames, row.sequences?.length ?? 1).map((v) => text(v).replace(/[\t\r\n]+/g, ' ')).join('\t');
+  // The prediction cell of a num_return_sequences row shows every sequence: a line each, best first.
+  if (columns[0] === 'prediction' && row.sequences) return row.sequences.map((s) => s.prediction).join('\n');
+  return text(cellValue(row, columns[0], scoreNames));
 }
 
 /** A file name for the export: the run's title and the filter, made safe for every file system. */

@@ -214,7 +214,7 @@ export class PredictionViewModel {
     exportTable: async ({ query, format, columns }) => {
       const order = this.windows.orderFor(query);
       const filtered = order.length !== this.table.n || Object.values(query.filter ?? {}).some((v) => v !== undefined && v !== '' && v !== false);
-      const lines = exportLines(rowsInOrder(this.table, order), columns, format, this.scoreNames());
+      const lines = exportLines(rowsInOrder(this.table, order), columns, format, this.scoreNames(), this.table.sequencesPerSample);
       const file = await this.services.saveExport(exportFileName(this.input.title, format, filtered), format, lines);
       return { file, rows: order.length };
     },
@@ -264,6 +264,11 @@ export class PredictionViewModel {
     return [...(this.input.notes ?? []), ...this.table.notes].map((n) => this.words(n));
   }
 
+  private sequences(): { sequencesPerSample?: number } {
+    const n = this.table.sequencesPerSample;
+    return n > 1 ? { sequencesPerSample: n } : {};
+  }
+
   /** The whole overview; `full = false` leaves out cards, confusion matrix and lints (one pass over every array). */
   overview(full = true): Overview {
     if (!full && !this.overviewCache) {
@@ -280,6 +285,7 @@ export class PredictionViewModel {
         notes: this.notes(),
         scoreColumns: this.scoreNames(),
         emptyColumns: this.emptyColumns(),
+        ...this.sequences(),
       };
     }
     if (this.overviewCache) return { ...this.overviewCache, metrics: this.history.all() };
@@ -306,25 +312,30 @@ export class PredictionViewModel {
       notes: this.notes(),
       scoreColumns: this.scoreNames(),
       emptyColumns: this.emptyColumns(),
+      ...this.sequences(),
     };
     return this.overviewCache;
   }
 
-  /** One sample's row plus its raw slices of every per-sample array (ids, logits, labels). */
+  /** One sample's row plus its raw slices of every per-sample array (ids, logits, labels; its n rows of generated ids). */
   detail(index: number): RowDetail {
     if (!Number.isInteger(index) || index < 0 || index >= this.table.n) {
       throw new RangeError(`sample ${index} is out of range: the evaluation has ${this.table.n} samples`);
     }
     const arrays: RawArray[] = [];
     const ep = this.input.evalPred;
+    const per = this.table.sequencesPerSample;
     for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
       const node = ep[key];
       if (!node) continue;
       for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) {
-        if (t.ndim === 0 || t.shape[0] !== this.table.n) continue;
-        const r = t.row(index);
+        if (t.ndim === 0) continue;
+        // num_return_sequences: the sample's block of rows in predictions, as `predictions[i*n:(i+1)*n]` slices it
+        const block = key === 'predictions' && per > 1 && t.shape[0] === this.table.n * per;
+        if (!block && t.shape[0] !== this.table.n) continue;
+        const r = block ? t.rows(index * per, (index + 1) * per) : t.row(index);
         if (r.size > 1 << 20) continue; // a row of a huge generate output is not for a detail pane
-        arrays.push(rawArray(`${p}[${index}]`, r));
+        arrays.push(rawArray(block ? `${p}[${index * per}:${(index + 1) * per}]` : `${p}[${index}]`, r));
       }
     }
     return { row: this.table.row(index), arrays };

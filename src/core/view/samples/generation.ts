@@ -4,7 +4,7 @@
 // logits at position t predict the token at t + 1 (the shift Trainer's loss and our built-in accuracy use,
 // src/core/model/labelSmoother.ts). Correct is exact match of the decoded texts after SQuAD normalisation.
 import { normalizeAnswer, squadF1 } from '../../metrics/library/squad';
-import type { TokenTag } from '../../../shared/protocol';
+import type { SequenceView, TokenTag } from '../../../shared/protocol';
 import type { Tensor } from '../../tensor/tensor';
 import { firstTensor, numbers, softmaxAt } from './arrays';
 import { Score, TaskContext, TaskRows, correctScore } from './types';
@@ -53,9 +53,14 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
   const goldText: (string | undefined)[] = [];
   const tokenAccuracy = new Float64Array(cols.n).fill(NaN);
   const per = preds.shape[0] === cols.n ? 1 : preds.shape[0] / cols.n;
-  /** The other beams of each sample (num_return_sequences), for the search box. */
-  const others: string[] = [];
   const f1 = new Float64Array(cols.n).fill(NaN);
+  // Generated ids: every sequence of every sample, at i * per + j (generate()'s order, best first), scored
+  // against the sample's one label; the sample's own columns are its first sequence's.
+  const seqText: string[] = [];
+  const seqCorrect = new Int8Array(aligned ? 0 : cols.n * per).fill(-1);
+  const seqF1 = new Float64Array(aligned ? 0 : cols.n * per).fill(NaN);
+  /** Decoder-only generate(): each sequence's new tokens alone (undefined where its row does not start with the prompt). */
+  const seqNew: (string | undefined)[] = [];
 
   if (aligned) {
     const T = preds.shape[1];
@@ -95,29 +100,40 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
   } else {
     const p2 = preds.ndim === 2 ? preds : undefined;
     if (per > 1) {
-      ctx.note(`num_return_sequences ${per}: predictions hold ${per} rows per sample (rows i*${per} to i*${per}+${per - 1} are sample i's beams, best first); each sample shows and is scored by its best, the others are searchable`);
+      ctx.note(
+        `num_return_sequences ${per}: predictions hold ${per} rows per sample (rows i*${per} to i*${per}+${per - 1} are sample i's sequences, best first); ` +
+          `each row shows all ${per}, ranked, scored against the sample's one label; its sort, "Wrong only" and single-value columns use the best (#1)`,
+      );
     }
     if (!p2) ctx.note(`predictions are ${preds.dtype}[${preds.shape.join(', ')}]: neither generated ids [samples, tokens] nor logits [samples, tokens, vocab], so nothing is decoded`);
+    const inputs = firstTensor(src.evalPred.inputs);
+    const prompts = inputs && inputs.ndim === 2 && inputs.shape[0] === cols.n && !inputs.dtype.startsWith('float') ? inputs : undefined;
     for (let i = 0; i < cols.n; i++) {
-      const p = p2 ? rowIds(p2, i * per) : [];
-      predIds.push(Int32Array.from(p));
-      const pt = p2 ? decode(p) : '';
-      predText.push(pt);
-      if (p2 && per > 1) others.push(Array.from({ length: per - 1 }, (_, j) => decode(rowIds(p2, i * per + j + 1))).join('\n'));
-      if (labels) {
-        const g = rowIds(labels, i);
-        goldIds.push(Int32Array.from(g));
-        const gt = decode(g);
-        goldText.push(gt);
-        // Without a tokenizer the special tokens (decoder start, eos, padding) cannot be told apart: unknown.
-        if (tok && p2) {
-          cols.correct[i] = normalizeAnswer(pt) === normalizeAnswer(gt) ? 1 : 0;
-          f1[i] = squadF1(pt, gt);
+      const g = labels ? rowIds(labels, i) : undefined;
+      const gt = g ? decode(g) : undefined;
+      goldIds.push(g ? Int32Array.from(g) : undefined);
+      goldText.push(gt);
+      // A decoder-only row starts with its prompt: the labels (the prompt ids, run_clm's collator) or the inputs.
+      const promptIds = causal && p2 ? [g, prompts ? rowIds(prompts, i) : undefined].filter((x): x is number[] => !!x && x.length > 0) : [];
+      for (let j = 0; j < per; j++) {
+        const k = i * per + j;
+        const p = p2 ? rowIds(p2, k) : [];
+        if (j === 0) predIds.push(Int32Array.from(p));
+        const pt = p2 ? decode(p) : '';
+        seqText.push(pt);
+        if (causal && p2) {
+          const cut = promptIds.map((q) => promptEnd(p, q)).find((e) => e >= 0);
+          seqNew.push(cut === undefined ? undefined : decode(p.slice(cut)));
         }
-      } else {
-        goldIds.push(undefined);
-        goldText.push(undefined);
+        // Without a tokenizer the special tokens (decoder start, eos, padding) cannot be told apart: unknown.
+        if (gt !== undefined && tok && p2) {
+          seqCorrect[k] = normalizeAnswer(pt) === normalizeAnswer(gt) ? 1 : 0;
+          seqF1[k] = squadF1(pt, gt);
+        }
       }
+      predText.push(seqText[i * per]);
+      cols.correct[i] = seqCorrect[i * per];
+      f1[i] = seqF1[i * per];
     }
   }
 
@@ -125,8 +141,18 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
   // Teacher forcing: the share of the sample's (next) tokens predicted right, as the built-in token accuracy counts
   // them; generated text: exact match and token F1 after SQuAD normalisation.
   const scores: Score[] = aligned ? [{ name: 'token_accuracy', values: tokenAccuracy }] : labels && tok ? [correctScore('exact_match', cols.correct), { name: 'f1', values: f1 }] : [];
+  const scoreOf = (k: number) => (scores.length ? [seqCorrect[k] === -1 ? NaN : seqCorrect[k], seqF1[k]] : undefined);
+  const sequence = (k: number): SequenceView => {
+    const s: SequenceView = { prediction: seqText[k] };
+    if (seqNew[k] !== undefined) s.continuation = seqNew[k];
+    if (seqCorrect[k] !== -1) s.correct = seqCorrect[k] === 1;
+    const sc = scoreOf(k);
+    if (sc) s.scores = sc;
+    return s;
+  };
   return {
     scores,
+    ...(per > 1 && !aligned ? { sequencesPerSample: per } : {}),
     describe(i, v) {
       v.prediction = predText[i];
       if (goldText[i] !== undefined) v.label = goldText[i];
@@ -135,11 +161,29 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
         const p = predIds[i];
         const g = goldIds[i]!;
         v.tokens = Array.from(g, (gold, k): TokenTag => ({ token: piece(gold), pred: piece(p[k]), gold: piece(gold), predId: p[k] === gold ? 0 : 1 }));
+        return;
       }
+      if (seqNew[i * per] !== undefined) v.continuation = seqNew[i * per];
+      if (per > 1) v.sequences = Array.from({ length: per }, (_, j) => sequence(i * per + j));
     },
-    searchable: (i) => `${predText[i]}\n${goldText[i] ?? ''}${others[i] ? `\n${others[i]}` : ''}`,
+    // Every sequence of the sample is searchable, not only the best.
+    searchable: (i) => `${aligned ? predText[i] : seqText.slice(i * per, (i + 1) * per).join('\n')}\n${goldText[i] ?? ''}`,
     hasGold: () => false,
     hasPredicted: () => false,
     hasPair: () => false,
   };
+}
+
+/**
+ * Where the prompt `q` ends in a decoder-only generated row `p` (prompt, then the new tokens): the row after
+ * its left padding (a run of one id) starts with `q`; -1 when it does not.
+ */
+export function promptEnd(p: readonly number[], q: readonly number[]): number {
+  for (let start = 0; start + q.length <= p.length; start++) {
+    if (start > 0 && p[start - 1] !== p[0]) return -1; // past the padding
+    let k = 0;
+    while (k < q.length && p[start + k] === q[k]) k++;
+    if (k === q.length) return start + q.length;
+  }
+  return -1;
 }

@@ -33,6 +33,8 @@ export class SampleTable implements SampleColumns {
   private readonly rows: TaskRows;
   /** Per-sample metrics of the task (accuracy; exact match and F1; token accuracy), a value per sample. */
   readonly scores: Score[];
+  /** generate()'s num_return_sequences n: prediction rows per sample, each row showing its n sequences (1: one each). */
+  readonly sequencesPerSample: number;
   private readonly textCache = new Map<number, string>();
 
   constructor(private readonly src: SampleSource) {
@@ -81,6 +83,7 @@ export class SampleTable implements SampleColumns {
         this.rows = classificationRows(ctx, preds);
     }
     this.scores = this.rows.scores ?? [];
+    this.sequencesPerSample = this.rows.sequencesPerSample ?? 1;
   }
 
   /** The values of per-sample metric `name`, or undefined when the task has no such metric. */

@@ -63,6 +63,8 @@ export interface TaskRows {
   tokenPairs?(): Generator<[number, number]>;
   /** Per-sample metrics (each sample's contribution, NaN where it has none), filled when the rows are built. */
   scores?: Score[];
+  /** num_return_sequences n > 1: each row describes its n sequences (RowView.sequences). */
+  sequencesPerSample?: number;
 }
 
 /** One per-sample metric column: its name (accuracy, exact_match, f1, token_accuracy) and a value per sample. */
