@@ -13,9 +13,18 @@ const TASK_TITLES: Record<TaskKind, string> = {
   unknown: 'unknown task',
 };
 
-/** The header line: "seq2seq generation · 300 samples". */
-export function summaryLine(task: TaskKind, numSamples: number): string {
-  return `${TASK_TITLES[task] ?? task} · ${numSamples.toLocaleString('en-US')} samples`;
+/** The header line: "seq2seq generation · 300 samples", "… · 300 samples × 4 sequences" under num_return_sequences 4. */
+export function summaryLine(task: TaskKind, numSamples: number, sequencesPerSample = 1): string {
+  const per = sequencesPerSample > 1 ? ` × ${sequencesPerSample} sequences (num_return_sequences)` : '';
+  return `${TASK_TITLES[task] ?? task} · ${numSamples.toLocaleString('en-US')} samples${per}`;
+}
+
+/** Most lines a row takes: a row of more sequences shows the first ones and says how many more the detail has. */
+export const MAX_SEQUENCE_LINES = 8;
+
+/** The lines of a row holding `n` sequences (num_return_sequences): one each, at most MAX_SEQUENCE_LINES. */
+export function sequenceLines(n: number): number {
+  return Math.max(1, Math.min(n, MAX_SEQUENCE_LINES));
 }
 
 /** The toolbar count once the host answered: "12 of 300 samples", "no sample matches (of 300)". */

@@ -4,7 +4,7 @@
 import type { ColumnId, CopyWhat, ExportFormat, Overview, ReplyMessage, RowQuery, RowView, SummaryResult, ToWebview, ViewRequests } from '../../src/shared/protocol';
 import { button, el } from '../common/dom';
 import { Host } from '../common/host';
-import { countLine, summaryLine } from '../format';
+import { countLine, sequenceLines, summaryLine } from '../format';
 import { ColumnMenu } from './columnMenu';
 import { Column, columnsFor, fillRow } from './columns';
 import { ContextMenu } from './contextMenu';
@@ -17,7 +17,7 @@ import { NotesPanel } from './panels/notes';
 import { restoreState, stateToSave, withFilter } from './state';
 import { TableHeader } from './tableHeader';
 import { Toolbar } from './toolbar';
-import { VirtualTable } from './virtualTable';
+import { LINE_H, VirtualTable } from './virtualTable';
 
 type HostEvent = Exclude<ToWebview, ReplyMessage>;
 
@@ -140,8 +140,14 @@ export class PredictionViewApp {
 
   private renderOverview(o: Overview): void {
     this.titleEl.textContent = o.title;
-    this.summaryEl.textContent = summaryLine(o.task, o.numSamples);
+    this.summaryEl.textContent = summaryLine(o.task, o.numSamples, o.sequencesPerSample);
     document.body.dataset.task = o.task;
+    // num_return_sequences: a row has a line per sequence (the table's rows and the styles' --row-h agree)
+    const lines = sequenceLines(o.sequencesPerSample ?? 1);
+    this.tableSection.classList.toggle('multi-line', lines > 1);
+    this.tableSection.style.setProperty('--row-h', `${lines * LINE_H}px`);
+    this.tableSection.style.setProperty('--lines', String(lines));
+    this.table.setRowLines(lines);
     this.toolbar.setLabels(o);
     const columns = columnsFor(o);
     const changed = columns.length !== this.columns.length || columns.some((c, k) => c.id !== this.columns[k].id);
@@ -208,7 +214,7 @@ export class PredictionViewApp {
     const seq = ++this.detailSeq;
     this.host.request('getDetail', { index: row.index }).then(
       (d) => {
-        if (seq === this.detailSeq) this.detail.render(d, this.overview?.task);
+        if (seq === this.detailSeq) this.detail.render(d, this.overview?.task, this.overview?.scoreColumns);
       },
       (e: Error) => this.lints.error(e.message),
     );

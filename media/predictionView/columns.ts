@@ -1,10 +1,11 @@
 // The table's columns (the fixed ones, then one per per-sample metric of the task) and what each cell of a
 // row shows: token tags for token classification, the words of a generated or QA prediction that differ from
-// the label highlighted, numbers in three decimals.
-import type { ColumnId, Overview, RowView, SortKey } from '../../src/shared/protocol';
+// the label highlighted, numbers in three decimals. Under num_return_sequences n a row holds a line per
+// sequence in the prediction, correctness and metric cells, ranked best first (docs/trainer-semantics.md#num_return_sequences-in-the-views).
+import type { ColumnId, Overview, RowView, SequenceView, SortKey } from '../../src/shared/protocol';
 import { appendDiff } from '../common/diffText';
 import { el } from '../common/dom';
-import { cellNumber, correctMark, scoreTitle } from '../format';
+import { cellNumber, correctMark, scoreTitle, sequenceLines } from '../format';
 import type { RowEl } from './virtualTable';
 
 export interface Column {
@@ -18,6 +19,8 @@ export interface Column {
   cls: string;
   /** No row has a value here (Overview.emptyColumns): hidden unless the user shows it in the Columns menu. */
   empty?: boolean;
+  /** The header's tooltip: what the cells hold when it is not plain from the title. */
+  hint?: string;
 }
 
 const TEXT_TASKS = ['question-answering', 'seq2seq-lm', 'causal-lm'];
@@ -37,7 +40,17 @@ export function columnsFor(o: Overview | undefined): Column[] {
   ];
   const scores = (o?.scoreColumns ?? []).map((name): Omit<Column, 'cls'> => ({ id: `score:${name}`, title: scoreTitle(name), sortKey: `score:${name}`, width: '110px' }));
   const empty = new Set(o?.emptyColumns ?? []);
-  return [...fixed, ...scores].map((c, k) => ({ ...c, cls: `c${k}`, ...(empty.has(c.id) ? { empty: true } : {}) }));
+  const n = o?.sequencesPerSample;
+  const hint = (c: Omit<Column, 'cls'>): string | undefined => {
+    if (!n) return undefined;
+    if (c.id === 'prediction') return `the ${n} sequences generate() returned for the sample (num_return_sequences), best first`;
+    if (c.id === 'correct' || c.id.startsWith('score:')) return `a value per sequence, each against the sample's label; sorting, "Wrong only" and export's single value use #1, the best`;
+    return undefined;
+  };
+  return [...fixed, ...scores].map((c, k) => {
+    const h = hint(c);
+    return { ...c, cls: `c${k}`, ...(empty.has(c.id) ? { empty: true } : {}), ...(h ? { hint: h } : {}) };
+  });
 }
 
 /** What the Columns menu calls a column (the correctness column has no header text). */
@@ -65,19 +78,63 @@ export function fillRow(r: RowEl<RowView>, row: RowView | null, overview: Overvi
     }
   } else ct.textContent = row.text;
   ct.title = row.text;
-  cp.textContent = '';
-  if (overview && TEXT_TASKS.includes(overview.task) && row.label !== undefined) appendDiff(cp, row.prediction, row.label);
-  else cp.textContent = row.prediction;
-  cp.title = row.prediction;
   cl.textContent = row.label ?? '';
   cl.title = row.label ?? '';
+  cconf.textContent = cellNumber(row.confidence);
+  closs.textContent = cellNumber(row.loss);
+  const text = !!overview && TEXT_TASKS.includes(overview.task);
+  for (const c of [cp, cc, ...scores]) c.classList.toggle('lines', !!row.sequences);
+  if (row.sequences) {
+    fillSequences(row.sequences, row.label, text, cp, cc, scores);
+    return;
+  }
+  cp.textContent = '';
+  appendPrediction(cp, row, row.label, text);
+  cp.title = row.prediction;
   const mark = correctMark(row.correct);
   cc.textContent = mark.text;
   cc.setAttribute('aria-label', mark.label);
-  cconf.textContent = cellNumber(row.confidence);
-  closs.textContent = cellNumber(row.loss);
   scores.forEach((c, j) => {
     const v = row.scores?.[j];
     c.textContent = v === undefined || Number.isNaN(v) ? '' : cellNumber(v);
   });
+}
+
+/**
+ * A prediction's text: the words that differ from the label marked; a decoder-only generation shows its new
+ * tokens after "…" (its row starts with the prompt, which the Text column shows).
+ */
+function appendPrediction(cell: HTMLElement, s: { prediction: string; continuation?: string }, label: string | undefined, text: boolean): void {
+  if (s.continuation !== undefined) {
+    const prompt = el('span', 'prompt', '… ');
+    prompt.title = 'the prompt: the generated row starts with it (see Text)';
+    cell.append(prompt, s.continuation || el('span', 'empty', '(no new tokens)'));
+  } else if (text && label !== undefined) appendDiff(cell, s.prediction, label);
+  else cell.append(s.prediction);
+}
+
+/** num_return_sequences: a line per sequence (ranked) in the prediction, correctness and metric cells. */
+function fillSequences(seqs: SequenceView[], label: string | undefined, text: boolean, cp: HTMLDivElement, cc: HTMLDivElement, scores: HTMLDivElement[]): void {
+  const lines = sequenceLines(seqs.length);
+  // More sequences than lines: the last line says how many more the detail shows.
+  const shown = lines < seqs.length ? lines - 1 : lines;
+  for (const c of [cp, cc, ...scores]) c.textContent = '';
+  cp.title = seqs.map((s, j) => `#${j + 1} ${s.prediction}`).join('\n');
+  cc.removeAttribute('aria-label');
+  for (let j = 0; j < shown; j++) {
+    const s = seqs[j];
+    const line = el('div', `seq${s.correct === false ? ' wrong' : ''}`);
+    line.append(el('span', 'rank', String(j + 1)));
+    appendPrediction(line, s, label, text);
+    cp.append(line);
+    const mark = correctMark(s.correct);
+    const m = el('div', `seq${s.correct === false ? ' wrong' : ''}`, mark.text);
+    if (mark.label) m.setAttribute('aria-label', `#${j + 1} ${mark.label}`);
+    cc.append(m);
+    scores.forEach((c, k) => {
+      const v = s.scores?.[k];
+      c.append(el('div', 'seq', v === undefined || Number.isNaN(v) ? '' : cellNumber(v)));
+    });
+  }
+  if (shown < seqs.length) cp.append(el('div', 'seq more', `+${seqs.length - shown} more: open the row`));
 }

@@ -31,6 +31,7 @@ export class TableHeader {
         onActivate(cell, () => onSort(headerSort(current(), key)));
       }
       cell.dataset.column = c.id;
+      if (c.hint) cell.title = c.hint;
       cell.hidden = !!hidden[k];
       this.root.append(cell);
       return cell;

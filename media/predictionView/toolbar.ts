@@ -87,6 +87,10 @@ export class Toolbar {
       }
     }
     this.gLabel.hidden = this.pLabel.hidden = o.labels.length === 0;
+    // num_return_sequences: a sample is wrong when its best sequence is; the search matches every sequence
+    const wrong = this.wrongOnly.parentElement!;
+    wrong.title = o.sequencesPerSample ? 'samples whose best sequence (#1) is wrong' : '';
+    this.searchInput.title = o.sequencesPerSample ? 'Matches the text, the label and every sequence' : '';
   }
 
   /** Tools of the table (Columns, Export) go before the status and the count. */

@@ -6,7 +6,8 @@
 import { el } from '../common/dom';
 import { RowCache } from './rowCache';
 
-const ROW_H = 24;
+/** One line of a row; a row is this tall unless it holds several lines (setRowLines). */
+export const LINE_H = 24;
 const BLOCK = 100;
 /** Browsers cap element heights (~33M px in Chrome); above this the scrollbar maps onto rows proportionally. */
 const MAX_SCROLL_PX = 8_000_000;
@@ -53,12 +54,14 @@ export class VirtualTable<T> {
   private openAfterLoad: number | undefined;
   total = 0;
   selected = 0;
-  /** Row-space scroll offset in pixels (row k starts at k * ROW_H); see setOffset. */
+  /** Row-space scroll offset in pixels (row k starts at k * this.rowH); see setOffset. */
   offset = 0;
   /** The scrollTop we set ourselves; a scroll event at any other value came from the scrollbar. */
   private ownScrollTop = -1;
   /** Applied when the first answer arrives (a restored scroll position). */
   pendingOffset: number | undefined;
+  /** Pixels per row: LINE_H times the lines a row holds (num_return_sequences rows hold one line per sequence). */
+  private rowH = LINE_H;
 
   constructor(private readonly o: VirtualTableOptions<T>) {
     this.cellClasses = o.cellClasses;
@@ -84,7 +87,7 @@ export class VirtualTable<T> {
       (e) => {
         if (!this.scaled() || e.ctrlKey) return; // native scrolling is exact when rows are not scaled
         e.preventDefault();
-        const unit = e.deltaMode === 1 ? ROW_H : e.deltaMode === 2 ? vp.clientHeight : 1;
+        const unit = e.deltaMode === 1 ? LINE_H : e.deltaMode === 2 ? vp.clientHeight : 1;
         this.setOffset(this.offset + e.deltaY * unit);
         this.render();
       },
@@ -95,7 +98,7 @@ export class VirtualTable<T> {
       this.render();
     }).observe(vp);
     vp.addEventListener('keydown', (e) => {
-      const page = Math.max(1, Math.floor(vp.clientHeight / ROW_H) - 1);
+      const page = Math.max(1, Math.floor(vp.clientHeight / this.rowH) - 1);
       const moves: Record<string, number> = { ArrowDown: 1, ArrowUp: -1, PageDown: page, PageUp: -page };
       if (e.key in moves) this.select(this.selected + moves[e.key]);
       else if (e.key === 'Home') this.select(0);
@@ -129,16 +132,16 @@ export class VirtualTable<T> {
   // ---------------------------------------------------------------------------------------------- geometry
 
   private virtualHeight(): number {
-    return Math.min(this.total * ROW_H, MAX_SCROLL_PX);
+    return Math.min(this.total * this.rowH, MAX_SCROLL_PX);
   }
 
   private scaled(): boolean {
-    return this.virtualHeight() < this.total * ROW_H;
+    return this.virtualHeight() < this.total * this.rowH;
   }
 
   /** Largest row-space offset: the last row sits at the bottom of the viewport. */
   private maxOffset(): number {
-    return Math.max(0, this.total * ROW_H - this.viewport.clientHeight);
+    return Math.max(0, this.total * this.rowH - this.viewport.clientHeight);
   }
 
   private offsetFromScrollTop(): number {
@@ -159,8 +162,8 @@ export class VirtualTable<T> {
 
   /** First visible row position and the pixel shift of the first row. */
   private visibleStart(): { first: number; shift: number } {
-    const first = Math.floor(this.offset / ROW_H);
-    return { first, shift: this.offset - first * ROW_H };
+    const first = Math.floor(this.offset / this.rowH);
+    return { first, shift: this.offset - first * this.rowH };
   }
 
   layout(): void {
@@ -168,7 +171,7 @@ export class VirtualTable<T> {
     this.layer.style.height = `${h}px`;
     // The layer is sticky and takes h pixels of the flow itself.
     this.spacer.style.height = `${Math.max(0, this.virtualHeight() - h)}px`;
-    this.ensurePool(Math.ceil(h / ROW_H) + 1);
+    this.ensurePool(Math.ceil(h / this.rowH) + 1);
     this.setOffset(this.offset); // keep scrollTop consistent with the new height (and clamp the offset)
   }
 
@@ -213,7 +216,7 @@ export class VirtualTable<T> {
     for (let k = 0; k < visible; k++) {
       const r = this.pool[k];
       const pos = first + k;
-      r.root.style.transform = `translateY(${k * ROW_H - shift}px)`;
+      r.root.style.transform = `translateY(${k * this.rowH - shift}px)`;
       if (pos >= this.total) {
         r.root.hidden = true;
         r.pos = -1;
@@ -238,6 +241,17 @@ export class VirtualTable<T> {
     for (const r of this.pool.splice(0)) r.root.remove();
     this.layout();
     this.render();
+  }
+
+  /** Rows of `lines` lines each (the view's --row-h must say the same); keeps the first visible row in place. */
+  setRowLines(lines: number): void {
+    const h = LINE_H * Math.max(1, lines);
+    if (h === this.rowH) return;
+    const first = this.offset / this.rowH;
+    this.rowH = h;
+    this.layout();
+    this.setOffset(first * h);
+    this.refill();
   }
 
   /** Hide the cells of the flagged columns (the Columns menu). */
@@ -303,8 +317,8 @@ export class VirtualTable<T> {
     this.selected = Math.max(0, Math.min(this.total - 1, pos));
     const { first, shift } = this.visibleStart();
     const h = this.viewport.clientHeight;
-    if (this.selected < first + (shift > 0 ? 1 : 0)) this.setOffset(this.selected * ROW_H);
-    else if (this.selected * ROW_H + ROW_H > this.offset + h) this.setOffset((this.selected + 1) * ROW_H - h);
+    if (this.selected < first + (shift > 0 ? 1 : 0)) this.setOffset(this.selected * this.rowH);
+    else if (this.selected * this.rowH + this.rowH > this.offset + h) this.setOffset((this.selected + 1) * this.rowH - h);
     this.render();
     this.o.onMoved();
   }

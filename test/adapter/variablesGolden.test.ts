@@ -11,7 +11,8 @@ import path from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { runPython } from '../helpers/python';
-import { qaWorkspace, seqClsWorkspace, tempDir } from '../fixtures/workspace';
+import { qaWorkspace, seqClsWorkspace, tempDir, writeJsonl } from '../fixtures/workspace';
+import { GEN_WORDS, writeSeq2SeqModel } from '../fixtures/generative';
 import { withAdapter } from './client';
 import { assertGolden, GoldenText, UPDATE_ENV } from './golden';
 
@@ -161,6 +162,39 @@ test('golden: extractive QA label_ids are a (start_positions, end_positions) tup
       for (const k of [0, 1]) {
         const col = np[`label_ids[${k}]`] as number[];
         col.forEach((v, i) => assert.ok(text.includes(`  [${i}]: ${v}  // eval=label_ids[${k}][${i}]`), `label_ids[${k}][${i}] = ${v}`));
+      }
+    },
+  ));
+
+test('golden: num_return_sequences 2 with 3 beams: predictions says how its N·n rows group, the sample lists its sequences', () =>
+  atBoundary(
+    (dir) => {
+      const modelDir = path.join(dir, 'model');
+      writeSeq2SeqModel(modelDir, 'three-file', { seed: 4, eosSlope: 1.0, eosFrom: 4, generationConfig: { max_length: 7 } });
+      const rows = Array.from({ length: 4 }, (_, i) => ({ q: GEN_WORDS.slice(i, i + 2 + (i % 2)).join(' '), a: GEN_WORDS.slice(i + 1, i + 3).join(' ') }));
+      const dataset = writeJsonl(path.join(dir, 'd.jsonl'), rows);
+      return { model: modelDir, dataset, batchSize: 4, predictWithGenerate: true, numBeams: 3, numReturnSequences: 2, textColumn: 'q', labelColumn: 'a' };
+    },
+    async ({ dc, cache, scopes, golden }) => {
+      const preds = await named(dc, scopes[0].variablesReference, 'predictions');
+      const g = golden();
+      g.log('# predictions of a generate() run with num_return_sequences=2: 4 samples, 8 rows, each sample\'s 2 together, best first');
+      await g.variable(preds, { depth: 1 });
+      g.log('');
+      g.log('# sample (row 0): its prediction (the best), its sequences expanded, its block of prediction rows');
+      await g.children(scopes[1].variablesReference, { depth: 2, expand: (v) => v.name === 'sequences' });
+      const text = g.text();
+      assertGolden('return-sequences', text);
+
+      // Independent of the snapshot: the rows are NumPy's, and each sequence is the Debug Console's decode of its row.
+      const np = numpyView(cache).predictions as number[][];
+      assert.equal(np.length, 8);
+      np.forEach((row, k) => assert.ok(text.includes(`> [${k}]: [${row.join(', ')}]  (sample ${Math.floor(k / 2)}, #${(k % 2) + 1} of 2)`), `predictions row ${k}`));
+      assert.match(text, /> predictions: int64\[8, \d+\]  \(4·2 rows: num_return_sequences=2 per sample, best first; sample i is rows i\*2 to i\*2\+1\)/);
+      const frameId = (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames[0].id;
+      for (const k of [0, 1]) {
+        const decoded = (await dc.evaluateRequest({ expression: `decode(predictions[${k}])`, frameId, context: 'repl' })).body.result;
+        assert.ok(text.includes(`  #${k + 1}: ${JSON.stringify(decoded.replace(/^'|'$/g, ''))}  // eval=decode(predictions[${k}])`), `sequence #${k + 1} is ${decoded}`);
       }
     },
   ));

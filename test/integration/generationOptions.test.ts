@@ -1,7 +1,7 @@
 // num_return_sequences through the whole run (docs/trainer-semantics.md#generation-options): N x n generated rows,
 // each sample's n beams together as generate() returns them, padded as Seq2SeqTrainer pads them, cached with
-// the manifest's num_return_sequences, read back, and shown per sample (the best) in the CLI's samples, the
-// prediction view's table and the debugger's sample; the row-mismatch lint explains instead of warning.
+// the manifest's num_return_sequences, read back, and shown per sample (its n sequences, best first) in the CLI's
+// samples, the prediction view's table and the debugger's sample; the row-mismatch lint explains instead of warning.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -71,19 +71,27 @@ test('num_return_sequences 3 with 3 beams: 3 rows per sample through loop, cache
     assert.throws(() => readCache(settings.cache!), /"num_return_sequences" is "three", not a positive integer/);
     fs.writeFileSync(mf, JSON.stringify(m));
 
-    // a sample is its block of n rows; it shows (and is scored by) the best, the first of the block
-    const best = (i: number) => tok.decode(expected[i * n].filter((t) => t >= 0), { skipSpecialTokens: true });
+    // a sample is its block of n rows; it shows all n, ranked, and is scored by the best, the first of the block
+    const decoded = (k: number) => tok.decode(expected[k].filter((t) => t >= 0), { skipSpecialTokens: true });
+    const best = (i: number) => decoded(i * n);
+    const all = (i: number) => Array.from({ length: n }, (_, j) => decoded(i * n + j));
     const views = sampleViews(ev.evalPred, N, { tokenizer: tok, task: 'seq2seq-lm', numReturnSequences: n });
     assert.equal(views.length, N);
     views.forEach((v, i) => {
       assert.equal(v.prediction, best(i));
+      assert.deepEqual(v.sequences, all(i));
       assert.equal(v.label, rows[i].a);
     });
     const table = new SampleTable({ evalPred: ev.evalPred, task: 'seq2seq-lm', tokenizer: tok, generated: true, numReturnSequences: n });
     assert.equal(table.n, N);
     assert.ok(table.notes.some((x) => /num_return_sequences 3: predictions hold 3 rows per sample/.test(x)), table.notes.join('\n'));
+    for (let i = 0; i < N; i++) {
+      assert.equal(table.row(i).prediction, best(i));
+      assert.deepEqual(table.row(i).sequences?.map((q) => q.prediction), all(i));
+    }
     const s = sampleAt(ev, 2, tok);
     assert.equal(s.view?.prediction, best(2));
+    assert.deepEqual(s.view?.sequences, all(2));
     assert.deepEqual(s.rows.filter((r) => r.name.startsWith('predictions')).map((r) => r.name), ['predictions[6]', 'predictions[7]', 'predictions[8]']);
 
     const lints = lintEvalPrediction({ evalPred: ev.evalPred, settings, task: 'seq2seq-lm' });

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RequestClient, RequestFailed, ReplyMessage, answer, isRequest } from '../../src/shared/messaging';
-import { cellNumber, correctMark, rawValuesText } from '../../media/format';
+import { MAX_SEQUENCE_LINES, cellNumber, correctMark, rawValuesText, sequenceLines, summaryLine } from '../../media/format';
 import { diffWords, words } from '../../media/common/wordDiff';
 import { RowCache } from '../../media/predictionView/rowCache';
 import { restoreState, stateToSave, withFilter } from '../../media/predictionView/state';
@@ -102,4 +102,12 @@ test('saved state: the view\'s fields come back, everything else is the host\'s;
   assert.deepEqual(fresh.query, { filter: {}, sort: { key: 'index', descending: false } });
   assert.equal(fresh.offset, undefined);
   assert.deepEqual(withFilter(q, { wrongOnly: false, search: '', gold: 'pos' }).filter, { gold: 'pos' });
+});
+
+test('num_return_sequences: the header says n, a row takes a line per sequence up to MAX_SEQUENCE_LINES', () => {
+  assert.equal(summaryLine('seq2seq-lm', 1200), 'seq2seq generation · 1,200 samples');
+  assert.equal(summaryLine('seq2seq-lm', 1200, 1), 'seq2seq generation · 1,200 samples');
+  assert.equal(summaryLine('causal-lm', 7, 4), 'causal language model · 7 samples × 4 sequences (num_return_sequences)');
+  assert.deepEqual([1, 2, 3, MAX_SEQUENCE_LINES, MAX_SEQUENCE_LINES + 1, 50].map(sequenceLines), [1, 2, 3, MAX_SEQUENCE_LINES, MAX_SEQUENCE_LINES, MAX_SEQUENCE_LINES]);
+  assert.equal(sequenceLines(0), 1);
 });

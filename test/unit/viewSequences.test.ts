@@ -157,7 +157,8 @@ test('decoder-only generate: each sequence\'s new tokens apart from the prompt i
     return ids([...Array(P - pr.length).fill('[PAD]'), p, n].filter(Boolean).join(' '), W2, 0);
   };
   const predictions = Tensor.from('int64', [4, W2], prompts.flatMap((p, i) => news[i].flatMap((n) => row(p, n))));
-  const labelIds = Tensor.from('int64', [2, P], prompts.flatMap((p) => [...Array(P - p.split(' ').length).fill(-100), ...p.split(' ').map(id)]));
+  // labels: the prompt, pad -> -100, then padded with [PAD] to the predictions' width (Seq2SeqTrainer's padding)
+  const labelIds = Tensor.from('int64', [2, W2], prompts.flatMap((p) => [...Array(P - p.split(' ').length).fill(-100), ...p.split(' ').map(id), ...Array(W2 - P).fill(0)]));
   const table = new SampleTable({ evalPred: { predictions, labelIds, inputs: null, losses: null }, task: 'causal-lm', tokenizer: tok(), generated: true, numReturnSequences: 2 });
   assert.equal(table.n, 2);
   for (let i = 0; i < 2; i++) {
@@ -168,6 +169,8 @@ test('decoder-only generate: each sequence\'s new tokens apart from the prompt i
   }
   // where the prompt ends: after left padding (a run of one id), or at the start; -1 when the row does not start with it
   assert.equal(promptEnd([0, 0, 5, 6, 7], [5, 6]), 4);
+  assert.equal(promptEnd([0, 0, 5, 6, 7], [5, 6, 0, 0], 0), 4, 'the prompt labels\' padding is not part of the prompt');
+  assert.equal(promptEnd([0, 0, 5, 6, 7], [5, 6, 0, 0]), -1, 'without knowing the pad id it is');
   assert.equal(promptEnd([5, 6, 7], [5, 6]), 2);
   assert.equal(promptEnd([0, 9, 5, 6, 7], [5, 6]), -1);
   assert.equal(promptEnd([5, 7], [5, 6]), -1);

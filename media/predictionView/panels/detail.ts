@@ -5,7 +5,7 @@ import { formatCompact } from '../../../src/shared/format';
 import type { RowDetail, RowView, TaskKind } from '../../../src/shared/protocol';
 import { appendDiff } from '../../common/diffText';
 import { el } from '../../common/dom';
-import { rawValuesText } from '../../format';
+import { correctMark, rawValuesText, scoreTitle } from '../../format';
 
 export class DetailPanel {
   readonly root = el('section', 'detail panel');
@@ -19,7 +19,8 @@ export class DetailPanel {
     this.root.hidden = true;
   }
 
-  render(d: RowDetail, task: TaskKind | undefined): void {
+  /** `scoreNames`: Overview.scoreColumns, the names of each sequence's scores. */
+  render(d: RowDetail, task: TaskKind | undefined, scoreNames: readonly string[] = []): void {
     const root = this.root;
     root.textContent = '';
     root.hidden = false;
@@ -41,16 +42,20 @@ export class DetailPanel {
       dl.append(el('dt', undefined, k), dd);
     };
     field('text', r.text);
-    const pred = el('span');
-    if (r.label !== undefined) appendDiff(pred, r.prediction, r.label);
-    else pred.textContent = r.prediction;
-    field('prediction', pred);
+    if (r.sequences) field(`predictions (${r.sequences.length}, best first)`, sequenceList(r.sequences, r.label, scoreNames));
+    else {
+      const pred = el('span');
+      if (r.label !== undefined) appendDiff(pred, r.prediction, r.label);
+      else pred.textContent = r.prediction;
+      field('prediction', pred);
+    }
+    if (r.continuation !== undefined && !r.sequences) field('new tokens', r.continuation);
     if (r.label !== undefined) {
       const lab = el('span');
       appendDiff(lab, r.label, r.prediction);
       field('label', lab);
     }
-    if (r.correct !== undefined) field('correct', r.correct ? 'yes' : 'no');
+    if (r.correct !== undefined) field(r.sequences ? 'correct (#1)' : 'correct', r.correct ? 'yes' : 'no');
     if (r.confidence !== undefined) field('confidence', formatCompact(r.confidence));
     if (r.loss !== undefined) field('loss', formatCompact(r.loss));
     root.append(dl);
@@ -62,6 +67,32 @@ export class DetailPanel {
       root.append(box);
     }
   }
+}
+
+/**
+ * num_return_sequences: each sequence ranked, its words that differ from the label marked, its new tokens (a
+ * decoder-only row starts with the prompt) and its own correctness and metric values.
+ */
+function sequenceList(seqs: NonNullable<RowView['sequences']>, label: string | undefined, scoreNames: readonly string[]): HTMLElement {
+  const list = el('ol', 'sequences');
+  for (const s of seqs) {
+    const li = el('li', s.correct === false ? 'wrong' : undefined);
+    const text = el('span', 'seq-text');
+    if (label !== undefined) appendDiff(text, s.prediction, label);
+    else text.textContent = s.prediction;
+    li.append(text);
+    const facts: string[] = [];
+    const mark = correctMark(s.correct);
+    if (mark.label) facts.push(mark.text);
+    scoreNames.forEach((n, k) => {
+      const v = s.scores?.[k];
+      if (v !== undefined && !Number.isNaN(v)) facts.push(`${scoreTitle(n)} ${formatCompact(v)}`);
+    });
+    if (facts.length) li.append(el('span', 'seq-facts', `  ${facts.join(' · ')}`));
+    if (s.continuation !== undefined) li.append(el('div', 'seq-new', `new tokens: ${s.continuation}`));
+    list.append(li);
+  }
+  return list;
 }
 
 /** Generative teacher-forced rows: each actual token beside the model's prediction at its position. */

@@ -106,6 +106,8 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
       );
     }
     if (!p2) ctx.note(`predictions are ${preds.dtype}[${preds.shape.join(', ')}]: neither generated ids [samples, tokens] nor logits [samples, tokens, vocab], so nothing is decoded`);
+    // Seq2SeqTrainer pads with the pad token, else eos (GPT-2 has no pad token)
+    const padId = tok ? tok.specialTokenId('pad_token') ?? tok.specialTokenId('eos_token') : undefined;
     const inputs = firstTensor(src.evalPred.inputs);
     const prompts = inputs && inputs.ndim === 2 && inputs.shape[0] === cols.n && !inputs.dtype.startsWith('float') ? inputs : undefined;
     for (let i = 0; i < cols.n; i++) {
@@ -122,7 +124,7 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
         const pt = p2 ? decode(p) : '';
         seqText.push(pt);
         if (causal && p2) {
-          const cut = promptIds.map((q) => promptEnd(p, q)).find((e) => e >= 0);
+          const cut = promptIds.map((q) => promptEnd(p, q, padId)).find((e) => e >= 0);
           seqNew.push(cut === undefined ? undefined : decode(p.slice(cut)));
         }
         // Without a tokenizer the special tokens (decoder start, eos, padding) cannot be told apart: unknown.
@@ -176,14 +178,18 @@ export function generationRows(ctx: TaskContext, causal: boolean): TaskRows {
 
 /**
  * Where the prompt `q` ends in a decoder-only generated row `p` (prompt, then the new tokens): the row after
- * its left padding (a run of one id) starts with `q`; -1 when it does not.
+ * its left padding (a run of one id) starts with `q`; -1 when it does not. `q` may end in padding with `pad`
+ * (Seq2SeqTrainer pads the prompt labels as it pads generated ids), which the row need not repeat.
  */
-export function promptEnd(p: readonly number[], q: readonly number[]): number {
-  for (let start = 0; start + q.length <= p.length; start++) {
+export function promptEnd(p: readonly number[], q: readonly number[], pad?: number): number {
+  let len = q.length;
+  if (pad !== undefined) while (len > 0 && q[len - 1] === pad) len--;
+  if (len === 0) return -1;
+  for (let start = 0; start + len <= p.length; start++) {
     if (start > 0 && p[start - 1] !== p[0]) return -1; // past the padding
     let k = 0;
-    while (k < q.length && p[start + k] === q[k]) k++;
-    if (k === q.length) return start + q.length;
+    while (k < len && p[start + k] === q[k]) k++;
+    if (k === len) return start + len;
   }
   return -1;
 }
