@@ -104,6 +104,10 @@ export class ChangedList {
       el('div', 'cell c-pred-a', s.prediction_a),
       el('div', 'cell c-pred-b', s.prediction_b),
     );
+    // num_return_sequences: the cell shows the best; its tooltip every sequence, ranked
+    for (const [cls, seqs] of [['.c-pred-a', s.sequences_a], ['.c-pred-b', s.sequences_b]] as const) {
+      if (seqs) r.querySelector<HTMLElement>(cls)!.title = seqs.map((p, j) => `#${j + 1} ${p}`).join('\n');
+    }
     const go = () => {
       this.selected = s.index;
       for (const x of Array.from(this.list.children)) x.classList.toggle('selected', (x as HTMLElement).dataset.index === String(this.selected));

@@ -36,6 +36,18 @@ export class SampleDiff {
     };
     side('A', s.prediction_a, s.prediction_b, s.correct_a, s.loss_a);
     side('B', s.prediction_b, s.prediction_a, s.correct_b, s.loss_b);
+    // num_return_sequences: each run's other sequences, ranked, the words not in the label marked
+    for (const [name, seqs] of [['A', s.sequences_a], ['B', s.sequences_b]] as const) {
+      if (!seqs || seqs.length < 2) continue;
+      const list = el('ol', 'sequences');
+      for (const p of seqs) {
+        const li = el('li');
+        if (s.label !== undefined) appendDiff(li, p, s.label);
+        else li.textContent = p;
+        list.append(li);
+      }
+      field(`sequences ${name} (${seqs.length}, best first)`, list, `seqs-${name.toLowerCase()}`);
+    }
     root.append(dl);
   }
 }

@@ -19,6 +19,9 @@ export interface ChangedSample {
   label?: string;
   prediction_a: string;
   prediction_b: string;
+  /** num_return_sequences n > 1: each run's n decoded sequences, best first (prediction_a / _b are the first). */
+  sequences_a?: string[];
+  sequences_b?: string[];
   correct_a: boolean;
   correct_b: boolean;
   loss_a?: number;

@@ -148,7 +148,8 @@ test('the per-sample diff marks the words each run\'s prediction has that the ot
     correct: { a: 1, b: 1, known: 3 },
     changed: [
       { index: 0, change: 'fixed', text: 'what sat?', label: 'the cat sat down', prediction_a: 'the black cat sat', prediction_b: 'the cat sat down', correct_a: false, correct_b: true, loss_a: 2.5, loss_b: 0.25 },
-      { index: 2, change: 'broken', text: 'who ran <b>fast</b>?', label: 'a dog', prediction_a: 'a dog', prediction_b: 'a big dog', correct_a: true, correct_b: false },
+      // num_return_sequences 2 in A, 3 in B: each run's sequences, best first (the prediction is the first)
+      { index: 2, change: 'broken', text: 'who ran <b>fast</b>?', label: 'a dog', prediction_a: 'a dog', prediction_b: 'a big dog', correct_a: true, correct_b: false, sequences_a: ['a dog', 'the red dog'], sequences_b: ['a big dog', 'a dog', 'dog'] },
     ],
     notes: ['A: a note that is shown'],
   };
@@ -168,6 +169,18 @@ test('the per-sample diff marks the words each run\'s prediction has that the ot
     await v.page.waitForFunction(() => document.querySelector('.sample-diff h2')?.textContent === 'Sample 2 · broken');
     assert.deepEqual(await v.page.locator('.sample-diff dd.pred-a mark').allInnerTexts(), []);
     assert.deepEqual(await v.page.locator('.sample-diff dd.pred-b mark').allInnerTexts(), ['big']);
+    assert.deepEqual(await v.page.locator('.sample-diff dd.seqs-a li').allInnerTexts(), ['a dog', 'the red dog']);
+    assert.deepEqual(await v.page.locator('.sample-diff dd.seqs-b li').allInnerTexts(), ['a big dog', 'a dog', 'dog']);
+    assert.deepEqual(await v.page.locator('.sample-diff dd.seqs-a li mark').allInnerTexts(), ['the', 'red'], 'the words not in the label');
+    assert.equal(await v.page.locator('.changed-row[data-index="2"] .c-pred-a').getAttribute('title'), '#1 a dog\n#2 the red dog');
+    await v.page.screenshot({ path: path.join(artifactsDir(), 'compare-view-sequences.png'), fullPage: true });
+    // the search matches a run's lower-ranked sequences too
+    await v.page.fill('#changedSearch', 'red dog');
+    await v.page.waitForFunction(() => document.querySelectorAll('.changed-list .changed-row').length === 1);
+    await waitCount(v.page);
+    assert.equal(await v.page.locator('.changed-list .changed-row').first().getAttribute('data-index'), '2');
+    await v.page.fill('#changedSearch', '');
+    await v.page.waitForFunction(() => document.querySelectorAll('.changed-list .changed-row').length === 2);
     assert.equal(await v.page.locator('b').count(), 0, 'dataset text is text, never markup');
     assert.match(await v.page.locator('.notes').innerText(), /a note that is shown/);
   } finally {

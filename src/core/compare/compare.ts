@@ -113,6 +113,8 @@ function changedSample(i: number, ra: RowView, rb: RowView): ChangedSample {
     ...(ra.label !== undefined || rb.label !== undefined ? { label: ra.label ?? rb.label } : {}),
     prediction_a: ra.prediction,
     prediction_b: rb.prediction,
+    ...(ra.sequences ? { sequences_a: ra.sequences.map((s) => s.prediction) } : {}),
+    ...(rb.sequences ? { sequences_b: rb.sequences.map((s) => s.prediction) } : {}),
     correct_a: !!ra.correct,
     correct_b: !!rb.correct,
     ...(ra.loss !== undefined ? { loss_a: ra.loss } : {}),

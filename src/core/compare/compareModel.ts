@@ -13,12 +13,14 @@ export function compareOverview(c: Comparison): CompareOverview {
   return { a: c.a, b: c.b, task: c.task, numSamples: c.numSamples, metrics: c.metrics, correct: c.correct, fixed, broken: c.changed.length - fixed, notes: c.notes };
 }
 
-/** The changed samples under a filter: fixed, broken or both, and a case-insensitive substring of the text, label or either prediction. */
+/**
+ * The changed samples under a filter: fixed, broken or both, and a case-insensitive substring of the text, label or
+ * either prediction (every sequence of a num_return_sequences run).
+ */
 export function filterChanged(changed: readonly ChangedSample[], change: ChangeFilter, search = ''): ChangedSample[] {
   const needle = search.trim().toLowerCase();
-  return changed.filter(
-    (s) => (change === 'all' || s.change === change) && (!needle || `${s.text}\n${s.label ?? ''}\n${s.prediction_a}\n${s.prediction_b}`.toLowerCase().includes(needle)),
-  );
+  const predictions = (s: ChangedSample) => [...(s.sequences_a ?? [s.prediction_a]), ...(s.sequences_b ?? [s.prediction_b])].join('\n');
+  return changed.filter((s) => (change === 'all' || s.change === change) && (!needle || `${s.text}\n${s.label ?? ''}\n${predictions(s)}`.toLowerCase().includes(needle)));
 }
 
 export class CompareViewModel {
