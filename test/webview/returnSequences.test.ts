@@ -119,6 +119,15 @@ test('seq2seq, 4 beams, num_return_sequences 3: each row shows its 3 sequences r
     assert.ok(shown.length >= 4, `rows on screen: ${shown.length}`);
     shown.forEach((s) => checkRow(s, model.row(Number(s.index)), n));
     for (const [i, j] of right) assert.equal(shown[i].marks[j], '✓', `sample ${i}'s sequence #${j + 1} equals its label`);
+    // each line is coloured by its own sequence: sample 2's ✓ (#2) is not the colour of its ✗ (#1), nor its text
+    const colours = await v.page.evaluate(() => {
+      const row = document.querySelector('.row[aria-rowindex="3"]')!;
+      const colour = (sel: string, k: number) => getComputedStyle(row.querySelectorAll(sel)[k]).color;
+      return { wrongMark: colour('.c4 .seq', 0), rightMark: colour('.c4 .seq', 1), wrongText: colour('.c2 .seq', 0), rightText: colour('.c2 .seq', 1), cell: getComputedStyle(row.querySelector('.c0')!).color };
+    });
+    assert.notEqual(colours.rightMark, colours.wrongMark, JSON.stringify(colours));
+    assert.notEqual(colours.rightText, colours.wrongText, JSON.stringify(colours));
+    assert.equal(colours.rightText, colours.cell, 'a right sequence\'s text is plain');
     assert.equal(shown[1].text, rows[1].q, 'the input once per row');
     const header = await v.page.locator('.thead .cell[data-column="score:f1"]').getAttribute('title');
     assert.match(header ?? '', /a value per sequence, each against the sample's label; sorting, "Wrong only" and export's single value use #1/);
