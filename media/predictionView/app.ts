@@ -46,6 +46,8 @@ export class PredictionViewApp {
   private readonly columnMenu = new ColumnMenu((hidden) => this.setHidden(hidden));
   private readonly contextMenu = new ContextMenu((what, pos, column) => void this.copy(what, pos, column));
   private columns: Column[] = columnsFor(undefined);
+  /** Lines per row: 1, or one per sequence under num_return_sequences (sequenceLines). */
+  private rowLines = 1;
   /** Columns the user hid (kept in the webview state). */
   private hidden: Set<ColumnId>;
   /** Empty columns (Column.empty) the user showed in the Columns menu; the others stay hidden. */
@@ -94,6 +96,8 @@ export class PredictionViewApp {
     );
     this.table.selected = restored.selected;
     this.table.pendingOffset = restored.offset;
+    // The restored offset counts rows of the saved height; the first rows may arrive before the overview says n.
+    this.rowLines = restored.lines;
     this.detail = new DetailPanel(() => this.table.viewport.focus());
     this.layout();
   }
@@ -109,6 +113,7 @@ export class PredictionViewApp {
     app.append(header, this.lints.root, this.cards.root, sideBySide, tableSection, this.detail.root, this.notes.root, this.contextMenu.root);
     document.body.append(app);
     this.applyColumns();
+    this.setRowLines(this.rowLines);
     this.table.layout();
   }
 
@@ -142,12 +147,7 @@ export class PredictionViewApp {
     this.titleEl.textContent = o.title;
     this.summaryEl.textContent = summaryLine(o.task, o.numSamples, o.sequencesPerSample);
     document.body.dataset.task = o.task;
-    // num_return_sequences: a row has a line per sequence (the table's rows and the styles' --row-h agree)
-    const lines = sequenceLines(o.sequencesPerSample ?? 1);
-    this.tableSection.classList.toggle('multi-line', lines > 1);
-    this.tableSection.style.setProperty('--row-h', `${lines * LINE_H}px`);
-    this.tableSection.style.setProperty('--lines', String(lines));
-    this.table.setRowLines(lines);
+    this.setRowLines(sequenceLines(o.sequencesPerSample ?? 1));
     this.toolbar.setLabels(o);
     const columns = columnsFor(o);
     const changed = columns.length !== this.columns.length || columns.some((c, k) => c.id !== this.columns[k].id);
@@ -161,6 +161,15 @@ export class PredictionViewApp {
     this.metrics.render(o.metrics);
     this.notes.render(o.notes);
     this.syncControls();
+  }
+
+  /** num_return_sequences: a row has a line per sequence (the table's rows and the styles' --row-h agree). */
+  private setRowLines(lines: number): void {
+    this.rowLines = lines;
+    this.tableSection.classList.toggle('multi-line', lines > 1);
+    this.tableSection.style.setProperty('--row-h', `${lines * LINE_H}px`);
+    this.tableSection.style.setProperty('--lines', String(lines));
+    this.table.setRowLines(lines);
   }
 
   private renderSummary(s: SummaryResult): void {
@@ -289,6 +298,6 @@ export class PredictionViewApp {
   }
 
   private save(): void {
-    this.host.setState(stateToSave(this.hostState, this.query, this.table.offset, this.table.selected, [...this.hidden]));
+    this.host.setState(stateToSave(this.hostState, this.query, this.table.offset, this.table.selected, [...this.hidden], this.rowLines));
   }
 }

@@ -5,8 +5,10 @@ import { ColumnId, DEFAULT_QUERY, RowFilter, RowQuery, isColumnId } from '../../
 
 export interface SavedState {
   query: RowQuery;
-  /** Row-space scroll offset in pixels. */
+  /** Row-space scroll offset in pixels, in rows of `lines` lines. */
   offset: number;
+  /** Lines per row when saved (num_return_sequences: one per sequence); absent means 1. */
+  lines?: number;
   selected: number;
   /** Columns the user hid (the Columns menu). */
   hidden?: ColumnId[];
@@ -14,11 +16,13 @@ export interface SavedState {
   [host: string]: unknown;
 }
 
-const VIEW_KEYS = ['query', 'offset', 'selected', 'hidden'];
+const VIEW_KEYS = ['query', 'offset', 'selected', 'hidden', 'lines'];
 
 export interface Restored {
   query: RowQuery;
   offset: number | undefined;
+  /** The rows' lines the offset counts in: the table takes them before the first rows arrive. */
+  lines: number;
   selected: number;
   hidden: ColumnId[];
   hostState: Record<string, unknown>;
@@ -31,14 +35,15 @@ export function restoreState(saved: SavedState | undefined): Restored {
   return {
     query: saved?.query ?? { ...DEFAULT_QUERY, filter: {} },
     offset: saved?.offset,
+    lines: Number.isInteger(saved?.lines) && (saved!.lines as number) >= 1 ? (saved!.lines as number) : 1,
     selected: saved?.selected ?? 0,
     hidden: Array.isArray(saved?.hidden) ? saved.hidden.filter(isColumnId) : [],
     hostState,
   };
 }
 
-export function stateToSave(hostState: Record<string, unknown>, query: RowQuery, offset: number, selected: number, hidden: ColumnId[] = []): SavedState {
-  return { ...hostState, query, offset, selected, hidden };
+export function stateToSave(hostState: Record<string, unknown>, query: RowQuery, offset: number, selected: number, hidden: ColumnId[] = [], lines = 1): SavedState {
+  return { ...hostState, query, offset, selected, hidden, ...(lines > 1 ? { lines } : {}) };
 }
 
 /** `query` with `patch` merged into its filter; empty, false and undefined entries are dropped. */

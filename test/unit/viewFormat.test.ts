@@ -95,7 +95,10 @@ test('saved state: the view\'s fields come back, everything else is the host\'s;
   const q = { filter: { wrongOnly: true }, sort: { key: 'loss' as const, descending: true } };
   const saved = stateToSave({ cacheDir: '/c' }, q, 240, 7);
   const back = restoreState(saved);
-  assert.deepEqual(back, { query: q, offset: 240, selected: 7, hidden: [], hostState: { cacheDir: '/c' } });
+  assert.deepEqual(back, { query: q, offset: 240, lines: 1, selected: 7, hidden: [], hostState: { cacheDir: '/c' } });
+  // num_return_sequences: the offset counts rows of `lines` lines, so the lines come back with it
+  assert.equal(restoreState(stateToSave({}, q, 1440, 20, [], 3)).lines, 3);
+  assert.equal(restoreState({ ...saved, lines: -2 }).lines, 1, 'a damaged state falls back to one line');
   assert.deepEqual(restoreState(stateToSave({}, q, 0, 0, ['text', 'score:f1'])).hidden, ['text', 'score:f1']);
   assert.deepEqual(restoreState({ ...saved, hidden: ['text', '<img>', 7] as never }).hidden, ['text'], 'a damaged state keeps only real column ids');
   const fresh = restoreState(undefined);

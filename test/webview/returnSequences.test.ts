@@ -255,3 +255,43 @@ test('more sequences than a row has lines: the first ones, then how many more, a
     await v.close();
   }
 });
+
+test('a reopened view comes back at the same sample: the saved scroll offset is in rows of n lines', async () => {
+  const modelDir = path.join(dir, 't5-scroll');
+  writeSeq2SeqModel(modelDir, 'three-file', { seed: 4 });
+  const n = 3, N = 60;
+  const id = (w: string) => GEN_VOCAB.indexOf(w);
+  const predictions = Tensor.from('int64', [N * n, 2], Array.from({ length: N * n }, (_, k) => [id(GEN_WORDS[k % GEN_WORDS.length]), id(GEN_WORDS[(k + 1) % GEN_WORDS.length])]).flat());
+  const labelIds = Tensor.from('int64', [N, 2], Array.from({ length: N }, (_, i) => [id(GEN_WORDS[i % GEN_WORDS.length]), -100]).flat());
+  const tokenizer = await loadTokenizer(modelDir);
+  const make = (post: Parameters<typeof openView>[2] extends (p: infer P) => unknown ? P : never) =>
+    new PredictionViewModel({ title: 'scroll', evalPred: { predictions, labelIds, inputs: null, losses: null }, task: 'seq2seq-lm', tokenizer, generated: true, numReturnSequences: n }, post);
+  const firstShown = async (page: Page) => (await shownRows(page)).find((r) => r.sequences.length > 0)!;
+  const v = await openView(browser, pageUrl, make);
+  let saved: unknown;
+  try {
+    await settled(v.page);
+    // scroll so that sample 20 is the first row: 20 rows of 3 lines of 24 px
+    await v.page.evaluate(() => (document.querySelector('.viewport')!.scrollTop = 20 * 72));
+    await v.page.waitForFunction(() => document.querySelector('.row[aria-rowindex="21"]') !== null);
+    await settled(v.page);
+    assert.equal((await firstShown(v.page)).index, '20');
+    await v.page.waitForTimeout(300); // the scroll position is saved 150 ms after scrolling stops
+    saved = await v.state();
+  } finally {
+    await v.close();
+  }
+  const again = await openView(browser, pageUrl, make, { state: saved });
+  try {
+    await settled(again.page);
+    await again.page.waitForFunction(() => document.querySelector('.row[aria-rowindex="21"]:not(.loading)') !== null, undefined, { timeout: 5000 }).catch(() => {});
+    const top = await again.page.evaluate(() => {
+      const vp = document.querySelector('.viewport')!.getBoundingClientRect();
+      const rows = Array.from(document.querySelectorAll<HTMLElement>('.row')).filter((r) => getComputedStyle(r).display !== 'none');
+      return rows.map((r) => ({ i: r.getAttribute('aria-rowindex'), top: r.getBoundingClientRect().top - vp.top })).sort((a, b) => a.top - b.top).find((r) => r.top >= -1)?.i;
+    });
+    assert.equal(top, '21', 'the first row on screen is sample 20 again');
+  } finally {
+    await again.close();
+  }
+});
