@@ -443,7 +443,7 @@ export class EvalpredSession extends LoggingDebugSession {
     if (this.inPython) return this.forwardToPython(response, 'variables', args);
     if (this.node.paused && args.variablesReference >= NODE_REF_BASE) return this.forwardToNode(response, 'variables', args);
     try {
-      response.body = { variables: this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
+      response.body = { variables: await this.store.variables(args.variablesReference, args.filter, args.start, args.count) };
       this.sendResponse(response);
     } catch (e) {
       // Bad paging (negative or fractional start, ...): one clear message, never a stack.

@@ -4,9 +4,10 @@
 // memory). Statistics and decoded text are lazy (`presentationHint.lazy`): computed when clicked.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { EvalpredError } from '../core/errors';
-import { formatNumber, formatValue, previewTensor, pyString, statisticsText, summary, Value } from '../core/expr';
+import { formatNumber, formatValue, previewTensor, pyString, runSliced, statisticsText, summary, Value } from '../core/expr';
 import { DTYPES } from '../core/tensor/dtype';
-import { tensorStats } from '../core/tensor/stats';
+import { statsOf } from '../core/tensor/stats';
+import type { Gen } from '../core/tensor/blocks';
 import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
 
 /** When a client asks for children without a filter, rows beyond this are left to paging. */
@@ -92,13 +93,19 @@ type Container =
   | { kind: 'tensor'; t: Tensor; path: string; field: FieldName }
   /** Row i of a tensor: the view is made only when the row is expanded. */
   | { kind: 'row'; parent: Tensor; i: number; path: string; field: FieldName }
-  | { kind: 'lazy'; make: () => DebugProtocol.Variable }
+  /**
+   * Computed when expanded, in slices (statistics read a whole array: src/core/expr/slices.ts); the result
+   * builds the variable, once the slices are done, under the reference's root.
+   */
+  | { kind: 'lazy'; make: () => Gen<() => DebugProtocol.Variable> }
   | { kind: 'record'; make: () => DebugProtocol.Variable[] };
 
 export class VariableStore {
   private handles = new Handles<Container>();
   /** Roots of the Debug Console results still expandable, oldest first. */
   private evaluations: number[] = [];
+  /** Aborted at the next stop: a lazy value still being computed for the old one stops at its next slice. */
+  private stopScope = new AbortController();
 
   constructor(private ctx: VariableContext) {}
 
@@ -107,6 +114,8 @@ export class VariableStore {
     if (ctx) this.ctx = ctx;
     this.handles.reset();
     this.evaluations = [];
+    this.stopScope.abort('the debuggee went on');
+    this.stopScope = new AbortController();
   }
 
   /** How many references are live (tests check that earlier results are released). */
@@ -152,16 +161,19 @@ export class VariableStore {
     }
   }
 
-  /** Children of a reference, honouring DAP paging. */
-  variables(ref: number, filter?: 'indexed' | 'named', start?: number, count?: number): DebugProtocol.Variable[] {
+  /** Children of a reference, honouring DAP paging; a lazy value (statistics) is computed in slices. */
+  async variables(ref: number, filter?: 'indexed' | 'named', start?: number, count?: number): Promise<DebugProtocol.Variable[]> {
     if (!Number.isInteger(ref)) throw new EvalpredError(`variables: "variablesReference" must be a whole number, got ${JSON.stringify(ref)}`);
     const page = pagingOf(start, count);
     const c = this.handles.get(ref);
     if (!c) return [];
+    const build = c.kind === 'lazy' ? await runSliced(c.make(), this.stopScope.signal) : undefined;
+    if (build && this.handles.get(ref) !== c) return []; // released (a new stop) while it was computed
     // Children belong to the same evaluation result as their parent (released with it).
     const saved = this.handles.root;
     this.handles.root = this.handles.rootOf(ref);
     try {
+      if (build) return [build()];
       return this.children(c, filter, page.start, start === undefined && count === undefined ? undefined : page.count);
     } finally {
       this.handles.root = saved;
@@ -193,7 +205,7 @@ export class VariableStore {
       case 'row':
         return this.tensorChildren(c.parent.row(c.i), c.path, c.field, filter, start, count);
       case 'lazy':
-        return [c.make()];
+        return []; // computed by variables(), in slices
       case 'record':
         return c.make();
     }
@@ -261,7 +273,11 @@ export class VariableStore {
         value: 'decode token ids',
         variablesReference: this.handles.create({
           kind: 'lazy',
-          make: () => ({ name: 'decoded', value: pyString(this.decodeRow(t)), variablesReference: 0, evaluateName: `decode(${path})` }),
+          // eslint-disable-next-line require-yield
+          make: function* (this: VariableStore) {
+            const text = pyString(this.decodeRow(t));
+            return () => ({ name: 'decoded', value: text, variablesReference: 0, evaluateName: `decode(${path})` });
+          }.bind(this),
         }),
         presentationHint: { lazy: true, kind: 'virtual' },
       });
@@ -278,10 +294,10 @@ export class VariableStore {
     return this.ctx.decode!(ids);
   }
 
-  private statsVariable(t: Tensor): DebugProtocol.Variable {
-    const s = tensorStats(t);
+  private *statsVariable(t: Tensor): Gen<() => DebugProtocol.Variable> {
+    const s = yield* statsOf(t);
     const fields = Object.entries(s).map(([k, v]) => ({ name: k, value: v === null ? 'None' : formatNumber(v as number), variablesReference: 0 }));
-    return { name: 'statistics', value: statisticsText(s), variablesReference: this.record(() => fields) };
+    return () => ({ name: 'statistics', value: statisticsText(s), variablesReference: this.record(() => fields) });
   }
 
   private tensorChildren(t: Tensor, path: string, field: FieldName, filter?: 'indexed' | 'named', start = 0, count?: number): DebugProtocol.Variable[] {

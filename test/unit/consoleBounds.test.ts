@@ -49,7 +49,7 @@ test('results past the element cap are refused, whichever operation would build 
   assert.deepEqual((evaluateExpression('argmax(predictions, -1)', { evalPred: ep }) as Tensor).shape, [N]);
 });
 
-test('variables paging: whole numbers >= 0; count 0 / huge is clamped to one page', () => {
+test('variables paging: whole numbers >= 0; count 0 / huge is clamped to one page', async () => {
   assert.deepEqual(pagingOf(undefined, undefined), { start: 0, count: MAX_VARIABLES_PAGE });
   assert.deepEqual(pagingOf(5, 10), { start: 5, count: 10 });
   assert.deepEqual(pagingOf(0, 1e12), { start: 0, count: MAX_VARIABLES_PAGE });
@@ -60,25 +60,25 @@ test('variables paging: whole numbers >= 0; count 0 / huge is clamped to one pag
 
   const store = new VariableStore({ evalPred: evalPred(), tokenIdField: () => false });
   const scope = store.evalPredScope();
-  const preds = store.variables(scope).find((v) => v.name === 'predictions')!;
-  const rows = store.variables(preds.variablesReference, 'indexed', 0, 1e12);
+  const preds = (await store.variables(scope)).find((v) => v.name === 'predictions')!;
+  const rows = await store.variables(preds.variablesReference, 'indexed', 0, 1e12);
   assert.equal(rows.length, MAX_VARIABLES_PAGE, 'one page, not 12,000 rows');
   assert.equal(rows[0].name, '[0]');
-  assert.deepEqual(store.variables(preds.variablesReference, 'indexed', N + 5, 10), [], 'past the end: nothing');
-  assert.throws(() => store.variables(preds.variablesReference, 'indexed', -1, 10), /"start" must be a whole number >= 0/);
-  assert.throws(() => store.variables(preds.variablesReference, 'indexed', 1.5, 10), /"start" must be a whole number >= 0, got 1\.5/);
+  assert.deepEqual(await store.variables(preds.variablesReference, 'indexed', N + 5, 10), [], 'past the end: nothing');
+  await assert.rejects(store.variables(preds.variablesReference, 'indexed', -1, 10), /"start" must be a whole number >= 0/);
+  await assert.rejects(store.variables(preds.variablesReference, 'indexed', 1.5, 10), /"start" must be a whole number >= 0, got 1\.5/);
 });
 
-test(`only the last ${KEPT_EVALUATIONS} Debug Console results stay expandable; what was expanded under older ones goes with them`, () => {
+test(`only the last ${KEPT_EVALUATIONS} Debug Console results stay expandable; what was expanded under older ones goes with them`, async () => {
   const ep = evalPred();
   const store = new VariableStore({ evalPred: ep, tokenIdField: () => false });
   const base = store.liveReferences;
   const first = store.forValue('result', evaluateExpression('predictions[:20]', { evalPred: ep }), 'predictions[:20]');
-  const rows = store.variables(first.variablesReference, 'indexed', 0, 20);
-  store.variables(rows[0].variablesReference, 'named'); // expand a row and its statistics handle
-  assert.ok(store.variables(first.variablesReference, 'indexed', 0, 1).length === 1);
+  const rows = await store.variables(first.variablesReference, 'indexed', 0, 20);
+  await store.variables(rows[0].variablesReference, 'named'); // expand a row and its statistics handle
+  assert.ok((await store.variables(first.variablesReference, 'indexed', 0, 1)).length === 1);
   for (let k = 0; k < KEPT_EVALUATIONS; k++) store.forValue('result', evaluateExpression(`predictions[${k}]`, { evalPred: ep }), `predictions[${k}]`);
-  assert.deepEqual(store.variables(first.variablesReference, 'indexed', 0, 1), [], 'the oldest result is released');
-  assert.deepEqual(store.variables(rows[0].variablesReference, 'indexed', 0, 1), [], 'and the rows expanded under it');
+  assert.deepEqual(await store.variables(first.variablesReference, 'indexed', 0, 1), [], 'the oldest result is released');
+  assert.deepEqual(await store.variables(rows[0].variablesReference, 'indexed', 0, 1), [], 'and the rows expanded under it');
   assert.ok(store.liveReferences <= base + KEPT_EVALUATIONS * 2, `${store.liveReferences} live references`);
 });

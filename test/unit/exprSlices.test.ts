@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BUILTINS, EvaluationCancelled, FUNCTIONS, evaluateExpression, evaluateSliced, helpLines, runSliced } from '../../src/core/expr';
-import { argmaxAxis } from '../../src/core/expr/tensorOps';
+import { argExtremeAxis } from '../../src/core/expr/tensorOps';
 import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
 
 const big = (): EvalPredictionData => {
@@ -60,7 +60,7 @@ test('an aborted signal stops a sliced evaluation at its next slice with Evaluat
 
 test('argmax in blocks equals Tensor.argmax: ties take the first, the first NaN wins, block edges crossed', () => {
   const run = (t: Tensor, axis: number) => {
-    const g = argmaxAxis(t, axis);
+    const g = argExtremeAxis(t, axis);
     for (;;) {
       const r = g.next();
       if (r.done) return r.value;

@@ -4,7 +4,8 @@
 // long computation yields between slices; see ./slices.ts).
 import { DTYPES, DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
-import { Gen, IndexError, Work, argmaxAxis, checkResultSize, mapTensor, reduce } from './tensorOps';
+import { walkNumbers } from '../tensor/blocks';
+import { Gen, IndexError, MAX_RESULT_ELEMENTS, Reduction, Work, argExtremeAxis, checkResultSize, mapTensor, reduce } from './tensorOps';
 import { Value, isNode, isSeq, typeName } from './values';
 
 /** What an implementation gets from the evaluator: its arguments (evaluated) and helpers that name positions. */
@@ -54,37 +55,14 @@ function* reduction(c: BuiltinCall): Gen<Value> {
   if (t.size === 0 && (name === 'min' || name === 'max')) c.fail(c.argPos(0), `${name}() of an empty array`);
   const isInt = !DTYPES[t.dtype].isFloat;
   const outType: DType = name === 'mean' ? 'float64' : isInt ? (t.dtype === 'bool' && name !== 'sum' ? 'bool' : 'int64') : t.dtype === 'float64' ? 'float64' : 'float32';
-  return yield* c.guard(c.pos, () => {
-    if (name === 'mean') return reduce(t, axis, outType, () => ({ acc: 0, n: 0 }), (s, v) => ((s.acc += v), s.n++), (s) => (s.n ? s.acc / s.n : NaN));
-    if (name === 'sum') return reduce(t, axis, outType, () => ({ acc: 0, n: 0 }), (s, v) => void (s.acc += v), (s) => s.acc);
-    const better = name === 'min' ? (a: number, b: number) => a < b : (a: number, b: number) => a > b;
-    return reduce(
-      t,
-      axis,
-      outType,
-      () => ({ acc: NaN, n: 0 }),
-      (s, v) => {
-        if (s.n === -1) return; // NaN seen: NumPy propagates it
-        if (v !== v) {
-          s.acc = NaN;
-          s.n = -1;
-        } else if (s.n === 0 || better(v, s.acc)) {
-          s.acc = v;
-          s.n = 1;
-        }
-      },
-      (s) => s.acc,
-    );
-  });
+  return yield* c.guard(c.pos, () => reduce(t, axis, outType, name as Reduction));
 }
 
 function* argExtreme(c: BuiltinCall): Gen<Value> {
   const t = c.tensor(0);
   const axis = c.axis(1);
-  // argmin is argmax of the negated values (float64, so every integer negates exactly).
-  const src = c.name === 'argmax' ? t : yield* mapTensor(t, 'float64', (x) => -x);
-  if (axis === undefined) return (yield* c.guard(c.pos, () => argmaxAxis(src.reshape([src.size]), 0))).at(0);
-  return yield* c.guard(c.pos, () => argmaxAxis(src, axis));
+  const r = yield* c.guard(c.pos, () => argExtremeAxis(t, axis, c.name === 'argmin'));
+  return axis === undefined ? r.at(0) : r;
 }
 
 function* softmax(t: Tensor, axis: number): Gen<Tensor> {
@@ -150,12 +128,11 @@ export const BUILTINS: readonly Builtin[] = [
     description: 'how many elements are non-zero / True, e.g. count(label_ids == -100)',
     *impl(c) {
       const t = c.tensor(0);
-      const work = new Work();
       let n = 0;
-      for (let i = 0; i < t.size; i++) {
-        if (t.at(i) !== 0) n++;
-        if (work.tick()) yield;
-      }
+      // Block by block (a file-backed array of any size); int64 past 2^53 is read rounded, still non-zero.
+      yield* walkNumbers(t, false, (values, from, to) => {
+        for (let i = from; i < to; i++) if (values[i] !== 0) n++;
+      });
       return n;
     },
   }),
@@ -216,11 +193,13 @@ export const BUILTINS: readonly Builtin[] = [
     *impl(c) {
       const t = c.tensor(0);
       const set = new Set<number>();
-      const work = new Work();
-      for (let i = 0; i < t.size; i++) {
-        set.add(t.at(i));
-        if (work.tick()) yield;
-      }
+      // Block by block; the distinct values are the result, so they are what is bounded.
+      yield* c.guard(c.pos, () => walkNumbers(t, true, (values, from, to) => {
+        for (let i = from; i < to; i++) set.add(values[i]);
+        if (set.size > MAX_RESULT_ELEMENTS) {
+          throw new IndexError(`unique() of this ${t} array found more than ${MAX_RESULT_ELEMENTS} distinct values, more than the Debug Console keeps; select fewer rows (e.g. [:1000]) or round first`);
+        }
+      }));
       const vals = [...set].sort((a, b) => (Number.isNaN(a) ? 1 : Number.isNaN(b) ? -1 : a - b));
       return Tensor.from(t.dtype, [vals.length], vals);
     },

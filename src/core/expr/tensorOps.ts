@@ -3,7 +3,8 @@
 // Results are fresh tensors of just the selected elements; leading integer indices share memory (row()).
 // Every loop over elements is a generator that yields every SLICE_ELEMENTS elements, so the Debug Console can
 // run an evaluation in slices and the adapter answers other requests in between (runSliced in ./slices.ts).
-import { DTYPES, DType } from '../tensor/dtype';
+import { AxisSplit, AxisVisitor, Gen, SLICE_ELEMENTS, axisSplit, blocks, numbersOf, walkAxis } from '../tensor/blocks';
+import { DTYPES, DType, TensorData } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 
 export type Axis = { kind: 'int'; index: number } | { kind: 'slice'; start?: number; stop?: number; step?: number };
@@ -23,11 +24,8 @@ export function checkResultSize(size: number): void {
 
 export class IndexError extends Error {}
 
-/** A computation that yields (nothing) at points where it may be paused; its return value is the result. */
-export type Gen<T> = Generator<void, T, void>;
-
-/** Elements processed between two yields. */
-export const SLICE_ELEMENTS = 1 << 16;
+export type { Gen } from '../tensor/blocks';
+export { SLICE_ELEMENTS } from '../tensor/blocks';
 
 /** Counts work; `tick(n)` is true when a slice's worth has been done since the last yield. */
 export class Work {
@@ -73,7 +71,7 @@ export function* indexTensor(t: Tensor, items: Axis[]): Gen<Tensor> {
     if (index < -n || index >= n) throw new IndexError(`index ${index} is out of bounds for axis ${k} with size ${n}`);
     if (cur.ndim === 1) {
       const i = index < 0 ? index + n : index;
-      return new Tensor(cur.dtype, [], cur.data.subarray(i, i + 1) as typeof cur.data);
+      return new Tensor(cur.dtype, [], cur.elements(i, i + 1));
     }
     cur = cur.row(index);
     k++;
@@ -102,20 +100,28 @@ export function* indexTensor(t: Tensor, items: Axis[]): Gen<Tensor> {
   checkResultSize(size);
   const out = new DTYPES[cur.dtype].ctor(size);
   const strides = cur.strides;
-  const src = cur.data as ArrayLike<number | bigint>;
   const dst = out as unknown as { [i: number]: number | bigint };
   let w = 0;
   const work = new Work();
   const last = cur.ndim - 1;
+  // A file-backed array is read one run of its last axis at a time: the span the selection covers there.
+  const src = cur.inMemory ? (cur.data as ArrayLike<number | bigint>) : undefined;
+  const lastIdx = per[last] ?? [];
+  const lo = lastIdx.length ? Math.min(...lastIdx) : 0;
+  const hi = lastIdx.length ? Math.max(...lastIdx) : -1;
   function* rec(a: number, off: number): Gen<void> {
     if (a === last) {
-      for (const i of per[a]) dst[w++] = src[off + i * strides[a]];
-      if (work.tick(per[a].length)) yield;
+      if (src) for (const i of lastIdx) dst[w++] = src[off + i];
+      else if (lastIdx.length) {
+        const span = cur.elements(off + lo, off + hi + 1) as ArrayLike<number | bigint>;
+        for (const i of lastIdx) dst[w++] = span[i - lo];
+      }
+      if (work.tick(Math.max(lastIdx.length, hi - lo + 1))) yield;
       return;
     }
     for (const i of per[a]) yield* rec(a + 1, off + i * strides[a]);
   }
-  if (cur.ndim === 0) dst[w++] = src[0];
+  if (cur.ndim === 0) dst[w++] = cur.elements(0, 1)[0];
   else yield* rec(0, 0);
   return new Tensor(cur.dtype, outShape, out);
 }
@@ -129,18 +135,23 @@ export function* takeRows(t: Tensor, sel: Tensor): Gen<Tensor> {
     if (sel.ndim === t.ndim && sel.shape.every((d, i) => d === t.shape[i])) {
       // Full-shape mask: NumPy returns the selected elements as a flat array.
       const out: number[] = [];
-      for (let i = 0; i < sel.size; i++) {
-        if (sel.data[i]) out.push(i);
-        if (work.tick()) yield;
+      for (const { start, raw } of blocks(sel)) {
+        for (let i = 0; i < raw.length; i++) {
+          if (raw[i]) out.push(start + i);
+          if (work.tick()) yield;
+        }
+        checkResultSize(out.length);
       }
       return yield* gather(t.reshape([t.size]), out);
     }
     if (sel.ndim !== 1 || sel.shape[0] !== t.shape[0]) {
       throw new IndexError(`boolean index of shape (${sel.shape.join(', ')}) does not match the array's shape (${t.shape.join(', ')})`);
     }
-    for (let i = 0; i < sel.size; i++) {
-      if (sel.data[i]) rows.push(i);
-      if (work.tick()) yield;
+    for (const { start, raw } of blocks(sel)) {
+      for (let i = 0; i < raw.length; i++) {
+        if (raw[i]) rows.push(start + i);
+        if (work.tick()) yield;
+      }
     }
   } else if (!DTYPES[sel.dtype].isFloat) {
     if (sel.ndim !== 1) throw new IndexError('integer-array indexing takes a 1-d array of row numbers');
@@ -159,9 +170,13 @@ function* gather(t: Tensor, rows: number[]): Gen<Tensor> {
   checkResultSize(rows.length * inner);
   const out = new DTYPES[t.dtype].ctor(rows.length * inner);
   const work = new Work();
+  // A file-backed array is read a window at a time (rows come in ascending order from a mask): no whole-array load.
+  let win: { start: number; data: TensorData } | undefined = t.inMemory ? { start: 0, data: t.data } : undefined;
   for (let i = 0; i < rows.length; i++) {
-    const r = rows[i];
-    (out as Float32Array).set((t.data as Float32Array).subarray(r * inner, (r + 1) * inner), i * inner);
+    const s0 = rows[i] * inner;
+    const s1 = s0 + inner;
+    if (!win || s0 < win.start || s1 > win.start + win.data.length) win = { start: s0, data: t.elements(s0, Math.max(s1, s0 + SLICE_ELEMENTS)) };
+    (out as Float32Array).set((win.data as Float32Array).subarray(s0 - win.start, s1 - win.start), i * inner);
     if (work.tick(inner)) yield;
   }
   return new Tensor(t.dtype, [rows.length, ...t.shape.slice(1)], out);
@@ -236,82 +251,162 @@ export function* mapTensor(t: Tensor, dtype: DType, f: (x: number) => number): G
   return out;
 }
 
-/** Reduce over one axis (or all when axis is undefined) with `init`/`step`/`finish`. */
-export function* reduce(
-  t: Tensor,
-  axis: number | undefined,
-  dtype: DType,
-  init: () => { acc: number; n: number },
-  step: (s: { acc: number; n: number }, v: number) => void,
-  finish: (s: { acc: number; n: number }) => number,
-): Gen<Tensor | number> {
-  const work = new Work();
-  if (axis === undefined) {
-    const s = init();
-    for (let s0 = 0; s0 < t.size; s0 += SLICE_ELEMENTS) {
-      const end = Math.min(t.size, s0 + SLICE_ELEMENTS);
-      for (let i = s0; i < end; i++) step(s, t.at(i));
-      yield;
-    }
-    return finish(s);
+/** The reductions `reduce` computes: NumPy's sum/mean/min/max (min and max propagate NaN). */
+export type Reduction = 'sum' | 'mean' | 'min' | 'max';
+
+/**
+ * A reduction over one axis (or every element when axis is undefined: a number comes back), stored as
+ * `dtype`. Streamed block by block (src/core/tensor/blocks.ts), so a file-backed array of any size works in
+ * one block of memory; each output accumulates in float64, in the order of the reduced axis, whatever the
+ * blocks, so an in-memory and a file-backed array give the same bits.
+ */
+export function* reduce(t: Tensor, axis: number | undefined, dtype: DType, kind: Reduction): Gen<Tensor | number> {
+  const split = splitFor(t, axis);
+  const acc = new Float64Array(split.outer * split.inner);
+  let v: AxisVisitor<ArrayLike<number>>;
+  if (kind === 'sum' || kind === 'mean') {
+    v = {
+      along(x, from, to, out) {
+        let a = acc[out];
+        for (let j = from; j < to; j++) a += x[j];
+        acc[out] = a;
+      },
+      across(x, from, to, out) {
+        for (let j = from, o = out; j < to; j++, o++) acc[o] += x[j];
+      },
+    };
+  } else {
+    // The first element starts the output; a NaN ends it (NumPy propagates NaN); else the smaller / larger wins.
+    const lower = kind === 'min';
+    v = {
+      along(x, from, to, out, k0) {
+        let j = from;
+        let a = acc[out];
+        if (k0 === 0) a = x[j++];
+        if (a === a) {
+          for (; j < to; j++) {
+            const e = x[j];
+            if (e !== e) {
+              a = e;
+              break;
+            }
+            if (lower ? e < a : e > a) a = e;
+          }
+        }
+        acc[out] = a;
+      },
+      across(x, from, to, out, k) {
+        for (let j = from, o = out; j < to; j++, o++) {
+          const e = x[j];
+          const a = acc[o];
+          if (k === 0 || e !== e || (a === a && (lower ? e < a : e > a))) acc[o] = e;
+        }
+      },
+    };
+    if (split.len === 0) acc.fill(NaN);
   }
-  const ax = axis < 0 ? axis + t.ndim : axis;
-  if (ax < 0 || ax >= t.ndim) throw new IndexError(`axis ${axis} is out of bounds for a ${t.ndim}-d array`);
-  const outer = t.shape.slice(0, ax).reduce((a, b) => a * b, 1);
-  const len = t.shape[ax];
-  const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-  const out = Tensor.full(dtype, [...t.shape.slice(0, ax), ...t.shape.slice(ax + 1)]);
-  for (let o = 0; o < outer; o++) {
-    for (let i = 0; i < inner; i++) {
-      const s = init();
-      for (let k = 0; k < len; k++) step(s, t.at(o * len * inner + k * inner + i));
-      out.set(o * inner + i, finish(s));
-      if (work.tick(len)) yield;
-    }
-  }
+  yield* walkAxis(t, split, (raw, start) => numbersOf(raw, t.dtype, start), v);
+  if (kind === 'mean') for (let o = 0; o < acc.length; o++) acc[o] = split.len ? acc[o] / split.len : NaN;
+  if (axis === undefined) return acc[0];
+  const out = Tensor.full(dtype, split.outShape);
+  for (let o = 0; o < acc.length; o++) out.set(o, acc[o]);
   return out;
 }
 
-/** Elements one synchronous Tensor.argmax call may cover between two yields. */
-const ARGMAX_BLOCK = 1 << 20;
+/** axisSplit with the Debug Console's refusal of results it does not build. */
+function splitFor(t: Tensor, axis: number | undefined): AxisSplit {
+  let split: AxisSplit;
+  try {
+    split = axisSplit(t.shape, axis);
+  } catch (e) {
+    throw new IndexError((e as Error).message);
+  }
+  checkResultSize(split.outer * split.inner);
+  return split;
+}
 
 /**
- * Tensor.argmax along `axis` (same result: int64, first maximum, the first NaN wins as in NumPy), computed in
- * blocks of the reduced axis so it yields between them. Each block is Tensor.argmax on a view (its fast path),
- * and blocks are combined with the same rule.
+ * The index of the largest value along `axis` (every element when undefined), as Tensor.argmax gives it:
+ * int64, the first maximum, the first NaN wins (NumPy's rule); `lowest` gives argmin by the same rule with
+ * the order reversed. Streamed block by block like `reduce`; int64 is compared as bigints (exact past 2^53).
  */
-export function* argmaxAxis(t: Tensor, axis: number): Gen<Tensor> {
-  if (t.ndim === 0) return t.argmax(axis);
-  const ax = axis < 0 ? axis + t.ndim : axis;
-  if (ax < 0 || ax >= t.ndim) throw new RangeError(`axis ${axis} is out of bounds for a ${t.ndim}-d tensor`);
-  const outer = t.shape.slice(0, ax).reduce((a, b) => a * b, 1);
-  const len = t.shape[ax];
-  const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-  if (len === 0) throw new RangeError('argmax of an empty axis');
-  const out = new BigInt64Array(outer * inner);
-  const big = t.data instanceof BigInt64Array ? t.data : undefined;
-  // NumPy's order: NaN beats everything and the first one stays; otherwise strictly larger wins (first max).
-  const beats = (c: number, b: number): boolean => {
-    if (big) return big[c] > big[b];
-    const bv = t.at(b);
-    if (bv !== bv) return false;
-    const cv = t.at(c);
-    return cv !== cv || cv > bv;
-  };
-  const seg = Math.max(1, Math.floor(ARGMAX_BLOCK / inner));
-  const work = new Work();
-  for (let o = 0; o < outer; o++) {
-    const base = o * len * inner;
-    for (let k0 = 0; k0 < len; k0 += seg) {
-      const k1 = Math.min(len, k0 + seg);
-      const view = new Tensor(t.dtype, [k1 - k0, inner], (t.data as Float32Array).subarray(base + k0 * inner, base + k1 * inner) as typeof t.data);
-      const local = view.argmax(0).data as BigInt64Array;
-      for (let i = 0; i < inner; i++) {
-        const k = k0 + Number(local[i]);
-        if (k0 === 0 || beats(base + k * inner + i, base + Number(out[o * inner + i]) * inner + i)) out[o * inner + i] = BigInt(k);
-      }
-      if (work.tick((k1 - k0) * inner)) yield;
-    }
+export function* argExtremeAxis(t: Tensor, axis: number | undefined, lowest = false): Gen<Tensor> {
+  const split = splitFor(t, axis);
+  if (split.len === 0) throw new RangeError(`${lowest ? 'argmin' : 'argmax'} of an empty axis`);
+  const n = split.outer * split.inner;
+  const best = new Float64Array(n);
+  if (t.dtype === 'int64') {
+    const bestV = new BigInt64Array(n);
+    const beats = lowest ? (e: bigint, b: bigint) => e < b : (e: bigint, b: bigint) => e > b;
+    yield* walkAxis(t, split, (raw) => raw as BigInt64Array, {
+      along(x, from, to, out, k0) {
+        let j = from;
+        let k = k0;
+        let b = best[out];
+        let bv = bestV[out];
+        if (k === 0) {
+          b = 0;
+          bv = x[j++];
+          k++;
+        }
+        for (; j < to; j++, k++) {
+          if (beats(x[j], bv)) {
+            b = k;
+            bv = x[j];
+          }
+        }
+        best[out] = b;
+        bestV[out] = bv;
+      },
+      across(x, from, to, out, k) {
+        for (let j = from, o = out; j < to; j++, o++) {
+          if (k === 0 || beats(x[j], bestV[o])) {
+            best[o] = k;
+            bestV[o] = x[j];
+          }
+        }
+      },
+    });
+  } else {
+    const bestV = new Float64Array(n);
+    // !(e <= b) is true for a larger value and for NaN (argmax); !(e >= b) for a smaller one and NaN (argmin).
+    const beats = lowest ? (e: number, b: number) => !(e >= b) : (e: number, b: number) => !(e <= b);
+    yield* walkAxis(t, split, (raw: TensorData, start) => numbersOf(raw, t.dtype, start), {
+      along(x, from, to, out, k0) {
+        let j = from;
+        let k = k0;
+        let b = best[out];
+        let bv = bestV[out];
+        if (k === 0) {
+          b = 0;
+          bv = x[j++];
+          k++;
+        }
+        if (bv === bv) {
+          for (; j < to; j++, k++) {
+            const e = x[j];
+            if (beats(e, bv)) {
+              b = k;
+              bv = e;
+              if (e !== e) break;
+            }
+          }
+        }
+        best[out] = b;
+        bestV[out] = bv;
+      },
+      across(x, from, to, out, k) {
+        for (let j = from, o = out; j < to; j++, o++) {
+          const b = bestV[o];
+          if (k === 0 || (b === b && beats(x[j], b))) {
+            best[o] = k;
+            bestV[o] = x[j];
+          }
+        }
+      },
+    });
   }
-  return new Tensor('int64', [...t.shape.slice(0, ax), ...t.shape.slice(ax + 1)], out);
+  const out = new BigInt64Array(n);
+  for (let o = 0; o < n; o++) out[o] = BigInt(best[o]);
+  return new Tensor('int64', split.outShape, out);
 }

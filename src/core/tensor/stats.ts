@@ -1,6 +1,7 @@
-// Summary statistics for the views and `inspect`: one pass over the data, no copies, so a 1M x 50k logits
-// tensor costs one scan. min/max/mean/std cover finite values only (NaN and ±inf are counted apart),
-// std is the population std (NumPy's default ddof=0), accumulated with Welford's update for stability.
+// Summary statistics for the views and `inspect`: one pass over the data, block by block (./blocks.ts), so a
+// 1M x 50k logits tensor costs one scan and a file-backed one of any size one block of memory. min/max/mean/std
+// cover finite values only (NaN and ±inf are counted apart), int64 is read via Number (rounded past 2^53), std is the population std (NumPy's default ddof=0), accumulated with Welford's update for stability.
+import { Gen, runToEnd, walkNumbers } from './blocks';
 import { floatToHalf, halfToFloat } from './dtype';
 import { Tensor } from './tensor';
 
@@ -19,20 +20,9 @@ export interface TensorStats {
   zeroCount: number;
 }
 
-/** A function reading element i as a JS number (float16 widened, int64 via Number: exact up to 2^53). */
-function reader(t: Tensor): (i: number) => number {
-  const d = t.data;
-  if (t.dtype === 'float16') return (i) => halfToFloat(d[i] as number);
-  if (d instanceof BigInt64Array) return (i) => Number(d[i]);
-  return (i) => d[i] as number;
-}
-
-export function tensorStats(t: Tensor): TensorStats {
-  const n = t.size;
-  // A file-backed array (docs/cache-format.md#arrays-larger-than-memory) is scanned chunk by chunk.
-  const parts = t.inMemory || t.ndim === 0 ? [t] : (function* () {
-    for (const { rows } of t.chunks()) yield rows;
-  })();
+/** tensorStats in slices: a generator that yields every SLICE_ELEMENTS elements (./blocks.ts). */
+export function* statsOf(t: Tensor): Gen<TensorStats> {
+  // Block by block (./blocks.ts): a file-backed array of any size is read a block at a time.
   let finite = 0;
   let sum = 0;
   let comp = 0; // Neumaier compensation: the mean is sum / n, as NumPy reports it, without drift
@@ -45,35 +35,37 @@ export function tensorStats(t: Tensor): TensorStats {
   let negInf = 0;
   let minus100 = 0;
   let zero = 0;
-  for (const part of parts) for (let i = 0, get = reader(part), m = part.size; i < m; i++) {
-    const v = get(i);
-    if (v !== v) {
-      nan++;
-      continue;
+  yield* walkNumbers(t, false, (values, from, to) => {
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      if (v !== v) {
+        nan++;
+        continue;
+      }
+      if (v === Infinity) {
+        posInf++;
+        continue;
+      }
+      if (v === -Infinity) {
+        negInf++;
+        continue;
+      }
+      if (v === 0) zero++;
+      else if (v === -100) minus100++;
+      if (v < min) min = v;
+      if (v > max) max = v;
+      finite++;
+      const s2 = sum + v;
+      comp += Math.abs(sum) >= Math.abs(v) ? sum - s2 + v : v - s2 + sum;
+      sum = s2;
+      const delta = v - mean;
+      mean += delta / finite;
+      m2 += delta * (v - mean);
     }
-    if (v === Infinity) {
-      posInf++;
-      continue;
-    }
-    if (v === -Infinity) {
-      negInf++;
-      continue;
-    }
-    if (v === 0) zero++;
-    else if (v === -100) minus100++;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    finite++;
-    const s2 = sum + v;
-    comp += Math.abs(sum) >= Math.abs(v) ? sum - s2 + v : v - s2 + sum;
-    sum = s2;
-    const delta = v - mean;
-    mean += delta / finite;
-    m2 += delta * (v - mean);
-  }
+  });
   const has = finite > 0;
   return {
-    count: n,
+    count: t.size,
     min: has ? min : null,
     max: has ? max : null,
     mean: has ? (sum + comp) / finite : null,
@@ -84,6 +76,10 @@ export function tensorStats(t: Tensor): TensorStats {
     minus100Count: minus100,
     zeroCount: zero,
   };
+}
+
+export function tensorStats(t: Tensor): TensorStats {
+  return runToEnd(statsOf(t));
 }
 
 export interface Histogram {
@@ -98,10 +94,17 @@ export interface Histogram {
  * [a, b) except the last, which is closed; values outside `range` are not counted. Edges are computed in the
  * tensor's float type (float32/float16 edges for float32/float16 data), so boundary values fall where NumPy puts them.
  */
-export function histogram(t: Tensor, bins: number, range?: [number, number]): Histogram {
+export function histogram(t: Tensor, bins: number, range?: [number, number], finite?: { min: number | null; max: number | null }): Histogram {
+  return runToEnd(histogramOf(t, bins, range, finite));
+}
+
+/**
+ * histogram in slices (a generator yielding every SLICE_ELEMENTS elements), block by block (./blocks.ts).
+ * `finite`, the data's finite min and max when already known (tensorStats' min/max, null when there are
+ * none), saves the pass that finds them; the result is the same.
+ */
+export function* histogramOf(t: Tensor, bins: number, range?: [number, number], finite?: { min: number | null; max: number | null }): Gen<Histogram> {
   if (!Number.isInteger(bins) || bins < 1) throw new RangeError(`histogram needs a positive integer number of bins, got ${bins}`);
-  const get = reader(t);
-  const n = t.size;
   let first: number;
   let last: number;
   let fromData = false; // range taken from the data's own min/max (NumPy scalars of the data's type)
@@ -110,17 +113,24 @@ export function histogram(t: Tensor, bins: number, range?: [number, number]): Hi
     if (!(first <= last)) throw new RangeError(`histogram range [${first}, ${last}] must have min <= max`);
     if (!Number.isFinite(first) || !Number.isFinite(last)) throw new RangeError(`histogram range [${first}, ${last}] must be finite`);
   } else {
-    first = Infinity;
-    last = -Infinity;
-    for (let i = 0; i < n; i++) {
-      const v = get(i);
-      if (Number.isFinite(v)) {
-        if (v < first) first = v;
-        if (v > last) last = v;
-      }
+    let lo = Infinity;
+    let hi = -Infinity;
+    if (finite) {
+      lo = finite.min ?? Infinity;
+      hi = finite.max ?? -Infinity;
+    } else {
+      yield* walkNumbers(t, false, (values, from, to) => {
+        for (let i = from; i < to; i++) {
+          const v = values[i];
+          if (Number.isFinite(v)) {
+            if (v < lo) lo = v;
+            if (v > hi) hi = v;
+          }
+        }
+      });
     }
-    if (first > last) [first, last] = [0, 1]; // no finite values: NumPy's (Python int) default
-    else fromData = true;
+    if (lo > hi) [first, last] = [0, 1]; // no finite values: NumPy's (Python int) default
+    else [first, last, fromData] = [lo, hi, true];
   }
   // Edges as np.linspace makes them. With an explicit range (Python floats) it computes in float64 and casts
   // to the data's float type; with the data's own min/max (NumPy scalars of that type) it computes in that
@@ -140,16 +150,18 @@ export function histogram(t: Tensor, bins: number, range?: [number, number]): Hi
   const hi = edges[bins];
   const counts = new Array<number>(bins).fill(0);
   const scale = bins / (hi - lo);
-  for (let i = 0; i < n; i++) {
-    const v = get(i);
-    if (!(v >= lo && v <= hi)) continue; // drops NaN, ±inf and out-of-range values
-    let k = Math.floor((v - lo) * scale);
-    if (k >= bins) k = bins - 1;
-    // The division can be off by one ULP near an edge; settle with the edges themselves, as NumPy does.
-    if (v < edges[k]) k--;
-    else if (k < bins - 1 && v >= edges[k + 1]) k++;
-    counts[k]++;
-  }
+  yield* walkNumbers(t, false, (values, from, to) => {
+    for (let i = from; i < to; i++) {
+      const v = values[i];
+      if (!(v >= lo && v <= hi)) continue; // drops NaN, ±inf and out-of-range values
+      let k = Math.floor((v - lo) * scale);
+      if (k >= bins) k = bins - 1;
+      // The division can be off by one ULP near an edge; settle with the edges themselves, as NumPy does.
+      if (v < edges[k]) k--;
+      else if (k < bins - 1 && v >= edges[k + 1]) k++;
+      counts[k]++;
+    }
+  });
   return { edges, counts };
 }
 

@@ -209,6 +209,15 @@ export class Tensor {
     for (let s = 0; s < n; s += step) yield { start: s, rows: this.rows(s, s + step) };
   }
 
+  /**
+   * Elements [start, end) in flat C order: a view of an in-memory tensor's data, a fresh read of a file-backed
+   * one's (./blocks.ts walks whole arrays this way, a block at a time).
+   */
+  elements(start: number, end: number): TensorData {
+    const s = Math.max(0, Math.min(this.count, start));
+    return this.part(s, Math.max(s, Math.min(this.count, end)));
+  }
+
   private part(start: number, end: number): TensorData {
     return this.loaded ? (this.loaded.subarray(start, end) as TensorData) : this.backing!.read(start, end);
   }

@@ -15,7 +15,7 @@ export function tensorCards(ep: EvalPredictionData): TensorCard[] {
     if (!node) continue;
     for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) {
       const s = tensorStats(t);
-      const h = histogram(t, HISTOGRAM_BINS);
+      const h = histogram(t, HISTOGRAM_BINS, undefined, s); // the min/max tensorStats found: one pass less
       cards.push({
         path: p,
         dtype: t.dtype,

@@ -1,0 +1,207 @@
+// Whole-array operations on file-backed arrays of any size (docs/cache-format.md#arrays-larger-than-memory):
+// the Debug Console's reductions, argmax/argmin, count, unique, indexing and masks, and the view's statistics
+// and histogram stream block by block (src/core/tensor/blocks.ts). Here the whole-array limit is forced to a
+// few bytes (so any load of the whole array throws) and blocks to 7 elements (so every pass crosses dozens of
+// block edges, inside rows and across them); every result must equal the in-memory array's, bit for bit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { evaluateExpression, evaluationOf, formatValue, runSliced, statisticsText, Value } from '../../src/core/expr';
+import { VariableStore } from '../../src/debug/variables';
+import { histogram, histogramOf, statsOf, tensorStats } from '../../src/core/tensor/stats';
+import { runToEnd } from '../../src/core/tensor/blocks';
+import { openNpyFile, writeNpyFile } from '../../src/core/tensor/npy';
+import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
+import { DType } from '../../src/core/tensor/dtype';
+import { tempDir } from '../helpers/tempDir';
+
+/** Values with NaN, ±inf, -100, zeros and ties placed across block edges. */
+function values(n: number, seed: number, dtype: DType): number[] {
+  return Array.from({ length: n }, (_, i) => {
+    const k = (i * 7919 + seed * 104729) % 1009;
+    if (dtype.startsWith('float')) {
+      if (k === 3 || k === 500) return NaN;
+      if (k === 11) return Infinity;
+      if (k === 12) return -Infinity;
+    }
+    if (k % 97 === 0) return -100;
+    if (k % 31 === 0) return 0;
+    return dtype.startsWith('float') ? (k - 500) / 8 : (k % 41) - 20;
+  });
+}
+
+function withEnv<T>(env: Record<string, string | undefined>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  try {
+    return fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
+
+/** What the Debug Console would show for a value, plus the raw bits of an array (dtype, shape, bytes). */
+function shown(v: Value): string {
+  if (v instanceof Tensor) {
+    const d = v.data;
+    return `${v.dtype}[${v.shape.join(',')}] ${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')}`;
+  }
+  return typeof v === 'number' ? `number ${Object.is(v, -0) ? '-0' : String(v)}` : formatValue(v);
+}
+
+const SMALL = { EVALPRED_WHOLE_ARRAY_BYTES: '8', EVALPRED_BLOCK_ELEMENTS: '7' };
+
+function fileBacked(dir: string, name: string, t: Tensor): Tensor {
+  const file = path.join(dir, `${name}.npy`);
+  writeNpyFile(file, t);
+  return withEnv(SMALL, () => openNpyFile(file));
+}
+
+const EXPRESSIONS = [
+  'sum(predictions)', 'mean(predictions)', 'min(predictions)', 'max(predictions)',
+  'sum(predictions, 0)', 'sum(predictions, 1)', 'mean(predictions, -1)', 'min(predictions, 0)', 'max(predictions, 1)', 'max(predictions, -1)',
+  'argmax(predictions)', 'argmin(predictions)', 'argmax(predictions, 0)', 'argmax(predictions, 1)', 'argmax(predictions, -1)', 'argmin(predictions, 0)', 'argmin(predictions, -1)',
+  'predictions.argmax(-1)', 'count(predictions > 0)', 'count(predictions)', 'unique(label_ids)', 'count(label_ids == -100)',
+  'sum(label_ids)', 'mean(label_ids, 1)', 'min(label_ids, 0)', 'argmax(label_ids, 0)', 'argmin(label_ids)', 'max(label_ids == 3)',
+  'predictions[:, 0, :3]', 'predictions[2:6, 1]', 'predictions[::-2, 3, ::3]', 'predictions[5]', 'predictions[-1, -1, -1]',
+  'predictions[label_ids[:, 0] > 0]', 'predictions[predictions > 50]', 'predictions[unique(label_ids)[-3:] % 9]', 'sum(predictions[1:4], 2)',
+];
+
+test('Debug Console operations on a file-backed array equal the in-memory array, bit for bit, across block edges, without loading it', () => {
+  const dir = tempDir();
+  try {
+    for (const dtype of ['float32', 'float16', 'float64', 'int64'] as DType[]) {
+      const memPreds = Tensor.from(dtype, [9, 5, 11], values(9 * 5 * 11, 1, dtype));
+      const memLabels = Tensor.from('int64', [9, 5], values(45, 2, 'int64'));
+      const mem: EvalPredictionData = { predictions: memPreds, labelIds: memLabels, inputs: null, losses: null };
+      const disk: EvalPredictionData = { predictions: fileBacked(dir, `p-${dtype}`, memPreds), labelIds: fileBacked(dir, `l-${dtype}`, memLabels), inputs: null, losses: null };
+      for (const src of EXPRESSIONS) {
+        const want = withEnv({ EVALPRED_BLOCK_ELEMENTS: undefined }, () => shown(evaluateExpression(src, { evalPred: mem })));
+        const got = withEnv(SMALL, () => shown(evaluateExpression(src, { evalPred: disk })));
+        assert.equal(got, want, `${dtype}: ${src}`);
+      }
+      assert.equal((disk.predictions as Tensor).inMemory, false, `${dtype}: the file-backed predictions were never loaded whole`);
+      assert.equal((disk.labelIds as Tensor).inMemory, false);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('known values through the streamed path: NaN propagates, ties take the first, the first NaN wins', () => {
+  const dir = tempDir();
+  try {
+    const m = Tensor.from('float32', [4, 5], [1, 9, 3, 9, 2, 5, 5, 5, 5, 5, -1, NaN, 7, NaN, 8, 0, 0, 0, 0, -3]);
+    const ep: EvalPredictionData = { predictions: fileBacked(dir, 'k', m), labelIds: null, inputs: null, losses: null };
+    withEnv(SMALL, () => {
+      const ev = (s: string) => evaluateExpression(s, { evalPred: ep });
+      assert.deepEqual((ev('argmax(predictions, -1)') as Tensor).toArray(), [1, 0, 1, 0]);
+      assert.deepEqual((ev('argmin(predictions, 1)') as Tensor).toArray(), [0, 0, 1, 4]);
+      assert.deepEqual((ev('argmax(predictions, 0)') as Tensor).toArray(), [1, 2, 2, 2, 2]);
+      assert.ok(Number.isNaN((ev('max(predictions, 1)') as Tensor).at(2)));
+      assert.deepEqual(((ev('sum(predictions, 0)') as Tensor).toArray() as number[]).map(String), ['5', 'NaN', '15', 'NaN', '12']);
+      assert.equal(ev('sum(predictions[0])'), 24);
+      assert.equal(ev('argmax(predictions)'), 11); // the 9 at 1 comes first, but the NaN at 11 wins
+      assert.equal(ev('count(predictions == 5)'), 5);
+      assert.ok(Number.isNaN(ev('min(predictions)') as number));
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('statistics and histogram of a file-backed array equal the in-memory ones, with and without the known range', () => {
+  const dir = tempDir();
+  try {
+    for (const dtype of ['float32', 'float16', 'float64', 'int64', 'bool'] as DType[]) {
+      const n = 3 * 7 * 13;
+      const mem = Tensor.from(dtype, [3, 7, 13], dtype === 'bool' ? values(n, 3, 'int64').map((v) => (v > 0 ? 1 : 0)) : values(n, 3, dtype));
+      const disk = fileBacked(dir, `s-${dtype}`, mem);
+      const want = { stats: tensorStats(mem), hist: histogram(mem, 20), ranged: histogram(mem, 7, [-30, 30]) };
+      withEnv(SMALL, () => {
+        const stats = tensorStats(disk);
+        assert.deepEqual(stats, want.stats, dtype);
+        assert.deepEqual(histogram(disk, 20), want.hist, dtype);
+        assert.deepEqual(histogram(disk, 7, [-30, 30]), want.ranged, dtype);
+        // The view passes the min/max tensorStats found: the same histogram without the extra pass.
+        assert.deepEqual(runToEnd(histogramOf(disk, 20, undefined, stats)), want.hist, dtype);
+        // statsOf yields within the pass, at least once per block, so a caller can run it in slices.
+        let yields = 0;
+        const g = statsOf(disk);
+        for (let r = g.next(); !r.done; r = g.next()) yields++;
+        assert.ok(yields >= Math.ceil(n / 7), `${dtype}: ${yields} yields over ${Math.ceil(n / 7)} blocks`);
+      });
+      assert.equal(disk.inMemory, false);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a sliced evaluation over a file-backed array gives the event loop turns and stops when cancelled', async () => {
+  const dir = tempDir();
+  const saved = { ...process.env };
+  try {
+    const n = 400_000;
+    const mem = Tensor.from('float32', [400, 1000], values(n, 5, 'float32'));
+    const want = evaluateExpression('mean(predictions, 0)', { evalPred: { predictions: mem, labelIds: null, inputs: null, losses: null } }) as Tensor;
+    process.env.EVALPRED_WHOLE_ARRAY_BYTES = '8';
+    process.env.EVALPRED_BLOCK_ELEMENTS = '50000';
+    const file = path.join(dir, 'p.npy');
+    writeNpyFile(file, mem);
+    const ep: EvalPredictionData = { predictions: openNpyFile(file), labelIds: null, inputs: null, losses: null };
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 0);
+    try {
+      // Slices of 0 ms: the event loop gets a turn at every yield, so the count below does not depend on speed.
+      const got = (await runSliced(evaluationOf('mean(predictions, 0)', { evalPred: ep }), undefined, 0)) as Tensor;
+      assert.deepEqual(got.data, want.data);
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.ok(turns > 0, 'timers ran while the file-backed array was reduced');
+    const ctl = new AbortController();
+    const p = runSliced(evaluationOf('argmax(predictions, 0)', { evalPred: ep }), ctl.signal, 0);
+    setImmediate(() => ctl.abort('the run went on'));
+    await assert.rejects(p, /evaluation cancelled: the run went on/);
+  } finally {
+    process.env.EVALPRED_WHOLE_ARRAY_BYTES = saved.EVALPRED_WHOLE_ARRAY_BYTES;
+    process.env.EVALPRED_BLOCK_ELEMENTS = saved.EVALPRED_BLOCK_ELEMENTS;
+    if (saved.EVALPRED_WHOLE_ARRAY_BYTES === undefined) delete process.env.EVALPRED_WHOLE_ARRAY_BYTES;
+    if (saved.EVALPRED_BLOCK_ELEMENTS === undefined) delete process.env.EVALPRED_BLOCK_ELEMENTS;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the Variables view statistics of a file-backed array are computed in slices and equal the in-memory ones', async () => {
+  const dir = tempDir();
+  try {
+    const mem = Tensor.from('float32', [9, 5, 11], values(9 * 5 * 11, 4, 'float32'));
+    const disk = fileBacked(dir, 'v', mem);
+    const want = tensorStats(mem);
+    const store = new VariableStore({ evalPred: { predictions: disk, labelIds: null, inputs: null, losses: null }, tokenIdField: () => false });
+    await withEnvAsync(SMALL, async () => {
+      const preds = (await store.variables(store.evalPredScope())).find((v) => v.name === 'predictions')!;
+      const stats = (await store.variables(preds.variablesReference, 'named')).find((v) => v.name === 'statistics')!;
+      const [s] = await store.variables(stats.variablesReference);
+      assert.equal(s.value, statisticsText(want));
+      const fields = await store.variables(s.variablesReference);
+      assert.equal(fields.find((f) => f.name === 'nanCount')?.value, String(want.nanCount));
+      assert.equal(fields.find((f) => f.name === 'minus100Count')?.value, String(want.minus100Count));
+    });
+    assert.equal(disk.inMemory, false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+async function withEnvAsync<T>(env: Record<string, string | undefined>, fn: () => Promise<T>): Promise<T> {
+  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  try {
+    return await fn();
+  } finally {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
+  }
+}
