@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { LoopContainer } from '../../src/core/loop/accumulate';
 import { MEMORY_BUDGET_BYTES, SpoolContainer } from '../../src/core/loop/spool';
+import { DiskWatch } from '../../src/core/loop/diskWatch';
 import { nodeBytes } from '../../src/core/loop/accumulate';
 import { beginCacheWrite, commitCacheFiles, readCache, writeCache } from '../../src/core/cache/store';
 import { CacheNode, EvalPredictionNodes } from '../../src/core/cache/manifest';
@@ -258,6 +259,59 @@ test('a spooled run that would not fit on disk stops after the first forward pas
     assert.deepEqual(p.toArray(), (inMemory.evalPred.predictions as Tensor).toArray());
     assert.deepEqual((spooled.evalPred.labelIds as Tensor).toArray(), (inMemory.evalPred.labelIds as Tensor).toArray());
     assert.equal(spooled.evalLoss, inMemory.evalLoss);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the free space is checked again as the run goes: every so many bytes and when a wider batch raises the projection (the widest batch so far, per sample)', () => {
+  let free = 1e9;
+  let checks = 0;
+  const watch = new DiskWatch('/cache/tmp', 100, () => (checks++, free), 1000);
+  watch.batch(10, 500, () => 0); // the first batch is always checked: 50 bytes a sample, 5000 in all
+  assert.equal(checks, 1);
+  assert.equal(watch.projected, 5000);
+  watch.batch(10, 500, () => 0); // 500 bytes since the check, same projection: no statfs
+  assert.equal(checks, 1);
+  watch.batch(10, 700, () => 500); // wider (generated sequences grew): projection 7000, checked at once
+  assert.equal(checks, 2);
+  assert.equal(watch.projected, 7000);
+  watch.batch(10, 300, () => 1200); // narrower: the projection stays at the widest; 300 bytes since the check
+  assert.equal(checks, 2);
+  assert.equal(watch.projected, 7000);
+  watch.batch(10, 700, () => 1500); // 1000 bytes since the check: checked
+  assert.equal(checks, 3);
+  // The disk fills (another writer): the next check stops the run, naming the projection, what is written and the free space.
+  free = 2000;
+  assert.throws(
+    () => watch.batch(10, 800, () => 2200),
+    (e: Error) =>
+      isEvalpredError(e) &&
+      e.message.startsWith('the predictions of 100 samples need about 8000 bytes (8000 bytes) on disk, projected from the widest of the 6 batches so far; 2200 bytes') &&
+      /the rest does not fit in the 2000 bytes \(2000 bytes\) free where the cache is written \(\/cache\/tmp\)/.test(e.message) &&
+      /before the disk fills; only evalpred's own temporary files are removed/.test(e.message),
+  );
+});
+
+test('a run whose disk fills during the run stops before the next batch is written; its files go, the user\'s stay', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 24 });
+    const spool = path.join(dir, 'spool');
+    fs.mkdirSync(spool);
+    const mine = path.join(spool, 'notes.txt');
+    fs.writeFileSync(mine, 'the user\'s file');
+    // Per-batch files (eval_do_concat_batches=False) are written as the batches come, so the disk has some of the run on it.
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, evalDoConcatBatches: false });
+    let calls = 0;
+    let batches = 0;
+    await assert.rejects(
+      runLoop(settings, { spoolDir: spool, diskCheckEveryBytes: 1, freeBytes: () => (++calls <= 3 ? 1e12 : 10), progress: () => batches++ }),
+      (e: Error) => isEvalpredError(e) && /projected from the widest of the 4 batches so far; \d+ bytes \(\d+ bytes\) of them are written/.test(e.message) && /free where the cache is written/.test(e.message),
+    );
+    assert.equal(batches, 3, 'three batches went through; the fourth was refused before it was written');
+    assert.deepEqual(fs.readdirSync(spool), ['notes.txt'], 'the batches written so far were removed, nothing else');
+    assert.equal(fs.readFileSync(mine, 'utf8'), 'the user\'s file');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,7 @@ import { ModelConfig, readModelConfig } from '../model/config';
 import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 import { freeBytes, humanBytes } from '../tensor/diskSpace';
+import { DiskWatch } from './diskWatch';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
 import { Accumulator, SpoolContainer, spillNode } from './spool';
 import { evalBatchCount } from './batches';
@@ -35,6 +36,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
   const maxLength = resolveMaxLength(settings, tok, config, notes);
   const ctx: FamilyContext = { config, tok, ds, numRows, maxLength, reduced: !!userPreprocess || !!settings.preprocess, notes, log, featuresCache: hooks.featuresCache };
   const family = await openFamily(settings, ctx);
+  const spools: SpoolContainer[] = [];
   try {
     await hooks.ready?.();
     // Trainer iterates over its eval dataset: the rows, or run_qa's features (several windows per row).
@@ -49,7 +51,12 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const concat = settings.evalDoConcatBatches && !settings.batchEvalMetrics;
     const spoolDir = hooks.spoolDir;
     // Fields named as the cache names them (docs/cache-format.md#layout): spooled, they are its files.
-    const container = (name: string): Accumulator => (spoolDir ? new SpoolContainer(name, concat, spoolDir) : new LoopContainer(name, concat));
+    const container = (name: string): Accumulator => {
+      if (!spoolDir) return new LoopContainer(name, concat);
+      const c = new SpoolContainer(name, concat, spoolDir);
+      spools.push(c);
+      return c;
+    };
     const preds = container('predictions');
     const labels = container('label_ids');
     const inputs = container('inputs');
@@ -60,6 +67,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (docs/trainer-semantics.md#preprocess_logits_for_metrics).
     if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
     log(`evaluating ${numItems}${numItems !== numRows ? ` features of ${numRows} examples` : ' samples'} in ${numBatches} batches of ${B} (${family.task}, max length ${family.info.maxLength}${family.describe})`);
+    // Free space: checked before the first batch is written and again as the run goes (diskWatch.ts).
+    const disk = spoolDir ? new DiskWatch(spoolDir, numItems, hooks.freeBytes ?? freeBytes, hooks.diskCheckEveryBytes) : undefined;
+    const onDisk = () => spools.reduce((a, c) => a + c.diskBytes, 0);
     const t0 = performance.now();
     let tokenizeMs = 0;
     let inferenceMs = 0;
@@ -83,26 +93,14 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
           losses.add(Tensor.full('float32', [out.lossCopies], out.loss));
         }
       }
-      if (wantInputs) inputs.add(batch.inputIds);
       const labelIds = out.labels && labelNames ? selectLabels(out.labels, labelKeys, labelNames) : out.labels;
       let logits: TensorNode = out.logits;
       if (userPreprocess) logits = await userPreprocess(logits, labelIds);
       else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
-      if (b === 0) {
-        // Said (and checked against the free disk space) before anything is written: docs/trainer-semantics.md#pitfalls.
-        const first = nodeBytes(logits) + nodeBytes(out.labels) + (wantInputs ? nodeBytes(batch.inputIds) : 0);
-        const projected = Math.round((first / batch.size) * numItems);
-        const free = spoolDir ? (hooks.freeBytes ?? freeBytes)(spoolDir) : undefined;
-        if (spoolDir && free !== undefined && projected > free) {
-          throw new EvalpredError(
-            `the predictions of ${numItems} samples need about ${projected} bytes (${humanBytes(projected)}) on disk, projected from the first batch, ` +
-              `but only ${free} bytes (${humanBytes(free)}) are free where the cache is written (${spoolDir}). Free some space, choose another ` +
-              `folder with --out, evaluate fewer samples (--max-samples) or keep fewer outputs (--preprocess argmax, preprocess_logits_for_metrics).`,
-            { file: spoolDir },
-          );
-        }
-        if (!userPreprocess && !settings.preprocess) noteFullLogits(nodeBytes(logits), batch.size, numItems, family.fullLogitsWarnBytes, free, log);
-      }
+      // Checked against the free disk space before this batch is written (the first one: before anything is): docs/trainer-semantics.md#pitfalls.
+      disk?.batch(batch.size, nodeBytes(logits) + nodeBytes(labelIds) + (wantInputs ? nodeBytes(batch.inputIds) : 0), onDisk);
+      if (b === 0 && !userPreprocess && !settings.preprocess) noteFullLogits(nodeBytes(logits), batch.size, numItems, family.fullLogitsWarnBytes, disk?.lastFree, log);
+      if (wantInputs) inputs.add(batch.inputIds);
       preds.add(logits);
       if (labelIds) labels.add(labelIds);
       const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
@@ -128,6 +126,11 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const result: LoopResult = { evalPred, numSamples: numItems, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numItems / B), notes, info };
     if (family.qa) result.qa = family.qa;
     return result;
+  } catch (e) {
+    // A failed or cancelled run (a disk that would fill among them) leaves no spool files behind; the folder
+    // itself, and anything else in it, is the caller's (evaluate() removes its reserved temp folder).
+    for (const c of spools) c.discard();
+    throw e;
   } finally {
     await family.close();
   }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DType, DTYPES, TensorData } from '../tensor/dtype';
 import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile, writeTensorData } from '../tensor/npy';
-import { Tensor, TensorNode } from '../tensor/tensor';
+import { Tensor, TensorNode, walkTensors } from '../tensor/tensor';
 import { PADDING_INDEX, concatNodes, concatPlan, nodeBytes, sameKind } from './accumulate';
 
 /** What the loop does with one EvalPrediction field's batches: LoopContainer (memory) or SpoolContainer (disk). */
@@ -50,6 +50,8 @@ export class SpoolContainer implements Accumulator {
   private readonly held: TensorNode[] = [];
   private heldBytes = 0;
   private spilled = false;
+  /** Bytes this field has written to its folder so far (spool files, per-batch list files). */
+  diskBytes = 0;
 
   /**
    * @param name the field's cache name (`predictions`, `label_ids`, ...): final files are named after it.
@@ -69,7 +71,10 @@ export class SpoolContainer implements Accumulator {
   add(node: TensorNode): void {
     const b = this.count;
     // eval_do_concat_batches=False: every batch is an entry of the list, written as it comes.
-    if (!this.doConcat) this.listed.push(writeNodeFiles(this.dir, node, `${this.name}_b${b}`));
+    if (!this.doConcat) {
+      this.listed.push(writeNodeFiles(this.dir, node, `${this.name}_b${b}`));
+      this.diskBytes += nodeBytes(node);
+    }
     else if (this.spilled) this.batches.push(this.spool(node, `${this.name}-b${b}`));
     else {
       this.held.push(node);
@@ -96,10 +101,17 @@ export class SpoolContainer implements Accumulator {
       } finally {
         fs.closeSync(fd);
       }
+      this.diskBytes += node.nbytes;
       return { file, dtype: node.dtype, shape: [...node.shape] };
     }
     if ('tuple' in node) return { tuple: node.tuple.map((c, i) => this.spool(c, `${tag}-${i}`)) };
     return { list: node.list.map((c, i) => this.spool(c, `${tag}-l${i}`)) };
+  }
+
+  /** The run failed: remove what this field wrote so far (spool files, per-batch files); the folder is the caller's. */
+  discard(): void {
+    for (const s of this.batches) for (const f of spoolFiles(s)) fs.rmSync(f, { force: true });
+    for (const n of this.listed) for (const [, t] of walkTensors(n, this.name)) if (t.backing) fs.rmSync(t.backing.file, { force: true });
   }
 
   result(): TensorNode | null {

@@ -40,6 +40,8 @@ export interface LoopHooks {
   spoolDir?: string;
   /** Free bytes where spoolDir is (diskSpace.ts's freeBytes; tests put a fake here). */
   freeBytes?(dir: string): number;
+  /** Accumulated bytes between two free-space checks during the run (diskWatch.ts's CHECK_EVERY_BYTES; tests set it small). */
+  diskCheckEveryBytes?: number;
   /** Awaited once the model, tokenizer and dataset are open, before the first batch: the caller may still be
    *  deciding (hashing for the prediction cache) whether the run is needed. Rejecting it cancels the run. */
   ready?(): Promise<void>;
