@@ -3,15 +3,19 @@
 // through the built CLI. The run must finish with its memory bounded by a batch, not by the logits; the
 // streamed file must hold, batch by batch, exactly what an in-memory run of that batch gives, with -100
 // past each batch's width; NumPy (memory-mapped) and the TS file-backed reader must agree on the rows past
-// 4 GiB; a Python metric (memory-mapped) and a TS metric (tensor.chunks()) must both run on it and agree.
+// 4 GiB; a Python metric (memory-mapped) and a TS metric (tensor.chunks()) must both run on it and agree; the
+// Debug Console's reductions, the Variables view's statistics and the prediction view's cards must stream over
+// it (test/scale/consoleProbe.ts) in bounded memory and slices, and agree with NumPy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runLoop } from '../../src/core/loop/driver';
 import { withDefaults } from '../../src/core/loop/settings';
 import { openNpyFile } from '../../src/core/tensor/npy';
+import { formatNumber } from '../../src/core/expr';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { mulberry32 } from '../../src/demo/prng';
 import { GEN_WORDS, writeCausalLmModel } from '../fixtures/generative';
@@ -92,6 +96,51 @@ test(`evalpred run with ${ROWS} rows of 32k-vocab full logits (> 4 GiB): bounded
       assert.ok(Number.isFinite(value(out['metric.py'], k)), `${k} in ${out['metric.py']}`);
       assert.equal(value(out['metric.ts'], k), value(out['metric.py'], k), `${k}: ${out['metric.ts']} vs ${out['metric.py']}`);
     }
+
+    // The Debug Console, the Variables view and the prediction view on the same array (docs/cache-format.md#arrays-larger-than-memory):
+    // in a process of their own, streamed block by block in slices: memory bounded by a block, the event loop
+    // never held for long, and the results equal NumPy's over the memory-mapped file.
+    const probeOut = path.join(dir, 'probe');
+    fs.mkdirSync(probeOut);
+    const load = os.loadavg()[0];
+    const probe = execFileSync(process.execPath, [path.join(__dirname, 'consoleProbe.js'), cache, probeOut], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const lines = probe.trim().split('\n').map((l) => JSON.parse(l) as { name: string; ms: number; stallMs: number; value: unknown; maxRssMb: number; predictionsInMemory: boolean });
+    const by = Object.fromEntries(lines.map((l) => [l.name, l]));
+    console.log(`console and view over ${logitsMb.toFixed(0)} MB of logits (load average ${load.toFixed(1)} at the start):`);
+    for (const l of lines) console.log(`  ${l.name}: ${l.name === 'process' ? `peak RSS ${l.maxRssMb} MB` : `${l.ms} ms, longest event-loop delay ${l.stallMs} ms`}${typeof l.value === 'string' || typeof l.value === 'number' ? `, ${l.value}` : ''}`);
+    assert.equal(by.process.predictionsInMemory, false, 'the predictions were never loaded whole');
+    assert.ok(by.process.maxRssMb < logitsMb / 8, `the console's peak RSS ${by.process.maxRssMb} MB for ${logitsMb.toFixed(0)} MB of logits`);
+    for (const name of ['sum(predictions)', 'argmax(predictions, -1)', 'max(predictions, 0)', 'variables statistics', 'view cards']) {
+      const l = by[name];
+      assert.ok(l.stallMs < Math.max(250, l.ms / 10), `${name}: the event loop waited up to ${l.stallMs} ms in ${l.ms} ms: not run in slices`);
+    }
+    const np = JSON.parse(
+      execFileSync(
+        pythonWith(['numpy']),
+        [
+          '-c',
+          `import numpy as np, sys, json, os
+a = np.load(sys.argv[1], mmap_mode='r'); out = sys.argv[2]
+am = np.load(os.path.join(out, 'argmax_last.npy')); mx = np.load(os.path.join(out, 'max_axis0.npy'))
+counts, edges = np.histogram(a, bins=20)
+print(json.dumps({'sum': float(a.sum(dtype=np.float64)), 'argmax': bool(np.array_equal(am, np.argmax(a, axis=-1))),
+  'max0': bool(np.array_equal(mx, a.max(axis=0))), 'min': float(a.min()), 'max': float(a.max()),
+  'counts': [int(c) for c in counts], 'edges': [float(e) for e in edges]}))`,
+          file,
+          probeOut,
+        ],
+        { encoding: 'utf8', maxBuffer: 1 << 24 },
+      ),
+    );
+    const consoleSum = by['sum(predictions)'].value as number;
+    assert.ok(Math.abs(consoleSum - np.sum) <= 1e-9 * Math.abs(np.sum) + 1e-3, `sum(predictions): ${consoleSum} vs NumPy ${np.sum} (float64, pairwise vs left to right)`);
+    assert.ok(np.argmax, 'argmax(predictions, -1) equals NumPy');
+    assert.ok(np.max0, 'max(predictions, 0) equals NumPy');
+    const card = (by['view cards'].value as { path: string; min: number; max: number; counts: number[]; edges: number[] }[]).find((c) => c.path === 'predictions')!;
+    assert.deepEqual([card.min, card.max], [np.min, np.max]);
+    assert.deepEqual(card.counts, np.counts, 'the view\'s histogram counts equal np.histogram');
+    assert.deepEqual(card.edges, np.edges);
+    assert.match(by['variables statistics'].value as string, new RegExp(`^min ${formatNumber(Number(np.min.toPrecision(6))).replace('.', '\\.')}, max `));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

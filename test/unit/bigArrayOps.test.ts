@@ -9,8 +9,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { evaluateExpression, evaluationOf, formatValue, runSliced, statisticsText, Value } from '../../src/core/expr';
 import { VariableStore } from '../../src/debug/variables';
+import { PredictionViewModel } from '../../src/core/view/viewModel';
+import type { SummaryResult, ToWebview } from '../../src/shared/protocol';
 import { histogram, histogramOf, statsOf, tensorStats } from '../../src/core/tensor/stats';
 import { runToEnd } from '../../src/core/tensor/blocks';
+import { tensorCards, tensorCardsOf } from '../../src/core/view/cards';
 import { openNpyFile, writeNpyFile } from '../../src/core/tensor/npy';
 import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
 import { DType } from '../../src/core/tensor/dtype';
@@ -126,11 +129,21 @@ test('statistics and histogram of a file-backed array equal the in-memory ones, 
         assert.deepEqual(histogram(disk, 7, [-30, 30]), want.ranged, dtype);
         // The view passes the min/max tensorStats found: the same histogram without the extra pass.
         assert.deepEqual(runToEnd(histogramOf(disk, 20, undefined, stats)), want.hist, dtype);
-        // statsOf yields within the pass, at least once per block, so a caller can run it in slices.
+        // The prediction view's cards: the same statistics and histogram, computed in slices.
+        const cards = runToEnd(tensorCardsOf({ predictions: disk, labelIds: null, inputs: null, losses: null }));
+        assert.deepEqual(cards, tensorCards({ predictions: mem, labelIds: null, inputs: null, losses: null }), dtype);
+        // statsOf yields within the pass, at least once per block, so a caller can run it in slices; a file-backed
+        // array's statistics are then kept (the file does not change), so the lints and the Variables view reuse them.
+        const fresh = fileBacked(dir, `s2-${dtype}`, mem);
         let yields = 0;
-        const g = statsOf(disk);
-        for (let r = g.next(); !r.done; r = g.next()) yields++;
+        const g = statsOf(fresh);
+        let r = g.next();
+        for (; !r.done; r = g.next()) yields++;
         assert.ok(yields >= Math.ceil(n / 7), `${dtype}: ${yields} yields over ${Math.ceil(n / 7)} blocks`);
+        assert.deepEqual(r.value, want.stats);
+        const again = statsOf(fresh).next();
+        assert.ok(again.done, 'the second time: no pass over the file');
+        assert.deepEqual(again.value, want.stats);
       });
       assert.equal(disk.inMemory, false);
     }
@@ -205,3 +218,38 @@ async function withEnvAsync<T>(env: Record<string, string | undefined>, fn: () =
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
   }
 }
+
+test('the prediction view answers getSummary for file-backed arrays in slices, with the in-memory cards', async () => {
+  const dir = tempDir();
+  try {
+    const memPreds = Tensor.from('float32', [40, 3], values(120, 6, 'float32'));
+    const labels = Tensor.from('int64', [40], Array.from({ length: 40 }, (_, i) => (i % 5 === 0 ? -100 : i % 3)));
+    const inMemory = new PredictionViewModel({ title: 't', task: 'sequence-classification', evalPred: { predictions: memPreds, labelIds: labels, inputs: null, losses: null } }, () => {});
+    const want = inMemory.overview().cards;
+    const out: ToWebview[] = [];
+    const disk = fileBacked(dir, 'view', memPreds);
+    let diskModel: PredictionViewModel | undefined;
+    await withEnvAsync(SMALL, async () => {
+      const m = (diskModel = new PredictionViewModel({ title: 't', task: 'sequence-classification', evalPred: { predictions: disk, labelIds: labels, inputs: null, losses: null } }, (x) => out.push(x)));
+      m.receive({ type: 'request', requestId: 2, method: 'getSummary', params: {} });
+      assert.equal(out.length, 0, `a file-backed array: the summary is computed in slices, not before receive() returns: ${JSON.stringify(out)}`);
+      while (!out.length) await new Promise((r) => setImmediate(r));
+    });
+    const reply = out[0];
+    assert.ok(reply.type === 'reply' && reply.requestId === 2 && 'result' in reply, JSON.stringify(reply));
+    assert.deepEqual((reply.result as SummaryResult).cards, want);
+    // The per-sample rows (prediction, confidence, loss) read the file-backed logits a window at a time: the same rows.
+    const rows = (model: PredictionViewModel, sink: ToWebview[]) => {
+      model.receive({ type: 'request', requestId: 3, method: 'getRows', params: { query: { filter: {}, sort: { key: 'loss', descending: true } }, start: 0, count: 40 } });
+      const r = sink.pop();
+      assert.ok(r && r.type === 'reply' && 'result' in r);
+      return r.result;
+    };
+    const memOut: ToWebview[] = [];
+    const memModel = new PredictionViewModel({ title: 't', task: 'sequence-classification', evalPred: { predictions: memPreds, labelIds: labels, inputs: null, losses: null } }, (x) => memOut.push(x));
+    assert.deepEqual(rows(diskModel!, out), rows(memModel, memOut));
+    assert.equal(disk.inMemory, false);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -20,8 +20,23 @@ export interface TensorStats {
   zeroCount: number;
 }
 
+/**
+ * Statistics of file-backed arrays that were never loaded: their elements are the file's, which does not change
+ * while it is open, so one pass over gigabytes serves the view's cards, the lints and the Variables view.
+ */
+const fileStats = new WeakMap<Tensor, TensorStats>();
+
 /** tensorStats in slices: a generator that yields every SLICE_ELEMENTS elements (./blocks.ts). */
 export function* statsOf(t: Tensor): Gen<TensorStats> {
+  const fromFile = !!t.backing && !t.inMemory;
+  const known = fromFile ? fileStats.get(t) : undefined;
+  if (known) return { ...known };
+  const s = yield* scan(t);
+  if (fromFile && !t.inMemory) fileStats.set(t, { ...s });
+  return s;
+}
+
+function* scan(t: Tensor): Gen<TensorStats> {
   // Block by block (./blocks.ts): a file-backed array of any size is read a block at a time.
   let finite = 0;
   let sum = 0;

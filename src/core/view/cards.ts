@@ -1,7 +1,8 @@
 // The summary parts of the prediction view: one card per tensor (tuple and list members each), and the
 // confusion matrix of a classification run.
 import { FIELD_NAMES } from '../inspect/describe';
-import { histogram, tensorStats } from '../tensor/stats';
+import { Gen, runToEnd } from '../tensor/blocks';
+import { histogramOf, statsOf } from '../tensor/stats';
 import { EvalPredictionData, walkTensors } from '../tensor/tensor';
 import type { ConfusionView, TensorCard } from '../../shared/protocol';
 import { SampleTable } from './samples';
@@ -9,13 +10,18 @@ import { SampleTable } from './samples';
 export const HISTOGRAM_BINS = 20;
 
 export function tensorCards(ep: EvalPredictionData): TensorCard[] {
+  return runToEnd(tensorCardsOf(ep));
+}
+
+/** tensorCards in slices: statistics and histogram read each array block by block (docs/cache-format.md#arrays-larger-than-memory). */
+export function* tensorCardsOf(ep: EvalPredictionData): Gen<TensorCard[]> {
   const cards: TensorCard[] = [];
   for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
     const node = ep[key];
     if (!node) continue;
     for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) {
-      const s = tensorStats(t);
-      const h = histogram(t, HISTOGRAM_BINS, undefined, s); // the min/max tensorStats found: one pass less
+      const s = yield* statsOf(t);
+      const h = yield* histogramOf(t, HISTOGRAM_BINS, undefined, s); // the min/max the stats found: one pass less
       cards.push({
         path: p,
         dtype: t.dtype,

@@ -18,8 +18,9 @@ import { loadTokenizer } from '../text';
 import { Handlers, answer } from '../../shared/messaging';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { copyText, exportFileName, exportLines, rowsInOrder } from './export';
-import { ColumnId, ExportFormat, MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
-import { confusionMatrix, tensorCards } from './cards';
+import { ColumnId, ExportFormat, MAX_WINDOW, Overview, RawArray, RowDetail, TaskKind, TensorCard, ToWebview, ViewRequests, isFromWebview } from '../../shared/protocol';
+import { confusionMatrix, tensorCards, tensorCardsOf } from './cards';
+import { runSliced } from '../expr';
 import { MetricsHistory } from './metricsHistory';
 import { RowWindows } from './query';
 import { SampleSource, SampleTable } from './samples';
@@ -169,6 +170,8 @@ export class PredictionViewModel {
   private readonly windows: RowWindows;
   private readonly history = new MetricsHistory();
   private overviewCache: Overview | undefined;
+  /** The tensor cards, once computed (getSummary computes them in slices first). */
+  private cards: TensorCard[] | undefined;
 
   constructor(
     private readonly input: ViewInput,
@@ -202,8 +205,17 @@ export class PredictionViewModel {
   private readonly handlers: Handlers<ViewRequests> = {
     getRows: ({ query, start, count }) => ({ start, ...this.windows.window(query, start, Math.min(count, MAX_WINDOW)) }),
     getSummary: () => {
-      const { cards, confusion, lints } = this.overview();
-      return { cards, confusion, lints };
+      const summary = () => {
+        const { cards, confusion, lints } = this.overview();
+        return { cards, confusion, lints };
+      };
+      // The cards read every array whole (statistics, histogram): for file-backed arrays (maybe gigabytes) in
+      // slices, so other requests are answered meanwhile; in-memory ones answer at once.
+      if (this.cards || allInMemory(this.input.evalPred)) return summary();
+      return runSliced(tensorCardsOf(this.input.evalPred)).then((cards) => {
+        this.cards ??= cards;
+        return summary();
+      });
     },
     getDetail: ({ index }) => this.detail(index),
     copy: async ({ index, what, columns }) => {
@@ -305,7 +317,7 @@ export class PredictionViewModel {
       numSamples: this.table.n,
       labels: [...this.table.labels],
       structure,
-      cards: tensorCards(ep),
+      cards: (this.cards ??= tensorCards(ep)),
       confusion: confusionMatrix(this.table),
       metrics: this.history.all(),
       lints,
@@ -367,4 +379,11 @@ export function rawArray(p: string, t: Tensor): RawArray {
       return { path: p, dtype: 'int32', shape, buffer: out.buffer };
     }
   }
+}
+
+function allInMemory(ep: EvalPredictionData): boolean {
+  return (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).every((k) => {
+    const node = ep[k];
+    return !node || [...walkTensors(node, k)].every(([, t]) => t.inMemory);
+  });
 }

@@ -22,7 +22,9 @@ export function classificationRows(ctx: TaskContext, preds: Tensor): TaskRows {
     };
   }
   const get = numbers(preds);
-  if (preds.ndim === 2 && (preds.dtype === 'float32' || preds.dtype === 'float64') && labels?.dtype === 'int64' && labels.ndim === 1) {
+  // The fast path reads the arrays in place; a file-backed one (docs/cache-format.md#arrays-larger-than-memory) goes
+  // through `get`, a window at a time, instead of being loaded whole.
+  if (preds.ndim === 2 && (preds.dtype === 'float32' || preds.dtype === 'float64') && preds.inMemory && labels?.dtype === 'int64' && labels.ndim === 1 && labels.inMemory) {
     fillFast(cols, preds.data as Float32Array | Float64Array, preds.shape[1], labels.data as BigInt64Array);
   } else if (preds.ndim === 2 && preds.dtype.startsWith('float')) {
     const c = preds.shape[1];
