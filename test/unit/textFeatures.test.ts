@@ -9,12 +9,12 @@ import path from 'node:path';
 import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { Tensor } from '../../src/core/tensor/tensor';
-import { collate, loadTokenizer } from '../../src/core/text';
+import { Encoded, collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
 import { chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
-import { FeatureChunk, collateChunk, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
+import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, writeJsonl } from '../fixtures/workspace';
 
 const TEXT: TextSettings = { task: 'sequence-classification', text: 'sentence', maxLength: 16, truncation: 'longest_first' };
@@ -119,6 +119,8 @@ test('features key: unchanged inputs give the same key; each tokenizer file, dat
       ['template', { template: '{sentence}!' }],
       ['doc stride', { docStride: 32 }],
       ['task', { task: 'question-answering' }],
+      ['target column', { target: 'summary' }],
+      ['max target length', { maxTargetLength: 8 }],
     ];
     for (const [what, change] of changed) assert.notEqual(featuresKey(await inputs(), { ...TEXT, ...change }), base, what);
     assert.notEqual(featuresKey(await inputs({ split: 'test' }), TEXT), base, 'split');
@@ -154,9 +156,9 @@ test('features file: round trip, fewer rows served from a larger file, more rows
     const all = packEncodings(0, encs);
     const fdir = path.join(dir, 'features');
     const key = 'a'.repeat(64);
-    assert.equal(writeFeatures(fdir, key, all), null);
-    assertSameChunk(readFeatures(fdir, key, 50)!, all);
-    const head = readFeatures(fdir, key, 20)!;
+    assert.equal(writeFeatures(fdir, key, { rows: 50, tables: { inputs: all } }), null);
+    assertSameChunk(readFeatures(fdir, key, 50)!.tables.inputs, all);
+    const head = readFeatures(fdir, key, 20)!.tables.inputs;
     assertSameChunk(head, packEncodings(0, encs.slice(0, 20)));
     assert.equal(readFeatures(fdir, key, 51), null, 'more rows than stored');
     assert.equal(readFeatures(fdir, 'a'.repeat(16) + 'b'.repeat(48), 10), null, 'same file name, another key');
@@ -164,9 +166,48 @@ test('features file: round trip, fewer rows served from a larger file, more rows
     fs.truncateSync(file, fs.statSync(file).size - 3);
     assert.equal(readFeatures(fdir, key, 10), null, 'truncated file');
     // ours (magic intact): replaced by the next write
-    assert.equal(writeFeatures(fdir, key, all), null);
-    assertSameChunk(readFeatures(fdir, key, 50)!, all);
+    assert.equal(writeFeatures(fdir, key, { rows: 50, tables: { inputs: all } }), null);
+    assertSameChunk(readFeatures(fdir, key, 50)!.tables.inputs, all);
     assert.deepEqual(fs.readdirSync(fdir), [path.basename(file)], 'no temp file left behind');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('features file: aligned tables (word ids, sequence ids, offsets) and run_qa windows (itemRows) round trip; fewer rows take their windows', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const texts = sentences(12, 20, 4);
+    // pre-split words (word ids), and question/context pairs cut into windows (sequence ids, offsets, several items per row)
+    const words = texts.map((t) => tok.encodeWords(t.split(' '), { maxLength: 10 }));
+    const windows = texts.map((t) => tok.encodeOverflowing('the plot', t, { maxLength: 9, stride: 2, truncation: 'only_second' }));
+    const itemRows = Int32Array.from(windows.flatMap((w, r) => w.map(() => r)));
+    assert.ok(itemRows.length > texts.length, 'some rows have several windows');
+    const fdir = path.join(dir, 'features');
+    const key = 'd'.repeat(64);
+    const flat = windows.flat();
+    const set = { rows: 12, tables: { inputs: packEncodings(0, flat, { aligned: true }) }, itemRows };
+    assert.equal(writeFeatures(fdir, key, set), null);
+    const back = readFeatures(fdir, key, 12)!;
+    assert.deepEqual([...back.itemRows!], [...itemRows]);
+    flat.forEach((e, i) => assert.deepEqual(encodedAt(back.tables.inputs, i), e, `window ${i}`));
+    const head = readFeatures(fdir, key, 5)!;
+    const n5 = windows.slice(0, 5).flat().length;
+    assert.equal(head.rows, 5);
+    assert.deepEqual([...head.itemRows!], [...itemRows.subarray(0, n5)], 'the windows of the first 5 rows');
+    assert.equal(head.tables.inputs.starts.length, n5 + 1);
+    // two tables over the same rows (seq2seq's inputs and targets), aligned and not
+    const key2 = 'e'.repeat(64);
+    const plain = texts.map((t) => tok.encode(t, undefined, { maxLength: 6, align: false }));
+    assert.equal(writeFeatures(fdir, key2, { rows: 12, tables: { inputs: packEncodings(0, words, { aligned: true }), targets: packEncodings(0, plain) } }), null);
+    const two = readFeatures(fdir, key2, 7)!;
+    words.slice(0, 7).forEach((e, i) => assert.deepEqual(encodedAt(two.tables.inputs, i), e));
+    // an encoding made with align: false has only its ids, mask and type ids to go by (Encoded.aligned)
+    const kept = (e: Encoded) => ({ ids: e.ids, attentionMask: e.attentionMask, typeIds: e.typeIds, aligned: e.aligned });
+    plain.slice(0, 7).forEach((e, i) => assert.deepEqual(kept(encodedAt(two.tables.targets, i)), kept(e)));
+    assert.equal(two.tables.targets.wordIds, undefined);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -180,7 +221,7 @@ test('features file: a file or folder evalpred did not write at the features pat
     const key = 'c'.repeat(64);
     const file = featuresFileFor(fdir, key);
     fs.writeFileSync(file, 'my notes\n');
-    const chunk = packEncodings(0, [{ ids: [1, 2], attentionMask: [1, 1], typeIds: [0, 0], wordIds: [], sequenceIds: [], offsets: [] }]);
+    const chunk = { rows: 1, tables: { inputs: packEncodings(0, [{ ids: [1, 2], attentionMask: [1, 1], typeIds: [0, 0], wordIds: [], sequenceIds: [], offsets: [] }]) } };
     assert.match(writeFeatures(fdir, key, chunk)!, /not written by evalpred; it was left alone/);
     assert.equal(fs.readFileSync(file, 'utf8'), 'my notes\n');
     assert.equal(readFeatures(fdir, key, 1), null);

@@ -90,6 +90,7 @@ export class CausalLmFamily {
   }
 
   close(): Promise<void> {
+    this.setup.close();
     return this.model.close();
   }
 }

@@ -9,7 +9,9 @@ import type { ModelConfig } from '../model/config';
 import type { GenerativeTask } from '../model/heads';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import type { Device } from '../model/session';
-import { Encoded, LoadedTokenizer, collate, padLabels } from '../text';
+import { LoadedTokenizer, collate, padLabels } from '../text';
+import type { FeaturesCacheTarget } from '../textFeatures/featuresKey';
+import { RowFeatures } from '../textFeatures/rowFeatures';
 import { GenerateArgs, GenerationConfig, checkGenerationOptions, effectiveConfig, readGenerationConfig } from './generationConfig';
 
 /** The run settings a generative family reads (a subset of the loop's RunSettings). */
@@ -39,11 +41,15 @@ export interface GenerativeContext {
   config: ModelConfig;
   tok: LoadedTokenizer;
   ds: Dataset;
+  /** The dataset rows the run covers (--max-samples applied). */
+  numRows: number;
   maxLength: number;
   /** Predictions are reduced per batch (built-in argmax or the metric file's preprocess). */
   reduced: boolean;
   notes: string[];
   log(line: string): void;
+  /** Where tokenized features are cached (the loop's LoopHooks.featuresCache), asked at the first batch. */
+  featuresCache?(): FeaturesCacheTarget | undefined;
 }
 
 /** One batch of prompts (and targets for seq2seq) as the forward step gets it. */
@@ -116,6 +122,8 @@ export class GenerativeSetup {
   readonly maxTarget: number;
   readonly gcModel: GenerationConfig;
   readonly genArgs: GenerateArgs;
+  /** The prompts' and (seq2seq) targets' encodings, cached between runs (docs/cache-format.md#tokenized-features). */
+  private readonly features: RowFeatures;
 
   constructor(
     readonly settings: GenerativeSettings,
@@ -148,6 +156,17 @@ export class GenerativeSetup {
       noRepeatNgramSize: settings.noRepeatNgramSize,
       badWordsIds: settings.badWordsIds,
     };
+    const targets = task === 'seq2seq-lm' && this.columns.label !== undefined;
+    const { text, template, label } = this.columns;
+    this.features = new RowFeatures({
+      cache: ctx.featuresCache,
+      // the target column and its max length only when targets are tokenized (seq2seq with a target column)
+      text: { task, text: template ? undefined : text, template, maxLength: ctx.maxLength, truncation: 'longest_first', ...(targets ? { target: label, maxTargetLength: this.maxTarget } : {}) },
+      numRows: ctx.numRows,
+      tables: targets ? ['inputs', 'targets'] : ['inputs'],
+      aligned: false,
+      log: ctx.log,
+    });
   }
 
   /** After the model opened (its notes first): the generation settings, said once in the notes and the log. */
@@ -187,19 +206,25 @@ export class GenerativeSetup {
   batch(start: number, end: number, withTargets: boolean): PromptBatch {
     const { tok, ds, maxLength } = this.ctx;
     const cols = this.columns;
-    const encs: Encoded[] = [];
-    for (let i = start; i < end; i++) {
+    const encs = this.features.encodings('inputs', start, end, (i) => {
       const text = cols.template ? renderTemplate(cols.template, ds, i) : asText(requireField(ds, i, cols.text!), ds, i, cols.text!);
-      encs.push(tok.encode(text, undefined, { maxLength, align: false }));
-    }
+      return tok.encode(text, undefined, { maxLength, align: false });
+    });
     const col = collate(encs, { padTokenId: tok.padTokenId, padSide: tok.padSide, names: ['input_ids', 'attention_mask'] });
     let labels: Tensor | null = null;
     if (withTargets && cols.label) {
-      const rows: number[][] = [];
-      for (let i = start; i < end; i++) rows.push(tok.encode(asText(requireField(ds, i, cols.label), ds, i, cols.label), undefined, { maxLength: this.maxTarget, align: false }).ids);
+      const label = cols.label;
+      const rows = this.features
+        .encodings('targets', start, end, (i) => tok.encode(asText(requireField(ds, i, label), ds, i, label), undefined, { maxLength: this.maxTarget, align: false }))
+        .map((e) => e.ids);
       labels = padLabels(rows, Math.max(...rows.map((r) => r.length)), tok.padSide, -100);
     }
     return { size: end - start, inputIds: col.feeds.input_ids, attentionMask: col.feeds.attention_mask, labels };
+  }
+
+  /** Stores a miss's features once every row was tokenized (RowFeatures.close). */
+  close(): void {
+    this.features.close();
   }
 
   /** The loop's column plan for views and decoding. */

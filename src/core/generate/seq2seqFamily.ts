@@ -95,6 +95,7 @@ export class Seq2SeqFamily {
   }
 
   close(): Promise<void> {
+    this.setup.close();
     return this.model.close();
   }
 }

@@ -8,6 +8,8 @@ import { EvalpredError } from '../errors';
 import { ModelConfig } from '../model/config';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { Encoded, LoadedTokenizer, alignWordLabels, collate, padLabels, qaPositions } from '../text';
+import type { TextSettings } from '../textFeatures/featuresKey';
+import type { RowFeatures } from '../textFeatures/rowFeatures';
 import { ClassifierTaskName, RunSettings, TaskName } from './settings';
 
 export interface PreparedBatch {
@@ -94,7 +96,8 @@ export interface BatchContext {
   plan: ColumnPlan;
   inputNames: readonly string[];
   maxLength: number;
-  /** Sequence classification: labels are regression floats / multi-hot floats rather than class ids. */
+  /** Token classification and QA: the features cache's rows (rowFeatures.ts); none: tokenized per batch. */
+  features?: RowFeatures;
 }
 
 function asString(v: unknown, ds: Dataset, row: number, column: string): string {
@@ -108,22 +111,21 @@ function asString(v: unknown, ds: Dataset, row: number, column: string): string 
 
 export function prepareBatch(ctx: BatchContext, start: number, end: number): PreparedBatch {
   const { ds, tok, plan, config } = ctx;
-  const encs: Encoded[] = [];
+  let encs: Encoded[] = [];
   const labelRows: (number | number[])[] = [];
   const qa: [number, number][] = [];
-  for (let i = start; i < end; i++) {
-    if (plan.task === 'token-classification') {
-      const words = requireField(ds, i, plan.text!);
-      if (!Array.isArray(words) || words.some((w) => typeof w !== 'string')) {
-        throw new EvalpredError(`${ds.source}, row ${i}, column "${plan.text}": expected a list of words (strings).`, {
-          file: ds.source,
-          row: i,
-          column: plan.text,
-        });
-      }
-      const enc = tok.encodeWords(words as string[], { maxLength: ctx.maxLength });
-      encs.push(enc);
-      if (plan.label) {
+  // Token classification and QA: the encodings from the features cache when it has them (ctx.features), else tokenized here.
+  const encodeRows = (encode: (i: number) => Encoded): Encoded[] => {
+    if (ctx.features) return ctx.features.encodings('inputs', start, end, encode);
+    const out: Encoded[] = [];
+    for (let i = start; i < end; i++) out.push(encode(i));
+    return out;
+  };
+  if (plan.task === 'token-classification') {
+    encs = encodeRows((i) => tok.encodeWords(wordsOf(ctx, i), { maxLength: ctx.maxLength }));
+    if (plan.label) {
+      for (let i = start; i < end; i++) {
+        const words = wordsOf(ctx, i);
         const tags = encodeLabel(requireField(ds, i, plan.label), { label2id: config.label2id, ds, row: i, column: plan.label });
         if (!Array.isArray(tags) || tags.length !== words.length) {
           throw new EvalpredError(
@@ -133,14 +135,17 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
           );
         }
         tags.forEach((t, k) => requireClassId(t, ctx, i, `item ${k} of the tag list`));
-        labelRows.push(alignWordLabels(enc, tags));
+        labelRows.push(alignWordLabels(encs[i - start], tags));
       }
-    } else if (plan.task === 'question-answering') {
+    }
+  } else if (plan.task === 'question-answering') {
+    encs = encodeRows((i) => {
       const q = asString(requireField(ds, i, plan.text!), ds, i, plan.text!);
       const c = asString(requireField(ds, i, plan.pair!), ds, i, plan.pair!);
-      const enc = tok.encode(q, c, { maxLength: ctx.maxLength, truncation: 'only_second' });
-      encs.push(enc);
-      if (plan.label) {
+      return tok.encode(q, c, { maxLength: ctx.maxLength, truncation: 'only_second' });
+    });
+    if (plan.label) {
+      for (let i = start; i < end; i++) {
         const answers = requireField(ds, i, plan.label) as { text?: unknown; answer_start?: unknown };
         const texts = answers?.text, starts = answers?.answer_start;
         if (!Array.isArray(texts) || !Array.isArray(starts)) {
@@ -150,9 +155,11 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
           );
         }
         // run_qa labels unanswerable rows (no answer) with the CLS position.
-        qa.push(texts.length === 0 ? [0, 0] : qaPositions(enc, Number(starts[0]), String(texts[0])));
+        qa.push(texts.length === 0 ? [0, 0] : qaPositions(encs[i - start], Number(starts[0]), String(texts[0])));
       }
-    } else {
+    }
+  } else {
+    for (let i = start; i < end; i++) {
       const [text, pair] = rowText(ctx, i);
       encs.push(tok.encode(text, pair, { maxLength: ctx.maxLength, align: false }));
       if (plan.label) labelRows.push(rowLabelValue(ctx, i));
@@ -168,6 +175,31 @@ export function prepareBatch(ctx: BatchContext, start: number, end: number): Pre
     labels = sequenceLabels(labelRows, ctx, start);
   }
   return { feeds: col.feeds, labels, size: end - start };
+}
+
+/** Token classification: row i's pre-split words. */
+function wordsOf(ctx: BatchContext, i: number): string[] {
+  const { ds, plan } = ctx;
+  const words = requireField(ds, i, plan.text!);
+  if (!Array.isArray(words) || words.some((w) => typeof w !== 'string')) {
+    throw new EvalpredError(`${ds.source}, row ${i}, column "${plan.text}": expected a list of words (strings).`, {
+      file: ds.source,
+      row: i,
+      column: plan.text,
+    });
+  }
+  return words as string[];
+}
+
+/**
+ * Token classification and QA without a doc stride: how the rows are tokenized, for the features cache key
+ * (docs/cache-format.md#tokenized-features). The labels are not cached (they are built per batch from the
+ * encodings), so the label column is not in it.
+ */
+export function encoderTextSettings(ctx: BatchContext): TextSettings {
+  const { plan } = ctx;
+  if (plan.task === 'question-answering') return { task: plan.task, text: plan.text, pair: plan.pair, maxLength: ctx.maxLength, truncation: 'only_second' };
+  return { task: plan.task, text: plan.text, maxLength: ctx.maxLength, truncation: 'longest_first' };
 }
 
 /** Sequence classification: the text (from the column or the template) and the pair text of row i, as tokenized. */

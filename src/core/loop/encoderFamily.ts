@@ -7,7 +7,8 @@ import { withLabelSmoothing } from '../model/labelSmoother';
 import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { collate } from '../text';
-import { BatchContext, PreparedBatch, planColumns, prepareBatch } from './batches';
+import { RowFeatures } from '../textFeatures/rowFeatures';
+import { BatchContext, PreparedBatch, encoderTextSettings, planColumns, prepareBatch } from './batches';
 import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
 import { RunSettings } from './settings';
 import { SequenceFeed } from './sequenceFeed';
@@ -38,10 +39,12 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   private batchesRun = 0;
   /** Sequence classification: token features from the cache or tokenized ahead (sequenceFeed.ts). */
   private readonly seqFeed?: SequenceFeed;
-  /** run_qa's validation features when --doc-stride is given: the loop runs over them instead of the rows. */
-  private readonly qaFeatures?: QaValidationFeatures & { padTo?: number };
-  readonly numItems?: number;
-  readonly qa?: QaRecord;
+  /** Token classification and QA without a doc stride: the rows' encodings, cached between runs (rowFeatures.ts). */
+  private readonly rowFeatures?: RowFeatures;
+  /** run_qa's validation features when --doc-stride is given: the loop runs over them instead of the rows. Made
+   *  when the driver first asks (numItems), once the run goes ahead: only then is the features cache known. */
+  private readonly prepareQa?: () => QaValidationFeatures & { padTo?: number };
+  private preparedQa?: QaValidationFeatures & { padTo?: number };
   readonly labelKeys: readonly string[];
 
   constructor(
@@ -99,22 +102,27 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       const padTo = settings.padToMaxLength === false ? undefined : maxLength;
       // label_names asked for: the features get prepare_train_features' start/end positions, so the loop has labels
       // (label_ids, eval_loss) while compute_metrics still scores the post-processed answers.
-      const f = prepareValidationFeatures(ctx.ds, ctx.tok, plan, ctx.numRows, maxLength, docStride, options, ctx.notes, settings.labelNames ? { padTo } : undefined);
-      this.qaFeatures = { ...f, padTo };
-      this.numItems = f.encodings.length;
-      this.qa = { examples: f.examples, features: f.features, options: f.options };
-      ctx.notes.push(
-        `run_qa.py's evaluation: ${ctx.numRows} examples cut into ${f.encodings.length} features (max length ${maxLength}, doc stride ${docStride}); ` +
-          `compute_metrics gets the post-processed answers, as QuestionAnsweringTrainer passes them (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
-      );
+      const labels = settings.labelNames ? { padTo } : undefined;
+      this.prepareQa = () => {
+        const f = prepareValidationFeatures(ctx.ds, ctx.tok, plan, ctx.numRows, maxLength, docStride, options, ctx.notes, labels, { cache: ctx.featuresCache, log: ctx.log });
+        ctx.notes.push(
+          `run_qa.py's evaluation: ${ctx.numRows} examples cut into ${f.encodings.length} features (max length ${maxLength}, doc stride ${docStride}); ` +
+            `compute_metrics gets the post-processed answers, as QuestionAnsweringTrainer passes them (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
+        );
+        return { ...f, padTo };
+      };
     }
     this.batchCtx = { ds: ctx.ds, tok: ctx.tok, config: ctx.config, plan, inputNames: fromTokenizer, maxLength };
+    if (this.head.task !== 'sequence-classification' && !this.prepareQa) {
+      this.rowFeatures = new RowFeatures({ cache: ctx.featuresCache, text: encoderTextSettings(this.batchCtx), numRows: ctx.numRows, tables: ['inputs'], aligned: true, log: ctx.log });
+      this.batchCtx.features = this.rowFeatures;
+    }
     if (this.head.task === 'sequence-classification') {
       this.seqFeed = new SequenceFeed({
         ctx: this.batchCtx,
         numRows: ctx.numRows,
         batchSize: settings.batchSize,
-        cache: ctx.featuresCache?.(),
+        cache: ctx.featuresCache,
         log: ctx.log,
       });
     }
@@ -126,6 +134,19 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       modelOutputs: [...session.outputNames],
       executionProvider: session.provider,
     };
+  }
+
+  private get qaFeatures(): (QaValidationFeatures & { padTo?: number }) | undefined {
+    return this.prepareQa ? (this.preparedQa ??= this.prepareQa()) : undefined;
+  }
+
+  get numItems(): number | undefined {
+    return this.qaFeatures?.encodings.length;
+  }
+
+  get qa(): QaRecord | undefined {
+    const f = this.qaFeatures;
+    return f && { examples: f.examples, features: f.features, options: f.options };
   }
 
   batch(start: number, end: number): EncoderBatch | Promise<EncoderBatch> {
@@ -168,6 +189,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
 
   async close(): Promise<void> {
     try {
+      this.rowFeatures?.close();
       await this.seqFeed?.close();
     } finally {
       await this.session.close();

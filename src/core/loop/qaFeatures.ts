@@ -5,6 +5,10 @@
 import { Dataset, getField, requireField } from '../data';
 import { EvalpredError } from '../errors';
 import type { Encoded, LoadedTokenizer } from '../text';
+import type { FeatureSet } from '../textFeatures/featuresFile';
+import type { TextSettings } from '../textFeatures/featuresKey';
+import { FeaturesLookup, wholeFeatures } from '../textFeatures/rowFeatures';
+import { encodedAt, packEncodings } from '../textFeatures/tokenFeatures';
 import type { ColumnPlan } from './batches';
 
 /** run_qa's post-processing arguments (DataTrainingArguments), with its defaults. */
@@ -104,7 +108,8 @@ function text(v: unknown, ds: Dataset, row: number, column: string): string {
  * prepare_validation_features for rows [0, numRows): the question's leading whitespace stripped, question and
  * context in the tokenizer's padding order (context first for left-padding tokenizers), only the context
  * truncated, one feature per window, offsets kept for context tokens only. Example ids come from the "id"
- * column (run_qa's), else the row number.
+ * column (run_qa's), else the row number. The windows come from the tokenized-features cache when `cache` has
+ * them (docs/cache-format.md#tokenized-features), else are tokenized here and stored there.
  */
 export function prepareValidationFeatures(
   ds: Dataset,
@@ -117,16 +122,14 @@ export function prepareValidationFeatures(
   notes: string[],
   /** Label the features as prepare_train_features does (label_names asked for): padding as the loop will pad them. */
   labels?: { padTo?: number },
+  cache?: Pick<FeaturesLookup, 'cache' | 'log'>,
 ): QaValidationFeatures {
   if (!Number.isInteger(docStride) || docStride < 0) throw new EvalpredError(`the doc stride must be a whole number of tokens (0 or more), got ${docStride}.`, { column: 'docStride' });
   const padOnRight = tok.padSide === 'right';
   const contextIndex = padOnRight ? 1 : 0;
+  const truncation = padOnRight ? 'only_second' : 'only_first';
   const hasId = ds.columns.includes('id');
   if (!hasId) notes.push(`${ds.source} has no "id" column: examples are identified by their row number in the post-processing and the references.`);
-  const examples: QaExample[] = [];
-  const features: QaFeature[] = [];
-  const encodings: Encoded[] = [];
-  const positions: [number, number][] = [];
   if (labels && !plan.label) {
     throw new EvalpredError(
       `${ds.source}: label_names (--label-names) with --doc-stride labels each feature from the answers, as run_qa.py's prepare_train_features does, ` +
@@ -134,19 +137,36 @@ export function prepareValidationFeatures(
       { file: ds.source, column: 'labelNames' },
     );
   }
+  const question = (i: number) => text(requireField(ds, i, plan.text!), ds, i, plan.text!).trimStart(); // run_qa: q.lstrip()
+  const context = (i: number) => text(requireField(ds, i, plan.pair!), ds, i, plan.pair!);
+  // The expensive part, what the features cache keeps: every row's windows, and the row each came from.
+  const tokenize = (): FeatureSet => {
+    const encs: Encoded[] = [];
+    const itemRows: number[] = [];
+    for (let i = 0; i < numRows; i++) {
+      const q = question(i), c = context(i);
+      for (const enc of tok.encodeOverflowing(padOnRight ? q : c, padOnRight ? c : q, { maxLength, stride: docStride, truncation })) {
+        encs.push(enc);
+        itemRows.push(i);
+      }
+    }
+    return { rows: numRows, tables: { inputs: packEncodings(0, encs, { aligned: true }) }, itemRows: Int32Array.from(itemRows) };
+  };
+  const text_: TextSettings = { task: 'question-answering', text: plan.text, pair: plan.pair, maxLength, truncation, docStride };
+  const set = cache ? wholeFeatures({ ...cache, text: text_, numRows }, tokenize) : tokenize();
+  const windows = set.tables.inputs, itemRows = set.itemRows!;
+  const examples: QaExample[] = [];
+  const features: QaFeature[] = [];
+  const encodings: Encoded[] = [];
+  const positions: [number, number][] = [];
   const clsTokenId = tok.specialTokenId('cls_token');
   const bosTokenId = tok.specialTokenId('bos_token');
+  let f = 0;
   for (let i = 0; i < numRows; i++) {
-    const question = text(requireField(ds, i, plan.text!), ds, i, plan.text!).trimStart(); // run_qa: q.lstrip()
-    const context = text(requireField(ds, i, plan.pair!), ds, i, plan.pair!);
     const id = hasId ? String(requireField(ds, i, 'id')) : String(i);
-    examples.push({ id, context, answers: plan.label ? (getField(ds.row(i), plan.label) ?? null) : null });
-    const encs = tok.encodeOverflowing(padOnRight ? question : context, padOnRight ? context : question, {
-      maxLength,
-      stride: docStride,
-      truncation: padOnRight ? 'only_second' : 'only_first',
-    });
-    for (const enc of encs) {
+    examples.push({ id, context: context(i), answers: plan.label ? (getField(ds.row(i), plan.label) ?? null) : null });
+    for (; f < itemRows.length && itemRows[f] === i; f++) {
+      const enc = encodedAt(windows, f);
       encodings.push(enc);
       if (labels) {
         const where = { file: ds.source, row: i, column: plan.label! };

@@ -4,8 +4,8 @@
 // Each batch is then padded from them exactly as DataCollatorWithPadding pads (collateChunk), and its labels
 // built as prepareBatch builds them: the batches are prepareBatch's, byte for byte (test/unit/textFeatures.test.ts).
 import type { Tensor } from '../tensor/tensor';
-import { readFeatures, writeFeatures } from '../textFeatures/featuresFile';
-import { FeaturesCacheTarget, TextSettings, featuresKey } from '../textFeatures/featuresKey';
+import type { FeaturesCacheTarget, TextSettings } from '../textFeatures/featuresKey';
+import { FeaturesLookup, OpenedFeatures, lookUpFeatures, storeFeatures } from '../textFeatures/rowFeatures';
 import { FeedSource, cachedFeed, chunkRowsFor, tokenizingFeed } from '../textFeatures/feeder';
 import { collateChunk } from '../textFeatures/tokenFeatures';
 import { BatchContext, PreparedBatch, rowText, sequenceLabelsOf } from './batches';
@@ -14,15 +14,16 @@ export interface SequenceFeedOptions {
   ctx: BatchContext;
   numRows: number;
   batchSize: number;
-  /** Where the features cache lives and the hash of its inputs (LoopHooks.featuresCache); none: no cache. */
-  cache?: FeaturesCacheTarget;
+  /** Where the features cache lives and the hash of its inputs (LoopHooks.featuresCache, asked at the first
+   *  batch: it is known only once the run goes ahead); none: no cache. */
+  cache?: () => FeaturesCacheTarget | undefined;
   log(line: string): void;
 }
 
 export class SequenceFeed {
   private feed: Promise<FeedSource> | null = null;
-  private key: string | null = null;
-  private fromCache = false;
+  private lookup: FeaturesLookup | null = null;
+  private opened: OpenedFeatures | null = null;
 
   constructor(private readonly o: SequenceFeedOptions) {}
 
@@ -35,24 +36,18 @@ export class SequenceFeed {
   }
 
   private async open(): Promise<FeedSource> {
-    const { ctx, numRows, cache } = this.o;
-    if (cache) {
-      const text: TextSettings = {
-        task: 'sequence-classification',
-        text: ctx.plan.template ? undefined : ctx.plan.text,
-        pair: ctx.plan.pair,
-        template: ctx.plan.template,
-        maxLength: ctx.maxLength,
-        truncation: 'longest_first',
-      };
-      this.key = featuresKey(cache.inputs, text);
-      const cached = readFeatures(cache.dir, this.key, numRows);
-      if (cached) {
-        this.fromCache = true;
-        this.o.log(`reusing the tokenized features of ${numRows} rows from ${cache.dir} (same tokenizer, dataset and text settings)`);
-        return cachedFeed(cached);
-      }
-    }
+    const { ctx, numRows } = this.o;
+    const text: TextSettings = {
+      task: 'sequence-classification',
+      text: ctx.plan.template ? undefined : ctx.plan.text,
+      pair: ctx.plan.pair,
+      template: ctx.plan.template,
+      maxLength: ctx.maxLength,
+      truncation: 'longest_first',
+    };
+    this.lookup = { cache: this.o.cache, text, numRows, log: this.o.log };
+    this.opened = lookUpFeatures(this.lookup, ['inputs'], false);
+    if (this.opened.hit) return cachedFeed(this.opened.hit.tables.inputs);
     // Every row's text up front (as datasets.map tokenizes the whole split before Trainer's loop): a bad row
     // is reported before the first batch runs.
     const texts: string[] = new Array(numRows);
@@ -71,10 +66,7 @@ export class SequenceFeed {
     if (!feed) return;
     try {
       const all = feed.complete();
-      if (all && this.key && this.o.cache && !this.fromCache) {
-        const why = writeFeatures(this.o.cache.dir, this.key, all);
-        if (why) this.o.log(`tokenized features not cached: ${why}`);
-      }
+      if (all && this.lookup && this.opened && !this.opened.hit) storeFeatures(this.lookup, this.opened, { rows: this.o.numRows, tables: { inputs: all } });
     } finally {
       await feed.close();
     }

@@ -1,7 +1,10 @@
 // Tokenized rows as flat typed arrays (what `datasets.map(tokenize)` leaves for Trainer's loop): each row's
-// input ids and token type ids, unpadded, back to back. They come from the feeder thread in chunks
-// (feeder.ts) or whole from the features cache (featuresFile.ts), and are padded per batch here exactly as
-// DataCollatorWithPadding pads (src/core/text/collate.ts does the same from `Encoded` rows).
+// input ids and token type ids, unpadded, back to back, and for the families that need them (token
+// classification, extractive QA) each token's word id, sequence id and character offsets. They come from the
+// feeder thread in chunks (feeder.ts), from per-batch tokenization (rowFeatures.ts) or whole from the features
+// cache (featuresFile.ts); sequence classification pads them per batch here exactly as DataCollatorWithPadding
+// pads (src/core/text/collate.ts does the same from `Encoded` rows), the others turn them back into `Encoded`
+// rows (encodedAt) and go on as if just tokenized.
 import { Tensor } from '../tensor/tensor';
 import type { Encoded } from '../text';
 
@@ -13,23 +16,85 @@ export interface FeatureChunk {
   starts: Uint32Array;
   ids: Int32Array;
   typeIds: Uint8Array;
+  /** Aligned encodings only (Encoded.aligned not false), one entry per token: the word id (-1 for null), */
+  wordIds?: Int32Array;
+  /** the sequence id (-1 for null), */
+  sequenceIds?: Int8Array;
+  /** and the [start, end) character offsets, two entries per token. */
+  offsets?: Uint32Array;
 }
+
+/** The per-token arrays a chunk may hold, with how many entries each token has (for the file and for joins). */
+export const TOKEN_ARRAYS = [
+  ['ids', 1],
+  ['typeIds', 1],
+  ['wordIds', 1],
+  ['sequenceIds', 1],
+  ['offsets', 2],
+] as const;
+export type TokenArrayName = (typeof TOKEN_ARRAYS)[number][0];
 
 export function chunkRows(c: FeatureChunk): number {
   return c.starts.length - 1;
 }
 
-/** Pack encodings of consecutive rows into one chunk. */
-export function packEncodings(firstRow: number, encs: readonly Encoded[]): FeatureChunk {
+/** Pack encodings of consecutive rows into one chunk (with word ids, sequence ids and offsets when `aligned`). */
+export function packEncodings(firstRow: number, encs: readonly Encoded[], opts: { aligned?: boolean } = {}): FeatureChunk {
   const starts = new Uint32Array(encs.length + 1);
   for (let r = 0; r < encs.length; r++) starts[r + 1] = starts[r] + encs[r].ids.length;
-  const ids = new Int32Array(starts[encs.length]);
-  const typeIds = new Uint8Array(starts[encs.length]);
+  const n = starts[encs.length];
+  const ids = new Int32Array(n);
+  const typeIds = new Uint8Array(n);
   encs.forEach((e, r) => {
     ids.set(e.ids, starts[r]);
     typeIds.set(e.typeIds, starts[r]);
   });
-  return { firstRow, starts, ids, typeIds };
+  if (!opts.aligned) return { firstRow, starts, ids, typeIds };
+  const wordIds = new Int32Array(n), sequenceIds = new Int8Array(n), offsets = new Uint32Array(2 * n);
+  encs.forEach((e, r) => {
+    if (e.aligned === false) throw new Error('packEncodings: an encoding without word ids and offsets cannot be packed as aligned');
+    const a = starts[r];
+    for (let j = 0; j < e.ids.length; j++) {
+      const w = e.wordIds[j], q = e.sequenceIds[j];
+      wordIds[a + j] = w === null ? -1 : w;
+      sequenceIds[a + j] = q === null ? -1 : q;
+      offsets[2 * (a + j)] = e.offsets[j][0];
+      offsets[2 * (a + j) + 1] = e.offsets[j][1];
+    }
+  });
+  return { firstRow, starts, ids, typeIds, wordIds, sequenceIds, offsets };
+}
+
+/** Row `row` of the chunk as the tokenizer returned it (attention mask all ones, as unpadded encodings have). */
+export function encodedAt(c: FeatureChunk, row: number): Encoded {
+  const r = row - c.firstRow;
+  if (r < 0 || r >= chunkRows(c)) throw new Error(`encodedAt: row ${row} is not in the chunk`);
+  const a = c.starts[r], b = c.starts[r + 1];
+  const ids = Array.from(c.ids.subarray(a, b));
+  const enc: Encoded = { ids, attentionMask: ids.map(() => 1), typeIds: Array.from(c.typeIds.subarray(a, b)), wordIds: [], sequenceIds: [], offsets: [] };
+  if (!c.wordIds || !c.sequenceIds || !c.offsets) {
+    enc.aligned = false;
+    return enc;
+  }
+  for (let j = a; j < b; j++) {
+    const w = c.wordIds[j], q = c.sequenceIds[j];
+    enc.wordIds.push(w < 0 ? null : w);
+    enc.sequenceIds.push(q < 0 ? null : q);
+    enc.offsets.push([c.offsets[2 * j], c.offsets[2 * j + 1]]);
+  }
+  return enc;
+}
+
+/** The first `rows` rows of a chunk that starts at row 0 (views, no copy). */
+export function headOf(c: FeatureChunk, rows: number): FeatureChunk {
+  const n = c.starts[rows];
+  const out: FeatureChunk = { firstRow: 0, starts: c.starts.subarray(0, rows + 1), ids: c.ids.subarray(0, n), typeIds: c.typeIds.subarray(0, n) };
+  if (c.wordIds && c.sequenceIds && c.offsets) {
+    out.wordIds = c.wordIds.subarray(0, n);
+    out.sequenceIds = c.sequenceIds.subarray(0, n);
+    out.offsets = c.offsets.subarray(0, 2 * n);
+  }
+  return out;
 }
 
 /** Chunks of consecutive rows from row 0 as one chunk (what the features cache stores). */
@@ -38,13 +103,21 @@ export function joinChunks(chunks: readonly FeatureChunk[]): FeatureChunk {
   const rows = chunks.reduce((n, c) => n + chunkRows(c), 0);
   const tokens = chunks.reduce((n, c) => n + c.ids.length, 0);
   const out: FeatureChunk = { firstRow: 0, starts: new Uint32Array(rows + 1), ids: new Int32Array(tokens), typeIds: new Uint8Array(tokens) };
+  const aligned = chunks.every((c) => c.wordIds && c.sequenceIds && c.offsets);
+  if (aligned) {
+    out.wordIds = new Int32Array(tokens);
+    out.sequenceIds = new Int8Array(tokens);
+    out.offsets = new Uint32Array(2 * tokens);
+  }
   let row = 0, tok = 0;
   for (const c of chunks) {
     if (c.firstRow !== row) throw new Error(`joinChunks: chunk starts at row ${c.firstRow}, expected ${row}`);
     const n = chunkRows(c);
     for (let r = 1; r <= n; r++) out.starts[row + r] = tok + c.starts[r];
-    out.ids.set(c.ids, tok);
-    out.typeIds.set(c.typeIds, tok);
+    for (const [name, per] of TOKEN_ARRAYS) {
+      const from = c[name], to = out[name];
+      if (from && to) (to as Int32Array).set(from as Int32Array, per * tok);
+    }
     row += n;
     tok += c.ids.length;
   }
