@@ -15,7 +15,7 @@ import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresK
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
 import { chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
-import { seqClsWorkspace, sentences, tempDir, writeJsonl } from '../fixtures/workspace';
+import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
 
 const TEXT: TextSettings = { task: 'sequence-classification', text: 'sentence', maxLength: 16, truncation: 'longest_first' };
 
@@ -316,6 +316,31 @@ test('evaluate: a --refresh rerun reuses the features stored under .evalpred/fea
     const third = await run(false);
     assert.equal(third.e.fromCache, true);
     assert.equal(third.features, false, 'a prediction cache hit runs no loop');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('per-batch families store features only once every row was tokenized: a cancelled run or a dropped last batch stores none', async () => {
+  const dir = tempDir();
+  try {
+    const ws = tokenClsWorkspace(dir, { n: 10 });
+    const featuresDir = path.join(dir, 'features');
+    const base = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4 });
+    const cache = { dir: featuresDir, inputs: featuresInputs((await evaluationKey(base)).producer) };
+    const stored = () => (fs.existsSync(featuresDir) ? fs.readdirSync(featuresDir) : []);
+    // batches of 4 over 10 rows: the cancelled run stops after the first, the drop-last run never tokenizes rows 8 and 9
+    let batches = 0;
+    await assert.rejects(runLoop(base, { featuresCache: () => cache, afterBatch: () => void batches++, cancelled: () => batches >= 1 }), /cancelled/);
+    assert.deepEqual(stored(), [], 'cancelled');
+    const dropped = await runLoop({ ...base, dataloaderDropLast: true }, { featuresCache: () => cache });
+    assert.equal(dropped.numSteps, 3);
+    assert.deepEqual(stored(), [], 'last batch dropped');
+    const logs: string[] = [];
+    await runLoop(base, { featuresCache: () => cache, log: (l) => logs.push(l) });
+    assert.equal(stored().length, 1, 'a whole run stores them');
+    await runLoop({ ...base, dataloaderDropLast: true }, { featuresCache: () => cache, log: (l) => logs.push(l) });
+    assert.equal(logs.filter((l) => /reusing the tokenized features of 10 rows/.test(l)).length, 1, 'and a drop-last run then reuses them');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
