@@ -7,7 +7,7 @@ import { cacheKey, contentHashes, filesUnder } from './cache/hash';
 import type { Evaluation } from './cache/evaluation';
 import { CACHE_FORMAT, type CacheManifest } from './cache/manifest';
 import { PendingCacheWrite, abandonCacheWrite, beginCacheWrite, commitCacheFiles, isCacheFor, readCache } from './cache/store';
-import { CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes } from './cache/manifest';
+import { BatchInputsNodes, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes } from './cache/manifest';
 import { FIELD_OF } from './cache/reader';
 import { Tensor, TensorNode } from './tensor/tensor';
 import { EvalpredError } from './errors';
@@ -116,6 +116,7 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
   }
   let result: LoopResult;
   let nodes: EvalPredictionNodes;
+  let batchInputs: BatchInputsNodes | undefined;
   try {
     // The arrays stream into the reserved temp folder as the batches come (loop/spool.ts): memory stays
     // O(batch) and the cache's files are written once, by the loop. Tokenized features live beside
@@ -124,6 +125,7 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
     decide({ run: true, spoolDir: pending.tmp, featuresCache: featuresDir ? { dir: featuresDir, inputs: featuresInputs(producer) } : undefined });
     result = await running;
     nodes = spooledNodes(result, pending.tmp);
+    batchInputs = spooledBatchInputs(result, pending.tmp);
   } catch (e) {
     abandonCacheWrite(pending);
     throw e;
@@ -137,28 +139,37 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
     extra: loop.info.numReturnSequences ? { loop, num_return_sequences: loop.info.numReturnSequences } : { loop },
     // run_qa's examples and features, for the post-processing at every metric run (metrics/qaPostprocess.ts)
     attachments: qa ? { [QA_ATTACHMENT]: qaRecordToJson(qa) } : undefined,
-  });
+  }, batchInputs);
   // Read back through the one reader: small arrays in memory, large ones file-backed (docs/cache-format.md#arrays-larger-than-memory).
   const { evalPred } = readCache(cacheDir);
   return { cacheDir, fromCache: false, manifest, evalPred, loop };
 }
 
-/** The manifest nodes of a spooled result: every tensor is a file the loop wrote in `dir`. */
+/** The manifest node of a spooled tensor node: every tensor is a file the loop wrote in `dir`. */
+function spooledNode(n: TensorNode, dir: string): CacheNode {
+  if (n instanceof Tensor) {
+    const file = n.backing?.file;
+    if (!file || path.dirname(path.resolve(file)) !== path.resolve(dir)) throw new Error(`internal: a ${n} array of the loop's result is not a file in ${dir}`);
+    return { npy: path.basename(file) };
+  }
+  return 'tuple' in n ? { tuple: n.tuple.map((c) => spooledNode(c, dir)) } : { list: n.list.map((c) => spooledNode(c, dir)) };
+}
+
+/** The manifest nodes of a spooled result. */
 function spooledNodes(result: LoopResult, dir: string): EvalPredictionNodes {
-  const node = (n: TensorNode): CacheNode => {
-    if (n instanceof Tensor) {
-      const file = n.backing?.file;
-      if (!file || path.dirname(path.resolve(file)) !== path.resolve(dir)) throw new Error(`internal: a ${n} array of the loop's result is not a file in ${dir}`);
-      return { npy: path.basename(file) };
-    }
-    return 'tuple' in n ? { tuple: n.tuple.map(node) } : { list: n.list.map(node) };
-  };
   const nodes = {} as EvalPredictionNodes;
   for (const k of EVAL_PREDICTION_KEYS) {
     const n = result.evalPred[FIELD_OF[k]];
-    nodes[k] = n ? node(n) : null;
+    nodes[k] = n ? spooledNode(n, dir) : null;
   }
   return nodes;
+}
+
+/** The manifest's batch_inputs of a spooled result (batch_eval_metrics with inputs), if any. */
+function spooledBatchInputs(result: LoopResult, dir: string): BatchInputsNodes | undefined {
+  const b = result.evalPred.batchInputs;
+  if (!b) return undefined;
+  return { keys: [...b.keys], main: b.main, lists: Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, spooledNode(n, dir)])) };
 }
 
 /**

@@ -290,7 +290,17 @@ def _load_eval_pred(arrays, cache, requested=None, batch=None):
         if torch is not None:
             fields = {k: _to_torch(v, torch) for k, v in fields.items()}
         if fields["inputs"] is not None:
-            fields["inputs"] = {batch.get("main_input") or "input_ids": fields["inputs"]}
+            # The whole batch mapping when the cache keeps it (docs/cache-format.md#batch-inputs): the main input is
+            # `inputs`, every other key its own arrays; else the main input alone.
+            b = arrays.get("batch_inputs")
+            if b:
+                others = {k: _load_node(n, cache) for k, n in b["arrays"].items()}
+                if torch is not None:
+                    others = {k: _to_torch(v, torch) for k, v in others.items()}
+                items = [(k, fields["inputs"] if k == b["main"] else others[k]) for k in b["keys"]]
+            else:
+                items = [(batch.get("main_input") or "input_ids", fields["inputs"])]
+            fields["inputs"] = _ep.batch_mapping(items)
     return _ep.build(fields, requested)
 
 

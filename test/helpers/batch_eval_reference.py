@@ -2,10 +2,12 @@
 # trainer.py; one process, so gather is the identity except accelerate's gather_for_metrics, which keeps the
 # first r = N mod B rows of the last batch), then Trainer.evaluate's post-processing without the speed fields.
 # Fed the per-batch model outputs evalpred's loop produced, from a folder:
-#   batch{b}_logits.npy, batch{b}_labels.npy, batch{b}_input_ids.npy (optional)
+#   batch{b}_logits.npy, batch{b}_labels.npy, and optionally batch{b}_features.json: the batch's rows as the
+#   tokenizer returned them (unpadded, its key order) with their "label", plus collator.json ({"pad_token_id",
+#   "padding_side"}); inputs is then the batch DataCollatorWithPadding builds from them (transcribed below).
 # Usage: batch_eval_reference.py DIR BATCH_SIZE NUM_SAMPLES INCLUDE(inputs,loss|-) METRIC_FILE
 # Prints what compute_metrics printed, then a line "METRICS <json>".
-import importlib.util, json, os, sys
+import collections, importlib.util, json, os, sys
 import numpy as np
 
 d, B, N, include, metric_file = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
@@ -32,6 +34,35 @@ class EvalPrediction:
         if idx < 0 or idx >= len(self.elements):
             raise IndexError("tuple index out of range")
         return self.elements[idx]
+
+
+class BatchEncoding(collections.UserDict):
+    # transformers.tokenization_utils_base.BatchEncoding as tokenizer.pad returns it: a UserDict with attribute access
+    def __getattr__(self, item):
+        try:
+            return self.data[item]
+        except KeyError:
+            raise AttributeError
+
+
+def data_collator_with_padding(features, pad_token_id, padding_side):
+    """DataCollatorWithPadding(tokenizer): tokenizer.pad(features, padding=True, return_tensors="pt"), keys in the
+    first feature's order, every row padded to the longest (input_ids with the pad id, token_type_ids and
+    attention_mask with 0), then "label" renamed "labels" (moved last). int64 arrays for torch's int64 tensors."""
+    batch = {key: [f[key] for f in features] for key in features[0].keys()}
+    width = max(len(ids) for ids in batch["input_ids"])
+    pads = {"input_ids": pad_token_id, "token_type_ids": 0, "attention_mask": 0, "special_tokens_mask": 1}
+
+    def pad(row, value):
+        fill = [value] * (width - len(row))
+        return fill + list(row) if padding_side == "left" else list(row) + fill
+
+    out = {k: np.array([pad(r, pads[k]) for r in rows] if k in pads else rows, dtype=np.int64) for k, rows in batch.items()}
+    out = BatchEncoding(out)
+    if "label" in out:
+        out["labels"] = out["label"]
+        del out["label"]
+    return out
 
 
 def cross_entropy(logits, labels):
@@ -63,8 +94,12 @@ metrics = None
 for step in range(nb):
     logits = np.load(os.path.join(d, "batch%d_logits.npy" % step))
     labels = np.load(os.path.join(d, "batch%d_labels.npy" % step))
-    ids_path = os.path.join(d, "batch%d_input_ids.npy" % step)
-    inputs = {"input_ids": np.load(ids_path)} if os.path.exists(ids_path) else None
+    feats_path = os.path.join(d, "batch%d_features.json" % step)
+    inputs = None
+    if os.path.exists(feats_path):
+        with open(feats_path) as f, open(os.path.join(d, "collator.json")) as g:
+            collator = json.load(g)
+            inputs = data_collator_with_padding(json.load(f), collator["pad_token_id"], collator["padding_side"])
     is_last_step = step == nb - 1  # accelerate's gradient_state.end_of_dataloader
     losses = np.repeat(cross_entropy(logits, labels), B)  # losses.repeat(batch_size)
     if is_last_step and N % B:

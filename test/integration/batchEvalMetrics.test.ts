@@ -15,6 +15,7 @@ import { MetricRunners } from '../../src/core/metrics/runMetrics';
 import { writeNpyFile } from '../../src/core/tensor/npy';
 import { Tensor, TensorNode } from '../../src/core/tensor/tensor';
 import { packageRoot } from '../../src/core/paths';
+import { loadTokenizer } from '../../src/core/text';
 import { pythonWith } from '../helpers/python';
 import { seqClsWorkspace, tempDir } from '../fixtures/workspace';
 
@@ -34,7 +35,9 @@ def compute_metrics(eval_pred, compute_result):
         "type": type(eval_pred).__name__,
         "pred_shape": list(logits.shape), "pred_dtype": str(logits.dtype), "pred": np.asarray(logits, dtype=np.float64).tolist(),
         "labels_dtype": str(labels.dtype), "labels": np.asarray(labels).tolist(),
-        "inputs": None if inputs is None else {k: [str(v.dtype), np.asarray(v).tolist()] for k, v in inputs.items()},
+        "inputs": None if inputs is None else [[k, str(v.dtype), np.asarray(v).tolist()] for k, v in inputs.items()],
+        "inputs_type": None if inputs is None else type(inputs).__name__,
+        "inputs_attribute": None if inputs is None else all(getattr(inputs, k) is inputs[k] for k in inputs.keys()),
         "losses": None if eval_pred.losses is None else [str(eval_pred.losses.dtype), np.asarray(eval_pred.losses, dtype=np.float64).tolist()],
     }
     print("CALL " + json.dumps(rec))
@@ -56,7 +59,10 @@ interface Call {
   pred: number[][];
   labels_dtype: string;
   labels: number[];
-  inputs: Record<string, [string, number[][]]> | null;
+  /** The batch mapping: [key, dtype, values] in its order. */
+  inputs: [string, string, number[][] | number[]][] | null;
+  inputs_type: string | null;
+  inputs_attribute: boolean | null;
   losses: [string, number[]] | null;
 }
 
@@ -77,7 +83,8 @@ test('batch_eval_metrics: one call per batch with that batch only, compute_resul
   // No torch here (EVALPRED_NO_TORCH): the calls get NumPy arrays, and the run says so.
   const runners = new MetricRunners({ python: pythonWith(['numpy']), env: { EVALPRED_NO_TRANSFORMERS: '1', EVALPRED_NO_TORCH: '1' } });
   try {
-    const ws = seqClsWorkspace(dir, { n: 10, numLabels: 3 });
+    // a model taking token_type_ids: the batch mapping is input_ids, token_type_ids, attention_mask, labels
+    const ws = seqClsWorkspace(dir, { n: 10, numLabels: 3, tokenTypeIds: true });
     const metric = path.join(dir, 'metric.py');
     fs.writeFileSync(metric, PY_METRIC);
     const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 4, includeForMetrics: ['inputs', 'loss'], batchEvalMetrics: true, metrics: metric });
@@ -89,15 +96,21 @@ test('batch_eval_metrics: one call per batch with that batch only, compute_resul
     const out = await metricsForEvaluation(runners, ev, settings);
     const got = calls(out.stdout);
 
-    // The reference, fed the same per-batch logits, labels and input ids.
+    // The reference, fed the same per-batch logits and labels, and each batch's rows as the tokenizer returns them
+    // (unpadded, with their label), which it collates as DataCollatorWithPadding does.
     const feed = path.join(dir, 'feed');
     fs.mkdirSync(feed);
     const labels = listOf(ev.evalPred.labelIds);
-    const inputs = listOf(ev.evalPred.inputs);
+    const tok = await loadTokenizer(ws.modelDir);
+    fs.writeFileSync(path.join(feed, 'collator.json'), JSON.stringify({ pad_token_id: tok.padTokenId, padding_side: tok.padSide }));
     preds.forEach((t, b) => {
       writeNpyFile(path.join(feed, `batch${b}_logits.npy`), t);
       writeNpyFile(path.join(feed, `batch${b}_labels.npy`), labels[b]);
-      writeNpyFile(path.join(feed, `batch${b}_input_ids.npy`), inputs[b]);
+      const rows = ws.texts.slice(b * 4, b * 4 + 4).map((text, i) => {
+        const e = tok.encode(text, undefined, { maxLength: ev.loop.info.maxLength });
+        return { input_ids: e.ids, token_type_ids: e.typeIds, attention_mask: e.attentionMask, label: (b * 4 + i) % 3 };
+      });
+      fs.writeFileSync(path.join(feed, `batch${b}_features.json`), JSON.stringify(rows));
     });
     const ref = execFileSync(pythonWith(['numpy']), [REF, feed, '4', '10', 'inputs,loss', metric], { encoding: 'utf8' });
     const want = calls(ref);
@@ -110,7 +123,10 @@ test('batch_eval_metrics: one call per batch with that batch only, compute_resul
       assert.equal(g.type, w.type);
       assert.deepEqual([g.pred_shape, g.pred_dtype, g.labels_dtype], [w.pred_shape, w.pred_dtype, w.labels_dtype], `call ${i}: shapes and dtypes`);
       assert.deepEqual(g.labels, w.labels, `call ${i}: labels`);
-      assert.deepEqual(g.inputs, w.inputs, `call ${i}: inputs (the batch mapping's input_ids, no -100 from other batches)`);
+      assert.deepEqual(g.inputs, w.inputs, `call ${i}: inputs (the whole batch mapping, its keys in the collator's order, no -100 from other batches)`);
+      assert.deepEqual(g.inputs?.map(([k]) => k), ['input_ids', 'token_type_ids', 'attention_mask', 'labels'], `call ${i}: the batch's keys`);
+      // BatchEncoding's attribute access (inputs.attention_mask) works on the stand-in too
+      assert.deepEqual([g.inputs_type, g.inputs_attribute], ['BatchEncoding', true], `call ${i}: the mapping's class`);
       closeTo(g.pred, w.pred, `call ${i}: predictions`);
       assert.equal(g.losses?.[0], w.losses?.[0], `call ${i}: losses dtype`);
       closeTo(g.losses?.[1], w.losses?.[1], `call ${i}: losses (gather_for_metrics keeps ${w.losses?.[1].length} copies)`);
@@ -127,6 +143,27 @@ test('batch_eval_metrics: one call per batch with that batch only, compute_resul
     assert.ok(typeof rt === 'number' && typeof sps === 'number' && typeof stps === 'number');
     assert.equal(out.batch?.calls.length, 3);
     assert.equal(out.warnings.filter((w) => /under batch_eval_metrics compute_metrics is given NumPy arrays, not torch tensors/.test(w)).length, 1, out.warnings.join('\n'));
+
+    // A TS metric gets the same mapping as an object: the same keys in the same order, that batch's tensors.
+    const shapes = (v: unknown): string => (Array.isArray(v) ? `${v.length}${Array.isArray(v[0]) ? `x${v[0].length}` : ''}` : '');
+    const expected = got.map((c) => c.inputs!.map(([k, , v]) => `${k}=${shapes(v)}`).join(',')).join(';');
+    const tsMetric = path.join(dir, 'keys.ts');
+    fs.writeFileSync(
+      tsMetric,
+      `const seen: string[] = [];
+export function computeMetrics(p: any, computeResult: boolean) {
+` +
+        `  seen.push(Object.entries(p.inputs).map(([k, t]: [string, any]) => k + '=' + t.shape.join('x')).join(','));
+` +
+        `  if (!computeResult) return undefined;
+  const r = { same: seen.join(';') === ${JSON.stringify(expected)} ? 1 : 0, calls: seen.length };
+  seen.length = 0;
+  return r;
+}
+`,
+    );
+    const ts = await metricsFromCache(runners, ev.cacheDir, ev.loop, tsMetric, {});
+    assert.deepEqual([ts.metrics.eval_same, ts.metrics.eval_calls], [1, 3], expected);
 
     // A rerun on the cache replays the three calls (the manifest says batch_eval_metrics); the state was reset by the last.
     const again = await metricsFromCache(runners, ev.cacheDir, ev.loop, metric, { batchSize: 4 });
@@ -200,20 +237,31 @@ test('batch_eval_metrics: a dump evalpred.capture wrote during a real batch_eval
   try {
     const dump = path.join(dir, 'dump');
     // test/python/fakeTrainer.py calls compute_metrics per batch of 4 with compute_result on the last, as Trainer does.
-    const code = `import numpy as np, evalpred
+    const code = `import json, numpy as np, evalpred
 import fakeTrainer as ft
 rng = np.random.default_rng(0)
 logits = rng.normal(size=(10, 3)).astype(np.float32)
 labels = np.arange(10) % 3
+ids = rng.integers(5, 50, size=(10, 6))
+mask = (rng.random(size=(10, 6)) > 0.3).astype(np.int64)
 t = ft.Trainer(evalpred.capture(lambda ep, compute_result: {"n": 1}, ${JSON.stringify(dump)}), batch_eval_metrics=True)
-t.evaluation_loop(logits, labels)
-print(float((logits.argmax(-1) == labels).mean()))`;
+t.evaluation_loop(logits, labels, batch={"input_ids": ids, "attention_mask": mask, "labels": labels})
+print(json.dumps({"accuracy": float((logits.argmax(-1) == labels).mean()), "ids": ids.tolist(), "mask": mask.tolist()}))`;
     const env = { ...process.env, PYTHONPATH: [path.join(packageRoot(), 'src/python'), path.join(packageRoot(), 'test/python')].join(path.delimiter), EVALPRED_NO_TRANSFORMERS: '1' };
-    const accuracy = Number(execFileSync(pythonWith(['numpy']), ['-c', code], { encoding: 'utf8', env }).trim());
+    const made = JSON.parse(execFileSync(pythonWith(['numpy']), ['-c', code], { encoding: 'utf8', env }).trim()) as { accuracy: number; ids: number[][]; mask: number[][] };
+    const accuracy = made.accuracy;
     const metric = path.join(dir, 'metric.py');
     fs.writeFileSync(metric, PY_METRIC);
     const out = await metricsFromCache(runners, dump, undefined, metric, {});
-    assert.deepEqual(calls(out.stdout).map((c) => [c.pred_shape[0], c.compute_result]), [[4, false], [4, false], [2, true]]);
+    const got = calls(out.stdout);
+    assert.deepEqual(got.map((c) => [c.pred_shape[0], c.compute_result]), [[4, false], [4, false], [2, true]]);
+    // the capture kept each call's whole batch mapping (docs/cache-format.md#batch-inputs): the rerun hands it back, keys in order
+    got.forEach((c, i) => {
+      assert.deepEqual(c.inputs?.map(([k]) => k), ['input_ids', 'attention_mask', 'labels'], `call ${i}: keys`);
+      assert.deepEqual(c.inputs?.[0][2], made.ids.slice(i * 4, i * 4 + 4), `call ${i}: input_ids`);
+      assert.deepEqual(c.inputs?.[1][2], made.mask.slice(i * 4, i * 4 + 4), `call ${i}: attention_mask`);
+      assert.deepEqual(c.inputs?.[2][2], c.labels, `call ${i}: labels`);
+    });
     assert.equal(out.metrics.eval_accuracy, accuracy);
     assert.equal(out.metrics.eval_calls, 3);
   } finally {
@@ -229,7 +277,7 @@ test('batch_eval_metrics keys the cache only when on: "batchEvalMetrics": false 
   assert.notDeepEqual(loopKeySettings({ ...base, batchEvalMetrics: true }), loopKeySettings(base));
 });
 
-test('batch_eval_metrics: with torch importable every call gets torch tensors (inputs["input_ids"] too), as Trainer hands them', async () => {
+test('batch_eval_metrics: with torch importable every call gets torch tensors (every key of the inputs mapping too), as Trainer hands them', async () => {
   const dir = tempDir();
   // A fake torch: from_numpy and the calls the metric makes.
   const fake = path.join(dir, 'faketorch');
@@ -249,7 +297,8 @@ test('batch_eval_metrics: with torch importable every call gets torch tensors (i
       metric,
       'import torch\nseen = []\ndef compute_metrics(eval_pred, compute_result):\n' +
         '    fields = [eval_pred.predictions, eval_pred.label_ids, eval_pred.losses, eval_pred.inputs["input_ids"]]\n' +
-        '    seen.append(all(isinstance(f, torch.Tensor) for f in fields) and sorted(eval_pred.inputs) == ["input_ids"])\n' +
+        '    fields += [eval_pred.inputs[k] for k in eval_pred.inputs]\n' +
+        '    seen.append(all(isinstance(f, torch.Tensor) for f in fields) and list(eval_pred.inputs) == ["input_ids", "attention_mask", "labels"])\n' +
         '    rows = eval_pred.predictions.argmax(dim=-1).shape[0]\n' +
         '    if compute_result:\n        out = {"torch_calls": sum(seen), "calls": len(seen), "last_rows": rows}\n        seen.clear()\n        return out\n',
     );

@@ -30,14 +30,16 @@ class Trainer:
         self.compute_metrics = compute_metrics
         self.is_in_train = False
 
-    def evaluation_loop(self, logits, labels):
+    def evaluation_loop(self, logits, labels, batch=None):
+        """batch: {key: array over all rows}, handed per batch as the whole batch mapping (batch_eval_metrics' inputs)."""
         if not self.args.batch_eval_metrics:
             return self.compute_metrics(EvalPrediction(predictions=logits, label_ids=labels))
         metrics = None
         for start in range(0, len(labels), 4):
             last = start + 4 >= len(labels)
+            inputs = None if batch is None else {k: v[start:start + 4] for k, v in batch.items()}
             metrics = self.compute_metrics(
-                EvalPrediction(predictions=logits[start:start + 4], label_ids=labels[start:start + 4]), compute_result=last)
+                EvalPrediction(predictions=logits[start:start + 4], label_ids=labels[start:start + 4], inputs=inputs), compute_result=last)
         return metrics
 
     def train(self, evaluations):

@@ -30,6 +30,8 @@ from transformers import (
     Seq2SeqTrainingArguments, T5Config, T5ForConditionalGeneration, Trainer, TrainingArguments,
 )
 
+from probe_metrics import mapping_access  # noqa: E402  (beside this file: one check for both sides)
+
 warnings.filterwarnings("ignore")
 transformers.logging.set_verbosity_error()
 
@@ -182,12 +184,13 @@ def run_trainer(model, args, rows, collator, seq2seq=False, preprocess=None, gen
     calls = []
 
     def compute_metrics_per_batch(ep, compute_result):
-        # batch_eval_metrics: one EvalPrediction per batch; inputs is the whole batch mapping (its input_ids compared)
+        # batch_eval_metrics: one EvalPrediction per batch; inputs is the whole collated batch mapping: every key,
+        # in the collator's order, with its values, and what a metric can do with it (item and attribute access)
         inputs = getattr(ep, "inputs", None)
         calls.append({"compute_result": bool(compute_result), "predictions": tree(ep.predictions), "label_ids": tree(ep.label_ids),
                       "losses": tree(getattr(ep, "losses", None)),
-                      "inputs": None if inputs is None else tree(inputs["input_ids"]),
-                      "input_keys": None if inputs is None else sorted(inputs.keys())})
+                      "inputs": None if inputs is None else ("mapping", [(k, tree(v)) for k, v in inputs.items()]),
+                      "inputs_access": None if inputs is None else mapping_access(inputs)})
         saved["elements"] = len(list(iter(ep)))
         return {"calls": float(len(calls)), "last": 1.0 if compute_result else 0.0}
 
@@ -733,7 +736,7 @@ CASES = {
     "t5-beam": ("t5", dict(batch_size=3, generate=True, num_beams=3, generation_max_length=9)),
     "t5-generate-no-concat": ("t5", dict(batch_size=4, generate=True, no_concat=True, generation_max_length=7)),
     "seqcls-batch-eval": ("seqcls", dict(batch_size=4, batch_eval_metrics=True, include=["inputs", "loss"])),
-    "t5-generate-batch-eval": ("t5", dict(batch_size=4, generate=True, batch_eval_metrics=True, include=["loss"])),
+    "t5-generate-batch-eval": ("t5", dict(batch_size=4, generate=True, batch_eval_metrics=True, include=["inputs", "loss"])),
     # issue 16 item 5: generate() options as evaluate(**gen_kwargs) and in generation_config.json
     "t5-beam-return-sequences": ("t5", dict(batch_size=3, generate=True, num_beams=3, generation_max_length=9, eos_boost=4.0,
                                             gen_kwargs=dict(num_return_sequences=2, repetition_penalty=1.3))),

@@ -14,7 +14,7 @@ import sys
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "src", "python"))
-from evalpred.cache import read_fields  # noqa: E402
+from evalpred.cache import read_batch_inputs, read_fields  # noqa: E402
 
 FLOAT_TOL = 1e-4
 
@@ -36,6 +36,25 @@ def describe(t):
     if isinstance(t, tuple):
         return "%s(%s)" % (t[0], ", ".join(describe(x) for x in t[1]))
     return "%s%s" % (t.dtype, list(t.shape))
+
+
+def describe_mapping(m):
+    return "None" if m is None else "{%s}" % ", ".join("%s: %s" % (k, describe(v)) for k, v in m[1])
+
+
+def compare_mapping(real, ours, where, problems):
+    """A batch mapping ("mapping", [(key, array)...]) against evalpred's [(key, array)...]: same keys, same order, same arrays."""
+    if real is None or ours is None:
+        if (real is None) != (ours is None):
+            problems.append("%s: Trainer gives %s, evalpred %s" % (where, describe_mapping(real), "None" if ours is None else [k for k, _ in ours]))
+        return
+    real_keys, our_keys = [k for k, _ in real[1]], [k for k, _ in ours]
+    if real_keys != our_keys:
+        problems.append("%s: Trainer's batch holds the keys %r, evalpred's %r" % (where, real_keys, our_keys))
+    theirs = dict(real[1])
+    for k, v in ours:
+        if k in theirs:
+            compare(theirs[k], node_of(v), "%s[%r]" % (where, k), problems)
 
 
 def compare(real, ours, where, problems):
@@ -81,7 +100,7 @@ def main():
     case_dir, cache, metrics_file = sys.argv[1:4]
     with open(os.path.join(case_dir, "trainer.pkl"), "rb") as f:
         real = pickle.load(f)
-    _, fields = read_fields(cache)
+    manifest, fields = read_fields(cache)
     problems = []
     summary = {}
     with open(metrics_file) as f:
@@ -93,18 +112,30 @@ def main():
         ours_calls = [node_of(x) for x in (fields.get("predictions") or [])]
         if len(ours_calls) != len(calls):
             problems.append("Trainer called compute_metrics %d times, evalpred's cache holds %d batches" % (len(calls), len(ours_calls)))
+        # inputs is the whole batch mapping: evalpred's cache keeps it under batch_inputs (docs/cache-format.md#batch-inputs)
+        ours_inputs = fields.get("inputs")
+        ours_mappings = read_batch_inputs(cache, manifest, fields)
+        if ours_mappings is None and ours_inputs is not None:
+            ours_mappings = [[("input_ids", x)] for x in ours_inputs]
         for i, call in enumerate(calls[: len(ours_calls)]):
-            for name in ("predictions", "label_ids", "inputs", "losses"):
+            for name in ("predictions", "label_ids", "losses"):
                 ours_field = fields.get(name)
                 compare(call[name], None if ours_field is None else node_of(ours_field[i]), "call %d: %s" % (i, name), problems)
+            compare_mapping(call["inputs"], None if ours_mappings is None else ours_mappings[i], "call %d: inputs" % i, problems)
+        # What the metric itself got under evalpred (probe_metrics.py): the keys in order and the mapping's behaviour.
+        probe = os.path.join(case_dir, "evalpred-batch-inputs.json")
+        seen = json.load(open(probe)) if os.path.exists(probe) else None
+        real_seen = [None if c["inputs"] is None else {"keys": [k for k, _ in c["inputs"][1]], "access": c["inputs_access"]} for c in calls]
+        if any(x is not None for x in real_seen) and seen != real_seen:
+            problems.append("compute_metrics' inputs: Trainer's calls got %r, evalpred's %r" % (real_seen, seen))
         if [c["compute_result"] for c in calls] != [False] * (len(calls) - 1) + [True]:
             problems.append("Trainer's compute_result flags: %r" % [c["compute_result"] for c in calls])
         if ours_metrics.get("eval_calls") != float(len(calls)) or ours_metrics.get("eval_last") != 1.0:
             problems.append("evalpred's metrics come from call %r (last %r), Trainer's from call %d" % (
                 ours_metrics.get("eval_calls"), ours_metrics.get("eval_last"), len(calls)))
-        for name in ("predictions", "label_ids", "inputs", "losses"):
+        for name in ("predictions", "label_ids", "losses"):
             summary[name] = "per call: " + ", ".join(describe(c[name]) for c in calls)
-        summary["input_keys"] = calls[0]["input_keys"] if calls else None
+        summary["inputs"] = "per call: " + ", ".join(describe_mapping(c["inputs"]) for c in calls)
     for name in ("predictions", "label_ids", "inputs", "losses"):
         if "calls" in real:
             break

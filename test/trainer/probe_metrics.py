@@ -6,6 +6,22 @@
 import json
 
 _calls = []
+_mappings = []
+
+
+def mapping_access(m):
+    """What a metric may do with a batch mapping besides m[key]: which of these work (BatchEncoding: all)."""
+    key = next(iter(m.keys()))
+    checks = {"attribute": lambda: getattr(m, key) is m[key], "get": lambda: m.get(key) is m[key],
+              "in": lambda: key in m, "len": lambda: len(m) == len(list(m.keys())),
+              "dict": lambda: isinstance(m, dict), "to": lambda: callable(getattr(m, "to", None))}
+    out = {}
+    for name, check in checks.items():
+        try:
+            out[name] = bool(check())
+        except Exception:
+            out[name] = False
+    return out
 
 
 def compute_metrics(eval_pred, compute_result=None):
@@ -17,6 +33,14 @@ def compute_metrics(eval_pred, compute_result=None):
         return out
     _calls.append(compute_result)
     out.update(calls=float(len(_calls)), last=1.0 if compute_result else 0.0)
+    inputs = getattr(eval_pred, "inputs", None)
+    if inputs is not None:
+        # the batch mapping as this call got it: its keys in order, and what works on it (compare.py sets both
+        # against the real Trainer's)
+        _mappings.append({"keys": list(inputs.keys()), "access": mapping_access(inputs)})
+        with open("evalpred-batch-inputs.json", "w") as f:
+            json.dump(_mappings, f)
     if compute_result:
         _calls.clear()
+        _mappings.clear()
     return out

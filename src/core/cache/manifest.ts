@@ -23,6 +23,20 @@ export interface EvalPredictionNodes {
 
 export const EVAL_PREDICTION_KEYS = ['predictions', 'label_ids', 'inputs', 'losses'] as const;
 
+/**
+ * `batch_inputs` (docs/cache-format.md#batch-inputs): batch_eval_metrics' inputs, the whole batch mapping of each
+ * call. `keys` in the collator's order; the per-batch arrays of `main` are eval_prediction.inputs; `lists` holds
+ * a per-batch list node for every other key.
+ */
+export interface BatchInputsNodes {
+  keys: string[];
+  main: string;
+  lists: Record<string, CacheNode>;
+}
+/** A batch key is an identifier (it names files: batch_inputs_<key>_b<i>.npy); a mapping has at most this many. */
+const BATCH_KEY = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+const MAX_BATCH_KEYS = 64;
+
 export interface CacheManifest {
   format: typeof CACHE_FORMAT;
   num_samples: number;
@@ -36,6 +50,7 @@ export interface CacheManifest {
   eval_prediction: EvalPredictionNodes;
   /** Named JSON files beside the arrays (docs/cache-format.md#attachments), e.g. "qa_postprocess". */
   attachments?: Record<string, string>;
+  batch_inputs?: BatchInputsNodes;
   [extra: string]: unknown;
 }
 
@@ -98,6 +113,8 @@ export function validateManifest(json: unknown, file: string): CacheManifest {
   for (const k of EVAL_PREDICTION_KEYS) if (ep[k] !== null) checkNode(ep[k], `eval_prediction.${k}`, fail, 0, count);
   if (ep.predictions === null) fail('"eval_prediction.predictions" is null; a cache always holds predictions');
 
+  if ('batch_inputs' in json) checkBatchInputs(json.batch_inputs, ep.inputs, fail, count);
+
   if ('attachments' in json) {
     const a = json.attachments;
     if (!isObject(a)) fail(`"attachments" is ${describe(a)}, not an object of file names`);
@@ -114,6 +131,36 @@ export function validateManifest(json: unknown, file: string): CacheManifest {
   }
   if (!('tool' in json)) m.tool = { name: 'evalpred', version: 'unknown' };
   return m;
+}
+
+function checkBatchInputs(b: unknown, inputs: unknown, fail: (why: string) => never, count: { files: number }): void {
+  const form = '{"keys": [...], "main": "input_ids", "lists": {...}}';
+  if (!isObject(b)) return fail(`"batch_inputs" is ${describe(b)}, not ${form}`);
+  const keys = b.keys;
+  if (!Array.isArray(keys) || !keys.length || keys.length > MAX_BATCH_KEYS || keys.some((k) => typeof k !== 'string' || !BATCH_KEY.test(k))) {
+    fail(`"batch_inputs.keys" is ${JSON.stringify(keys)?.slice(0, 120)}, not a list of 1 to ${MAX_BATCH_KEYS} identifiers`);
+  }
+  const names = keys as string[];
+  const twice = names.find((k, i) => names.indexOf(k) !== i);
+  if (twice) fail(`"batch_inputs.keys" names "${twice}" twice`);
+  if (typeof b.main !== 'string' || !names.includes(b.main)) fail(`"batch_inputs.main" is ${JSON.stringify(b.main)?.slice(0, 80)}, not one of "batch_inputs.keys"`);
+  if (!isObject(inputs) || !Array.isArray(inputs.list)) fail(`"batch_inputs" needs "eval_prediction.inputs" as a per-batch list (it holds the "${String(b.main)}" of each batch)`);
+  const batches = (inputs as { list: unknown[] }).list.length;
+  const lists = b.lists;
+  if (!isObject(lists)) return fail(`"batch_inputs.lists" is ${describe(lists)}, not an object of per-batch list nodes`);
+  const want = names.filter((k) => k !== b.main);
+  const have = Object.keys(lists);
+  const stray = have.find((k) => !want.includes(k));
+  if (stray !== undefined) fail(`"batch_inputs.lists" holds "${stray.slice(0, 64)}", which is not one of "batch_inputs.keys" besides "batch_inputs.main"`);
+  const absent = want.find((k) => !have.includes(k));
+  if (absent !== undefined) fail(`"batch_inputs.lists" lacks "${absent}" (every key but "batch_inputs.main" has its per-batch list)`);
+  for (const k of want) {
+    const where = `batch_inputs.lists.${k}`;
+    checkNode(lists[k], where, fail, 0, count);
+    const n = lists[k] as Record<string, unknown>;
+    if (!Array.isArray(n.list)) fail(`${where} is not a {"list": [...]} node (one entry per batch)`);
+    if ((n.list as unknown[]).length !== batches) fail(`${where} has ${(n.list as unknown[]).length} batch entries, "eval_prediction.inputs" ${batches}`);
+  }
 }
 
 function checkNode(node: unknown, where: string, fail: (why: string) => never, depth: number, count: { files: number }): void {

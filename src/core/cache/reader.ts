@@ -46,6 +46,8 @@ export interface CheckedCache {
   root: string;
   manifest: CacheManifest;
   nodes: Record<(typeof EVAL_PREDICTION_KEYS)[number], CheckedNode | null>;
+  /** The manifest's batch_inputs (docs/cache-format.md#batch-inputs), checked: every key but `main` has its per-batch list. */
+  batchInputs: { keys: string[]; main: string; lists: Record<string, CheckedNode> } | null;
   /** Bytes of array data in all (what loading every array into memory costs). */
   totalBytes: number;
 }
@@ -189,6 +191,10 @@ export function checkCache(dir: string): CheckedCache {
     const node = manifest.eval_prediction[k];
     nodes[k] = node ? walk(node, `eval_prediction.${k}`) : null;
   }
+  const b = manifest.batch_inputs;
+  const batchInputs = b
+    ? { keys: [...b.keys], main: b.main, lists: Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, walk(n, `batch_inputs.lists.${k}`)])) }
+    : null;
   // num_return_sequences n: generate() returns n rows per input, so predictions may hold N x n (docs/cache-format.md)
   let perSample: number;
   try {
@@ -202,7 +208,25 @@ export function checkCache(dir: string): CheckedCache {
     const what = per > 1 ? `${manifest.num_samples * per} rows (${manifest.num_samples} samples x ${per} return sequences)` : `${manifest.num_samples} samples`;
     if (node) checkRows(k, node, manifest.num_samples * per, what, (why, a) => cacheDamage(shown, why, { file: a?.file ?? mf, tensor: a?.where }));
   }
-  return { shown, root, manifest, nodes, totalBytes };
+  if (batchInputs) checkBatchRows(batchInputs.lists, nodes.inputs, (why, a) => cacheDamage(shown, why, { file: a.file, tensor: a.where }));
+  return { shown, root, manifest, nodes, batchInputs, totalBytes };
+}
+
+/** Each batch's arrays of a batch_inputs key have the rows of that batch's main input (they are one batch mapping). */
+function checkBatchRows(lists: Record<string, CheckedNode>, inputs: CheckedNode | null, damage: (why: string, a: CheckedArray) => EvalpredError): void {
+  const main = inputs && 'list' in inputs ? inputs.list : [];
+  const rows = (n: CheckedNode): [number | undefined, CheckedArray | undefined] => {
+    const a = [...checkedArrays(n)][0];
+    return [a?.header.shape[0], a];
+  };
+  for (const list of Object.values(lists)) {
+    if (!('list' in list)) continue;
+    list.list.forEach((entry, i) => {
+      const [r, a] = rows(entry);
+      const [want, m] = main[i] ? rows(main[i]) : [undefined, undefined];
+      if (a && m && r !== want) throw damage(`${a.where} has ${r ?? 'no'} rows, but batch ${i + 1}'s ${m.where} has ${want ?? 'no'}`, a);
+    });
+  }
 }
 
 /**
@@ -262,7 +286,8 @@ export function eagerArrayBytes(): number {
 function checkLoadable(c: CheckedCache, eager: number): void {
   const limit = Math.floor(os.totalmem() / 2);
   let total = 0;
-  for (const node of Object.values(c.nodes)) if (node) for (const a of checkedArrays(node)) if (a.header.dataBytes <= eager) total += a.header.dataBytes;
+  const all = [...Object.values(c.nodes), ...Object.values(c.batchInputs?.lists ?? {})];
+  for (const node of all) if (node) for (const a of checkedArrays(node)) if (a.header.dataBytes <= eager) total += a.header.dataBytes;
   if (total > limit) {
     throw new EvalpredError(
       `the prediction cache ${c.shown} holds ${gib(total)} of arrays, more than half of this machine's memory ` +
@@ -298,6 +323,8 @@ export function loadCheckedCache(c: CheckedCache): EvalPredictionData {
     const node = c.nodes[k];
     if (node) ep[FIELD_OF[k]] = load(node);
   }
+  const b = c.batchInputs;
+  if (b) ep.batchInputs = { keys: [...b.keys], main: b.main, lists: Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, load(n)])) };
   return ep;
 }
 

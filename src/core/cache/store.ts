@@ -10,8 +10,9 @@ import { packageRoot } from '../paths';
 import { readNpyHeaderFile, writeNpyFile } from '../tensor/npy';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import { assertCacheTarget, describeWriteError, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
-import { CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, attachmentFile, nodeFiles } from './manifest';
+import { BatchInputsNodes, CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, attachmentFile, nodeFiles } from './manifest';
 import { FIELD_OF } from './reader';
+import { batchInputsFile } from '../loop/spool';
 
 export type { CacheManifest, CacheNode } from './manifest';
 
@@ -25,7 +26,7 @@ export interface CacheMeta {
   attachments?: Record<string, unknown>;
 }
 
-const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction', 'attachments']);
+const RESERVED = new Set(['format', 'num_samples', 'key', 'created', 'tool', 'producer', 'eval_prediction', 'attachments', 'batch_inputs']);
 
 let version: string | undefined;
 /** evalpred's version, from its package.json (read once). */
@@ -85,9 +86,13 @@ export function commitCacheWrite(pending: PendingCacheWrite, ep: EvalPredictionD
       const node = ep[FIELD_OF[k]];
       nodes[k] = node ? writeNode(pending.tmp, node, k) : null;
     }
-    return nodes;
+    const b = ep.batchInputs;
+    if (!b) return { nodes };
+    const lists = Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, writeNode(pending.tmp, n, batchInputsFile(k))]));
+    return { nodes, batchInputs: { keys: [...b.keys], main: b.main, lists } };
   });
 }
+
 
 /**
  * Where a writer that produces its own files (streamed, never whole in memory) puts the array `name` of a
@@ -105,14 +110,15 @@ export function pendingFile(pending: PendingCacheWrite, name: string): string {
  * folder (a cache holds only what its manifest lists; docs/cache-format.md). Then the manifest goes in last
  * and the folder is renamed into place, as for commitCacheWrite. On failure the temp folder is removed.
  */
-export function commitCacheFiles(pending: PendingCacheWrite, nodes: EvalPredictionNodes, meta: CacheMeta): CacheManifest {
+export function commitCacheFiles(pending: PendingCacheWrite, nodes: EvalPredictionNodes, meta: CacheMeta, batchInputs?: BatchInputsNodes): CacheManifest {
   return finishCacheWrite(pending, meta, () => {
     if (!nodes.predictions) throw new Error('commitCacheFiles: a cache always holds predictions');
     const listed = new Set<string>();
-    for (const k of EVAL_PREDICTION_KEYS) {
-      const node = nodes[k];
+    const all: [string, CacheNode | null][] = EVAL_PREDICTION_KEYS.map((k) => [`eval_prediction.${k}`, nodes[k]]);
+    for (const [k, n] of Object.entries(batchInputs?.lists ?? {})) all.push([`batch_inputs.lists.${k}`, n]);
+    for (const [place, node] of all) {
       if (!node) continue;
-      for (const [where, file] of nodeFiles(node, `eval_prediction.${k}`)) {
+      for (const [where, file] of nodeFiles(node, place)) {
         const full = pendingFile(pending, file);
         if (listed.has(file)) throw new Error(`commitCacheFiles: ${file} is listed twice`);
         listed.add(file);
@@ -124,18 +130,18 @@ export function commitCacheFiles(pending: PendingCacheWrite, nodes: EvalPredicti
     }
     const extra = fs.readdirSync(pending.tmp).filter((f) => !listed.has(f));
     if (extra.length) throw new Error(`commitCacheFiles: the temp folder holds files the manifest does not list (${extra.join(', ')})`);
-    return nodes;
+    return { nodes, batchInputs };
   });
 }
 
 /** The shared end of every cache write: arrays (from `fillArrays`), then manifest.json, then the rename. */
-function finishCacheWrite(pending: PendingCacheWrite, meta: CacheMeta, fillArrays: () => EvalPredictionNodes): CacheManifest {
+function finishCacheWrite(pending: PendingCacheWrite, meta: CacheMeta, fillArrays: () => { nodes: EvalPredictionNodes; batchInputs?: BatchInputsNodes }): CacheManifest {
   const { target, tmp, shown } = pending;
   try {
     for (const k of Object.keys(meta.extra ?? {})) {
       if (RESERVED.has(k)) throw new Error(`writeCache: extra manifest field "${k}" would overwrite a contract field`);
     }
-    const nodes = fillArrays();
+    const { nodes, batchInputs } = fillArrays();
     const attachments: Record<string, string> = {};
     for (const [name, value] of Object.entries(meta.attachments ?? {})) {
       attachments[name] = attachmentFile(name);
@@ -149,6 +155,7 @@ function finishCacheWrite(pending: PendingCacheWrite, meta: CacheMeta, fillArray
       tool: { name: 'evalpred', version: toolVersion() },
       producer: meta.producer,
       eval_prediction: nodes,
+      ...(batchInputs ? { batch_inputs: batchInputs } : {}),
       ...(meta.attachments ? { attachments } : {}),
       ...meta.extra,
     };

@@ -3,7 +3,7 @@
 // user-given name. The evaluator is a generator: it yields inside long loops, so evaluateSliced
 // (./slices.ts) can run it in slices off the adapter's message loop, and evaluateExpression runs it through.
 import { DTYPES, DType } from '../tensor/dtype';
-import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
+import { EvalPredictionData, EvalPredictionField, Tensor, TensorNode } from '../tensor/tensor';
 import { ExprError } from './errors';
 import { IndexItem, Node, parse } from './parser';
 import { EvalpredError } from '../errors';
@@ -97,7 +97,7 @@ class Evaluator {
     }
   }
 
-  private field(key: keyof EvalPredictionData): Value {
+  private field(key: EvalPredictionField): Value {
     return this.ctx.evalPred[key];
   }
 
@@ -140,7 +140,7 @@ class Evaluator {
 
   private attr(obj: Value, name: string, pos: number): Value {
     if (isEvalPred(obj)) {
-      const map: Record<string, keyof EvalPredictionData> = { predictions: 'predictions', label_ids: 'labelIds', labelIds: 'labelIds', inputs: 'inputs', losses: 'losses' };
+      const map: Record<string, EvalPredictionField> = { predictions: 'predictions', label_ids: 'labelIds', labelIds: 'labelIds', inputs: 'inputs', losses: 'losses' };
       if (Object.prototype.hasOwnProperty.call(map, name)) return this.ctx.evalPred[map[name]];
       this.fail(pos, `EvalPrediction has no attribute '${name}' (it has predictions, label_ids, inputs, losses)`);
     }

@@ -62,13 +62,15 @@ export class CausalLmFamily {
     return this.setup.batch(start, end, false);
   }
 
-  async forward(batch: PromptBatch, _wantLoss: boolean): Promise<{ logits: TensorNode; labels: Tensor; loss: number | null; lossCopies: number }> {
+  async forward(batch: PromptBatch, _wantLoss: boolean): Promise<{ logits: TensorNode; labels: Tensor; loss: number | null; lossCopies: number; batchMapping: Record<string, Tensor> }> {
     const { tok } = this.setup.ctx;
     const { gcModel, genArgs, generate } = this.setup;
     const ids = batch.inputIds;
     const out = await this.model.forward(ids, batch.attentionMask);
     let logits: TensorNode = this.head.logitsFrom(out, this.info.modelOutputs);
     let labels = causalLabels(ids, tok.padTokenId);
+    // DataCollatorForLanguageModeling(mlm=False)'s batch, as batch_eval_metrics hands it over
+    const batchMapping: Record<string, Tensor> = { input_ids: ids, attention_mask: batch.attentionMask, labels };
     const loss = this.head.batchLoss(logits, labels);
     if (generate) {
       // max_new_tokens counts from this batch's prompt width, so the generation config is made per batch
@@ -80,7 +82,7 @@ export class CausalLmFamily {
       labels = padToWidth(labels, trainerPadWidth(gcModel, labels.shape[1]), tok.padTokenId);
     }
     // gather_for_metrics keeps n_s copies; generate's plain gather keeps B (as the loop always did)
-    return { logits, labels, loss, lossCopies: generate ? this.setup.settings.batchSize : batch.size };
+    return { logits, labels, loss, lossCopies: generate ? this.setup.settings.batchSize : batch.size, batchMapping };
   }
 
   finish(r: { predictions: TensorNode | null; labelIds: TensorNode | null; evalLoss: number | null }): string[] {

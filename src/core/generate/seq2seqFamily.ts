@@ -54,18 +54,23 @@ export class Seq2SeqFamily {
     return this.setup.batch(start, end, true);
   }
 
-  async forward(batch: PromptBatch, _wantLoss: boolean): Promise<{ logits: TensorNode; labels: Tensor | null; loss: number | null; lossCopies: number }> {
+  async forward(batch: PromptBatch, _wantLoss: boolean): Promise<{ logits: TensorNode; labels: Tensor | null; loss: number | null; lossCopies: number; batchMapping: Record<string, Tensor> }> {
     const { config, tok, ds } = this.setup.ctx;
     const { gcModel } = this.setup;
     let labels = batch.labels;
     let loss: number | null = null;
     const enc = await this.model.encode(batch.inputIds, batch.attentionMask);
     let decLogits: Tensor | null = null;
+    // DataCollatorForSeq2Seq(model=...)'s batch: input_ids, attention_mask, labels, decoder_input_ids (batch_eval_metrics' inputs)
+    const batchMapping: Record<string, Tensor> = { input_ids: batch.inputIds, attention_mask: batch.attentionMask };
     if (labels) {
       // the model shifts labels with model.config's decoder_start_token_id and pad_token_id (T5 _shift_right, BART shift_tokens_right)
       const rawStart = config.raw.decoder_start_token_id;
       const start = typeof rawStart === 'number' ? rawStart : (gcModel.decoderStartTokenId ?? config.pad_token_id ?? 0);
-      decLogits = await this.model.forward(shiftTokensRight(labels, config.pad_token_id ?? tok.padTokenId, start), enc);
+      const decoderInputIds = shiftTokensRight(labels, config.pad_token_id ?? tok.padTokenId, start);
+      batchMapping.labels = labels;
+      batchMapping.decoder_input_ids = decoderInputIds;
+      decLogits = await this.model.forward(decoderInputIds, enc);
       loss = this.head.batchLoss(decLogits, labels);
     }
     let logits: TensorNode;
@@ -87,7 +92,7 @@ export class Seq2SeqFamily {
       logits = this.head.logitsFrom({ logits: decLogits, encoder_last_hidden_state: enc.hidden }, this.info.modelOutputs);
     }
     // Seq2SeqTrainer: plain gather, B copies even on the last batch
-    return { logits, labels, loss, lossCopies: this.setup.settings.batchSize };
+    return { logits, labels, loss, lossCopies: this.setup.settings.batchSize, batchMapping };
   }
 
   finish(r: { predictions: TensorNode | null; labelIds: TensorNode | null }): string[] {

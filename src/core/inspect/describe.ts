@@ -1,10 +1,10 @@
 // What `inspect`, the demo and the views show about an EvalPrediction: each array's place, dtype, shape and
 // statistics, and the first samples decoded for people.
 import { TensorStats, tensorStats } from '../tensor/stats';
-import { EvalPredictionData, Tensor, TensorNode, firstTensor, walkTensors } from '../tensor/tensor';
+import { EvalPredictionData, EvalPredictionField, Tensor, TensorNode, firstTensor, walkTensors } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 
-export const FIELD_NAMES: Record<keyof EvalPredictionData, string> = {
+export const FIELD_NAMES: Record<EvalPredictionField, string> = {
   predictions: 'predictions',
   labelIds: 'label_ids',
   inputs: 'inputs',
@@ -20,7 +20,7 @@ export interface ArraySummary {
 
 export function describeEvalPred(ep: EvalPredictionData): ArraySummary[] {
   const out: ArraySummary[] = [];
-  for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
+  for (const key of Object.keys(FIELD_NAMES) as (EvalPredictionField)[]) {
     const node = ep[key];
     if (!node) continue;
     for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) out.push({ path: p, dtype: t.dtype, shape: [...t.shape], stats: tensorStats(t) });

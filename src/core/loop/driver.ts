@@ -5,12 +5,12 @@
 import { loadDataset } from '../data';
 import { EvalpredError } from '../errors';
 import { ModelConfig, readModelConfig } from '../model/config';
-import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
+import { BatchInputs, Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { LoadedTokenizer, loadTokenizer } from '../text';
 import { freeBytes, humanBytes } from '../tensor/diskSpace';
 import { DiskWatch } from './diskWatch';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
-import { Accumulator, SpoolContainer, spillNode } from './spool';
+import { Accumulator, SpoolContainer, batchInputsFile, spillNode } from './spool';
 import { evalBatchCount } from './batches';
 import { DEFAULT_LABEL_KEYS, checkLabelNames, selectLabels } from './labelNames';
 import { openFamily } from './families';
@@ -64,6 +64,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const losses = new LoopContainer('losses', concat);
     let lossesOk = true;
     const wantInputs = settings.includeForMetrics.includes('inputs');
+    // batch_eval_metrics hands each call the whole batch mapping as inputs: one more per-batch container for every
+    // key besides the main input, whose batches are `inputs` (docs/trainer-semantics.md#batch_eval_metrics).
+    const mapping = wantInputs && settings.batchEvalMetrics ? new BatchMappingContainers(MAIN_INPUT, container) : null;
     // preprocess_logits_for_metrics from the metric file wins over the built-in argmax (docs/trainer-semantics.md#preprocess_logits_for_metrics).
     if (userPreprocess) notes.push(`predictions were reduced per batch by the preprocess_logits_for_metrics in ${settings.metrics}`);
     log(`evaluating ${numItems}${numItems !== numRows ? ` features of ${numRows} examples` : ' samples'} in ${numBatches} batches of ${B} (${family.task}, max length ${family.info.maxLength}${family.describe})`);
@@ -98,9 +101,12 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       if (userPreprocess) logits = await userPreprocess(logits, labelIds);
       else if (settings.preprocess === 'argmax') logits = argmaxPreprocess(logits);
       // Checked against the free disk space before this batch is written (the first one: before anything is): docs/trainer-semantics.md#pitfalls.
-      disk?.batch(batch.size, nodeBytes(logits) + nodeBytes(labelIds) + (wantInputs ? nodeBytes(batch.inputIds) : 0), onDisk);
+      // batch_eval_metrics' whole batch mapping counts every key (the main input's bytes are among them)
+      const inputBytes = mapping && out.batchMapping ? Object.values(out.batchMapping).reduce((n, t) => n + nodeBytes(t), 0) : nodeBytes(batch.inputIds);
+      disk?.batch(batch.size, nodeBytes(logits) + nodeBytes(labelIds) + (wantInputs ? inputBytes : 0), onDisk);
       if (b === 0 && !userPreprocess && !settings.preprocess) noteFullLogits(nodeBytes(logits), batch.size, numItems, family.fullLogitsWarnBytes, disk?.lastFree, log);
       if (wantInputs) inputs.add(batch.inputIds);
+      if (mapping && out.batchMapping) mapping.add(out.batchMapping, b);
       preds.add(logits);
       if (labelIds) labels.add(labelIds);
       const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
@@ -118,6 +124,8 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       inputs: wantInputs ? inputs.result() : null,
       losses: settings.includeForMetrics.includes('loss') ? lossNode : null,
     };
+    const batchInputs = mapping?.result();
+    if (batchInputs) evalPred.batchInputs = batchInputs;
     if (spoolDir && evalPred.losses) evalPred.losses = spillNode(spoolDir, evalPred.losses, 'losses');
     notes.push(...(family.finish?.({ predictions: evalPred.predictions, labelIds: evalPred.labelIds, evalLoss }) ?? []));
     // numSteps as Trainer.evaluate reports it: ceil(num_samples / batch size), also with dataloader_drop_last
@@ -133,6 +141,41 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     throw e;
   } finally {
     await family.close();
+  }
+}
+
+/** The key of Trainer's batch that is the model's main input (model.main_input_name), the concatenated `inputs` otherwise. */
+const MAIN_INPUT = 'input_ids';
+
+/**
+ * Per-batch containers for the keys of the batch mapping besides the main input (their cache files are
+ * batchInputsFile's, docs/cache-format.md#batch-inputs). Every batch must bring the same keys in the same order.
+ */
+class BatchMappingContainers {
+  private keys: string[] | null = null;
+  private readonly lists = new Map<string, Accumulator>();
+
+  constructor(
+    private readonly main: string,
+    private readonly container: (name: string) => Accumulator,
+  ) {}
+
+  add(batch: Record<string, Tensor>, index: number): void {
+    const keys = Object.keys(batch);
+    if (!keys.includes(this.main)) throw new Error(`internal: the batch mapping of batch ${index + 1} has no ${this.main}`);
+    if (this.keys === null) {
+      if (index !== 0) return; // a family that gave no mapping for the first batch gives none
+      this.keys = keys;
+      for (const k of keys) if (k !== this.main) this.lists.set(k, this.container(batchInputsFile(k)));
+    } else if (keys.join() !== this.keys.join()) {
+      throw new Error(`internal: batch ${index + 1} has the keys ${keys.join(', ')}, batch 1 had ${this.keys.join(', ')}`);
+    }
+    for (const [k, c] of this.lists) c.add(batch[k]);
+  }
+
+  result(): BatchInputs | undefined {
+    if (!this.keys) return undefined;
+    return { keys: [...this.keys], main: this.main, lists: Object.fromEntries([...this.lists].map(([k, c]) => [k, c.result()!])) };
   }
 }
 

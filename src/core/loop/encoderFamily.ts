@@ -6,7 +6,7 @@ import { checkLabelCount } from '../model/labelCount';
 import { withLabelSmoothing } from '../model/labelSmoother';
 import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode } from '../tensor/tensor';
-import { collate } from '../text';
+import { collate, tokenizerBatch } from '../text';
 import { RowFeatures } from '../textFeatures/rowFeatures';
 import { BatchContext, PreparedBatch, encoderTextSettings, planColumns, prepareBatch } from './batches';
 import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
@@ -184,7 +184,16 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
         { file: ds.source, column: plan.label },
       );
     }
-    return { logits, labels: batch.labels, loss, lossCopies: batch.size };
+    return { logits, labels: batch.labels, loss, lossCopies: batch.size, batchMapping: this.batchMapping(batch) };
+  }
+
+  /** DataCollatorWithPadding / ForTokenClassification / run_qa's batch: the tokenizer's keys, then the label keys. */
+  private batchMapping(batch: EncoderBatch): Record<string, Tensor> {
+    const m = tokenizerBatch(batch.feeds, this.batchCtx.tok.returnsTokenTypeIds);
+    const labels = batch.labels;
+    if (labels instanceof Tensor) m[this.labelKeys[0]] = labels;
+    else if (labels && 'tuple' in labels) labels.tuple.forEach((t, i) => t instanceof Tensor && this.labelKeys[i] && (m[this.labelKeys[i]] = t));
+    return m;
   }
 
   async close(): Promise<void> {

@@ -116,6 +116,11 @@ export interface FamilyForward {
   loss: number | null;
   /** How many copies of the loss the gather keeps: n_s (gather_for_metrics) or B (Seq2SeqTrainer's plain gather). */
   lossCopies: number;
+  /**
+   * The batch as Trainer's dataloader yields it (the collator's keys in its order: the tokenizer's outputs, the
+   * raw labels, decoder_input_ids for seq2seq): batch_eval_metrics' `inputs` (docs/trainer-semantics.md#batch_eval_metrics).
+   */
+  batchMapping?: Record<string, Tensor>;
 }
 
 /**

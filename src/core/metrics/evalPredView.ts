@@ -13,9 +13,10 @@ export interface EvalPredView {
   readonly predictions: NodeView | null;
   readonly labelIds: NodeView | null;
   readonly label_ids: NodeView | null;
-  readonly inputs: NodeView | null;
+  /** batch_eval_metrics: the batch mapping ({input_ids, attention_mask, ...}); otherwise the input ids. */
+  readonly inputs: NodeView | Readonly<Record<string, NodeView>> | null;
   readonly losses: NodeView | null;
-  [Symbol.iterator](): Iterator<NodeView>;
+  [Symbol.iterator](): Iterator<NodeView | Readonly<Record<string, NodeView>>>;
 }
 
 function marked(items: NodeView[], kind: 'tuple' | 'list'): NodeView[] {
@@ -59,15 +60,16 @@ export interface PlainFields {
   labelIds: unknown[];
 }
 
-export function buildEvalPredView(ep: EvalPredictionData, plain?: PlainFields): EvalPredView {
+/** `batchInputs`: one batch_eval_metrics call's batch mapping, which is its `inputs` (docs/trainer-semantics.md#batch_eval_metrics). */
+export function buildEvalPredView(ep: EvalPredictionData, plain?: PlainFields, batchInputs?: Record<string, NodeView>): EvalPredView {
   const f = (n: TensorNode | null) => (n ? nodeView(n) : null);
   // A fresh copy per run, as the arrays are: a metric that edits the lists never changes the next run's.
   const predictions = plain ? (structuredClone(plain.predictions) as unknown as NodeView) : f(ep.predictions);
   const labelIds = plain ? (structuredClone(plain.labelIds) as unknown as NodeView) : f(ep.labelIds);
-  const inputs = f(ep.inputs);
+  const inputs = batchInputs ?? f(ep.inputs);
   const losses = f(ep.losses);
   // Fixed at construction, as EvalPrediction.elements is.
-  const elements = [predictions, labelIds, ...(inputs ? [inputs] : []), ...(losses ? [losses] : [])] as NodeView[];
+  const elements = [predictions, labelIds, ...(inputs ? [inputs] : []), ...(losses ? [losses] : [])] as unknown[];
   const target = {
     predictions,
     labelIds,

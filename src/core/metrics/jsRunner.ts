@@ -550,5 +550,8 @@ function cloneNode(n: TensorNode): TensorNode {
 
 function cloneEvalPred(ep: EvalPredictionData): EvalPredictionData {
   const f = (n: TensorNode | null) => (n ? cloneNode(n) : null);
-  return { predictions: f(ep.predictions), labelIds: f(ep.labelIds), inputs: f(ep.inputs), losses: f(ep.losses) };
+  const out: EvalPredictionData = { predictions: f(ep.predictions), labelIds: f(ep.labelIds), inputs: f(ep.inputs), losses: f(ep.losses) };
+  const b = ep.batchInputs;
+  if (b) out.batchInputs = { keys: [...b.keys], main: b.main, lists: Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, cloneNode(n)])) };
+  return out;
 }

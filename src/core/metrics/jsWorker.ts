@@ -12,7 +12,7 @@ import { Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
 import { TensorData } from '../tensor/dtype';
 import { WireEvalPred, WireNode, evalPredFromWire, evalPredToWire, fromWire, toWire } from '../tensor/transfer';
 import { BatchCall, batchFields } from './batchCalls';
-import { PlainFields, buildEvalPredView, nodeView } from './evalPredView';
+import { NodeView, PlainFields, buildEvalPredView, nodeView } from './evalPredView';
 import { postprocessedQa } from './qaPostprocess';
 import { previewTensor } from '../expr/values';
 import type { Described } from './postprocess';
@@ -195,20 +195,41 @@ function refill(dst: WireNode, src: WireNode): void {
 
 function freshEvalPred(pristine: { key: string; wire: WireEvalPred }): EvalPredictionData {
   const keys = ['predictions', 'labelIds', 'inputs', 'losses'] as const;
+  const b = pristine.wire.batchInputs;
   if (working?.key !== pristine.key) {
     const wire = {} as WireEvalPred;
     for (const k of keys) wire[k] = pristine.wire[k] ? allocateLike(pristine.wire[k]!) : null;
+    if (b) wire.batchInputs = { keys: b.keys, main: b.main, lists: Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, allocateLike(n)])) };
     working = { key: pristine.key, wire };
   }
   for (const k of keys) if (working.wire[k]) refill(working.wire[k]!, pristine.wire[k]!);
+  if (b) for (const [k, n] of Object.entries(working.wire.batchInputs!.lists)) refill(n, b.lists[k]);
   return evalPredFromWire(working.wire);
 }
 
-/** The whole EvalPrediction, or for one batch_eval_metrics call that batch's entry of every field (batchCalls.ts). */
-function callEvalPred(ep: EvalPredictionData, batch: BatchCall | undefined): EvalPredictionData {
-  if (!batch) return ep;
+/**
+ * The whole EvalPrediction, or for one batch_eval_metrics call that batch's entry of every field (batchCalls.ts),
+ * with `inputs` the batch mapping as Trainer hands it ({input_ids, attention_mask, ...} in the collator's order when
+ * the cache keeps them, docs/cache-format.md#batch-inputs; else {input_ids}).
+ */
+function callEvalPred(ep: EvalPredictionData, batch: BatchCall | undefined): { ep: EvalPredictionData; inputs?: Record<string, NodeView> } {
+  if (!batch) return { ep };
   const f = batchFields({ predictions: ep.predictions, labelIds: ep.labelIds, inputs: ep.inputs, losses: ep.losses }, batch.index);
-  return { predictions: f.predictions, labelIds: f.labelIds, inputs: f.inputs, losses: f.losses };
+  const one = { predictions: f.predictions, labelIds: f.labelIds, inputs: f.inputs, losses: f.losses };
+  if (!f.inputs) return { ep: one };
+  const b = ep.batchInputs;
+  const others = b ? batchFields(b.lists, batch.index) : {};
+  const keys = b ? b.keys : ['input_ids'];
+  const main = b ? b.main : 'input_ids';
+  const inputs: Record<string, NodeView> = {};
+  for (const k of keys) inputs[k] = nodeView(k === main ? f.inputs : others[k]!);
+  return { ep: one, inputs };
+}
+
+/** The EvalPrediction object a run or a Debug Console line gets. */
+function evalPredFor(batch: BatchCall | undefined): ReturnType<typeof buildEvalPredView> {
+  const { ep, inputs } = callEvalPred(freshEvalPred(data!), batch);
+  return buildEvalPredView(ep, data!.plain, inputs);
 }
 
 const METRIC_NAMES = ['computeMetrics', 'compute_metrics'];
@@ -324,14 +345,14 @@ async function handle(msg: ToWorker): Promise<FromWorker> {
     if (!loaded) throw new Error('internal: no metric module loaded');
     if (msg.type === 'evaluate') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
-      const v = evaluateLine(msg.expression, msg.param, buildEvalPredView(callEvalPred(freshEvalPred(data), msg.batch), data.plain), loaded.exports, msg.batch);
+      const v = evaluateLine(msg.expression, msg.param, evalPredFor(msg.batch), loaded.exports, msg.batch);
       const shown = shownValue(v && typeof (v as Promise<unknown>).then === 'function' ? await v : v);
       return { id: msg.id, ok: true, result: { type: 'string', value: JSON.stringify(shown) }, stdout: printed(), durationMs: performance.now() - t0 };
     }
     if (msg.type === 'run') {
       if (!data) throw new Error('internal: no EvalPrediction loaded');
       const fn = metricFunction(loaded.exports, msg.functionName);
-      const ep = buildEvalPredView(callEvalPred(freshEvalPred(data), msg.batch), data.plain);
+      const ep = evalPredFor(msg.batch);
       // batch_eval_metrics: compute_result is the second argument (Python passes it by keyword).
       const args = msg.batch ? [ep, msg.batch.computeResult] : [ep];
       const result = inspectorUrl ? await callUncaught(fn, args) : await fn(...args);

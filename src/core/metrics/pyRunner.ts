@@ -475,7 +475,10 @@ export function defaultPython(): Promise<string> {
   return chosenDefault;
 }
 
-/** The worker's "batch" (evalpred_worker.py): the call, and the key Trainer's batch mapping holds the input ids under. */
+/**
+ * The worker's "batch" (evalpred_worker.py): the call, and the key Trainer's batch mapping holds the input ids under
+ * when the cache keeps no other key (caches made before batch_inputs, captures of the input ids alone).
+ */
 function wireBatch(batch: BatchCall | undefined): Record<string, unknown> | null {
   return batch ? { index: batch.index, count: batch.count, compute_result: batch.computeResult, main_input: 'input_ids' } : null;
 }
@@ -491,23 +494,34 @@ function checkedFile(file: string): string {
  * post-processed predictions and references as plain values ({"value": ...}, qaPostprocess.ts).
  */
 function workerArrays(cacheDir: string, batch?: BatchCall, checked?: CheckedCache): Record<string, unknown> {
-  const arrays = checkedArraysForWorker(checked ?? checkCache(cacheDir));
-  // One call of batch_eval_metrics: that batch's entry of every field (batchCalls.ts).
-  if (batch) return batchFields(arrays as Record<string, object | null>, batch.index);
+  const c = checked ?? checkCache(cacheDir);
+  const arrays = checkedArraysForWorker(c);
+  if (batch) {
+    // One call of batch_eval_metrics: that batch's entry of every field (batchCalls.ts), and of every key of the
+    // batch mapping the cache keeps (docs/cache-format.md#batch-inputs): {"keys", "main", "arrays": {key: node}}.
+    const one: Record<string, unknown> = batchFields(arrays as Record<string, object | null>, batch.index);
+    const b = c.batchInputs;
+    if (b) {
+      const lists = Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, wireNode(n) as object]));
+      one.batch_inputs = { keys: b.keys, main: b.main, arrays: batchFields(lists, batch.index) };
+    }
+    return one;
+  }
   const qa = postprocessedQa(cacheDir);
   return qa ? { ...arrays, predictions: { value: qa.predictions }, label_ids: { value: qa.label_ids } } : arrays;
 }
 
 /** A checked cache as the worker's "arrays" (see the protocol at the top of evalpred_worker.py). */
 export function checkedArraysForWorker(c: CheckedCache): Record<string, unknown> {
-  const wire = (n: CheckedNode): unknown => {
-    if ('array' in n) {
-      const { file, where, header } = n.array;
-      return { array: { file, where, descr: npyDescrOf(header), shape: header.shape } };
-    }
-    return 'tuple' in n ? { tuple: n.tuple.map(wire) } : { list: n.list.map(wire) };
-  };
-  return Object.fromEntries(Object.entries(c.nodes).map(([k, n]) => [k, n ? wire(n) : null]));
+  return Object.fromEntries(Object.entries(c.nodes).map(([k, n]) => [k, n ? wireNode(n) : null]));
+}
+
+function wireNode(n: CheckedNode): unknown {
+  if ('array' in n) {
+    const { file, where, header } = n.array;
+    return { array: { file, where, descr: npyDescrOf(header), shape: header.shape } };
+  }
+  return 'tuple' in n ? { tuple: n.tuple.map(wireNode) } : { list: n.list.map(wireNode) };
 }
 
 function userError(e: PyError, stdout: string, file: string): EvalpredError {

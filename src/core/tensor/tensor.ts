@@ -338,6 +338,22 @@ export interface EvalPredictionData {
   labelIds: TensorNode | null;
   inputs: TensorNode | null;
   losses: TensorNode | null;
+  /** batch_eval_metrics with inputs included: each call's whole batch mapping (absent otherwise). */
+  batchInputs?: BatchInputs;
+}
+
+/** The four EvalPrediction fields of EvalPredictionData (batchInputs is batch_eval_metrics' extra, not a field). */
+export type EvalPredictionField = 'predictions' | 'labelIds' | 'inputs' | 'losses';
+
+/**
+ * batch_eval_metrics hands each call the whole collated batch as `inputs` (docs/trainer-semantics.md#batch_eval_metrics):
+ * `keys` in the collator's order; `main` is the key whose per-batch arrays are EvalPredictionData.inputs (list node);
+ * `lists` holds every other key's per-batch list node (docs/cache-format.md#batch-inputs).
+ */
+export interface BatchInputs {
+  keys: string[];
+  main: string;
+  lists: Record<string, TensorNode>;
 }
 
 /** First array of a node (depth first): Trainer's logits are the first model output; later tuple/list members are extras. */

@@ -4,7 +4,7 @@
 // other side (docs/cache-format.md#arrays-larger-than-memory): its bytes never cross.
 import { DType, TensorData } from './dtype';
 import { openNpyFile } from './npy';
-import { Tensor, TensorNode, EvalPredictionData } from './tensor';
+import { BatchInputs, Tensor, TensorNode, EvalPredictionData, EvalPredictionField } from './tensor';
 
 export type WireTensor = { t: DType; s: number[]; d: TensorData };
 /** A file-backed tensor: the .npy file that holds it. */
@@ -14,7 +14,8 @@ export type WireNode = WireTensor | WireFile | { tuple: WireNode[] } | { list: W
 export function isWireFile(w: WireNode): w is WireFile {
   return 'f' in w;
 }
-export type WireEvalPred = { [K in keyof EvalPredictionData]: WireNode | null };
+export type WireBatchInputs = { keys: string[]; main: string; lists: Record<string, WireNode> };
+export type WireEvalPred = { [K in EvalPredictionField]: WireNode | null } & { batchInputs?: WireBatchInputs };
 
 export function toWire(node: TensorNode, transfer: Set<ArrayBuffer>): WireNode {
   if (node instanceof Tensor) {
@@ -39,10 +40,20 @@ export function fromWire(w: WireNode): TensorNode {
 
 export function evalPredToWire(ep: EvalPredictionData, transfer: Set<ArrayBuffer>): WireEvalPred {
   const f = (n: TensorNode | null) => (n ? toWire(n, transfer) : null);
-  return { predictions: f(ep.predictions), labelIds: f(ep.labelIds), inputs: f(ep.inputs), losses: f(ep.losses) };
+  const w: WireEvalPred = { predictions: f(ep.predictions), labelIds: f(ep.labelIds), inputs: f(ep.inputs), losses: f(ep.losses) };
+  const b = ep.batchInputs;
+  if (b) w.batchInputs = { keys: [...b.keys], main: b.main, lists: mapValues(b.lists, (n) => toWire(n, transfer)) };
+  return w;
 }
 
 export function evalPredFromWire(w: WireEvalPred): EvalPredictionData {
   const f = (n: WireNode | null) => (n ? fromWire(n) : null);
-  return { predictions: f(w.predictions), labelIds: f(w.labelIds), inputs: f(w.inputs), losses: f(w.losses) };
+  const ep: EvalPredictionData = { predictions: f(w.predictions), labelIds: f(w.labelIds), inputs: f(w.inputs), losses: f(w.losses) };
+  const b = w.batchInputs;
+  if (b) ep.batchInputs = { keys: [...b.keys], main: b.main, lists: mapValues(b.lists, fromWire) } satisfies BatchInputs;
+  return ep;
+}
+
+function mapValues<A, B>(o: Record<string, A>, f: (a: A) => B): Record<string, B> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }

@@ -51,3 +51,14 @@ function padRows(rows: number[][], width: number, side: 'right' | 'left', value:
 export function padLabels(rows: number[][], width: number, padSide: 'right' | 'left', value = -100): Tensor {
   return padRows(rows, width, padSide, value);
 }
+
+/**
+ * The collated tensors transformers' tokenizer would have returned, in its order (input_ids, token_type_ids,
+ * attention_mask): how a collator's batch mapping begins. `typeIds` false (LoadedTokenizer.returnsTokenTypeIds):
+ * the tokenizer returns none, so the batch has none, whatever zeros the model was fed.
+ */
+export function tokenizerBatch(feeds: Record<string, Tensor>, typeIds: boolean): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const k of ['input_ids', 'token_type_ids', 'attention_mask']) if (feeds[k] && (k !== 'token_type_ids' || typeIds)) out[k] = feeds[k];
+  return out;
+}

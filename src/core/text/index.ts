@@ -3,5 +3,5 @@ export type { Encoded } from './encoded';
 export { loadTokenizer } from './tokenizer';
 export type { LoadedTokenizer } from './tokenizer';
 export { alignWordLabels, qaPositions } from './labels';
-export { collate, padLabels } from './collate';
+export { collate, padLabels, tokenizerBatch } from './collate';
 export type { Collated } from './collate';

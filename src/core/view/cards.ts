@@ -3,7 +3,7 @@
 import { FIELD_NAMES } from '../inspect/describe';
 import { Gen, runToEnd } from '../tensor/blocks';
 import { histogramOf, statsOf } from '../tensor/stats';
-import { EvalPredictionData, walkTensors } from '../tensor/tensor';
+import { EvalPredictionData, EvalPredictionField, walkTensors } from '../tensor/tensor';
 import type { ConfusionView, TensorCard } from '../../shared/protocol';
 import { SampleTable } from './samples';
 
@@ -16,7 +16,7 @@ export function tensorCards(ep: EvalPredictionData): TensorCard[] {
 /** tensorCards in slices: statistics and histogram read each array block by block (docs/cache-format.md#arrays-larger-than-memory). */
 export function* tensorCardsOf(ep: EvalPredictionData): Gen<TensorCard[]> {
   const cards: TensorCard[] = [];
-  for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
+  for (const key of Object.keys(FIELD_NAMES) as (EvalPredictionField)[]) {
     const node = ep[key];
     if (!node) continue;
     for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) {

@@ -11,7 +11,7 @@ import { generationForLints } from '../lint/generationInput';
 import { lintEvalPrediction } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
 import { isTaskName } from '../tasks';
-import { EvalPredictionData, Tensor, firstTensor, walkTensors } from '../tensor/tensor';
+import { EvalPredictionData, EvalPredictionField, Tensor, firstTensor, walkTensors } from '../tensor/tensor';
 import { QaEvalPrediction, postprocessedQa } from '../metrics/qaPostprocess';
 import type { LoadedTokenizer } from '../text';
 import { loadTokenizer } from '../text';
@@ -290,7 +290,7 @@ export class PredictionViewModel {
         task: this.input.task,
         numSamples: this.table.n,
         labels: [...this.table.labels],
-        structure: (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`),
+        structure: (Object.keys(FIELD_NAMES) as (EvalPredictionField)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`),
         cards: [],
         metrics: this.history.all(),
         lints: [],
@@ -310,7 +310,7 @@ export class PredictionViewModel {
       task: this.input.loopTask ?? this.input.task,
       generation: this.input.generation,
     }).map(({ id, severity, message, fix, line }) => ({ id, severity, message: this.words(message), fix: this.words(fix), ...(line !== undefined ? { line } : {}) }));
-    const structure = (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`);
+    const structure = (Object.keys(FIELD_NAMES) as (EvalPredictionField)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`);
     this.overviewCache = {
       title: this.input.title,
       task: this.input.task,
@@ -337,7 +337,7 @@ export class PredictionViewModel {
     const arrays: RawArray[] = [];
     const ep = this.input.evalPred;
     const per = this.table.sequencesPerSample;
-    for (const key of Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]) {
+    for (const key of Object.keys(FIELD_NAMES) as EvalPredictionField[]) {
       const node = ep[key];
       if (!node) continue;
       for (const [p, t] of walkTensors(node, FIELD_NAMES[key])) {
@@ -382,7 +382,7 @@ export function rawArray(p: string, t: Tensor): RawArray {
 }
 
 function allInMemory(ep: EvalPredictionData): boolean {
-  return (Object.keys(FIELD_NAMES) as (keyof EvalPredictionData)[]).every((k) => {
+  return (Object.keys(FIELD_NAMES) as EvalPredictionField[]).every((k) => {
     const node = ep[k];
     return !node || [...walkTensors(node, k)].every(([, t]) => t.inMemory);
   });

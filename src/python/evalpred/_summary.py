@@ -29,6 +29,8 @@ def configure(model, token_ids, inputs):
     """Set by the worker before each debugged metric run (evalpred_worker.py `_run`)."""
     _view["model"] = model or None
     _view["token_ids"] = bool(token_ids)
+    if hasattr(inputs, "keys") and "input_ids" in inputs:  # batch_eval_metrics' batch mapping: its input ids
+        inputs = inputs["input_ids"]
     _view["inputs"] = inputs if isinstance(inputs, np.ndarray) else None
 
 

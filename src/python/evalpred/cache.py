@@ -104,6 +104,8 @@ def is_ours(folder):
         listed = set()
         for k in FIELDS:
             listed.update(_node_files(manifest["eval_prediction"].get(k), []))
+        for node in ((manifest.get("batch_inputs") or {}).get("lists") or {}).values():
+            listed.update(_node_files(node, []))
         if manifest.get("format") != FORMAT:
             return False
         return set(os.listdir(folder)) <= listed | {MANIFEST}
@@ -125,10 +127,12 @@ def check_target(folder):
                          % (folder, ", ".join(foreign), ", …" if len(entries) > 3 else ""))
 
 
-def write_cache(folder, fields, extra=None):
+def write_cache(folder, fields, extra=None, batch_inputs=None):
     """Write the four EvalPrediction fields (arrays, tuples, lists or None) as a cache at `folder`, atomically.
 
-    `extra` is merged into the manifest (e.g. {"capture": {...}}). Returns the folder's absolute path.
+    `extra` is merged into the manifest (e.g. {"capture": {...}}). `batch_inputs` (batch_eval_metrics' batch
+    mappings, docs/cache-format.md#batch-inputs): (keys in order, main key, {other key: list of per-batch arrays});
+    the main key's arrays are fields["inputs"]. Returns the folder's absolute path.
     """
     folder = os.path.abspath(folder)
     check_target(folder)
@@ -141,6 +145,11 @@ def write_cache(folder, fields, extra=None):
         nodes = {k: _write_node(fields.get(k), k, tmp, digest) for k in FIELDS}
         if nodes["predictions"] is None:
             raise CacheError("the EvalPrediction has no predictions")
+        batch_node = None
+        if batch_inputs is not None:
+            keys, main, lists = batch_inputs
+            batch_node = {"keys": list(keys), "main": main,
+                          "lists": {k: _write_node(list(lists[k]), "batch_inputs_%s" % k, tmp, digest) for k in keys if k != main}}
         n = _rows(fields.get("label_ids")) if fields.get("label_ids") is not None else _rows(fields.get("predictions"))
         import sys
 
@@ -158,6 +167,8 @@ def write_cache(folder, fields, extra=None):
             },
             "eval_prediction": nodes,
         }
+        if batch_node is not None:
+            manifest["batch_inputs"] = batch_node
         manifest.update(extra or {})
         with open(os.path.join(tmp, MANIFEST), "w", encoding="utf-8") as f:
             json.dump(manifest, f, indent=2, default=str)
@@ -291,3 +302,24 @@ def read_fields(cache):
     if fields["predictions"] is None:
         raise CacheError("%s holds no predictions" % cache)
     return manifest, fields
+
+
+def read_batch_inputs(cache, manifest, fields):
+    """batch_eval_metrics' batch mappings (docs/cache-format.md#batch-inputs): one list of (key, array) pairs per
+    batch, in the collator's key order, or None when the cache keeps the main input alone (then each batch's
+    mapping is {"input_ids": fields["inputs"][i]})."""
+    b = manifest.get("batch_inputs")
+    if b is None:
+        return None
+    try:
+        keys, main, lists = list(b["keys"]), b["main"], b["lists"]
+        if main not in keys or set(lists) != set(keys) - {main} or not isinstance(fields.get("inputs"), list):
+            raise TypeError
+    except (TypeError, KeyError, AttributeError):
+        raise CacheError("%s: batch_inputs is not {\"keys\", \"main\", \"lists\"} over a per-batch inputs list" % cache) from None
+    root = os.path.realpath(os.path.abspath(cache))
+    arrays = {k: _read_node(cache, root, lists[k], "batch_inputs.lists.%s" % k) for k in lists}
+    batches = fields["inputs"]
+    if any(not isinstance(a, list) or len(a) != len(batches) for a in arrays.values()):
+        raise CacheError("%s: batch_inputs lists do not have one entry per batch of inputs" % cache)
+    return [[(k, batches[i] if k == main else arrays[k][i]) for k in keys] for i in range(len(batches))]

@@ -16,6 +16,7 @@ A failing dump only warns: the training run must not die because of the debuggin
 import datetime
 import functools
 import os
+import re
 import sys
 import warnings
 
@@ -124,6 +125,40 @@ def _fields_of(eval_pred):
     return fields
 
 
+_BATCH_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
+def _batch_mapping_of(eval_pred):
+    """batch_eval_metrics' inputs, the whole batch mapping, as (key, NumPy array) pairs in its order
+    (docs/cache-format.md#batch-inputs); None when it is not a mapping holding input_ids. Keys whose value is
+    not an array (None, strings) are left out, as a cache holds arrays only."""
+    inputs = getattr(eval_pred, "inputs", None)
+    if inputs is None or not hasattr(inputs, "keys") or "input_ids" not in inputs:
+        return None
+    items = []
+    for k in list(inputs.keys()):
+        v = inputs[k]
+        if not isinstance(k, str) or not _BATCH_KEY.match(k) or v is None or isinstance(v, (str, bytes)):
+            continue
+        try:
+            a = to_numpy(v)
+        except Exception:  # noqa: BLE001
+            continue
+        if a.dtype.kind in "biuf":
+            items.append((k, a))
+    return items
+
+
+def _batch_inputs_of(mappings):
+    """write_cache's batch_inputs from each call's mapping, when every call had one with the same keys."""
+    if not mappings or any(m is None for m in mappings):
+        return None
+    keys = [k for k, _ in mappings[0]]
+    if any([k for k, _ in m] != keys for m in mappings):
+        return None
+    return keys, "input_ids", {k: [dict(m)[k] for m in mappings] for k in keys if k != "input_ids"}
+
+
 def _numpy_tree(v):
     if v is None:
         return None
@@ -164,7 +199,7 @@ class _Series:
                              % self.root)
         return {"format": SERIES_FORMAT, "steps": []}
 
-    def add(self, fields, info, metrics):
+    def add(self, fields, info, metrics, batch_inputs=None):
         index = self._index()
         os.makedirs(self.root, exist_ok=True)
         call = len(index["steps"]) + 1
@@ -179,7 +214,7 @@ class _Series:
             "epoch": info.get("epoch"), "metrics": metrics_json(metrics) if metrics is not None else None,
             "time": datetime.datetime.now(datetime.timezone.utc).isoformat(),
         }
-        write_cache(os.path.join(self.root, name), fields, {"capture": dict(record, args=info.get("args", {}))})
+        write_cache(os.path.join(self.root, name), fields, {"capture": dict(record, args=info.get("args", {}))}, batch_inputs)
         index["steps"].append(record)
         if info.get("args"):
             index["trainer_args"] = info["args"]
@@ -202,17 +237,20 @@ def capture(compute_metrics, dump_dir, series=None):
     def wrapper(eval_pred, *args, **kwargs):
         if global_rank() != 0:
             return compute_metrics(eval_pred, *args, **kwargs)
-        fields = None
+        fields = batch_inputs = None
         try:
             trainer = find_trainer()
             info = trainer_info(trainer)
             fields = {k: _numpy_tree(v) for k, v in _fields_of(eval_pred).items()}
             if "compute_result" in kwargs:  # batch_eval_metrics: keep the batch, write on the last one
-                pending.append(fields)
+                pending.append((fields, _batch_mapping_of(eval_pred)))
                 fields = None
                 if kwargs["compute_result"]:
-                    # Per-batch lists, as evalpred's own batch_eval_metrics caches: each call is replayed from its entry.
-                    fields = {k: [b[k] for b in pending] if all(b[k] is not None for b in pending) else None for k in FIELDS}
+                    # Per-batch lists, as evalpred's own batch_eval_metrics caches: each call is replayed from its entry,
+                    # with the whole batch mapping as its inputs when every call had one (docs/cache-format.md#batch-inputs).
+                    fields = {k: [b[k] for b, _ in pending] if all(b[k] is not None for b, _ in pending) else None for k in FIELDS}
+                    if fields["inputs"] is not None:
+                        batch_inputs = _batch_inputs_of([m for _, m in pending])
                     # Said even when no Trainer was found: compute_result means batch_eval_metrics, and the manifest
                     # tells a rerun to replay the calls (src/core/metrics/batchCalls.ts).
                     info.setdefault("args", {}).update(captured_batches=len(pending), batch_eval_metrics=True)
@@ -220,7 +258,7 @@ def capture(compute_metrics, dump_dir, series=None):
             as_series = series if series is not None else info.get("in_train", False)
             if fields is not None and not as_series:
                 write_cache(dump_dir, fields, {"capture": {"step": info.get("step"), "epoch": info.get("epoch"),
-                                                           "args": info.get("args", {})}} if info else None)
+                                                           "args": info.get("args", {})}} if info else None, batch_inputs)
                 fields = None
             elif fields is not None:
                 _Series(dump_dir)._index()  # refuse a foreign folder before the user's function runs
@@ -230,7 +268,7 @@ def capture(compute_metrics, dump_dir, series=None):
         def record(result):
             if fields is not None:
                 try:
-                    _Series(dump_dir).add(fields, info, result)
+                    _Series(dump_dir).add(fields, info, result, batch_inputs)
                 except Exception as e:  # noqa: BLE001
                     warn(e)
 

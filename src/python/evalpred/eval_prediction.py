@@ -5,6 +5,7 @@ The stand-ins reproduce the three shapes the class has had (docs/trainer-semanti
 Shared by the metric worker, `evalpred.load` and `python -m evalpred metrics`, so every entry point hands the
 user's function the same object.
 """
+import collections
 import os
 import sys
 import typing
@@ -82,6 +83,38 @@ def profile_of_class(cls):
     except (TypeError, ValueError):
         return "current"
     return "current" if "losses" in params else "v4.19-4.45"
+
+
+class BatchEncoding(collections.UserDict):
+    """Stand-in for transformers.BatchEncoding, the batch mapping a tokenizer's pad (so DataCollatorWithPadding,
+    DataCollatorForSeq2Seq, ...) returns and batch_eval_metrics hands over as `inputs`: keys in the collator's
+    order, item and attribute access (`inputs["attention_mask"]`, `inputs.attention_mask`), `.to(device)`."""
+
+    def __getattr__(self, item):
+        if item == "data":  # not set yet (copy, pickle): never look it up in itself
+            raise AttributeError(item)
+        try:
+            return self.data[item]
+        except KeyError:
+            raise AttributeError(item) from None
+
+    def to(self, device, non_blocking=False):
+        self.data = {k: v.to(device=device, non_blocking=non_blocking) if callable(getattr(v, "to", None)) else v
+                     for k, v in self.data.items()}
+        return self
+
+
+def batch_mapping(items):
+    """Trainer's batch for one batch_eval_metrics call (docs/trainer-semantics.md#batch_eval_metrics) from
+    (key, value) pairs in the collator's order: transformers' BatchEncoding when transformers is what builds the
+    EvalPrediction, else the stand-in."""
+    cls = BatchEncoding
+    if eval_prediction_class()[1] == "transformers":
+        try:
+            from transformers import BatchEncoding as cls  # noqa: N813
+        except Exception:  # noqa: BLE001 - the stand-in does the same job
+            cls = BatchEncoding
+    return cls(dict(items))
 
 
 _ep_class = None
