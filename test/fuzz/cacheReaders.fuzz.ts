@@ -80,6 +80,7 @@ function mutate(rng: Rng, dir: string): { manifest: Record<string, unknown>; lab
   let bytes = base.bytes;
   let label: string;
   let predictions: unknown = { npy: 'p.npy' };
+  let inputs: unknown = null;
   const extra: Record<string, unknown> = {};
   let numSamples = 3;
   if (kind <= 3) {
@@ -114,7 +115,7 @@ function mutate(rng: Rng, dir: string): { manifest: Record<string, unknown>; lab
     label = `length ${bytes.length} of ${base.bytes.length}`;
   } else {
     // manifest mutations around a valid array
-    const m = Math.floor(rng() * 9);
+    const m = Math.floor(rng() * 10);
     const deep = (d: number): unknown => (d === 0 ? { npy: 'p.npy' } : { tuple: [deep(d - 1)] });
     if (m === 0) (numSamples = Math.floor(rng() * 6)), (label = `num_samples ${numSamples}`);
     else if (m === 1) (predictions = deep(20 + Math.floor(rng() * 30))), (label = 'deep tuple');
@@ -127,6 +128,26 @@ function mutate(rng: Rng, dir: string): { manifest: Record<string, unknown>; lab
       fs.symlinkSync(path.join(tmp, 'outside.npy'), path.join(dir, 'link.npy'));
       predictions = { npy: 'link.npy' };
       label = 'symlink outside';
+    } else if (m === 8) {
+      // batch_eval_metrics' batch mappings (docs/cache-format.md#batch-inputs): valid, or broken one way
+      fs.writeFileSync(path.join(dir, 'i.npy'), base.bytes);
+      fs.writeFileSync(path.join(dir, 'a.npy'), base.bytes);
+      predictions = { list: [{ npy: 'p.npy' }] };
+      inputs = { list: [{ npy: 'i.npy' }] };
+      const lists = { attention_mask: { list: [{ npy: 'a.npy' }] } };
+      extra.batch_inputs = pick(rng, [
+        { keys: ['input_ids', 'attention_mask'], main: 'input_ids', lists },
+        { keys: ['input_ids', 'attention_mask'], main: 'labels', lists },
+        { keys: ['input_ids', 'input_ids'], main: 'input_ids', lists: {} },
+        { keys: ['input_ids', 'attention_mask'], main: 'input_ids', lists: { attention_mask: { npy: 'a.npy' } } },
+        { keys: ['input_ids', 'attention_mask'], main: 'input_ids', lists: { attention_mask: { list: [{ npy: 'i.npy' }] } } },
+        { keys: ['input_ids', 'a/../b'], main: 'input_ids', lists },
+        { keys: 'input_ids', main: 'input_ids', lists },
+        { keys: ['input_ids', 'attention_mask'], main: 'input_ids', lists: { attention_mask: { list: [{ npy: 'a.npy' }, { npy: 'a.npy' }] } } },
+        [],
+        null,
+      ]);
+      label = `batch_inputs ${JSON.stringify(extra.batch_inputs)}`;
     } else {
       execFileSync('mkfifo', [path.join(dir, 'fifo.npy')]);
       predictions = { npy: 'fifo.npy' };
@@ -134,7 +155,7 @@ function mutate(rng: Rng, dir: string): { manifest: Record<string, unknown>; lab
     }
   }
   fs.writeFileSync(path.join(dir, 'p.npy'), bytes);
-  const manifest = { format: 'evalpred-cache/1', num_samples: numSamples, key: 'k', producer: {}, eval_prediction: { predictions, label_ids: null, inputs: null, losses: null }, ...extra };
+  const manifest = { format: 'evalpred-cache/1', num_samples: numSamples, key: 'k', producer: {}, eval_prediction: { predictions, label_ids: null, inputs, losses: null }, ...extra };
   return { manifest, label };
 }
 
@@ -148,7 +169,7 @@ function tsVerdict(dir: string): Verdict {
       if ('array' in n) arrays.push(`${where} ${npyDescrOf(n.array.header)} (${n.array.header.shape.join(',')})`);
       else ('tuple' in n ? n.tuple : n.list).forEach((c2, i) => walk(c2, `${where}[${i}]`));
     };
-    walk(c.nodes.predictions, 'predictions');
+    for (const [k, n] of Object.entries(c.nodes)) walk(n, k);
     return { ok: true, arrays };
   } catch (e) {
     if (!isEvalpredError(e)) throw new Error(`TS reader crashed: ${e instanceof Error ? e.stack : String(e)}`);
@@ -204,7 +225,7 @@ test(`${CASES} seeded .npy/manifest mutations: TS reader, Python worker and insp
     if (ts.ok) {
       const py = await worker.load(dir, checkedArraysForWorker(checkCache(dir)));
       assert.equal(py.ok, true, `${what}: Python refused what Node checked: ${py.error?.message}`);
-      assert.deepEqual(py.arrays!.map((a) => `predictions${a.where.slice('predictions'.length)} ${a.descr} (${a.shape.join(',')})`), ts.arrays, what);
+      assert.deepEqual(py.arrays!.map((a) => `${a.where} ${a.descr} (${a.shape.join(',')})`), ts.arrays, what);
     }
 
     const ins = await inspectVerdict(dir);

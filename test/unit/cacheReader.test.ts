@@ -264,3 +264,35 @@ open('bomb.npz', 'wb').write(bytes(b))`,
   await assert.rejects(importDump(path.join(d, 'deep.npz'), path.join(d, 'out4')), /deep\.npz: array 'predictions_0_0.*' nests tuple members 3000 levels deep, more than the 32 a cache holds/);
   for (const o of ['out1', 'out2', 'out3', 'out4']) assert.equal(fs.existsSync(path.join(d, o)), false, `${o} was written`);
 });
+
+test('batch_inputs (batch_eval_metrics\' batch mappings): read in key order beside inputs; a malformed entry, a missing file or a batch of other rows is named', () => {
+  const arrays = {
+    'p0.npy': 'np.zeros((2, 3), np.float32)', 'p1.npy': 'np.zeros((1, 3), np.float32)',
+    'i0.npy': 'np.array([[5, 6], [7, 0]])', 'i1.npy': 'np.array([[8, 9]])',
+    'm0.npy': 'np.array([[1, 1], [1, 0]])', 'm1.npy': 'np.array([[1, 1]])',
+    'l0.npy': 'np.array([0, 2])', 'l1.npy': 'np.array([1])',
+  };
+  const ep = { predictions: { list: [{ npy: 'p0.npy' }, { npy: 'p1.npy' }] }, inputs: { list: [{ npy: 'i0.npy' }, { npy: 'i1.npy' }] } };
+  const good = { keys: ['input_ids', 'attention_mask', 'labels'], main: 'input_ids', lists: { labels: { list: [{ npy: 'l0.npy' }, { npy: 'l1.npy' }] }, attention_mask: { list: [{ npy: 'm0.npy' }, { npy: 'm1.npy' }] } } };
+  const d = cache(arrays, ep, { batch_inputs: good });
+  const { evalPred } = readCache(d);
+  const b = evalPred.batchInputs!;
+  assert.deepEqual([b.keys, b.main], [['input_ids', 'attention_mask', 'labels'], 'input_ids']);
+  const mask = b.lists.attention_mask as { list: Tensor[] };
+  assert.deepEqual([...(mask.list[0].data as BigInt64Array)].map(Number), [1, 1, 1, 0]);
+  assert.equal(checkCache(d).batchInputs?.lists.labels && 'list' in checkCache(d).batchInputs!.lists.labels, true);
+
+  const bad = (batch_inputs: unknown, epOver: Record<string, unknown> = {}) => errorOf(() => readCache(cache(arrays, { ...ep, ...epOver }, { batch_inputs }))).message;
+  assert.match(bad({ ...good, main: 'token_type_ids' }), /"batch_inputs.main" is "token_type_ids", not one of "batch_inputs.keys"/);
+  assert.match(bad({ ...good, keys: ['input_ids', 'attention_mask', 'labels', 'labels'] }), /names "labels" twice/);
+  assert.match(bad({ ...good, keys: ['input_ids', '../x'] }), /"batch_inputs.keys" .* not a list of 1 to 64 identifiers/);
+  assert.match(bad({ ...good, lists: { labels: good.lists.labels } }), /"batch_inputs.lists" lacks "attention_mask"/);
+  assert.match(bad({ ...good, lists: { ...good.lists, input_ids: good.lists.labels } }), /holds "input_ids", which is not one of "batch_inputs.keys" besides "batch_inputs.main"/);
+  assert.match(bad({ ...good, lists: { ...good.lists, labels: { npy: 'l0.npy' } } }), /batch_inputs.lists.labels is not a \{"list": \[...\]\} node/);
+  assert.match(bad({ ...good, lists: { ...good.lists, labels: { list: [{ npy: 'l0.npy' }] } } }), /batch_inputs.lists.labels has 1 batch entries, "eval_prediction.inputs" 2/);
+  assert.match(bad(good, { inputs: null }), /needs "eval_prediction.inputs" as a per-batch list/);
+  assert.match(bad({ ...good, lists: { ...good.lists, labels: { list: [{ npy: 'l0.npy' }, { npy: 'gone.npy' }] } } }), /batch_inputs.lists.labels.list\[1\] \("gone.npy"\) is missing/);
+  // one file for two places, and a batch whose labels have other rows than its input ids: damage, named
+  assert.match(bad({ ...good, lists: { ...good.lists, labels: { list: [{ npy: 'l0.npy' }, { npy: 'm1.npy' }] } } }), /batch_inputs.lists.(labels|attention_mask).list\[1\] \(\"m1.npy\"\) is the same file as batch_inputs.lists.(labels|attention_mask).list\[1\]/);
+  assert.match(bad({ ...good, lists: { ...good.lists, labels: { list: [{ npy: 'l1.npy' }, { npy: 'l0.npy' }] } } }), /batch_inputs.lists.labels.list\[0\] has 1 rows, but batch 1's eval_prediction.inputs.list\[0\] has 2/);
+});
