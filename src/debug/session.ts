@@ -252,6 +252,7 @@ export class EvalpredSession extends LoggingDebugSession {
       decode: this.runtime.decoder(),
       tokenIdField: (f) => this.runtime.holdsTokenIds(f),
       sequencesPerSample: this.runtime.sequencesPerSample(),
+      inputsMapping: this.runtime.inputsMappingAtStop(),
     });
     if (stop.kind === 'batch') {
       const e = new StoppedEvent('breakpoint', THREAD_ID);

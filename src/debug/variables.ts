@@ -85,6 +85,8 @@ export interface VariableContext {
   tokenIdField(field: FieldName): boolean;
   /** generate()'s num_return_sequences n: `predictions` holds n rows per sample, best first (absent: 1). */
   sequencesPerSample?: number;
+  /** batch_eval_metrics: the call's `inputs` is the whole batch mapping, shown key by key (evalRuntime.inputsMappingAtStop). */
+  inputsMapping?: [string, TensorNode][];
 }
 
 type Container =
@@ -190,7 +192,11 @@ export class VariableStore {
           ['inputs', ep.inputs],
           ['losses', ep.losses],
         ];
-        return fields.map(([name, node]) => (node ? this.nodeVariable(name, node, name, name) : { name, value: 'None', variablesReference: 0, evaluateName: name }));
+        const mapping = this.ctx.inputsMapping;
+        return fields.map(([name, node]) => {
+          if (name === 'inputs' && mapping) return this.mappingVariable(name, mapping);
+          return node ? this.nodeVariable(name, node, name, name) : { name, value: 'None', variablesReference: 0, evaluateName: name };
+        });
       }
       case 'node': {
         const items = 'tuple' in c.node ? c.node.tuple : c.node.list;
@@ -209,6 +215,18 @@ export class VariableStore {
       case 'record':
         return c.make();
     }
+  }
+
+  /** The batch mapping batch_eval_metrics hands over as inputs: one child per key, in its order (`inputs["attention_mask"]`). */
+  private mappingVariable(name: FieldName, entries: [string, TensorNode][]): DebugProtocol.Variable {
+    return {
+      name,
+      value: `{${entries.map(([k, n]) => `'${k}': ${summary(n)}`).join(', ')}}`,
+      type: 'BatchEncoding',
+      variablesReference: this.record(() => entries.map(([k, n]) => this.nodeVariable(k, n, `${name}[${JSON.stringify(k)}]`, name))),
+      namedVariables: entries.length,
+      evaluateName: name,
+    };
   }
 
   private nodeVariable(name: string, node: TensorNode, path: string, field: FieldName): DebugProtocol.Variable {

@@ -45,12 +45,15 @@ async function pausedAt(dc: DebugClient, stop: DebugProtocol.StoppedEvent) {
   assert.ok(call, `scopes: ${scopes.map((s) => s.name).join(', ')}`);
   const callVars = await vars(dc, call.variablesReference);
   const ep = await vars(dc, scopes.find((s) => s.name === 'eval_pred')!.variablesReference);
+  const inputs = ep.find((v) => v.name === 'inputs')!;
+  const keys = inputs.variablesReference ? (await vars(dc, inputs.variablesReference)).map((v) => `${v.name} ${v.value} (${v.evaluateName})`) : [];
   return {
     description: stop.body.description ?? '',
     frame: frames[0].name,
     batch: valueOf(callVars, 'batch'),
     computeResult: valueOf(callVars, 'compute_result'),
     predictions: valueOf(ep, 'predictions'),
+    inputs: { value: inputs.value, type: inputs.type, keys },
   };
 }
 
@@ -65,7 +68,7 @@ test('batchEvalMetrics: a stop before each compute_metrics call with its batch a
     const output: string[] = [];
     dc.on('output', (e: DebugProtocol.OutputEvent) => output.push(e.body.output));
     let stopped = dc.waitForEvent('stopped');
-    await launch(dc, { model: ws.modelDir, dataset: ws.dataset, metrics, cache, batchSize: 4, batchEvalMetrics: true, python: pythonWith(['numpy']) });
+    await launch(dc, { model: ws.modelDir, dataset: ws.dataset, metrics, cache, batchSize: 4, batchEvalMetrics: true, includeForMetrics: ['inputs'], python: pythonWith(['numpy']) });
 
     let stop = (await stopped) as DebugProtocol.StoppedEvent;
     // What the cache holds per batch: the expected rows and accuracy.
@@ -88,6 +91,17 @@ test('batchEvalMetrics: a stop before each compute_metrics call with its batch a
       assert.match(at.frame, new RegExp(`^compute_metrics\\(eval_pred, compute_result=${flag}\\) \\[batch ${b + 1} of 3\\]$`));
       // The EvalPrediction at this stop is that batch alone: no rows of other batches.
       assert.match(at.predictions, new RegExp(`\\[${batches[b].shape[0]}, 3\\]`), at.predictions);
+      // inputs is the call's whole batch mapping, key by key in the collator's order, that batch's arrays
+      const width = (ep.inputs as { list: Tensor[] }).list[b].shape[1];
+      const rows = batches[b].shape[0];
+      assert.equal(at.inputs.type, 'BatchEncoding');
+      assert.deepEqual(at.inputs.keys, [
+        `input_ids int64[${rows}, ${width}] (inputs["input_ids"])`,
+        `attention_mask int64[${rows}, ${width}] (inputs["attention_mask"])`,
+        `labels int64[${rows}] (inputs["labels"])`,
+      ]);
+      const keys = await dc.evaluateRequest({ expression: 'list(eval_pred.inputs.keys())', context: 'repl', frameId: 1 });
+      assert.equal(keys.body.result, "['input_ids', 'attention_mask', 'labels']");
       // The Debug Console's Python sees the same batch and flag the call will get.
       const shape = await dc.evaluateRequest({ expression: 'eval_pred.predictions.shape[0], compute_result', context: 'repl', frameId: 1 });
       assert.equal(shape.body.result, `(${batches[b].shape[0]}, ${flag})`);

@@ -14,7 +14,7 @@ import type { Lint } from '../lint/lints';
 import { CancelledError, LoopProgress } from '../loop/types';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { MetricFunctionError, Metrics, describeForHumans } from '../metrics/postprocess';
-import type { EvalPredictionData } from '../tensor/tensor';
+import type { EvalPredictionData, TensorNode } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { RuntimeServices, SessionMetrics, localServices } from './io';
 import { LaunchSettings, parseLaunchArgs } from './launchSettings';
@@ -314,6 +314,20 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
   /** The EvalPrediction the user's function sees, while stopped at the boundary or on a metric error. */
   evalPredAtStop(): EvalPredictionData | undefined {
     return this.stopped && this.stopped.kind !== 'batch' ? this.callEvaluation()?.evalPred : undefined;
+  }
+
+  /**
+   * Under batch_eval_metrics, the `inputs` the next call gets: the whole batch mapping, [key, that batch's array] in the
+   * collator's order (docs/trainer-semantics.md#batch_eval_metrics); undefined otherwise or without inputs.
+   */
+  inputsMappingAtStop(): [string, TensorNode][] | undefined {
+    const ep = this.evalPredAtStop();
+    const call = this.pendingCall;
+    if (!ep?.inputs || !call) return undefined;
+    const b = this.evaluation?.evalPred.batchInputs;
+    if (!b) return [['input_ids', ep.inputs]];
+    const others = batchFields(b.lists, call.index);
+    return b.keys.map((k): [string, TensorNode] => [k, k === b.main ? ep.inputs! : others[k]!]);
   }
 
   /** The evaluation as the next metric call sees it: under batch_eval_metrics, that batch's entry of every field. */
