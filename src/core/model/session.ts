@@ -12,6 +12,7 @@ import { DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { castBfloat16Outputs } from './onnx/castBfloat16';
 import { embeddingRows } from './onnx/embeddingRows';
+import { loopThreadOptions } from './threads';
 
 /** Inputs evalpred can feed: the tokenizer's three, plus position_ids made as torch's default arange. */
 export const BUILDABLE_INPUTS: readonly string[] = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
@@ -28,7 +29,7 @@ export interface ValueInfo {
 }
 
 export interface OpenModelOptions {
-  /** Threads for one operator (ORT's intraOpNumThreads); default: ORT's choice (the physical cores). */
+  /** Threads for one operator (ORT's intraOpNumThreads); default: chosen for the machine as it is now (threads.ts). */
   intraOpNumThreads?: number;
   /** ORT graph optimizations; default 'all' (ORT's own default). */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
@@ -97,10 +98,11 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     // Fatal only: ORT prints its own log lines (`sequential_executor.cc ... Non-zero status code`) straight to
     // stderr; every error it logs also reaches us as an exception, which run() words as one paragraph.
     logSeverityLevel: 4,
+    // No spinning, threads for the machine as it is now (threads.ts, docs/architecture.md#onnxruntime-threads).
+    ...loopThreadOptions(opts.intraOpNumThreads),
   };
   // The process-wide ORT environment takes its level at the first session; set it before that.
   onnxRuntime().env.logLevel = 'fatal';
-  if (opts.intraOpNumThreads !== undefined) sessionOptions.intraOpNumThreads = opts.intraOpNumThreads;
   const choice = selectProvider(opts.device, opts.device && opts.device !== 'cpu' ? listBackends() : []);
   sessionOptions.executionProviders = choice.providers;
   let session: ort.InferenceSession;
