@@ -16,6 +16,7 @@ const external = ['vscode', 'onnxruntime-node', 'esbuild', 'playwright-core', 'b
 const nodeEntries = {
   cli: 'src/cli/main.ts',
   loopWorker: 'src/core/loopWorker/worker.ts',
+  feederWorker: 'src/core/textFeatures/feederWorker.ts',
   metricWorker: 'src/core/metrics/jsWorker.ts',
   debugAdapter: 'src/debug/adapterMain.ts',
   extension: 'src/extension/extension.ts',

@@ -1,14 +1,12 @@
 // Entry of dist/loopWorker.js: runs the loop off the host's thread (onnxruntime's native run blocks the
 // thread that calls it). Cancellation is checked between batches; the host terminates us if a batch hangs.
 // The metric file's preprocess_logits_for_metrics runs in this thread's runners: we start them and close them.
-// The same bundle is the loop's tokenization feeder when started with workerData.role "feeder" (src/core/textFeatures/feeder.ts).
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { isEvalpredError } from '../errors';
 import { runLoop } from '../loop/driver';
 import { CancelledError, LoopHooks } from '../loop/types';
 import { MetricRunners } from '../metrics/runMetrics';
 import { evalPredToWire } from '../tensor/transfer';
-import { runFeederThread } from '../textFeatures/feederThread';
 import type { FeaturesCacheTarget } from '../textFeatures/featuresKey';
 import { FromWorker, ToWorker } from './protocol';
 
@@ -22,8 +20,7 @@ let go: ((yes: boolean) => void) | undefined;
 /** Where the run goes, from the start message or (gated) the go message: read by the loop once ready. */
 let target: { spoolDir?: string; featuresCache?: FeaturesCacheTarget } = {};
 
-if ((workerData as { role?: string } | null)?.role === 'feeder') runFeederThread(port);
-else port.on('message', (m: ToWorker) => {
+port.on('message', (m: ToWorker) => {
   if (m.type === 'cancel') {
     cancelled = true;
     resume?.();

@@ -83,7 +83,7 @@ class ThreadFeed extends ChunkedFeed {
 
   constructor(job: FeederJob) {
     super(job);
-    this.worker = new Worker(distFile('loopWorker.js'), { workerData: { role: 'feeder' } });
+    this.worker = new Worker(distFile('feederWorker.js'));
     this.worker.on('message', (m: FromFeeder) => {
       if (m.type === 'chunk') this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] = m.chunk;
       else this.failure = { row: m.row, error: m.userError ? new EvalpredError(m.message) : new Error(m.message) };

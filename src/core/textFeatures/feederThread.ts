@@ -1,4 +1,4 @@
-// The feeder thread's body (dist/loopWorker.js started with workerData.role "feeder"; feeder.ts starts it):
+// The feeder thread's body (dist/feederWorker.js, feederWorker.ts; feeder.ts starts it):
 // tokenize the job's rows chunk by chunk, never more than `aheadChunks` chunks past the row the loop is at,
 // and send each chunk's arrays without copying (transferred). Stops at the first error, after the chunks before it.
 import type { MessagePort } from 'node:worker_threads';
