@@ -13,7 +13,7 @@ import { Encoded, collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
-import { chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { FeederThread, chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
 
@@ -66,18 +66,24 @@ test('the feeder thread sends the same chunks the loop thread tokenizes inline, 
     const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 20, chunkRows: chunkRowsFor(32) };
     const inline = tokenizingFeed(job, tok, { thread: false });
     const thread = tokenizingFeed(job, tok, { thread: true });
+    // a thread started before its job (it loads the tokenizer while the run is being decided)
+    const ahead = tokenizingFeed(job, tok, { thread: new FeederThread(ws.modelDir) });
     try {
       for (let s = 0; s < texts.length; s += 32) {
         const a = await inline.chunkFor(s, Math.min(texts.length, s + 32));
         const b = await thread.chunkFor(s, Math.min(texts.length, s + 32));
+        const c = await ahead.chunkFor(s, Math.min(texts.length, s + 32));
         assert.equal(a.firstRow, b.firstRow);
         assertSameChunk(a, b);
+        assertSameChunk(a, c);
       }
       assertSameChunk(inline.complete()!, thread.complete()!);
+      assertSameChunk(inline.complete()!, ahead.complete()!);
       assert.equal(thread.complete()!.starts.length, texts.length + 1);
     } finally {
       await inline.close();
       await thread.close();
+      await ahead.close();
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -93,6 +99,23 @@ test('the feeder thread reports a tokenization error when the loop reaches it, a
     const feed = tokenizingFeed({ tokenizerDir: ws.modelDir, texts: ['a b', 'c d'], pairs: null, maxLength: 1, chunkRows: 2 }, tok, { thread: true });
     try {
       await assert.rejects(feed.chunkFor(0, 2), (e: Error) => /tokenizer\.json: cannot truncate to max length 1/.test(e.message));
+    } finally {
+      await feed.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a thread started ahead whose tokenizer cannot load reports it when the loop reaches the first chunk', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const missing = path.join(dir, 'no-tokenizer');
+    const feed = tokenizingFeed({ tokenizerDir: missing, texts: ['a b', 'c d'], pairs: null, maxLength: 8, chunkRows: 2 }, tok, { thread: new FeederThread(missing) });
+    try {
+      await assert.rejects(feed.chunkFor(0, 2), (e: Error) => e.message.includes(missing));
     } finally {
       await feed.close();
     }

@@ -6,7 +6,7 @@
 import type { Tensor } from '../tensor/tensor';
 import type { FeaturesCacheTarget, TextSettings } from '../textFeatures/featuresKey';
 import { FeaturesLookup, OpenedFeatures, lookUpFeatures, storeFeatures } from '../textFeatures/rowFeatures';
-import { FeedSource, cachedFeed, chunkRowsFor, tokenizingFeed } from '../textFeatures/feeder';
+import { FEEDER_THREAD_MIN_ROWS, FeedSource, FeederThread, cachedFeed, chunkRowsFor, tokenizingFeed } from '../textFeatures/feeder';
 import { collateChunk } from '../textFeatures/tokenFeatures';
 import { BatchContext, PreparedBatch, rowText, sequenceLabelsOf } from './batches';
 
@@ -24,8 +24,12 @@ export class SequenceFeed {
   private feed: Promise<FeedSource> | null = null;
   private lookup: FeaturesLookup | null = null;
   private opened: OpenedFeatures | null = null;
+  /** Started at construction, before the run is decided, for a run long enough to tokenize in a thread. */
+  private readonly thread: FeederThread | null;
 
-  constructor(private readonly o: SequenceFeedOptions) {}
+  constructor(private readonly o: SequenceFeedOptions) {
+    this.thread = o.numRows >= FEEDER_THREAD_MIN_ROWS ? new FeederThread(o.ctx.tok.dir) : null;
+  }
 
   async batch(start: number, end: number): Promise<PreparedBatch & { inputIds: Tensor }> {
     const feed = await (this.feed ??= this.open());
@@ -47,7 +51,10 @@ export class SequenceFeed {
     };
     this.lookup = { cache: this.o.cache, text, numRows, log: this.o.log };
     this.opened = lookUpFeatures(this.lookup, ['inputs'], false);
-    if (this.opened.hit) return cachedFeed(this.opened.hit.tables.inputs);
+    if (this.opened.hit) {
+      await this.thread?.close();
+      return cachedFeed(this.opened.hit.tables.inputs);
+    }
     // Every row's text up front (as datasets.map tokenizes the whole split before Trainer's loop): a bad row
     // is reported before the first batch runs.
     const texts: string[] = new Array(numRows);
@@ -57,10 +64,11 @@ export class SequenceFeed {
       texts[i] = t;
       if (pairs) pairs[i] = p!;
     }
-    return tokenizingFeed({ tokenizerDir: ctx.tok.dir, texts, pairs, maxLength: ctx.maxLength, chunkRows: chunkRowsFor(this.o.batchSize) }, ctx.tok);
+    return tokenizingFeed({ tokenizerDir: ctx.tok.dir, texts, pairs, maxLength: ctx.maxLength, chunkRows: chunkRowsFor(this.o.batchSize) }, ctx.tok, { thread: this.thread ?? false });
   }
 
   async close(): Promise<void> {
+    await this.thread?.close(); // started, never used (a cache hit, or a run called off before its first batch)
     if (!this.feed) return;
     const feed = await this.feed.catch(() => null);
     if (!feed) return;

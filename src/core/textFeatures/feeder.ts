@@ -38,10 +38,42 @@ export function cachedFeed(features: FeatureChunk): FeedSource {
   };
 }
 
-/** Tokenize `texts` (and `pairs`) with `tok`, in this thread (inline) or in a feeder thread. */
-export function tokenizingFeed(job: FeederJob, tok: LoadedTokenizer, opts: { thread?: boolean } = {}): FeedSource {
-  const useThread = opts.thread ?? job.texts.length >= FEEDER_THREAD_MIN_ROWS;
-  return useThread ? new ThreadFeed(job) : new InlineFeed(job, tok);
+/**
+ * A feeder thread started before its job is known (while the worker waits for the cache key, src/core/evaluate.ts):
+ * it loads its bundle and the tokenizer meanwhile. Hand it to tokenizingFeed, or close it when the features
+ * come from the cache.
+ */
+export class FeederThread {
+  private readonly worker: Worker;
+  private used = false;
+  /** What happened to the thread before a feed took it (the feed listens from then on). */
+  private early: { error?: Error; exited: boolean } = { exited: false };
+  constructor(tokenizerDir: string) {
+    this.worker = new Worker(distFile('feederWorker.js'));
+    this.worker.on('error', (e) => (this.early.error ??= e));
+    this.worker.on('exit', () => (this.early.exited = true));
+    this.worker.postMessage({ type: 'warm', tokenizerDir } satisfies ToFeeder);
+  }
+  take(): { worker: Worker; early: { error?: Error; exited: boolean } } {
+    if (this.used) throw new Error('FeederThread: already taken');
+    this.used = true;
+    return { worker: this.worker, early: this.early };
+  }
+  async close(): Promise<void> {
+    if (!this.used) await this.worker.terminate();
+  }
+}
+
+/**
+ * Tokenize `texts` (and `pairs`) with `tok`, in this thread (inline) or in a feeder thread (`thread`: true for
+ * a new one, or one started ahead; default: a thread from FEEDER_THREAD_MIN_ROWS rows on).
+ */
+export function tokenizingFeed(job: FeederJob, tok: LoadedTokenizer, opts: { thread?: boolean | FeederThread } = {}): FeedSource {
+  const t = opts.thread ?? job.texts.length >= FEEDER_THREAD_MIN_ROWS;
+  if (t === false) return new InlineFeed(job, tok);
+  if (t === true) return new ThreadFeed(job, new Worker(distFile('feederWorker.js')));
+  const { worker, early } = t.take();
+  return new ThreadFeed(job, worker, early);
 }
 
 abstract class ChunkedFeed implements FeedSource {
@@ -81,9 +113,11 @@ class ThreadFeed extends ChunkedFeed {
   private waiting: (() => void) | null = null;
   private exited = false;
 
-  constructor(job: FeederJob) {
+  constructor(job: FeederJob, worker: Worker, early: { error?: Error; exited: boolean } = { exited: false }) {
     super(job);
-    this.worker = new Worker(distFile('feederWorker.js'));
+    this.worker = worker;
+    if (early.error) this.failure = { row: 0, error: early.error };
+    this.exited = early.exited;
     this.worker.on('message', (m: FromFeeder) => {
       if (m.type === 'chunk') this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] = m.chunk;
       else this.failure = { row: m.row, error: m.userError ? new EvalpredError(m.message) : new Error(m.message) };

@@ -12,7 +12,11 @@ export interface FeederJob {
   chunkRows: number;
 }
 
-export type ToFeeder = { type: 'start'; job: FeederJob; aheadChunks: number } | { type: 'consumed'; row: number };
+export type ToFeeder =
+  /** Sent at once by a thread started ahead of its job (FeederThread): load the tokenizer meanwhile. */
+  | { type: 'warm'; tokenizerDir: string }
+  | { type: 'start'; job: FeederJob; aheadChunks: number }
+  | { type: 'consumed'; row: number };
 
 export type FromFeeder = { type: 'chunk'; chunk: FeatureChunk } | { type: 'error'; row: number; message: string; userError: boolean };
 
