@@ -94,7 +94,9 @@ export async function printSummary(
 ): Promise<void> {
   err.write(`\n${formatStructure(ev.evalPred)}\n\n${formatArrays(describeEvalPred(ev.evalPred))}\n`);
   // Decoding and dataset text are niceties here: the loop already validated both, so failures stay quiet.
-  const tokenizer = await loadTokenizer(settings.model).catch(() => undefined);
+  // The tokenizer decodes only inputs and generated ids (sampleViews): a classifier run without inputs skips loading it.
+  const decodes = Boolean(ev.evalPred.inputs) || ev.loop.task === 'seq2seq-lm' || ev.loop.task === 'causal-lm';
+  const tokenizer = decodes ? await loadTokenizer(settings.model).catch(() => undefined) : undefined;
   const samples = sampleViews(ev.evalPred, 5, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task, numReturnSequences: ev.loop.info.numReturnSequences });
   const { text, template } = ev.loop.info.columns;
   if (samples.some((s) => s.input === undefined) && (text || template)) {
