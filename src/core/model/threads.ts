@@ -4,7 +4,8 @@
 // thread burns a core the feeder thread (tokenization ahead), the host or another program needs, and a
 // pool thread that is descheduled makes every operator wait for it (issue 12: 2.4x slower than one thread
 // with 13 runnable threads on 2 cores). So the loop's sessions never spin, and take fewer threads when other
-// programs' threads are running at the moment the model is opened.
+// programs kept the cores busy while the loop worker started (from its start to the model's opening).
+
 import fs from 'node:fs';
 import os from 'node:os';
 import type * as ort from 'onnxruntime-node';
@@ -23,53 +24,65 @@ export interface MachineLoad {
   cpus: number;
   /** Physical cores among them (onnxruntime's default thread count), when known. */
   physicalCores?: number;
-  /** Threads of other processes runnable right now (median of a few samples), when known. */
-  othersRunnable?: number;
+  /** CPUs' worth of time other programs left free over the last window (idle, or used by this process), when known. */
+  freeCores?: number;
 }
 
 /**
- * The intra-op thread count for `load`: undefined (onnxruntime's default, one per physical core) on an idle
- * machine or when nothing is known; else the cores other programs leave free, at least 1 and at most the
- * physical cores.
+ * The intra-op thread count for `load`: undefined (onnxruntime's default, one per physical core) when the
+ * CPUs were free or nothing is known; else the free cores rounded, at least 1 and at most the physical cores.
  */
 export function intraOpThreadsFor(load: MachineLoad): number | undefined {
-  const others = load.othersRunnable;
-  if (others === undefined || others <= 0) return undefined;
-  const cores = load.physicalCores ?? load.cpus;
-  return Math.max(1, Math.min(cores, load.cpus - others));
+  const free = load.freeCores;
+  if (free === undefined || free >= load.cpus - 0.5) return undefined;
+  return Math.max(1, Math.min(load.physicalCores ?? load.cpus, Math.round(free)));
 }
 
-/** The machine as it is now. Other programs' runnable threads are known on Linux only (/proc); elsewhere undefined. */
-export function machineLoad(samples = 5): MachineLoad {
-  const cpus = os.availableParallelism();
-  return { cpus, physicalCores: physicalCores(), othersRunnable: othersRunnable(samples) };
+/** A reading of the machine's CPU time (/proc/stat, in clock ticks) and this process's own (all its threads). */
+interface CpuReading {
+  atMs: number;
+  idleTicks: number;
+  totalTicks: number;
+  onlineCpus: number;
+  ownMicros: number;
 }
 
-/** /proc/stat's procs_running (every runnable thread on the machine) minus this process's own running threads. */
-function othersRunnable(samples: number): number | undefined {
-  const counts: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    let all: number, own = 0;
-    try {
-      const m = /^procs_running (\d+)$/m.exec(fs.readFileSync('/proc/stat', 'latin1'));
-      if (!m) return undefined;
-      all = Number(m[1]);
-      for (const tid of fs.readdirSync('/proc/self/task')) {
-        try {
-          // "<tid> (<name>) <state> ...": the name may hold spaces or parentheses, the state follows the last ")".
-          const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-          if (stat[stat.lastIndexOf(')') + 2] === 'R') own++;
-        } catch {
-          /* the thread ended meanwhile */
-        }
-      }
-    } catch {
-      return undefined;
-    }
-    counts.push(Math.max(0, all - Math.max(1, own)));
+/** Windows shorter than this say too little (the kernel counts in 10 ms ticks). */
+const MIN_WINDOW_MS = 50;
+
+// The first window starts when this module loads: in the loop worker, at the worker's start.
+let windowStart: CpuReading | undefined = readCpu();
+
+/**
+ * The machine over the window since the previous call (or since this module loaded). Free cores are known on
+ * Linux only (/proc/stat); elsewhere, or after a window too short to tell, undefined (onnxruntime's default).
+ */
+export function machineLoad(): MachineLoad {
+  const now = readCpu();
+  const from = windowStart;
+  windowStart = now;
+  let freeCores: number | undefined;
+  if (now && from && now.atMs - from.atMs >= MIN_WINDOW_MS && now.totalTicks > from.totalTicks) {
+    const idle = ((now.idleTicks - from.idleTicks) / (now.totalTicks - from.totalTicks)) * now.onlineCpus;
+    const own = (now.ownMicros - from.ownMicros) / 1000 / (now.atMs - from.atMs);
+    freeCores = Math.min(now.onlineCpus, idle + own);
   }
-  counts.sort((a, b) => a - b);
-  return counts[Math.floor(counts.length / 2)];
+  return { cpus: os.availableParallelism(), physicalCores: physicalCores(), freeCores };
+}
+
+function readCpu(): CpuReading | undefined {
+  try {
+    const stat = fs.readFileSync('/proc/stat', 'latin1');
+    // cpu  user nice system idle iowait irq softirq steal guest guest_nice (guest time is already in user)
+    const m = /^cpu\s+(.+)$/m.exec(stat);
+    if (!m) return undefined;
+    const t = m[1].trim().split(/\s+/).map(Number);
+    const total = t.slice(0, 8).reduce((a, b) => a + b, 0);
+    const usage = process.cpuUsage();
+    return { atMs: performance.now(), idleTicks: t[3] + (t[4] ?? 0), totalTicks: total, onlineCpus: (stat.match(/^cpu\d+ /gm) ?? []).length || 1, ownMicros: usage.user + usage.system };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Distinct (physical id, core id) pairs in /proc/cpuinfo; undefined where there is no such file. */
