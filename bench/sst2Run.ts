@@ -6,7 +6,8 @@
 // WordPiece vocabulary of the data's own words, so the tokenizer does real work on real text.
 // Each round runs, interleaved: bare (a fresh default-options session, created outside the timing), the CLI
 // with no tokenized features cached (first run), and the CLI again (features cached). Medians are printed with
-// the load average, as ratios to bare in the same rounds.
+// the load average, as ratios to bare in the same rounds. BENCH_SST2_BASELINE names another evalpred checkout
+// (built: its dist/cli.js), run the same way in the same rounds, for a before/after side by side.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -37,10 +38,10 @@ function vocabOf(sentences: string[]): string[] {
   return [...out];
 }
 
-function runCli(args: string[], cwd: string): Promise<number> {
+function runCli(args: string[], cwd: string, cli = distFile('cli.js')): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [distFile('cli.js'), ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [cli, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     p.stderr.on('data', (d) => (err += d));
     p.on('error', reject);
@@ -93,18 +94,26 @@ export async function main(): Promise<void> {
     };
     const args = ['run', '--model', modelDir, '--dataset', dataset, '--batch-size', String(B), '--refresh'];
     const features = path.join(dir, '.evalpred', 'features');
+    const baseline = process.env.BENCH_SST2_BASELINE ? path.join(process.env.BENCH_SST2_BASELINE, 'dist', 'cli.js') : undefined;
     await bare(); // warm-up: page cache, ORT's kernels
     await runCli(args, dir);
-    const bareT: number[] = [], firstT: number[] = [], cachedT: number[] = [], loads: string[] = [];
+    const bareT: number[] = [], firstT: number[] = [], cachedT: number[] = [], baseFirstT: number[] = [], baseCachedT: number[] = [], loads: string[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       bareT.push(await bare());
       fs.rmSync(features, { recursive: true, force: true });
       firstT.push(await runCli(args, dir));
       cachedT.push(await runCli(args, dir));
+      if (baseline) {
+        fs.rmSync(features, { recursive: true, force: true });
+        baseFirstT.push(await runCli(args, dir, baseline));
+        baseCachedT.push(await runCli(args, dir, baseline));
+      }
       loads.push(load());
     }
     const b = median(bareT), f = median(firstT), c = median(cachedT);
     const sps = (ms: number) => (ROWS / ms) * 1000;
+    const row = (label: string, ts: number[]): [string, number, string, string] => [label, sps(median(ts)), `${(b / median(ts)).toFixed(2)}x`, `[${ts.map((t) => t.toFixed(0)).join(' ')}] ms`];
+    const baseRows = baseline ? [row(`baseline ${baseline}, first run`, baseFirstT), row('baseline, tokenized features cached', baseCachedT)] : [];
     printTable(
       `SST-2 train, first ${ROWS} rows (${padded} padded tokens), 2-layer BERT-style (H ${SHAPE.hidden}, vocab ${vocab.length}), batch ${B}: whole \`evalpred run\` process vs bare loop ` +
         `(samples/s, median of ${ROUNDS} interleaved rounds; load after each round: ${loads.join(' | ')})`,
@@ -112,6 +121,7 @@ export async function main(): Promise<void> {
         ['bare default-options session.run over pre-tokenized batches', sps(b), '1.00x', `[${bareT.map((t) => t.toFixed(0)).join(' ')}] ms`],
         ['whole `evalpred run` process, first run (tokenizes)', sps(f), `${(b / f).toFixed(2)}x`, `target >= 1.0x: ${f <= b ? 'met' : 'NOT met'} [${firstT.map((t) => t.toFixed(0)).join(' ')}] ms`],
         ['whole `evalpred run` process, tokenized features cached', sps(c), `${(b / c).toFixed(2)}x`, `target >= 1.0x: ${c <= b ? 'met' : 'NOT met'} [${cachedT.map((t) => t.toFixed(0)).join(' ')}] ms`],
+        ...baseRows,
       ],
       'samples/s',
     );
