@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { intraOpThreadsFor, machineLoad } from '../../src/core/model/threads';
+import { intraOpThreadsFor, loopThreadOptions, machineLoad } from '../../src/core/model/threads';
 import { openModel } from '../../src/core/model/session';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { writeSeqClsModel } from '../fixtures/models';
@@ -28,6 +28,14 @@ test('busy CPUs: the free cores rounded, at least 1, at most the physical cores'
   // hyperthreads: 16 logical CPUs on 8 cores, 12 free -> no more threads than cores
   assert.equal(intraOpThreadsFor({ cpus: 16, physicalCores: 8, freeCores: 12 }), 8);
   assert.equal(intraOpThreadsFor({ cpus: 4, freeCores: 3.2 }), 3);
+});
+
+test('session options: onnxruntime\'s defaults on free CPUs; on busy ones the thread count and no spinning', () => {
+  const noSpin = { session: { intra_op: { allow_spinning: '0' } } };
+  assert.deepEqual(loopThreadOptions(undefined, () => ({ cpus: 2, physicalCores: 2, freeCores: 1.9 })), {});
+  assert.deepEqual(loopThreadOptions(undefined, () => ({ cpus: 2, physicalCores: 2 })), {});
+  assert.deepEqual(loopThreadOptions(undefined, () => ({ cpus: 2, physicalCores: 2, freeCores: 0.3 })), { intraOpNumThreads: 1, extra: noSpin });
+  assert.deepEqual(loopThreadOptions(3, () => ({ cpus: 2, physicalCores: 2, freeCores: 2 })), { intraOpNumThreads: 3, extra: noSpin });
 });
 
 test('machineLoad reads this machine: its CPUs, and where /proc exists (Linux) the physical cores and the free cores over a window', async () => {

@@ -98,7 +98,7 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     // Fatal only: ORT prints its own log lines (`sequential_executor.cc ... Non-zero status code`) straight to
     // stderr; every error it logs also reaches us as an exception, which run() words as one paragraph.
     logSeverityLevel: 4,
-    // No spinning, threads for the machine as it is now (threads.ts, docs/architecture.md#onnxruntime-threads).
+    // Threads (and spinning) for the machine as it is now (threads.ts, docs/architecture.md#onnxruntime-threads).
     ...loopThreadOptions(opts.intraOpNumThreads),
   };
   // The process-wide ORT environment takes its level at the first session; set it before that.

@@ -1,22 +1,22 @@
 // How many threads onnxruntime may use for one operator in the evaluation loop, and whether they spin
 // (docs/architecture.md#onnxruntime-threads). onnxruntime's default is one thread per physical core, each
 // spinning between operators. That is right on an idle machine and badly wrong on a busy one: a spinning
-// thread burns a core the feeder thread (tokenization ahead), the host or another program needs, and a
-// pool thread that is descheduled makes every operator wait for it (issue 12: 2.4x slower than one thread
-// with 13 runnable threads on 2 cores). So the loop's sessions never spin, and take fewer threads when other
-// programs kept the cores busy while the loop worker started (from its start to the model's opening).
-
+// thread burns a core another program needs, and a pool thread that is descheduled makes every operator wait
+// for it (issue 12: 2.4x slower than one thread with 13 runnable threads on 2 cores). So when other programs
+// kept the cores busy while the loop worker started (from its start to the model's opening), the loop's
+// session takes the cores they left free, and its threads do not spin; on a free machine it keeps the defaults.
 import fs from 'node:fs';
 import os from 'node:os';
 import type * as ort from 'onnxruntime-node';
 
-/** The session options for the loop's threads: no spinning, and the thread count for `load` (or as given). */
+/**
+ * The session options for the loop's threads: onnxruntime's defaults when the CPUs are free, else the thread
+ * count for `load` and no spinning (also when a count is given).
+ */
 export function loopThreadOptions(intraOpNumThreads?: number, load: () => MachineLoad = machineLoad): ort.InferenceSession.SessionOptions {
   const threads = intraOpNumThreads ?? intraOpThreadsFor(load());
-  return {
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-    ...(threads !== undefined ? { intraOpNumThreads: threads } : {}),
-  };
+  if (threads === undefined) return {};
+  return { intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } };
 }
 
 export interface MachineLoad {
