@@ -1,7 +1,7 @@
 // Summary statistics for the views and `inspect`: one pass over the data, block by block (./blocks.ts), so a
 // 1M x 50k logits tensor costs one scan and a file-backed one of any size one block of memory. min/max/mean/std
 // cover finite values only (NaN and ±inf are counted apart), int64 is read via Number (rounded past 2^53), std is the population std (NumPy's default ddof=0), accumulated with Welford's update for stability.
-import { Gen, runToEnd, walkNumbers } from './blocks';
+import { Gen, SLICE_ELEMENTS, blocks, numbersOf, runToEnd, walkNumbers } from './blocks';
 import { floatToHalf, halfToFloat } from './dtype';
 import { Tensor } from './tensor';
 
@@ -50,34 +50,39 @@ function* scan(t: Tensor): Gen<TensorStats> {
   let negInf = 0;
   let minus100 = 0;
   let zero = 0;
-  yield* walkNumbers(t, false, (values, from, to) => {
-    for (let i = from; i < to; i++) {
-      const v = values[i];
-      if (v !== v) {
-        nan++;
-        continue;
+  // The loop is in this generator's own body (not a callback): its running totals stay in registers.
+  for (const { start, raw } of blocks(t)) {
+    const values = numbersOf(raw, t.dtype, start, false);
+    for (let f = 0; f < raw.length; f += SLICE_ELEMENTS) {
+      for (let i = f, to = Math.min(raw.length, f + SLICE_ELEMENTS); i < to; i++) {
+        const v = values[i];
+        if (v !== v) {
+          nan++;
+          continue;
+        }
+        if (v === Infinity) {
+          posInf++;
+          continue;
+        }
+        if (v === -Infinity) {
+          negInf++;
+          continue;
+        }
+        if (v === 0) zero++;
+        else if (v === -100) minus100++;
+        if (v < min) min = v;
+        if (v > max) max = v;
+        finite++;
+        const s2 = sum + v;
+        comp += Math.abs(sum) >= Math.abs(v) ? sum - s2 + v : v - s2 + sum;
+        sum = s2;
+        const delta = v - mean;
+        mean += delta / finite;
+        m2 += delta * (v - mean);
       }
-      if (v === Infinity) {
-        posInf++;
-        continue;
-      }
-      if (v === -Infinity) {
-        negInf++;
-        continue;
-      }
-      if (v === 0) zero++;
-      else if (v === -100) minus100++;
-      if (v < min) min = v;
-      if (v > max) max = v;
-      finite++;
-      const s2 = sum + v;
-      comp += Math.abs(sum) >= Math.abs(v) ? sum - s2 + v : v - s2 + sum;
-      sum = s2;
-      const delta = v - mean;
-      mean += delta / finite;
-      m2 += delta * (v - mean);
+      yield;
     }
-  });
+  }
   const has = finite > 0;
   return {
     count: t.size,
