@@ -1,9 +1,9 @@
 // Copy Value (DAP evaluate with context 'clipboard', `supportsClipboardContext`): the whole value as text a
 // user can paste into Python — nested lists with every element, not the Debug Console's elided display —
 // bounded at CLIPBOARD_LIMIT characters, past which the text is cut and a note says what was left out.
-import { formatNumber, formatValue, isEvalPred, isNode, isSeq, pyString, summary } from '../core/expr';
+import { formatNumber, formatValue, isEvalPred, isMapping, isNode, isSeq, mappingSummary, pyString, summary } from '../core/expr';
 import type { Value } from '../core/expr';
-import { Tensor, TensorNode } from '../core/tensor/tensor';
+import { BatchMapping, Tensor, TensorNode } from '../core/tensor/tensor';
 
 /** 1 MB of text: more than a person reads, small enough for the clipboard and the DAP message. */
 export const CLIPBOARD_LIMIT = 1_000_000;
@@ -50,8 +50,19 @@ function writeNode(n: TensorNode, out: Budget): void {
   out.push('tuple' in n && items.length === 1 ? ',)' : 'tuple' in n ? ')' : ']');
 }
 
+/** batch_eval_metrics' batch mapping as the dict it pastes as: `{'input_ids': [[...]], 'labels': [...]}`. */
+function writeMapping(m: BatchMapping, out: Budget): void {
+  out.push('{');
+  m.forEach(([k, n], i) => {
+    out.push(`${i ? ', ' : ''}${pyString(k)}: `);
+    writeNode(n, out);
+  });
+  out.push('}');
+}
+
 function writeValue(v: Value, out: Budget): void {
   if (v instanceof Tensor || isNode(v)) return writeNode(v as TensorNode, out);
+  if (isMapping(v)) return writeMapping(v.mapping, out);
   if (isSeq(v)) {
     out.push('(');
     v.seq.forEach((x, i) => {
@@ -66,7 +77,8 @@ function writeValue(v: Value, out: Budget): void {
     out.push('EvalPrediction(');
     fields.forEach(([name, node], i) => {
       out.push(`${i ? ', ' : ''}${name}=`);
-      if (node) writeNode(node, out);
+      if (name === 'inputs' && v.inputsMapping) writeMapping(v.inputsMapping, out);
+      else if (node) writeNode(node, out);
       else out.push('None');
     });
     return out.push(')');
@@ -82,7 +94,7 @@ export function clipboardText(v: Value, limit = CLIPBOARD_LIMIT): string {
     return out.parts.join('');
   } catch (e) {
     if (!(e instanceof Full)) throw e;
-    const what = v instanceof Tensor || isNode(v) ? summary(v as TensorNode) : 'the value';
+    const what = v instanceof Tensor || isNode(v) ? summary(v as TensorNode) : isMapping(v) ? `the batch mapping ${mappingSummary(v.mapping)}` : 'the value';
     return (
       out.parts.join('').slice(0, limit) +
       `\n… cut at ${limit.toLocaleString('en-US')} characters: ${what} is larger than the clipboard copy holds ` +

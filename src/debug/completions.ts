@@ -1,7 +1,8 @@
 // Debug Console completions at the compute_metrics boundary (DAP `completions`; README "Debug Console"):
 // names (the user's parameter name, eval_pred, the EvalPrediction fields, the expression language's
 // built-ins, NumPy as np and the metric module's own top-level names for a Python metric) and attributes
-// after a dot (the EvalPrediction's fields, an array's attributes and methods, np's functions). Nothing is
+// after a dot (the EvalPrediction's fields, an array's attributes and methods, np's functions), and at a
+// batch_eval_metrics stop the batch mapping's keys after `inputs.` or `inputs["`. Nothing is
 // evaluated to complete: the kind of what stands before the dot is read from its name, so completing never
 // runs the user's code. Stopped inside a Python frame, the session forwards the request to debugpy instead.
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -14,6 +15,8 @@ export interface CompletionScope {
   python: boolean;
   /** The metric module's source, for its top-level names (imports, functions, constants). */
   source?: string;
+  /** At a batch_eval_metrics stop with inputs: the keys of the call's batch mapping (`inputs`), in order. */
+  inputKeys?: string[];
 }
 
 type Kind = DebugProtocol.CompletionItemType;
@@ -22,7 +25,7 @@ type Item = { label: string; type: Kind; detail?: string };
 const FIELDS: Item[] = [
   { label: 'predictions', type: 'field', detail: 'model outputs (logits, or what preprocess_logits_for_metrics returned)' },
   { label: 'label_ids', type: 'field', detail: 'labels, -100 where padded' },
-  { label: 'inputs', type: 'field', detail: 'input ids (include_for_metrics=["inputs"])' },
+  { label: 'inputs', type: 'field', detail: 'input ids (include_for_metrics=["inputs"]); under batch_eval_metrics the whole batch mapping' },
   { label: 'losses', type: 'field', detail: 'per-sample losses (include_for_metrics=["loss"])' },
 ];
 
@@ -60,6 +63,9 @@ const NP_MODULES: Item[] = ['linalg', 'random', 'ma'].map((label) => ({ label, t
 const PYTHON_BUILTINS = ['abs', 'dict', 'enumerate', 'float', 'int', 'isinstance', 'len', 'list', 'max', 'min', 'print', 'range', 'round', 'set', 'sorted', 'str', 'sum', 'tuple', 'type', 'zip'].map(
   (label): Item => ({ label, type: 'function' }),
 );
+
+/** A BatchEncoding's everyday methods (a Python metric's batch_eval_metrics inputs). */
+const BATCH_ENCODING_METHODS = ['keys', 'values', 'items', 'get', 'to'];
 
 const FIELD_NAMES = new Set(['predictions', 'label_ids', 'labelIds', 'inputs', 'losses', 'preds', 'logits', 'labels']);
 const EVAL_PRED_NAMES = new Set(['eval_pred', 'evalPred', 'p']);
@@ -106,13 +112,20 @@ export function completionsAt(text: string, column: number, scope: CompletionSco
     .filter(Boolean);
   // A dot after something that is not a name (`x[0].`, `(a + b).`) still completes array members.
   const afterExpression = !chain.length && /[\])]\s*\.\s*\w*$/.test(before);
+  // `inputs["att|` (or `eval_pred.inputs['`): the batch mapping's keys, the word being the text after the quote.
+  const keyed = scope.inputKeys && /(?<![\w.]\s*)((?:[A-Za-z_]\w*\s*\.\s*)?inputs)\s*\[\s*["'](\w*)$/.exec(before);
+  const isEvalPred = (n: string) => n === scope.paramName || EVAL_PRED_NAMES.has(n);
   let items: Item[];
-  if (chain.length || afterExpression) items = members(chain, python, scope.paramName);
+  let typed = word;
+  if (keyed && (keyed[1] === 'inputs' || isEvalPred(keyed[1].split('.')[0].trim()))) {
+    items = scope.inputKeys!.map((label): Item => ({ label, type: 'value', detail: 'a key of the batch mapping' }));
+    typed = keyed[2];
+  } else if (chain.length || afterExpression) items = members(chain, python, scope);
   else items = names(python, scope);
   const seen = new Set<string>();
   return items
-    .filter((i) => i.label.startsWith(word) && !seen.has(i.label) && seen.add(i.label))
-    .map((i) => ({ label: i.label, type: i.type, detail: i.detail, start: before.length - word.length, length: word.length }));
+    .filter((i) => i.label.startsWith(typed) && !seen.has(i.label) && seen.add(i.label))
+    .map((i) => ({ label: i.label, type: i.type, detail: i.detail, start: before.length - typed.length, length: typed.length }));
 }
 
 function names(python: boolean, scope: CompletionScope): Item[] {
@@ -126,13 +139,19 @@ function names(python: boolean, scope: CompletionScope): Item[] {
   return [...evalPred, ...FIELDS, ...EXPR_NAMES, ...BUILTINS.filter((b) => b.function).map((b): Item => ({ label: b.name, type: 'function', detail: `${b.usage}: ${b.description}` }))];
 }
 
-function members(chain: string[], python: boolean, paramName: string): Item[] {
+function members(chain: string[], python: boolean, scope: CompletionScope): Item[] {
+  const paramName = scope.paramName;
   const last = chain[chain.length - 1];
   if (!last) return python ? NDARRAY_MEMBERS : EXPR_ARRAY_MEMBERS; // `(...).`
   if (chain.length === 1 && (last === paramName || EVAL_PRED_NAMES.has(last))) return FIELDS;
   if (python && chain.length === 1 && (last === 'np' || last === 'numpy')) return [...NP_FUNCTIONS, ...NP_MODULES];
-  // `predictions.`, `eval_pred.label_ids.`: an array.
   const isEvalPred = (n: string) => n === paramName || EVAL_PRED_NAMES.has(n);
+  // `inputs.`, `eval_pred.inputs.` at a batch_eval_metrics stop: the batch mapping's keys (attribute access), then its methods.
+  if (scope.inputKeys && last === 'inputs' && (chain.length === 1 || (chain.length === 2 && isEvalPred(chain[0])))) {
+    const keys = scope.inputKeys.map((label): Item => ({ label, type: 'property', detail: 'a key of the batch mapping' }));
+    return [...keys, ...(python ? BATCH_ENCODING_METHODS : ['keys']).map((label): Item => ({ label, type: 'method' }))];
+  }
+  // `predictions.`, `eval_pred.label_ids.`: an array.
   if (FIELD_NAMES.has(last) && (chain.length === 1 || (chain.length === 2 && isEvalPred(chain[0])))) return python ? NDARRAY_MEMBERS : EXPR_ARRAY_MEMBERS;
   return [];
 }

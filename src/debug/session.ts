@@ -55,6 +55,7 @@ const CONSOLE_HELP = [
   'Start a line with ":" for the safe expression language (no code runs):',
   '  :predictions.shape   :label_ids[:8]   :argmax(predictions, -1)[0]   :decode(inputs[sample])   :softmax(predictions[0])',
   '  :count(label_ids == -100)   :mean(losses)   — indexing, slices, masks, broadcasting.',
+  'Under batch_eval_metrics with inputs, inputs is the call\'s batch mapping: :inputs["attention_mask"]   :inputs.labels   :inputs.keys()',
   'Its functions:',
   ...helpLines(),
 ].join('\n');
@@ -503,7 +504,8 @@ export class EvalpredSession extends LoggingDebugSession {
     }
     const metrics = this.runtime.settings?.run.metrics ?? '';
     const python = /\.py$/i.test(metrics);
-    const targets = completionsAt(args.text, column, { paramName: this.runtime.paramName(), python, source: python ? readSource(metrics) : undefined }, line);
+    const inputKeys = this.runtime.inputsMappingAtStop()?.map(([k]) => k);
+    const targets = completionsAt(args.text, column, { paramName: this.runtime.paramName(), python, source: python ? readSource(metrics) : undefined, inputKeys }, line);
     response.body = { targets: toClient(targets) };
     this.sendResponse(response);
   }

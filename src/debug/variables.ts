@@ -4,11 +4,11 @@
 // memory). Statistics and decoded text are lazy (`presentationHint.lazy`): computed when clicked.
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { EvalpredError } from '../core/errors';
-import { formatNumber, formatValue, previewTensor, pyString, runSliced, statisticsText, summary, Value } from '../core/expr';
+import { formatNumber, formatValue, isMapping, mappingSummary, previewTensor, pyString, runSliced, statisticsText, summary, Value } from '../core/expr';
 import { DTYPES } from '../core/tensor/dtype';
 import { statsOf } from '../core/tensor/stats';
 import type { Gen } from '../core/tensor/blocks';
-import { EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
+import { BatchMapping, EvalPredictionData, Tensor, TensorNode } from '../core/tensor/tensor';
 
 /** When a client asks for children without a filter, rows beyond this are left to paging. */
 export const UNFILTERED_ROW_LIMIT = 100;
@@ -86,7 +86,7 @@ export interface VariableContext {
   /** generate()'s num_return_sequences n: `predictions` holds n rows per sample, best first (absent: 1). */
   sequencesPerSample?: number;
   /** batch_eval_metrics: the call's `inputs` is the whole batch mapping, shown key by key (evalRuntime.inputsMappingAtStop). */
-  inputsMapping?: [string, TensorNode][];
+  inputsMapping?: BatchMapping;
 }
 
 type Container =
@@ -136,6 +136,7 @@ export class VariableStore {
 
   /** A variable for an expression result (Debug Console / hover), expandable when it is an array or tuple. */
   forValue(name: string, v: Value, evaluateName: string): DebugProtocol.Variable {
+    if (isMapping(v)) return this.underNewRoot(() => this.mappingVariable(name, v.mapping, evaluateName));
     if (v instanceof Tensor || (typeof v === 'object' && v !== null && ('tuple' in v || 'list' in v))) {
       const field = (/^(predictions|label_ids|inputs|losses)/.exec(evaluateName)?.[1] ?? 'predictions') as FieldName;
       // A result is a root: it and whatever is expanded under it go together when it is released.
@@ -218,14 +219,14 @@ export class VariableStore {
   }
 
   /** The batch mapping batch_eval_metrics hands over as inputs: one child per key, in its order (`inputs["attention_mask"]`). */
-  private mappingVariable(name: FieldName, entries: [string, TensorNode][]): DebugProtocol.Variable {
+  private mappingVariable(name: string, entries: BatchMapping, path = name): DebugProtocol.Variable {
     return {
       name,
-      value: `{${entries.map(([k, n]) => `'${k}': ${summary(n)}`).join(', ')}}`,
+      value: mappingSummary(entries),
       type: 'BatchEncoding',
-      variablesReference: this.record(() => entries.map(([k, n]) => this.nodeVariable(k, n, `${name}[${JSON.stringify(k)}]`, name))),
+      variablesReference: this.record(() => entries.map(([k, n]) => this.nodeVariable(k, n, `${path}[${JSON.stringify(k)}]`, 'inputs'))),
       namedVariables: entries.length,
-      evaluateName: name,
+      evaluateName: path,
     };
   }
 

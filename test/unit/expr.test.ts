@@ -159,3 +159,48 @@ test('BAD INPUT - errors name the column, and nothing but the documented names i
   col('predictions[1.5]', /must be an integer/, 13);
   col('constructor.constructor("return process")()', /unknown name 'constructor'/, 1);
 });
+
+test('batch_eval_metrics: inputs is the call\'s batch mapping (item and attribute access, keys, summary); without it inputs stays the ids array', () => {
+  // One call's mapping, keys in the collator's order; each key's array differs so a wrong pick shows.
+  const batchIds = Tensor.from('int64', [2, 5], ids.slice(0, 10));
+  const mask = Tensor.from('int64', [2, 5], [1, 1, 1, 1, 1, 1, 1, 0, 0, 0]);
+  const batchLabels = Tensor.from('int64', [2], [2, 0]);
+  const bctx: ExprContext = {
+    evalPred: { predictions: Tensor.from('float32', [2, 3], logits.slice(0, 6)), labelIds: batchLabels, inputs: batchIds, losses: null },
+    decode: ctx.decode,
+    inputsMapping: [
+      ['input_ids', batchIds],
+      ['attention_mask', mask],
+      ['labels', batchLabels],
+    ],
+  };
+  const ev = (src: string) => evaluateExpression(src, bctx);
+  assert.equal(ev('inputs["attention_mask"]'), mask);
+  assert.equal(ev("inputs['labels']"), batchLabels);
+  assert.equal(ev('inputs.attention_mask'), mask);
+  assert.equal(ev('eval_pred.inputs["input_ids"]'), batchIds);
+  assert.equal(ev('eval_pred.inputs.labels'), batchLabels);
+  assert.equal(ev('p[2]["attention_mask"]'), mask, 'EvalPrediction iterates as (predictions, label_ids, inputs)');
+  assert.equal(formatValue(ev('inputs["input_ids"].shape')), '(2, 5)');
+  assert.deepEqual(plain(ev('sum(inputs["attention_mask"], 1)')), { kind: 'i', shape: [2], values: [5, 2] });
+  assert.deepEqual(plain(ev('inputs.input_ids[1, :2]')), { kind: 'i', shape: [2], values: ids.slice(5, 7) });
+  assert.equal(ev('decode(inputs["input_ids"][1])'), 'w7 w8');
+  assert.equal(formatValue(ev('inputs')), "{'input_ids': int64[2, 5], 'attention_mask': int64[2, 5], 'labels': int64[2]}");
+  assert.equal(formatValue(ev('inputs.keys()')), "('input_ids', 'attention_mask', 'labels')");
+  assert.equal(ev('len(inputs)'), 3);
+  assert.match(formatValue(ev('eval_pred')), /inputs=\{'input_ids': int64\[2, 5\], 'attention_mask': int64\[2, 5\], 'labels': int64\[2\]\}/);
+  // Mistakes name the keys there are, at the column at fault.
+  const bad = (src: string, re: RegExp, column: number) =>
+    assert.throws(() => ev(src), (e: Error) => e instanceof ExprError && re.test(e.message) && e.pos === column - 1, src);
+  bad('inputs["token_type_ids"]', /no key 'token_type_ids'; its keys: input_ids, attention_mask, labels/, 8);
+  bad('inputs.token_type_ids', /no key or attribute 'token_type_ids'; its keys: input_ids, attention_mask, labels \(at column 8\)/, 8);
+  bad('inputs.shape', /no key or attribute 'shape'.*inputs\["input_ids"\]\.shape/, 8);
+  bad('inputs[0]', /indexed by key, not by position: its keys: input_ids, attention_mask, labels; e\.g\. inputs\["input_ids"\]\[0\]/, 7);
+  bad('decode(inputs)', /batch mapping \(keys input_ids, attention_mask, labels\); pick one/, 8);
+  bad('inputs.argmax()', /BatchEncoding has no method 'argmax'/, 8);
+  // The same call without the mapping (not batch_eval_metrics, or inputs not included): inputs is the ids array.
+  const plainCtx: ExprContext = { ...bctx, inputsMapping: undefined };
+  assert.equal(evaluateExpression('inputs', plainCtx), batchIds);
+  assert.equal(formatValue(evaluateExpression('eval_pred.inputs.shape', plainCtx)), '(2, 5)');
+  assert.throws(() => evaluateExpression('inputs["attention_mask"]', plainCtx), /must be an integer, got str/);
+});

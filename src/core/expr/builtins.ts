@@ -6,7 +6,7 @@ import { DTYPES, DType } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { walkNumbers } from '../tensor/blocks';
 import { Gen, IndexError, MAX_RESULT_ELEMENTS, Reduction, Work, argExtremeAxis, checkResultSize, mapTensor, reduce } from './tensorOps';
-import { Value, isNode, isSeq, typeName } from './values';
+import { Value, isMapping, isNode, isSeq, typeName } from './values';
 
 /** What an implementation gets from the evaluator: its arguments (evaluated) and helpers that name positions. */
 export interface BuiltinCall {
@@ -140,7 +140,7 @@ export const BUILTINS: readonly Builtin[] = [
     name: 'len',
     usage: 'len(x)',
     arity: [1, 1],
-    description: 'length of the first axis, of a tuple/list, or of a string',
+    description: 'length of the first axis, of a tuple/list, of a string, or the number of keys of the batch mapping',
     *impl(c) {
       const v = c.args[0];
       if (v instanceof Tensor) {
@@ -149,6 +149,7 @@ export const BUILTINS: readonly Builtin[] = [
       }
       if (isSeq(v)) return v.seq.length;
       if (isNode(v)) return 'tuple' in v ? v.tuple.length : v.list.length;
+      if (isMapping(v)) return v.mapping.length;
       if (typeof v === 'string') return v.length;
       return c.fail(c.argPos(0), `len() of a ${typeName(v)}`);
     },

@@ -3,13 +3,13 @@
 // user-given name. The evaluator is a generator: it yields inside long loops, so evaluateSliced
 // (./slices.ts) can run it in slices off the adapter's message loop, and evaluateExpression runs it through.
 import { DTYPES, DType } from '../tensor/dtype';
-import { EvalPredictionData, EvalPredictionField, Tensor, TensorNode } from '../tensor/tensor';
+import { BatchMapping, EvalPredictionData, EvalPredictionField, Tensor, TensorNode } from '../tensor/tensor';
 import { ExprError } from './errors';
 import { IndexItem, Node, parse } from './parser';
 import { EvalpredError } from '../errors';
 import { BuiltinCall, FUNCTIONS, METHODS, builtin } from './builtins';
 import { Axis, Gen, IndexError, elementwise, indexTensor, mapTensor, takeRows } from './tensorOps';
-import { Value, isEvalPred, isNode, isSeq, typeName } from './values';
+import { EvalPredValue, MappingValue, Value, isEvalPred, isMapping, isNode, isSeq, typeName } from './values';
 
 export interface ExprContext {
   evalPred: EvalPredictionData;
@@ -17,6 +17,11 @@ export interface ExprContext {
   decode?(ids: number[]): string;
   /** Extra names (e.g. `sample`, the current sample index). */
   names?: Record<string, Value>;
+  /**
+   * At a batch_eval_metrics stop with inputs included, the call's `inputs`: the whole batch mapping
+   * (docs/trainer-semantics.md#batch_eval_metrics), so `inputs` means it instead of evalPred.inputs.
+   */
+  inputsMapping?: BatchMapping;
 }
 
 export { FUNCTIONS } from './builtins';
@@ -112,13 +117,13 @@ class Evaluator {
       case 'labels':
         return this.field('labelIds');
       case 'inputs':
-        return this.field('inputs');
+        return this.attr(this.evalPredValue(), 'inputs', pos);
       case 'losses':
         return this.field('losses');
       case 'eval_pred':
       case 'evalPred':
       case 'p':
-        return { evalPred: this.ctx.evalPred };
+        return this.evalPredValue();
       case 'True':
       case 'true':
         return true;
@@ -138,8 +143,29 @@ class Evaluator {
     );
   }
 
+  private evalPredValue(): EvalPredValue {
+    const m = this.ctx.inputsMapping;
+    return m ? { evalPred: this.ctx.evalPred, inputsMapping: m } : { evalPred: this.ctx.evalPred };
+  }
+
+  /** The key's array of a batch mapping, or an error listing the keys it has. */
+  private key(obj: MappingValue, key: string, pos: number, attribute: boolean): TensorNode {
+    const hit = obj.mapping.find(([k]) => k === key);
+    if (hit) return hit[1];
+    const keys = obj.mapping.map(([k]) => k);
+    const first = JSON.stringify(keys[0] ?? 'input_ids');
+    return this.fail(
+      pos,
+      `the batch mapping (inputs at this batch_eval_metrics call) has no key ${attribute ? `or attribute '${key}'` : `'${key}'`}; its keys: ${keys.join(', ')}` +
+        // `.shape` of the mapping: the user expected the ids array (what inputs is outside batch_eval_metrics).
+        (attribute && (ARRAY_ATTRIBUTES.includes(key) || METHODS.includes(key)) ? `. Pick a key first, e.g. inputs[${first}].${key}` : ''),
+    );
+  }
+
   private attr(obj: Value, name: string, pos: number): Value {
+    if (isMapping(obj)) return this.key(obj, name, pos, true);
     if (isEvalPred(obj)) {
+      if (name === 'inputs' && obj.inputsMapping) return { mapping: obj.inputsMapping };
       const map: Record<string, EvalPredictionField> = { predictions: 'predictions', label_ids: 'labelIds', labelIds: 'labelIds', inputs: 'inputs', losses: 'losses' };
       if (Object.prototype.hasOwnProperty.call(map, name)) return this.ctx.evalPred[map[name]];
       this.fail(pos, `EvalPrediction has no attribute '${name}' (it has predictions, label_ids, inputs, losses)`);
@@ -175,8 +201,19 @@ class Evaluator {
     if (isEvalPred(obj)) {
       // Python's EvalPrediction iterates as (predictions, label_ids[, inputs][, losses]).
       const ep = obj.evalPred;
-      const parts = [ep.predictions, ep.labelIds, ep.inputs, ep.losses].filter((x, i) => i < 2 || x !== null) as (TensorNode | null)[];
-      return yield* this.index({ seq: parts as Value[] }, items, pos);
+      const inputs: Value = obj.inputsMapping ? { mapping: obj.inputsMapping } : ep.inputs;
+      const parts = [ep.predictions, ep.labelIds, inputs, ep.losses].filter((x, i) => i < 2 || x !== null) as Value[];
+      return yield* this.index({ seq: parts }, items, pos);
+    }
+    if (isMapping(obj)) {
+      const it = items[0];
+      const key = items.length === 1 && it.type !== 'slice' ? yield* this.eval(it) : undefined;
+      if (typeof key === 'string') return this.key(obj, key, it.pos, false);
+      const keys = obj.mapping.map(([k]) => k);
+      return this.fail(
+        pos,
+        `the batch mapping (inputs at this batch_eval_metrics call) is indexed by key, not by position: its keys: ${keys.join(', ')}; e.g. inputs[${JSON.stringify(keys[0] ?? 'input_ids')}][0]`,
+      );
     }
     if (isNode(obj) || isSeq(obj) || typeof obj === 'string') {
       if (items.length !== 1) this.fail(pos, `a ${typeName(obj)} takes one index; write x[0][2] rather than x[0, 2]`);
@@ -227,6 +264,10 @@ class Evaluator {
     if (v instanceof Tensor) return v;
     if (typeof v === 'number' || typeof v === 'boolean') return Tensor.from(typeof v === 'boolean' ? 'bool' : Number.isInteger(v) ? 'int64' : 'float64', [], [Number(v)]);
     if (isSeq(v) && v.seq.every((x) => typeof x === 'number')) return Tensor.from('int64', [v.seq.length], v.seq as number[]);
+    if (isMapping(v)) {
+      const keys = v.mapping.map(([k]) => k);
+      this.fail(pos, `${fn}() needs an array, but this is the batch mapping (keys ${keys.join(', ')}); pick one, e.g. inputs[${JSON.stringify(keys[0] ?? 'input_ids')}]`);
+    }
     if (isNode(v)) {
       this.fail(pos, `${fn}() needs an array, but this is a ${typeName(v)} (${'tuple' in v ? v.tuple.length : v.list.length} items); pick one, e.g. predictions[0]`);
     }
@@ -246,6 +287,8 @@ class Evaluator {
       name = n.callee.name;
       as = 'method';
       const self = yield* this.eval(n.callee.obj);
+      // BatchEncoding.keys(): the keys in the collator's order.
+      if (isMapping(self) && name === 'keys' && !n.args.length) return { seq: self.mapping.map(([k]) => k) };
       if (!(self instanceof Tensor) || !builtin(name, as)) this.fail(n.callee.pos, `a ${typeName(self)} has no method '${name}'`);
       args.push(self);
       for (const a of n.args) args.push(yield* this.eval(a));
@@ -314,6 +357,9 @@ class Evaluator {
     return yield* this.guard(pos, () => elementwise(ta, tb, dtype, f));
   }
 }
+
+/** An array's attributes (Evaluator.attr); a batch mapping asked for one gets a hint to pick a key first. */
+const ARRAY_ATTRIBUTES = ['shape', 'dtype', 'ndim', 'size'];
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 const BINARY: Record<string, (x: number, y: number) => number> = {

@@ -6,5 +6,5 @@ export type { Builtin } from './builtins';
 export { evaluateSliced, EvaluationCancelled, runSliced } from './slices';
 export { ExprError } from './errors';
 export { parse } from './parser';
-export type { Value, Seq, NodeValue, EvalPredValue } from './values';
-export { formatValue, formatNumber, previewTensor, summary, typeName, isSeq, isNode, isEvalPred, pyString, statisticsText } from './values';
+export type { Value, Seq, NodeValue, EvalPredValue, MappingValue } from './values';
+export { formatValue, formatNumber, previewTensor, summary, typeName, isSeq, isNode, isEvalPred, isMapping, mappingSummary, pyString, statisticsText } from './values';

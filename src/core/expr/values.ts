@@ -2,16 +2,22 @@
 // debugging Python-shaped data, so `(872, 2)`, `True`, `'text'`, `None`).
 import { floatToHalf, halfToFloat } from '../tensor/dtype';
 import type { TensorStats } from '../tensor/stats';
-import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
+import { BatchMapping, EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 
 export interface Seq {
   readonly seq: Value[];
 }
 export interface EvalPredValue {
   readonly evalPred: EvalPredictionData;
+  /** Under batch_eval_metrics, the call's `inputs` (the batch mapping), which stands for evalPred.inputs. */
+  readonly inputsMapping?: BatchMapping;
+}
+/** batch_eval_metrics' `inputs`: the batch mapping, key by key (docs/trainer-semantics.md#batch_eval_metrics). */
+export interface MappingValue {
+  readonly mapping: BatchMapping;
 }
 export type NodeValue = { readonly tuple: TensorNode[] } | { readonly list: TensorNode[] };
-export type Value = number | boolean | string | null | Tensor | NodeValue | Seq | EvalPredValue;
+export type Value = number | boolean | string | null | Tensor | NodeValue | Seq | EvalPredValue | MappingValue;
 
 export function isSeq(v: Value): v is Seq {
   return typeof v === 'object' && v !== null && 'seq' in v;
@@ -22,6 +28,9 @@ export function isNode(v: Value): v is NodeValue {
 export function isEvalPred(v: Value): v is EvalPredValue {
   return typeof v === 'object' && v !== null && 'evalPred' in v;
 }
+export function isMapping(v: Value): v is MappingValue {
+  return typeof v === 'object' && v !== null && 'mapping' in v;
+}
 
 export function typeName(v: Value): string {
   if (v === null) return 'None';
@@ -31,6 +40,7 @@ export function typeName(v: Value): string {
   if (v instanceof Tensor) return `${v.dtype} array`;
   if (isSeq(v)) return 'tuple';
   if (isEvalPred(v)) return 'EvalPrediction';
+  if (isMapping(v)) return 'BatchEncoding';
   return 'tuple' in v ? 'tuple of arrays' : 'list of per-batch arrays';
 }
 
@@ -98,9 +108,16 @@ export function formatValue(v: Value): string {
   if (isEvalPred(v)) {
     const ep = v.evalPred;
     const f = (n: TensorNode | null) => (n ? summary(n) : 'None');
-    return `EvalPrediction(predictions=${f(ep.predictions)}, label_ids=${f(ep.labelIds)}, inputs=${f(ep.inputs)}, losses=${f(ep.losses)})`;
+    const inputs = v.inputsMapping ? mappingSummary(v.inputsMapping) : f(ep.inputs);
+    return `EvalPrediction(predictions=${f(ep.predictions)}, label_ids=${f(ep.labelIds)}, inputs=${inputs}, losses=${f(ep.losses)})`;
   }
+  if (isMapping(v)) return mappingSummary(v.mapping);
   return summary(v);
+}
+
+/** A batch mapping's keys and shapes as a Python dict reads: `{'input_ids': int64[4, 12], 'labels': int64[4]}`. */
+export function mappingSummary(m: BatchMapping): string {
+  return `{${m.map(([k, n]) => `${pyString(k)}: ${summary(n)}`).join(', ')}}`;
 }
 
 /** One line naming a node's structure: `float32[872, 2]`, `tuple(float32[8, 3], float32[8, 8])`. */

@@ -14,7 +14,7 @@ import type { Lint } from '../lint/lints';
 import { CancelledError, LoopProgress } from '../loop/types';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { MetricFunctionError, Metrics, describeForHumans } from '../metrics/postprocess';
-import type { EvalPredictionData, TensorNode } from '../tensor/tensor';
+import type { BatchMapping, EvalPredictionData, TensorNode } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { RuntimeServices, SessionMetrics, localServices } from './io';
 import { LaunchSettings, parseLaunchArgs } from './launchSettings';
@@ -318,9 +318,10 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
 
   /**
    * Under batch_eval_metrics, the `inputs` the next call gets: the whole batch mapping, [key, that batch's array] in the
-   * collator's order (docs/trainer-semantics.md#batch_eval_metrics); undefined otherwise or without inputs.
+   * collator's order (docs/trainer-semantics.md#batch_eval_metrics); undefined otherwise or without inputs. The
+   * Variables view and the expression language (watches, hovers, the Debug Console's ':' lines) both take it from here.
    */
-  inputsMappingAtStop(): [string, TensorNode][] | undefined {
+  inputsMappingAtStop(): BatchMapping | undefined {
     const ep = this.evalPredAtStop();
     const call = this.pendingCall;
     if (!ep?.inputs || !call) return undefined;
@@ -395,7 +396,7 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     const running = new AbortController();
     this.consoleEvaluation = running;
     try {
-      return await evaluateSliced(asDefaultParam(expression, param), { evalPred, decode: this.decoder(), names: { sample: sampleIndex } }, running.signal);
+      return await evaluateSliced(asDefaultParam(expression, param), { evalPred, decode: this.decoder(), names: { sample: sampleIndex }, inputsMapping: this.inputsMappingAtStop() }, running.signal);
     } catch (e) {
       if (param !== DEFAULT_PARAM && isEvalpredError(e)) e.message = fromDefaultParam(e.message, param);
       throw e;

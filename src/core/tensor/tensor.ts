@@ -356,6 +356,12 @@ export interface BatchInputs {
   lists: Record<string, TensorNode>;
 }
 
+/**
+ * One batch_eval_metrics call's `inputs`: [key, that batch's array] in the collator's order (a BatchEncoding in Python).
+ * Made by EvalRuntime.inputsMappingAtStop; the Variables view and the Debug Console's expressions both show this one.
+ */
+export type BatchMapping = [string, TensorNode][];
+
 /** First array of a node (depth first): Trainer's logits are the first model output; later tuple/list members are extras. */
 export function firstTensor(node: TensorNode | null): Tensor | undefined {
   if (!node) return undefined;
