@@ -71,7 +71,7 @@ function* softmax(t: Tensor, axis: number): Gen<Tensor> {
   const outer = t.shape.slice(0, ax).reduce((a, b) => a * b, 1);
   const len = t.shape[ax];
   const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-  checkResultSize(t.size);
+  checkResultSize(t.size, t);
   const out = Tensor.full(t.dtype === 'float64' ? 'float64' : 'float32', t.shape);
   const work = new Work();
   for (let o = 0; o < outer; o++) {

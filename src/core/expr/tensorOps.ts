@@ -4,6 +4,7 @@
 // Every loop over elements is a generator that yields every SLICE_ELEMENTS elements, so the Debug Console can
 // run an evaluation in slices and the adapter answers other requests in between (runSliced in ./slices.ts).
 import { AxisSplit, AxisVisitor, Gen, SLICE_ELEMENTS, axisSplit, blocks, numbersOf, walkAxis } from '../tensor/blocks';
+import { humanBytes } from '../tensor/diskSpace';
 import { DTYPES, DType, TensorData } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 
@@ -15,10 +16,15 @@ export type Axis = { kind: 'int'; index: number } | { kind: 'slice'; start?: num
  */
 export const MAX_RESULT_ELEMENTS = 10_000_000;
 
-/** The one refusal every allocating operation gives. */
-export function checkResultSize(size: number): void {
+/**
+ * The one refusal every allocating operation gives, naming the array the result is built from (`from`) and
+ * its size; an array past the cap is still one the reductions take whole (they stream: ../tensor/blocks.ts).
+ */
+export function checkResultSize(size: number, from?: Tensor): void {
   if (size > MAX_RESULT_ELEMENTS) {
-    throw new IndexError(`the result would hold ${size} elements, more than the ${MAX_RESULT_ELEMENTS} the Debug Console computes; select fewer rows (e.g. [:1000]) first`);
+    const src = from ? ` from the ${from} array (${humanBytes(from.nbytes)})` : '';
+    const reduce = from && from.size > MAX_RESULT_ELEMENTS ? '; or reduce it: sum, mean, min, max, argmax, argmin, count take arrays of any size' : '';
+    throw new IndexError(`the result would hold ${size} elements${src}, more than the ${MAX_RESULT_ELEMENTS} the Debug Console computes; select fewer rows (e.g. [:1000]) first${reduce}`);
   }
 }
 
@@ -97,7 +103,7 @@ export function* indexTensor(t: Tensor, items: Axis[]): Gen<Tensor> {
   }
   const outShape = per.filter((_, a) => keep[a]).map((p) => p.length);
   const size = outShape.reduce((x, y) => x * y, 1);
-  checkResultSize(size);
+  checkResultSize(size, cur);
   const out = new DTYPES[cur.dtype].ctor(size);
   const strides = cur.strides;
   const dst = out as unknown as { [i: number]: number | bigint };
@@ -140,7 +146,7 @@ export function* takeRows(t: Tensor, sel: Tensor): Gen<Tensor> {
           if (raw[i]) out.push(start + i);
           if (work.tick()) yield;
         }
-        checkResultSize(out.length);
+        checkResultSize(out.length, t);
       }
       return yield* gather(t.reshape([t.size]), out);
     }
@@ -167,7 +173,7 @@ export function* takeRows(t: Tensor, sel: Tensor): Gen<Tensor> {
 
 function* gather(t: Tensor, rows: number[]): Gen<Tensor> {
   const inner = t.shape.slice(1).reduce((a, b) => a * b, 1);
-  checkResultSize(rows.length * inner);
+  checkResultSize(rows.length * inner, t);
   const out = new DTYPES[t.dtype].ctor(rows.length * inner);
   const work = new Work();
   // A file-backed array is read a window at a time (rows come in ascending order from a mask): no whole-array load.
@@ -228,7 +234,7 @@ function* offsets(t: Tensor, shape: number[]): Gen<Int32Array | null> {
 export function* elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, y: number) => number): Gen<Tensor> {
   const shape = broadcastShapes(a.shape, b.shape);
   const size = shape.reduce((x, y) => x * y, 1);
-  checkResultSize(size);
+  checkResultSize(size, a.size >= b.size ? a : b);
   const oa = yield* offsets(a, shape);
   const ob = yield* offsets(b, shape);
   const out = Tensor.full(dtype, shape);
@@ -241,7 +247,7 @@ export function* elementwise(a: Tensor, b: Tensor, dtype: DType, f: (x: number, 
 }
 
 export function* mapTensor(t: Tensor, dtype: DType, f: (x: number) => number): Gen<Tensor> {
-  checkResultSize(t.size);
+  checkResultSize(t.size, t);
   const out = Tensor.full(dtype, t.shape);
   for (let s0 = 0; s0 < t.size; s0 += SLICE_ELEMENTS) {
     const end = Math.min(t.size, s0 + SLICE_ELEMENTS);
@@ -321,7 +327,7 @@ function splitFor(t: Tensor, axis: number | undefined): AxisSplit {
   } catch (e) {
     throw new IndexError((e as Error).message);
   }
-  checkResultSize(split.outer * split.inner);
+  checkResultSize(split.outer * split.inner, t);
   return split;
 }
 
