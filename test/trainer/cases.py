@@ -737,6 +737,11 @@ CASES = {
     "t5-generate-no-concat": ("t5", dict(batch_size=4, generate=True, no_concat=True, generation_max_length=7)),
     "seqcls-batch-eval": ("seqcls", dict(batch_size=4, batch_eval_metrics=True, include=["inputs", "loss"])),
     "t5-generate-batch-eval": ("t5", dict(batch_size=4, generate=True, batch_eval_metrics=True, include=["inputs", "loss"])),
+    # the batch mapping of the other collators: DataCollatorForTokenClassification, DataCollatorWithPadding over QA
+    # features (start/end positions), DataCollatorForLanguageModeling
+    "tokcls-batch-eval": ("tokcls", dict(batch_size=3, batch_eval_metrics=True, include=["inputs", "loss"])),
+    "qa-batch-eval": ("qa", dict(batch_size=4, batch_eval_metrics=True, include=["inputs", "loss"])),
+    "clm-batch-eval": ("clm", dict(batch_size=3, preprocess=True, batch_eval_metrics=True, include=["inputs", "loss"])),
     # issue 16 item 5: generate() options as evaluate(**gen_kwargs) and in generation_config.json
     "t5-beam-return-sequences": ("t5", dict(batch_size=3, generate=True, num_beams=3, generation_max_length=9, eos_boost=4.0,
                                             gen_kwargs=dict(num_return_sequences=2, repetition_penalty=1.3))),

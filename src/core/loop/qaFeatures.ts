@@ -4,6 +4,7 @@
 // post-processing (src/core/metrics/qaPostprocess.ts) maps the start/end logits back to one answer per example.
 import { Dataset, getField, requireField } from '../data';
 import { EvalpredError } from '../errors';
+import { runQaPositions } from '../text';
 import type { Encoded, LoadedTokenizer } from '../text';
 import type { FeatureSet } from '../textFeatures/featuresFile';
 import type { TextSettings } from '../textFeatures/featuresKey';
@@ -85,14 +86,7 @@ export function trainFeaturePositions(
   const startChar = Number(a.answer_start[0]);
   const endChar = startChar + Array.from(String(a.text[0])).length; // len() counts code points, as the offsets do
   if (!Number.isInteger(startChar)) throw new EvalpredError(`${where.file}, row ${where.row}, column "${where.column}": answer_start[0] is ${JSON.stringify(a.answer_start[0])}, not a character index.`, where);
-  let tokenStart = 0;
-  while (seq[tokenStart] !== opts.contextIndex) tokenStart++;
-  let tokenEnd = inputIds.length - 1;
-  while (seq[tokenEnd] !== opts.contextIndex) tokenEnd--;
-  if (!(offsets[tokenStart][0] <= startChar && offsets[tokenEnd][1] >= endChar)) return [cls, cls];
-  while (tokenStart < offsets.length && offsets[tokenStart][0] <= startChar) tokenStart++;
-  while (offsets[tokenEnd][1] >= endChar) tokenEnd--;
-  return [tokenStart - 1, tokenEnd + 1];
+  return runQaPositions(offsets, seq, startChar, endChar, cls, opts.contextIndex);
 }
 
 function text(v: unknown, ds: Dataset, row: number, column: string): string {

@@ -2,6 +2,6 @@
 export type { Encoded } from './encoded';
 export { loadTokenizer } from './tokenizer';
 export type { LoadedTokenizer } from './tokenizer';
-export { alignWordLabels, qaPositions } from './labels';
+export { alignWordLabels, qaPositions, runQaPositions } from './labels';
 export { collate, padLabels, tokenizerBatch } from './collate';
 export type { Collated } from './collate';

@@ -27,28 +27,39 @@ export function alignWordLabels(enc: Encoded, wordLabels: number[]): number[] {
 }
 
 /**
- * run_qa's prepare_validation/train_features start/end positions for one feature: the tokens that hold the
- * answer's first and last characters; (cls, cls) = (0, 0) when the answer is not fully inside the (truncated)
- * context. `answerStart` counts code points, as Python's str indices do. The CLS token is assumed at index 0
- * (BERT, RoBERTa and DistilBERT put it there; run_qa uses input_ids.index(cls_token_id)).
+ * run_qa's prepare_train_features labels of one feature, its scan transcribed line by line (one definition for
+ * the loop's QA labels with and without a doc stride, docs/trainer-semantics.md#question-answering-with-doc-stride): `cls` when the
+ * answer is not wholly inside the feature's context, else the tokens holding the answer's first and last
+ * characters. `startChar`/`endChar` count code points, as Python's str indices do. The start scan runs to
+ * `len(offsets)`, as the script's does: an answer starting at the context's last token runs on through [SEP] and any
+ * padding (offsets (0, 0)), so its start is the feature's last position (the script's own "edge case"). Trainer's
+ * labels and eval_loss are those, so ours are too.
+ */
+export function runQaPositions(
+  offsets: readonly (readonly [number, number])[],
+  sequenceIds: readonly (number | null)[],
+  startChar: number,
+  endChar: number,
+  cls: number,
+  contextSequenceId: number,
+): [number, number] {
+  let ts = 0;
+  while (ts < sequenceIds.length && sequenceIds[ts] !== contextSequenceId) ts++;
+  let te = offsets.length - 1;
+  while (te >= 0 && sequenceIds[te] !== contextSequenceId) te--;
+  if (ts >= sequenceIds.length || te < 0) return [cls, cls];
+  if (!(offsets[ts][0] <= startChar && offsets[te][1] >= endChar)) return [cls, cls];
+  while (ts < offsets.length && offsets[ts][0] <= startChar) ts++;
+  while (offsets[te][1] >= endChar) te--;
+  return [ts - 1, te + 1];
+}
+
+/**
+ * The positions of one unpadded feature (the loop without a doc stride pads per batch, as DataCollatorWithPadding
+ * does after the user's prepare_train_features): runQaPositions with the CLS token assumed at index 0 (BERT,
+ * RoBERTa and DistilBERT put it there; run_qa uses input_ids.index(cls_token_id)).
  */
 export function qaPositions(enc: Encoded, answerStart: number, answerText: string, contextSequenceId = 1): [number, number] {
   requireAligned(enc, 'qaPositions');
-  const cls = 0;
-  const startChar = answerStart;
-  const endChar = answerStart + Array.from(answerText).length;
-  const { sequenceIds: seq, offsets } = enc;
-  let ts = 0;
-  while (ts < seq.length && seq[ts] !== contextSequenceId) ts++;
-  let te = enc.ids.length - 1;
-  while (te >= 0 && seq[te] !== contextSequenceId) te--;
-  if (ts >= seq.length || te < 0) return [cls, cls];
-  if (!(offsets[ts][0] <= startChar && offsets[te][1] >= endChar)) return [cls, cls];
-  // run_qa scans to `len(offsets)` here, so an answer that is the context's last word runs on into [SEP] and
-  // padding (their offsets are (0, 0)) and gets a start past the context ("edge case" in its comments; its
-  // value then depends on max_length padding). We stop at the context's last token: the real answer start.
-  const lastContext = te;
-  while (ts <= lastContext && offsets[ts][0] <= startChar) ts++;
-  while (offsets[te][1] >= endChar) te--;
-  return [ts - 1, te + 1];
+  return runQaPositions(enc.offsets, enc.sequenceIds, answerStart, answerStart + Array.from(answerText).length, 0, contextSequenceId);
 }
