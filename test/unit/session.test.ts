@@ -217,6 +217,13 @@ test('token ids beyond the vocabulary are caught before running, naming the id a
       /tokenizer does not fit the model/,
     );
     await rejectsWith(s.run({ input_ids: ids([[1, -1]]), attention_mask: ids([[1, 1]]) }), /negative token id -1/);
+    // The check reads int64 ids as (low, high) 32-bit words: ids whose low word alone is in range are caught too.
+    await rejectsWith(s.run({ input_ids: ids([[1, 8]]), attention_mask: ids([[1, 1]]) }), /token id 8 \(batch row 0\)/);
+    await rejectsWith(s.run({ input_ids: ids([[1], [2 ** 32 + 3]]), attention_mask: ids([[1], [1]]) }), /token id 4294967299 \(batch row 1\)/);
+    await rejectsWith(s.run({ input_ids: ids([[3 - 2 ** 32, 1]]), attention_mask: ids([[1, 1]]) }), /negative token id -4294967293/);
+    await rejectsWith(s.run({ input_ids: new Tensor('int32', [1, 2], Int32Array.of(1, 9)), attention_mask: ids([[1, 1]]) }), /token id 9/);
+    const ok = await s.run({ input_ids: ids([[0, 7]]), attention_mask: ids([[1, 1]]) });
+    assert.deepEqual(ok.logits.shape, [1, 2]);
   } finally {
     await s.close();
   }

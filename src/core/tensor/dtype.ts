@@ -1,6 +1,9 @@
 // The dtype table: one row per NumPy dtype we carry. float16 is stored as raw bits (Uint16Array) and
 // widened to float32 for any maths; bool is stored as one byte per element, as NumPy does.
 
+/** Whether this host stores numbers little-endian (typed arrays use the host's order; .npy and ONNX use little-endian). */
+export const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
 export type DType = 'float16' | 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
 
 export type TensorData =

@@ -59,8 +59,11 @@ export class FeederThread {
     this.used = true;
     return { worker: this.worker, early: this.early };
   }
-  async close(): Promise<void> {
-    if (!this.used) await this.worker.terminate();
+  private closing: Promise<void> | null = null;
+  /** Stop the thread unless a feed took it; the same promise on every call (a hit stops it early, the feed's close waits). */
+  close(): Promise<void> {
+    if (this.used) return Promise.resolve();
+    return (this.closing ??= this.worker.terminate().then(() => {}));
   }
 }
 

@@ -5,10 +5,9 @@
 // cache (featuresFile.ts); sequence classification pads them per batch here exactly as DataCollatorWithPadding
 // pads (src/core/text/collate.ts does the same from `Encoded` rows), the others turn them back into `Encoded`
 // rows (encodedAt) and go on as if just tokenized.
+import { LITTLE_ENDIAN_HOST } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import type { Encoded } from '../text';
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Rows [firstRow, firstRow + rows) with row r's tokens at ids[starts[r] .. starts[r + 1]). */
 export interface FeatureChunk {
@@ -148,7 +147,7 @@ export function collateChunk(chunk: FeatureChunk, start: number, end: number, op
   for (const name of opts.names) {
     const data = new BigInt64Array(n * width);
     // int64 written as (low, high) int32 pairs on little-endian hosts: no BigInt per element (the ids are < 2^31).
-    const words = LITTLE_ENDIAN ? new Int32Array(data.buffer) : null;
+    const words = LITTLE_ENDIAN_HOST ? new Int32Array(data.buffer) : null;
     const put = (k: number, v: number) => {
       if (words) {
         words[2 * k] = v;

@@ -8,7 +8,7 @@
 //   g.node('Gather', ['E', 'input_ids'], ['emb']);
 //   g.output('emb', 'float32', ['batch', 'sequence', H]);
 //   const bytes = g.toModel({ opset: 17 });
-import { DType } from '../../tensor/dtype';
+import { DType, LITTLE_ENDIAN_HOST } from '../../tensor/dtype';
 import { Tensor } from '../../tensor/tensor';
 import { ProtoWriter } from './protobuf';
 
@@ -165,8 +165,6 @@ export function encodeTensor(t: Tensor, name?: string): Uint8Array {
   w.lengthDelimited(9, rawLittleEndian(t));
   return w.finish();
 }
-
-const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /** The tensor's elements as little-endian bytes, whatever the host's byte order. */
 function rawLittleEndian(t: Tensor): Uint8Array {
