@@ -37,12 +37,12 @@ const kindOf = (s: Skeleton) => (isLeaf(s) ? 'tensor' : 'tuple' in s ? 'tuple' :
 /** Bytes copied per read while assembling (a few rows more or less; never a whole batch of logits at once). */
 const COPY_BYTES = 16 * 1024 * 1024;
 
-/** In-memory batches a field keeps before it spills them all and spools every later batch. */
 /** The name (file stem) of a batch_inputs key's per-batch arrays: batch_inputs_<key>_b<i>.npy (docs/cache-format.md#batch-inputs). */
 export function batchInputsFile(key: string): string {
   return `batch_inputs_${key}`;
 }
 
+/** Bytes of in-memory batches a field keeps before it spills them all and spools every later batch. */
 export const MEMORY_BUDGET_BYTES = 64 * 1024 * 1024;
 
 const allInMemory = (n: TensorNode): boolean =>
