@@ -13,11 +13,19 @@ import type * as ort from 'onnxruntime-node';
  * The session options for the loop's threads: onnxruntime's defaults when the CPUs are free, else the thread
  * count for `load` and no spinning (also when a count is given).
  */
-export function loopThreadOptions(intraOpNumThreads?: number, load: () => MachineLoad = machineLoad): ort.InferenceSession.SessionOptions {
+export function loopThreadOptions(intraOpNumThreads?: number, load: () => MachineLoad = runLoad): ort.InferenceSession.SessionOptions {
   const threads = intraOpNumThreads ?? intraOpThreadsFor(load());
   if (threads === undefined) return {};
   return { intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } };
 }
+
+let firstLoad: MachineLoad | undefined;
+/**
+ * The machine as the run's first session found it. A run opens up to three sessions one after another (a seq2seq
+ * export's encoder, decoder and decoder with past); a new window per session would judge the second and third by
+ * a few milliseconds, too short to tell, so they would keep the spinning defaults on a busy machine.
+ */
+const runLoad = (): MachineLoad => (firstLoad ??= machineLoad());
 
 export interface MachineLoad {
   /** Logical CPUs this process may use (os.availableParallelism()). */
