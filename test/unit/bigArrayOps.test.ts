@@ -253,3 +253,52 @@ test('the prediction view answers getSummary for file-backed arrays in slices, w
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** The result's dtype, shape and raw bytes: equal strings are equal bits. */
+function bits(t: Tensor): string {
+  const d = t.data;
+  return `${t.dtype}[${t.shape.join(',')}] ${Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('hex')}`;
+}
+
+test('Tensor.argmax over axis 0 of a file-backed tensor streams and equals the in-memory argmax bit for bit: ties, NaN, -0/+0, int64 past 2^53, float16', () => {
+  const dir = tempDir();
+  try {
+    const big = 2n ** 60n; // big and big + 1n are the same JS number: only a bigint comparison orders them
+    const cases: Array<[string, DType, number[], Array<number | bigint>]> = [
+      // [rows, columns]: column 0 ties (first wins), 1 a NaN after a larger value (the NaN wins), 2 two NaNs
+      // (the first wins), 3 -0 then +0 (equal: the first), 4 a NaN in row 0 (it stays), 5 a later larger value.
+      ['f32', 'float32', [4, 6], [5, 1, 1, -0, NaN, 1, 5, 9, NaN, 0, 9, 2, 3, NaN, 4, 0, 9, 3, 5, 9, NaN, 0, 9, 4]],
+      ['f16', 'float16', [4, 6], [5, 1, 1, -0, NaN, 1, 5, 9, NaN, 0, 9, 2, 3, NaN, 4, 0, 9, 3, 5, 9, NaN, 0, 9, 65504]],
+      ['f64', 'float64', [4, 6], [5, 1, 1, -0, NaN, -Infinity, 5, 9, NaN, 0, 9, 2, 3, NaN, 4, 0, Infinity, Infinity, 5, 9, NaN, 0, 9, 4]],
+      ['i64', 'int64', [3, 3], [big, -big, 7n, big + 1n, -big - 1n, 7n, big + 1n, -big, -3n]],
+      ['u8', 'uint8', [3, 2], [4, 0, 4, 255, 3, 255]],
+      ['bool', 'bool', [3, 3], [0, 1, 0, 1, 1, 0, 1, 0, 0]],
+      ['i8', 'int8', [2, 2], [-128, 5, -127, 5]],
+      ['1d', 'float32', [7], [3, 8, -1, 8, NaN, 9, NaN]],
+      ['3d', 'float32', [5, 2, 3], values(30, 7, 'float32')],
+      ['3d-f16', 'float16', [5, 2, 3], values(30, 8, 'float16')],
+      ['3d-i16', 'int16', [6, 5, 4], values(120, 9, 'int16')],
+    ];
+    for (const [name, dtype, shape, vals] of cases) {
+      const mem = Tensor.from(dtype, shape, vals);
+      const disk = fileBacked(dir, `am-${name}`, mem);
+      const want = bits(mem.argmax(0));
+      // Whole-array loads refused (8 bytes), 7-element blocks: every block edge falls inside a row or between rows.
+      for (const block of ['1', '2', '7', '1000']) {
+        const got = withEnv({ ...SMALL, EVALPRED_BLOCK_ELEMENTS: block }, () => bits(disk.argmax(0)));
+        assert.equal(got, want, `${name}, blocks of ${block}`);
+      }
+      if (shape.length === 1) assert.equal(withEnv(SMALL, () => bits(disk.argmax(-1))), want, `${name}: axis -1 of a 1-d tensor is axis 0`);
+      assert.equal(disk.inMemory, false, `${name}: never loaded whole`);
+    }
+    // The rules themselves, not only agreement with the in-memory loop (NumPy's answers for these arrays).
+    const at = (name: string, dtype: DType, shape: number[], vals: Array<number | bigint>) =>
+      withEnv(SMALL, () => fileBacked(dir, `known-${name}`, Tensor.from(dtype, shape, vals)).argmax(0).toArray());
+    assert.deepEqual(at('f32', 'float32', [4, 6], cases[0][3]), [0, 2, 1, 0, 0, 3]);
+    assert.deepEqual(at('f16', 'float16', [4, 6], cases[1][3]), [0, 2, 1, 0, 0, 3]);
+    assert.deepEqual(at('i64', 'int64', [3, 3], cases[3][3]), [1, 0, 0]);
+    assert.deepEqual(at('1d', 'float32', [7], cases[7][3]), 4);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -5,22 +5,13 @@
 // in slices (src/core/expr/slices.ts) keeps answering requests. A result never depends on where blocks end:
 // each output takes its elements in the order one loop over the whole array would.
 import { DType, TensorData, halfToFloat } from './dtype';
-import { Tensor } from './tensor';
+import { Tensor, blockElements } from './tensor';
 
 /** A computation that yields (nothing) at points where it may be paused; its return value is the result. */
 export type Gen<T> = Generator<void, T, void>;
 
 /** Elements processed between two yields. */
 export const SLICE_ELEMENTS = 1 << 16;
-
-/**
- * Elements read at a time (1 Mi: 4 MiB of float32, a few ms per read; EVALPRED_BLOCK_ELEMENTS overrides it,
- * which tests use to make small arrays span many blocks).
- */
-export function blockElements(): number {
-  const env = Number(process.env.EVALPRED_BLOCK_ELEMENTS);
-  return Number.isInteger(env) && env > 0 ? env : 1 << 20;
-}
 
 /** Run `g` to its end at once (tests, synchronous callers, small arrays). */
 export function runToEnd<T>(g: Gen<T>): T {

@@ -29,6 +29,16 @@ export function wholeArrayLimitBytes(): number {
   return Number.isFinite(env) && env > 0 ? env : 2 ** 31;
 }
 
+/**
+ * Elements read at a time by the passes over a whole file-backed array (./blocks.ts, argmax over axis 0): 1 Mi,
+ * 4 MiB of float32, a few ms per read; EVALPRED_BLOCK_ELEMENTS overrides it, which tests use to make small
+ * arrays span many blocks.
+ */
+export function blockElements(): number {
+  const env = Number(process.env.EVALPRED_BLOCK_ELEMENTS);
+  return Number.isInteger(env) && env > 0 ? env : 1 << 20;
+}
+
 const WINDOW_ELEMENTS = 1 << 20;
 
 export class Tensor {
@@ -242,7 +252,10 @@ export class Tensor {
     return build(0, 0);
   }
 
-  /** Index of the largest value along `axis` (default last), as int64, NumPy tie rule (first max). NaN wins, as in NumPy. */
+  /**
+   * Index of the largest value along `axis` (default last), as int64, NumPy tie rule (first max). NaN wins, as in NumPy.
+   * A file-backed tensor is never loaded whole: over axis 0 it streams block by block, over a later axis chunk by chunk.
+   */
   argmax(axis = -1): Tensor {
     if (this.ndim === 0) return Tensor.from('int64', [], [0]);
     const ax = axis < 0 ? axis + this.ndim : axis;
@@ -251,6 +264,7 @@ export class Tensor {
     const len = this.shape[ax];
     const inner = this.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
     if (len === 0) throw new RangeError('argmax of an empty axis');
+    if (!this.loaded && ax === 0) return new Tensor('int64', this.shape.slice(1), this.argmaxFirstAxis());
     const out = new BigInt64Array(outer * inner);
     if (!this.loaded && ax > 0) {
       // A file-backed tensor: argmax over its rows one chunk at a time (each row holds whole reductions).
@@ -306,6 +320,61 @@ export class Tensor {
       }
     }
     return new Tensor('int64', [...this.shape.slice(0, ax), ...this.shape.slice(ax + 1)], out);
+  }
+
+  /**
+   * argmax over axis 0 of a file-backed tensor, streamed: its elements a block at a time in flat order, each
+   * compared with a running best per output element. Element k of output i comes in the order of k, so the
+   * rules are the in-memory loop's exactly: a later value replaces the best only when larger (ties keep the
+   * first), a NaN replaces it and then stays (the first NaN wins), int64 compares as bigints, float16 widened.
+   */
+  private argmaxFirstAxis(): BigInt64Array {
+    const inner = this.count / this.shape[0];
+    const bestK = new Float64Array(inner);
+    const bestV = this.dtype === 'int64' ? undefined : new Float64Array(inner); // every other dtype's values are exact in float64
+    const bestBig = this.dtype === 'int64' ? new BigInt64Array(inner) : undefined;
+    const half = this.dtype === 'float16';
+    const block = blockElements();
+    let k = 0;
+    let i = 0;
+    for (let s = 0; s < this.count; s += block) {
+      const raw = this.part(s, Math.min(this.count, s + block));
+      if (bestBig) {
+        const d = raw as BigInt64Array;
+        for (let j = 0; j < d.length; j++) {
+          if (k === 0 || d[j] > bestBig[i]) {
+            bestBig[i] = d[j];
+            bestK[i] = k;
+          }
+          if (++i === inner) {
+            i = 0;
+            k++;
+          }
+        }
+      } else {
+        const d = raw as Exclude<TensorData, BigInt64Array>;
+        const best = bestV!;
+        for (let j = 0; j < d.length; j++) {
+          const v = half ? halfToFloat(d[j]) : d[j];
+          if (k === 0) best[i] = v;
+          else {
+            const b = best[i];
+            // As the in-memory loop: !(v <= b) holds for a larger value and for NaN; a NaN best is final.
+            if (b === b && !(v <= b)) {
+              best[i] = v;
+              bestK[i] = k;
+            }
+          }
+          if (++i === inner) {
+            i = 0;
+            k++;
+          }
+        }
+      }
+    }
+    const out = new BigInt64Array(inner);
+    for (let o = 0; o < inner; o++) out[o] = BigInt(bestK[o]);
+    return out;
   }
 
   toString(): string {
