@@ -3,6 +3,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { Lint } from '../core/lint/lints';
 import type { BatchCall, RuntimeRunInfo, RuntimeSample } from '../core/runtime/evalRuntime';
+import type { Gen } from '../core/tensor/blocks';
 import type { VariableStore } from './variables';
 
 /** The `sample` scope: the selected row's decoded text, prediction and label, then each field's row. */
@@ -28,8 +29,8 @@ export function sampleVariables(store: VariableStore, sample: RuntimeSample | un
   return out;
 }
 
-/** The `run` scope: cache, settings, timings, notes, the last metrics, and the lints (computed when opened). */
-export function runVariables(store: VariableStore, info: RuntimeRunInfo | undefined, lints: () => Lint[]): DebugProtocol.Variable[] {
+/** The `run` scope: cache, settings, timings, notes, the last metrics, and the lints (computed in slices when opened). */
+export function runVariables(store: VariableStore, info: RuntimeRunInfo | undefined, lints: () => Gen<Lint[]>): DebugProtocol.Variable[] {
   if (!info) return [];
   const out: DebugProtocol.Variable[] = [
     { name: 'cacheDir', value: info.cacheDir, variablesReference: 0 },
@@ -54,10 +55,10 @@ export function runVariables(store: VariableStore, info: RuntimeRunInfo | undefi
     name: 'lints',
     value: 'pitfall checks',
     presentationHint: { lazy: true },
-    variablesReference: store.record(() => {
-      const found = lints();
+    variablesReference: store.lazy(function* () {
+      const found = yield* lints();
       const value = found.length ? found.map((l) => `${l.id}: ${l.message}`).join(' | ') : 'no pitfalls found';
-      return [{ name: 'lints', value, variablesReference: found.length ? store.record(() => found.map((l, k) => ({ name: `[${k}] ${l.id}`, value: `${l.message} Fix: ${l.fix}`, variablesReference: 0 }))) : 0 }];
+      return () => ({ name: 'lints', value, variablesReference: found.length ? store.record(() => found.map((l, k) => ({ name: `[${k}] ${l.id}`, value: `${l.message} Fix: ${l.fix}`, variablesReference: 0 }))) : 0 });
     }),
   });
   return out;

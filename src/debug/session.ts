@@ -26,11 +26,12 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { isEvalpredError, messageOf } from '../core/errors';
-import { helpLines } from '../core/expr';
+import { helpLines, runSliced } from '../core/expr';
 import { EvalRuntime, RuntimeRunInfo, RuntimeStop } from '../core/runtime/evalRuntime';
 import { RuntimeServices, localServices } from '../core/runtime/io';
 import type { Lint } from '../core/lint/lints';
 import { inLaunchTerms } from '../core/runtime/launchSettings';
+import type { Gen } from '../core/tensor/blocks';
 import type { EvalPredictionData } from '../core/tensor/tensor';
 import { DapEventName, DapEventTypes, DapEvents, DapRequestName, DapRequestTypes, DapRequests, RunInfoBody } from '../shared/dapProtocol';
 import { batchCallVariables, plainVariables, runVariables, sampleVariables } from './scopeVariables';
@@ -203,9 +204,9 @@ export class EvalpredSession extends LoggingDebugSession {
     }
   }
 
-  /** The lints and the run's notes in launch.json words (src/core writes them with CLI flags). */
-  private launchLints(): Lint[] {
-    return this.runtime.lints().map((l) => ({ ...l, message: inLaunchTerms(l.message), fix: inLaunchTerms(l.fix) }));
+  /** The lints in launch.json words (src/core writes them with CLI flags), as a pass run in slices. */
+  private *launchLints(): Gen<Lint[]> {
+    return (yield* this.runtime.lintPass()).map((l) => ({ ...l, message: inLaunchTerms(l.message), fix: inLaunchTerms(l.fix) }));
   }
 
   private launchRunInfo(): RuntimeRunInfo | undefined {
@@ -654,7 +655,7 @@ export class EvalpredSession extends LoggingDebugSession {
       const info = this.runtime.runInfo();
       return info && runInfoBody(info);
     },
-    [DapRequests.Lints]: () => ({ lints: this.launchLints().map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, line })) }),
+    [DapRequests.Lints]: async () => ({ lints: (await runSliced(this.launchLints())).map(({ id, severity, message, fix, line }) => ({ id, severity, message, fix, line })) }),
     [DapRequests.Stats]: (args) => {
       // The adapter's own memory, for bench/debugPaging.ts (paging must not grow it with the tensor size).
       const gc = (globalThis as { gc?: () => void }).gc;

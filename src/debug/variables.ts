@@ -134,6 +134,11 @@ export class VariableStore {
     return this.handles.create({ kind: 'record', make });
   }
 
+  /** A child computed when expanded, in slices (a pass over whole arrays), then built as one variable. */
+  lazy(make: () => Gen<() => DebugProtocol.Variable>): number {
+    return this.handles.create({ kind: 'lazy', make });
+  }
+
   /** A variable for an expression result (Debug Console / hover), expandable when it is an array or tuple. */
   forValue(name: string, v: Value, evaluateName: string): DebugProtocol.Variable {
     if (isMapping(v)) return this.underNewRoot(() => this.mappingVariable(name, v.mapping, evaluateName));

@@ -15,7 +15,8 @@ import { histogram, histogramOf, statsOf, tensorStats } from '../../src/core/ten
 import { runToEnd } from '../../src/core/tensor/blocks';
 import { tensorCards, tensorCardsOf } from '../../src/core/view/cards';
 import { openNpyFile, writeNpyFile } from '../../src/core/tensor/npy';
-import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
+import { EvalPredictionData, Tensor, TensorNode } from '../../src/core/tensor/tensor';
+import { lintEvalPrediction, lintEvalPredictionSliced, lintPass } from '../../src/core/lint/lints';
 import { DType } from '../../src/core/tensor/dtype';
 import { tempDir } from '../helpers/tempDir';
 
@@ -298,6 +299,55 @@ test('Tensor.argmax over axis 0 of a file-backed tensor streams and equals the i
     assert.deepEqual(at('f16', 'float16', [4, 6], cases[1][3]), [0, 2, 1, 0, 0, 3]);
     assert.deepEqual(at('i64', 'int64', [3, 3], cases[3][3]), [1, 0, 0]);
     assert.deepEqual(at('1d', 'float32', [7], cases[7][3]), 4);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the lints over file-backed arrays run in slices and find what they find in memory: statistics and one-class passes block by block', async () => {
+  const dir = tempDir();
+  try {
+    const source = 'def compute_metrics(p):\n    t = tok.batch_decode(p.label_ids)\n    return {"auc": roc_auc_score(p.label_ids, p.predictions)}\n';
+    // 2-d logits whose argmax is class 2 in every row but one late row (one-class must read that far), or in
+    // every row (one-class fires); float predictions with NaN and -100 (non-finite, padded); int64 labels with -100.
+    const oneClassRows = (n: number, odd: number | undefined) =>
+      Array.from({ length: n * 3 }, (_, i) => (i % 3 === 2 ? 5 : i === odd ? 9 : (i % 7) - 3));
+    const cases: Array<[string, () => EvalPredictionData]> = [
+      ['one class', () => ({ predictions: Tensor.from('float32', [40, 3], oneClassRows(40, undefined)), labelIds: Tensor.from('int64', [40], values(40, 2, 'int64')), inputs: null, losses: null })],
+      ['late other class', () => ({ predictions: Tensor.from('float32', [40, 3], oneClassRows(40, 37 * 3)), labelIds: Tensor.from('int64', [40], values(40, 2, 'int64')), inputs: null, losses: null })],
+      ['non-finite, padded, -100 labels', () => ({ predictions: Tensor.from('float16', [40, 5, 11], values(40 * 55, 1, 'float16')), labelIds: Tensor.from('int64', [40, 5], values(200, 2, 'int64')), inputs: Tensor.from('int32', [40, 4], values(160, 3, 'int32')), losses: null })],
+    ];
+    const expected = [['decode-minus-100', 'logits-not-probabilities', 'one-class'], ['decode-minus-100', 'logits-not-probabilities'], ['decode-minus-100', 'non-finite', 'padded-float-predictions', 'logits-not-probabilities']];
+    for (const [c, [name, make]] of cases.entries()) {
+      const mem = make();
+      const want = lintEvalPrediction({ evalPred: mem, source, numSamples: 40 });
+      assert.deepEqual(want.map((l) => l.id).sort(), expected[c].sort(), `${name}: the lints this case is made to trip`);
+      const file = (t: TensorNode | null, f: string) => (t instanceof Tensor ? fileBacked(dir, `lint-${name}-${f}`, t) : null);
+      const disk = (): EvalPredictionData => ({ predictions: file(mem.predictions, 'p'), labelIds: file(mem.labelIds, 'l'), inputs: file(mem.inputs, 'i'), losses: null });
+      const fileInput = disk();
+      await withEnvAsync(SMALL, async () => {
+        assert.deepEqual(await lintEvalPredictionSliced({ evalPred: fileInput, source, numSamples: 40 }), want, name);
+        // The pass yields as it goes, at least once per block of the arrays it reads (fresh tensors: no kept statistics).
+        const fresh = disk();
+        const g = lintPass({ evalPred: fresh, source, numSamples: 40 });
+        let yields = 0;
+        let r = g.next();
+        for (; !r.done; r = g.next()) yields++;
+        assert.deepEqual(r.value, want, name);
+        const preds = fresh.predictions as Tensor;
+        assert.ok(yields >= Math.ceil(preds.size / 7), `${name}: ${yields} yields for ${Math.ceil(preds.size / 7)} blocks of predictions`);
+        // Run in slices, the event loop gets turns between them (0 ms slices: a turn at every yield).
+        let turns = 0;
+        const ticker = setInterval(() => turns++, 0);
+        try {
+          assert.deepEqual(await runSliced(lintPass({ evalPred: disk(), source, numSamples: 40 }), undefined, 0), want, name);
+        } finally {
+          clearInterval(ticker);
+        }
+        assert.ok(turns > 0, `${name}: timers ran during the lints`);
+      });
+      for (const t of [fileInput.predictions, fileInput.labelIds, fileInput.inputs]) if (t instanceof Tensor) assert.equal(t.inMemory, false, `${name}: never loaded whole`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

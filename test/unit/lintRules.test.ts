@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import assert from 'node:assert/strict';
 import { lintContext } from '../../src/core/lint/context';
+import { findingsOf } from '../../src/core/lint/lints';
+import { runToEnd } from '../../src/core/tensor/blocks';
 import * as rules from '../../src/core/lint/rules';
 import { LINT_RULES } from '../../src/core/lint/rules';
 import { perFloatPrediction, FloatPredictionRule } from '../../src/core/lint/rules/perFloatPrediction';
@@ -14,7 +16,7 @@ import { EvalPredictionData, Tensor } from '../../src/core/tensor/tensor';
 const ep = (p: Partial<EvalPredictionData>): EvalPredictionData => ({ predictions: null, labelIds: null, inputs: null, losses: null, ...p });
 const ids = (shape: number[], v: number[]) => Tensor.from('int64', shape, v);
 const logits = (shape: number[], v: number[]) => Tensor.from('float32', shape, v);
-const run = (rule: LintRule, input: LintInput) => rule.check(lintContext(input));
+const run = (rule: LintRule, input: LintInput) => runToEnd(findingsOf(rule, lintContext(input)));
 /** A per-array rule runs as the registry runs it: over every float prediction array. */
 const runFloat = (rule: FloatPredictionRule, input: LintInput) => run(perFloatPrediction(rule), input);
 const idsOf = (rule: LintRule, input: LintInput) => run(rule, input).map((l) => l.id);
@@ -45,10 +47,10 @@ test('large-logits: counts each dtype at its own item size (1 byte for bool/int8
   const fake = (dtype: string, size: number, ndim: number) => ({ dtype, size, ndim, shape: [] }) as unknown as Tensor;
   const ctx = (extra: Tensor) => ({ ...lintContext({ evalPred: cls }), predTensors: [['predictions[0]', fake('float32', 2 ** 28 - 50, 3)], ['predictions[1]', extra]] as [string, Tensor][] });
   // 1 GiB - 200 B of float32 + 100 bools = 1 GiB - 100 B: not over (a 4-byte bool would make it 1 GiB + 200 B)
-  assert.deepEqual(rules.largeLogits.check(ctx(fake('bool', 100, 1))), []);
-  assert.deepEqual(rules.largeLogits.check(ctx(fake('int8', 100, 1))), []);
-  assert.equal(rules.largeLogits.check(ctx(fake('float16', 200, 1)))[0].id, 'large-logits'); // 1 GiB + 200 B
-  assert.deepEqual(rules.largeLogits.check(lintContext({ evalPred: cls })), []);
+  assert.deepEqual(runToEnd(findingsOf(rules.largeLogits, ctx(fake('bool', 100, 1)))), []);
+  assert.deepEqual(runToEnd(findingsOf(rules.largeLogits, ctx(fake('int8', 100, 1)))), []);
+  assert.equal(runToEnd(findingsOf(rules.largeLogits, ctx(fake('float16', 200, 1))))[0].id, 'large-logits'); // 1 GiB + 200 B
+  assert.deepEqual(runToEnd(findingsOf(rules.largeLogits, lintContext({ evalPred: cls }))), []);
 });
 
 test('no-labels: predictions without labels; quiet with labels', () => {

@@ -161,7 +161,7 @@ test('lints() read the metric file through the injected IO, as it is now', async
     await rt.start(rt.parseLaunch({ cache, metrics: metricFile }));
     await stopped;
     const ids = (l: { id: string }[]) => l.map((x) => x.id).sort();
-    const before = rt.lints();
+    const before = await rt.lints();
     assert.ok(ids(before).includes('tuple-predictions'), ids(before).join());
     const decodeLint = before.find((l) => l.id === 'decode-minus-100');
     assert.ok(decodeLint, `label_ids holds -100 and the source decodes: ${ids(before).join()}`);
@@ -169,11 +169,11 @@ test('lints() read the metric file through the injected IO, as it is now', async
     assert.equal(decodeLint.severity, 'warning');
     // The file "changes" (as the injected reader sees it): -100 is now replaced before the decode, the lint goes.
     files.set(metricFile, METRIC.replace('tok.decode(p.labelIds)', 'tok.decode(p.labelIds.map((v: number) => (v === -100 ? 0 : v)))'));
-    assert.equal(rt.lints().find((l) => l.id === 'decode-minus-100'), undefined);
+    assert.equal((await rt.lints()).find((l) => l.id === 'decode-minus-100'), undefined);
     // No metric file: the source-based lints are gone, the array ones stay.
     files.set(metricFile, '');
-    assert.equal(rt.lints().find((l) => l.id === 'decode-minus-100'), undefined);
-    assert.ok(ids(rt.lints()).includes('tuple-predictions'));
+    assert.equal((await rt.lints()).find((l) => l.id === 'decode-minus-100'), undefined);
+    assert.ok(ids(await rt.lints()).includes('tuple-predictions'));
     await rt.shutdown();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -287,7 +287,7 @@ test("the user's parameter name (eval_preds) names the EvalPrediction in frames,
     assert.equal(formatValue(await rt.evaluate('eval_preds.label_ids[0]', 0)), '1');
     assert.equal(formatValue(await rt.evaluate('eval_pred.label_ids[1]', 0)), '0', 'eval_pred still works');
     await assert.rejects(rt.evaluate('eval_preds.prediction', 0), (e: Error) => !/\beval_pred\b/.test(e.message) && /eval_preds/.test(e.message));
-    const lints = rt.lints();
+    const lints = await rt.lints();
     assert.ok(lints.length > 0, 'the -100 decode is found');
     for (const l of lints) assert.doesNotMatch(`${l.message} ${l.fix}`, /\beval_pred\b/, `${l.id} speaks of eval_pred`);
     await rt.shutdown();

@@ -8,7 +8,7 @@ import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/d
 import { loopRecordOf } from '../../core/evaluate';
 import { loadTokenizer } from '../../core/text';
 import { generationForLints } from '../../core/lint/generationInput';
-import { lintEvalPrediction } from '../../core/lint/lints';
+import { lintEvalPredictionSliced } from '../../core/lint/lints';
 import type { RunSettings } from '../../core/loop/settings';
 import { parseArgs } from '../args';
 import { formatArrays, formatSamples, formatStructure } from '../summary';
@@ -46,7 +46,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   // the settings the cache was made with (the metric file is not among them: it is not part of the cache key)
   const settings = (manifest.producer as { settings?: Partial<RunSettings> })?.settings;
   const generation = settings?.predictWithGenerate ? generationForLints(modelDir) : undefined;
-  const lints = asCacheError(dir, () => lintEvalPrediction({ evalPred, numSamples: manifest.num_samples, settings, task: loop?.task, generation }));
+  const lints = await asCacheError(dir, () => lintEvalPredictionSliced({ evalPred, numSamples: manifest.num_samples, settings, task: loop?.task, generation }));
   if (p.flags.json) {
     process.stdout.write(
       JSON.stringify(
@@ -79,14 +79,21 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-/** A library error while reading or summarising a cache's arrays, worded as what it is: a cache evalpred cannot use. */
+/**
+ * A library error while reading or summarising a cache's arrays, worded as what it is: a cache evalpred cannot use.
+ * `fn` may return a promise (the lints run in slices): its rejection is worded the same way.
+ */
 function asCacheError<T>(dir: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    if (isEvalpredError(e)) throw e;
-    throw new EvalpredError(`${dir}: the cache's arrays cannot be read or summarised (${messageOf(e)}); it may be damaged: run again to rebuild it.`, {
+  const reworded = (e: unknown): unknown => {
+    if (isEvalpredError(e)) return e;
+    return new EvalpredError(`${dir}: the cache's arrays cannot be read or summarised (${messageOf(e)}); it may be damaged: run again to rebuild it.`, {
       file: dir,
     }, { cause: e });
+  };
+  try {
+    const r = fn();
+    return r instanceof Promise ? (r.catch((e: unknown) => Promise.reject(reworded(e))) as T) : r;
+  } catch (e) {
+    throw reworded(e);
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { getField, loadDataset, renderTemplate } from '../../core/data';
 import { SAMPLING_OPTIONS, SAMPLING_REFUSAL, idLists } from '../../core/generate/generationConfig';
 import { generationForLints } from '../../core/lint/generationInput';
-import { lintEvalPrediction } from '../../core/lint/lints';
+import { lintEvalPredictionSliced } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
@@ -111,7 +111,7 @@ export async function printSummary(
   for (const n of ev.loop.notes) err.write(`note: ${printable(n)}\n`);
   const source = settings.metrics && fs.existsSync(settings.metrics) ? fs.readFileSync(settings.metrics, 'utf8') : undefined;
   const generation = settings.predictWithGenerate ? generationForLints(settings.model) : undefined;
-  for (const l of lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.loop.numSamples, settings, source, task: ev.loop.task, generation })) {
+  for (const l of await lintEvalPredictionSliced({ evalPred: ev.evalPred, numSamples: ev.loop.numSamples, settings, source, task: ev.loop.task, generation })) {
     if (l.severity === 'warning') err.write(printable(`warning: ${l.message}${l.line ? ` (${path.basename(settings.metrics!)}:${l.line})` : ''}\n  fix: ${l.fix}`) + '\n');
   }
 }

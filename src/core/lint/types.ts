@@ -1,4 +1,5 @@
 // What a lint is, what the lints read, and the shape of one rule (docs/trainer-semantics.md#pitfalls lists every rule).
+import type { Gen } from '../tensor/blocks';
 import type { EvalPredictionData, Tensor } from '../tensor/tensor';
 import type { RunSettings } from '../loop/settings';
 
@@ -36,9 +37,12 @@ export interface LintContext extends LintInput {
   inputTensors: [string, Tensor][];
 }
 
-/** One pitfall detector: pure over the context, returns its findings (usually none or one). */
-export interface LintRule {
+/**
+ * One pitfall detector: pure over the context, returns its findings (usually none or one). A rule that reads
+ * array data (statistics, argmax) is a `scan`: a generator that yields between slices of its pass (../tensor/blocks.ts),
+ * so the CLI, the adapter and the view run it without holding the event loop over a file-backed array of gigabytes.
+ */
+export type LintRule = {
   /** The lint ids this rule can emit (most rules emit one). */
   readonly ids: readonly string[];
-  check(ctx: LintContext): Lint[];
-}
+} & ({ check(ctx: LintContext): Lint[] } | { scan(ctx: LintContext): Gen<Lint[]> });

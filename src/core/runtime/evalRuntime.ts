@@ -9,11 +9,12 @@ import path from 'node:path';
 import { EvalpredError, isEvalpredError, messageOf } from '../errors';
 import { samePath } from '../paths';
 import { Evaluation, LoopRecord, evaluate } from '../evaluate';
-import { evaluateSliced, Value } from '../expr';
+import { evaluateSliced, runSliced, Value } from '../expr';
 import type { Lint } from '../lint/lints';
 import { CancelledError, LoopProgress } from '../loop/types';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
 import { MetricFunctionError, Metrics, describeForHumans } from '../metrics/postprocess';
+import type { Gen } from '../tensor/blocks';
 import type { BatchMapping, EvalPredictionData, TensorNode } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 import { RuntimeServices, SessionMetrics, localServices } from './io';
@@ -351,13 +352,21 @@ export class EvalRuntime extends EventEmitter<RuntimeEvents> {
     return this.evaluation && this.launch ? runInfoOf(this.evaluation, this.launch.run, this.lastOutcome) : undefined;
   }
 
-  /** The pitfall checks over the paused EvalPrediction and the metric file as it is now, in the user's own names. */
-  lints(): Lint[] {
+  /**
+   * The pitfall checks over the paused EvalPrediction and the metric file as it is now, in the user's own names:
+   * a pass that yields between slices (its statistics read whole arrays), for a caller running it in slices.
+   */
+  *lintPass(): Gen<Lint[]> {
     if (!this.evaluation || !this.launch) return [];
     const param = this.paramName();
     const source = this.metricSource();
-    const lints = lintsOf(this.evaluation, this.launch.run, source === undefined ? undefined : asDefaultParam(source, param));
+    const lints = yield* lintsOf(this.evaluation, this.launch.run, source === undefined ? undefined : asDefaultParam(source, param));
     return param === DEFAULT_PARAM ? lints : lints.map((l) => ({ ...l, message: fromDefaultParam(l.message, param), fix: fromDefaultParam(l.fix, param) }));
+  }
+
+  /** lintPass run in slices: the event loop gets a turn every few milliseconds while it reads the arrays. */
+  lints(): Promise<Lint[]> {
+    return runSliced(this.lintPass());
   }
 
   /** generate()'s num_return_sequences of the paused run: prediction rows per sample (1 without). */

@@ -4,9 +4,10 @@
 import type { Evaluation } from '../evaluate';
 import { SampleView, sampleViews } from '../inspect/describe';
 import { generationForLints } from '../lint/generationInput';
-import { Lint, lintEvalPrediction } from '../lint/lints';
+import { Lint, lintPass } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
 import type { MetricsOutcome } from '../metrics/forEvaluation';
+import type { Gen } from '../tensor/blocks';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
 import type { LoadedTokenizer } from '../text';
 
@@ -92,8 +93,11 @@ export function runInfoOf(ev: Evaluation, settings: RunSettings, lastMetrics: Me
   return info;
 }
 
-/** The pitfall checks over the EvalPrediction, the settings and the metric source (undefined: no file or unreadable). */
-export function lintsOf(ev: Evaluation, settings: RunSettings, source: string | undefined): Lint[] {
+/**
+ * The pitfall checks over the EvalPrediction, the settings and the metric source (undefined: no file or unreadable),
+ * as a pass in slices (lintPass: its statistics read whole arrays, maybe file-backed gigabytes).
+ */
+export function lintsOf(ev: Evaluation, settings: RunSettings, source: string | undefined): Gen<Lint[]> {
   const generation = settings.predictWithGenerate ? generationForLints(settings.model) : undefined;
-  return lintEvalPrediction({ evalPred: ev.evalPred, numSamples: ev.manifest.num_samples, settings, source, task: ev.loop?.task, generation });
+  return lintPass({ evalPred: ev.evalPred, numSamples: ev.manifest.num_samples, settings, source, task: ev.loop?.task, generation });
 }

@@ -8,7 +8,7 @@ import { loadDataset } from '../data';
 import type { Evaluation } from '../evaluate';
 import { FIELD_NAMES, structureOf } from '../inspect/describe';
 import { generationForLints } from '../lint/generationInput';
-import { lintEvalPrediction } from '../lint/lints';
+import { Lint, LintInput, lintEvalPrediction, lintEvalPredictionSliced } from '../lint/lints';
 import type { RunSettings } from '../loop/settings';
 import { isTaskName } from '../tasks';
 import { EvalPredictionData, EvalPredictionField, Tensor, firstTensor, walkTensors } from '../tensor/tensor';
@@ -172,6 +172,8 @@ export class PredictionViewModel {
   private overviewCache: Overview | undefined;
   /** The tensor cards, once computed (getSummary computes them in slices first). */
   private cards: TensorCard[] | undefined;
+  /** The lints' findings (they read whole arrays too: computed in slices with the cards for file-backed ones). */
+  private lints: Lint[] | undefined;
 
   constructor(
     private readonly input: ViewInput,
@@ -211,9 +213,10 @@ export class PredictionViewModel {
       };
       // The cards read every array whole (statistics, histogram): for file-backed arrays (maybe gigabytes) in
       // slices, so other requests are answered meanwhile; in-memory ones answer at once.
-      if (this.cards || allInMemory(this.input.evalPred)) return summary();
-      return runSliced(tensorCardsOf(this.input.evalPred)).then((cards) => {
+      if ((this.cards && this.lints) || allInMemory(this.input.evalPred)) return summary();
+      return runSliced(tensorCardsOf(this.input.evalPred)).then(async (cards) => {
         this.cards ??= cards;
+        this.lints ??= await lintEvalPredictionSliced(this.lintInput());
         return summary();
       });
     },
@@ -281,6 +284,17 @@ export class PredictionViewModel {
     return n > 1 ? { sequencesPerSample: n } : {};
   }
 
+  private lintInput(): LintInput {
+    return {
+      evalPred: this.input.evalPred,
+      numSamples: this.table.n,
+      settings: this.input.settings,
+      source: this.input.metricSource,
+      task: this.input.loopTask ?? this.input.task,
+      generation: this.input.generation,
+    };
+  }
+
   /** The whole overview; `full = false` leaves out cards, confusion matrix and lints (one pass over every array). */
   overview(full = true): Overview {
     if (!full && !this.overviewCache) {
@@ -302,14 +316,7 @@ export class PredictionViewModel {
     }
     if (this.overviewCache) return { ...this.overviewCache, metrics: this.history.all() };
     const ep = this.input.evalPred;
-    const lints = lintEvalPrediction({
-      evalPred: ep,
-      numSamples: this.table.n,
-      settings: this.input.settings,
-      source: this.input.metricSource,
-      task: this.input.loopTask ?? this.input.task,
-      generation: this.input.generation,
-    }).map(({ id, severity, message, fix, line }) => ({ id, severity, message: this.words(message), fix: this.words(fix), ...(line !== undefined ? { line } : {}) }));
+    const lints = (this.lints ??= lintEvalPrediction(this.lintInput())).map(({ id, severity, message, fix, line }) => ({ id, severity, message: this.words(message), fix: this.words(fix), ...(line !== undefined ? { line } : {}) }));
     const structure = (Object.keys(FIELD_NAMES) as (EvalPredictionField)[]).map((k) => `${FIELD_NAMES[k]}: ${structureOf(ep[k])}`);
     this.overviewCache = {
       title: this.input.title,

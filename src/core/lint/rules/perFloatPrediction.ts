@@ -1,5 +1,5 @@
 // Rules that look at one float prediction array at a time; combined so the findings stay grouped per array.
-import { tensorStats, TensorStats } from '../../tensor/stats';
+import { statsOf, TensorStats } from '../../tensor/stats';
 import type { Tensor } from '../../tensor/tensor';
 import { isFloat } from '../context';
 import type { Lint, LintContext, LintRule } from '../types';
@@ -12,11 +12,11 @@ export interface FloatPredictionRule {
 export function perFloatPrediction(...rules: FloatPredictionRule[]): LintRule {
   return {
     ids: rules.flatMap((r) => r.ids),
-    check(ctx) {
+    *scan(ctx) {
       const out: Lint[] = [];
       for (const [name, t] of ctx.predTensors) {
         if (!isFloat(t)) continue;
-        const stats = tensorStats(t);
+        const stats = yield* statsOf(t);
         for (const r of rules) {
           const l = r.check(name, t, stats, ctx);
           if (l) out.push(l);
