@@ -10,7 +10,7 @@ import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { Encoded, collate, loadTokenizer } from '../../src/core/text';
-import { featuresFileFor, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
+import { featuresFileFor, openFeatures, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
 import { FeederThread, chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
@@ -231,6 +231,57 @@ test('features file: aligned tables (word ids, sequence ids, offsets) and run_qa
     const kept = (e: Encoded) => ({ ids: e.ids, attentionMask: e.attentionMask, typeIds: e.typeIds, aligned: e.aligned });
     plain.slice(0, 7).forEach((e, i) => assert.deepEqual(kept(encodedAt(two.tables.targets, i)), kept(e)));
     assert.equal(two.tables.targets.wordIds, undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('features file: a hit reads each batch\'s rows from the file (only those tokens), keeps reading what it opened, and checks every byte at open', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const texts = sentences(40, 20, 5);
+    const words = texts.map((t) => tok.encodeWords(t.split(' '), { maxLength: 12 }));
+    const plain = texts.map((t) => tok.encode(t, undefined, { maxLength: 10, align: false }));
+    const fdir = path.join(dir, 'features');
+    const key = 'f'.repeat(64);
+    const inputs = packEncodings(0, words, { aligned: true });
+    assert.equal(writeFeatures(fdir, key, { rows: 40, tables: { inputs, targets: packEncodings(0, plain) } }), null);
+    const f = openFeatures(fdir, key, 30)!;
+    try {
+      assert.equal(f.items, 30, 'a run over fewer rows sees only those');
+      assert.ok(f.has('inputs', true) && f.has('targets', false) && !f.has('targets', true) && !f.has('labels', false));
+      for (const [s, e] of [[0, 8], [8, 16], [13, 14], [29, 30], [5, 5]]) {
+        const c = f.chunk('inputs', s, e);
+        assert.equal(c.firstRow, s);
+        assert.equal(c.ids.length, inputs.starts[e] - inputs.starts[s], `rows [${s}, ${e}): only their tokens are read`);
+        assertSameChunk(c, packEncodings(s, words.slice(s, e), { aligned: true }));
+        for (let i = s; i < e; i++) assert.deepEqual(encodedAt(c, i), words[i]);
+        const t = f.chunk('targets', s, e);
+        assert.equal(t.wordIds, undefined);
+        assert.deepEqual(Array.from(t.ids), plain.slice(s, e).flatMap((x) => x.ids));
+      }
+      assert.throws(() => f.chunk('inputs', 25, 31), /not in the features file/, 'past the rows served');
+      // Another run replaces the file (a rename over it): this one still reads the bytes it checked at open.
+      const other = sentences(40, 20, 9).map((t) => tok.encodeWords(t.split(' '), { maxLength: 12 }));
+      assert.notDeepEqual(other.slice(3, 9).map((e) => e.ids), words.slice(3, 9).map((e) => e.ids), 'the replacing file holds other tokens');
+      assert.equal(writeFeatures(fdir, key, { rows: 40, tables: { inputs: packEncodings(0, other, { aligned: true }) } }), null);
+      assertSameChunk(f.chunk('inputs', 3, 9), packEncodings(3, words.slice(3, 9), { aligned: true }));
+    } finally {
+      f.close();
+    }
+    // One flipped byte anywhere in the data (here in the last token array) fails the SHA-256 read at open: a miss.
+    const file = featuresFileFor(fdir, key);
+    const bytes = fs.readFileSync(file);
+    bytes[bytes.length - 5] ^= 0x01;
+    fs.writeFileSync(file, bytes);
+    assert.equal(openFeatures(fdir, key, 10), null, 'a flipped byte is a miss');
+    // Starts that go backwards, under a matching hash (written so): a miss too, found by the block-wise check.
+    const bad = packEncodings(0, plain.slice(0, 4));
+    bad.starts[2] = bad.starts[3] + 1;
+    assert.equal(writeFeatures(fdir, key, { rows: 4, tables: { inputs: bad } }), null);
+    assert.equal(openFeatures(fdir, key, 4), null, 'starts out of order');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -54,7 +54,7 @@ export class SequenceFeed {
     if (this.opened.hit) {
       // Stopped, not waited for: its exit took 3-11 ms of the first batch (issue 12); close() waits for it.
       this.thread?.close().catch(() => {});
-      return cachedFeed(this.opened.hit.tables.inputs);
+      return cachedFeed(this.opened.hit, 'inputs');
     }
     // Every row's text up front (as datasets.map tokenizes the whole split before Trainer's loop): a bad row
     // is reported before the first batch runs.

@@ -1,12 +1,13 @@
 // The tokenized-features cache on disk (docs/cache-format.md#tokenized-features): one file per key,
-// `<dir>/<first 16 hex digits of the key>.features`, read in one go, checked against the SHA-256 its header
-// records, and viewed in place (no parsing of the arrays). Written like the prediction cache: into a temp file beside it, then renamed into place; a file
+// `<dir>/<first 16 hex digits of the key>.features`, checked at open against the SHA-256 its header records
+// (read a block at a time), then read a batch's rows at a time (no parsing of the arrays). Written like the prediction cache: into a temp file beside it, then renamed into place; a file
 // at that name that evalpred did not write (no magic, or not a regular file) is never replaced.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../errors';
-import { FeatureChunk, TOKEN_ARRAYS, headOf } from './tokenFeatures';
+import { readFully } from '../tensor/fileBacking';
+import { FeatureChunk, TOKEN_ARRAYS } from './tokenFeatures';
 
 export const FEATURES_FORMAT = 'evalpred-features/2';
 const MAGIC = Buffer.from('EVALPRED-FEATURES\n', 'latin1');
@@ -24,7 +25,7 @@ export interface FeatureSet {
 
 type Dtype = 'uint32' | 'int32' | 'uint8' | 'int8';
 type Typed = Uint32Array | Int32Array | Uint8Array | Int8Array;
-const ARRAY_OF: Record<Dtype, { new (b: ArrayBufferLike, o: number, n: number): Typed; BYTES_PER_ELEMENT: number }> = {
+const ARRAY_OF: Record<Dtype, { new (n: number): Typed; BYTES_PER_ELEMENT: number }> = {
   uint32: Uint32Array,
   int32: Int32Array,
   uint8: Uint8Array,
@@ -99,13 +100,15 @@ function encodeFile(key: string, set: FeatureSet): Buffer {
   return buf;
 }
 
-/** The header of a features file, or null when the bytes are not one (another tool's file, an older format, or truncated). */
-function decodeHeader(buf: Buffer): { header: FeaturesHeader; dataAt: number } | null {
-  if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) return null;
-  const len = buf.readUInt32LE(MAGIC.length);
-  if (MAGIC.length + 4 + len > buf.length) return null;
+/** The header of a features file from its first bytes (`size`: the file's), or null when they are not one (another tool's file, an older format, or truncated). */
+function decodeHeader(fd: number, file: string, size: number): { header: FeaturesHeader; dataAt: number } | null {
+  if (size < MAGIC.length + 4) return null;
+  const head = readAt(fd, file, 0, MAGIC.length + 4);
+  if (!head.subarray(0, MAGIC.length).equals(MAGIC)) return null;
+  const len = head.readUInt32LE(MAGIC.length);
+  if (MAGIC.length + 4 + len > size) return null;
   try {
-    const h = JSON.parse(buf.toString('utf8', MAGIC.length + 4, MAGIC.length + 4 + len)) as FeaturesHeader;
+    const h = JSON.parse(readAt(fd, file, MAGIC.length + 4, len).toString('utf8')) as FeaturesHeader;
     if (h.format !== FEATURES_FORMAT || typeof h.key !== 'string' || typeof h.sha256 !== 'string' || !Number.isInteger(h.rows) || h.rows < 0 || !Array.isArray(h.arrays)) return null;
     for (const a of h.arrays) {
       if (!a || typeof a.name !== 'string' || !ARRAY_NAME.test(a.name) || !(a.dtype in ARRAY_OF) || DTYPE_OF[a.name.split('.').pop()!] !== a.dtype || !Number.isInteger(a.length) || a.length < 0) return null;
@@ -116,75 +119,208 @@ function decodeHeader(buf: Buffer): { header: FeaturesHeader; dataAt: number } |
   }
 }
 
-/** Whether the arrays of a decoded file hang together (every check cheap next to tokenizing again). */
-function consistent(set: FeatureSet): boolean {
-  const items = set.itemRows ? set.itemRows.length : set.rows;
-  if (set.itemRows) {
+/** `length` bytes of the file from `position` (positional reads: the descriptor has no offset to share). */
+function readAt(fd: number, file: string, position: number, length: number): Buffer {
+  const b = Buffer.alloc(length);
+  readFully(fd, b, position, file);
+  return b;
+}
+
+/** `length` elements of type T from the file at `position`, read straight into a fresh (so aligned) array. */
+function readArray<A extends Typed>(fd: number, file: string, T: { new (n: number): A; BYTES_PER_ELEMENT: number }, position: number, length: number): A {
+  const out = new T(length);
+  readFully(fd, new Uint8Array(out.buffer, out.byteOffset, out.byteLength), position, file);
+  return out;
+}
+
+/** Bytes read at a time when a file is checked at open (its SHA-256 and its starts). */
+const CHECK_BLOCK = 4 << 20;
+
+/** Where each array is: its byte offset in the file and its entry. */
+type Placed = ArrayEntry & { at: number };
+
+const closer = new FinalizationRegistry<number>((fd) => {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    /* already closed */
+  }
+});
+
+/**
+ * A features file found valid (docs/cache-format.md#tokenized-features): its header and the place of each array
+ * are kept, the arrays themselves are read with positional reads when a batch asks for its rows, so memory
+ * stays a batch's tokens however large the dataset. The file stays open: a later run replacing it (a rename)
+ * does not change what this one reads, the bytes whose SHA-256 was checked at open.
+ */
+export class CachedFeatures {
+  private open = true;
+
+  constructor(
+    private readonly fd: number,
+    private readonly file: string,
+    /** The rows served: the first `rows` of the file's (a run over fewer rows sees only those). */
+    readonly rows: number,
+    /** Items served (rows, or the windows of those rows). */
+    readonly items: number,
+    private readonly arrays: ReadonlyMap<string, Placed>,
+    readonly itemRows: Int32Array | undefined,
+  ) {
+    closer.register(this, fd, this);
+  }
+
+  /** Whether the file holds `table`, with word ids, sequence ids and offsets when `aligned`. */
+  has(table: string, aligned: boolean): boolean {
+    return this.arrays.has(`${table}.starts`) && (!aligned || this.arrays.has(`${table}.wordIds`));
+  }
+
+  /** Items [start, end) of `table` as a chunk (firstRow = start), read from the file. */
+  chunk(table: string, start: number, end: number): FeatureChunk {
+    if (!this.open) throw new Error(`${this.file}: read after close`);
+    if (!(start >= 0 && start <= end && end <= this.items) || !this.has(table, false)) {
+      throw new Error(`${this.file}: items [${start}, ${end}) of "${table}" are not in the features file (${this.items} items)`);
+    }
+    const s = this.arrays.get(`${table}.starts`)!;
+    const starts = readArray(this.fd, this.file, Uint32Array, s.at + 4 * start, end - start + 1);
+    const a = starts[0];
+    const n = starts[end - start] - a;
+    for (let i = 0; i < starts.length; i++) starts[i] -= a;
+    const get = <A extends Typed>(field: string, per: number): A | undefined => {
+      const e = this.arrays.get(`${table}.${field}`);
+      if (!e) return undefined;
+      const T = ARRAY_OF[e.dtype] as unknown as { new (n: number): A; BYTES_PER_ELEMENT: number };
+      return readArray(this.fd, this.file, T, e.at + per * a * T.BYTES_PER_ELEMENT, per * n);
+    };
+    const c: FeatureChunk = { firstRow: start, starts, ids: get<Int32Array>('ids', 1)!, typeIds: get<Uint8Array>('typeIds', 1)! };
+    const wordIds = get<Int32Array>('wordIds', 1), sequenceIds = get<Int8Array>('sequenceIds', 1), offsets = get<Uint32Array>('offsets', 2);
+    if (wordIds && sequenceIds && offsets) Object.assign(c, { wordIds, sequenceIds, offsets });
+    return c;
+  }
+
+  /** Every table whole (run_qa's windows, which the loop counts before its first batch). */
+  whole(): FeatureSet {
+    const tables = Object.create(null) as Record<string, FeatureChunk>; // a table name from the file is only ever a key here
+    for (const name of this.arrays.keys()) {
+      const [table, field] = name.split('.');
+      if (field === 'starts') tables[table] = this.chunk(table, 0, this.items);
+    }
+    return this.itemRows ? { rows: this.rows, tables, itemRows: this.itemRows } : { rows: this.rows, tables };
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    closer.unregister(this);
+    fs.closeSync(this.fd);
+  }
+}
+
+/**
+ * The features file for the first `rows` rows under `key`, checked whole (sizes, SHA-256 read a block at a time,
+ * starts and itemRows in order), or null (no file, another key, fewer rows, or a damaged file). The caller owns
+ * the result: close() it when done (it is also closed once garbage collected).
+ */
+export function openFeatures(dir: string, key: string, rows: number): CachedFeatures | null {
+  const file = featuresFileFor(dir, key);
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch {
+    return null;
+  }
+  let opened: CachedFeatures | null = null;
+  try {
+    opened = checkedFeatures(fd, file, key, rows);
+    return opened;
+  } catch {
+    return null;
+  } finally {
+    if (!opened) fs.closeSync(fd);
+  }
+}
+
+function checkedFeatures(fd: number, file: string, key: string, rows: number): CachedFeatures | null {
+  const st = fs.fstatSync(fd);
+  if (!st.isFile()) return null;
+  const size = st.size;
+  const d = decodeHeader(fd, file, size);
+  if (!d || d.header.key !== key || d.header.rows < rows) return null;
+  const arrays = new Map<string, Placed>();
+  let at = d.dataAt, end = d.dataAt;
+  for (const a of d.header.arrays) {
+    const bytes = a.length * ARRAY_OF[a.dtype].BYTES_PER_ELEMENT;
+    if (at + bytes > size || arrays.has(a.name)) return null;
+    arrays.set(a.name, { ...a, at });
+    end = at + bytes;
+    at = align8(end);
+  }
+  // the last array ends the file: a longer or shorter file is not one evalpred finished writing
+  if (end !== size) return null;
+  const hash = crypto.createHash('sha256');
+  for (let p = d.dataAt; p < size; p += CHECK_BLOCK) hash.update(readAt(fd, file, p, Math.min(CHECK_BLOCK, size - p)));
+  if (hash.digest('hex') !== d.header.sha256) return null;
+  const ir = arrays.get('itemRows');
+  const itemRows = ir ? readArray(fd, file, Int32Array, ir.at, ir.length) : undefined;
+  const all = itemRows ? itemRows.length : d.header.rows;
+  if (!consistent(fd, file, arrays, all, d.header.rows, itemRows)) return null;
+  // A run over fewer rows sees only those: the tail is not its business (and not in its tensors).
+  const items = itemRows ? itemsFor(itemRows, rows) : rows;
+  return new CachedFeatures(fd, file, rows, items, arrays, itemRows?.subarray(0, items));
+}
+
+/**
+ * Whether the arrays hang together (every check cheap next to tokenizing again): sizes from the header, and
+ * each table's starts (read a block at a time) from 0 to its token count, never decreasing.
+ */
+function consistent(fd: number, file: string, arrays: ReadonlyMap<string, Placed>, items: number, rows: number, itemRows: Int32Array | undefined): boolean {
+  if (itemRows) {
     for (let i = 0; i < items; i++) {
-      const r = set.itemRows[i];
-      if (r < 0 || r >= set.rows || (i > 0 && r < set.itemRows[i - 1])) return false;
+      const r = itemRows[i];
+      if (r < 0 || r >= rows || (i > 0 && r < itemRows[i - 1])) return false;
     }
   }
-  for (const c of Object.values(set.tables)) {
-    const { starts } = c;
-    if (starts.length !== items + 1 || starts[0] !== 0 || starts[items] !== c.ids.length) return false;
-    for (let r = 0; r < items; r++) if (starts[r + 1] < starts[r]) return false;
-    if (c.typeIds.length !== c.ids.length) return false;
-    const aligned = [c.wordIds, c.sequenceIds, c.offsets].filter(Boolean).length;
-    if (aligned !== 0 && (aligned !== 3 || c.wordIds!.length !== c.ids.length || c.sequenceIds!.length !== c.ids.length || c.offsets!.length !== 2 * c.ids.length)) return false;
+  const tables = [...arrays.keys()].filter((n) => n !== 'itemRows').map((n) => n.split('.')[0]);
+  for (const table of new Set(tables)) {
+    const len = (field: string) => arrays.get(`${table}.${field}`)?.length;
+    const starts = arrays.get(`${table}.starts`);
+    const ids = len('ids');
+    if (!starts || ids === undefined || len('typeIds') !== ids || starts.length !== items + 1) return false;
+    const aligned = ['wordIds', 'sequenceIds', 'offsets'].filter((f) => arrays.has(`${table}.${f}`)).length;
+    if (aligned !== 0 && (aligned !== 3 || len('wordIds') !== ids || len('sequenceIds') !== ids || len('offsets') !== 2 * ids)) return false;
+    let prev = 0;
+    const step = CHECK_BLOCK / 4;
+    for (let i = 0; i <= items; i += step) {
+      const block = readArray(fd, file, Uint32Array, starts.at + 4 * i, Math.min(step, items + 1 - i));
+      if (i === 0 && block[0] !== 0) return false;
+      for (const v of block) {
+        if (v < prev) return false;
+        prev = v;
+      }
+    }
+    if (prev !== ids) return false;
   }
   return true;
 }
 
-/** The items of the first `rows` rows: rows themselves, or the windows of those rows. */
-function itemsFor(set: FeatureSet, rows: number): number {
-  if (!set.itemRows) return rows;
+/** The items of the first `rows` rows: the windows of those rows (itemRows is nondecreasing). */
+function itemsFor(itemRows: Int32Array, rows: number): number {
   let n = 0;
-  while (n < set.itemRows.length && set.itemRows[n] < rows) n++;
+  while (n < itemRows.length && itemRows[n] < rows) n++;
   return n;
 }
 
 /**
- * Features for the first `rows` rows under `key`, or null (no file, another key, fewer rows, or a damaged file).
- * The arrays are views into the file's bytes (a copy only when the buffer is misaligned).
+ * Features for the first `rows` rows under `key`, every array read (openFeatures, then whole()), or null as
+ * openFeatures gives it.
  */
 export function readFeatures(dir: string, key: string, rows: number): FeatureSet | null {
-  let buf: Buffer;
+  const f = openFeatures(dir, key, rows);
+  if (!f) return null;
   try {
-    buf = fs.readFileSync(featuresFileFor(dir, key));
-  } catch {
-    return null;
+    return f.whole();
+  } finally {
+    f.close();
   }
-  const d = decodeHeader(buf);
-  if (!d || d.header.key !== key || d.header.rows < rows) return null;
-  if (buf.byteOffset % 8 !== 0) buf = Buffer.from(buf); // Buffer.from copies into a fresh, aligned allocation
-  // no prototype: a table name from the file is only ever a key of this map
-  const set: FeatureSet = { rows: d.header.rows, tables: Object.create(null) as Record<string, FeatureChunk> };
-  let at = d.dataAt, end = d.dataAt;
-  for (const a of d.header.arrays) {
-    const T = ARRAY_OF[a.dtype];
-    const bytes = a.length * T.BYTES_PER_ELEMENT;
-    if (at + bytes > buf.length) return null;
-    const view = new T(buf.buffer, buf.byteOffset + at, a.length);
-    end = at + bytes;
-    at = align8(end);
-    if (a.name === 'itemRows') {
-      set.itemRows = view as Int32Array;
-      continue;
-    }
-    const [table, field] = a.name.split('.');
-    const c = (set.tables[table] ??= { firstRow: 0 } as FeatureChunk);
-    (c as unknown as Record<string, Typed>)[field] = view;
-  }
-  // the last array ends the file: a longer or shorter file is not one evalpred finished writing
-  if (end !== buf.length) return null;
-  if (crypto.createHash('sha256').update(buf.subarray(d.dataAt)).digest('hex') !== d.header.sha256) return null;
-  if (Object.values(set.tables).some((c) => !c.starts || !c.ids || !c.typeIds) || !consistent(set)) return null;
-  // A run over fewer rows sees only those: the tail is not its business (and not in its tensors).
-  if (rows === set.rows) return set;
-  const items = itemsFor(set, rows);
-  const tables = Object.fromEntries(Object.entries(set.tables).map(([name, c]) => [name, headOf(c, items)]));
-  return set.itemRows ? { rows, tables, itemRows: set.itemRows.subarray(0, items) } : { rows, tables };
 }
 
 /**

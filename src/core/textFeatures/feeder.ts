@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { EvalpredError } from '../errors';
 import { distFile } from '../paths';
 import type { LoadedTokenizer } from '../text';
+import type { CachedFeatures } from './featuresFile';
 import { FeatureChunk, chunkRows, joinChunks, packEncodings } from './tokenFeatures';
 import { FeederJob, FromFeeder, ToFeeder, tokenizeRows } from './feederProtocol';
 
@@ -29,12 +30,15 @@ export function chunkRowsFor(batchSize: number): number {
   return batchSize * Math.max(1, Math.round(CHUNK_TARGET_ROWS / batchSize));
 }
 
-/** Features read from the cache: one chunk, nothing to produce. */
-export function cachedFeed(features: FeatureChunk): FeedSource {
+/**
+ * Features from the cache: each batch's rows read from the file as it asks (nothing to produce, nothing to
+ * store: complete() is null), the file closed with the feed.
+ */
+export function cachedFeed(features: CachedFeatures, table: string): FeedSource {
   return {
-    chunkFor: async () => features,
-    complete: () => features,
-    close: async () => {},
+    chunkFor: async (start, end) => features.chunk(table, start, end),
+    complete: () => null,
+    close: async () => features.close(),
   };
 }
 

@@ -5,7 +5,7 @@
 // has been tokenized. Either way the family gets the same `Encoded` rows and builds its batch from them with
 // the code it always used, so the batches do not depend on where the tokens came from.
 import type { Encoded } from '../text';
-import { FeatureSet, readFeatures, writeFeatures } from './featuresFile';
+import { CachedFeatures, FeatureSet, openFeatures, writeFeatures } from './featuresFile';
 import { FeaturesCacheTarget, TextSettings, featuresKey } from './featuresKey';
 import { FeatureChunk, chunkRows, encodedAt, joinChunks, packEncodings } from './tokenFeatures';
 
@@ -21,7 +21,8 @@ export interface FeaturesLookup {
 export interface OpenedFeatures {
   key: string | null;
   dir: string | null;
-  hit: FeatureSet | null;
+  /** The features file on a hit, open: rows are read from it as batches ask (close it when done). */
+  hit: CachedFeatures | null;
 }
 
 /** The key and, when the file under it holds every table asked for (aligned where asked), the cached features
@@ -30,11 +31,13 @@ export function lookUpFeatures(o: FeaturesLookup, tables: readonly string[], ali
   const cache = o.cache?.();
   if (!cache) return { key: null, dir: null, hit: null };
   const key = featuresKey(cache.inputs, o.text);
-  const set = readFeatures(cache.dir, key, o.numRows);
-  const usable = set && tables.every((t) => set.tables[t] && (!aligned || set.tables[t].wordIds));
-  if (!usable) return { key, dir: cache.dir, hit: null };
-  o.log(`reusing the tokenized features of ${o.numRows} rows from ${cache.dir} (same tokenizer, dataset and text settings)`);
-  return { key, dir: cache.dir, hit: set };
+  const set = openFeatures(cache.dir, key, o.numRows);
+  if (set && !tables.every((t) => set.has(t, aligned))) set.close();
+  else if (set) {
+    o.log(`reusing the tokenized features of ${o.numRows} rows from ${cache.dir} (same tokenizer, dataset and text settings)`);
+    return { key, dir: cache.dir, hit: set };
+  }
+  return { key, dir: cache.dir, hit: null };
 }
 
 export function storeFeatures(o: FeaturesLookup, opened: OpenedFeatures, set: FeatureSet): void {
@@ -49,7 +52,13 @@ export function storeFeatures(o: FeaturesLookup, opened: OpenedFeatures, set: Fe
  */
 export function wholeFeatures(o: FeaturesLookup, tokenize: () => FeatureSet): FeatureSet {
   const opened = lookUpFeatures(o, ['inputs'], true);
-  if (opened.hit) return opened.hit;
+  if (opened.hit) {
+    try {
+      return opened.hit.whole();
+    } finally {
+      opened.hit.close();
+    }
+  }
   const set = tokenize();
   storeFeatures(o, opened, set);
   return set;
@@ -75,10 +84,11 @@ export class RowFeatures {
   /** Rows [start, end) of `table`, in order (batches come in order). */
   encodings(table: string, start: number, end: number, encode: (row: number) => Encoded): Encoded[] {
     this.opened ??= lookUpFeatures(this.o, this.o.tables, this.o.aligned);
-    const hit = this.opened.hit?.tables[table];
     const out: Encoded[] = [];
-    if (hit) {
-      for (let i = start; i < end; i++) out.push(encodedAt(hit, i));
+    if (this.opened.hit) {
+      // the batch's rows only, read from the file (docs/cache-format.md#tokenized-features)
+      const c = this.opened.hit.chunk(table, start, end);
+      for (let i = start; i < end; i++) out.push(encodedAt(c, i));
       return out;
     }
     for (let i = start; i < end; i++) out.push(encode(i));
@@ -92,9 +102,10 @@ export class RowFeatures {
     return out;
   }
 
-  /** Store what a miss tokenized, if it covers every row of every table. */
+  /** Store what a miss tokenized, if it covers every row of every table; close the file of a hit. */
   close(): void {
     const opened = this.opened;
+    opened?.hit?.close();
     if (!opened || opened.hit || !opened.key) return;
     const tables: Record<string, FeatureChunk> = {};
     for (const t of this.o.tables) {
