@@ -13,7 +13,8 @@ import { Encoded, collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, openFeatures, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
-import { FeederThread, chunkRowsFor, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { FEEDER_THREAD_MIN_ROWS, FeederThread, chunkRowsFor, liveFeederThreads, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { CancelledError } from '../../src/core/loop/types';
 import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
 
@@ -347,6 +348,59 @@ test('runLoop with a features dir: a second run reuses identical features; batch
     const edited = await run();
     assert.equal(edited.reused, false, 'dataset edited: miss');
     assert.equal(edited.files.length, 3);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a long run tokenizes ahead before it is decided: a miss gives the inline path\'s batches, a hit and a call-off stop the thread, a bad row is still reported before the first batch', async () => {
+  const dir = tempDir();
+  try {
+    const n = FEEDER_THREAD_MIN_ROWS + 40;
+    const ws = seqClsWorkspace(dir, { n });
+    const featuresDir = path.join(dir, 'features');
+    const settings = withDefaults({ model: ws.modelDir, dataset: ws.dataset, batchSize: 32, includeForMetrics: ['inputs'] });
+    const cache = { dir: featuresDir, inputs: featuresInputs((await evaluationKey(settings)).producer) };
+    // The run is decided late (the host hashes meanwhile): the thread has tokenized ahead by then, and only then
+    // is the features cache known, as in evaluate().
+    const late = () => new Promise<void>((r) => setTimeout(r, 200));
+    const run = async (over: Partial<RunSettings> = {}, hooks: Parameters<typeof runLoop>[1] = {}) => {
+      const logs: string[] = [];
+      let decided = false;
+      const r = await runLoop({ ...settings, ...over }, { featuresCache: () => (decided ? cache : undefined), ready: () => late().then(() => void (decided = true)), log: (l) => logs.push(l), ...hooks });
+      return { r, reused: logs.some((l) => /reusing the tokenized features/.test(l)) };
+    };
+    const miss = await run();
+    assert.equal(miss.reused, false);
+    // Fewer rows than a thread is started for: the loop thread tokenizes inline, batch by batch. The first 96 rows
+    // are the same three batches in both runs, so their arrays must be byte-identical.
+    const inline = await runLoop({ ...settings, maxSamples: 100 }, {});
+    const head = (t: Tensor, rows: number) => bytesOf(t).subarray(0, (bytesOf(t).length / t.shape[0]) * rows);
+    assert.equal((miss.r.evalPred.inputs as Tensor).shape[0], n);
+    for (const k of ['inputs', 'predictions', 'labelIds'] as const) {
+      assert.deepEqual(head(miss.r.evalPred[k] as Tensor, 96), head(inline.evalPred[k] as Tensor, 96), k);
+    }
+    const hit = await run();
+    assert.equal(hit.reused, true);
+    // decided before the model opened: the features file is there, so nothing is tokenized ahead
+    const known = await run({}, { featuresCache: () => cache });
+    assert.equal(known.reused, true);
+    for (const r of [hit, known]) for (const k of ['inputs', 'predictions', 'labelIds'] as const) assert.deepEqual(bytesOf(r.r.evalPred[k] as Tensor), bytesOf(miss.r.evalPred[k] as Tensor), k);
+    // Called off before the first batch: the thread that tokenized ahead is stopped (a live one would keep this test's process alive).
+    await assert.rejects(run({}, { ready: async () => { await late(); throw new CancelledError(); } }), CancelledError);
+    // A row without text, past the rows a thread has tokenized before the run is decided: reported before any batch runs.
+    const rows = fs.readFileSync(ws.dataset, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    rows[n - 10].sentence = null;
+    writeJsonl(ws.dataset, rows);
+    let batches = 0;
+    await assert.rejects(
+      runLoop(settings, { ready: late, progress: () => void batches++ }),
+      (e: Error) => e.message.includes(`row ${n - 10}, column "sentence": expected text, found null`),
+    );
+    assert.equal(batches, 0, 'no batch ran before the bad row was reported');
+    // Every thread those runs started has exited (a hit, a call-off and a bad row each stop theirs).
+    for (let i = 0; i < 100 && liveFeederThreads() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(liveFeederThreads(), 0, 'feeder threads left running');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

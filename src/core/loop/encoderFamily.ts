@@ -7,6 +7,7 @@ import { withLabelSmoothing } from '../model/labelSmoother';
 import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { collate, tokenizerBatch } from '../text';
+import { FEEDER_THREAD_MIN_ROWS, FeederThread } from '../textFeatures/feeder';
 import { RowFeatures } from '../textFeatures/rowFeatures';
 import { BatchContext, PreparedBatch, encoderTextSettings, planColumns, prepareBatch } from './batches';
 import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
@@ -20,11 +21,18 @@ const FULL_LOGITS_WARN_BYTES = 2 * 1024 ** 3;
 type EncoderBatch = PreparedBatch & { inputIds: Tensor };
 
 export async function openEncoderFamily(settings: RunSettings, ctx: FamilyContext): Promise<TaskFamily<EncoderBatch>> {
-  const session: ModelSession = await openModel(settings.model, { device: settings.device });
+  // A long run's tokenization thread starts now, so that its own start overlaps the model's load (sequenceFeed.ts
+  // takes it; docs/architecture.md#tokenization-ahead). Only sequence classification tokenizes in a thread.
+  const thread = ctx.numRows >= FEEDER_THREAD_MIN_ROWS && settings.task !== 'token-classification' && settings.task !== 'question-answering' ? new FeederThread(ctx.tok.dir) : undefined;
+  let session: ModelSession | undefined;
   try {
-    return new EncoderFamily(session, settings, ctx);
+    session = await openModel(settings.model, { device: settings.device });
+    const family = new EncoderFamily(session, settings, ctx, thread);
+    if (!family.takesThread) await thread?.close();
+    return family;
   } catch (e) {
-    await session.close();
+    await thread?.close();
+    await session?.close();
     throw e;
   }
 }
@@ -39,6 +47,10 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   private batchesRun = 0;
   /** Sequence classification: token features from the cache or tokenized ahead (sequenceFeed.ts). */
   private readonly seqFeed?: SequenceFeed;
+  /** The feeder thread started with the model went to the sequence feed. */
+  get takesThread(): boolean {
+    return this.seqFeed !== undefined;
+  }
   /** Token classification and QA without a doc stride: the rows' encodings, cached between runs (rowFeatures.ts). */
   private readonly rowFeatures?: RowFeatures;
   /** run_qa's validation features when --doc-stride is given: the loop runs over them instead of the rows. Made
@@ -51,6 +63,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
     private readonly session: ModelSession,
     settings: RunSettings,
     ctx: FamilyContext,
+    thread?: FeederThread,
   ) {
     // A generative --task was taken by families.ts; what is left names an encoder head.
     const task = settings.task === 'causal-lm' || settings.task === 'seq2seq-lm' ? undefined : settings.task;
@@ -124,6 +137,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
         batchSize: settings.batchSize,
         cache: ctx.featuresCache,
         log: ctx.log,
+        thread,
       });
     }
     this.info = {

@@ -4,9 +4,12 @@
 // Each batch is then padded from them exactly as DataCollatorWithPadding pads (collateChunk), and its labels
 // built as prepareBatch builds them: the batches are prepareBatch's, byte for byte (test/unit/textFeatures.test.ts).
 import type { Tensor } from '../tensor/tensor';
-import type { FeaturesCacheTarget, TextSettings } from '../textFeatures/featuresKey';
+import fs from 'node:fs';
+import { featuresFileFor } from '../textFeatures/featuresFile';
+import { FeaturesCacheTarget, TextSettings, featuresKey } from '../textFeatures/featuresKey';
 import { FeaturesLookup, OpenedFeatures, lookUpFeatures, storeFeatures } from '../textFeatures/rowFeatures';
 import { FEEDER_THREAD_MIN_ROWS, FeedSource, FeederThread, cachedFeed, chunkRowsFor, tokenizingFeed } from '../textFeatures/feeder';
+import type { FeederJob } from '../textFeatures/feederProtocol';
 import { collateChunk } from '../textFeatures/tokenFeatures';
 import { BatchContext, PreparedBatch, rowText, sequenceLabelsOf } from './batches';
 
@@ -18,17 +21,37 @@ export interface SequenceFeedOptions {
    *  batch: it is known only once the run goes ahead); none: no cache. */
   cache?: () => FeaturesCacheTarget | undefined;
   log(line: string): void;
+  /** A feeder thread started before the model opened (encoderFamily.ts), for a run of FEEDER_THREAD_MIN_ROWS rows or more. */
+  thread?: FeederThread;
 }
 
 export class SequenceFeed {
   private feed: Promise<FeedSource> | null = null;
   private lookup: FeaturesLookup | null = null;
   private opened: OpenedFeatures | null = null;
-  /** Started at construction, before the run is decided, for a run long enough to tokenize in a thread. */
-  private readonly thread: FeederThread | null;
+  /**
+   * A run long enough for a thread starts tokenizing at once, before the features cache is known (it is asked only
+   * once the run goes ahead): the thread's start and its first chunks overlap the model's load and the host's
+   * hashing, when a core is otherwise idle (docs/architecture.md#tokenization-ahead). A cache hit stops it.
+   */
+  private readonly ahead: FeedSource | null = null;
 
   constructor(private readonly o: SequenceFeedOptions) {
-    this.thread = o.numRows >= FEEDER_THREAD_MIN_ROWS ? new FeederThread(o.ctx.tok.dir) : null;
+    if (o.numRows < FEEDER_THREAD_MIN_ROWS) return;
+    const thread = o.thread ?? new FeederThread(o.ctx.tok.dir);
+    // Decided already (the host hashed faster than the model opened) and the features are on disk: nothing to
+    // tokenize (a damaged file is a miss, and open() tokenizes then).
+    const cache = o.cache?.();
+    if (cache && fs.existsSync(featuresFileFor(cache.dir, featuresKey(cache.inputs, this.text())))) {
+      thread.close().catch(() => {});
+      return;
+    }
+    try {
+      this.ahead = tokenizingFeed(this.job(), o.ctx.tok, { thread });
+    } catch {
+      // A row without text: open() builds the texts again on a miss and reports it there, before the first batch.
+      thread.close().catch(() => {});
+    }
   }
 
   async batch(start: number, end: number): Promise<PreparedBatch & { inputIds: Tensor }> {
@@ -41,7 +64,22 @@ export class SequenceFeed {
 
   private async open(): Promise<FeedSource> {
     const { ctx, numRows } = this.o;
-    const text: TextSettings = {
+    const text = this.text();
+    this.lookup = { cache: this.o.cache, text, numRows, log: this.o.log };
+    this.opened = lookUpFeatures(this.lookup, ['inputs'], false);
+    if (this.opened.hit) {
+      // Stopped, not waited for: its exit took 3-11 ms of the first batch (issue 12); close() waits for it.
+      this.stopping = this.ahead?.close().catch(() => {}) ?? null;
+      return cachedFeed(this.opened.hit, 'inputs');
+    }
+    return this.ahead ?? tokenizingFeed(this.job(), ctx.tok);
+  }
+
+  private stopping: Promise<void> | null = null;
+
+  private text(): TextSettings {
+    const { ctx } = this.o;
+    return {
       task: 'sequence-classification',
       text: ctx.plan.template ? undefined : ctx.plan.text,
       pair: ctx.plan.pair,
@@ -49,15 +87,14 @@ export class SequenceFeed {
       maxLength: ctx.maxLength,
       truncation: 'longest_first',
     };
-    this.lookup = { cache: this.o.cache, text, numRows, log: this.o.log };
-    this.opened = lookUpFeatures(this.lookup, ['inputs'], false);
-    if (this.opened.hit) {
-      // Stopped, not waited for: its exit took 3-11 ms of the first batch (issue 12); close() waits for it.
-      this.thread?.close().catch(() => {});
-      return cachedFeed(this.opened.hit, 'inputs');
-    }
-    // Every row's text up front (as datasets.map tokenizes the whole split before Trainer's loop): a bad row
-    // is reported before the first batch runs.
+  }
+
+  /**
+   * Every row's text up front (as datasets.map tokenizes the whole split before Trainer's loop): a bad row is
+   * reported before the first batch runs.
+   */
+  private job(): FeederJob {
+    const { ctx, numRows } = this.o;
     const texts: string[] = new Array(numRows);
     const pairs: string[] | null = ctx.plan.pair ? new Array(numRows) : null;
     for (let i = 0; i < numRows; i++) {
@@ -65,19 +102,19 @@ export class SequenceFeed {
       texts[i] = t;
       if (pairs) pairs[i] = p!;
     }
-    return tokenizingFeed({ tokenizerDir: ctx.tok.dir, texts, pairs, maxLength: ctx.maxLength, chunkRows: chunkRowsFor(this.o.batchSize) }, ctx.tok, { thread: this.thread ?? false });
+    return { tokenizerDir: ctx.tok.dir, texts, pairs, maxLength: ctx.maxLength, chunkRows: chunkRowsFor(this.o.batchSize) };
   }
 
   async close(): Promise<void> {
-    await this.thread?.close(); // started, never used (a cache hit, or a run called off before its first batch)
-    if (!this.feed) return;
-    const feed = await this.feed.catch(() => null);
-    if (!feed) return;
+    await this.stopping;
+    const feed = this.feed ? await this.feed.catch(() => null) : null;
     try {
-      const all = feed.complete();
+      const all = feed?.complete();
       if (all && this.lookup && this.opened && !this.opened.hit) storeFeatures(this.lookup, this.opened, { rows: this.o.numRows, tables: { inputs: all } });
     } finally {
-      await feed.close();
+      await feed?.close();
+      // Tokenizing ahead for a run that never used it (called off before its first batch, or a bad row's error).
+      if (this.ahead && this.ahead !== feed) await this.ahead.close();
     }
   }
 }

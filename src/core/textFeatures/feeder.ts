@@ -25,6 +25,20 @@ export interface FeedSource {
   close(): Promise<void>;
 }
 
+let live = 0;
+/** A feeder thread (dist/feederWorker.js), counted until it exits. */
+function startFeederWorker(): Worker {
+  const w = new Worker(distFile('feederWorker.js'));
+  live++;
+  w.once('exit', () => live--);
+  return w;
+}
+
+/** Feeder threads started and not yet exited (the tests check that every run stops the threads it started). */
+export function liveFeederThreads(): number {
+  return live;
+}
+
 /** Rows per chunk: a whole number of batches near CHUNK_TARGET_ROWS, so a batch lies in one chunk. */
 export function chunkRowsFor(batchSize: number): number {
   return batchSize * Math.max(1, Math.round(CHUNK_TARGET_ROWS / batchSize));
@@ -53,7 +67,7 @@ export class FeederThread {
   /** What happened to the thread before a feed took it (the feed listens from then on). */
   private early: { error?: Error; exited: boolean } = { exited: false };
   constructor(tokenizerDir: string) {
-    this.worker = new Worker(distFile('feederWorker.js'));
+    this.worker = startFeederWorker();
     this.worker.on('error', (e) => (this.early.error ??= e));
     this.worker.on('exit', () => (this.early.exited = true));
     this.worker.postMessage({ type: 'warm', tokenizerDir } satisfies ToFeeder);
@@ -78,7 +92,7 @@ export class FeederThread {
 export function tokenizingFeed(job: FeederJob, tok: LoadedTokenizer, opts: { thread?: boolean | FeederThread } = {}): FeedSource {
   const t = opts.thread ?? job.texts.length >= FEEDER_THREAD_MIN_ROWS;
   if (t === false) return new InlineFeed(job, tok);
-  if (t === true) return new ThreadFeed(job, new Worker(distFile('feederWorker.js')));
+  if (t === true) return new ThreadFeed(job, startFeederWorker());
   const { worker, early } = t.take();
   return new ThreadFeed(job, worker, early);
 }
