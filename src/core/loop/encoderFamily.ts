@@ -27,6 +27,9 @@ export async function openEncoderFamily(settings: RunSettings, ctx: FamilyContex
   let session: ModelSession | undefined;
   try {
     session = await openModel(settings.model, { device: settings.device });
+    // One turn of the event loop: the host's go (with the features cache) may have come while the model loaded,
+    // and a run that finds its features cached then tokenizes nothing ahead (sequenceFeed.ts).
+    await new Promise((r) => setImmediate(r));
     const family = new EncoderFamily(session, settings, ctx, thread);
     if (!family.takesThread) await thread?.close();
     return family;
