@@ -78,16 +78,22 @@ export async function main(): Promise<void> {
     for (let s = 0; s < ROWS; s += B) batches.push(collate(encs.slice(s, s + B), { padTokenId: 0, padSide: 'right', names: ['input_ids', 'attention_mask'] }).feeds);
     // Each round gets a fresh session, created outside the timing, as the loop opens one per run: the first
     // pass over new sequence lengths grows ORT's memory arena in both.
-    let session = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'));
     const bare = async () => {
-      for (const f of batches) {
-        await session.run({
-          input_ids: new ort.Tensor('int64', f.input_ids.data as BigInt64Array, [...f.input_ids.shape]),
-          attention_mask: new ort.Tensor('int64', f.attention_mask.data as BigInt64Array, [...f.attention_mask.shape]),
+      const session = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'));
+      try {
+        return await timeIt(async () => {
+          for (const f of batches) {
+            await session.run({
+              input_ids: new ort.Tensor('int64', f.input_ids.data as BigInt64Array, [...f.input_ids.shape]),
+              attention_mask: new ort.Tensor('int64', f.attention_mask.data as BigInt64Array, [...f.attention_mask.shape]),
+            });
+          }
         });
+      } finally {
+        await session.release();
       }
     };
-    await bare(); // warm-up
+    await bare(); // warm-up: page cache, onnxruntime's kernels
     // The same loop on a session with the loop's thread options, opened (threads chosen) at each round's start.
     const bareOpts = async () => {
       const s = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'), loopThreadOptions());
@@ -109,7 +115,7 @@ export async function main(): Promise<void> {
     // (worker start and model loading are model preparation, reported on the end-to-end line).
     const bareT: number[] = [], loopT: number[] = [], loopWallT: number[] = [], loopNoTokT: number[] = [];
     for (let round = 0; round < 3; round++) {
-      bareT.push(await timeIt(bare));
+      bareT.push(await bare());
       bareOptsT.push(await bareOpts());
       let result: Awaited<ReturnType<typeof runLoopInWorker>> | undefined;
       loopWallT.push(await timeIt(async () => (result = await runLoopInWorker(settings))));
@@ -122,12 +128,11 @@ export async function main(): Promise<void> {
     // docs/cache-format.md#tokenized-features): a rerun with another batch size, --max-samples or metric.
     const warmLoopT: number[] = [], warmE2eT: number[] = [], bare2T: number[] = [];
     for (let round = 0; round < 3; round++) {
-      bare2T.push(await timeIt(bare));
+      bare2T.push(await bare());
       let ev: Awaited<ReturnType<typeof evaluate>> | undefined;
       warmE2eT.push(await timeIt(async () => (ev = await evaluate(settings, { cwd: dir, refresh: true }))));
       warmLoopT.push(ev!.loop.runtimeSeconds * 1000);
     }
-    await session.release();
     const sps = (ms: number) => (ROWS / ms) * 1000;
     const bareS = sps(median(bareT)), loopS = sps(median(loopT));
     printTable(`evaluation loop throughput, ${ROWS} rows, batch ${B}, H=${H}, FFN ${F} (samples/s, median of 3 interleaved rounds; load at the start ${load0}, at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`, [
