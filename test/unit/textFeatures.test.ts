@@ -13,7 +13,7 @@ import { Encoded, collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, openFeatures, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
-import { FEEDER_THREAD_MIN_ROWS, FeederThread, chunkRowsFor, liveFeederThreads, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { FEEDER_THREAD_MIN_ROWS, FeederThread, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { CancelledError } from '../../src/core/loop/types';
 import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
@@ -370,8 +370,10 @@ test('a long run tokenizes ahead before it is decided: a miss gives the inline p
       const r = await runLoop({ ...settings, ...over }, { featuresCache: () => (decided ? cache : undefined), ready: () => late().then(() => void (decided = true)), log: (l) => logs.push(l), ...hooks });
       return { r, reused: logs.some((l) => /reusing the tokenized features/.test(l)) };
     };
+    const before = feederThreadCounts().started;
     const miss = await run();
     assert.equal(miss.reused, false);
+    assert.equal(feederThreadCounts().started, before + 1, 'the thread started before the model opened is the one that tokenized');
     // Fewer rows than a thread is started for: the loop thread tokenizes inline, batch by batch. The first 96 rows
     // are the same three batches in both runs, so their arrays must be byte-identical.
     const inline = await runLoop({ ...settings, maxSamples: 100 }, {});
@@ -382,9 +384,11 @@ test('a long run tokenizes ahead before it is decided: a miss gives the inline p
     }
     const hit = await run();
     assert.equal(hit.reused, true);
-    // decided before the model opened: the features file is there, so nothing is tokenized ahead
+    // decided before the model opened: the features file is there, so no thread is even started
+    const started = feederThreadCounts().started;
     const known = await run({}, { featuresCache: () => cache });
     assert.equal(known.reused, true);
+    assert.equal(feederThreadCounts().started, started, 'a run whose features are known to be cached started a feeder thread');
     for (const r of [hit, known]) for (const k of ['inputs', 'predictions', 'labelIds'] as const) assert.deepEqual(bytesOf(r.r.evalPred[k] as Tensor), bytesOf(miss.r.evalPred[k] as Tensor), k);
     // Called off before the first batch: the thread that tokenized ahead is stopped (a live one would keep this test's process alive).
     await assert.rejects(run({}, { ready: async () => { await late(); throw new CancelledError(); } }), CancelledError);
@@ -399,8 +403,8 @@ test('a long run tokenizes ahead before it is decided: a miss gives the inline p
     );
     assert.equal(batches, 0, 'no batch ran before the bad row was reported');
     // Every thread those runs started has exited (a hit, a call-off and a bad row each stop theirs).
-    for (let i = 0; i < 100 && liveFeederThreads() > 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(liveFeederThreads(), 0, 'feeder threads left running');
+    for (let i = 0; i < 100 && feederThreadCounts().live > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(feederThreadCounts().live, 0, 'feeder threads left running');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

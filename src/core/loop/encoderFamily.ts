@@ -12,7 +12,7 @@ import { RowFeatures } from '../textFeatures/rowFeatures';
 import { BatchContext, PreparedBatch, encoderTextSettings, planColumns, prepareBatch } from './batches';
 import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
 import { RunSettings } from './settings';
-import { SequenceFeed } from './sequenceFeed';
+import { SequenceFeed, featuresOnDisk, sequenceTextSettings } from './sequenceFeed';
 import { FamilyContext, FamilyForward, LoopInfo, TaskFamily } from './types';
 
 /** Full classifier logits are small next to a language model's; warn only when they would not fit easily. */
@@ -21,14 +21,15 @@ const FULL_LOGITS_WARN_BYTES = 2 * 1024 ** 3;
 type EncoderBatch = PreparedBatch & { inputIds: Tensor };
 
 export async function openEncoderFamily(settings: RunSettings, ctx: FamilyContext): Promise<TaskFamily<EncoderBatch>> {
-  // A long run's tokenization thread starts now, so that its own start overlaps the model's load (sequenceFeed.ts
-  // takes it; docs/architecture.md#tokenization-ahead). Only sequence classification tokenizes in a thread.
-  const thread = ctx.numRows >= FEEDER_THREAD_MIN_ROWS && settings.task !== 'token-classification' && settings.task !== 'question-answering' ? new FeederThread(ctx.tok.dir) : undefined;
+  // One turn of the event loop first: the host's go, with the features cache, may be waiting (it is sent once the
+  // host has hashed the inputs, usually before this point).
+  await new Promise((r) => setImmediate(r));
+  const thread = startsFeederEarly(settings, ctx) ? new FeederThread(ctx.tok.dir) : undefined;
   let session: ModelSession | undefined;
   try {
     session = await openModel(settings.model, { device: settings.device });
-    // One turn of the event loop: the host's go (with the features cache) may have come while the model loaded,
-    // and a run that finds its features cached then tokenizes nothing ahead (sequenceFeed.ts).
+    // Again: the go may have come while the model loaded, and a run that finds its features cached then
+    // tokenizes nothing ahead (sequenceFeed.ts).
     await new Promise((r) => setImmediate(r));
     const family = new EncoderFamily(session, settings, ctx, thread);
     if (!family.takesThread) await thread?.close();
@@ -37,6 +38,22 @@ export async function openEncoderFamily(settings: RunSettings, ctx: FamilyContex
     await thread?.close();
     await session?.close();
     throw e;
+  }
+}
+
+/**
+ * A long run's tokenization thread starts before the model opens, so that its own start overlaps the model's load
+ * (sequenceFeed.ts takes it; docs/architecture.md#tokenization-ahead); only sequence classification tokenizes in a
+ * thread. Not when its tokenized features are already known to be cached: the thread's start would only compete
+ * with the first batches for the cores.
+ */
+function startsFeederEarly(settings: RunSettings, ctx: FamilyContext): boolean {
+  if (ctx.numRows < FEEDER_THREAD_MIN_ROWS || settings.task === 'token-classification' || settings.task === 'question-answering') return false;
+  try {
+    // The columns as a sequence-classification head would plan them (the head itself is known once the model is open).
+    return !featuresOnDisk(ctx.featuresCache?.(), sequenceTextSettings(planColumns(ctx.ds, 'sequence-classification', settings), ctx.maxLength));
+  } catch {
+    return false; // no text column a sequence-classification head would read: another task, or an error the family reports
   }
 }
 

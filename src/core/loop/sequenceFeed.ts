@@ -11,7 +11,7 @@ import { FeaturesLookup, OpenedFeatures, lookUpFeatures, storeFeatures } from '.
 import { FEEDER_THREAD_MIN_ROWS, FeedSource, FeederThread, cachedFeed, chunkRowsFor, tokenizingFeed } from '../textFeatures/feeder';
 import type { FeederJob } from '../textFeatures/feederProtocol';
 import { collateChunk } from '../textFeatures/tokenFeatures';
-import { BatchContext, PreparedBatch, rowText, sequenceLabelsOf } from './batches';
+import { BatchContext, ColumnPlan, PreparedBatch, rowText, sequenceLabelsOf } from './batches';
 
 export interface SequenceFeedOptions {
   ctx: BatchContext;
@@ -23,6 +23,26 @@ export interface SequenceFeedOptions {
   log(line: string): void;
   /** A feeder thread started before the model opened (encoderFamily.ts), for a run of FEEDER_THREAD_MIN_ROWS rows or more. */
   thread?: FeederThread;
+}
+
+/** The text settings that key sequence classification's tokenized features (docs/cache-format.md#tokenized-features). */
+export function sequenceTextSettings(plan: ColumnPlan, maxLength: number): TextSettings {
+  return {
+    task: 'sequence-classification',
+    text: plan.template ? undefined : plan.text,
+    pair: plan.pair,
+    template: plan.template,
+    maxLength,
+    truncation: 'longest_first',
+  };
+}
+
+/**
+ * Whether the features for `text` are in the features cache, when it is known yet: a file under the key (a damaged
+ * one is found out, and tokenized again, when the feed opens).
+ */
+export function featuresOnDisk(cache: FeaturesCacheTarget | undefined, text: TextSettings): boolean {
+  return !!cache && fs.existsSync(featuresFileFor(cache.dir, featuresKey(cache.inputs, text)));
 }
 
 export class SequenceFeed {
@@ -38,14 +58,13 @@ export class SequenceFeed {
 
   constructor(private readonly o: SequenceFeedOptions) {
     if (o.numRows < FEEDER_THREAD_MIN_ROWS) return;
-    const thread = o.thread ?? new FeederThread(o.ctx.tok.dir);
     // Decided already (the host hashed faster than the model opened) and the features are on disk: nothing to
     // tokenize (a damaged file is a miss, and open() tokenizes then).
-    const cache = o.cache?.();
-    if (cache && fs.existsSync(featuresFileFor(cache.dir, featuresKey(cache.inputs, this.text())))) {
-      thread.close().catch(() => {});
+    if (featuresOnDisk(o.cache?.(), this.text())) {
+      o.thread?.close().catch(() => {});
       return;
     }
+    const thread = o.thread ?? new FeederThread(o.ctx.tok.dir);
     try {
       this.ahead = tokenizingFeed(this.job(), o.ctx.tok, { thread });
     } catch {
@@ -78,15 +97,7 @@ export class SequenceFeed {
   private stopping: Promise<void> | null = null;
 
   private text(): TextSettings {
-    const { ctx } = this.o;
-    return {
-      task: 'sequence-classification',
-      text: ctx.plan.template ? undefined : ctx.plan.text,
-      pair: ctx.plan.pair,
-      template: ctx.plan.template,
-      maxLength: ctx.maxLength,
-      truncation: 'longest_first',
-    };
+    return sequenceTextSettings(this.o.ctx.plan, this.o.ctx.maxLength);
   }
 
   /**

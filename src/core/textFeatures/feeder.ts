@@ -25,18 +25,19 @@ export interface FeedSource {
   close(): Promise<void>;
 }
 
-let live = 0;
+const threads = { started: 0, live: 0 };
 /** A feeder thread (dist/feederWorker.js), counted until it exits. */
 function startFeederWorker(): Worker {
   const w = new Worker(distFile('feederWorker.js'));
-  live++;
-  w.once('exit', () => live--);
+  threads.started++;
+  threads.live++;
+  w.once('exit', () => threads.live--);
   return w;
 }
 
-/** Feeder threads started and not yet exited (the tests check that every run stops the threads it started). */
-export function liveFeederThreads(): number {
-  return live;
+/** Feeder threads started so far, and those not yet exited (the tests check that a run starts and stops them as it should). */
+export function feederThreadCounts(): { started: number; live: number } {
+  return { ...threads };
 }
 
 /** Rows per chunk: a whole number of batches near CHUNK_TARGET_ROWS, so a batch lies in one chunk. */
