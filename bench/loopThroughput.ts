@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { GraphBuilder, attr } from '../src/core/model/onnx/builder';
 import { wordPieceTokenizerJson } from '../src/demo/tokenizerJson';
 import { runLoopInWorker } from '../src/core/loopWorker/runInWorker';
@@ -16,6 +15,7 @@ import { collate, loadTokenizer } from '../src/core/text';
 import { Tensor } from '../src/core/tensor/tensor';
 import { loopThreadOptions } from '../src/core/model/threads';
 import { main as sst2 } from './sst2Run';
+import { timeBareLoop } from './bareLoop';
 import { median, printTable, timeIt } from './util';
 
 const V = 3000, H = 256, F = 1024, ROWS = Number(process.env.BENCH_LOOP_ROWS ?? 2048), B = 32;
@@ -76,40 +76,11 @@ export async function main(): Promise<void> {
     });
     const batches: Record<string, Tensor>[] = [];
     for (let s = 0; s < ROWS; s += B) batches.push(collate(encs.slice(s, s + B), { padTokenId: 0, padSide: 'right', names: ['input_ids', 'attention_mask'] }).feeds);
-    // Each round gets a fresh session, created outside the timing, as the loop opens one per run: the first
-    // pass over new sequence lengths grows ORT's memory arena in both.
-    const bare = async () => {
-      const session = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'));
-      try {
-        return await timeIt(async () => {
-          for (const f of batches) {
-            await session.run({
-              input_ids: new ort.Tensor('int64', f.input_ids.data as BigInt64Array, [...f.input_ids.shape]),
-              attention_mask: new ort.Tensor('int64', f.attention_mask.data as BigInt64Array, [...f.attention_mask.shape]),
-            });
-          }
-        });
-      } finally {
-        await session.release();
-      }
-    };
+    const modelFile = path.join(modelDir, 'model.onnx');
+    const bare = () => timeBareLoop(modelFile, batches);
     await bare(); // warm-up: page cache, onnxruntime's kernels
     // The same loop on a session with the loop's thread options, opened (threads chosen) at each round's start.
-    const bareOpts = async () => {
-      const s = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'), loopThreadOptions());
-      try {
-        return await timeIt(async () => {
-          for (const f of batches) {
-            await s.run({
-              input_ids: new ort.Tensor('int64', f.input_ids.data as BigInt64Array, [...f.input_ids.shape]),
-              attention_mask: new ort.Tensor('int64', f.attention_mask.data as BigInt64Array, [...f.attention_mask.shape]),
-            });
-          }
-        });
-      } finally {
-        await s.release();
-      }
-    };
+    const bareOpts = () => timeBareLoop(modelFile, batches, loopThreadOptions());
     const bareOptsT: number[] = [];
     // The loop's figure is its own runtime, from the first batch to the last, as Trainer's eval_runtime
     // (worker start and model loading are model preparation, reported on the end-to-end line).

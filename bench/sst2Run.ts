@@ -12,13 +12,13 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { distFile } from '../src/core/paths';
 import { collate, loadTokenizer } from '../src/core/text';
 import { Tensor } from '../src/core/tensor/tensor';
 import { wordPieceTokenizerJson, SPECIAL_TOKENS } from '../src/demo/tokenizerJson';
 import { bertEncoderOnnx, BertShape } from './realisticModels';
-import { median, printTable, timeIt } from './util';
+import { timeBareLoop } from './bareLoop';
+import { median, printTable } from './util';
 
 const ROWS = Number(process.env.BENCH_SST2_ROWS ?? 20000), B = 32, MAXLEN = 128, ROUNDS = Number(process.env.BENCH_SST2_ROUNDS ?? 3);
 const SHAPE: Omit<BertShape, 'vocabSize'> = { hidden: 256, layers: 2, heads: 4, intermediate: 1024, maxPositions: MAXLEN, labels: 2 };
@@ -84,21 +84,7 @@ export async function main(): Promise<void> {
     const batches: Record<string, Tensor>[] = [];
     for (let s = 0; s < ROWS; s += B) batches.push(collate(encs.slice(s, s + B), { padTokenId: 0, padSide: 'right', names: ['input_ids', 'attention_mask'] }).feeds);
     const padded = batches.reduce((n, b) => n + b.input_ids.size, 0);
-    const bare = async () => {
-      const session = await ort.InferenceSession.create(path.join(modelDir, 'model.onnx'));
-      try {
-        return await timeIt(async () => {
-          for (const f of batches) {
-            await session.run({
-              input_ids: new ort.Tensor('int64', f.input_ids.data as BigInt64Array, [...f.input_ids.shape]),
-              attention_mask: new ort.Tensor('int64', f.attention_mask.data as BigInt64Array, [...f.attention_mask.shape]),
-            });
-          }
-        });
-      } finally {
-        await session.release();
-      }
-    };
+    const bare = () => timeBareLoop(path.join(modelDir, 'model.onnx'), batches);
     const args = ['run', '--model', modelDir, '--dataset', dataset, '--batch-size', String(B), '--refresh'];
     const features = path.join(dir, '.evalpred', 'features');
     const baseline = process.env.BENCH_SST2_BASELINE ? path.join(process.env.BENCH_SST2_BASELINE, 'dist', 'cli.js') : undefined;
