@@ -221,19 +221,22 @@ async function main() {
     // Go to a line of the active editor; Enter only once the quick input has taken the line number (else Enter
     // would run whatever command the palette listed first), then check the cursor really is there.
     const goToLine = async (line) => {
-      // F1 is now and then lost while the workbench moves focus (a continue's Debug Console output, CI of cf07006):
-      // press it again until the quick input shows, as palette() does.
+      // F1 is now and then lost while the workbench moves focus (a continue's Debug Console output, CI of cf07006),
+      // and the quick input can close again between showing and taking the text (CI of 27691d5): open it, type the
+      // line and see the line offered, all in one attempt, and start over (Escape, F1) when any step fails.
       const input = page.locator('.quick-input-widget input');
-      await until('the quick input for go-to-line', async () => {
-        await page.keyboard.press('F1');
-        if (await input.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) return true;
-        await page.keyboard.press('Escape');
-        return false;
-      }, T.mid, 500);
-      await input.fill(`:${line}`);
-      await until(`go-to-line ${line} in the quick input`, async () =>
+      const offered = async () =>
         new RegExp(`line ${line}\\b`, 'i').test(nbsp(await page.locator('.quick-input-widget').innerText({ timeout: 2000 }).catch(() => ''))) &&
-        !/^>/.test(await page.locator('.quick-input-widget input').inputValue().catch(() => '>')), T.short);
+        !/^>/.test(await input.inputValue({ timeout: 2000 }).catch(() => '>'));
+      await until(`go-to-line ${line} in the quick input`, async () => {
+        await page.keyboard.press('F1');
+        const ok =
+          (await input.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) &&
+          (await input.fill(`:${line}`, { timeout: 3000 }).then(() => true, () => false)) &&
+          (await until(`line ${line} offered`, offered, 3000).then(() => true, () => false));
+        if (!ok) await page.keyboard.press('Escape');
+        return ok;
+      }, T.mid, 500);
       await page.keyboard.press('Enter');
       await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: T.short });
       await until(`the cursor on line ${line}`, async () => nbsp(await page.locator('.statusbar').innerText({ timeout: 2000 }).catch(() => '')).includes(`Ln ${line},`), T.short);
