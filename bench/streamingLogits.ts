@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { GEN_WORDS, writeCausalLmModel } from '../test/fixtures/generative';
 import { PY_TOKEN_ACCURACY, TS_TOKEN_ACCURACY } from '../test/fixtures/tokenAccuracyMetrics';
-import { runMeasured } from '../test/helpers/peakRss';
+import { ChildPeak, runMeasured } from '../test/helpers/peakRss';
 import { mulberry32 } from '../src/demo/prng';
 import { printTable } from './util';
 
@@ -22,6 +22,14 @@ const BATCH = 8;
 function sentences(n: number, seed: number): string[] {
   const rng = mulberry32(seed);
   return Array.from({ length: n }, () => Array.from({ length: WORDS_PER_SENTENCE }, () => GEN_WORDS[Math.floor(rng() * GEN_WORDS.length)]).join(' '));
+}
+
+/** The CLI's largest child process of each name at its peak: all of it, and what was its own (anonymous) memory.
+ *  Shells of a few MB (finding the Python interpreter) are left out. */
+function childPeaks(children: ChildPeak[] | undefined): string {
+  const largest = new Map<string, ChildPeak>();
+  for (const c of children ?? []) if (c.peakMb >= 5 && c.peakMb > (largest.get(c.name)?.peakMb ?? 0)) largest.set(c.name, c);
+  return [...largest.values()].map((c) => `; ${c.name} ${c.peakMb.toFixed(0)} MB (${c.anonPeakMb.toFixed(0)} MB its own, the rest mapped file pages)`).join('');
 }
 
 export async function main(): Promise<void> {
@@ -64,7 +72,7 @@ export async function main(): Promise<void> {
         const r = await runMeasured(cli, ['metrics', '--cache', bigCache, '--metrics', file], dir, 3_600_000);
         const ms = performance.now() - t0;
         if (r.code !== 0) throw new Error(`evalpred metrics ${file} failed: ${r.stderr}`);
-        reruns.push([`${file} (${file.endsWith('.py') ? 'memory-mapped' : 'tensor.chunks()'}), peak RSS ${r.peakMb.toFixed(0)} MB`, ms / 1000, '', '']);
+        reruns.push([`${file} (${file.endsWith('.py') ? 'memory-mapped' : 'tensor.chunks()'}), peak RSS ${r.peakMb.toFixed(0)} MB${childPeaks(r.children)}`, ms / 1000, '', '']);
       }
       printTable(`metric reruns on ${bigRows} rows (${(fs.statSync(path.join(bigCache, 'predictions.npy')).size / 1024 ** 3).toFixed(2)} GiB of logits), wall time of evalpred metrics`, reruns, 's');
     }

@@ -1,4 +1,5 @@
 // Shared by the benchmarks: timing and a printed table (ratios are measured side by side in one run).
+import { peakRssKb } from '../test/helpers/peakRss';
 export async function timeIt(fn: () => unknown): Promise<number> {
   const t0 = performance.now();
   await fn();
@@ -32,9 +33,9 @@ export async function peakRss<T>(fn: () => Promise<T>): Promise<{ result: T; pea
   }
 }
 
-/** The process's peak RSS so far (MB), as the kernel counts it. */
+/** The process's peak RSS so far (MB), since its exec (test/helpers/peakRss.ts says why not resourceUsage's maxRSS). */
 export function processPeakRssMb(): number {
-  return process.resourceUsage().maxRSS / 1024;
+  return peakRssKb() / 1024;
 }
 
 /**

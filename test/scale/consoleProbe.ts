@@ -10,6 +10,7 @@ import { readCache } from '../../src/core/cache/store';
 import { evaluateSliced, runSliced } from '../../src/core/expr';
 import { writeNpyFile } from '../../src/core/tensor/npy';
 import { Tensor } from '../../src/core/tensor/tensor';
+import { peakRssKb } from '../helpers/peakRss';
 import { tensorCardsOf } from '../../src/core/view/cards';
 import { VariableStore } from '../../src/debug/variables';
 
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     const cards = await runSliced(tensorCardsOf(evalPred));
     return cards.map((c) => ({ path: c.path, min: c.min, max: c.max, nanCount: c.nanCount, counts: c.histogram.counts, edges: c.histogram.edges }));
   });
-  console.log(JSON.stringify({ name: 'process', maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024), predictionsInMemory: (evalPred.predictions as Tensor).inMemory }));
+  console.log(JSON.stringify({ name: 'process', maxRssMb: Math.round(peakRssKb() / 1024), predictionsInMemory: (evalPred.predictions as Tensor).inMemory }));
 }
 
 main().catch((e) => {
