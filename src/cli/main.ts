@@ -72,7 +72,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Warnings raised in the CLI's process (the metric library's UndefinedMetricWarning, as sklearn raises it) print
+ * like the CLI's own warnings: one line, without Node's "(node:PID)" prefix and its --trace-warnings hint.
+ */
+function printWarningsAsOurs(): void {
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => process.stderr.write(`warning: ${printable(`${w.name}: ${w.message}`)}\n`));
+}
+
 if (require.main === module) {
+  printWarningsAsOurs();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -39,6 +39,22 @@ test('run prints a summary on stderr and Trainer-keyed metrics as one JSON objec
   }
 });
 
+test('the built-in F1 on labels with no positive class warns as sklearn does, in one plain line', () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 8, numLabels: 2 });
+    const rows = fs.readFileSync(ws.dataset, 'utf8').trim().split('\n').map((l) => ({ ...JSON.parse(l), label: 0 }));
+    fs.writeFileSync(ws.dataset, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const r = cli(['run', '--model', ws.modelDir, '--dataset', ws.dataset, '--batch-size', '4', '--out', 'cache'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^warning: UndefinedMetricWarning: Recall is ill-defined and being set to 0\.0 due to no true samples\./m);
+    assert.doesNotMatch(r.stderr, /\(node:\d+\)|--trace-warnings/);
+    assert.equal(JSON.parse(r.stdout).eval_f1, 0);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('BAD CALL - a missing dataset exits non-zero with one paragraph naming it, no stack trace', () => {
   const dir = tempDir();
   try {
