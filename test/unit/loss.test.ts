@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bceWithLogits, crossEntropy, mse, qaLoss } from '../../src/core/model/loss';
+import { shiftedCrossEntropy } from '../../src/core/model/heads/causalLm';
 import { Tensor } from '../../src/core/tensor/tensor';
 import { mulberry32 } from '../../src/demo/prng';
 import { execFileSync } from 'node:child_process';
@@ -172,4 +173,30 @@ test('QA loss clamps positions to [0, L] and ignores L, then averages start and 
   moved[2 * L] += 1; // row 2 has start position -100
   const got2 = qaLoss(Tensor.from('float32', [n, L], moved), Tensor.from('float32', [n, L], qaEnd), Tensor.from('int64', [n], qaStartPos), Tensor.from('int64', [n], qaEndPos));
   assert.notEqual(got2, got);
+});
+
+test('a causal LM\'s shifted cross-entropy, read in place, equals crossEntropy over the shifted copy bit for bit (float32 and float16 logits, -100s, a bad label named)', () => {
+  const [n, L, V] = [3, 7, 11];
+  // labels may be wider than the logits' positions: only the first L of each row are read (t + 1 <= L - 1)
+  const W = L;
+  const labelValues = ints(5, n * W, 0, V).map((y, i) => (i % 5 === 2 || i % W === 0 ? -100 : y));
+  const labels = Tensor.from('int64', [n, W], labelValues);
+  for (const dtype of ['float32', 'float16'] as const) {
+    const logits = Tensor.from(dtype, [n, L, V], randn(9, n * L * V));
+    // What shiftedCrossEntropy built before reading in place: logits[:, :-1, :] and labels[:, 1:], copied.
+    const xs: number[] = [];
+    const ys: number[] = [];
+    for (let r = 0; r < n; r++) {
+      for (let t = 0; t < L - 1; t++) {
+        for (let c = 0; c < V; c++) xs.push(logits.at((r * L + t) * V + c));
+        ys.push(labelValues[r * W + t + 1]);
+      }
+    }
+    const copied = crossEntropy(Tensor.from('float32', [n * (L - 1), V], xs), Tensor.from('int64', [n * (L - 1)], ys));
+    assert.ok(Number.isFinite(copied));
+    assert.equal(shiftedCrossEntropy(logits, labels), copied, dtype);
+  }
+  assert.ok(Number.isNaN(shiftedCrossEntropy(Tensor.from('float32', [2, 1, V], randn(3, 2 * V)), Tensor.from('int64', [2, 1], [1, 2]))), 'one position: nothing to predict');
+  const bad = Tensor.from('int64', [n, W], labelValues.map((y, i) => (i === W + 3 ? V : y)));
+  assert.throws(() => shiftedCrossEntropy(Tensor.from('float32', [n, L, V], randn(9, n * L * V)), bad), (e: unknown) => isEvalpredError(e) && /label 11 at position 8 of label_ids is outside the model's 11 classes/.test((e as Error).message));
 });

@@ -13,8 +13,7 @@ import { Tensor } from '../tensor/tensor';
  * Returns NaN when every label is ignore_index (as torch does).
  */
 export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100): number {
-  const C = logits.shape[logits.ndim - 1];
-  if (logits.ndim < 2 || !C) throw new EvalpredError(`cross-entropy needs logits with a class axis, got ${logits}`, { tensor: 'logits' });
+  const C = classCount(logits);
   const rows = logits.size / C;
   if (labels.size !== rows) {
     throw new EvalpredError(
@@ -24,11 +23,28 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
     );
   }
   requireInteger(labels, 'cross-entropy');
+  return crossEntropyRows(logits, rows, (r) => r * C, (r) => labels.at(r), ignoreIndex);
+}
+
+/** The size of `logits`' class axis (its last), refused when there is none. */
+export function classCount(logits: Tensor): number {
+  const C = logits.shape[logits.ndim - 1];
+  if (logits.ndim < 2 || !C) throw new EvalpredError(`cross-entropy needs logits with a class axis, got ${logits}`, { tensor: 'logits' });
+  return C;
+}
+
+/**
+ * The mean cross-entropy over `rows` targets, the r-th scoring the C logits from flat offset `base(r)` against the
+ * class `label(r)`: crossEntropy's loop, for callers that score a strided selection of rows without copying it
+ * (a causal LM's shifted positions, whose copy was a second batch of full logits in memory).
+ */
+export function crossEntropyRows(logits: Tensor, rows: number, base: (r: number) => number, label: (r: number) => number, ignoreIndex = -100): number {
+  const C = classCount(logits);
   const x = floatReader(logits);
   let sum = 0;
   let count = 0;
   for (let r = 0; r < rows; r++) {
-    const y = labels.at(r);
+    const y = label(r);
     if (y === ignoreIndex) continue;
     if (y < 0 || y >= C) {
       throw new EvalpredError(
@@ -37,7 +53,8 @@ export function crossEntropy(logits: Tensor, labels: Tensor, ignoreIndex = -100)
         { tensor: 'label_ids' },
       );
     }
-    sum += logSumExp(x, r * C, C) - x(r * C + y);
+    const b = base(r);
+    sum += logSumExp(x, b, C) - x(b + y);
     count++;
   }
   return Math.fround(sum / count); // 0/0 = NaN when everything is ignored

@@ -2,7 +2,7 @@
 // predictions; the model's own loss scores the logits at position t against the label at t+1 (the last
 // position has no target), ignoring -100, averaged over the counted tokens in float32 (docs/trainer-semantics.md#losses-we-compute).
 import { Tensor, TensorNode } from '../../tensor/tensor';
-import { activeLabels, crossEntropy, isIntegerDType } from '../loss';
+import { activeLabels, classCount, crossEntropyRows, isIntegerDType } from '../loss';
 import type { GenerativeHead, OutputLayout } from './types';
 import { mainTensor } from './layout';
 import { LayoutHead } from './layoutHead';
@@ -39,14 +39,15 @@ export function causalLossCountsAllLabels(profile: string | undefined, architect
 
 /** ForCausalLMLoss: logits[:, :-1] against labels[:, 1:], ignore -100. */
 export function shiftedCrossEntropy(logits: Tensor, labels: Tensor): number {
-  const [n, L, V] = logits.shape;
+  const [n, L] = logits.shape;
+  const V = classCount(logits);
   if (L < 2) return NaN; // nothing to predict: torch's mean over zero targets
-  const x = Tensor.full(logits.dtype, [n, L - 1, V]);
-  const y = Tensor.full('int64', [n, L - 1]);
-  const xs = logits.data as Float32Array, xd = x.data as Float32Array;
-  for (let r = 0; r < n; r++) {
-    xd.set(xs.subarray(r * L * V, (r * L + L - 1) * V), r * (L - 1) * V);
-    for (let t = 0; t < L - 1; t++) y.set(r * (L - 1) + t, labels.at(r * labels.shape[1] + t + 1));
-  }
-  return crossEntropy(x, y);
+  // Target k = r * (L - 1) + t is position t of row r: logits [r, t, :], label [r, t + 1]. Read in place.
+  const W = labels.shape[1];
+  return crossEntropyRows(
+    logits,
+    n * (L - 1),
+    (k) => (Math.floor(k / (L - 1)) * L + (k % (L - 1))) * V,
+    (k) => labels.at(Math.floor(k / (L - 1)) * W + (k % (L - 1)) + 1),
+  );
 }
