@@ -105,6 +105,18 @@ test('streamed accumulation is byte-identical to the in-memory one: mixed widths
   );
 });
 
+test('streamed: rows longer than the 16 MB copy buffer and chunks of several rows, padded to the widest batch, stay byte-identical', () => {
+  // [1, 3, 7e5] float64: one 16.8 MB row, read whole; [2, 2, 7e5]: 11.2 MB rows, one per read, padded from 2 to 3;
+  // [40, 2, 2e4] float32 rows of 160 kB: many rows a read, converted to float64 as torch's copy into new_full does.
+  assertSameCache(
+    {
+      predictions: [t('float64', [1, 3, 700_000], 1), t('float64', [2, 2, 700_000], 2)],
+      label_ids: [t('float64', [40, 2, 20_000], 3), t('float32', [40, 2, 20_000], 4)],
+    },
+    true,
+  );
+});
+
 test('streamed: tuples of outputs (nested, zip-truncated), 1-D vectors, 0-d values, one batch, generated ids', () => {
   // tuple (logits, (start, end)) with a third member only in batch 0: zip keeps two
   assertSameCache(

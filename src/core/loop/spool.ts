@@ -199,7 +199,8 @@ function copyInto(
     used = 0;
   };
   const put = (b: Uint8Array) => {
-    if (b.length >= buf.length) {
+    // A large piece (a whole chunk of rows) goes straight to the file: copying it into `buf` first gains nothing.
+    if (b.length >= buf.length / 2) {
       flush();
       writeFully(fd, b);
       return;
@@ -208,6 +209,8 @@ function copyInto(
     buf.set(b, used);
     used += b.length;
   };
+  // One read buffer for every chunk (a fresh zero-filled 16 MB array per read cost as much as the read itself).
+  const readBuf = new ArrayBuffer(COPY_BYTES);
   try {
     put(npyHeaderBytes(dtype, shape));
     for (const [b, p] of parts.entries()) {
@@ -219,7 +222,8 @@ function copyInto(
       try {
         for (let e = 0; e < size; ) {
           const n = Math.min(size - e, rowsPer * rowElems);
-          const raw = new DTYPES[p.dtype].ctor(n);
+          // (a single row longer than the buffer is read whole into an array of its own)
+          const raw = n * src <= COPY_BYTES ? new DTYPES[p.dtype].ctor(readBuf, 0, n) : new DTYPES[p.dtype].ctor(n);
           readExactly(sfd, bytesOf(raw), e * src, p.file);
           const data = p.dtype === dtype ? raw : convert(raw, p.dtype, dtype, n);
           emit(b, bytesOf(data), put);
