@@ -143,8 +143,12 @@ export async function runCommand(argv: string[]): Promise<number> {
       runners: { memoryLimitMb, python },
     });
     process.stderr.write(`${ev.fromCache ? 'cached predictions' : 'predictions cached'} in ${path.relative(process.cwd(), ev.cacheDir) || '.'}\n`);
+    // A metric file runs in its own process while the summary's passes over the arrays run here: over gigabytes of
+    // logits each takes seconds. Its output still follows the summary.
+    const metrics = metricsForEvaluation(runners, ev, settings);
+    metrics.catch(() => {}); // awaited below, after the summary
     if (!parsed.flags.json) await printSummary(ev, settings);
-    const result = await metricsForEvaluation(runners, ev, settings);
+    const result = await metrics;
     for (const w of result.warnings) process.stderr.write(`warning: ${printable(w)}\n`);
     for (const n of result.notes) process.stderr.write(`note: ${printable(n)}\n`);
     if (result.stdout) process.stderr.write(result.stdout);
