@@ -55,11 +55,11 @@ function budgets(batches: Batches): number[] {
 }
 
 /** The same batches accumulated in memory then written, and streamed: every file, byte for byte, at every budget. */
-function assertSameCache(batches: Batches, concat: boolean): void {
-  for (const budget of budgets(batches)) assertSameCacheAt(batches, concat, budget);
+async function assertSameCache(batches: Batches, concat: boolean): Promise<void> {
+  for (const budget of budgets(batches)) await assertSameCacheAt(batches, concat, budget);
 }
 
-function assertSameCacheAt(batches: Batches, concat: boolean, budget: number): void {
+async function assertSameCacheAt(batches: Batches, concat: boolean, budget: number): Promise<void> {
   const root = tempDir();
   try {
     const meta = { numSamples: 1, key: 'k', producer: {} };
@@ -75,6 +75,7 @@ function assertSameCacheAt(batches: Batches, concat: boolean, budget: number): v
     for (const [f, list] of Object.entries(batches) as [Field, TensorNode[]][]) {
       const c = new SpoolContainer(f, concat, pending.tmp, budget);
       list.forEach((n) => c.add(n));
+      await c.settle();
       nodes[f] = toNodes(c.result()!, pending.tmp);
     }
     commitCacheFiles(pending, nodes, meta);
@@ -92,10 +93,10 @@ function assertSameCacheAt(batches: Batches, concat: boolean, budget: number): v
   }
 }
 
-test('streamed accumulation is byte-identical to the in-memory one: mixed widths with -100 padding, labels, inputs', () => {
+test('streamed accumulation is byte-identical to the in-memory one: mixed widths with -100 padding, labels, inputs', async () => {
   const widths = [5, 2, 7, 7];
   const sizes = [3, 3, 3, 1];
-  assertSameCache(
+  await assertSameCache(
     {
       predictions: widths.map((w, b) => t('float32', [sizes[b], w, 4], b)),
       label_ids: widths.map((w, b) => t('int64', [sizes[b], w], b + 10)),
@@ -105,10 +106,10 @@ test('streamed accumulation is byte-identical to the in-memory one: mixed widths
   );
 });
 
-test('streamed: rows longer than the 16 MB copy buffer and chunks of several rows, padded to the widest batch, stay byte-identical', () => {
+test('streamed: rows longer than the 16 MB copy buffer and chunks of several rows, padded to the widest batch, stay byte-identical', async () => {
   // [1, 3, 7e5] float64: one 16.8 MB row, read whole; [2, 2, 7e5]: 11.2 MB rows, one per read, padded from 2 to 3;
   // [40, 2, 2e4] float32 rows of 160 kB: many rows a read, converted to float64 as torch's copy into new_full does.
-  assertSameCache(
+  await assertSameCache(
     {
       predictions: [t('float64', [1, 3, 700_000], 1), t('float64', [2, 2, 700_000], 2)],
       label_ids: [t('float64', [40, 2, 20_000], 3), t('float32', [40, 2, 20_000], 4)],
@@ -117,9 +118,9 @@ test('streamed: rows longer than the 16 MB copy buffer and chunks of several row
   );
 });
 
-test('streamed: tuples of outputs (nested, zip-truncated), 1-D vectors, 0-d values, one batch, generated ids', () => {
+test('streamed: tuples of outputs (nested, zip-truncated), 1-D vectors, 0-d values, one batch, generated ids', async () => {
   // tuple (logits, (start, end)) with a third member only in batch 0: zip keeps two
-  assertSameCache(
+  await assertSameCache(
     {
       predictions: [
         { tuple: [t('float32', [2, 3, 5], 1), { tuple: [t('float32', [2, 3], 2), t('float32', [2, 3], 3)] }, t('int64', [2], 9)] },
@@ -130,10 +131,10 @@ test('streamed: tuples of outputs (nested, zip-truncated), 1-D vectors, 0-d valu
     true,
   );
   // 0-d values become one entry per batch with >= 2 batches, and stay 0-d with one
-  assertSameCache({ predictions: [t('float32', [], 1), t('float32', [], 2), t('float32', [], 3)] }, true);
-  assertSameCache({ predictions: [t('float32', [], 1)], label_ids: [{ tuple: [t('int64', [1, 4], 1), t('bool', [1, 4], 2)] }] }, true);
+  await assertSameCache({ predictions: [t('float32', [], 1), t('float32', [], 2), t('float32', [], 3)] }, true);
+  await assertSameCache({ predictions: [t('float32', [], 1)], label_ids: [{ tuple: [t('int64', [1, 4], 1), t('bool', [1, 4], 2)] }] }, true);
   // generate(): int64 ids of varying widths, float16 scores, bool masks padded with what -100 gives them
-  assertSameCache(
+  await assertSameCache(
     {
       predictions: [t('int64', [4, 9], 1), t('int64', [4, 3], 2), t('int64', [2, 12], 3)],
       label_ids: [t('float16', [4, 9], 1), t('float16', [4, 3], 2), t('float16', [2, 12], 3)],
@@ -142,11 +143,11 @@ test('streamed: tuples of outputs (nested, zip-truncated), 1-D vectors, 0-d valu
     true,
   );
   // a batch in another dtype is converted into the first batch's dtype
-  assertSameCache({ predictions: [t('float32', [2, 3], 1), t('float64', [2, 5], 2), t('int64', [1, 1], 3)] }, true);
+  await assertSameCache({ predictions: [t('float32', [2, 3], 1), t('float64', [2, 5], 2), t('int64', [1, 1], 3)] }, true);
 });
 
-test('streamed: eval_do_concat_batches=False writes one entry per batch (tuples inside), as the in-memory list', () => {
-  assertSameCache(
+test('streamed: eval_do_concat_batches=False writes one entry per batch (tuples inside), as the in-memory list', async () => {
+  await assertSameCache(
     {
       predictions: [{ tuple: [t('float32', [2, 3, 5], 1), t('float32', [2, 3], 2)] }, { tuple: [t('float32', [1, 8, 5], 3), t('float32', [1, 8], 4)] }],
       label_ids: [t('int64', [2, 3], 1), t('int64', [1, 8], 2)],
@@ -155,7 +156,7 @@ test('streamed: eval_do_concat_batches=False writes one entry per batch (tuples 
   );
 });
 
-test('streamed: structure, rank and uint8 mismatches raise the in-memory errors and leave no spool file behind', () => {
+test('streamed: structure, rank and uint8 mismatches raise the in-memory errors and leave no spool file behind', async () => {
   const cases: TensorNode[][] = [
     [t('float32', [2, 3], 1), { tuple: [t('float32', [2, 3], 2)] }],
     [t('float32', [2, 3, 4], 1), t('float32', [3], 2)],
@@ -172,6 +173,7 @@ test('streamed: structure, rank and uint8 mismatches raise the in-memory errors 
       try {
         const disk = new SpoolContainer('predictions', true, dir, budget);
         batches.forEach((n) => disk.add(n));
+        await disk.settle();
         assert.throws(() => disk.result(), (e: Error) => isEvalpredError(e) && e.message === want);
         assert.deepEqual(fs.readdirSync(dir), [], `budget ${budget}: the folder holds nothing after a failed assembly`);
       } finally {
@@ -329,7 +331,7 @@ test('a run whose disk fills during the run stops before the next batch is writt
   }
 });
 
-test('a field under its memory budget writes no spool file until result(); past it, every held batch is spooled in order', () => {
+test('a field under its memory budget writes no spool file until result(); past it, every held batch is spooled in order', async () => {
   const batches = [0, 1, 2, 3].map((b) => t('float32', [2, 3 + b], b));
   const dir = tempDir();
   try {
@@ -347,12 +349,38 @@ test('a field under its memory budget writes no spool file until result(); past 
     spilled.add(batches[3]);
     assert.equal(spools().length, 4, 'after the spill every batch is spooled as it comes');
     assert.equal(spilled.count, 4);
+    await spilled.settle();
     const a = held.result() as Tensor;
     const b = spilled.result() as Tensor;
     assert.deepEqual(spools(), [], 'spool files are removed once copied');
     assert.deepEqual(fs.readdirSync(dir).sort(), ['label_ids.npy', 'predictions.npy']);
     assert.ok(Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength).equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength)));
     assert.deepEqual(a.shape, [8, 6]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a spooled batch is written on the thread pool while the loop goes on: one write at a time (the next are written at once), and result() only after settle()', async () => {
+  const batches = [0, 1, 2].map((b) => t('float32', [4, 1000], b));
+  const dir = tempDir();
+  try {
+    const c = new SpoolContainer('predictions', true, dir, 0);
+    batches.forEach((n) => c.add(n));
+    const size = (f: string) => fs.statSync(path.join(dir, f)).size;
+    // b0's write went to the thread pool and cannot have finished (no event-loop turn since); b1 and b2 were written here, whole.
+    assert.equal(size('spool-predictions-b1.bin'), 16_000);
+    assert.equal(size('spool-predictions-b2.bin'), 16_000);
+    assert.throws(() => c.result(), /result\(\) before settle\(\), with a spool write under way/);
+    await c.settle();
+    assert.equal(size('spool-predictions-b0.bin'), 16_000);
+    const mem = new LoopContainer('predictions', true);
+    batches.forEach((n) => mem.add(n));
+    const want = mem.result() as Tensor;
+    const got = c.result() as Tensor;
+    assert.deepEqual(got.shape, [12, 1000]);
+    assert.ok(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength).equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength)));
+    assert.deepEqual(fs.readdirSync(dir), ['predictions.npy']);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -20,6 +20,11 @@ export class LoopContainer {
     this.batches.push(node);
   }
 
+  /** In memory: nothing is ever under way. */
+  settle(): Promise<void> {
+    return Promise.resolve();
+  }
+
   get count(): number {
     return this.batches.length;
   }

@@ -113,6 +113,8 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       hooks.progress?.(p);
       if (hooks.afterBatch) await hooks.afterBatch(p);
     }
+    // The last batches' spool writes may still be under way (spool.ts): on disk before anything reads them back.
+    await Promise.all(spools.map((c) => c.settle()));
     const runtimeSeconds = (performance.now() - t0) / 1000;
     if (userPreprocess) notes.push(...userPreprocess.notes); // e.g. NumPy arrays instead of torch tensors
     const timings = { tokenizeMs, inferenceMs, otherMs: runtimeSeconds * 1000 - tokenizeMs - inferenceMs };

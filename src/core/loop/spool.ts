@@ -10,13 +10,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DType, DTYPES, TensorData } from '../tensor/dtype';
-import { npyHeaderBytes, openNpyFile, writeFully, writeNpyFile, writeTensorData } from '../tensor/npy';
+import { npyHeaderBytes, openNpyFile, writeFully, writeFullyAsync, writeNpyFile, writeTensorData } from '../tensor/npy';
 import { Tensor, TensorNode, walkTensors } from '../tensor/tensor';
 import { PADDING_INDEX, concatNodes, concatPlan, nodeBytes, sameKind } from './accumulate';
 
 /** What the loop does with one EvalPrediction field's batches: LoopContainer (memory) or SpoolContainer (disk). */
 export interface Accumulator {
   add(node: TensorNode): void;
+  /** Resolves once every batch added is on disk (a write still under way finished); throws its error if it failed. */
+  settle(): Promise<void>;
   readonly count: number;
   /** null when nothing was added (Trainer leaves the field None). */
   result(): TensorNode | null;
@@ -99,18 +101,43 @@ export class SpoolContainer implements Accumulator {
 
   private spool(node: TensorNode, tag: string): Skeleton {
     if (node instanceof Tensor) {
+      if (this.writeError) throw this.writeError;
       const file = path.join(this.dir, `spool-${tag}.bin`);
       const fd = fs.openSync(file, 'wx');
+      this.diskBytes += node.nbytes;
+      // One write at a time goes on the thread pool while the loop runs the next batch (a batch of full logits
+      // takes as long to write as the model takes to compute it); while it is under way, the next is written here,
+      // so no more than one batch waits in memory for the disk.
+      if (!this.writing && node.inMemory && node.ndim > 0) {
+        const d = node.data;
+        this.writing = writeFullyAsync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
+          .catch((e: unknown) => {
+            this.writeError ??= e instanceof Error ? e : new Error(String(e));
+          })
+          .finally(() => {
+            fs.closeSync(fd);
+            this.writing = null;
+          });
+        return { file, dtype: node.dtype, shape: [...node.shape] };
+      }
       try {
         writeTensorData(fd, node);
       } finally {
         fs.closeSync(fd);
       }
-      this.diskBytes += node.nbytes;
       return { file, dtype: node.dtype, shape: [...node.shape] };
     }
     if ('tuple' in node) return { tuple: node.tuple.map((c, i) => this.spool(c, `${tag}-${i}`)) };
     return { list: node.list.map((c, i) => this.spool(c, `${tag}-l${i}`)) };
+  }
+
+  /** The write under way, if any (it never rejects: a failure is kept in writeError). */
+  private writing: Promise<void> | null = null;
+  private writeError: Error | null = null;
+
+  async settle(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.writeError) throw this.writeError;
   }
 
   /** The run failed: remove what this field wrote so far (spool files, per-batch files); the folder is the caller's. */
@@ -119,7 +146,10 @@ export class SpoolContainer implements Accumulator {
     for (const n of this.listed) for (const [, t] of walkTensors(n, this.name)) if (t.backing) fs.rmSync(t.backing.file, { force: true });
   }
 
+  /** After settle(): the spool files are read back. */
   result(): TensorNode | null {
+    if (this.writing) throw new Error(`internal: ${this.name}: result() before settle(), with a spool write under way`);
+    if (this.writeError) throw this.writeError;
     if (this.count === 0) return null;
     if (!this.doConcat) return { list: this.listed.slice() };
     // Never spilled: concatenate in memory (the reference LoopContainer uses) and write the final files.

@@ -427,6 +427,16 @@ export function writeTensorData(fd: number, t: Tensor): void {
   }
 }
 
+/** writeFully on libuv's thread pool: the caller's thread goes on meanwhile; `bytes` must not change until it resolves. */
+export async function writeFullyAsync(fd: number, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) {
+    done += await new Promise<number>((resolve, reject) =>
+      fs.write(fd, bytes, done, Math.min(IO_PIECE, bytes.length - done), null, (e, n) => (e ? reject(e) : resolve(n))),
+    );
+  }
+}
+
 /** Write all of `bytes` at the descriptor's position, in pieces fs.writeSync accepts. */
 export function writeFully(fd: number, bytes: Uint8Array): void {
   let done = 0;
