@@ -385,3 +385,36 @@ test('a spooled batch is written on the thread pool while the loop goes on: one 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a spool write that fails (the disk filled behind the run\'s checks) is the run\'s error, naming the file, on the thread pool or here', async () => {
+  const dir = tempDir();
+  const { write, writeSync } = fs;
+  const enospc = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+  const named = (file: string) => (e: unknown) =>
+    isEvalpredError(e) && e.message === `could not write ${path.join(dir, file)} (the predictions of this run, on their way to the cache): the disk is full.`;
+  try {
+    // On the thread pool: the failure waits for settle() (or the next batch), then comes out as the run's error.
+    (fs as { write: unknown }).write = (...args: unknown[]) => {
+      const cb = args[args.length - 1] as (e: Error) => void;
+      process.nextTick(() => cb(enospc()));
+    };
+    const a = new SpoolContainer('predictions', true, dir, 0);
+    a.add(t('float32', [2, 3], 0));
+    await assert.rejects(a.settle(), named('spool-predictions-b0.bin'));
+    assert.throws(() => a.add(t('float32', [2, 3], 1)), named('spool-predictions-b0.bin'), 'a later batch stops at the same error');
+    a.discard();
+    // Here, while a write is under way on the thread pool: at once.
+    (fs as { writeSync: unknown }).writeSync = () => {
+      throw enospc();
+    };
+    const b = new SpoolContainer('predictions', true, dir, 0);
+    b.add(t('float32', [2, 3], 2));
+    assert.throws(() => b.add(t('float32', [2, 3], 3)), named('spool-predictions-b1.bin'));
+    await b.settle().catch(() => {});
+    b.discard();
+    assert.deepEqual(fs.readdirSync(dir), [], 'discard() leaves nothing');
+  } finally {
+    Object.assign(fs, { write, writeSync });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -191,22 +191,3 @@ function sleepMs(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** A one-paragraph reason for an OS error while creating the temp folder or writing into it. */
-export function describeWriteError(e: unknown, shown: string): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOTDIR':
-      return `a part of that path is a file, not a folder (${err.path ?? shown})`;
-    case 'EACCES':
-    case 'EPERM':
-      return `permission denied creating ${err.path ?? shown}`;
-    case 'EROFS':
-      return `the file system is read-only`;
-    case 'ENOSPC':
-      return 'the disk is full';
-    case 'ENOENT':
-      return `the folder ${path.dirname(path.resolve(shown))} does not accept new folders (${err.path ?? shown} could not be created)`;
-    default:
-      return messageOf(e);
-  }
-}

@@ -5,11 +5,11 @@
 // and how temp folders are cleaned: outputFolder.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { EvalpredError, isEvalpredError, messageOf } from '../errors';
+import { EvalpredError, describeWriteError, isEvalpredError, messageOf } from '../errors';
 import { packageRoot } from '../paths';
 import { readNpyHeaderFile, writeNpyFile } from '../tensor/npy';
 import { EvalPredictionData, Tensor, TensorNode } from '../tensor/tensor';
-import { assertCacheTarget, describeWriteError, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
+import { assertCacheTarget, removeLeftovers, swapIntoPlace, tempName } from './outputFolder';
 import { BatchInputsNodes, CACHE_FORMAT, CacheManifest, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes, MANIFEST_FILE, attachmentFile, nodeFiles } from './manifest';
 import { FIELD_OF } from './reader';
 import { batchInputsFile } from '../loop/spool';

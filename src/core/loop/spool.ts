@@ -9,6 +9,7 @@
 // was most of the accumulation time; only outputs that could outgrow memory pay for spooling.
 import fs from 'node:fs';
 import path from 'node:path';
+import { EvalpredError, describeWriteError, isEvalpredError } from '../errors';
 import { DType, DTYPES, TensorData } from '../tensor/dtype';
 import { npyHeaderBytes, openNpyFile, writeFully, writeFullyAsync, writeNpyFile, writeTensorData } from '../tensor/npy';
 import { Tensor, TensorNode, walkTensors } from '../tensor/tensor';
@@ -79,7 +80,11 @@ export class SpoolContainer implements Accumulator {
     const b = this.count;
     // eval_do_concat_batches=False: every batch is an entry of the list, written as it comes.
     if (!this.doConcat) {
-      this.listed.push(writeNodeFiles(this.dir, node, `${this.name}_b${b}`));
+      try {
+        this.listed.push(writeNodeFiles(this.dir, node, `${this.name}_b${b}`));
+      } catch (e) {
+        throw this.failure(e, path.join(this.dir, `${this.name}_b${b}.npy`));
+      }
       this.diskBytes += nodeBytes(node);
     }
     else if (this.spilled) this.batches.push(this.spool(node, `${this.name}-b${b}`));
@@ -103,7 +108,12 @@ export class SpoolContainer implements Accumulator {
     if (node instanceof Tensor) {
       if (this.writeError) throw this.writeError;
       const file = path.join(this.dir, `spool-${tag}.bin`);
-      const fd = fs.openSync(file, 'wx');
+      let fd: number;
+      try {
+        fd = fs.openSync(file, 'wx');
+      } catch (e) {
+        throw this.failure(e, file);
+      }
       this.diskBytes += node.nbytes;
       // One write at a time goes on the thread pool while the loop runs the next batch (a batch of full logits
       // takes as long to write as the model takes to compute it); while it is under way, the next is written here,
@@ -112,7 +122,7 @@ export class SpoolContainer implements Accumulator {
         const d = node.data;
         this.writing = writeFullyAsync(fd, new Uint8Array(d.buffer, d.byteOffset, d.byteLength))
           .catch((e: unknown) => {
-            this.writeError ??= e instanceof Error ? e : new Error(String(e));
+            this.writeError ??= this.failure(e, file);
           })
           .finally(() => {
             fs.closeSync(fd);
@@ -122,13 +132,23 @@ export class SpoolContainer implements Accumulator {
       }
       try {
         writeTensorData(fd, node);
-      } finally {
+      } catch (e) {
         fs.closeSync(fd);
+        fs.rmSync(file, { force: true }); // not among the batches yet: discard() would not find it
+        throw this.failure(e, file);
       }
+      fs.closeSync(fd);
       return { file, dtype: node.dtype, shape: [...node.shape] };
     }
     if ('tuple' in node) return { tuple: node.tuple.map((c, i) => this.spool(c, `${tag}-${i}`)) };
     return { list: node.list.map((c, i) => this.spool(c, `${tag}-l${i}`)) };
+  }
+
+  /** A file system error while writing `file`, in one paragraph naming it (the disk filled behind the run's own
+   *  checks, a permission changed); errors that are already the run's own pass as they are. */
+  private failure(e: unknown, file: string): Error {
+    if (isEvalpredError(e)) return e;
+    return new EvalpredError(`could not write ${file} (the ${this.name} of this run, on their way to the cache): ${describeWriteError(e, file)}.`, { file }, { cause: e });
   }
 
   /** The write under way, if any (it never rejects: a failure is kept in writeError). */
@@ -153,9 +173,18 @@ export class SpoolContainer implements Accumulator {
     if (this.count === 0) return null;
     if (!this.doConcat) return { list: this.listed.slice() };
     // Never spilled: concatenate in memory (the reference LoopContainer uses) and write the final files.
-    if (!this.spilled) return writeNodeFiles(this.dir, concatNodes(this.held, this.name), this.name);
+    if (!this.spilled) {
+      const all = concatNodes(this.held, this.name);
+      try {
+        return writeNodeFiles(this.dir, all, this.name);
+      } catch (e) {
+        throw this.failure(e, path.join(this.dir, `${this.name}.npy`));
+      }
+    }
     try {
       return assemble(this.batches, this.name, path.join(this.dir, this.name));
+    } catch (e) {
+      throw this.failure(e, path.join(this.dir, `${this.name}.npy`));
     } finally {
       // What a failed check left behind goes too: the folder must hold only what the manifest lists.
       for (const s of this.batches) for (const f of spoolFiles(s)) fs.rmSync(f, { force: true });
