@@ -204,7 +204,9 @@ async function main() {
       await until(`"${text}" in the command palette`, async () => {
         await page.keyboard.press('F1');
         await input.waitFor({ state: 'visible', timeout: T.short });
-        await input.fill(`>${text}`);
+        // The input can close again between showing and taking the text (CI of 081f975, after the seq2seq view
+        // opened): then open it again rather than wait out fill's 30 s.
+        if (!(await input.fill(`>${text}`, { timeout: 3000 }).then(() => true, () => false))) return false;
         if (await row.waitFor({ timeout: 3000 }).then(() => true, () => false)) return true;
         await page.keyboard.press('Escape');
         return false;
