@@ -150,17 +150,19 @@ test('a breakpoint set while the metric is already running binds and stops there
     const slow = `import pathlib, time
 
 def compute_metrics(eval_preds):
+    finish = pathlib.Path(__file__).with_name("finish")
     pathlib.Path(__file__).with_name("started").touch()
     for step in range(400):
-        time.sleep(0.025)
         total = step * (step + 1) // 2
+        if not finish.exists():
+            time.sleep(0.025)
     return {"total": total}
 `;
     const { cache, metrics } = workspace(dir, slow);
     const out = outputs(dc);
     await launchToBoundary(dc, { cache, metrics }, async () => undefined);
     await dc.continueRequest({ threadId: 1 });
-    // The metric is running (10 s in all) once it has touched its marker file.
+    // The metric is running (10 s in all, unless told to finish) once it has touched its marker file.
     const started = path.join(dir, 'started');
     for (let waited = 0; !fs.existsSync(started); waited += 50) {
       assert.ok(waited < 15000, 'the metric started');
@@ -176,6 +178,7 @@ def compute_metrics(eval_preds):
     assert.ok(step >= 0 && step < 399, `stopped mid-run, at step ${step}`);
     // Remove it and continue: the run finishes.
     await dc.setBreakpointsRequest({ source: { path: metrics }, breakpoints: [] });
+    fs.writeFileSync(path.join(dir, 'finish'), ''); // the remaining steps without their sleep
     await continueTo(dc, stop.body.threadId!);
     assert.match(out.join(''), /"eval_total":\s*79800\b/);
   }));
