@@ -1,7 +1,7 @@
 // Which Python runs a .py metric in VS Code (README "Which Python runs your metric"): the setting
 // evalpred.pythonPath when set (an override), else the interpreter selected in the Python extension (the
 // user's venv or conda env, with their scikit-learn and transformers), else the CLI's rule: EVALPRED_PYTHON,
-// then the first python3 on PATH that has NumPy (src/core/metrics/pyRunner.ts defaultPython). A launch.json
+// then the first python3 on PATH that has NumPy (src/core/metrics/pythonInterpreters.ts defaultPython). A launch.json
 // "python" attribute wins over all of these (./debugConfig.ts leaves it alone).
 // No `vscode` import: the Python extension's API comes in as a parameter, so test/unit/pythonInterpreter.test.ts
 // drives this with a stub of it in plain Node.

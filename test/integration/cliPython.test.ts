@@ -63,6 +63,44 @@ test('--python with an interpreter without NumPy names it and gives its pip line
   assert.match(r.stderr, /--python \(or EVALPRED_PYTHON\)/);
 });
 
+test('--python without NumPy: the error also names an interpreter on PATH that has NumPy, and it has', () => {
+  const r = cli(['metrics', '--cache', cache, '--metrics', metric, '--python', path.join(noNumpyBin, 'python3')]);
+  assert.equal(r.code, 2, r.stderr);
+  const found = /On this machine (\S+) has NumPy: --python (\S+)\./.exec(r.stderr);
+  assert.ok(found, r.stderr);
+  assert.equal(found[2], found[1]);
+  assert.notEqual(found[1], path.join(noNumpyBin, 'python3'));
+  assert.equal(spawnSync(found[1], ['-c', 'import numpy']).status, 0, `${found[1]} imports NumPy`);
+});
+
+test('a metric importing a module its interpreter lacks: the error names the interpreter on PATH that has it, or none when none has', () => {
+  // A python3 on PATH that finds the module (the same binary with PYTHONPATH over a folder holding it).
+  const home = path.join(dir, 'modhome');
+  fs.mkdirSync(path.join(home, 'evalpred_probe_mod'), { recursive: true });
+  fs.writeFileSync(path.join(home, 'evalpred_probe_mod', '__init__.py'), 'VALUE = 7\n');
+  const withModBin = path.join(dir, 'withmod');
+  fs.mkdirSync(withModBin, { recursive: true });
+  const withMod = path.join(withModBin, 'python3');
+  fs.writeFileSync(withMod, `#!/bin/sh\nPYTHONPATH=${home} exec ${numpyPython} "$@"\n`, { mode: 0o755 });
+  const needs = path.join(dir, 'needs_probe_mod.py');
+  fs.writeFileSync(needs, 'import evalpred_probe_mod\n\ndef compute_metrics(p):\n    return {"v": evalpred_probe_mod.VALUE}\n');
+  const env = { PATH: `${noNumpyBin}${path.delimiter}${withModBin}${path.delimiter}${process.env.PATH}` };
+  const r = cli(['metrics', '--cache', cache, '--metrics', needs, '--python', numpyPython], env);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /needs_probe_mod\.py:1: ModuleNotFoundError: No module named 'evalpred_probe_mod'/);
+  assert.ok(r.stderr.includes(`On this machine ${withMod} has it (and NumPy): --python ${withMod}.`), r.stderr);
+  // The interpreter it names runs the metric.
+  const named = cli(['metrics', '--cache', cache, '--metrics', needs, '--python', withMod], env);
+  assert.equal(named.code, 0, named.stderr);
+  assert.equal(JSON.parse(named.stdout).eval_v, 7);
+  // Nobody has it: no such sentence.
+  fs.writeFileSync(needs, 'import evalpred_nobody_has_this\n\ndef compute_metrics(p):\n    return {}\n');
+  const none = cli(['metrics', '--cache', cache, '--metrics', needs, '--python', numpyPython], env);
+  assert.equal(none.code, 2, none.stderr);
+  assert.match(none.stderr, /has no module 'evalpred_nobody_has_this'/);
+  assert.doesNotMatch(none.stderr, /On this machine/);
+});
+
 test('--python /usr/bin/python3 (the system one, with NumPy) runs the metric there', () => {
   const r = cli(['metrics', '--cache', cache, '--metrics', metric, '--python', numpyPython]);
   assert.equal(r.code, 0, r.stderr);

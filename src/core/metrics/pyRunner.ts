@@ -4,7 +4,7 @@
 // A call that exceeds the timeout kills the process; the next call starts a fresh one. The worker runs
 // under the memory limit in its own process group, and what a call leaves running is ended after it
 // (containment.ts).
-import { ChildProcessWithoutNullStreams, execFile, spawn } from 'node:child_process';
+import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,8 @@ import { Tensor, TensorNode } from '../tensor/tensor';
 import { OUTPUT_CAP_BYTES, capOutput, endLeftovers, endWorkerBox, memoryLimitMb, overMemoryMessage } from './containment';
 import { BatchCall, batchFields } from './batchCalls';
 import { Described, MetricFunctionError, hintFor } from './postprocess';
-import { CHOOSE_INTERPRETER, installLines, missingModuleHint } from './pythonInstall';
+import { CHOOSE_INTERPRETER, foundElsewhere, installLines, missingModuleHint } from './pythonInstall';
+import { defaultPython, otherInterpreterWith } from './pythonInterpreters';
 
 export interface PyRunResult {
   raw: Described;
@@ -155,6 +156,8 @@ class PyProcess {
       readyReject = rej;
     });
     this.ready.catch(() => undefined);
+    // The worker's own report of why it cannot run (no NumPy), which its exit then must not replace.
+    let fatal: Promise<EvalpredError> | undefined;
     const rl = readline.createInterface({ input: this.proc.stdout });
     // With a debugger, the worker reports debugpy's port before `ready`; no user code runs until it is attached.
     let attached: Promise<void> = Promise.resolve();
@@ -180,12 +183,15 @@ class PyProcess {
       }
       else if (msg.event === 'fatal' && msg.reason === 'numpy') {
         const exe = typeof msg.python === 'string' && msg.python ? msg.python : python;
-        readyReject(
-          new EvalpredError(
-            `The Python interpreter ${exe} has no NumPy (${msg.message}). Install it into that interpreter: ` +
-              `${installLines('numpy', exe, typeof msg.conda === 'string' ? msg.conda : null)}; ${CHOOSE_INTERPRETER}.`,
-          ),
+        const conda = typeof msg.conda === 'string' ? msg.conda : null;
+        fatal = otherInterpreterWith(['numpy'], exe).then(
+          (other) =>
+            new EvalpredError(
+              `The Python interpreter ${exe} has no NumPy (${msg.message}). Install it into that interpreter: ` +
+                `${installLines('numpy', exe, conda)}; ${CHOOSE_INTERPRETER}.${foundElsewhere('NumPy', other)}`,
+            ),
         );
+        void fatal.then(readyReject);
       } else if (typeof msg.id === 'number') {
         const p = this.pending.get(msg.id);
         this.pending.delete(msg.id);
@@ -215,6 +221,7 @@ class PyProcess {
             ? `. If the metric ran out of memory (the limit is ${limitMb} MB), raise --memory-limit-mb / metricMemoryLimitMb; the next run starts a fresh worker.`
             : ''),
       );
+      if (fatal) return void fatal.then((e) => this.failAll(e));
       readyReject(err);
       this.failAll(err);
     });
@@ -418,7 +425,7 @@ export class PyMetricRunner {
       if (req.op === 'run') this.opts.debug?.mark?.('metric run sent to the worker');
       const reply = await Promise.race([proc.request({ id, ...req }), timeout]);
       if (!reply.ok && reply.error.memory) throw new EvalpredError(overMemoryMessage(path.basename(abs), this.memoryLimitMb), { file: abs });
-      if (!reply.ok) throw userError(reply.error, capOutput(reply.stdout), abs);
+      if (!reply.ok) throw await userError(reply.error, capOutput(reply.stdout), abs);
       return { ...reply, stdout: capOutput(reply.stdout) };
     } finally {
       clearTimeout(timer);
@@ -435,44 +442,6 @@ export class PyMetricRunner {
     if (this.batchDir) fs.rmSync(this.batchDir, { recursive: true, force: true });
     this.batchDir = undefined;
   }
-}
-
-let chosenDefault: Promise<string> | undefined;
-
-/** Every python3 on PATH, in PATH order (then the system one and `python`): the candidates of defaultPython. */
-export function pythonCandidates(envPath = process.env.PATH ?? ''): string[] {
-  const names = process.platform === 'win32' ? ['python.exe', 'python3.exe'] : ['python3'];
-  const onPath = envPath
-    .split(path.delimiter)
-    .filter(Boolean)
-    .flatMap((d) => names.map((n) => path.join(d, n)))
-    .filter((p) => {
-      try {
-        return fs.statSync(p).isFile();
-      } catch {
-        return false;
-      }
-    });
-  return [...new Set([...onPath, '/usr/bin/python3', 'python'])];
-}
-
-/**
- * The interpreter when none is configured: $EVALPRED_PYTHON, else the first python3 on PATH that imports
- * NumPy (pyenv's python3 often lacks it while the system one has it), else python3, whose error then says
- * what to install. Probed once per process.
- */
-export function defaultPython(): Promise<string> {
-  if (process.env.EVALPRED_PYTHON) return Promise.resolve(process.env.EVALPRED_PYTHON);
-  chosenDefault ??= (async () => {
-    for (const candidate of pythonCandidates()) {
-      const ok = await new Promise<boolean>((resolve) =>
-        execFile(candidate, ['-c', 'import numpy'], { timeout: 30_000 }, (err) => resolve(!err)),
-      );
-      if (ok) return candidate;
-    }
-    return 'python3';
-  })();
-  return chosenDefault;
 }
 
 /**
@@ -524,14 +493,17 @@ function wireNode(n: CheckedNode): unknown {
   return 'tuple' in n ? { tuple: n.tuple.map(wireNode) } : { list: n.list.map(wireNode) };
 }
 
-function userError(e: PyError, stdout: string, file: string): EvalpredError {
+async function userError(e: PyError, stdout: string, file: string): Promise<EvalpredError> {
   // Damage found by the worker's own check of a cache file: the cache's fault, not the metric file's.
   if (e.type === 'CacheDamage') return new EvalpredError(e.message);
   if (e.type === 'MissingFunction') return new EvalpredError(`${e.message}.`, { file });
   if (e.type === 'BadPreprocessResult') return new EvalpredError(`${path.basename(file)}: ${e.message}.`, { file });
   const shownFile = e.file ? path.relative(path.dirname(file), e.file) || path.basename(file) : path.basename(file);
   const where = e.line ? `${shownFile}:${e.line}` : shownFile;
-  const hint = e.type === 'ModuleNotFoundError' && e.module && e.python ? missingModuleHint(e.module, e.python, e.conda) : hintFor(e.type, e.message, 'py');
+  const missing = e.type === 'ModuleNotFoundError' && e.module && e.python ? { module: e.module, python: e.python } : undefined;
+  const hint = missing
+    ? missingModuleHint(missing.module, missing.python, e.conda, await otherInterpreterWith(['numpy', missing.module], missing.python))
+    : hintFor(e.type, e.message, 'py');
   return new MetricFunctionError(
     `${where}: ${e.message}${hint ? ` — ${hint}` : ''}`,
     { file: e.file ?? file, line: e.line ?? undefined },

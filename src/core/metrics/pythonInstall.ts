@@ -1,7 +1,7 @@
 // What to tell a user whose metric interpreter lacks a module: the interpreter that ran (so a system Python
 // picked by mistake is visible), the install line for exactly that interpreter (`python -m pip`, and `conda
 // install -p PREFIX` when it is a conda environment), and how to pick another one (README "Which Python
-// runs your metric").
+// runs your metric"), and another interpreter on this machine that has the module, when there is one.
 
 /** Import names whose package on PyPI / conda-forge is named otherwise. */
 const PACKAGE_OF_MODULE: Record<string, { pip: string; conda: string }> = {
@@ -30,7 +30,15 @@ export function installLines(module: string, python: string, condaPrefix?: strin
   return condaPrefix ? `\`conda install -p ${quoteArg(condaPrefix)} ${pkg.conda}\` (a conda environment) or ${pip}` : pip;
 }
 
-/** The hint after "No module named 'x'" from a metric run. */
-export function missingModuleHint(module: string, python: string, condaPrefix?: string | null): string {
-  return `the metric ran in ${python}, which has no module '${module}'. Install it into that interpreter: ${installLines(module, python, condaPrefix)}; ${CHOOSE_INTERPRETER}.`;
+/** The sentence naming another interpreter found with what the one that ran lacks (pythonInterpreters.ts). */
+export function foundElsewhere(what: string, other: string | undefined): string {
+  return other ? ` On this machine ${other} has ${what}: --python ${quoteArg(other)}.` : '';
+}
+
+/** The hint after "No module named 'x'" from a metric run; `other`: an interpreter found with NumPy and the module. */
+export function missingModuleHint(module: string, python: string, condaPrefix?: string | null, other?: string): string {
+  return (
+    `the metric ran in ${python}, which has no module '${module}'. Install it into that interpreter: ` +
+    `${installLines(module, python, condaPrefix)}; ${CHOOSE_INTERPRETER}.${foundElsewhere('it (and NumPy)', other)}`
+  );
 }

@@ -12,7 +12,8 @@ import { TensorNode } from '../tensor/tensor';
 import { memoryLimitMb } from './containment';
 import { mentionsPreprocess } from './metricFunction';
 import { JsDebugHooks, JsMetricRunner } from './jsRunner';
-import { PyMetricRunner, PythonDebugHooks, defaultPython } from './pyRunner';
+import { PyMetricRunner, PythonDebugHooks } from './pyRunner';
+import { defaultPython } from './pythonInterpreters';
 import { Described, finalizeMetrics, Metrics } from './postprocess';
 
 export interface RunMetricOptions {
