@@ -24,6 +24,8 @@ const nodeEntries = {
   extensionCore: 'src/extension/coreApi.ts',
   // `import ... from "evalpred/metrics"` in a user's metric file resolves here in the packaged build.
   metricsLibrary: 'src/core/metrics/library/index.ts',
+  // The Arrow and Parquet dataset readers, loaded with the first such dataset (src/core/data/formats.ts).
+  datasetFormats: 'src/core/data/formats.ts',
 };
 
 function walk(dir, suffix) {
@@ -54,6 +56,15 @@ const lazyExtensionCore = {
   },
 };
 
+/** Likewise src/core/data/load.ts's require('./formats') loads dist/datasetFormats.js: apache-arrow and hyparquet
+ * are parsed only by a process that reads such a dataset (docs/architecture.md#bundles). */
+const lazyDatasetFormats = {
+  name: 'lazy-dataset-formats',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/formats$/ }, (a) => (a.importer.endsWith(path.join('src', 'core', 'data', 'load.ts')) ? { path: './datasetFormats.js', external: true } : undefined));
+  },
+};
+
 const builds = [];
 // `--test=test/unit/x.test.ts` builds that one test only (fast, and not blocked by work in progress elsewhere).
 const one = [...args].find((a) => a.startsWith('--test='));
@@ -62,7 +73,7 @@ if (one) {
   process.exit(0);
 }
 const entries = Object.fromEntries(Object.entries(nodeEntries).filter(([, src]) => fs.existsSync(src)));
-builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist', plugins: [lazyExtensionCore] }));
+builds.push(esbuild.build({ ...common, entryPoints: entries, outdir: 'dist', plugins: [lazyExtensionCore, lazyDatasetFormats] }));
 for (const [name, src] of [
   ['media/predictionView', 'media/predictionView.ts'],
   ['media/compareView', 'media/compareView.ts'],

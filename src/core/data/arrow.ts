@@ -1,5 +1,7 @@
 // Arrow IPC files and folders written by `datasets`' `Dataset.save_to_disk`:
 //   data-00000-of-0000N.arrow (IPC *stream* format), dataset_info.json (features), state.json (shard list, split).
+// Reached through ./formats (a bundle of its own, loaded with the first such dataset); the folder's layout is
+// read by ./savedDataset.
 import fs from 'node:fs';
 import path from 'node:path';
 import { StructRow, Table, Vector, tableFromIPC } from 'apache-arrow';
@@ -7,6 +9,7 @@ import { EvalpredError, messageOf } from '../errors';
 import { classNamesFromFeatures, featuresFromSchemaMetadata } from './features';
 import { readBytes } from './readFile';
 import { checkIndex, plainBigint } from './table';
+import { savedDatasetInfo } from './savedDataset';
 import { Dataset, Row } from './types';
 
 /** Arrow values (Vectors, StructRows, bigints) as plain JS values. */
@@ -32,14 +35,6 @@ function readTable(file: string): Table {
   } catch (e) {
     if (e instanceof EvalpredError) throw e;
     throw new EvalpredError(`${file}: not a readable Arrow IPC file (${messageOf(e)}).`, { file }, { cause: e });
-  }
-}
-
-function readJsonFile(file: string): unknown {
-  try {
-    return JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new EvalpredError(`${file}: cannot read this \`datasets\` metadata file (${messageOf(e)}).`, { file }, { cause: e });
   }
 }
 
@@ -86,46 +81,6 @@ export function arrowDataset(files: string[], opts: { source: string; split?: st
   if (opts.split !== undefined) ds.split = opts.split;
   if (Object.keys(classNames).length > 0) ds.classNames = classNames;
   return ds;
-}
-
-/** True when `dir` looks like one `Dataset.save_to_disk` output. */
-export function isSavedDataset(dir: string): boolean {
-  return (
-    fs.existsSync(path.join(dir, 'state.json')) ||
-    (fs.existsSync(path.join(dir, 'dataset_info.json')) && fs.readdirSync(dir).some((f) => f.endsWith('.arrow')))
-  );
-}
-
-export interface SavedDatasetInfo {
-  files: string[];
-  split?: string;
-  features?: unknown;
-}
-
-/** The shard list (state.json `_data_files`, else data-*.arrow by name), split name and features of a saved dataset. */
-export function savedDatasetInfo(dir: string): SavedDatasetInfo {
-  const statePath = path.join(dir, 'state.json');
-  const infoPath = path.join(dir, 'dataset_info.json');
-  const state = fs.existsSync(statePath) ? (readJsonFile(statePath) as { _data_files?: { filename?: string }[]; _split?: string | null }) : {};
-  const info = fs.existsSync(infoPath) ? (readJsonFile(infoPath) as { features?: unknown; splits?: unknown }) : {};
-  let files: string[];
-  if (Array.isArray(state._data_files) && state._data_files.length > 0) {
-    files = state._data_files.map((f) => path.join(dir, String(f.filename)));
-    const missing = files.find((f) => !fs.existsSync(f));
-    if (missing) {
-      throw new EvalpredError(`${statePath} lists the data file ${path.basename(missing)}, which is not in ${dir}.`, { file: missing });
-    }
-  } else {
-    files = fs
-      .readdirSync(dir)
-      .filter((f) => f.endsWith('.arrow'))
-      .sort()
-      .map((f) => path.join(dir, f));
-  }
-  if (files.length === 0) {
-    throw new EvalpredError(`${dir}: this \`datasets\` folder has no .arrow data files (expected data-00000-of-00001.arrow).`, { file: dir });
-  }
-  return { files, split: state._split ?? undefined, features: info.features };
 }
 
 export function readSavedDataset(dir: string, split?: string): Dataset {

@@ -3,13 +3,21 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EvalpredError, messageOf } from '../errors';
-import { isSavedDataset, readArrowFile, readSavedDataset, savedDatasetInfo } from './arrow';
 import { readCsv, readTsv } from './csv';
+import type * as Formats from './formats';
 import { readJson, readJsonl } from './jsonReaders';
-import { readParquet } from './parquet';
+import { isSavedDataset, savedDatasetInfo } from './savedDataset';
 import { didYouMean, listNames } from './suggest';
 import { checkIndex } from './table';
 import { Dataset, DatasetWithLines, Row } from './types';
+
+let formatReaders: typeof Formats | undefined;
+/** The Arrow and Parquet readers, loaded on first use (./formats.ts says why). */
+function formats(): typeof Formats {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (formatReaders ??= require('./formats') as typeof Formats);
+}
+const readSavedDataset = (dir: string, split?: string): Dataset => formats().readSavedDataset(dir, split);
 
 const READERS: Record<string, (file: string) => Dataset | Promise<Dataset>> = {
   '.jsonl': readJsonl,
@@ -17,8 +25,8 @@ const READERS: Record<string, (file: string) => Dataset | Promise<Dataset>> = {
   '.json': readJson,
   '.csv': readCsv,
   '.tsv': readTsv,
-  '.parquet': readParquet,
-  '.arrow': readArrowFile,
+  '.parquet': (file) => formats().readParquet(file),
+  '.arrow': (file) => formats().readArrowFile(file),
 };
 /** When one split exists in several formats, the typed ones win (no type inference needed). */
 const PREFERENCE = ['.parquet', '.arrow', '.jsonl', '.ndjson', '.json', '.csv', '.tsv'];
