@@ -83,11 +83,15 @@ for (const [name, src] of [
     builds.push(esbuild.build({ ...common, platform: 'browser', format: 'iife', external: [], entryPoints: { [name]: src }, outdir: 'dist' }));
   }
 }
-// Slow suites have their own folder and npm script (test/reliability: `npm run test:reliability`), so `npm test` skips them.
-const SLOW_SUITES = [path.join('test', 'reliability')];
+// Slow suites have their own folder and npm script (test/reliability: `npm run test:reliability`; test/webview, the
+// views in a real Chromium: `npm run test:webview`), so `npm test` skips them.
+const SLOW_SUITES = [path.join('test', 'reliability'), path.join('test', 'webview')];
 if (args.has('--tests')) {
   const fast = walk('test', '.test.ts').filter((f) => !SLOW_SUITES.some((s) => f.startsWith(s + path.sep)));
   builds.push(esbuild.build({ ...common, entryPoints: fast, outdir: 'out/test', outbase: 'test' }));
+}
+if (args.has('--webview')) {
+  builds.push(esbuild.build({ ...common, entryPoints: walk(path.join('test', 'webview'), '.test.ts'), outdir: 'out/webview', outbase: 'test/webview' }));
 }
 if (args.has('--reliability')) {
   builds.push(esbuild.build({ ...common, entryPoints: walk(path.join('test', 'reliability'), '.test.ts'), outdir: 'out/reliability', outbase: 'test/reliability' }));
