@@ -1,6 +1,5 @@
 // `evalpred metrics --cache DIR --metrics FILE [--function NAME] [--eval-prediction-profile P] [--watch]`: rerun compute_metrics on cached
 // predictions; with --watch, again on every save of the metric file, printing what changed.
-import fs from 'node:fs';
 import { readCacheManifest } from '../../core/cache/store';
 import { EvalpredError, isEvalpredError } from '../../core/errors';
 import { loopRecordOf } from '../../core/evaluate';
@@ -10,6 +9,7 @@ import { MetricRunners } from '../../core/metrics/runMetrics';
 import { MEMORY_LIMIT_FLAG, PYTHON_FLAG, memoryLimitFromFlags, pythonFromFlags } from '../runFlags';
 import { Parsed, parseArgs } from '../args';
 import { printable } from '../terminalText';
+import { watchFile } from '../watchFile';
 import { logHistory, rerunSeries, seriesTable, writeLogHistory } from '../../core/series/series';
 
 export async function metricsCommand(argv: string[]): Promise<number> {
@@ -84,16 +84,30 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
       previous = r.metrics;
     } catch (e) {
       if (!isEvalpredError(e)) throw e;
-      process.stderr.write(`error: ${printable(e.message)}\n`);
+      process.stderr.write(`error: ${printable(e.message)}\n(watching ${file}: save a fix to rerun, Ctrl+C to stop)\n`);
     }
   };
   await runAndPrint();
-  let timer: NodeJS.Timeout | undefined;
-  fs.watch(file, () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => void runAndPrint(), 80); // editors write in several steps
-  });
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  // One run at a time: a save during a run reruns once it ends, on the file as it is then.
+  let running: Promise<void> | undefined;
+  let again = false;
+  const rerun = (): void => {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = runAndPrint().finally(() => {
+      running = undefined;
+      if (again) {
+        again = false;
+        rerun();
+      }
+    });
+  };
+  const watcher = watchFile(file, rerun);
+  await untilCtrlC();
+  watcher.close();
+  await running;
   return 0;
 }
 
@@ -107,15 +121,12 @@ async function seriesCommand(runners: MetricRunners, dir: string, file: string, 
   };
   const code = await once();
   if (!flags.watch) return code;
-  let timer: NodeJS.Timeout | undefined;
-  fs.watch(file, () => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      process.stderr.write(`\n${file} changed: rerunning the series\n`);
-      once().catch((e) => process.stderr.write(`error: ${printable(isEvalpredError(e) ? e.message : String(e))}\n`));
-    }, 80);
+  const watcher = watchFile(file, () => {
+    process.stderr.write(`\n${file} changed: rerunning the series\n`);
+    once().catch((e) => process.stderr.write(`error: ${printable(isEvalpredError(e) ? e.message : String(e))}\n`));
   });
-  await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+  await untilCtrlC();
+  watcher.close();
   return 0;
 }
 
@@ -131,4 +142,9 @@ export function diffLines(before: Record<string, unknown>, after: Record<string,
     return [`  ~ ${k}: ${a} -> ${b}${delta}`];
   });
   return lines.length ? `changed since the last run:\n${lines.join('\n')}` : 'no change since the last run';
+}
+
+/** Ctrl+C ends a --watch: the watcher is closed by the caller, so nothing is left to keep the process alive. */
+function untilCtrlC(): Promise<void> {
+  return new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
 }
