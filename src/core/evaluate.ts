@@ -130,7 +130,7 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
     abandonCacheWrite(pending);
     throw e;
   }
-  const { evalPred: _spooled, qa, ...loop } = result;
+  const { evalPred: _spooled, qa, firstRowTexts, ...loop } = result;
   const manifest = commitCacheFiles(pending, nodes, {
     numSamples: result.numSamples,
     key,
@@ -142,7 +142,7 @@ export async function evaluate(settings: RunSettings, opts: EvaluateOptions = {}
   }, batchInputs);
   // Read back through the one reader: small arrays in memory, large ones file-backed (docs/cache-format.md#arrays-larger-than-memory).
   const { evalPred } = readCache(cacheDir);
-  return { cacheDir, fromCache: false, manifest, evalPred, loop };
+  return { cacheDir, fromCache: false, manifest, evalPred, loop, ...(firstRowTexts ? { firstRowTexts } : {}) };
 }
 
 /** The manifest node of a spooled tensor node: every tensor is a file the loop wrote in `dir`. */

@@ -9,6 +9,7 @@ import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
 import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
 import { EVAL_PREDICTION_PROFILES, IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
+import { FIRST_ROW_TEXTS } from '../../core/loop/types';
 import { DEVICES } from '../../core/model/session';
 import { TASK_NAMES, isTaskName } from '../../core/tasks';
 import { metricsForEvaluation } from '../../core/metrics/forEvaluation';
@@ -97,8 +98,11 @@ export async function printSummary(
   // The tokenizer decodes only inputs and generated ids (sampleViews): a classifier run without inputs skips loading it.
   const decodes = Boolean(ev.evalPred.inputs) || ev.loop.task === 'seq2seq-lm' || ev.loop.task === 'causal-lm';
   const tokenizer = decodes ? await loadTokenizer(settings.model).catch(() => undefined) : undefined;
-  const samples = sampleViews(ev.evalPred, 5, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task, numReturnSequences: ev.loop.info.numReturnSequences });
+  const samples = sampleViews(ev.evalPred, FIRST_ROW_TEXTS, { tokenizer, id2label: ev.loop.info.id2label, task: ev.loop.task, numReturnSequences: ev.loop.info.numReturnSequences });
   const { text, template } = ev.loop.info.columns;
+  // A fresh run handed back its first rows' text; otherwise (a cached run, a sample past them) the dataset is read.
+  const known = ev.firstRowTexts ?? [];
+  for (const s of samples) if (s.input === undefined && s.index < known.length) s.input = known[s.index];
   if (samples.some((s) => s.input === undefined) && (text || template)) {
     const ds = await loadDataset(settings.dataset, { split: settings.split }).catch(() => undefined);
     for (const s of samples) {

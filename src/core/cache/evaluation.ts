@@ -11,4 +11,6 @@ export interface Evaluation {
   evalPred: EvalPredictionData;
   /** What the loop left in the manifest beside the contract fields, so a cached run can report like a fresh one. */
   loop: LoopRecord;
+  /** A fresh run's first rows' input text (LoopResult.firstRowTexts); a cached one reads the dataset for them. */
+  firstRowTexts?: string[];
 }

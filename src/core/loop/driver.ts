@@ -2,7 +2,7 @@
 // reports through hooks (the mock-debug split: this file knows nothing of DAP, workers, metric runners or the CLI).
 // It owns what every family shares: the containers, the preprocess, the loss, timing, progress, cancellation,
 // pause hooks and the result; a family (families.ts picks it) supplies its batch and forward steps.
-import { loadDataset } from '../data';
+import { Dataset, getField, loadDataset, renderTemplate } from '../data';
 import { EvalpredError } from '../errors';
 import { ModelConfig, readModelConfig } from '../model/config';
 import { BatchInputs, Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
@@ -15,7 +15,7 @@ import { evalBatchCount } from './batches';
 import { DEFAULT_LABEL_KEYS, checkLabelNames, selectLabels } from './labelNames';
 import { openFamily } from './families';
 import { RunSettings } from './settings';
-import { CancelledError, FamilyContext, LoopHooks, LoopProgress, LoopResult } from './types';
+import { CancelledError, FIRST_ROW_TEXTS, FamilyContext, LoopHooks, LoopProgress, LoopResult } from './types';
 
 export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Promise<LoopResult> {
   const log = hooks.log ?? (() => {});
@@ -135,6 +135,8 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const info = labelNames ? { ...family.info, labelNames: [...labelNames] } : family.info;
     const result: LoopResult = { evalPred, numSamples: numItems, evalLoss, task: family.task, runtimeSeconds, timings, numSteps: Math.ceil(numItems / B), notes, info };
     if (family.qa) result.qa = family.qa;
+    const texts = firstRowTexts(ds, Math.min(numRows, FIRST_ROW_TEXTS), family.info.columns);
+    if (texts) result.firstRowTexts = texts;
     return result;
   } catch (e) {
     // A failed or cancelled run (a disk that would fill among them) leaves no spool files behind; the folder
@@ -179,6 +181,16 @@ class BatchMappingContainers {
     if (!this.keys) return undefined;
     return { keys: [...this.keys], main: this.main, lists: Object.fromEntries([...this.lists].map(([k, c]) => [k, c.result()!])) };
   }
+}
+
+/** The input text of rows [0, n) as the summary shows it (a list column joined by spaces), or undefined without a text column. */
+function firstRowTexts(ds: Dataset, n: number, columns: { text?: string; template?: string }): string[] | undefined {
+  const { text, template } = columns;
+  if (!text && !template) return undefined;
+  return Array.from({ length: n }, (_, i) => {
+    const v = template ? renderTemplate(template, ds, i) : getField(ds.row(i), text!);
+    return Array.isArray(v) ? v.join(' ') : String(v);
+  });
 }
 
 /** --max-length, else the tokenizer's model_max_length capped by the model's max_position_embeddings. */

@@ -79,10 +79,18 @@ export interface LoopResult {
   info: LoopInfo;
   /** Extractive QA with a doc stride: examples, features and post-processing options (stored beside the arrays, not in the manifest). */
   qa?: QaRecord;
+  /**
+   * The input text of the dataset's first FIRST_ROW_TEXTS rows, as the loop read them (text column or template),
+   * for a summary's first samples without reading the dataset a second time. Not in the manifest.
+   */
+  firstRowTexts?: string[];
 }
 
+/** How many of the dataset's first rows a run hands back the text of (LoopResult.firstRowTexts). */
+export const FIRST_ROW_TEXTS = 5;
+
 /** What a run leaves beside the EvalPrediction (the cache manifest's "loop" record, the worker's reply). */
-export interface LoopRecord extends Omit<LoopResult, 'evalPred' | 'qa'> {}
+export interface LoopRecord extends Omit<LoopResult, 'evalPred' | 'qa' | 'firstRowTexts'> {}
 
 export class CancelledError extends Error {
   constructor() {
