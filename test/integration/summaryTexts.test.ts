@@ -16,7 +16,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 /** What printSummary writes, as a string. */
 async function summaryOf(...args: Parameters<typeof printSummary>): Promise<string> {
   let out = '';
-  await printSummary(args[0], args[1], { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WriteStream);
+  await printSummary(args[0], args[1], { write: (s: string) => ((out += s), true) } as unknown as typeof process.stderr);
   return out;
 }
 
