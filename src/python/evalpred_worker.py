@@ -562,7 +562,8 @@ def _run(req):
             batch_tensors = "torch" if _torch() is not None else "numpy"
         return {"id": req["id"], "ok": True, "result": result, "stdout": buf.getvalue(),
                 "duration_ms": (time.perf_counter() - t0) * 1000, "eval_prediction": kind,
-                "profile": profile, "warnings": warnings, "preprocess_tensors": pre, "batch_tensors": batch_tensors}
+                "profile": profile, "warnings": warnings, "preprocess_tensors": pre, "batch_tensors": batch_tensors,
+                "sources": [path] + sorted(_modules[path][2]) if path in _modules else [path]}
     except BaseException as e:  # noqa: BLE001 - everything goes back to the host
         if isinstance(e, KeyboardInterrupt):
             raise

@@ -52,6 +52,34 @@ function watching(metric: string): { proc: ChildProcessWithoutNullStreams; out: 
   return { proc, out: () => text, waitFor };
 }
 
+test('--watch also reruns when a module the metric imports from its own files is saved (Python and TypeScript)', async () => {
+  for (const [metricName, helperName, metricSource, helperSource] of [
+    ['usesHelper.py', 'scoring_helper.py', 'from scoring_helper import VALUE\n\ndef compute_metrics(eval_pred):\n    return {"h": VALUE}\n', (v: string) => `VALUE = ${v}\n`],
+    ['usesHelper.ts', 'scoringHelper.ts', "import { VALUE } from './scoringHelper';\n\nexport function computeMetrics() {\n  return { h: VALUE };\n}\n", (v: string) => `export const VALUE = ${v};\n`],
+  ] as const) {
+    const sub = path.join(dir, `helper-${path.extname(metricName).slice(1)}`);
+    fs.mkdirSync(sub, { recursive: true });
+    const metric = path.join(sub, metricName);
+    fs.writeFileSync(path.join(sub, helperName), helperSource('10'));
+    fs.writeFileSync(metric, metricSource);
+    const w = watching(metric);
+    try {
+      let at = await w.waitFor(/"eval_h":10\b[\s\S]*?watching/, 0);
+      fs.writeFileSync(path.join(sub, helperName), helperSource('11'));
+      at = await w.waitFor(/"eval_h":11\b[\s\S]*?eval_h: 10 -> 11/, at);
+      // Saved by rename as well.
+      const tmp = path.join(sub, `.${helperName}.tmp`);
+      fs.writeFileSync(tmp, helperSource('12'));
+      fs.renameSync(tmp, path.join(sub, helperName));
+      await w.waitFor(/"eval_h":12\b/, at);
+    } finally {
+      const exited = new Promise((r) => w.proc.once('exit', r));
+      w.proc.kill('SIGINT');
+      await exited;
+    }
+  }
+});
+
 const metricReturning = (value: string) => `def compute_metrics(eval_pred):\n    return {"v": ${value}}\n`;
 
 test('--watch reruns on every save, in place or renamed over the file; a broken save says so and keeps watching', async () => {

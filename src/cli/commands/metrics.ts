@@ -9,7 +9,7 @@ import { MetricRunners } from '../../core/metrics/runMetrics';
 import { MEMORY_LIMIT_FLAG, PYTHON_FLAG, memoryLimitFromFlags, pythonFromFlags } from '../runFlags';
 import { Parsed, parseArgs } from '../args';
 import { printable } from '../terminalText';
-import { watchFile } from '../watchFile';
+import { SourceWatch } from '../watchFile';
 import { logHistory, rerunSeries, seriesTable, writeLogHistory } from '../../core/series/series';
 
 export async function metricsCommand(argv: string[]): Promise<number> {
@@ -73,9 +73,12 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
     return 0;
   }
   let previous: Record<string, unknown> | undefined;
+  // The metric file, then also what its last successful run imported from its own files (helper modules).
+  let watch: SourceWatch | undefined = undefined;
   const runAndPrint = async () => {
     try {
       const r = await once();
+      watch?.watch([file, ...(r.sources ?? [])]);
       if (r.stdout) process.stderr.write(r.stdout);
       process.stdout.write(r.json + '\n');
       if (!previous) for (const n of r.notes) process.stderr.write(`note: ${printable(n)}\n`);
@@ -87,8 +90,7 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
       process.stderr.write(`error: ${printable(e.message)}\n(watching ${file}: save a fix to rerun, Ctrl+C to stop)\n`);
     }
   };
-  await runAndPrint();
-  // One run at a time: a save during a run reruns once it ends, on the file as it is then.
+  // One run at a time: a save during a run reruns once it ends, on the files as they are then.
   let running: Promise<void> | undefined;
   let again = false;
   const rerun = (): void => {
@@ -104,9 +106,18 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
       }
     });
   };
-  const watcher = watchFile(file, rerun);
+  watch = new SourceWatch(rerun);
+  watch.watch([file]);
+  // The first run is awaited here, so an internal error ends the command as any other would.
+  running = runAndPrint();
+  await running;
+  running = undefined;
+  if (again) {
+    again = false;
+    rerun();
+  }
   await untilCtrlC();
-  watcher.close();
+  watch.close();
   await running;
   return 0;
 }
@@ -121,12 +132,13 @@ async function seriesCommand(runners: MetricRunners, dir: string, file: string, 
   };
   const code = await once();
   if (!flags.watch) return code;
-  const watcher = watchFile(file, () => {
+  const watch = new SourceWatch(() => {
     process.stderr.write(`\n${file} changed: rerunning the series\n`);
     once().catch((e) => process.stderr.write(`error: ${printable(isEvalpredError(e) ? e.message : String(e))}\n`));
   });
+  watch.watch([file]);
   await untilCtrlC();
-  watcher.close();
+  watch.close();
   return 0;
 }
 

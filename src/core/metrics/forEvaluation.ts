@@ -48,6 +48,8 @@ export interface MetricsOutcome {
   notes: string[];
   /** Under batch_eval_metrics: the calls made and what the last returned (batchCalls.ts). */
   batch?: { calls: BatchCall[]; returned: Described };
+  /** The files the metric's code came from, when a metric file ran (RunMetricResult.sources). */
+  sources?: string[];
 }
 
 /** The batch size of the model run that made the cache (its manifest), else `fallback`. */
@@ -161,7 +163,7 @@ export async function metricsFromCache(
   // A batch_eval_metrics call before the last one has no metrics yet, so nothing to label.
   const partial = opts.batchCall !== undefined && !opts.batchCall.computeResult;
   const notes = opts.rerun !== false && !partial ? rerunSpeedNote(loop, batchSize, r.durationMs) : [];
-  const out: MetricsOutcome = { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs, notes };
+  const out: MetricsOutcome = { metrics: r.metrics, json: metricsToJson(r.metrics), warnings: r.warnings, stdout: r.stdout, durationMs: r.durationMs, notes, sources: r.sources };
   if (r.batch) out.batch = r.batch;
   return out;
 }

@@ -80,6 +80,8 @@ export interface JsRunResult {
   raw: Described;
   stdout: string;
   durationMs: number;
+  /** The files the bundle was built from, packages left out: the metric file and the modules it imports. */
+  sources: string[];
 }
 
 interface Bundle {
@@ -142,7 +144,7 @@ export class JsMetricRunner {
       if (msg.module) this.workerModuleKey = bundle.key;
       if (msg.data) this.workerDataKey = msg.data.key;
       if (!reply.ok) throw this.userError(reply, abs, bundle);
-      return { raw: reply.result, stdout: reply.stdout, durationMs: reply.durationMs };
+      return { raw: reply.result, stdout: reply.stdout, durationMs: reply.durationMs, sources: sourcesOf(bundle) };
     });
   }
 
@@ -554,4 +556,9 @@ function cloneEvalPred(ep: EvalPredictionData): EvalPredictionData {
   const b = ep.batchInputs;
   if (b) out.batchInputs = { keys: [...b.keys], main: b.main, lists: Object.fromEntries(Object.entries(b.lists).map(([k, n]) => [k, cloneNode(n)])) };
   return out;
+}
+
+/** A bundle's own source files: its inputs outside node_modules. */
+function sourcesOf(bundle: Bundle): string[] {
+  return bundle.inputs.map((i) => i.file).filter((f) => !f.split(path.sep).includes('node_modules'));
 }

@@ -36,6 +36,8 @@ export interface PyRunResult {
   preprocessTensors: 'torch' | 'numpy' | null;
   /** A batch_eval_metrics call: torch tensors as Trainer hands them, or NumPy arrays when torch is not importable. */
   batchTensors: 'torch' | 'numpy' | null;
+  /** The files the run's code came from: the metric file and the modules it imported from its folder. */
+  sources: string[];
 }
 
 export interface PyPreprocessProbe {
@@ -78,6 +80,7 @@ interface RunReply {
   warnings: string[];
   preprocess_tensors: 'torch' | 'numpy' | null;
   batch_tensors?: 'torch' | 'numpy' | null;
+  sources?: string[];
 }
 interface PreprocessReply {
   id: number;
@@ -296,6 +299,7 @@ export class PyMetricRunner {
       warnings: reply.warnings ?? [],
       preprocessTensors: reply.preprocess_tensors ?? null,
       batchTensors: reply.batch_tensors ?? null,
+      sources: Array.isArray(reply.sources) ? reply.sources.filter((f): f is string => typeof f === 'string') : [abs],
     };
   }
 

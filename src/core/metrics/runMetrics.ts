@@ -43,6 +43,8 @@ export interface RunMetricResult {
   durationMs: number;
   /** Under batch_eval_metrics: the calls made, and what the last one returned (metrics are {} until compute_result is true). */
   batch?: { calls: BatchCall[]; returned: Described };
+  /** The files the metric's code came from (the metric file, the local modules it imports): what `--watch` watches. */
+  sources: string[];
 }
 
 const JS_EXT = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs', '.tsx', '.jsx']);
@@ -168,7 +170,7 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
     const r = await callMetricFile(runners, cacheDir, file, opts);
     const questionAnswering = !!readCacheManifest(cacheDir).attachments?.[QA_ATTACHMENT]; // QuestionAnsweringTrainer's dict
     const { metrics, warnings } = finalizeMetrics(r.raw, { prefix: opts.prefix, trainerLoss: opts.trainerLoss, speed: opts.speed, file: path.basename(file), questionAnswering });
-    return { metrics, warnings: [...r.warnings, ...warnings], stdout: r.stdout, durationMs: r.durationMs };
+    return { metrics, warnings: [...r.warnings, ...warnings], stdout: r.stdout, durationMs: r.durationMs, sources: r.sources };
   }
   // batch_eval_metrics: Trainer keeps only the last call's return value (`metrics = self.compute_metrics(...)`
   // in every batch) and uses {} when it is None (docs/trainer-semantics.md#batch_eval_metrics).
@@ -179,12 +181,14 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
   const warnings = new Set<string>();
   let durationMs = 0;
   let returned: Described = { type: 'none' };
+  const sources = new Set<string>([path.resolve(file)]);
   for (const call of calls) {
     const r = await callMetricFile(runners, cacheDir, file, { ...opts, batchCall: call }, checked);
     stdout.push(r.stdout);
     r.warnings.forEach((w) => warnings.add(w));
     durationMs += r.durationMs;
     returned = r.raw;
+    r.sources.forEach((f) => sources.add(f));
   }
   const last = calls[calls.length - 1];
   if (!last) warnings.add(`${path.basename(file)} was not called: no batch has labels, and Trainer calls compute_metrics only for batches with labels.`);
@@ -192,7 +196,7 @@ async function runMetricFileWith(runners: MetricRunners, cacheDir: string, file:
   const raw: Described = final && returned.type !== 'none' ? returned : { type: 'mapping', entries: [] };
   if (last?.computeResult && returned.type === 'none') warnings.add(`${path.basename(file)} returned None for compute_result=True, so the metrics hold only what Trainer adds (eval_loss and the speed fields), as Trainer's would.`);
   const { metrics, warnings: more } = finalizeMetrics(raw, { prefix: opts.prefix, trainerLoss: final ? opts.trainerLoss : undefined, speed: final ? opts.speed : undefined, file: path.basename(file) });
-  return { metrics, warnings: [...warnings, ...more], stdout: stdout.join(''), durationMs, batch: { calls, returned } };
+  return { metrics, warnings: [...warnings, ...more], stdout: stdout.join(''), durationMs, batch: { calls, returned }, sources: [...sources] };
 }
 
 /** The number of batch_eval_metrics calls a cache replays (batchCalls.ts), from its checked nodes. */
@@ -208,17 +212,18 @@ async function callMetricFile(
   file: string,
   opts: RunMetricOptions,
   checked?: CheckedCache,
-): Promise<{ raw: Described; warnings: string[]; stdout: string; durationMs: number }> {
+): Promise<{ raw: Described; warnings: string[]; stdout: string; durationMs: number; sources: string[] }> {
   const lang = metricLanguage(file);
   let raw: Described;
   let stdout: string;
   let durationMs: number;
+  let sources: string[];
   const extra: string[] = [];
   if (lang === 'py') {
     cacheKey(cacheDir); // a clear error for a missing cache before starting Python
     const python = opts.python ?? runners.options.python;
     const r = await runners.pyRunner().run(file, cacheDir, { functionName: opts.function, python, timeoutMs: opts.timeoutMs, profile: opts.profile, batch: opts.batchCall, checked });
-    ({ raw, stdout, durationMs } = r);
+    ({ raw, stdout, durationMs, sources } = r);
     extra.push(...r.warnings);
     if (r.batchTensors === 'numpy') {
       extra.push(
@@ -237,13 +242,13 @@ async function callMetricFile(
       extra.push(`the EvalPrediction profile ${opts.profile} shapes Python's eval_pred only; ${path.basename(file)} gets evalpred's tensor object.`);
     }
     const key = cacheKey(cacheDir);
-    ({ raw, stdout, durationMs } = await runners.jsRunner().run(
+    ({ raw, stdout, durationMs, sources } = await runners.jsRunner().run(
       file,
       { key, cacheDir },
       { functionName: opts.function, timeoutMs: opts.timeoutMs, batch: opts.batchCall },
     ));
   }
-  return { raw, warnings: extra, stdout, durationMs };
+  return { raw, warnings: extra, stdout, durationMs, sources };
 }
 
 /** A per-batch preprocess hook; `notes` holds remarks for the run's notes (e.g. NumPy instead of torch). */
