@@ -18,7 +18,8 @@ Request:  {"id": 1, "op": "run", "file": "/abs/metrics.py", "function": null, "c
 Request:  {"id": 3, "op": "load", "cache": ..., "arrays": ...}   (tests) -> {"id": 3, "ok": true, "arrays": [{where, descr, shape}]}
 Reply:    {"id": 1, "ok": true, "result": <described>, "stdout": "...", "duration_ms": 1.2, "eval_prediction": "transformers"|"stand-in",
            "profile": <profile used>, "warnings": [...], "preprocess_tensors": null|"torch"|"numpy",
-           "batch_tensors": null|"torch"|"numpy" (what a batch_eval_metrics call got)}
+           "batch_tensors": null|"torch"|"numpy" (what a batch_eval_metrics call got),
+           "sources": [the metric file, then the modules it imported from its folder] (what --watch watches)}
           {"id": 1, "ok": false, "error": {"type": ..., "message": ..., "traceback": ..., "file": ..., "line": ...}, "stdout": ...}
 
 Request:  {"id": 2, "op": "preprocess", "file": "/abs/metrics.py", "dir": "/tmp/evalpred-batch-x", "probe": false,
