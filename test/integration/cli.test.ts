@@ -90,3 +90,27 @@ test('demo builds its model and data from code and reports sensible metrics', ()
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('inspect shows each first sample with its dataset text, as run does; without the dataset, without text', () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 7, numLabels: 2 });
+    const r = cli(['run', '--model', ws.modelDir, '--dataset', ws.dataset, '--out', 'cache'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    const shown = (out: string) => out.split('\n').filter((l) => /^[✓✗] #\d/.test(l));
+    const ins = cli(['inspect', '--cache', 'cache'], dir);
+    assert.equal(ins.code, 0, ins.stderr);
+    assert.equal(shown(ins.stdout).length, 5);
+    assert.deepEqual(shown(ins.stdout), shown(r.stderr), 'the same sample lines as the run summary');
+    ws.texts.slice(0, 5).forEach((t, i) => assert.ok(shown(ins.stdout)[i].includes(`"${t.slice(0, 60)}`), `${t} in ${shown(ins.stdout)[i]}`));
+    const json = JSON.parse(cli(['inspect', '--cache', 'cache', '--json'], dir).stdout) as { samples: { input?: string }[] };
+    assert.deepEqual(json.samples.map((s) => s.input), ws.texts.slice(0, 5));
+    fs.renameSync(ws.dataset, ws.dataset + '.moved');
+    const gone = cli(['inspect', '--cache', 'cache'], dir);
+    assert.equal(gone.code, 0, gone.stderr);
+    assert.equal(shown(gone.stdout).length, 5);
+    assert.ok(shown(gone.stdout).every((l) => !l.includes('"')), gone.stdout);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,7 +1,8 @@
 // `evalpred inspect`: what a cache holds — structure, shapes, dtypes, value ranges, NaN/-100 counts, and
 // the first samples decoded when the model folder the cache was made from is still there.
 import path from 'node:path';
-import { checkedModelDir } from '../../core/cache/producerPaths';
+import { checkedDataset, checkedModelDir } from '../../core/cache/producerPaths';
+import { loadDataset, rowInputText } from '../../core/data';
 import { readCache } from '../../core/cache/reader';
 import { EvalpredError, isEvalpredError, messageOf } from '../../core/errors';
 import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
@@ -45,6 +46,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const arrays = asCacheError(dir, () => describeEvalPred(evalPred));
   // the settings the cache was made with (the metric file is not among them: it is not part of the cache key)
   const settings = (manifest.producer as { settings?: Partial<RunSettings> })?.settings;
+  await addDatasetTexts(samples, manifest, loop?.info.columns, settings);
   const generation = settings?.predictWithGenerate ? generationForLints(modelDir) : undefined;
   const lints = await asCacheError(dir, () => lintEvalPredictionSliced({ evalPred, numSamples: manifest.num_samples, settings, task: loop?.task, generation }));
   if (p.flags.json) {
@@ -95,5 +97,32 @@ function asCacheError<T>(dir: string, fn: () => T): T {
     return r instanceof Promise ? (r.catch((e: unknown) => Promise.reject(reworded(e))) as T) : r;
   } catch (e) {
     throw reworded(e);
+  }
+}
+
+/**
+ * The samples' input text from the dataset the manifest names, as `run`'s summary shows it, when that dataset
+ * passes the checks for reading it (src/core/cache/producerPaths.ts). A nicety: without it the samples go on
+ * without text. Doc-stride rows are features, not dataset rows: no text for them.
+ */
+async function addDatasetTexts(
+  samples: ReturnType<typeof sampleViews>,
+  manifest: Parameters<typeof checkedDataset>[0],
+  columns: { text?: string; template?: string } | undefined,
+  settings: Partial<RunSettings> | undefined,
+): Promise<void> {
+  if (!columns || (!columns.text && !columns.template) || settings?.docStride !== undefined) return;
+  if (!samples.some((s) => s.input === undefined)) return;
+  const checked = checkedDataset(manifest);
+  if (!checked.path) return;
+  const ds = await loadDataset(checked.path, { split: settings?.split }).catch(() => undefined);
+  if (!ds) return;
+  for (const s of samples) {
+    if (s.input !== undefined || s.index >= ds.numRows) continue;
+    try {
+      s.input = rowInputText(ds, s.index, columns);
+    } catch {
+      // a row the template cannot fill: that sample goes without text
+    }
   }
 }

@@ -1,7 +1,7 @@
 // `evalpred run`: the loop (or its cache), a summary on stderr, the metrics as one JSON object on stdout.
 import fs from 'node:fs';
 import path from 'node:path';
-import { getField, loadDataset, renderTemplate } from '../../core/data';
+import { loadDataset, rowInputText } from '../../core/data';
 import { SAMPLING_OPTIONS, SAMPLING_REFUSAL, idLists } from '../../core/generate/generationConfig';
 import { generationForLints } from '../../core/lint/generationInput';
 import { lintEvalPredictionSliced } from '../../core/lint/lints';
@@ -107,8 +107,7 @@ export async function printSummary(
     const ds = await loadDataset(settings.dataset, { split: settings.split }).catch(() => undefined);
     for (const s of samples) {
       if (s.input !== undefined || !ds || s.index >= ds.numRows) continue;
-      const v = template ? renderTemplate(template, ds, s.index) : getField(ds.row(s.index), text!);
-      s.input = Array.isArray(v) ? v.join(' ') : String(v);
+      s.input = rowInputText(ds, s.index, { text, template });
     }
   }
   if (samples.length) err.write(`\nfirst samples:\n${formatSamples(samples)}\n`);

@@ -175,3 +175,12 @@ function fieldText(v: unknown, ds: Dataset, i: number, field: string): string {
   }
   return JSON.stringify(v);
 }
+
+/**
+ * Row `i`'s input text as summaries show it: the template filled, else the text column's value (a list of
+ * words joined by spaces, as token-classification datasets hold them).
+ */
+export function rowInputText(ds: Dataset, i: number, columns: { text?: string; template?: string }): string {
+  const v = columns.template ? renderTemplate(columns.template, ds, i) : getField(ds.row(i), columns.text ?? '');
+  return Array.isArray(v) ? v.join(' ') : String(v);
+}

@@ -3,7 +3,7 @@
 export type { Dataset, DatasetFormat, Row } from './types';
 export { rowLabel } from './types';
 export { loadDataset, chooseSplit } from './load';
-export { getField, requireField, renderTemplate, parsePath } from './fields';
+export { getField, requireField, renderTemplate, rowInputText, parsePath } from './fields';
 export { encodeLabel } from './labels';
 export type { LabelContext } from './labels';
 export { parseCsvRecords } from './csv';

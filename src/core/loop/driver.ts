@@ -2,7 +2,7 @@
 // reports through hooks (the mock-debug split: this file knows nothing of DAP, workers, metric runners or the CLI).
 // It owns what every family shares: the containers, the preprocess, the loss, timing, progress, cancellation,
 // pause hooks and the result; a family (families.ts picks it) supplies its batch and forward steps.
-import { Dataset, getField, loadDataset, renderTemplate } from '../data';
+import { Dataset, loadDataset, rowInputText } from '../data';
 import { EvalpredError } from '../errors';
 import { ModelConfig, readModelConfig } from '../model/config';
 import { BatchInputs, Tensor, TensorNode, EvalPredictionData } from '../tensor/tensor';
@@ -185,12 +185,8 @@ class BatchMappingContainers {
 
 /** The input text of rows [0, n) as the summary shows it (a list column joined by spaces), or undefined without a text column. */
 function firstRowTexts(ds: Dataset, n: number, columns: { text?: string; template?: string }): string[] | undefined {
-  const { text, template } = columns;
-  if (!text && !template) return undefined;
-  return Array.from({ length: n }, (_, i) => {
-    const v = template ? renderTemplate(template, ds, i) : getField(ds.row(i), text!);
-    return Array.isArray(v) ? v.join(' ') : String(v);
-  });
+  if (!columns.text && !columns.template) return undefined;
+  return Array.from({ length: n }, (_, i) => rowInputText(ds, i, columns));
 }
 
 /** --max-length, else the tokenizer's model_max_length capped by the model's max_position_embeddings. */
