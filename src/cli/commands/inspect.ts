@@ -2,10 +2,10 @@
 // the first samples decoded when the model folder the cache was made from is still there.
 import path from 'node:path';
 import { checkedDataset, checkedModelDir } from '../../core/cache/producerPaths';
-import { loadDataset, rowInputText } from '../../core/data';
+import { loadDataset } from '../../core/data';
 import { readCache } from '../../core/cache/reader';
 import { EvalpredError, isEvalpredError, messageOf } from '../../core/errors';
-import { describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
+import { addRowTexts, describeEvalPred, sampleViews, structureOf } from '../../core/inspect/describe';
 import { loopRecordOf } from '../../core/evaluate';
 import { loadTokenizer } from '../../core/text';
 import { generationForLints } from '../../core/lint/generationInput';
@@ -116,13 +116,5 @@ async function addDatasetTexts(
   const checked = checkedDataset(manifest);
   if (!checked.path) return;
   const ds = await loadDataset(checked.path, { split: settings?.split }).catch(() => undefined);
-  if (!ds) return;
-  for (const s of samples) {
-    if (s.input !== undefined || s.index >= ds.numRows) continue;
-    try {
-      s.input = rowInputText(ds, s.index, columns);
-    } catch {
-      // a row the template cannot fill: that sample goes without text
-    }
-  }
+  if (ds) addRowTexts(samples, ds, columns);
 }

@@ -1,13 +1,13 @@
 // `evalpred run`: the loop (or its cache), a summary on stderr, the metrics as one JSON object on stdout.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadDataset, rowInputText } from '../../core/data';
+import { loadDataset } from '../../core/data';
 import { SAMPLING_OPTIONS, SAMPLING_REFUSAL, idLists } from '../../core/generate/generationConfig';
 import { generationForLints } from '../../core/lint/generationInput';
 import { lintEvalPredictionSliced } from '../../core/lint/lints';
 import { EvalpredError } from '../../core/errors';
 import { Evaluation, evaluate } from '../../core/evaluate';
-import { describeEvalPred, sampleViews } from '../../core/inspect/describe';
+import { addRowTexts, describeEvalPred, sampleViews } from '../../core/inspect/describe';
 import { EVAL_PREDICTION_PROFILES, IncludeForMetrics, RunSettings, withDefaults } from '../../core/loop/settings';
 import { FIRST_ROW_TEXTS } from '../../core/loop/types';
 import { DEVICES } from '../../core/model/session';
@@ -105,10 +105,7 @@ export async function printSummary(
   for (const s of samples) if (s.input === undefined && s.index < known.length) s.input = known[s.index];
   if (samples.some((s) => s.input === undefined) && (text || template)) {
     const ds = await loadDataset(settings.dataset, { split: settings.split }).catch(() => undefined);
-    for (const s of samples) {
-      if (s.input !== undefined || !ds || s.index >= ds.numRows) continue;
-      s.input = rowInputText(ds, s.index, { text, template });
-    }
+    if (ds) addRowTexts(samples, ds, { text, template });
   }
   if (samples.length) err.write(`\nfirst samples:\n${formatSamples(samples)}\n`);
   for (const n of ev.loop.notes) err.write(`note: ${printable(n)}\n`);

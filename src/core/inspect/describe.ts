@@ -2,6 +2,7 @@
 // statistics, and the first samples decoded for people.
 import { TensorStats, tensorStats } from '../tensor/stats';
 import { EvalPredictionData, EvalPredictionField, Tensor, TensorNode, firstTensor, walkTensors } from '../tensor/tensor';
+import { Dataset, rowInputText } from '../data';
 import type { LoadedTokenizer } from '../text';
 
 export const FIELD_NAMES: Record<EvalPredictionField, string> = {
@@ -55,6 +56,21 @@ function idAt(t: Tensor, i: number): number {
     return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : NaN;
   }
   return t.at(i);
+}
+
+/**
+ * Gives each sample still without input text its dataset row's (rowInputText), for rows `ds` has: the summary
+ * of `run` and `inspect` show it. A row the template cannot fill goes without.
+ */
+export function addRowTexts(samples: SampleView[], ds: Dataset, columns: { text?: string; template?: string }): void {
+  for (const s of samples) {
+    if (s.input !== undefined || s.index >= ds.numRows) continue;
+    try {
+      s.input = rowInputText(ds, s.index, columns);
+    } catch {
+      // left without text
+    }
+  }
 }
 
 /** Decoded first samples for sequence classification (argmax -> id2label) and token ids (tokenizer decode). */
