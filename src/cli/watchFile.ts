@@ -8,6 +8,7 @@ import path from 'node:path';
 export class SourceWatch {
   private readonly folders = new Map<string, { watcher: fs.FSWatcher; names: Set<string> }>();
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   /** `onChange` runs once a burst of changes has settled (editors write in several steps). */
   constructor(
@@ -17,6 +18,7 @@ export class SourceWatch {
 
   /** Watch exactly these files from now on (the metric's sources change as its imports do). */
   watch(files: string[]): void {
+    if (this.closed) return; // a run that ends after Ctrl+C must not watch again
     const wanted = new Map<string, Set<string>>();
     for (const f of files) {
       const abs = path.resolve(f);
@@ -52,6 +54,7 @@ export class SourceWatch {
   }
 
   close(): void {
+    this.closed = true;
     clearTimeout(this.timer);
     for (const { watcher } of this.folders.values()) watcher.close();
     this.folders.clear();

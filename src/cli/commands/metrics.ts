@@ -74,11 +74,12 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
   }
   let previous: Record<string, unknown> | undefined;
   // The metric file, then also what its last successful run imported from its own files (helper modules).
-  let watch: SourceWatch | undefined = undefined;
+  const watch = new SourceWatch(() => void rerun());
+  watch.watch([file]);
   const runAndPrint = async () => {
     try {
       const r = await once();
-      watch?.watch([file, ...(r.sources ?? [])]);
+      watch.watch([file, ...(r.sources ?? [])]);
       if (r.stdout) process.stderr.write(r.stdout);
       process.stdout.write(r.json + '\n');
       if (!previous) for (const n of r.notes) process.stderr.write(`note: ${printable(n)}\n`);
@@ -93,31 +94,26 @@ async function printRuns(p: Parsed, file: string, once: () => Promise<MetricsOut
   // One run at a time: a save during a run reruns once it ends, on the files as they are then.
   let running: Promise<void> | undefined;
   let again = false;
-  const rerun = (): void => {
+  const rerun = (): Promise<void> => {
     if (running) {
       again = true;
-      return;
+      return running;
     }
     running = runAndPrint().finally(() => {
       running = undefined;
       if (again) {
         again = false;
-        rerun();
+        void rerun();
       }
     });
+    return running;
   };
-  watch = new SourceWatch(rerun);
-  watch.watch([file]);
-  // The first run is awaited here, so an internal error ends the command as any other would.
-  running = runAndPrint();
-  await running;
-  running = undefined;
-  if (again) {
-    again = false;
-    rerun();
+  try {
+    await rerun(); // the first run: an internal error ends the command as any other would
+    await untilCtrlC();
+  } finally {
+    watch.close(); // nothing left to keep the process alive
   }
-  await untilCtrlC();
-  watch.close();
   await running;
   return 0;
 }
