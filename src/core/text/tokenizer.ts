@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { EvalpredError, messageOf } from '../errors';
 import { SurfaceRules, TokenizerInternals, tokenizeSegment } from './alignment';
+import { installLibraryFastPaths } from './libraryFastPaths';
 import { Encoded, Segment, Template, TemplatePiece, Truncation, assemble, overflowWindows, specialCount, truncateSegments } from './encoded';
 
 export interface LoadedTokenizer {
@@ -201,8 +202,9 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
   try {
     // Loaded with the first tokenizer (not at activation of the extension host: docs/packaging.md).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { Tokenizer: TokenizerClass } = require('@huggingface/tokenizers') as typeof import('@huggingface/tokenizers');
-    tok = new TokenizerClass(tj, libConfig);
+    const library = require('@huggingface/tokenizers') as typeof import('@huggingface/tokenizers');
+    tok = new library.Tokenizer(tj, libConfig);
+    installLibraryFastPaths(tok as unknown as TokenizerInternals, library);
   } catch (e) {
     throw new EvalpredError(`${file}: the tokenizer could not be built (${messageOf(e)}).`, { file }, { cause: e });
   }

@@ -1,0 +1,101 @@
+// Faster, equivalent replacements for the hottest methods of @huggingface/tokenizers 0.2.0, set on one loaded
+// tokenizer's own normalizer and model objects (the library's classes are left as they are). Profiled on SST-2
+// (docs/architecture.md#tokenization-speed): BertNormalizer.is_control compiles a new RegExp for every character
+// it checks (a fifth of all tokenization time), and WordPiece builds a string per candidate piece even for a
+// word that is whole in the vocabulary. Each replacement answers the common case (printable ASCII, a whole-word
+// vocabulary hit) itself and hands everything else to the library's own method, so results are the library's:
+// test/unit/libraryFastPaths.test.ts checks them against an untouched instance on real and adversarial text.
+
+// The library's pattern as it is: the alternation leaves `^` on the first class and `$` on the last only, which on
+// one code point (all it is ever given) means "any of these four categories".
+const CONTROL = /^\p{Cc}|\p{Cf}|\p{Co}|\p{Cs}$/u;
+/** Printable ASCII: no control character, no whitespace but the space itself, nothing Chinese, nothing to strip. */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+const ASCII = /^[\x00-\x7f]*$/;
+/** No UTF-16 unit is in or above the lowest of BertNormalizer's Chinese ranges (U+3400). */
+const BELOW_CJK = /^[\x00-\u33ff]*$/;
+
+type Method<A extends unknown[], R> = (...args: A) => R;
+
+interface BertNormalizerLike {
+  is_control: Method<[string], boolean>;
+  clean_text: Method<[string], string>;
+  tokenize_chinese_chars: Method<[string], string>;
+  strip_accents: Method<[string], string>;
+}
+
+interface WordPieceLike {
+  tokens_to_ids: Map<string, number>;
+  max_input_chars_per_word: number;
+  encode: Method<[string[]], string[]>;
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> => (typeof x === 'object' || typeof x === 'function') && x !== null;
+const hasMethods = (x: Record<string, unknown>, names: string[]) => names.every((m) => typeof x[m] === 'function');
+
+/** The library's classes these fast paths stand in for (the module as tokenizer.ts loads it). */
+export interface LibraryClasses {
+  BertNormalizer: abstract new (...args: never[]) => unknown;
+  WordPiece: abstract new (...args: never[]) => unknown;
+}
+
+// Methods looked up by name as well: a library version without them gets no fast path (and keeps its results).
+function isBertNormalizer(n: unknown, lib: LibraryClasses): n is BertNormalizerLike {
+  return isObject(n) && n instanceof lib.BertNormalizer && hasMethods(n, ['is_control', 'clean_text', 'tokenize_chinese_chars', 'strip_accents']);
+}
+
+function isWordPiece(m: unknown, lib: LibraryClasses): m is WordPieceLike {
+  return isObject(m) && m instanceof lib.WordPiece && m.tokens_to_ids instanceof Map && typeof m.max_input_chars_per_word === 'number' && hasMethods(m, ['encode']);
+}
+
+function fastBertNormalizer(n: BertNormalizerLike): void {
+  const { clean_text: cleanText, tokenize_chinese_chars: chineseChars, strip_accents: stripAccents } = n;
+  n.is_control = (ch: string) => ch !== '\t' && ch !== '\n' && ch !== '\r' && CONTROL.test(ch);
+  // clean_text: drops NUL, U+FFFD and control characters, turns other whitespace into spaces.
+  n.clean_text = function (text: string) {
+    if (PRINTABLE_ASCII.test(text)) return text;
+    // The library's own loop, which calls the is_control above for each character.
+    return cleanText.call(this, text);
+  };
+  n.tokenize_chinese_chars = function (text: string) {
+    return BELOW_CJK.test(text) ? text : chineseChars.call(this, text);
+  };
+  // NFD of ASCII is itself, and ASCII has no combining mark to remove.
+  n.strip_accents = function (text: string) {
+    return ASCII.test(text) ? text : stripAccents.call(this, text);
+  };
+}
+
+function fastWordPiece(m: WordPieceLike): void {
+  const encode = m.encode;
+  // A word found whole is its own single piece: the library's first candidate is the whole word (start 0, no
+  // continuing prefix). `token.length` counts UTF-16 units, at least the code points the library counts.
+  m.encode = function (tokens: string[]) {
+    const out: string[] = [];
+    for (const token of tokens) {
+      if (token.length <= m.max_input_chars_per_word && m.tokens_to_ids.has(token)) out.push(token);
+      else for (const piece of encode.call(this, [token])) out.push(piece);
+    }
+    return out;
+  };
+}
+
+/**
+ * Set the fast paths on a library tokenizer's normalizer (BertNormalizer, alone or in a Sequence) and model
+ * (WordPiece); other components are left as they are. Returns how many objects were given fast paths.
+ */
+export function installLibraryFastPaths(tok: { normalizer?: unknown; model?: unknown }, lib: LibraryClasses): number {
+  let n = 0;
+  const normalizers = isObject(tok.normalizer) && Array.isArray(tok.normalizer.normalizers) ? (tok.normalizer.normalizers as unknown[]) : [tok.normalizer];
+  for (const norm of normalizers) {
+    if (isBertNormalizer(norm, lib)) {
+      fastBertNormalizer(norm);
+      n++;
+    }
+  }
+  if (isWordPiece(tok.model, lib)) {
+    fastWordPiece(tok.model);
+    n++;
+  }
+  return n;
+}
