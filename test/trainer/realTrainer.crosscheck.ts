@@ -10,6 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { loadTokenizer } from '../../src/core/text';
+import { offsetsCheckInputs, offsetsCheckTokenizers } from './offsetsCheck';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const HERE = path.join(ROOT, 'test', 'trainer');
@@ -109,6 +111,24 @@ for (const line of LINES) {
 
     test('every case was built (one per family and setting)', () => {
       assert.deepEqual(cases, [...caseNames()].sort());
+    });
+
+    // The offsets QA and token classification take from our tokenizer, against transformers' fast tokenizer's.
+    test('token ids and offsets equal transformers\' (byte-level BPE in five settings, WordPiece; texts and pairs)', async () => {
+      const dir = path.join(work, `offsets-${line.name}`);
+      const dirs = offsetsCheckTokenizers(dir);
+      const inputs = offsetsCheckInputs();
+      fs.writeFileSync(path.join(dir, 'request.json'), JSON.stringify({ dirs, inputs }));
+      const theirs = JSON.parse(run(py, [path.join(HERE, 'offsets.py'), path.join(dir, 'request.json')])) as Record<string, [number[], [number, number][]][]>;
+      for (const d of dirs) {
+        const tok = await loadTokenizer(d);
+        const differ = inputs.filter(([text, pair], k) => {
+          const e = tok.encode(text, pair ?? undefined);
+          return JSON.stringify([e.ids, e.offsets]) !== JSON.stringify(theirs[d][k]);
+        });
+        table.push(`${line.name} | offsets ${path.basename(d)} | ${inputs.length - differ.length}/${inputs.length} inputs | - | ${differ.length ? 'DIFFER' : 'agree'}`);
+        assert.deepEqual(differ, [], `${path.basename(d)} under transformers ${line.name}`);
+      }
     });
 
     // One test per case, named after it; the list is cases.py's CASES (read here once the venv has made them).

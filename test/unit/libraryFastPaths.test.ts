@@ -2,7 +2,8 @@
 // results: each check runs one untouched library instance and one with the fast paths side by side, over every
 // Unicode code point, English sentences, and seeded random text full of what BertNormalizer treats specially
 // (controls, format and private-use characters, lone surrogates, NUL, U+FFFD, accents, CJK, astral characters,
-// words longer than WordPiece's 100-character limit, words the vocabulary only has in pieces or not at all).
+// words longer than WordPiece's 100-character limit, words the vocabulary only has in pieces or not at all),
+// for WordPiece (BERT) and byte-level BPE (GPT-2, RoBERTa) tokenizers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -11,8 +12,10 @@ import path from 'node:path';
 import * as library from '@huggingface/tokenizers';
 import { installLibraryFastPaths } from '../../src/core/text/libraryFastPaths';
 import { loadTokenizer } from '../../src/core/text';
+import { UNICODE_TO_BYTES } from '../../src/core/text/alignment';
 import { SPECIAL_TOKENS, wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
 import { mulberry32 } from '../../src/demo/prng';
+import { byteChar, byteLevelBpeTokenizerJson } from '../fixtures/tokenizers';
 
 const SENTENCES = [
   'it \'s a charming and often affecting journey .',
@@ -59,11 +62,14 @@ const NORMALIZERS: Record<string, unknown>[] = [
   { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'BertNormalizer', clean_text: true, handle_chinese_chars: true, strip_accents: null, lowercase: true }] },
 ];
 
-type Lib = { normalizer: ((t: string) => string) & Record<string, (t: string) => unknown>; model: (t: string[]) => string[]; encode_text(t: string): string[] | null };
+type Lib = { pre_tokenizer: (t: string) => string[]; normalizer: ((t: string) => string) & Record<string, (t: string) => unknown>; model: (t: string[]) => string[]; encode_text(t: string): string[] | null };
 
 function pair(normalizer: Record<string, unknown>, vocab = VOCAB): { plain: Lib; fast: Lib; installed: number } {
   const { tokenizer, tokenizerConfig } = wordPieceTokenizerJson(vocab);
-  const json = { ...tokenizer, normalizer };
+  return pairOf({ ...tokenizer, normalizer }, tokenizerConfig);
+}
+
+function pairOf(json: Record<string, unknown>, tokenizerConfig: Record<string, unknown>): { plain: Lib; fast: Lib; installed: number } {
   const plain = new library.Tokenizer(json, tokenizerConfig) as unknown as Lib;
   const fast = new library.Tokenizer(json, tokenizerConfig) as unknown as Lib;
   const installed = installLibraryFastPaths(fast, library);
@@ -129,6 +135,75 @@ test('loadTokenizer\'s encodings, fast paths and all, keep the library\'s tokens
       assert.deepEqual(loaded.encode(t, undefined, { align: false }).ids, want, JSON.stringify(t));
       assert.deepEqual(loaded.encode(t).ids, want, JSON.stringify(t));
     }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Merges of frequent pairs in the sentences (spaces as GPT-2's Ġ), enough for multi-piece words, whole words and bytes.
+const SP = byteChar(32);
+const BPE_MERGES: [string, string][] = [
+  [SP, 't'], ['h', 'e'], [SP + 't', 'he'], [SP, 'a'], ['i', 'n'], ['in', 'g'], [SP, 'c'], ['a', 'r'], ['ar', 'm'], [SP + 'c', 'harm'],
+  ['e', 'd'], ['o', 'u'], [SP, 'j'], [SP + 'j', 'ou'], ['r', 'n'], ['e', 'y'], ['h', 'a'], ['r', 'm'], ['ha', 'rm'], ['ç', 'a'],
+];
+const BPE_VARIANTS: Record<string, unknown>[] = [
+  { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+  { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+  { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: false },
+  { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' }, { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] },
+];
+
+function bpePair(preTokenizer: Record<string, unknown>) {
+  const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(BPE_MERGES);
+  return pairOf({ ...tokenizer, pre_tokenizer: preTokenizer }, tokenizerConfig);
+}
+
+test('byte-level BPE with fast paths (ByteLevel pre-tokenizer, alone or in a Sequence, and BPE): the library\'s tokens', () => {
+  const rng = mulberry32(21);
+  const texts = [...SENTENCES, '', ' ', '  the  ', "it's we're they'll I'd", 'tab\there\nnewline', '\0\x7f', ...Array.from({ length: 300 }, () => randomText(rng, 1 + Math.floor(rng() * 30)))];
+  for (const pre of BPE_VARIANTS) {
+    const { plain, fast, installed } = bpePair(pre);
+    assert.equal(installed, 2, JSON.stringify(pre));
+    // Twice: the second pass answers repeated words from the fast path's memo.
+    for (let pass = 0; pass < 2; pass++) for (const t of texts) assert.deepEqual(fast.encode_text(t), plain.encode_text(t), `${JSON.stringify(pre)}: ${JSON.stringify(t)}`);
+    for (let cp = 0; cp < 0x110000; cp += 97) {
+      let s = 'a ';
+      for (let k = 0; k < 97 && cp + k < 0x110000; k++) s += String.fromCodePoint(cp + k) + (k % 5 === 0 ? ' ' : '');
+      assert.deepEqual(fast.pre_tokenizer(s), plain.pre_tokenizer(s), `${JSON.stringify(pre)} from U+${cp.toString(16)}`);
+    }
+  }
+});
+
+test('offsets of ASCII and non-ASCII text through loadTokenizer, WordPiece and byte-level BPE, point at the tokens\' text', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'evalpred-fastpaths-'));
+  try {
+    const wp = wordPieceTokenizerJson(VOCAB);
+    fs.mkdirSync(path.join(dir, 'wp'));
+    fs.writeFileSync(path.join(dir, 'wp', 'tokenizer.json'), JSON.stringify(wp.tokenizer));
+    fs.writeFileSync(path.join(dir, 'wp', 'tokenizer_config.json'), JSON.stringify(wp.tokenizerConfig));
+    const bpe = byteLevelBpeTokenizerJson(BPE_MERGES);
+    fs.mkdirSync(path.join(dir, 'bpe'));
+    fs.writeFileSync(path.join(dir, 'bpe', 'tokenizer.json'), JSON.stringify(bpe.tokenizer));
+    fs.writeFileSync(path.join(dir, 'bpe', 'tokenizer_config.json'), JSON.stringify(bpe.tokenizerConfig));
+    const wpTok = await loadTokenizer(path.join(dir, 'wp'));
+    const bpeTok = await loadTokenizer(path.join(dir, 'bpe'));
+    const cp = (t: string, [s, e]: [number, number]) => Array.from(t).slice(s, e).join('');
+    const e1 = wpTok.encode('The charming journey.');
+    assert.deepEqual(e1.offsets.map((o) => cp('The charming journey.', o)), ['', 'The', 'charming', 'journey', '.', '']);
+    const e2 = wpTok.encode('Un café charming');
+    assert.deepEqual(e2.offsets.slice(1, -1).map((o) => cp('Un café charming', o)), ['Un', 'café', 'charming']);
+    // Byte-level BPE, ASCII: each token's offsets cover the text its bytes spell, less the space before a word.
+    const surface = (id: number) => Buffer.from(Array.from(bpeTok.idToToken(id)!, (c) => UNICODE_TO_BYTES[c])).toString('utf8').trim();
+    for (const t of ['the charming journey', 'the charmed river']) {
+      const e = bpeTok.encode(t);
+      assert.ok(e.ids.length > 4, t);
+      assert.deepEqual(e.offsets.slice(1, -1).map((o) => cp(t, o)), e.ids.slice(1, -1).map(surface), t);
+    }
+    // Non-ASCII: both bytes of ç span it, and the added prefix space spans nothing once trimmed (transformers 4.57 and
+    // 5 give these offsets; test:trainer checks many more against them).
+    const e4 = bpeTok.encode('ça charming');
+    assert.deepEqual(e4.ids.slice(1, 5).map((id) => bpeTok.idToToken(id)), ['Ġ', 'Ã', '§', 'a']);
+    assert.deepEqual(e4.offsets.slice(1, 6), [[0, 0], [0, 1], [0, 1], [1, 2], [3, 4]]);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

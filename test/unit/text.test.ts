@@ -151,8 +151,12 @@ test('byte-level BPE (RoBERTa-style): prefix space, <s> A </s></s> B </s>, byte 
     assert.deepEqual(p.sequenceIds, [null, 0, 0, null, null, 1, 1, 1, 1, 1, 1, null]);
     assert.equal(tok.padTokenId, 1);
     assert.equal(tok.vocabSize, 4 + 256 + BPE_MERGES.length);
-    // Without trim_offsets the space before "cat" belongs to Ġcat (GPT-2 style).
-    const untrimmed = await bpe(dir, { trimOffsets: false }, 'bpe-untrimmed');
+    // Without trimming the space before "cat" belongs to Ġcat. RoBERTa's tokenizer class takes trim_offsets from
+    // tokenizer_config.json (default True) and rebuilds its post-processor with it, whatever tokenizer.json says.
+    const jsonUntrimmed = await bpe(dir, { trimOffsets: false }, 'bpe-untrimmed-json');
+    assert.deepEqual(jsonUntrimmed.encode('the cat').offsets, [[0, 0], [0, 3], [4, 7], [0, 0]]);
+    const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(BPE_MERGES);
+    const untrimmed = await loadTokenizer(writeTokenizerDir(path.join(dir, 'bpe-untrimmed'), tokenizer, { ...tokenizerConfig, trim_offsets: false }));
     assert.deepEqual(untrimmed.encode('the cat').offsets, [[0, 0], [0, 3], [3, 7], [0, 0]]);
     // Pre-split words get a prefix space each (RoBERTa with add_prefix_space=True).
     const w = tok.encodeWords(['the', 'cat']);

@@ -25,6 +25,10 @@ export interface SurfaceRules {
   continuingPrefix: string | null;
   endOfWordSuffix: string | null;
   trimOffsets: boolean;
+  /** The byte-level pre-tokenizer puts a space before a text that does not start with one (add_prefix_space). */
+  byteLevelPrefixSpace: boolean;
+  /** The offsets trimming's add_prefix_space (RobertaProcessing / ByteLevel post-processor): a first token keeps its one leading space. */
+  trimKeepsPrefixSpace: boolean;
   unkToken: string | undefined;
   unkId: number;
 }
@@ -98,6 +102,36 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
 
 const isSpaceByte = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
+/** What byteChar holds for a byte the tokenizer added (a prefix space): no code point of the text. */
+const ADDED = -1;
+
+/**
+ * The UTF-8 bytes of the normalised code points, each encoded on its own, and the code point each byte belongs to;
+ * after `prefix` (bytes the pre-tokenizer puts before the text, which belong to no code point).
+ */
+function byteView(norm: string[], prefix: number[]): { hay: Uint8Array; byteChar: ArrayLike<number> } {
+  // ASCII (most text): one byte per code point, no encoder call per character (a third of alignment's time).
+  if (norm.every((c) => c.length === 1 && c.charCodeAt(0) < 0x80)) {
+    const n = prefix.length;
+    const hay = new Uint8Array(n + norm.length);
+    const byteChar = new Int32Array(n + norm.length).fill(ADDED, 0, n);
+    hay.set(prefix);
+    for (let i = 0; i < norm.length; i++) (hay[n + i] = norm[i].charCodeAt(0)), (byteChar[n + i] = i);
+    return { hay, byteChar };
+  }
+  const byteChar: number[] = prefix.map(() => ADDED);
+  const parts: Uint8Array[] = [Uint8Array.from(prefix)];
+  norm.forEach((c, i) => {
+    const b = UTF8.encode(c);
+    parts.push(b);
+    for (let k = 0; k < b.length; k++) byteChar.push(i);
+  });
+  const hay = new Uint8Array(byteChar.length);
+  let o = 0;
+  for (const p of parts) (hay.set(p, o), (o += p.length));
+  return { hay, byteChar };
+}
+
 /** Tokens of one text (no special tokens) with word ids and code-point offsets. */
 export function tokenizeSegment(tok: TokenizerInternals, text: string, r: SurfaceRules, align = true): Segment {
   const tokens = (tok.encode_text ? tok.encode_text(text) : tok.tokenize(text, { add_special_tokens: false })) ?? [];
@@ -122,26 +156,23 @@ export function tokenizeSegment(tok: TokenizerInternals, text: string, r: Surfac
     } else wordTokens = [];
   }
 
-  // Byte view of the normalised text, with the code point each byte belongs to.
-  const byteChar: number[] = [];
-  const parts: Uint8Array[] = [];
-  norm.forEach((c, i) => {
-    const b = UTF8.encode(c);
-    parts.push(b);
-    for (let k = 0; k < b.length; k++) byteChar.push(i);
-  });
-  const hay = new Uint8Array(byteChar.length);
-  let o = 0;
-  for (const p of parts) (hay.set(p, o), (o += p.length));
+  // Byte view of the normalised text, with the code point each byte belongs to. A byte-level pre-tokenizer's prefix
+  // space is part of it, as in HF's pre-tokenized string, so the first token finds its own space rather than the
+  // next one in the text (whose offsets would then shift every later token's).
+  const prefixed = r.byteLevel && r.byteLevelPrefixSpace && !norm.join('').startsWith(' ');
+  const { hay, byteChar } = byteView(norm, prefixed ? [0x20] : []);
 
   const offsets: [number, number][] = [];
   let cursor = 0;
+  // HF aligns an added byte with the text's first character (an added space alone spans it, untrimmed).
+  const charStart = (b: number) => (byteChar[b] === ADDED ? 0 : map[byteChar[b]]);
+  const charEnd = (b: number) => (byteChar[b] === ADDED ? (norm.length ? map[0] + 1 : 0) : map[byteChar[b]] + 1);
   const toOrig = (byteStart: number, byteEnd: number): [number, number] => {
     if (byteEnd <= byteStart || byteStart >= hay.length) {
-      const at = byteStart < byteChar.length ? map[byteChar[byteStart]] : text.length ? Array.from(text).length : 0;
+      const at = byteStart < byteChar.length ? charStart(byteStart) : text.length ? Array.from(text).length : 0;
       return [at, at];
     }
-    return [map[byteChar[byteStart]], map[byteChar[byteEnd - 1]] + 1];
+    return [charStart(byteStart), Math.max(charStart(byteStart), charEnd(byteEnd - 1))];
   };
   tokens.forEach((t, i) => {
     let bytes = tokenBytes(t, firstInWord[i], r);
@@ -167,13 +198,19 @@ export function tokenizeSegment(tok: TokenizerInternals, text: string, r: Surfac
       offsets.push(toOrig(cursor, cursor));
       return;
     }
-    let start = at, end = at + len;
+    let [start, end] = toOrig(at, at + len);
     if (r.trimOffsets) {
-      while (start < end && isSpaceByte(hay[start])) start++;
-      while (end > start && isSpaceByte(hay[end - 1])) end--;
-      if (start === end) [start, end] = [at, at + len];
+      // HF's byte-level offset trimming (tokenizers' process_offsets): a token's leading and trailing spaces (Ġ)
+      // come off its offsets, a space-only token keeping an empty span at its end; the one leading space of a first
+      // token (the first, or one starting the text) stays when the post-processor adds a prefix space.
+      let lead = 0, trail = 0;
+      while (lead < len && hay[at + lead] === 0x20) lead++;
+      while (trail < len && hay[at + len - 1 - trail] === 0x20) trail++;
+      if (lead === 1 && r.trimKeepsPrefixSpace && (i === 0 || start === 0)) lead = 0;
+      if (lead > 0) start = Math.min(start + lead, end);
+      if (trail > 0 && end >= trail) end = Math.max(end - trail, start);
     }
-    offsets.push(toOrig(start, end));
+    offsets.push([start, end]);
     cursor = at + len;
   });
 

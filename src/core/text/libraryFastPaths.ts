@@ -1,10 +1,12 @@
 // Faster, equivalent replacements for the hottest methods of @huggingface/tokenizers 0.2.0, set on one loaded
-// tokenizer's own normalizer and model objects (the library's classes are left as they are). Profiled on SST-2
-// (docs/architecture.md#tokenization-speed): BertNormalizer.is_control compiles a new RegExp for every character
-// it checks (a fifth of all tokenization time), and WordPiece builds a string per candidate piece even for a
-// word that is whole in the vocabulary. Each replacement answers the common case (printable ASCII, a whole-word
-// vocabulary hit) itself and hands everything else to the library's own method, so results are the library's:
-// test/unit/libraryFastPaths.test.ts checks them against an untouched instance on real and adversarial text.
+// tokenizer's own normalizer, pre-tokenizer and model objects (the library's classes are left as they are).
+// Profiled on SST-2 (docs/architecture.md#tokenization-speed): BertNormalizer.is_control compiles a new RegExp
+// for every character it checks (a fifth of all BERT tokenization time); WordPiece builds a string per candidate
+// piece even for a word that is whole in the vocabulary; BPE's least-recently-used cache deletes and re-inserts
+// a Map entry on every hit (V8 rehashes such a Map again and again); ByteLevel runs a TextEncoder per pre-token.
+// Each replacement answers the common case (ASCII text, a whole-word hit, a word seen before) itself and hands
+// everything else to the library's own method, so results are the library's: test/unit/libraryFastPaths.test.ts
+// checks them against an untouched instance on real and adversarial text.
 
 // The library's pattern as it is: the alternation leaves `^` on the first class and `$` on the last only, which on
 // one code point (all it is ever given) means "any of these four categories".
@@ -24,6 +26,18 @@ interface BertNormalizerLike {
   strip_accents: Method<[string], string>;
 }
 
+interface ByteLevelLike {
+  add_prefix_space: boolean;
+  use_regex: boolean;
+  pattern: RegExp;
+  byte_encoder: Record<number, string>;
+  pre_tokenize_text: Method<[string, unknown], string[]>;
+}
+
+interface BpeLike {
+  bpe: Method<[string], string[]>;
+}
+
 interface WordPieceLike {
   tokens_to_ids: Map<string, number>;
   max_input_chars_per_word: number;
@@ -37,6 +51,8 @@ const hasMethods = (x: Record<string, unknown>, names: string[]) => names.every(
 export interface LibraryClasses {
   BertNormalizer: abstract new (...args: never[]) => unknown;
   WordPiece: abstract new (...args: never[]) => unknown;
+  BPE: abstract new (...args: never[]) => unknown;
+  ByteLevelPreTokenizer: abstract new (...args: never[]) => unknown;
 }
 
 // Methods looked up by name as well: a library version without them gets no fast path (and keeps its results).
@@ -46,6 +62,14 @@ function isBertNormalizer(n: unknown, lib: LibraryClasses): n is BertNormalizerL
 
 function isWordPiece(m: unknown, lib: LibraryClasses): m is WordPieceLike {
   return isObject(m) && m instanceof lib.WordPiece && m.tokens_to_ids instanceof Map && typeof m.max_input_chars_per_word === 'number' && hasMethods(m, ['encode']);
+}
+
+function isByteLevel(p: unknown, lib: LibraryClasses): p is ByteLevelLike {
+  return isObject(p) && p instanceof lib.ByteLevelPreTokenizer && p.pattern instanceof RegExp && isObject(p.byte_encoder) && hasMethods(p, ['pre_tokenize_text']);
+}
+
+function isBpe(m: unknown, lib: LibraryClasses): m is BpeLike {
+  return isObject(m) && m instanceof lib.BPE && hasMethods(m, ['bpe']);
 }
 
 function fastBertNormalizer(n: BertNormalizerLike): void {
@@ -80,21 +104,67 @@ function fastWordPiece(m: WordPieceLike): void {
   };
 }
 
+function fastByteLevel(p: ByteLevelLike): void {
+  const preTokenize = p.pre_tokenize_text;
+  // ASCII text: each character is its own UTF-8 byte, mapped through the byte encoder as the library does it.
+  p.pre_tokenize_text = function (text: string, options: unknown) {
+    if (!ASCII.test(text)) return preTokenize.call(this, text, options);
+    if (p.add_prefix_space && !text.startsWith(' ')) text = ' ' + text;
+    const pieces = p.use_regex ? (text.match(p.pattern) ?? []) : [text];
+    return pieces.map((piece) => {
+      let out = '';
+      for (let i = 0; i < piece.length; i++) out += p.byte_encoder[piece.charCodeAt(i)];
+      return out;
+    });
+  };
+}
+
+/** Distinct words remembered per tokenizer (a dataset's vocabulary is rarely larger; beyond it, the library's own cache). */
+const BPE_MEMO_WORDS = 200_000;
+
+function fastBpe(m: BpeLike): void {
+  const bpe = m.bpe;
+  const memo = new Map<string, string[]>();
+  // bpe is a pure function of its word; the library returns its cached arrays the same way (callers only read them).
+  m.bpe = function (token: string) {
+    let pieces = memo.get(token);
+    if (pieces === undefined) {
+      pieces = bpe.call(this, token);
+      if (memo.size < BPE_MEMO_WORDS) memo.set(token, pieces);
+    }
+    return pieces;
+  };
+}
+
+/** The components of a normaliser or pre-tokenizer: its list when it is a Sequence, else itself. */
+function parts(x: unknown, listKey: string): unknown[] {
+  return isObject(x) && Array.isArray(x[listKey]) ? (x[listKey] as unknown[]) : [x];
+}
+
 /**
- * Set the fast paths on a library tokenizer's normalizer (BertNormalizer, alone or in a Sequence) and model
- * (WordPiece); other components are left as they are. Returns how many objects were given fast paths.
+ * Set the fast paths on a library tokenizer's normaliser (BertNormalizer), pre-tokenizer (ByteLevel), each alone or
+ * in a Sequence, and model (WordPiece, BPE); other components are left as they are. Returns how many objects were
+ * given fast paths.
  */
-export function installLibraryFastPaths(tok: { normalizer?: unknown; model?: unknown }, lib: LibraryClasses): number {
+export function installLibraryFastPaths(tok: { normalizer?: unknown; pre_tokenizer?: unknown; model?: unknown }, lib: LibraryClasses): number {
   let n = 0;
-  const normalizers = isObject(tok.normalizer) && Array.isArray(tok.normalizer.normalizers) ? (tok.normalizer.normalizers as unknown[]) : [tok.normalizer];
-  for (const norm of normalizers) {
+  for (const norm of parts(tok.normalizer, 'normalizers')) {
     if (isBertNormalizer(norm, lib)) {
       fastBertNormalizer(norm);
       n++;
     }
   }
+  for (const pre of parts(tok.pre_tokenizer, 'tokenizers')) {
+    if (isByteLevel(pre, lib)) {
+      fastByteLevel(pre);
+      n++;
+    }
+  }
   if (isWordPiece(tok.model, lib)) {
     fastWordPiece(tok.model);
+    n++;
+  } else if (isBpe(tok.model, lib)) {
+    fastBpe(tok.model);
     n++;
   }
   return n;

@@ -93,9 +93,20 @@ function idOf(tok: Tokenizer, token: string | undefined): number | undefined {
 }
 
 /** The special-token layout from tokenizer.json's post_processor (what `Encoding` post-processing adds). */
-function templateOf(pp: Json | null | undefined, tok: Tokenizer, file: string): { template: Template; trimOffsets: boolean } {
+/** Tokenizer classes whose post-processor transformers rebuilds from trim_offsets and add_prefix_space arguments. */
+const ROBERTA_LIKE_CLASS = /^(Roberta|Bart|Longformer|LED|Mvp|Blenderbot|LayoutLMv3|MarkupLM)Tokenizer(Fast)?$/;
+
+/** The post-processor's template, and its offsets trimming (byte-level: trim_offsets, and add_prefix_space for the first token). */
+interface PostProcessing {
+  template: Template;
+  trimOffsets: boolean;
+  trimKeepsPrefixSpace: boolean;
+}
+
+function templateOf(pp: Json | null | undefined, tok: Tokenizer, file: string): PostProcessing {
   const none: Template = { single: [{ seq: 0, typeId: 0 }], pair: [{ seq: 0, typeId: 0 }, { seq: 1, typeId: 1 }] };
-  if (!pp) return { template: none, trimOffsets: false };
+  const noTrim = { trimOffsets: false, trimKeepsPrefixSpace: false };
+  if (!pp) return { template: none, ...noTrim };
   const specialId = (pair: unknown): number[] => {
     if (Array.isArray(pair) && typeof pair[1] === 'number') return [pair[1]];
     throw new EvalpredError(`${file}: post_processor ${pp.type} has a malformed cls/sep entry ${JSON.stringify(pair)}.`, { file });
@@ -111,7 +122,7 @@ function templateOf(pp: Json | null | undefined, tok: Tokenizer, file: string): 
         }
         return { seq: it.Sequence?.id === 'B' ? 1 : 0, typeId: it.Sequence?.type_id ?? 0 };
       };
-      return { template: { single: (pp.single ?? []).map(piece), pair: (pp.pair ?? []).map(piece) }, trimOffsets: false };
+      return { template: { single: (pp.single ?? []).map(piece), pair: (pp.pair ?? []).map(piece) }, ...noTrim };
     }
     case 'BertProcessing': {
       const cls = specialId(pp.cls), sep = specialId(pp.sep);
@@ -120,7 +131,7 @@ function templateOf(pp: Json | null | undefined, tok: Tokenizer, file: string): 
           single: [{ special: cls, typeId: 0 }, { seq: 0, typeId: 0 }, { special: sep, typeId: 0 }],
           pair: [{ special: cls, typeId: 0 }, { seq: 0, typeId: 0 }, { special: sep, typeId: 0 }, { seq: 1, typeId: 1 }, { special: sep, typeId: 1 }],
         },
-        trimOffsets: false,
+        ...noTrim,
       };
     }
     case 'RobertaProcessing': {
@@ -132,16 +143,17 @@ function templateOf(pp: Json | null | undefined, tok: Tokenizer, file: string): 
           pair: [{ special: cls, typeId: 0 }, { seq: 0, typeId: 0 }, { special: sep, typeId: 0 }, { special: sep, typeId: 0 }, { seq: 1, typeId: 0 }, { special: sep, typeId: 0 }],
         },
         trimOffsets: pp.trim_offsets ?? true,
+        trimKeepsPrefixSpace: pp.add_prefix_space ?? true,
       };
     }
     case 'ByteLevel':
-      return { template: none, trimOffsets: pp.trim_offsets ?? true };
+      return { template: none, trimOffsets: pp.trim_offsets ?? true, trimKeepsPrefixSpace: pp.add_prefix_space ?? true };
     case 'Sequence': {
-      let result = { template: none, trimOffsets: false };
+      let result: PostProcessing = { template: none, ...noTrim };
       for (const p of (pp.processors ?? []) as Json[]) {
         const r = templateOf(p, tok, file);
-        if (p.type === 'ByteLevel') result.trimOffsets = r.trimOffsets;
-        else result = { template: r.template, trimOffsets: result.trimOffsets || r.trimOffsets };
+        if (p.type === 'ByteLevel') result = { ...result, trimOffsets: r.trimOffsets, trimKeepsPrefixSpace: r.trimKeepsPrefixSpace };
+        else result = r.trimOffsets ? r : { ...result, template: r.template };
       }
       return result;
     }
@@ -209,7 +221,15 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
     throw new EvalpredError(`${file}: the tokenizer could not be built (${messageOf(e)}).`, { file }, { cause: e });
   }
   const internals = tok as unknown as TokenizerInternals;
-  const { template, trimOffsets } = templateOf(tj.post_processor, tok, file);
+  const post = templateOf(tj.post_processor, tok, file);
+  const { template } = post;
+  let { trimOffsets, trimKeepsPrefixSpace } = post;
+  // RoBERTa's tokenizer class (and those built like it) rebuilds its post-processor from its own arguments, saved in
+  // tokenizer_config.json or defaulted (trim_offsets=True, add_prefix_space=False), in transformers 4.57 and 5 alike.
+  if (typeof config.tokenizer_class === 'string' && ROBERTA_LIKE_CLASS.test(config.tokenizer_class)) {
+    trimOffsets = typeof config.trim_offsets === 'boolean' ? config.trim_offsets : true;
+    trimKeepsPrefixSpace = config.add_prefix_space === true;
+  }
 
   const model = tj.model as Json;
   const unkToken = typeof model.unk_token === 'string' ? model.unk_token : special('unk_token');
@@ -222,6 +242,8 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
     continuingPrefix: typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : null,
     endOfWordSuffix: typeof model.end_of_word_suffix === 'string' ? model.end_of_word_suffix : null,
     trimOffsets,
+    trimKeepsPrefixSpace,
+    byteLevelPrefixSpace: !!byteLevelPre?.add_prefix_space,
     unkToken,
     unkId,
   };

@@ -1,0 +1,66 @@
+// The offsets cross-check's tokenizers and inputs (realTrainer.crosscheck.ts runs it against transformers' fast
+// tokenizer in each line's venv, test/trainer/offsets.py): the offsets a question-answering or token-classification
+// run takes from our tokenizer must be transformers' own, to the token, for byte-level BPE (RoBERTa / GPT-2 style,
+// with and without a prefix space and offset trimming) and WordPiece, on single texts and question/context pairs.
+import fs from 'node:fs';
+import path from 'node:path';
+import { mulberry32 } from '../../src/demo/prng';
+import { SPECIAL_TOKENS, wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
+import { byteChar, byteLevelBpeTokenizerJson, writeTokenizerDir } from '../fixtures/tokenizers';
+
+const SP = byteChar(32);
+const WORDS = ['the', 'charming', 'journey', 'river', 'stone', 'light', 'who', 'what', 'where', 'is', 'was', 'in', 'café', 'naïve', 'Zürich', '1996', 'U.S.', "don't"];
+const MERGES: [string, string][] = [
+  [SP, 't'], ['h', 'e'], [SP + 't', 'he'], [SP, 'a'], ['i', 'n'], ['in', 'g'], [SP, 'c'], ['a', 'r'], ['ar', 'm'], [SP + 'c', 'harm'],
+  ['e', 'd'], ['o', 'u'], [SP, 'j'], [SP + 'j', 'ou'], ['r', 'n'], ['e', 'y'], ['h', 'a'], ['r', 'm'], ['ha', 'rm'], [SP, 'w'],
+  [SP + 'w', 'h'], ['i', 's'], [SP, 'is'], [SP, 'r'], ['i', 'v'], ['iv', 'er'], ['e', 'r'], ['Ã', '©'], ['Ã', '¯'], ['Ã', '¼'],
+];
+const WP_VOCAB = [...new Set([...SPECIAL_TOKENS, ...WORDS.map((w) => w.toLowerCase()), ...'abcdefghijklmnopqrstuvwxyz0123456789'.split(''), ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `##${c}`), '.', ',', '?', "'", '-', '##ing', '##ed', 'cafe', 'naive', 'zurich'])];
+
+/** RoBERTa with trim_offsets=False in tokenizer_config.json: untrimmed offsets. */
+function untrimmedByConfig(dir: string): string {
+  const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(MERGES);
+  return writeTokenizerDir(dir, tokenizer, { ...tokenizerConfig, trim_offsets: false });
+}
+
+/** GPT-2 style: a ByteLevel post-processor that keeps offsets untrimmed, no special tokens around the text. */
+function gpt2(dir: string): string {
+  const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(MERGES);
+  tokenizer.post_processor = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: false, use_regex: true };
+  return writeTokenizerDir(dir, tokenizer, { ...tokenizerConfig, tokenizer_class: 'GPT2Tokenizer' });
+}
+
+/** Tokenizer folders under `dir`: byte-level BPE in five settings and WordPiece. */
+export function offsetsCheckTokenizers(dir: string): string[] {
+  const bpe = (name: string, opts: Parameters<typeof byteLevelBpeTokenizerJson>[1]) => {
+    const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(MERGES, opts);
+    return writeTokenizerDir(path.join(dir, name), tokenizer, tokenizerConfig);
+  };
+  const wp = wordPieceTokenizerJson(WP_VOCAB, { lowercase: true });
+  fs.mkdirSync(dir, { recursive: true });
+  return [
+    bpe('bpe-roberta', {}),
+    bpe('bpe-no-prefix-space', { addPrefixSpace: false }),
+    // RoBERTa's class trims whatever tokenizer.json says (its trim_offsets argument defaults to True).
+    bpe('bpe-roberta-untrimmed-json', { trimOffsets: false }),
+    untrimmedByConfig(path.join(dir, 'bpe-roberta-untrimmed-config')),
+    gpt2(path.join(dir, 'bpe-gpt2')),
+    writeTokenizerDir(path.join(dir, 'wordpiece'), wp.tokenizer, wp.tokenizerConfig),
+  ];
+}
+
+/** [text, pair or null]: hand-picked edge cases, then seeded random question/context pairs and texts. */
+export function offsetsCheckInputs(): [string, string | null][] {
+  const fixed = [
+    'the charming journey', 'ça charming', '中 the', 'a 中文 b', 'the  journey, charmed', 'a\tb', 'a \n b', 'x  \t y', ' lead',
+    'end ', 'a   b', '  two lead', '中', 'naïve café — ok', '😀 the 😀', 'the\u00a0charm', 'Zürich, 1996: U.S. river',
+  ];
+  const out: [string, string | null][] = fixed.map((t) => [t, null]);
+  out.push(['who is the river?', 'the charming journey in Zürich'], ['中?', ' a 中文 b '], ['what', 'x  \t y']);
+  const rng = mulberry32(31);
+  const pick = <T>(xs: T[]) => xs[Math.floor(rng() * xs.length)];
+  const extra = [' ', '  ', ', ', '. ', '中', '文', 'é', '😀', '—', '\t', '\n', '-', "'"];
+  const text = (n: number) => Array.from({ length: n }, () => (rng() < 0.8 ? pick(WORDS) + ' ' : pick(extra))).join('').trim();
+  for (let i = 0; i < 60; i++) out.push(i % 2 ? [text(2 + Math.floor(rng() * 6)) + '?', text(5 + Math.floor(rng() * 25))] : [text(1 + Math.floor(rng() * 20)), null]);
+  return out;
+}
