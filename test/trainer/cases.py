@@ -26,7 +26,8 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import (
     BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
     DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, DataCollatorForTokenClassification,
-    DataCollatorWithPadding, EvalPrediction, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, Seq2SeqTrainer,
+    DataCollatorWithPadding, EvalPrediction, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, RobertaConfig,
+    RobertaForQuestionAnswering, Seq2SeqTrainer,
     Seq2SeqTrainingArguments, T5Config, T5ForConditionalGeneration, Trainer, TrainingArguments,
 )
 
@@ -394,6 +395,83 @@ def case_question_answering(out, settings, rng):
                          "--max-length", str(max_len)]
 
 
+def roberta_tokenizer(corpus):
+    """RoBERTa as published: byte-level BPE without a prefix space, <s> A </s></s> B </s>, trimmed offsets."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tr = trainers.BpeTrainer(vocab_size=360, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False,
+                             initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(corpus, tr)
+    # (sep, cls, trim_offsets, add_prefix_space): tokenizers 0.23 takes them by position only
+    tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")), True, False)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
+                                   unk_token="<unk>", pad_token="<pad>", model_max_length=128, add_prefix_space=False,
+                                   model_input_names=["input_ids", "attention_mask"])
+
+
+class RobertaQaExport(torch.nn.Module):
+    def __init__(self, m):
+        super().__init__()
+        self.m = m
+
+    def forward(self, input_ids, attention_mask):
+        o = self.m(input_ids=input_ids, attention_mask=attention_mask)
+        return o.start_logits, o.end_logits
+
+
+def roberta_qa_model(tok):
+    return RobertaForQuestionAnswering(RobertaConfig(
+        vocab_size=len(tok), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+        max_position_embeddings=130, type_vocab_size=1, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id, attn_implementation="eager"))
+
+
+def save_roberta_qa_model(model, tok, out):
+    """A RobertaForQuestionAnswering as evalpred reads it: config, tokenizer and model.onnx without token_type_ids."""
+    model_dir = os.path.join(out, "model")
+    save_model_files(model, tok, model_dir)
+    ex = torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]])
+    export(RobertaQaExport(model), (ex, (ex != 1).long()), ["input_ids", "attention_mask"], ["start_logits", "end_logits"],
+           {"input_ids": bs("s"), "attention_mask": bs("s"), "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
+           os.path.join(model_dir, "model.onnx"))
+
+
+def case_question_answering_roberta(out, settings, rng):
+    """The QA recipe without overflow on RoBERTa: the labels come from byte-level BPE offsets, over contexts with
+    double spaces (space-only tokens, whose offsets tokenizers trims to an empty span at their end)."""
+    examples, corpus = [], []
+    for i in range(settings.get("n", 10)):
+        ctx_words = sentence(rng, 6, 22)
+        starts, context = [], ""
+        for k, w in enumerate(ctx_words):
+            if k:
+                context += rng.choice([" ", " ", " ", "  "])
+            starts.append(len(context))
+            context += w
+        a0 = rng.randrange(len(ctx_words))
+        a1 = min(len(ctx_words), a0 + rng.randint(1, 3))
+        start, end = starts[a0], starts[a1 - 1] + len(ctx_words[a1 - 1])
+        question = " ".join(sentence(rng, 2, 5)) + " ?"
+        examples.append({"id": str(i), "question": question, "context": context,
+                         "answers": {"text": [context[start:end]], "answer_start": [start]}})
+        corpus += [question, context]
+    tok = roberta_tokenizer(corpus)
+    model = roberta_qa_model(tok)
+    max_len = 24
+    feats = []
+    for r in examples:
+        enc = tok(r["question"], r["context"], truncation="only_second", max_length=max_len, return_offsets_mapping=True)
+        offsets = enc.pop("offset_mapping")
+        sp, ep = train_positions(enc["input_ids"], offsets, enc.sequence_ids(), r["answers"], tok.cls_token_id)
+        feats.append({**enc, "start_positions": sp, "end_positions": ep})
+    save_roberta_qa_model(model, tok, out)
+    with tempfile.TemporaryDirectory() as tmp:
+        saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorWithPadding(tok))
+    return examples, saved, ["--text-column", "question", "--text-pair-column", "context", "--label-column", "answers",
+                             "--max-length", str(max_len)]
+
+
 # ------------------------------------------------------------- run_qa.py with a doc stride (QuestionAnsweringTrainer)
 # Transcribed from transformers' examples/pytorch/question-answering: run_qa.py (prepare_validation_features,
 # prepare_train_features' labels, post_processing_function), trainer_qa.py (QuestionAnsweringTrainer.evaluate) and
@@ -505,6 +583,16 @@ class QuestionAnsweringTrainer(Trainer):
         return metrics
 
 
+def find_word(context, words, k):
+    """Where the k-th of the words joined into context (by runs of spaces) starts."""
+    at = 0
+    for j, w in enumerate(words):
+        at = context.index(w, at)
+        if j == k:
+            return at
+        at += len(w)
+
+
 def overflowing_windows_0_22(tok, question, context, max_len, stride):
     """What `tok(question, context, truncation="only_second", max_length, stride, return_overflowing_tokens=True,
     return_offsets_mapping=True, padding="max_length")` returns with tokenizers 0.22 (Encoding::truncate: the context
@@ -515,7 +603,10 @@ def overflowing_windows_0_22(tok, question, context, max_len, stride):
     4.57 line (tokenizers 0.22) checks this transcription against the real tokenizer."""
     q = tok(question, add_special_tokens=False, return_offsets_mapping=True)
     c = tok(context, add_special_tokens=False, return_offsets_mapping=True)
-    budget = max_len - len(q["input_ids"]) - 3
+    # BERT: [CLS] q [SEP] c [SEP]; RoBERTa: <s> q </s></s> c </s>
+    specials = tok.num_special_tokens_to_add(pair=True)
+    mid = specials - 2
+    budget = max_len - len(q["input_ids"]) - specials
     n = len(c["input_ids"])
     ranges = []
     if n <= budget:
@@ -528,41 +619,44 @@ def overflowing_windows_0_22(tok, question, context, max_len, stride):
                 break
     feats = []
     for a, b in ranges:
-        ids = [tok.cls_token_id] + q["input_ids"] + [tok.sep_token_id] + c["input_ids"][a:b] + [tok.sep_token_id]
+        ids = [tok.cls_token_id] + q["input_ids"] + [tok.sep_token_id] * mid + c["input_ids"][a:b] + [tok.sep_token_id]
         pad = max_len - len(ids)
         nq, nc = len(q["input_ids"]), b - a
         feats.append({
             "input_ids": ids + [tok.pad_token_id] * pad,
-            "token_type_ids": [0] * (nq + 2) + [1] * (nc + 1) + [0] * pad,
+            "token_type_ids": [0] * (nq + 1 + mid) + [1] * (nc + 1) + [0] * pad,
             "attention_mask": [1] * len(ids) + [0] * pad,
-            "offset_mapping": [(0, 0)] + [tuple(o) for o in q["offset_mapping"]] + [(0, 0)]
+            "offset_mapping": [(0, 0)] + [tuple(o) for o in q["offset_mapping"]] + [(0, 0)] * mid
             + [tuple(o) for o in c["offset_mapping"][a:b]] + [(0, 0)] * (1 + pad),
-            "sequence_ids": [None] + [0] * nq + [None] + [1] * nc + [None] * (1 + pad),
+            "sequence_ids": [None] + [0] * nq + [None] * mid + [1] * nc + [None] * (1 + pad),
         })
     return feats
 
 
 def case_qa_doc_stride(out, settings, rng):
-    """run_qa.py's evaluation of BERT on contexts longer than one window: validation features with a doc stride,
+    """run_qa.py's evaluation of BERT (or RoBERTa: settings model="roberta") on contexts longer than one window: validation features with a doc stride,
     QuestionAnsweringTrainer, postprocess_qa_predictions; with label_names the features also carry
     prepare_train_features' start/end positions (so the loop has labels and eval_loss)."""
-    tok = wordpiece_tokenizer("bert")
+    roberta = settings.get("model") == "roberta"
     max_len, stride = settings["max_length"], settings["doc_stride"]
     examples = []
     for i in range(settings.get("n", 6)):
         ctx_words = sentence(rng, 180, 300)
-        context = " ".join(ctx_words)
+        if roberta:  # mostly double spaces: space-only tokens, whose offsets tokenizers trims (spans start there)
+            context = ctx_words[0] + "".join(rng.choice([" ", "  ", "  "]) + w for w in ctx_words[1:])
+        else:
+            context = " ".join(ctx_words)
         if i == settings.get("n", 6) - 1:
             answers = {"text": [], "answer_start": []}  # no answer: (CLS, CLS) labels
         else:
             a0 = rng.randrange(len(ctx_words))
             a1 = min(len(ctx_words), a0 + rng.randint(1, 3))
-            answer = " ".join(ctx_words[a0:a1])
-            start = len(" ".join(ctx_words[:a0])) + (1 if a0 else 0)
-            assert context[start:start + len(answer)] == answer
-            answers = {"text": [answer], "answer_start": [start]}
+            start = find_word(context, ctx_words, a0)
+            end = find_word(context, ctx_words, a1 - 1) + len(ctx_words[a1 - 1])
+            answers = {"text": [context[start:end]], "answer_start": [start]}
         examples.append({"id": "q%d" % i, "question": "  " + " ".join(sentence(rng, 2, 5)) + " ?", "context": context,
                          "answers": answers})
+    tok = roberta_tokenizer([e["context"] for e in examples] + [e["question"] for e in examples]) if roberta else wordpiece_tokenizer("bert")
     # prepare_validation_features (pad_on_right: BERT pads on the right)
     questions = [e["question"].lstrip() for e in examples]
     tokenized = tok(questions, [e["context"] for e in examples], truncation="only_second", max_length=max_len,
@@ -603,8 +697,8 @@ def case_qa_doc_stride(out, settings, rng):
         features.append(feat)
         trainer_rows.append(row)
     assert len(features) >= 2 * len(examples), "contexts must span several windows"
-    model = BertForQuestionAnswering(bert_config())
-    save_qa_model(model, tok, out)
+    model = roberta_qa_model(tok) if roberta else BertForQuestionAnswering(bert_config())
+    (save_roberta_qa_model if roberta else save_qa_model)(model, tok, out)
     saved = {}
 
     def post_processing_function(examples_, features_, predictions, stage="eval"):
@@ -709,6 +803,7 @@ FAMILIES = {
     "seqcls": case_sequence_classification,
     "tokcls": case_token_classification,
     "qa": case_question_answering,
+    "qa-roberta": case_question_answering_roberta,
     "qa-doc-stride": case_qa_doc_stride,
     "clm": case_causal_lm,
     "t5": case_seq2seq,
@@ -724,6 +819,8 @@ CASES = {
     "tokcls-smoothing": ("tokcls", dict(batch_size=4, label_smoothing=0.2, include=["loss"])),
     "qa": ("qa", dict(batch_size=4, include=["inputs", "loss"])),
     "qa-label-names": ("qa", dict(batch_size=4, label_names=["end_positions", "start_positions"], include=["loss"])),
+    "qa-roberta": ("qa-roberta", dict(batch_size=4, include=["inputs", "loss"])),
+    "qa-doc-stride-roberta": ("qa-doc-stride", dict(batch_size=4, max_length=64, doc_stride=16, model="roberta", n=10)),
     "qa-doc-stride": ("qa-doc-stride", dict(batch_size=4, max_length=128, doc_stride=32)),
     "qa-doc-stride-labels": ("qa-doc-stride", dict(batch_size=3, max_length=128, doc_stride=24,
                                                    label_names=["start_positions", "end_positions"])),
