@@ -27,7 +27,7 @@ from transformers import (
     BertConfig, BertForQuestionAnswering, BertForSequenceClassification, BertForTokenClassification,
     DataCollatorForLanguageModeling, DataCollatorForSeq2Seq, DataCollatorForTokenClassification,
     DataCollatorWithPadding, EvalPrediction, GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast, RobertaConfig,
-    RobertaForQuestionAnswering, Seq2SeqTrainer,
+    RobertaForQuestionAnswering, RobertaForTokenClassification, Seq2SeqTrainer,
     Seq2SeqTrainingArguments, T5Config, T5ForConditionalGeneration, Trainer, TrainingArguments,
 )
 
@@ -300,14 +300,16 @@ def case_sequence_classification(out, settings, rng):
 
 
 def case_token_classification(out, settings, rng):
-    tok = wordpiece_tokenizer("bert")
+    """run_ner.py on BERT (WordPiece) or RoBERTa (settings model="roberta": byte-level BPE with a prefix space per word)."""
+    roberta = settings.get("model") == "roberta"
     rows = []
     for _ in range(settings.get("n", 10)):
         words = sentence(rng, 2, 10)
         rows.append({"tokens": words, "ner_tags": [rng.randrange(5) for _ in words]})
+    tok = roberta_tokenizer([" ".join(r["tokens"]) for r in rows], add_prefix_space=True) if roberta else wordpiece_tokenizer("bert")
     labels = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-    model = BertForTokenClassification(bert_config(num_labels=5, id2label=dict(enumerate(labels)),
-                                                   label2id={l: i for i, l in enumerate(labels)}))
+    names = dict(num_labels=5, id2label=dict(enumerate(labels)), label2id={l: i for i, l in enumerate(labels)})
+    model = RobertaForTokenClassification(roberta_config(tok, **names)) if roberta else BertForTokenClassification(bert_config(**names))
     max_len = 14
     feats = []
     for r in rows:  # run_ner.py's tokenize_and_align_labels, label_all_tokens=False
@@ -319,11 +321,17 @@ def case_token_classification(out, settings, rng):
         feats.append({**enc, "labels": ids})
     model_dir = os.path.join(out, "model")
     save_model_files(model, tok, model_dir)
-    ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
-    export(EncoderExport(model, ["logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
-           ["input_ids", "attention_mask", "token_type_ids"], ["logits"],
-           {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"), "logits": {0: "batch", 1: "s"}},
-           os.path.join(model_dir, "model.onnx"))
+    if roberta:
+        ex = torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]])
+        export(MaskOnlyExport(model, ["logits"]), (ex, (ex != 1).long()), ["input_ids", "attention_mask"], ["logits"],
+               {"input_ids": bs("s"), "attention_mask": bs("s"), "logits": {0: "batch", 1: "s"}},
+               os.path.join(model_dir, "model.onnx"))
+    else:
+        ex = torch.tensor([[2, 5, 6, 3], [2, 7, 3, 0]])
+        export(EncoderExport(model, ["logits"]), (ex, (ex != 0).long(), torch.zeros_like(ex)),
+               ["input_ids", "attention_mask", "token_type_ids"], ["logits"],
+               {"input_ids": bs("s"), "attention_mask": bs("s"), "token_type_ids": bs("s"), "logits": {0: "batch", 1: "s"}},
+               os.path.join(model_dir, "model.onnx"))
     with tempfile.TemporaryDirectory() as tmp:
         saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorForTokenClassification(tok))
     return rows, saved, ["--text-column", "tokens", "--label-column", "ner_tags", "--max-length", str(max_len)]
@@ -395,36 +403,42 @@ def case_question_answering(out, settings, rng):
                          "--max-length", str(max_len)]
 
 
-def roberta_tokenizer(corpus):
-    """RoBERTa as published: byte-level BPE without a prefix space, <s> A </s></s> B </s>, trimmed offsets."""
+def roberta_tokenizer(corpus, add_prefix_space=False):
+    """RoBERTa as published: byte-level BPE without a prefix space, <s> A </s></s> B </s>, trimmed offsets (with a
+    prefix space: as run_ner.py needs it for pre-split words)."""
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=add_prefix_space)
     tok.decoder = decoders.ByteLevel()
     tr = trainers.BpeTrainer(vocab_size=360, special_tokens=["<s>", "<pad>", "</s>", "<unk>"], show_progress=False,
                              initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
     tok.train_from_iterator(corpus, tr)
     # (sep, cls, trim_offsets, add_prefix_space): tokenizers 0.23 takes them by position only
-    tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")), True, False)
+    tok.post_processor = processors.RobertaProcessing(("</s>", tok.token_to_id("</s>")), ("<s>", tok.token_to_id("<s>")), True,
+                                                      add_prefix_space)
     return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>",
-                                   unk_token="<unk>", pad_token="<pad>", model_max_length=128, add_prefix_space=False,
+                                   unk_token="<unk>", pad_token="<pad>", model_max_length=128, add_prefix_space=add_prefix_space,
                                    model_input_names=["input_ids", "attention_mask"])
 
 
-class RobertaQaExport(torch.nn.Module):
-    def __init__(self, m):
+class MaskOnlyExport(torch.nn.Module):
+    """An encoder whose tokenizer returns no token_type_ids (RoBERTa): input_ids and attention_mask only."""
+    def __init__(self, m, outs):
         super().__init__()
-        self.m = m
+        self.m, self.outs = m, outs
 
     def forward(self, input_ids, attention_mask):
         o = self.m(input_ids=input_ids, attention_mask=attention_mask)
-        return o.start_logits, o.end_logits
+        return tuple(o[k] for k in self.outs)
+
+
+def roberta_config(tok, **kw):
+    return RobertaConfig(vocab_size=len(tok), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                         max_position_embeddings=130, type_vocab_size=1, pad_token_id=tok.pad_token_id,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, attn_implementation="eager", **kw)
 
 
 def roberta_qa_model(tok):
-    return RobertaForQuestionAnswering(RobertaConfig(
-        vocab_size=len(tok), hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
-        max_position_embeddings=130, type_vocab_size=1, pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id, attn_implementation="eager"))
+    return RobertaForQuestionAnswering(roberta_config(tok))
 
 
 def save_roberta_qa_model(model, tok, out):
@@ -432,7 +446,7 @@ def save_roberta_qa_model(model, tok, out):
     model_dir = os.path.join(out, "model")
     save_model_files(model, tok, model_dir)
     ex = torch.tensor([[0, 5, 6, 2], [0, 7, 2, 1]])
-    export(RobertaQaExport(model), (ex, (ex != 1).long()), ["input_ids", "attention_mask"], ["start_logits", "end_logits"],
+    export(MaskOnlyExport(model, ["start_logits", "end_logits"]), (ex, (ex != 1).long()), ["input_ids", "attention_mask"], ["start_logits", "end_logits"],
            {"input_ids": bs("s"), "attention_mask": bs("s"), "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
            os.path.join(model_dir, "model.onnx"))
 
@@ -817,6 +831,7 @@ CASES = {
     "seqcls-argmax": ("seqcls", dict(batch_size=4, preprocess=True)),
     "tokcls-inputs": ("tokcls", dict(batch_size=3, include=["inputs"])),
     "tokcls-smoothing": ("tokcls", dict(batch_size=4, label_smoothing=0.2, include=["loss"])),
+    "tokcls-roberta": ("tokcls", dict(batch_size=3, include=["inputs", "loss"], model="roberta")),
     "qa": ("qa", dict(batch_size=4, include=["inputs", "loss"])),
     "qa-label-names": ("qa", dict(batch_size=4, label_names=["end_positions", "start_positions"], include=["loss"])),
     "qa-roberta": ("qa-roberta", dict(batch_size=4, include=["inputs", "loss"])),
