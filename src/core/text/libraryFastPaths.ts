@@ -121,6 +121,9 @@ function fastByteLevel(p: ByteLevelLike): void {
 
 /** Distinct words remembered per tokenizer (a dataset's vocabulary is rarely larger; beyond it, the library's own cache). */
 const BPE_MEMO_WORDS = 200_000;
+/** Longer words are not remembered, as the library's own cache does not keep them (its max_length_to_cache): a
+ *  dataset of long unbroken strings (base64, URLs) must not fill memory. */
+const BPE_MEMO_MAX_LENGTH = 256;
 
 function fastBpe(m: BpeLike): void {
   const bpe = m.bpe;
@@ -130,7 +133,7 @@ function fastBpe(m: BpeLike): void {
     let pieces = memo.get(token);
     if (pieces === undefined) {
       pieces = bpe.call(this, token);
-      if (memo.size < BPE_MEMO_WORDS) memo.set(token, pieces);
+      if (token.length < BPE_MEMO_MAX_LENGTH && memo.size < BPE_MEMO_WORDS) memo.set(token, pieces);
     }
     return pieces;
   };
