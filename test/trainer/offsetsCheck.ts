@@ -1,7 +1,8 @@
 // The offsets cross-check's tokenizers and inputs (realTrainer.crosscheck.ts runs it against transformers' fast
 // tokenizer in each line's venv, test/trainer/offsets.py): the offsets a question-answering or token-classification
 // run takes from our tokenizer must be transformers' own, to the token, for byte-level BPE (RoBERTa / GPT-2 style,
-// with and without a prefix space and offset trimming) and WordPiece, on single texts and question/context pairs.
+// with and without a prefix space and offset trimming), WordPiece and sentencepiece-style Unigram over Metaspace
+// (DeBERTa-v3, ALBERT), on single texts and question/context pairs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../src/demo/prng';
@@ -30,7 +31,40 @@ function gpt2(dir: string): string {
   return writeTokenizerDir(dir, tokenizer, { ...tokenizerConfig, tokenizer_class: 'GPT2Tokenizer' });
 }
 
-/** Tokenizer folders under `dir`: byte-level BPE in five settings and WordPiece. */
+/**
+ * DeBERTa-v3 / ALBERT style (sentencepiece): Unigram over Metaspace pre-tokens (▁ for spaces, one prepended),
+ * [CLS] A [SEP] B [SEP]. Pieces: whole words with ▁, their tails, every character alone.
+ */
+function unigram(dir: string): string {
+  const pieces = new Map<string, number>();
+  const add = (p: string, score: number) => { if (!pieces.has(p)) pieces.set(p, score); };
+  for (const w of WORDS) {
+    add('\u2581' + w, -2 - w.length / 10);
+    for (let k = 1; k < w.length; k++) add(w.slice(k), -5 - k / 10);
+  }
+  for (const c of 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,?\'-éïüç中文—😀') add(c, -8);
+  add('\u2581', -3);
+  const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]'];
+  const vocab = [...specials.map((t) => [t, 0]), ...pieces];
+  const id = (t: string) => specials.indexOf(t);
+  const tokenizer = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: specials.map((content, i) => ({ id: i, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: null,
+    pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '[CLS]', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '[SEP]', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }, { SpecialToken: { id: '[SEP]', type_id: 1 } }],
+      special_tokens: { '[CLS]': { id: '[CLS]', ids: [id('[CLS]')], tokens: ['[CLS]'] }, '[SEP]': { id: '[SEP]', ids: [id('[SEP]')], tokens: ['[SEP]'] } },
+    },
+    decoder: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: id('[UNK]'), vocab, byte_fallback: false },
+  };
+  return writeTokenizerDir(dir, tokenizer, { tokenizer_class: 'PreTrainedTokenizerFast', pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', model_max_length: 512 });
+}
+
+/** Tokenizer folders under `dir`: byte-level BPE in five settings, WordPiece, Unigram over Metaspace. */
 export function offsetsCheckTokenizers(dir: string): string[] {
   const bpe = (name: string, opts: Parameters<typeof byteLevelBpeTokenizerJson>[1]) => {
     const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(MERGES, opts);
@@ -46,6 +80,7 @@ export function offsetsCheckTokenizers(dir: string): string[] {
     untrimmedByConfig(path.join(dir, 'bpe-roberta-untrimmed-config')),
     gpt2(path.join(dir, 'bpe-gpt2')),
     writeTokenizerDir(path.join(dir, 'wordpiece'), wp.tokenizer, wp.tokenizerConfig),
+    unigram(path.join(dir, 'unigram-metaspace')),
   ];
 }
 

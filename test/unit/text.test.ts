@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { LoadedTokenizer, alignWordLabels, collate, loadTokenizer, padLabels, qaPositions } from '../../src/core/text';
 import { wordPieceTokenizerJson } from '../../src/demo/tokenizerJson';
 import { byteLevelBpeTokenizerJson, writeTokenizerDir } from '../fixtures/tokenizers';
+import { offsetsCheckTokenizers } from '../trainer/offsetsCheck';
 import { tempDir } from '../helpers/tempDir';
 
 // WordPiece ids: [PAD]0 [UNK]1 [CLS]2 [SEP]3 [MASK]4 the5 cat6 sat7 on8 mat9 play10 ##ing11 ##ed12 ,13 .14 is15 where16 a17
@@ -291,4 +292,20 @@ test('encode with { align: false } gives the same ids, masks and type ids, and r
         assert.throws(() => qaPositions(fast, 0, 'the'), /needs word ids and offsets/);
       }
     }
+  }));
+
+test('Unigram over Metaspace (DeBERTa-v3 / ALBERT style): the prepended ▁ spans the first character, as transformers aligns it', () =>
+  withDir(async (dir) => {
+    const folder = offsetsCheckTokenizers(dir).find((d) => d.endsWith('unigram-metaspace'))!;
+    const tok = await loadTokenizer(folder);
+    // Offsets as transformers 4.57 and 5 give them for this tokenizer (test:trainer compares 80 inputs live).
+    const e = tok.encode('ça charming');
+    assert.deepEqual(e.ids.map((id) => tok.idToToken(id)), ['[CLS]', '▁', 'ç', 'a', '▁charming', '[SEP]']);
+    assert.deepEqual(e.offsets, [[0, 0], [0, 1], [0, 1], [1, 2], [2, 11], [0, 0]]);
+    const t = tok.encode('a\tb');
+    assert.deepEqual(t.offsets, [[0, 0], [0, 1], [0, 1], [1, 2], [2, 3], [0, 0]]);
+    // A text that starts with a space gets no ▁ of its own: the space is the ▁.
+    const s = tok.encode(' the');
+    assert.deepEqual(s.ids.map((id) => tok.idToToken(id)), ['[CLS]', '▁the', '[SEP]']);
+    assert.deepEqual(s.offsets, [[0, 0], [0, 4], [0, 0]]);
   }));

@@ -25,8 +25,8 @@ export interface SurfaceRules {
   continuingPrefix: string | null;
   endOfWordSuffix: string | null;
   trimOffsets: boolean;
-  /** The byte-level pre-tokenizer puts a space before a text that does not start with one (add_prefix_space). */
-  byteLevelPrefixSpace: boolean;
+  /** The pre-tokenizer puts a space (byte-level Ġ, Metaspace ▁) before a text that does not start with one (add_prefix_space, prepend_scheme). */
+  prefixSpace: boolean;
   /** The offsets trimming's add_prefix_space (RobertaProcessing / ByteLevel post-processor): a first token keeps its one leading space. */
   trimKeepsPrefixSpace: boolean;
   unkToken: string | undefined;
@@ -156,10 +156,10 @@ export function tokenizeSegment(tok: TokenizerInternals, text: string, r: Surfac
     } else wordTokens = [];
   }
 
-  // Byte view of the normalised text, with the code point each byte belongs to. A byte-level pre-tokenizer's prefix
-  // space is part of it, as in HF's pre-tokenized string, so the first token finds its own space rather than the
+  // Byte view of the normalised text, with the code point each byte belongs to. The pre-tokenizer's prefix space
+  // (Ġ, ▁) is part of it, as in HF's pre-tokenized string, so the first token finds its own space rather than the
   // next one in the text (whose offsets would then shift every later token's).
-  const prefixed = r.byteLevel && r.byteLevelPrefixSpace && !norm.join('').startsWith(' ');
+  const prefixed = r.prefixSpace && !norm.join('').startsWith(' ');
   const { hay, byteChar } = byteView(norm, prefixed ? [0x20] : []);
 
   const offsets: [number, number][] = [];

@@ -93,6 +93,18 @@ function idOf(tok: Tokenizer, token: string | undefined): number | undefined {
 }
 
 /** The special-token layout from tokenizer.json's post_processor (what `Encoding` post-processing adds). */
+/**
+ * Whether the pre-tokenizer puts a space before a text that does not start with one: ByteLevel's add_prefix_space;
+ * Metaspace's prepend_scheme ("always", or "first": each text of a pair is pre-tokenized on its own), or in older
+ * files its add_prefix_space (default true).
+ */
+function prefixesSpace(byteLevel: Json | undefined, metaspace: Json | undefined): boolean {
+  if (byteLevel) return !!byteLevel.add_prefix_space;
+  if (!metaspace) return false;
+  if (typeof metaspace.prepend_scheme === 'string') return metaspace.prepend_scheme !== 'never';
+  return metaspace.add_prefix_space !== false;
+}
+
 /** Tokenizer classes whose post-processor transformers rebuilds from trim_offsets and add_prefix_space arguments. */
 const ROBERTA_LIKE_CLASS = /^(Roberta|Bart|Longformer|LED|Mvp|Blenderbot|LayoutLMv3|MarkupLM)Tokenizer(Fast)?$/;
 
@@ -243,7 +255,7 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
     endOfWordSuffix: typeof model.end_of_word_suffix === 'string' ? model.end_of_word_suffix : null,
     trimOffsets,
     trimKeepsPrefixSpace,
-    byteLevelPrefixSpace: !!byteLevelPre?.add_prefix_space,
+    prefixSpace: prefixesSpace(byteLevelPre, hasType(tj.pre_tokenizer, 'Metaspace')),
     unkToken,
     unkId,
   };
