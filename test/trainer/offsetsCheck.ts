@@ -1,8 +1,9 @@
 // The offsets cross-check's tokenizers and inputs (realTrainer.crosscheck.ts runs it against transformers' fast
 // tokenizer in each line's venv, test/trainer/offsets.py): the offsets a question-answering or token-classification
 // run takes from our tokenizer must be transformers' own, to the token, for byte-level BPE (RoBERTa / GPT-2 style,
-// with and without a prefix space and offset trimming), WordPiece and sentencepiece-style Unigram over Metaspace
-// (DeBERTa-v3, ALBERT), on single texts and question/context pairs.
+// with and without a prefix space and offset trimming), WordPiece, sentencepiece-style Unigram over Metaspace
+// (DeBERTa-v3, ALBERT) and Llama-style BPE (▁ from the normaliser, byte fallback), on single texts and
+// question/context pairs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { mulberry32 } from '../../src/demo/prng';
@@ -64,7 +65,38 @@ function unigram(dir: string): string {
   return writeTokenizerDir(dir, tokenizer, { tokenizer_class: 'PreTrainedTokenizerFast', pad_token: '[PAD]', unk_token: '[UNK]', cls_token: '[CLS]', sep_token: '[SEP]', model_max_length: 512 });
 }
 
-/** Tokenizer folders under `dir`: byte-level BPE in five settings, WordPiece, Unigram over Metaspace. */
+/**
+ * Llama-2 style: no pre-tokenizer, a normaliser that puts ▁ first and turns spaces into ▁, BPE with byte fallback
+ * (<0xNN> tokens for bytes not in the vocabulary), <s> before each text.
+ */
+function llama(dir: string): string {
+  const vocab: Record<string, number> = { '<unk>': 0, '<s>': 1, '</s>': 2 };
+  for (let b = 0; b < 256; b++) vocab[`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`] = 3 + b;
+  const add = (t: string) => {
+    if (!(t in vocab)) vocab[t] = Object.keys(vocab).length;
+  };
+  for (const c of "\u2581abcdefghijklmnopqrstuvwxyzTZU.,?'19") add(c);
+  const merges = [['\u2581', 't'], ['h', 'e'], ['\u2581t', 'he'], ['\u2581', 'c'], ['a', 'r'], ['i', 'n'], ['in', 'g'], ['\u2581', 'w'], ['\u2581w', 'h']];
+  for (const [a, b] of merges) add(a + b);
+  const bos = { SpecialToken: { id: '<s>', type_id: 0 } };
+  const tokenizer = {
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: ['<unk>', '<s>', '</s>'].map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '\u2581' }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] },
+    pre_tokenizer: null,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [bos, { Sequence: { id: 'A', type_id: 0 } }],
+      pair: [bos, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '<s>', type_id: 1 } }, { Sequence: { id: 'B', type_id: 1 } }],
+      special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] } },
+    },
+    decoder: { type: 'Sequence', decoders: [{ type: 'Replace', pattern: { String: '\u2581' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }] },
+    model: { type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: true, byte_fallback: true, ignore_merges: false, vocab, merges: merges.map((m) => m.join(' ')) },
+  };
+  return writeTokenizerDir(dir, tokenizer, { tokenizer_class: 'PreTrainedTokenizerFast', bos_token: '<s>', eos_token: '</s>', unk_token: '<unk>', model_max_length: 512 });
+}
+
+/** Tokenizer folders under `dir`: byte-level BPE in five settings, WordPiece, Unigram over Metaspace, Llama-style BPE. */
 export function offsetsCheckTokenizers(dir: string): string[] {
   const bpe = (name: string, opts: Parameters<typeof byteLevelBpeTokenizerJson>[1]) => {
     const { tokenizer, tokenizerConfig } = byteLevelBpeTokenizerJson(MERGES, opts);
@@ -81,6 +113,7 @@ export function offsetsCheckTokenizers(dir: string): string[] {
     gpt2(path.join(dir, 'bpe-gpt2')),
     writeTokenizerDir(path.join(dir, 'wordpiece'), wp.tokenizer, wp.tokenizerConfig),
     unigram(path.join(dir, 'unigram-metaspace')),
+    llama(path.join(dir, 'bpe-llama')),
   ];
 }
 

@@ -114,7 +114,7 @@ for (const line of LINES) {
     });
 
     // The offsets QA and token classification take from our tokenizer, against transformers' fast tokenizer's.
-    test('token ids and offsets equal transformers\' (byte-level BPE in five settings, WordPiece, Unigram over Metaspace; texts and pairs)', async () => {
+    test('token ids and offsets equal transformers\' (byte-level BPE in five settings, WordPiece, Unigram over Metaspace, Llama-style BPE; texts and pairs)', async () => {
       const dir = path.join(work, `offsets-${line.name}`);
       const dirs = offsetsCheckTokenizers(dir);
       const inputs = offsetsCheckInputs();

@@ -309,3 +309,17 @@ test('Unigram over Metaspace (DeBERTa-v3 / ALBERT style): the prepended ▁ span
     assert.deepEqual(s.ids.map((id) => tok.idToToken(id)), ['[CLS]', '▁the', '[SEP]']);
     assert.deepEqual(s.offsets, [[0, 0], [0, 4], [0, 0]]);
   }));
+
+test('Llama-style BPE (the normaliser puts ▁ first and for each space): offsets as transformers aligns them', () =>
+  withDir(async (dir) => {
+    const folder = offsetsCheckTokenizers(dir).find((d) => d.endsWith('bpe-llama'))!;
+    const tok = await loadTokenizer(folder);
+    // transformers 4.57 and 5 (test:trainer compares 80 inputs live): the prepended ▁ spans the first character,
+    // each ▁ of a space spans that space.
+    const e = tok.encode('the charming journey');
+    assert.deepEqual(e.ids.slice(0, 3).map((id) => tok.idToToken(id)), ['<s>', '▁the', '▁c']);
+    assert.deepEqual(e.offsets, [[0, 0], [0, 3], [3, 5], [5, 6], [6, 8], [8, 9], [9, 12], [12, 13], [13, 14], [14, 15], [15, 16], [16, 17], [17, 18], [18, 19], [19, 20]]);
+    const lead = tok.encode(' lead');
+    assert.deepEqual(lead.ids.slice(1, 3).map((id) => tok.idToToken(id)), ['▁', '▁']);
+    assert.deepEqual(lead.offsets, [[0, 0], [0, 1], [0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]);
+  }));

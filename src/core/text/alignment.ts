@@ -25,6 +25,8 @@ export interface SurfaceRules {
   continuingPrefix: string | null;
   endOfWordSuffix: string | null;
   trimOffsets: boolean;
+  /** The character a Prepend normaliser puts before the text (Llama-style ▁), if any. */
+  prependedChar: string | null;
   /** The pre-tokenizer puts a space (byte-level Ġ, Metaspace ▁) before a text that does not start with one (add_prefix_space, prepend_scheme). */
   prefixSpace: boolean;
   /** The offsets trimming's add_prefix_space (RobertaProcessing / ByteLevel post-processor): a first token keeps its one leading space. */
@@ -50,7 +52,7 @@ export const UNICODE_TO_BYTES: Record<string, number> = (() => {
 const BYTE_TOKEN = /^<0x([0-9A-Fa-f]{2})>$/;
 
 /** Normalised text + for each normalised code point the original code point it came from. */
-function normalizeWithMap(tok: TokenizerInternals, text: string): { norm: string[]; map: number[] } {
+function normalizeWithMap(tok: TokenizerInternals, text: string, spaceChar: string | null, prepended: string | null): { norm: string[]; map: number[] } {
   const chars = Array.from(text);
   if (!tok.normalizer) return { norm: chars, map: chars.map((_, i) => i) };
   const norm: string[] = [], map: number[] = [];
@@ -65,13 +67,25 @@ function normalizeWithMap(tok: TokenizerInternals, text: string): { norm: string
   // Normalisers that are not per-character (Strip, Prepend, NFC composition): align greedily, case-insensitively.
   const m: number[] = [];
   let j = 0;
-  for (const n of whole) {
+  whole.forEach((n, i) => {
+    if (i === 0 && prepended !== null && n === prepended && chars.length) {
+      // What a Prepend normaliser put first: aligned with the text's first character, which is still to be matched.
+      m.push(0);
+      return;
+    }
+    if (n === spaceChar && chars[j] !== n) {
+      // A normaliser's ▁ (Llama-style Replace): the whitespace it replaced, at j; else one it added, aligned with the
+      // character that follows.
+      m.push(Math.min(j, Math.max(chars.length - 1, 0)));
+      if (j < chars.length && /\s/.test(chars[j])) j++;
+      return;
+    }
     let k = j;
     while (k < chars.length && chars[k].toLowerCase() !== n.toLowerCase() && k - j < 8) k++;
     if (k < chars.length && chars[k].toLowerCase() === n.toLowerCase()) j = k;
     m.push(Math.min(j, Math.max(chars.length - 1, 0)));
     if (k < chars.length && chars[k].toLowerCase() === n.toLowerCase()) j++;
-  }
+  });
   return { norm: whole, map: m };
 }
 
@@ -102,14 +116,16 @@ function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from: number): number
 
 const isSpaceByte = (b: number) => b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 
+const SPACE = Uint8Array.of(0x20);
+
 /** What byteChar holds for a byte the tokenizer added (a prefix space): no code point of the text. */
 const ADDED = -1;
 
 /**
- * The UTF-8 bytes of the normalised code points, each encoded on its own, and the code point each byte belongs to;
- * after `prefix` (bytes the pre-tokenizer puts before the text, which belong to no code point).
+ * The UTF-8 bytes of the normalised code points, each encoded on its own (`spaceChar` as a space), and the code point
+ * each byte belongs to; after `prefix` (bytes the pre-tokenizer puts before the text, which belong to no code point).
  */
-function byteView(norm: string[], prefix: number[]): { hay: Uint8Array; byteChar: ArrayLike<number> } {
+function byteView(norm: string[], prefix: number[], spaceChar: string | null): { hay: Uint8Array; byteChar: ArrayLike<number> } {
   // ASCII (most text): one byte per code point, no encoder call per character (a third of alignment's time).
   if (norm.every((c) => c.length === 1 && c.charCodeAt(0) < 0x80)) {
     const n = prefix.length;
@@ -122,7 +138,8 @@ function byteView(norm: string[], prefix: number[]): { hay: Uint8Array; byteChar
   const byteChar: number[] = prefix.map(() => ADDED);
   const parts: Uint8Array[] = [Uint8Array.from(prefix)];
   norm.forEach((c, i) => {
-    const b = UTF8.encode(c);
+    // A normaliser's ▁ (Llama-style Replace ' ' -> '▁') reads as the space it stands for, as tokenBytes reads tokens.
+    const b = c === spaceChar ? SPACE : UTF8.encode(c);
     parts.push(b);
     for (let k = 0; k < b.length; k++) byteChar.push(i);
   });
@@ -139,7 +156,7 @@ export function tokenizeSegment(tok: TokenizerInternals, text: string, r: Surfac
   // Rebuilding word ids and offsets costs several times the tokenization itself; only QA and
   // pre-split words need them, so sequence classification skips it.
   if (!align) return { ids, wordIds: ids.map(() => null), offsets: ids.map(() => [0, 0] as [number, number]) };
-  const { norm, map } = normalizeWithMap(tok, text);
+  const { norm, map } = normalizeWithMap(tok, text, r.metaspace, r.prependedChar);
 
   // Word ids: pre-tokenize, run the model per pre-token; trusted only when it reproduces the library's tokens.
   let wordIds: (number | null)[] | null = null;
@@ -160,7 +177,7 @@ export function tokenizeSegment(tok: TokenizerInternals, text: string, r: Surfac
   // (Ġ, ▁) is part of it, as in HF's pre-tokenized string, so the first token finds its own space rather than the
   // next one in the text (whose offsets would then shift every later token's).
   const prefixed = r.prefixSpace && !norm.join('').startsWith(' ');
-  const { hay, byteChar } = byteView(norm, prefixed ? [0x20] : []);
+  const { hay, byteChar } = byteView(norm, prefixed ? [0x20] : [], r.metaspace);
 
   const offsets: [number, number][] = [];
   let cursor = 0;

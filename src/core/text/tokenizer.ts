@@ -256,6 +256,7 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
     trimOffsets,
     trimKeepsPrefixSpace,
     prefixSpace: prefixesSpace(byteLevelPre, hasType(tj.pre_tokenizer, 'Metaspace')),
+    prependedChar: typeof hasType(tj.normalizer, 'Prepend')?.prepend === 'string' ? hasType(tj.normalizer, 'Prepend')!.prepend : null,
     unkToken,
     unkId,
   };
