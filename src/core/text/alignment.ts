@@ -175,7 +175,8 @@ export function tokenizeSegment(tok: TokenizerInternals, text: string, r: Surfac
 
   // Byte view of the normalised text, with the code point each byte belongs to. The pre-tokenizer's prefix space
   // (Ġ, ▁) is part of it, as in HF's pre-tokenized string, so the first token finds its own space rather than the
-  // next one in the text (whose offsets would then shift every later token's).
+  // next one in the text (whose offsets would then shift every later token's). The offset rules:
+  // docs/trainer-semantics.md#offsets-from-byte-level-and-sentencepiece-tokenizers.
   const prefixed = r.prefixSpace && !norm.join('').startsWith(' ');
   const { hay, byteChar } = byteView(norm, prefixed ? [0x20] : [], r.metaspace);
 
