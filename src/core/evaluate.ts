@@ -17,7 +17,7 @@ import type { LoopRecord, LoopResult } from './loop/types';
 import { QA_ATTACHMENT, qaRecordToJson } from './loop/qaFeatures';
 import { mentionsPreprocess } from './metrics/metricFunction';
 import { packageRoot } from './paths';
-import { TOKENIZER_FILES } from './text/tokenizer';
+import { TOKENIZATION_RULES, TOKENIZER_FILES } from './text/tokenizer';
 
 
 
@@ -51,7 +51,7 @@ export async function evaluationKey(settings: RunSettings): Promise<{ key: strin
       ? (await contentHashes([settings.metrics]))[0].sha256
       : null;
   const tool = { name: 'evalpred', version: toolVersion() };
-  const key = cacheKey({ format: CACHE_FORMAT, tool, model, dataset, settings: loopSettings, preprocessor });
+  const key = cacheKey({ format: CACHE_FORMAT, tool, tokenization: TOKENIZATION_RULES, model, dataset, settings: loopSettings, preprocessor });
   const producer = {
     model: { path: path.resolve(settings.model), files: model },
     dataset: { path: path.resolve(settings.dataset), split: settings.split ?? null, files: dataset },
@@ -72,7 +72,7 @@ export function defaultCacheDir(key: string, cwd = process.cwd()): string {
 export function featuresInputs(producer: Record<string, unknown>): string {
   const p = producer as { model: { files: { file: string }[] }; dataset: { split: string | null; files: unknown[] } };
   const tokenizer = p.model.files.filter((f) => (TOKENIZER_FILES as readonly string[]).includes(f.file));
-  return cacheKey({ tool: { name: 'evalpred', version: toolVersion() }, tokenizer, dataset: { split: p.dataset.split, files: p.dataset.files } });
+  return cacheKey({ tool: { name: 'evalpred', version: toolVersion() }, tokenization: TOKENIZATION_RULES, tokenizer, dataset: { split: p.dataset.split, files: p.dataset.files } });
 }
 
 /**

@@ -12,7 +12,10 @@ import { Tensor } from '../../src/core/tensor/tensor';
 import { Encoded, collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, openFeatures, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
-import { evaluate, evaluationKey, featuresDirFor, featuresInputs } from '../../src/core/evaluate';
+import { evaluate, evaluationKey, featuresDirFor, featuresInputs, toolVersion } from '../../src/core/evaluate';
+import { cacheKey } from '../../src/core/cache/hash';
+import { CACHE_FORMAT } from '../../src/core/cache/manifest';
+import { TOKENIZATION_RULES, TOKENIZER_FILES } from '../../src/core/text/tokenizer';
 import { FEEDER_THREAD_MIN_ROWS, FeederThread, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { CancelledError } from '../../src/core/loop/types';
 import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
@@ -166,6 +169,19 @@ test('features key: unchanged inputs give the same key; each tokenizer file, dat
     }
     fs.appendFileSync(path.join(ws.modelDir, 'model.onnx'), Buffer.from([0]));
     assert.equal(featuresKey(await inputs(), TEXT), base, 'model.onnx is not a tokenizer file');
+    // Caches made before evalpred's own tokenization last changed (TOKENIZATION_RULES: offsets brought to
+    // transformers') are not reused: the same parts without the rules' version, as earlier versions hashed them,
+    // give other keys, for predictions and for features.
+    const { key, producer } = await evaluationKey(settings);
+    const p = producer as { model: { files: { file: string }[] }; dataset: { split: string | null; files: unknown[] }; settings: unknown; preprocessor: unknown };
+    const tool = { name: 'evalpred', version: toolVersion() };
+    const predictionParts = { format: CACHE_FORMAT, tool, model: p.model.files, dataset: p.dataset.files, settings: p.settings, preprocessor: p.preprocessor };
+    assert.equal(cacheKey({ ...predictionParts, tokenization: TOKENIZATION_RULES }), key, 'the prediction key is made of these parts');
+    assert.notEqual(cacheKey(predictionParts), key, 'a prediction cache from before the rules changed');
+    const tokenizer = p.model.files.filter((f) => (TOKENIZER_FILES as readonly string[]).includes(f.file));
+    const featureParts = { tool, tokenizer, dataset: { split: p.dataset.split, files: p.dataset.files } };
+    assert.equal(cacheKey({ ...featureParts, tokenization: TOKENIZATION_RULES }), featuresInputs(producer), 'the features inputs are made of these parts');
+    assert.notEqual(cacheKey(featureParts), featuresInputs(producer), 'features from before the rules changed');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 // Tokenization, batching/padding, label alignment and decoding.
 export type { Encoded } from './encoded';
-export { loadTokenizer } from './tokenizer';
+export { TOKENIZATION_RULES, loadTokenizer } from './tokenizer';
 export type { LoadedTokenizer } from './tokenizer';
 export { alignWordLabels, qaPositions, runQaPositions } from './labels';
 export { collate, padLabels, tokenizerBatch } from './collate';

@@ -9,6 +9,13 @@ import { SurfaceRules, TokenizerInternals, tokenizeSegment } from './alignment';
 import { installLibraryFastPaths } from './libraryFastPaths';
 import { Encoded, Segment, Template, TemplatePiece, Truncation, assemble, overflowWindows, specialCount, truncateSegments } from './encoded';
 
+/**
+ * The version of what evalpred's own tokenization makes of the same files (ids, word ids, offsets). It is part of the
+ * prediction and tokenized-features cache keys (docs/cache-format.md#the-key), so caches made before a change are
+ * not reused. 2: byte-level, Metaspace and Llama-style offsets as transformers gives them.
+ */
+export const TOKENIZATION_RULES = 2;
+
 export interface LoadedTokenizer {
   readonly dir: string;
   readonly padTokenId: number;
