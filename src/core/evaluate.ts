@@ -6,7 +6,7 @@ import path from 'node:path';
 import { cacheKey, contentHashes, filesUnder } from './cache/hash';
 import type { Evaluation } from './cache/evaluation';
 import { CACHE_FORMAT, type CacheManifest } from './cache/manifest';
-import { PendingCacheWrite, abandonCacheWrite, beginCacheWrite, commitCacheFiles, isCacheFor, readCache } from './cache/store';
+import { PendingCacheWrite, abandonCacheWrite, beginCacheWrite, commitCacheFiles, isCacheFor, readCache, toolVersion } from './cache/store';
 import { BatchInputsNodes, CacheNode, EVAL_PREDICTION_KEYS, EvalPredictionNodes } from './cache/manifest';
 import { FIELD_OF } from './cache/reader';
 import { Tensor, TensorNode } from './tensor/tensor';
@@ -16,7 +16,6 @@ import { RunSettings, loopKeySettings } from './loop/settings';
 import type { LoopRecord, LoopResult } from './loop/types';
 import { QA_ATTACHMENT, qaRecordToJson } from './loop/qaFeatures';
 import { mentionsPreprocess } from './metrics/metricFunction';
-import { packageRoot } from './paths';
 import { TOKENIZATION_RULES, TOKENIZER_FILES } from './text/tokenizer';
 
 
@@ -32,9 +31,8 @@ export interface EvaluateOptions extends WorkerRunOptions {
   refresh?: boolean;
 }
 
-export function toolVersion(): string {
-  return JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')).version;
-}
+// evalpred's version: one definition, the cache store's (read once from package.json).
+export { toolVersion };
 
 /** The cache key: content hashes of model + tokenizer files and dataset files, every loop setting, tool version. */
 export async function evaluationKey(settings: RunSettings): Promise<{ key: string; producer: Record<string, unknown> }> {
