@@ -373,30 +373,40 @@ def save_qa_model(model, tok, out):
            os.path.join(model_dir, "model.onnx"))
 
 
+def spaced(rng, words, seps):
+    """The words joined by separators drawn from seps (double spaces make space-only byte-level tokens)."""
+    return words[0] + "".join(rng.choice(seps) + w for w in words[1:])
+
+
 def case_question_answering(out, settings, rng):
     """The QA recipe without overflow (one feature per example): start/end token positions from the answer's
-    character offset, (0, 0) when the answer was truncated away, as run_qa.py's prepare_train_features does."""
-    tok = wordpiece_tokenizer("bert")
+    character offset, (0, 0) when the answer was truncated away, as run_qa.py's prepare_train_features does. On
+    BERT, or on RoBERTa (settings model="roberta") over contexts with double spaces: byte-level BPE offsets, whose
+    space-only tokens tokenizers trims to an empty span at their end, decide the labels."""
+    roberta = settings.get("model") == "roberta"
     rows = []
     for i in range(settings.get("n", 10)):
         ctx_words = sentence(rng, 6, 22)
+        context = spaced(rng, ctx_words, [" ", " ", " ", "  "]) if roberta else " ".join(ctx_words)
         a0 = rng.randrange(len(ctx_words))
         a1 = min(len(ctx_words), a0 + rng.randint(1, 3))
-        context = " ".join(ctx_words)
-        answer = " ".join(ctx_words[a0:a1])
-        start = len(" ".join(ctx_words[:a0])) + (1 if a0 else 0)
-        assert context[start:start + len(answer)] == answer
+        start = find_word(context, ctx_words, a0)
+        end = find_word(context, ctx_words, a1 - 1) + len(ctx_words[a1 - 1])
         rows.append({"id": str(i), "question": " ".join(sentence(rng, 2, 5)) + " ?", "context": context,
-                     "answers": {"text": [answer], "answer_start": [start]}})
-    model = BertForQuestionAnswering(bert_config())
-    max_len = 20
+                     "answers": {"text": [context[start:end]], "answer_start": [start]}})
+    if roberta:
+        tok = roberta_tokenizer([t for r in rows for t in (r["question"], r["context"])])
+        model, max_len = roberta_qa_model(tok), 24
+    else:
+        tok = wordpiece_tokenizer("bert")
+        model, max_len = BertForQuestionAnswering(bert_config()), 20
     feats = []
     for r in rows:
         enc = tok(r["question"], r["context"], truncation="only_second", max_length=max_len, return_offsets_mapping=True)
         offsets = enc.pop("offset_mapping")
         sp, ep = train_positions(enc["input_ids"], offsets, enc.sequence_ids(), r["answers"], tok.cls_token_id)
         feats.append({**enc, "start_positions": sp, "end_positions": ep})
-    save_qa_model(model, tok, out)
+    (save_roberta_qa_model if roberta else save_qa_model)(model, tok, out)
     with tempfile.TemporaryDirectory() as tmp:
         saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorWithPadding(tok))
     return rows, saved, ["--text-column", "question", "--text-pair-column", "context", "--label-column", "answers",
@@ -449,41 +459,6 @@ def save_roberta_qa_model(model, tok, out):
     export(MaskOnlyExport(model, ["start_logits", "end_logits"]), (ex, (ex != 1).long()), ["input_ids", "attention_mask"], ["start_logits", "end_logits"],
            {"input_ids": bs("s"), "attention_mask": bs("s"), "start_logits": {0: "batch", 1: "s"}, "end_logits": {0: "batch", 1: "s"}},
            os.path.join(model_dir, "model.onnx"))
-
-
-def case_question_answering_roberta(out, settings, rng):
-    """The QA recipe without overflow on RoBERTa: the labels come from byte-level BPE offsets, over contexts with
-    double spaces (space-only tokens, whose offsets tokenizers trims to an empty span at their end)."""
-    examples, corpus = [], []
-    for i in range(settings.get("n", 10)):
-        ctx_words = sentence(rng, 6, 22)
-        starts, context = [], ""
-        for k, w in enumerate(ctx_words):
-            if k:
-                context += rng.choice([" ", " ", " ", "  "])
-            starts.append(len(context))
-            context += w
-        a0 = rng.randrange(len(ctx_words))
-        a1 = min(len(ctx_words), a0 + rng.randint(1, 3))
-        start, end = starts[a0], starts[a1 - 1] + len(ctx_words[a1 - 1])
-        question = " ".join(sentence(rng, 2, 5)) + " ?"
-        examples.append({"id": str(i), "question": question, "context": context,
-                         "answers": {"text": [context[start:end]], "answer_start": [start]}})
-        corpus += [question, context]
-    tok = roberta_tokenizer(corpus)
-    model = roberta_qa_model(tok)
-    max_len = 24
-    feats = []
-    for r in examples:
-        enc = tok(r["question"], r["context"], truncation="only_second", max_length=max_len, return_offsets_mapping=True)
-        offsets = enc.pop("offset_mapping")
-        sp, ep = train_positions(enc["input_ids"], offsets, enc.sequence_ids(), r["answers"], tok.cls_token_id)
-        feats.append({**enc, "start_positions": sp, "end_positions": ep})
-    save_roberta_qa_model(model, tok, out)
-    with tempfile.TemporaryDirectory() as tmp:
-        saved = run_trainer(model, training_args(tmp, settings), feats, DataCollatorWithPadding(tok))
-    return examples, saved, ["--text-column", "question", "--text-pair-column", "context", "--label-column", "answers",
-                             "--max-length", str(max_len)]
 
 
 # ------------------------------------------------------------- run_qa.py with a doc stride (QuestionAnsweringTrainer)
@@ -656,10 +631,8 @@ def case_qa_doc_stride(out, settings, rng):
     examples = []
     for i in range(settings.get("n", 6)):
         ctx_words = sentence(rng, 180, 300)
-        if roberta:  # mostly double spaces: space-only tokens, whose offsets tokenizers trims (spans start there)
-            context = ctx_words[0] + "".join(rng.choice([" ", "  ", "  "]) + w for w in ctx_words[1:])
-        else:
-            context = " ".join(ctx_words)
+        # RoBERTa: mostly double spaces, space-only tokens whose offsets tokenizers trims (spans start there)
+        context = spaced(rng, ctx_words, [" ", "  ", "  "]) if roberta else " ".join(ctx_words)
         if i == settings.get("n", 6) - 1:
             answers = {"text": [], "answer_start": []}  # no answer: (CLS, CLS) labels
         else:
@@ -817,7 +790,6 @@ FAMILIES = {
     "seqcls": case_sequence_classification,
     "tokcls": case_token_classification,
     "qa": case_question_answering,
-    "qa-roberta": case_question_answering_roberta,
     "qa-doc-stride": case_qa_doc_stride,
     "clm": case_causal_lm,
     "t5": case_seq2seq,
@@ -834,7 +806,7 @@ CASES = {
     "tokcls-roberta": ("tokcls", dict(batch_size=3, include=["inputs", "loss"], model="roberta")),
     "qa": ("qa", dict(batch_size=4, include=["inputs", "loss"])),
     "qa-label-names": ("qa", dict(batch_size=4, label_names=["end_positions", "start_positions"], include=["loss"])),
-    "qa-roberta": ("qa-roberta", dict(batch_size=4, include=["inputs", "loss"])),
+    "qa-roberta": ("qa", dict(batch_size=4, include=["inputs", "loss"], model="roberta")),
     "qa-doc-stride-roberta": ("qa-doc-stride", dict(batch_size=4, max_length=64, doc_stride=16, model="roberta", n=10)),
     "qa-doc-stride": ("qa-doc-stride", dict(batch_size=4, max_length=128, doc_stride=32)),
     "qa-doc-stride-labels": ("qa-doc-stride", dict(batch_size=3, max_length=128, doc_stride=24,

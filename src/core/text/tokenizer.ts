@@ -253,17 +253,19 @@ export function loadTokenizerSync(dir: string): LoadedTokenizer {
   const model = tj.model as Json;
   const unkToken = typeof model.unk_token === 'string' ? model.unk_token : special('unk_token');
   const unkId = idOf(tok, unkToken) ?? 0;
-  const metaspace = hasType(tj.pre_tokenizer, 'Metaspace') ?? hasType(tj.decoder, 'Metaspace');
+  const metaspacePre = hasType(tj.pre_tokenizer, 'Metaspace');
+  const metaspace = metaspacePre ?? hasType(tj.decoder, 'Metaspace');
+  const prepend = hasType(tj.normalizer, 'Prepend');
   const rules: SurfaceRules = {
     byteLevel: !!byteLevelPre || !!hasType(tj.decoder, 'ByteLevel'),
-    metaspace: metaspace ? (metaspace.replacement ?? '\u2581') : hasType(tj.normalizer, 'Prepend') ? '\u2581' : null,
-    metaspaceSplit: hasType(tj.pre_tokenizer, 'Metaspace')?.split !== false && !!hasType(tj.pre_tokenizer, 'Metaspace'),
+    metaspace: metaspace ? (metaspace.replacement ?? '\u2581') : prepend ? '\u2581' : null,
+    metaspaceSplit: !!metaspacePre && metaspacePre.split !== false,
     continuingPrefix: typeof model.continuing_subword_prefix === 'string' ? model.continuing_subword_prefix : null,
     endOfWordSuffix: typeof model.end_of_word_suffix === 'string' ? model.end_of_word_suffix : null,
     trimOffsets,
     trimKeepsPrefixSpace,
-    prefixSpace: prefixesSpace(byteLevelPre, hasType(tj.pre_tokenizer, 'Metaspace')),
-    prependedChar: typeof hasType(tj.normalizer, 'Prepend')?.prepend === 'string' ? hasType(tj.normalizer, 'Prepend')!.prepend : null,
+    prefixSpace: prefixesSpace(byteLevelPre, metaspacePre),
+    prependedChar: typeof prepend?.prepend === 'string' ? prepend.prepend : null,
     unkToken,
     unkId,
   };
