@@ -16,9 +16,9 @@ import { evaluate, evaluationKey, featuresDirFor, featuresInputs, toolVersion } 
 import { cacheKey } from '../../src/core/cache/hash';
 import { CACHE_FORMAT } from '../../src/core/cache/manifest';
 import { TOKENIZATION_RULES, TOKENIZER_FILES } from '../../src/core/text/tokenizer';
-import { FEEDER_THREAD_MIN_ROWS, FeederThread, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { FEEDER_THREAD_MIN_ROWS, FeederThread, cachedFeed, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { CancelledError } from '../../src/core/loop/types';
-import { FeatureChunk, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
+import { FeatureChunk, chunkRows, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
 
 const TEXT: TextSettings = { task: 'sequence-classification', text: 'sentence', maxLength: 16, truncation: 'longest_first' };
@@ -33,7 +33,7 @@ function assertSameChunk(a: FeatureChunk, b: FeatureChunk) {
   assert.deepEqual([...a.typeIds], [...b.typeIds]);
 }
 
-test('collateChunk pads flat features exactly as collate pads the encodings (both pad sides, type ids on and off)', async () => {
+test('collateChunk pads flat features exactly as collate pads the encodings (both pad sides, type ids on and off, to the longest row or to max length)', async () => {
   const dir = tempDir();
   try {
     const ws = seqClsWorkspace(dir, { n: 9 });
@@ -46,15 +46,19 @@ test('collateChunk pads flat features exactly as collate pads the encodings (bot
     const names = ['input_ids', 'attention_mask', 'token_type_ids'];
     for (const padSide of ['right', 'left'] as const) {
       for (const typeIds of [true, false]) {
-        for (const [s, e] of [[0, 4], [4, 9], [2, 7]]) {
-          const want = collate(encs.slice(s, e), { padTokenId: 7, padSide, names, typeIds }).feeds;
-          const got = collateChunk(chunk, s, e, { padTokenId: 7, padSide, names, typeIds });
-          for (const n of names) {
-            assert.deepEqual(got[n].shape, want[n].shape, `${n} shape, ${padSide}, rows ${s}-${e}`);
-            assert.deepEqual(bytesOf(got[n]), bytesOf(want[n]), `${n} values, ${padSide}, typeIds ${typeIds}, rows ${s}-${e}`);
+        // padTo: run_qa's pad_to_max_length (wider than every row here)
+        for (const padTo of [undefined, 15]) {
+          for (const [s, e] of [[0, 4], [4, 9], [2, 7]]) {
+            const want = collate(encs.slice(s, e), { padTokenId: 7, padSide, names, typeIds, padTo }).feeds;
+            const got = collateChunk(chunk, s, e, { padTokenId: 7, padSide, names, typeIds, padTo });
+            for (const n of names) {
+              assert.deepEqual(got[n].shape, want[n].shape, `${n} shape, ${padSide}, padTo ${padTo}, rows ${s}-${e}`);
+              assert.deepEqual(bytesOf(got[n]), bytesOf(want[n]), `${n} values, ${padSide}, typeIds ${typeIds}, padTo ${padTo}, rows ${s}-${e}`);
+            }
           }
         }
       }
+      assert.equal(collateChunk(chunk, 0, 9, { padTokenId: 7, padSide, names, typeIds: true, padTo: 15 }).input_ids.shape[1], 15);
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -299,6 +303,43 @@ test('features file: a hit reads each batch\'s rows from the file (only those to
     bad.starts[2] = bad.starts[3] + 1;
     assert.equal(writeFeatures(fdir, key, { rows: 4, tables: { inputs: bad } }), null);
     assert.equal(openFeatures(fdir, key, 4), null, 'starts out of order');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('features file: a hit\'s feed reads several batches\' rows at once, never more than it was told, and serves each batch its own rows', async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const encs = sentences(40, 20, 7).map((t) => tok.encode(t, undefined, { maxLength: 12, align: false }));
+    const fdir = path.join(dir, 'features');
+    const key = 'e'.repeat(64);
+    const all = packEncodings(0, encs);
+    assert.equal(writeFeatures(fdir, key, { rows: 40, tables: { inputs: all } }), null);
+    const opts = { padTokenId: 0, padSide: 'right' as const, names: ['input_ids', 'attention_mask', 'token_type_ids'], typeIds: true };
+    // batches of 3 with 8 rows per read: a batch may cross a read's end (then the next read starts at it)
+    for (const [batch, perRead] of [[3, 8], [8, 8], [5, 4]]) {
+      const feed = cachedFeed(openFeatures(fdir, key, 40)!, 'inputs', perRead);
+      const reads = new Set<FeatureChunk>();
+      try {
+        for (let s = 0; s < 40; s += batch) {
+          const e = Math.min(40, s + batch);
+          const c = await feed.chunkFor(s, e);
+          reads.add(c);
+          assert.ok(c.firstRow <= s && e <= c.firstRow + chunkRows(c), `batch ${batch}: rows [${s}, ${e}) are in the chunk served`);
+          assert.ok(chunkRows(c) <= Math.max(perRead, batch), `batch ${batch}: a read holds at most ${Math.max(perRead, batch)} rows, not ${chunkRows(c)}`);
+          const got = collateChunk(c, s, e, opts), want = collateChunk(all, s, e, opts);
+          for (const n of opts.names) assert.deepEqual(bytesOf(got[n]), bytesOf(want[n]), `batch ${batch}, rows [${s}, ${e}), ${n}`);
+        }
+      } finally {
+        await feed.close();
+      }
+      const batches = Math.ceil(40 / batch);
+      if (perRead >= 2 * batch) assert.ok(reads.size < batches, `batch ${batch}, ${perRead} rows per read: ${reads.size} reads for ${batches} batches`);
+      else assert.equal(reads.size, batches, `batch ${batch}, ${perRead} rows per read: one read per batch`);
+    }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -6,9 +6,10 @@ import { checkLabelCount } from '../model/labelCount';
 import { withLabelSmoothing } from '../model/labelSmoother';
 import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode } from '../tensor/tensor';
-import { collate, tokenizerBatch } from '../text';
+import { tokenizerBatch } from '../text';
 import { FEEDER_THREAD_MIN_ROWS, FeederThread } from '../textFeatures/feeder';
 import { RowFeatures } from '../textFeatures/rowFeatures';
+import { chunkRows, collateChunk } from '../textFeatures/tokenFeatures';
 import { BatchContext, PreparedBatch, encoderTextSettings, planColumns, prepareBatch } from './batches';
 import { QA_POSTPROCESS_DEFAULTS, QaRecord, QaValidationFeatures, prepareValidationFeatures } from './qaFeatures';
 import { RunSettings } from './settings';
@@ -139,7 +140,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       this.prepareQa = () => {
         const f = prepareValidationFeatures(ctx.ds, ctx.tok, plan, ctx.numRows, maxLength, docStride, options, ctx.notes, labels, { cache: ctx.featuresCache, log: ctx.log });
         ctx.notes.push(
-          `run_qa.py's evaluation: ${ctx.numRows} examples cut into ${f.encodings.length} features (max length ${maxLength}, doc stride ${docStride}); ` +
+          `run_qa.py's evaluation: ${ctx.numRows} examples cut into ${chunkRows(f.windows)} features (max length ${maxLength}, doc stride ${docStride}); ` +
             `compute_metrics gets the post-processed answers, as QuestionAnsweringTrainer passes them (docs/trainer-semantics.md#question-answering-with-doc-stride)`,
         );
         return { ...f, padTo };
@@ -175,7 +176,8 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   }
 
   get numItems(): number | undefined {
-    return this.qaFeatures?.encodings.length;
+    const qa = this.qaFeatures;
+    return qa && chunkRows(qa.windows);
   }
 
   get qa(): QaRecord | undefined {
@@ -190,12 +192,12 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
       // run_qa's evaluation features carry no labels (no label_ids, no eval_loss) unless label_names asked for them
       const { tok, inputNames } = this.batchCtx;
       // typeIds: a tokenizer that returns no token_type_ids leaves the model zeros (docs/trainer-semantics.md#losses-we-compute)
-      const col = collate(qa.encodings.slice(start, end), { padTokenId: tok.padTokenId, padSide: tok.padSide, names: [...inputNames], padTo: qa.padTo, typeIds: tok.returnsTokenTypeIds });
+      const feeds = collateChunk(qa.windows, start, end, { padTokenId: tok.padTokenId, padSide: tok.padSide, names: inputNames, padTo: qa.padTo, typeIds: tok.returnsTokenTypeIds });
       const pos = qa.positions?.slice(start, end);
       const labels = pos
         ? { tuple: [Tensor.from('int64', [pos.length], pos.map((p) => p[0])), Tensor.from('int64', [pos.length], pos.map((p) => p[1]))] }
         : null;
-      return { feeds: col.feeds, labels, size: end - start, inputIds: col.feeds.input_ids };
+      return { feeds, labels, size: end - start, inputIds: feeds.input_ids };
     }
     const b = prepareBatch(this.batchCtx, start, end);
     return { ...b, inputIds: b.feeds.input_ids };

@@ -7,6 +7,7 @@ import { EvalpredError } from '../errors';
 import { runQaPositions } from '../text';
 import type { Encoded, LoadedTokenizer } from '../text';
 import type { FeatureSet } from '../textFeatures/featuresFile';
+import type { FeatureChunk } from '../textFeatures/tokenFeatures';
 import type { TextSettings } from '../textFeatures/featuresKey';
 import { FeaturesLookup, wholeFeatures } from '../textFeatures/rowFeatures';
 import { encodedAt, packEncodings } from '../textFeatures/tokenFeatures';
@@ -45,8 +46,9 @@ export interface QaRecord {
 }
 
 export interface QaValidationFeatures extends QaRecord {
-  /** One encoding per feature, in order: each example's windows one after the other. */
-  encodings: Encoded[];
+  /** Every feature's tokens, in order (each example's windows one after the other), as the features cache holds
+   *  them: the loop pads each batch straight from them (collateChunk), with no per-window objects. */
+  windows: FeatureChunk;
   /** Each feature's (start_positions, end_positions) when asked for (label_names): prepare_train_features' labels. */
   positions?: [number, number][];
 }
@@ -149,9 +151,10 @@ export function prepareValidationFeatures(
   const text_: TextSettings = { task: 'question-answering', text: plan.text, pair: plan.pair, maxLength, truncation, docStride };
   const set = cache ? wholeFeatures({ ...cache, text: text_, numRows }, tokenize) : tokenize();
   const windows = set.tables.inputs, itemRows = set.itemRows!;
+  const { starts, sequenceIds, offsets } = windows;
+  if (!sequenceIds || !offsets) throw new Error('prepareValidationFeatures: the windows have no sequence ids and offsets');
   const examples: QaExample[] = [];
   const features: QaFeature[] = [];
-  const encodings: Encoded[] = [];
   const positions: [number, number][] = [];
   const clsTokenId = tok.specialTokenId('cls_token');
   const bosTokenId = tok.specialTokenId('bos_token');
@@ -160,16 +163,18 @@ export function prepareValidationFeatures(
     const id = hasId ? String(requireField(ds, i, 'id')) : String(i);
     examples.push({ id, context: context(i), answers: plan.label ? (getField(ds.row(i), plan.label) ?? null) : null });
     for (; f < itemRows.length && itemRows[f] === i; f++) {
-      const enc = encodedAt(windows, f);
-      encodings.push(enc);
       if (labels) {
         const where = { file: ds.source, row: i, column: plan.label! };
-        positions.push(trainFeaturePositions(enc, examples[i].answers, { contextIndex, padTo: labels.padTo, padSide: tok.padSide, clsTokenId, bosTokenId }, where));
+        positions.push(trainFeaturePositions(encodedAt(windows, f), examples[i].answers, { contextIndex, padTo: labels.padTo, padSide: tok.padSide, clsTokenId, bosTokenId }, where));
       }
-      features.push({ exampleId: id, offsets: enc.offsets.map((o, k) => (enc.sequenceIds[k] === contextIndex ? o : null)) });
+      // the context tokens' offsets, None elsewhere (sequence ids: -1 for None)
+      const a = starts[f], n = starts[f + 1] - a;
+      const offs = new Array<[number, number] | null>(n);
+      for (let k = 0, j = a; k < n; k++, j++) offs[k] = sequenceIds[j] === contextIndex ? [offsets[2 * j], offsets[2 * j + 1]] : null;
+      features.push({ exampleId: id, offsets: offs });
     }
   }
-  return labels ? { examples, features, encodings, options, positions } : { examples, features, encodings, options };
+  return labels ? { examples, features, windows, options, positions } : { examples, features, windows, options };
 }
 
 /** The cache attachment's name. */

@@ -89,7 +89,7 @@ export class SequenceFeed {
     if (this.opened.hit) {
       // Stopped, not waited for: its exit took 3-11 ms of the first batch (issue 12); close() waits for it.
       this.stopping = this.ahead?.close().catch(() => {}) ?? null;
-      return cachedFeed(this.opened.hit, 'inputs');
+      return cachedFeed(this.opened.hit, 'inputs', chunkRowsFor(this.o.batchSize));
     }
     return this.ahead ?? tokenizingFeed(this.job(), ctx.tok);
   }

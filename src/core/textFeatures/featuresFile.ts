@@ -1,7 +1,8 @@
 // The tokenized-features cache on disk (docs/cache-format.md#tokenized-features): one file per key,
 // `<dir>/<first 16 hex digits of the key>.features`, checked at open against the SHA-256 its header records
-// (read a block at a time), then read a batch's rows at a time (no parsing of the arrays). Written like the prediction cache: into a temp file beside it, then renamed into place; a file
-// at that name that evalpred did not write (no magic, or not a regular file) is never replaced.
+// (read a block at a time), then read a few batches' rows at a time (no parsing of the arrays). Written like the
+// prediction cache: into a temp file beside it, then renamed into place; a file at that name that evalpred did
+// not write (no magic, or not a regular file) is never replaced.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -149,8 +150,8 @@ const closer = new FinalizationRegistry<number>((fd) => {
 
 /**
  * A features file found valid (docs/cache-format.md#tokenized-features): its header and the place of each array
- * are kept, the arrays themselves are read with positional reads when a batch asks for its rows, so memory
- * stays a batch's tokens however large the dataset. The file stays open: a later run replacing it (a rename)
+ * are kept, the arrays themselves are read with positional reads when the loop asks for rows (a few batches'
+ * at a time), so memory stays those rows' tokens however large the dataset. The file stays open: a later run replacing it (a rename)
  * does not change what this one reads, the bytes whose SHA-256 was checked at open.
  */
 export class CachedFeatures {

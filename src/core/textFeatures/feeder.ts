@@ -46,12 +46,19 @@ export function chunkRowsFor(batchSize: number): number {
 }
 
 /**
- * Features from the cache: each batch's rows read from the file as it asks (nothing to produce, nothing to
- * store: complete() is null), the file closed with the feed.
+ * Features from the cache, read from the file `rowsPerRead` rows at a time (a whole number of batches: one read
+ * per array serves several batches, and memory stays a chunk's tokens), nothing to produce, nothing to store
+ * (complete() is null); the file is closed with the feed.
  */
-export function cachedFeed(features: CachedFeatures, table: string): FeedSource {
+export function cachedFeed(features: CachedFeatures, table: string, rowsPerRead: number): FeedSource {
+  let held: FeatureChunk | null = null;
   return {
-    chunkFor: async (start, end) => features.chunk(table, start, end),
+    chunkFor: async (start, end) => {
+      if (!held || start < held.firstRow || end > held.firstRow + chunkRows(held)) {
+        held = features.chunk(table, start, Math.max(end, Math.min(features.items, start + rowsPerRead)));
+      }
+      return held;
+    },
     complete: () => null,
     close: async () => features.close(),
   };

@@ -9,6 +9,9 @@ import { CachedFeatures, FeatureSet, openFeatures, writeFeatures } from './featu
 import { FeaturesCacheTarget, TextSettings, featuresKey } from './featuresKey';
 import { FeatureChunk, chunkRows, encodedAt, joinChunks, packEncodings } from './tokenFeatures';
 
+/** Rows read from a features file at once on a hit (about 8 batches of 32). */
+const ROWS_PER_READ = 256;
+
 export interface FeaturesLookup {
   /** LoopHooks.featuresCache: asked at the first batch, once the run is going ahead (it is not known before). */
   cache?: () => FeaturesCacheTarget | undefined;
@@ -72,6 +75,8 @@ export function wholeFeatures(o: FeaturesLookup, tokenize: () => FeatureSet): Fe
 export class RowFeatures {
   private opened: OpenedFeatures | null = null;
   private readonly made = new Map<string, FeatureChunk[]>();
+  /** On a hit: the rows last read from the file, per table. */
+  private readonly held = new Map<string, FeatureChunk>();
 
   constructor(
     private readonly o: FeaturesLookup & {
@@ -85,9 +90,15 @@ export class RowFeatures {
   encodings(table: string, start: number, end: number, encode: (row: number) => Encoded): Encoded[] {
     this.opened ??= lookUpFeatures(this.o, this.o.tables, this.o.aligned);
     const out: Encoded[] = [];
-    if (this.opened.hit) {
-      // the batch's rows only, read from the file (docs/cache-format.md#tokenized-features)
-      const c = this.opened.hit.chunk(table, start, end);
+    const hit = this.opened.hit;
+    if (hit) {
+      // read from the file ROWS_PER_READ rows at a time (docs/cache-format.md#tokenized-features): one read per
+      // array serves several batches, and memory stays those rows' tokens
+      let c = this.held.get(table);
+      if (!c || start < c.firstRow || end > c.firstRow + chunkRows(c)) {
+        c = hit.chunk(table, start, Math.max(end, Math.min(hit.items, start + ROWS_PER_READ)));
+        this.held.set(table, c);
+      }
       for (let i = start; i < end; i++) out.push(encodedAt(c, i));
       return out;
     }

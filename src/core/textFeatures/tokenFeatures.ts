@@ -2,9 +2,9 @@
 // input ids and token type ids, unpadded, back to back, and for the families that need them (token
 // classification, extractive QA) each token's word id, sequence id and character offsets. They come from the
 // feeder thread in chunks (feeder.ts), from per-batch tokenization (rowFeatures.ts) or whole from the features
-// cache (featuresFile.ts); sequence classification pads them per batch here exactly as DataCollatorWithPadding
-// pads (src/core/text/collate.ts does the same from `Encoded` rows), the others turn them back into `Encoded`
-// rows (encodedAt) and go on as if just tokenized.
+// cache (featuresFile.ts); sequence classification and run_qa's windows are padded per batch here exactly as
+// DataCollatorWithPadding pads (src/core/text/collate.ts does the same from `Encoded` rows), the others turn
+// them back into `Encoded` rows (encodedAt) and go on as if just tokenized.
 import { LITTLE_ENDIAN_HOST } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import type { Encoded } from '../text';
@@ -130,42 +130,67 @@ export interface FeatureCollateOptions {
   names: readonly string[];
   /** false: the tokenizer returns no token_type_ids, so the model sees zeros (LoadedTokenizer.returnsTokenTypeIds). */
   typeIds: boolean;
+  /** padding="max_length" at tokenization (run_qa's pad_to_max_length): every row at least this wide. */
+  padTo?: number;
 }
 
 /**
- * Rows [start, end) padded to the longest of them, as collate() pads `Encoded` rows (DataCollatorWithPadding
- * with padding="longest"); every row must lie in `chunk`.
+ * Rows [start, end) padded to the longest of them (at least padTo), as collate() pads `Encoded` rows
+ * (DataCollatorWithPadding with padding="longest"); every row must lie in `chunk`.
  */
 export function collateChunk(chunk: FeatureChunk, start: number, end: number, opts: FeatureCollateOptions): Record<string, Tensor> {
   const n = end - start;
   const r0 = start - chunk.firstRow;
   if (r0 < 0 || r0 + n > chunkRows(chunk)) throw new Error(`collateChunk: rows [${start}, ${end}) are not in the chunk`);
   const { starts } = chunk;
-  let width = 0;
+  let width = opts.padTo ?? 0;
   for (let r = 0; r < n; r++) width = Math.max(width, starts[r0 + r + 1] - starts[r0 + r]);
   const feeds: Record<string, Tensor> = {};
   for (const name of opts.names) {
-    const data = new BigInt64Array(n * width);
-    // int64 written as (low, high) int32 pairs on little-endian hosts: no BigInt per element (the ids are < 2^31).
-    const words = LITTLE_ENDIAN_HOST ? new Int32Array(data.buffer) : null;
-    const put = (k: number, v: number) => {
-      if (words) {
-        words[2 * k] = v;
-        words[2 * k + 1] = v < 0 ? -1 : 0;
-      } else data[k] = BigInt(v);
-    };
+    // the tokens this input takes, or null for the attention mask's ones; a tokenizer without type ids gives zeros
+    let from: Int32Array | Uint8Array | null;
+    if (name === 'input_ids') from = chunk.ids;
+    else if (name === 'attention_mask') from = null;
+    else if (name === 'token_type_ids') from = chunk.typeIds;
+    else throw new Error(`collateChunk: cannot build "${name}" from token features`);
     const pad = name === 'input_ids' ? opts.padTokenId : 0;
-    if (pad !== 0) for (let k = 0; k < n * width; k++) put(k, pad);
+    const data = new BigInt64Array(n * width);
+    feeds[name] = new Tensor('int64', [n, width], data);
+    if (name === 'token_type_ids' && !opts.typeIds) continue; // all zeros
+    if (!LITTLE_ENDIAN_HOST) {
+      if (pad !== 0) data.fill(BigInt(pad));
+      for (let r = 0; r < n; r++) {
+        const a = starts[r0 + r], len = starts[r0 + r + 1] - a;
+        const o = r * width + (opts.padSide === 'right' ? 0 : width - len);
+        for (let j = 0; j < len; j++) data[o + j] = BigInt(from ? from[a + j] : 1);
+      }
+      continue;
+    }
+    // int64 written as (low, high) int32 pairs: no BigInt per element (the ids are < 2^31; v >> 31 is the sign word)
+    const words = new Int32Array(data.buffer);
+    if (pad !== 0) {
+      const high = pad >> 31;
+      for (let k = 0; k < 2 * n * width; k += 2) {
+        words[k] = pad;
+        words[k + 1] = high;
+      }
+    }
     for (let r = 0; r < n; r++) {
       const a = starts[r0 + r], len = starts[r0 + r + 1] - a;
-      const o = r * width + (opts.padSide === 'right' ? 0 : width - len);
-      if (name === 'input_ids') for (let j = 0; j < len; j++) put(o + j, chunk.ids[a + j]);
-      else if (name === 'attention_mask') for (let j = 0; j < len; j++) put(o + j, 1);
-      else if (name === 'token_type_ids') {
-        if (opts.typeIds) for (let j = 0; j < len; j++) put(o + j, chunk.typeIds[a + j]);
-      } else throw new Error(`collateChunk: cannot build "${name}" from token features`);
+      let o = 2 * (r * width + (opts.padSide === 'right' ? 0 : width - len));
+      if (from === null) {
+        for (let j = 0; j < len; j++, o += 2) {
+          words[o] = 1;
+          words[o + 1] = 0;
+        }
+      } else {
+        for (let j = a; j < a + len; j++, o += 2) {
+          const v = from[j];
+          words[o] = v;
+          words[o + 1] = v >> 31;
+        }
+      }
     }
-    feeds[name] = new Tensor('int64', [n, width], data);
   }
   return feeds;
 }
