@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { MessageChannel, Worker } from 'node:worker_threads';
 import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { Tensor } from '../../src/core/tensor/tensor';
@@ -18,6 +19,8 @@ import { CACHE_FORMAT } from '../../src/core/cache/manifest';
 import { TOKENIZATION_RULES, TOKENIZER_FILES } from '../../src/core/text/tokenizer';
 import { FEEDER_THREAD_MIN_ROWS, FeederThread, cachedFeed, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { CancelledError } from '../../src/core/loop/types';
+import type { FromFeeder, ToFeeder } from '../../src/core/textFeatures/feederProtocol';
+import { runFeederThread } from '../../src/core/textFeatures/feederThread';
 import { FeatureChunk, chunkRows, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
 
@@ -94,6 +97,68 @@ test('the feeder thread sends the same chunks the loop thread tokenizes inline, 
       await ahead.close();
     }
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the feeder thread stays within its window: at most aheadChunks chunks past the row it was last told, and on when told more', async () => {
+  const dir = tempDir();
+  const { port1, port2 } = new MessageChannel();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const job = { tokenizerDir: ws.modelDir, texts: sentences(40, 12, 3), pairs: null, maxLength: 16, chunkRows: 4 };
+    runFeederThread(port1);
+    const got: FeatureChunk[] = [];
+    port2.on('message', (m: FromFeeder) => m.type === 'chunk' && got.push(m.chunk));
+    // `count` chunks arrive, and no more while the feeder is given time to run past them
+    const settles = async (count: number) => {
+      for (let i = 0; i < 200 && got.length < count; i++) await new Promise((r) => setTimeout(r, 5));
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(got.length, count);
+    };
+    port2.postMessage({ type: 'start', job, aheadChunks: 3 } satisfies ToFeeder);
+    await settles(3);
+    port2.postMessage({ type: 'consumed', row: 8 } satisfies ToFeeder); // the loop is at chunk 2: chunks 3 and 4 may follow
+    await settles(5);
+    port2.postMessage({ type: 'consumed', row: 40 } satisfies ToFeeder);
+    await settles(10);
+    assert.deepEqual(got.map((c) => c.firstRow), [0, 4, 8, 12, 16, 20, 24, 28, 32, 36], 'in order, each once');
+  } finally {
+    port1.close();
+    port2.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// A timeout: a loop that never credits the feeder waits for chunk 16 forever.
+test('a long job through the feeder thread: the loop credits it every half window, not per batch', { timeout: 60_000 }, async () => {
+  const dir = tempDir();
+  const sent: ToFeeder[] = [];
+  const post = Worker.prototype.postMessage;
+  Worker.prototype.postMessage = function (this: Worker, m: ToFeeder, ...rest: unknown[]) {
+    sent.push(m);
+    return (post as (...a: unknown[]) => void).call(this, m, ...rest);
+  } as typeof post;
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    // 40 chunks of 8 rows, read in batches of 4: the feeder's 16-chunk window must move for the loop to finish
+    const texts = sentences(320, 12, 17);
+    const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 16, chunkRows: 8 };
+    const inline = tokenizingFeed(job, tok, { thread: false });
+    const thread = tokenizingFeed(job, tok, { thread: true });
+    try {
+      for (let s = 0; s < texts.length; s += 4) assertSameChunk(await thread.chunkFor(s, s + 4), await inline.chunkFor(s, s + 4));
+    } finally {
+      await inline.close();
+      await thread.close();
+    }
+    const credits = sent.filter((m) => m.type === 'consumed');
+    assert.ok(credits.length >= 2, `the window moved (${credits.length} credits)`);
+    assert.ok(credits.length <= 40 / 8, `${credits.length} credits for 80 batches: one per half window (8 chunks) at most`);
+    assert.ok(credits.every((m, i) => m.type === 'consumed' && m.row % 8 === 0 && (i === 0 || m.row > (credits[i - 1] as { row: number }).row)), 'credits name chunk starts, going forward');
+  } finally {
+    Worker.prototype.postMessage = post;
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

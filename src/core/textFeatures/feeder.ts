@@ -141,6 +141,10 @@ class ThreadFeed extends ChunkedFeed {
   private failure: { row: number; error: Error } | null = null;
   private waiting: (() => void) | null = null;
   private exited = false;
+  /** The chunk the feeder was last told the loop is at, and how many chunks came in. */
+  private credited = 0;
+  private received = 0;
+  private readonly totalChunks = Math.ceil(this.job.texts.length / this.job.chunkRows);
 
   constructor(job: FeederJob, worker: Worker, early: { error?: Error; exited: boolean } = { exited: false }) {
     super(job);
@@ -148,8 +152,10 @@ class ThreadFeed extends ChunkedFeed {
     if (early.error) this.failure = { row: 0, error: early.error };
     this.exited = early.exited;
     this.worker.on('message', (m: FromFeeder) => {
-      if (m.type === 'chunk') this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] = m.chunk;
-      else this.failure = { row: m.row, error: m.userError ? new EvalpredError(m.message) : new Error(m.message) };
+      if (m.type === 'chunk') {
+        this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] = m.chunk;
+        this.received++;
+      } else this.failure = { row: m.row, error: m.userError ? new EvalpredError(m.message) : new Error(m.message) };
       this.wake();
     });
     this.worker.on('error', (e) => {
@@ -174,8 +180,15 @@ class ThreadFeed extends ChunkedFeed {
   }
 
   async chunkFor(start: number): Promise<FeatureChunk> {
-    // Credit for the feeder: it may run AHEAD_CHUNKS chunks past the one being consumed.
-    this.send({ type: 'consumed', row: start });
+    // Credit for the feeder, which may run AHEAD_CHUNKS chunks past the one being consumed: sent every half window,
+    // not per batch, and not once every chunk is in. A postMessage stalls for milliseconds when the feeder thread
+    // is descheduled at the wrong moment (2 cores, onnxruntime's threads and the feeder): one per batch cost
+    // ~250 ms of a 20,000-row run (docs/architecture.md#tokenization-ahead).
+    const k = Math.floor(start / this.job.chunkRows);
+    if (k >= this.credited + AHEAD_CHUNKS / 2 && this.received < this.totalChunks) {
+      this.credited = k;
+      this.send({ type: 'consumed', row: k * this.job.chunkRows });
+    }
     for (;;) {
       const c = this.find(start);
       if (c) return c;
