@@ -117,7 +117,6 @@ async function otherFamilies(root: string): Promise<void> {
   writeJsonl(path.join(qaDir, 'data.jsonl'), qaRows);
   const qaSettings = withDefaults({ model: path.join(qaDir, 'model'), dataset: path.join(qaDir, 'data.jsonl'), batchSize: B, maxLength: 64, docStride: 16 });
   // run_qa's windows are cut before the loop (the loop counts them): timed here as prepareValidationFeatures
-  const tok = await loadTokenizer(qaSettings.model);
   const ds = await loadDataset(qaSettings.dataset);
   const plan = { task: 'question-answering' as const, text: 'question', pair: 'context', label: 'answers', notes: [] };
   const cache = { dir: path.join(qaDir, 'bench-features'), inputs: featuresInputs((await evaluationKey(qaSettings)).producer) };
@@ -125,6 +124,8 @@ async function otherFamilies(root: string): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     fs.rmSync(cache.dir, { recursive: true, force: true });
     for (const into of [prepMiss, prepHit]) {
+      // a tokenizer of its own, as each run loads one: a loaded tokenizer keeps the segments of texts it has seen
+      const tok = await loadTokenizer(qaSettings.model);
       const t = performance.now();
       prepareValidationFeatures(ds, tok, plan, ds.numRows, 64, 16, QA_POSTPROCESS_DEFAULTS, [], undefined, { cache: () => cache, log: () => {} });
       into.push(performance.now() - t);

@@ -323,3 +323,35 @@ test('Llama-style BPE (the normaliser puts ▁ first and for each space): offset
     assert.deepEqual(lead.ids.slice(1, 3).map((id) => tok.idToToken(id)), ['▁', '▁']);
     assert.deepEqual(lead.offsets, [[0, 0], [0, 1], [0, 1], [1, 2], [2, 3], [3, 4], [4, 5]]);
   }));
+
+test('a text seen again gets the segment it got the first time: pre-split words, pairs and QA windows, whatever callers did to earlier results', () =>
+  withDir(async (dir) => {
+    const words = ['The', 'cat', 'sat', 'on', 'the', 'mat', 'playing', ',', 'where', 'a', 'cat', 'played', '.'];
+    const question = 'where is the cat';
+    const context = 'the cat sat on a mat , the cat played . a cat is playing on the mat where the cat sat .';
+    for (const make of [(d: string) => wordPiece(d), (d: string) => bpe(d, { addPrefixSpace: true })]) {
+      const used = await make(path.join(dir, 'used'));
+      const calls: [string, (t: LoadedTokenizer) => unknown][] = [
+        ['encodeWords', (t) => t.encodeWords(words, { maxLength: 32 })],
+        ['encode pair', (t) => t.encode(question, context, { maxLength: 64 })],
+        ['encodeOverflowing', (t) => t.encodeOverflowing(question, context, { maxLength: 24, stride: 4, truncation: 'only_second' })],
+        ['encode, not aligned', (t) => t.encode(context, undefined, { maxLength: 64, align: false })],
+      ];
+      // what a first call gives: each call on a tokenizer of its own, so every text is tokenized for the first time ...
+      const want: string[] = [];
+      for (const [k, [, call]] of calls.entries()) want.push(JSON.stringify(call(await make(path.join(dir, `fresh-${k}`)))));
+      assert.ok((JSON.parse(want[2]) as unknown[]).length > 1, 'the context spans several windows');
+      for (let round = 0; round < 3; round++) {
+        calls.forEach(([what, call], k) => {
+          const got = call(used);
+          assert.equal(JSON.stringify(got), want[k], `${what}, call ${round + 1}`);
+          // ... whatever a caller then does to its arrays in place (truncation, label alignment)
+          for (const enc of [got].flat() as { ids: number[]; offsets: [number, number][]; wordIds: (number | null)[] }[]) {
+            enc.ids.fill(0);
+            enc.offsets.forEach((o) => (o[0] += 1000));
+            enc.wordIds.fill(null);
+          }
+        });
+      }
+    }
+  }));
