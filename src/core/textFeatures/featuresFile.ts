@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { messageOf } from '../errors';
 import { readFully } from '../tensor/fileBacking';
-import { FeatureChunk, TOKEN_ARRAYS } from './tokenFeatures';
+import { FeatureChunk, TOKEN_ARRAYS, chunkRows } from './tokenFeatures';
 
 export const FEATURES_FORMAT = 'evalpred-features/2';
 const MAGIC = Buffer.from('EVALPRED-FEATURES\n', 'latin1');
@@ -196,6 +196,21 @@ export class CachedFeatures {
     const wordIds = get<Int32Array>('wordIds', 1), sequenceIds = get<Int8Array>('sequenceIds', 1), offsets = get<Uint32Array>('offsets', 2);
     if (wordIds && sequenceIds && offsets) Object.assign(c, { wordIds, sequenceIds, offsets });
     return c;
+  }
+
+  /**
+   * Rows of `table` for a loop going forward: each call's rows [start, end) come in a chunk of at least
+   * `rowsPerRead` rows read at once, kept for the calls after it (one read per array serves several batches,
+   * and memory stays those rows' tokens).
+   */
+  reader(table: string, rowsPerRead: number): (start: number, end: number) => FeatureChunk {
+    let held: FeatureChunk | null = null;
+    return (start, end) => {
+      if (!held || start < held.firstRow || end > held.firstRow + chunkRows(held)) {
+        held = this.chunk(table, start, Math.max(end, Math.min(this.items, start + rowsPerRead)));
+      }
+      return held;
+    };
   }
 
   /** Every table whole (run_qa's windows, which the loop counts before its first batch). */

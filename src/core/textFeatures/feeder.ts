@@ -46,19 +46,13 @@ export function chunkRowsFor(batchSize: number): number {
 }
 
 /**
- * Features from the cache, read from the file `rowsPerRead` rows at a time (a whole number of batches: one read
- * per array serves several batches, and memory stays a chunk's tokens), nothing to produce, nothing to store
- * (complete() is null); the file is closed with the feed.
+ * Features from the cache, read from the file `rowsPerRead` rows at a time (CachedFeatures.reader), nothing to
+ * produce, nothing to store (complete() is null); the file is closed with the feed.
  */
 export function cachedFeed(features: CachedFeatures, table: string, rowsPerRead: number): FeedSource {
-  let held: FeatureChunk | null = null;
+  const read = features.reader(table, rowsPerRead);
   return {
-    chunkFor: async (start, end) => {
-      if (!held || start < held.firstRow || end > held.firstRow + chunkRows(held)) {
-        held = features.chunk(table, start, Math.max(end, Math.min(features.items, start + rowsPerRead)));
-      }
-      return held;
-    },
+    chunkFor: async (start, end) => read(start, end),
     complete: () => null,
     close: async () => features.close(),
   };

@@ -75,8 +75,8 @@ export function wholeFeatures(o: FeaturesLookup, tokenize: () => FeatureSet): Fe
 export class RowFeatures {
   private opened: OpenedFeatures | null = null;
   private readonly made = new Map<string, FeatureChunk[]>();
-  /** On a hit: the rows last read from the file, per table. */
-  private readonly held = new Map<string, FeatureChunk>();
+  /** On a hit: each table's reader of the file. */
+  private readonly readers = new Map<string, (start: number, end: number) => FeatureChunk>();
 
   constructor(
     private readonly o: FeaturesLookup & {
@@ -92,13 +92,10 @@ export class RowFeatures {
     const out: Encoded[] = [];
     const hit = this.opened.hit;
     if (hit) {
-      // read from the file ROWS_PER_READ rows at a time (docs/cache-format.md#tokenized-features): one read per
-      // array serves several batches, and memory stays those rows' tokens
-      let c = this.held.get(table);
-      if (!c || start < c.firstRow || end > c.firstRow + chunkRows(c)) {
-        c = hit.chunk(table, start, Math.max(end, Math.min(hit.items, start + ROWS_PER_READ)));
-        this.held.set(table, c);
-      }
+      // read from the file a few batches' rows at a time (docs/cache-format.md#tokenized-features)
+      let read = this.readers.get(table);
+      if (!read) this.readers.set(table, (read = hit.reader(table, ROWS_PER_READ)));
+      const c = read(start, end);
       for (let i = start; i < end; i++) out.push(encodedAt(c, i));
       return out;
     }
