@@ -7,10 +7,9 @@ import { EvalpredError } from '../errors';
 import { runQaPositions } from '../text';
 import type { Encoded, LoadedTokenizer } from '../text';
 import type { FeatureSet } from '../textFeatures/featuresFile';
-import type { FeatureChunk } from '../textFeatures/tokenFeatures';
 import type { TextSettings } from '../textFeatures/featuresKey';
 import { FeaturesLookup, wholeFeatures } from '../textFeatures/rowFeatures';
-import { encodedAt, packEncodings } from '../textFeatures/tokenFeatures';
+import { FeatureChunk, encodedAt, packEncodings } from '../textFeatures/tokenFeatures';
 import type { ColumnPlan } from './batches';
 
 /** run_qa's post-processing arguments (DataTrainingArguments), with its defaults. */

@@ -99,7 +99,6 @@ function idOf(tok: Tokenizer, token: string | undefined): number | undefined {
   return token === undefined ? undefined : tok.token_to_id(token);
 }
 
-/** The special-token layout from tokenizer.json's post_processor (what `Encoding` post-processing adds). */
 /**
  * Whether the pre-tokenizer puts a space before a text that does not start with one: ByteLevel's add_prefix_space;
  * Metaspace's prepend_scheme ("always", or "first": each text of a pair is pre-tokenized on its own), or in older
@@ -122,6 +121,7 @@ interface PostProcessing {
   trimKeepsPrefixSpace: boolean;
 }
 
+/** The special-token layout from tokenizer.json's post_processor (what `Encoding` post-processing adds). */
 function templateOf(pp: Json | null | undefined, tok: Tokenizer, file: string): PostProcessing {
   const none: Template = { single: [{ seq: 0, typeId: 0 }], pair: [{ seq: 0, typeId: 0 }, { seq: 1, typeId: 1 }] };
   const noTrim = { trimOffsets: false, trimKeepsPrefixSpace: false };
@@ -193,7 +193,6 @@ function hasType(node: Json | null | undefined, type: string): Json | undefined 
   return undefined;
 }
 
-/** Every file loadTokenizer reads from a model folder (the tokenized-features cache key hashes these). */
 /** Tokens of aligned segments one loaded tokenizer keeps for texts seen again (~60 bytes each: ~30 MB at most). */
 const SEGMENT_MEMO_TOKENS = 500_000;
 
@@ -201,6 +200,7 @@ function copySegment(s: Segment): Segment {
   return { ids: s.ids.slice(), wordIds: s.wordIds.slice(), offsets: s.offsets.map((o) => [o[0], o[1]]) };
 }
 
+/** Every file loadTokenizer reads from a model folder (the tokenized-features cache key hashes these). */
 export const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json'] as const;
 
 export async function loadTokenizer(dir: string): Promise<LoadedTokenizer> {

@@ -134,6 +134,9 @@ function readArray<A extends Typed>(fd: number, file: string, T: { new (n: numbe
   return out;
 }
 
+/** Rows a reader takes from the file at once unless told (about 8 batches of 32). */
+const ROWS_PER_READ = 256;
+
 /** Bytes read at a time when a file is checked at open (its SHA-256 and its starts). */
 const CHECK_BLOCK = 4 << 20;
 
@@ -151,8 +154,8 @@ const closer = new FinalizationRegistry<number>((fd) => {
 /**
  * A features file found valid (docs/cache-format.md#tokenized-features): its header and the place of each array
  * are kept, the arrays themselves are read with positional reads when the loop asks for rows (a few batches'
- * at a time), so memory stays those rows' tokens however large the dataset. The file stays open: a later run replacing it (a rename)
- * does not change what this one reads, the bytes whose SHA-256 was checked at open.
+ * at a time), so memory stays those rows' tokens however large the dataset. The file stays open: a later run
+ * replacing it (a rename) does not change what this one reads, the bytes whose SHA-256 was checked at open.
  */
 export class CachedFeatures {
   private open = true;
@@ -201,9 +204,9 @@ export class CachedFeatures {
   /**
    * Rows of `table` for a loop going forward: each call's rows [start, end) come in a chunk of at least
    * `rowsPerRead` rows read at once, kept for the calls after it (one read per array serves several batches,
-   * and memory stays those rows' tokens).
+   * and memory stays those rows' tokens). A whole number of batches per read never reads a row twice.
    */
-  reader(table: string, rowsPerRead: number): (start: number, end: number) => FeatureChunk {
+  reader(table: string, rowsPerRead = ROWS_PER_READ): (start: number, end: number) => FeatureChunk {
     let held: FeatureChunk | null = null;
     return (start, end) => {
       if (!held || start < held.firstRow || end > held.firstRow + chunkRows(held)) {

@@ -9,9 +9,6 @@ import { CachedFeatures, FeatureSet, openFeatures, writeFeatures } from './featu
 import { FeaturesCacheTarget, TextSettings, featuresKey } from './featuresKey';
 import { FeatureChunk, chunkRows, encodedAt, joinChunks, packEncodings } from './tokenFeatures';
 
-/** Rows read from a features file at once on a hit (about 8 batches of 32). */
-const ROWS_PER_READ = 256;
-
 export interface FeaturesLookup {
   /** LoopHooks.featuresCache: asked at the first batch, once the run is going ahead (it is not known before). */
   cache?: () => FeaturesCacheTarget | undefined;
@@ -94,7 +91,7 @@ export class RowFeatures {
     if (hit) {
       // read from the file a few batches' rows at a time (docs/cache-format.md#tokenized-features)
       let read = this.readers.get(table);
-      if (!read) this.readers.set(table, (read = hit.reader(table, ROWS_PER_READ)));
+      if (!read) this.readers.set(table, (read = hit.reader(table)));
       const c = read(start, end);
       for (let i = start; i < end; i++) out.push(encodedAt(c, i));
       return out;
