@@ -17,6 +17,7 @@ const nodeEntries = {
   cli: 'src/cli/main.ts',
   loopWorker: 'src/core/loopWorker/worker.ts',
   feederWorker: 'src/core/textFeatures/feederWorker.ts',
+  laneWorker: 'src/core/model/lanes/worker.ts',
   metricWorker: 'src/core/metrics/jsWorker.ts',
   debugAdapter: 'src/debug/adapterMain.ts',
   extension: 'src/extension/extension.ts',

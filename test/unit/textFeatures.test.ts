@@ -101,6 +101,33 @@ test('the feeder thread sends the same chunks the loop thread tokenizes inline, 
   }
 });
 
+test('batches in flight: several batches waiting on the feeder thread at once each get their own chunk', { timeout: 30_000 }, async () => {
+  const dir = tempDir();
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const texts = sentences(700, 30, 5);
+    const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 20, chunkRows: chunkRowsFor(32) };
+    const inline = tokenizingFeed(job, tok, { thread: false });
+    const thread = tokenizingFeed(job, tok, { thread: true });
+    try {
+      // Asked before any chunk came in: every one of them waits, in three different chunks.
+      const starts = [0, 32, 256, 288, 512, 672];
+      const got = await Promise.all(starts.map((s) => thread.chunkFor(s, Math.min(texts.length, s + 32))));
+      for (const [i, s] of starts.entries()) {
+        const c = got[i];
+        assert.ok(c.firstRow <= s && s < c.firstRow + c.starts.length - 1, `row ${s} is in its chunk`);
+        assertSameChunk(c, await inline.chunkFor(s, Math.min(texts.length, s + 32)));
+      }
+    } finally {
+      await inline.close();
+      await thread.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the feeder thread stays within its window: at most aheadChunks chunks past the row it was last told, and on when told more', async () => {
   const dir = tempDir();
   const { port1, port2 } = new MessageChannel();

@@ -12,6 +12,7 @@ import { DiskWatch } from './diskWatch';
 import { LoopContainer, argmaxPreprocess, flatLosses, nodeBytes, numpyMeanFloat32 } from './accumulate';
 import { Accumulator, SpoolContainer, batchInputsFile, spillNode } from './spool';
 import { evalBatchCount } from './batches';
+import { inOrder } from './inOrder';
 import { DEFAULT_LABEL_KEYS, checkLabelNames, selectLabels } from './labelNames';
 import { openFamily } from './families';
 import { RunSettings } from './settings';
@@ -76,16 +77,22 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
     const t0 = performance.now();
     let tokenizeMs = 0;
     let inferenceMs = 0;
-    for (let b = 0; b < numBatches; b++) {
+    // With inference lanes, several batches run at once; their results come here in order (inOrder.ts).
+    const steps = inOrder(numBatches, family.concurrency ?? 1, async (b) => {
+      // Checked as each batch starts (a cancelled run starts no more; one started is reported after those before it).
       if (hooks.cancelled?.()) throw new CancelledError();
-      const start = b * B;
-      const end = Math.min(numItems, start + B);
+      const end = Math.min(numItems, (b + 1) * B);
       const tb = performance.now();
-      const batch = await family.batch(start, end);
+      const batch = await family.batch(b * B, end);
       const tr = performance.now();
-      const out = await family.forward(batch, lossesOk);
+      const out = await family.forward(batch, lossesOk, b);
+      // With batches in flight these overlap: their sum can exceed the loop's time.
       tokenizeMs += tr - tb;
       inferenceMs += performance.now() - tr;
+      return { batch, out, end };
+    });
+    let b = 0;
+    for await (const { batch, out, end } of steps) {
       // Loss first: Trainer's prediction_step computes it from the raw outputs, before any preprocessing.
       if (out.labels && lossesOk) {
         if (out.loss === null) {
@@ -112,6 +119,7 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
       hooks.progress?.(p);
       if (hooks.afterBatch) await hooks.afterBatch(p);
+      b++;
     }
     // The last batches' spool writes may still be under way (spool.ts): on disk before anything reads them back.
     await Promise.all(spools.map((c) => c.settle()));

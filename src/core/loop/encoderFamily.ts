@@ -4,6 +4,7 @@ import { EvalpredError } from '../errors';
 import { TaskHead, headFor } from '../model/heads';
 import { checkLabelCount } from '../model/labelCount';
 import { withLabelSmoothing } from '../model/labelSmoother';
+import { LANES_MIN_ROWS } from '../model/lanes/pool';
 import { BUILDABLE_INPUTS, ModelSession, openModel } from '../model/session';
 import { Tensor, TensorNode } from '../tensor/tensor';
 import { tokenizerBatch } from '../text';
@@ -28,7 +29,8 @@ export async function openEncoderFamily(settings: RunSettings, ctx: FamilyContex
   const thread = startsFeederEarly(settings, ctx) ? new FeederThread(ctx.tok.dir) : undefined;
   let session: ModelSession | undefined;
   try {
-    session = await openModel(settings.model, { device: settings.device });
+    // Lanes for a run long enough to pay for their start (threads.ts decides whether the machine has room).
+    session = await openModel(settings.model, { device: settings.device, lanes: ctx.numRows >= LANES_MIN_ROWS });
     // Again: the go may have come while the model loaded, and a run that finds its features cached then
     // tokenizes nothing ahead (sequenceFeed.ts).
     await new Promise((r) => setImmediate(r));
@@ -65,7 +67,7 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
   readonly fullLogitsWarnBytes = FULL_LOGITS_WARN_BYTES;
   private readonly head: TaskHead;
   private readonly batchCtx: BatchContext;
-  private batchesRun = 0;
+  private labelCountChecked = false;
   /** Sequence classification: token features from the cache or tokenized ahead (sequenceFeed.ts). */
   private readonly seqFeed?: SequenceFeed;
   /** The feeder thread started with the model went to the sequence feed. */
@@ -203,18 +205,27 @@ class EncoderFamily implements TaskFamily<EncoderBatch> {
     return { ...b, inputIds: b.feeds.input_ids };
   }
 
-  async forward(batch: EncoderBatch, wantLoss: boolean): Promise<FamilyForward> {
+  /** With inference lanes, one batch more than lanes: a lane that finishes finds the next batch already queued. */
+  get concurrency(): number {
+    const lanes = this.session.lanes ?? 1;
+    return lanes > 1 ? lanes + 1 : 1;
+  }
+
+  async forward(batch: EncoderBatch, wantLoss: boolean, index: number): Promise<FamilyForward> {
     const outputs = await this.session.run(batch.feeds);
     const logits = this.head.logitsFrom(outputs, this.session.outputNames);
-    // config.json's id2label / num_labels against the logits width, known for sure only now.
-    if (this.batchesRun++ === 0) checkLabelCount(this.batchCtx.config, this.task, logits, this.session.modelFile);
+    // config.json's id2label / num_labels against the logits width, known for sure only now (any batch tells).
+    if (!this.labelCountChecked) {
+      this.labelCountChecked = true;
+      checkLabelCount(this.batchCtx.config, this.task, logits, this.session.modelFile);
+    }
     const loss = batch.labels && wantLoss ? this.head.batchLoss(logits, batch.labels) : null;
     if (batch.labels && wantLoss && loss === null) {
       // Trainer would fail in the model's loss here (torch rejects these labels): no eval_loss, no metrics.
       // Say so, rather than report metrics with fewer keys.
       const { ds, plan, config } = this.batchCtx;
       throw new EvalpredError(
-        `${ds.source}, label column "${plan.label}": the ${this.task} head cannot compute the model's loss on the labels of batch ${this.batchesRun} ` +
+        `${ds.source}, label column "${plan.label}": the ${this.task} head cannot compute the model's loss on the labels of batch ${index + 1} ` +
           `(${describeLabels(batch.labels)}${config.problem_type ? `, problem_type ${config.problem_type}` : ''}); ` +
           `transformers would fail here. Fix the label column, or config.json's problem_type / num_labels.`,
         { file: ds.source, column: plan.label },

@@ -150,8 +150,12 @@ export interface TaskFamily<Batch extends { size: number; inputIds: Tensor }> {
   readonly labelKeys?: readonly string[];
   /** May wait: the rows can still be tokenizing ahead in another thread (src/core/textFeatures/feeder.ts). */
   batch(start: number, end: number): Batch | Promise<Batch>;
-  /** `wantLoss` is false once a loss turned out irreproducible: the family may skip computing it. */
-  forward(batch: Batch, wantLoss: boolean): Promise<FamilyForward>;
+  /** Batches whose forward() may run at once (the model's inference lanes, docs/architecture.md#inference-lanes);
+   *  default 1. The driver still takes their results in order. */
+  readonly concurrency?: number;
+  /** `wantLoss` is false once a loss turned out irreproducible: the family may skip computing it. `index`: the
+   *  batch's number from 0 (with concurrency above 1, forwards can finish out of order). */
+  forward(batch: Batch, wantLoss: boolean, index: number): Promise<FamilyForward>;
   /** Notes once every batch is in (e.g. perplexity, width mismatches). */
   finish?(r: { predictions: TensorNode | null; labelIds: TensorNode | null; evalLoss: number | null }): string[];
   close(): Promise<void>;

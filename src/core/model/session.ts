@@ -4,6 +4,7 @@
 //
 // Note: session.run does its native work synchronously on the calling thread (docs/architecture.md#processes): call it from a worker.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type * as ort from 'onnxruntime-node';
 import { EvalpredError, messageOf } from '../errors';
@@ -12,7 +13,8 @@ import { DType, LITTLE_ENDIAN_HOST } from '../tensor/dtype';
 import { Tensor } from '../tensor/tensor';
 import { castBfloat16Outputs } from './onnx/castBfloat16';
 import { embeddingRows } from './onnx/embeddingRows';
-import { loopThreadOptions } from './threads';
+import { LanePool } from './lanes/pool';
+import { lanesFromEnv, loopLanePlan, loopThreadOptions } from './threads';
 
 /** Inputs evalpred can feed: the tokenizer's three, plus position_ids made as torch's default arange. */
 export const BUILDABLE_INPUTS: readonly string[] = ['input_ids', 'attention_mask', 'token_type_ids', 'position_ids'];
@@ -37,6 +39,10 @@ export interface OpenModelOptions {
   vocabSize?: number;
   /** Execution provider asked for (--device); default 'cpu'. Unavailable ones fall back to CPU with a note. */
   device?: Device;
+  /** Given by a caller that runs batches at once (the encoder family): true when its run is long enough to pay
+   *  for inference lanes (threads.ts loopLanePlan then asks the machine), false when not (EVALPRED_LANES still
+   *  forces them); docs/architecture.md#inference-lanes. CPU only. */
+  lanes?: boolean;
 }
 
 /** The --device values (README.md "Devices"), each the onnxruntime-node execution provider of that name. */
@@ -81,6 +87,8 @@ export interface ModelSession {
   readonly notes: readonly string[];
   /** The execution provider the session actually runs on ('cpu', 'cuda', ...). */
   readonly provider: string;
+  /** How many batches may run at once (inference lanes); 1 for a session alone. */
+  readonly lanes?: number;
   /** Run one batch. Feeds not named by the model are ignored; token_type_ids / position_ids are filled in as
    *  transformers' defaults (zeros / arange) when the model needs them and they are absent. */
   run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
@@ -91,6 +99,12 @@ export interface ModelSession {
 export async function openModel(modelDirOrFile: string, opts: OpenModelOptions = {}): Promise<ModelSession> {
   const file = locateModelFile(modelDirOrFile);
   checkFileLooksLikeOnnx(file);
+  // Lanes only for a caller that runs batches at once (opts.lanes given) on the CPU: as the machine allows when the
+  // run wants them, or as EVALPRED_LANES says (docs/architecture.md#inference-lanes).
+  const plan =
+    opts.lanes !== undefined && (!opts.device || opts.device === 'cpu')
+      ? loopLanePlan({ wanted: opts.lanes, forced: lanesFromEnv(), intraOpNumThreads: opts.intraOpNumThreads, modelBytes: modelBytes(file), freeMemoryBytes: os.freemem() })
+      : { options: loopThreadOptions(opts.intraOpNumThreads), lanes: 1 };
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
     executionMode: 'sequential',
@@ -99,42 +113,67 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
     // stderr; every error it logs also reaches us as an exception, which run() words as one paragraph.
     logSeverityLevel: 4,
     // Threads (and spinning) for the machine as it is now (threads.ts, docs/architecture.md#onnxruntime-threads).
-    ...loopThreadOptions(opts.intraOpNumThreads),
+    ...plan.options,
   };
   // The process-wide ORT environment takes its level at the first session; set it before that.
   onnxRuntime().env.logLevel = 'fatal';
   const choice = selectProvider(opts.device, opts.device && opts.device !== 'cpu' ? listBackends() : []);
   sessionOptions.executionProviders = choice.providers;
+  // The lanes open the model in their threads while this one does (pool.ts), and take every batch once open.
+  const { intraOpNumThreads: _threads, extra: _spin, ...shared } = sessionOptions;
+  const lanes = plan.lanes > 1 && choice.provider === 'cpu' ? new LanePool(file, { ...shared, ...plan.laneOptions }, plan.lanes) : null;
   let session: ort.InferenceSession;
   let notes: string[] = choice.fallback ? [choice.fallback] : [];
   let provider = choice.provider;
+  let patched: { model: Uint8Array; outputs: string[] } | null = null;
   try {
     try {
-      session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+      try {
+        session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+      } catch (e) {
+        // A listed provider can still fail to start (no driver, no device, a missing CUDA library): fall back to CPU
+        // with the reason, unless the model itself is at fault (then the CPU session fails too, and says why).
+        if (provider === 'cpu') throw e;
+        const why = messageOf(e).split('\n')[0];
+        notes = [`--device ${provider}: the ${provider} execution provider could not start on ${process.platform}-${process.arch} (${why}); the model ran on the CPU.`];
+        provider = 'cpu';
+        sessionOptions.executionProviders = ['cpu'];
+        session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+      }
     } catch (e) {
-      // A listed provider can still fail to start (no driver, no device, a missing CUDA library): fall back to CPU
-      // with the reason, unless the model itself is at fault (then the CPU session fails too, and says why).
-      if (provider === 'cpu') throw e;
-      const why = messageOf(e).split('\n')[0];
-      notes = [`--device ${provider}: the ${provider} execution provider could not start on ${process.platform}-${process.arch} (${why}); the model ran on the CPU.`];
-      provider = 'cpu';
-      sessionOptions.executionProviders = ['cpu'];
-      session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
+      // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
+      // exactly what Trainer's host conversion does to bfloat16 predictions (docs/trainer-semantics.md#host-dtypes).
+      patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
+      if (!patched) throw loadError(file, e);
+      try {
+        session = await onnxRuntime().InferenceSession.create(patched.model, sessionOptions);
+      } catch {
+        throw loadError(file, e);
+      }
+      notes = [...notes, `outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
     }
   } catch (e) {
-    // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
-    // exactly what Trainer's host conversion does to bfloat16 predictions (docs/trainer-semantics.md#host-dtypes).
-    const patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
-    if (!patched) throw loadError(file, e);
-    try {
-      session = await onnxRuntime().InferenceSession.create(patched.model, sessionOptions);
-    } catch {
-      throw loadError(file, e);
-    }
-    notes = [...notes, `outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
+    await lanes?.close();
+    throw e;
   }
+  // A patched model exists in this thread's memory only: its lanes (which opened the file) would fail; none for it.
+  if (patched) await lanes?.close();
   const vocab = resolveVocab(file, opts.vocabSize);
-  return new OrtModelSession(file, session, vocab, notes, provider);
+  return new OrtModelSession(file, session, vocab, notes, provider, patched ? null : lanes);
+}
+
+/** The model file and its external-data files (model.onnx_data, model.onnx.data): what each session's weights weigh. */
+function modelBytes(file: string): number {
+  const dir = path.dirname(file), base = path.basename(file);
+  let n = fs.statSync(file).size;
+  for (const f of [`${base}_data`, `${base}.data`]) {
+    try {
+      n += fs.statSync(path.join(dir, f)).size;
+    } catch {
+      // no such file
+    }
+  }
+  return n;
 }
 
 function listBackends(): readonly { name: string }[] {
@@ -158,11 +197,16 @@ class OrtModelSession implements ModelSession {
     readonly vocab: { size: number; source: string } | null,
     readonly notes: readonly string[],
     readonly provider: string,
+    private readonly lanePool: LanePool | null = null,
   ) {
     this.inputNames = [...session.inputNames];
     this.outputNames = [...session.outputNames];
     this.inputs = session.inputMetadata.map(valueInfo);
     this.outputs = session.outputMetadata.map(valueInfo);
+  }
+
+  get lanes(): number {
+    return this.lanePool?.size ?? 1;
   }
 
   async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
@@ -176,7 +220,9 @@ class OrtModelSession implements ModelSession {
     if (feeds.input_ids && this.vocab) this.checkVocab(feeds.input_ids);
     let out: ort.InferenceSession.ReturnType;
     try {
-      out = await this.session.run(ortFeeds, { logSeverityLevel: 4 });
+      const here = () => this.session.run(ortFeeds, { logSeverityLevel: 4 });
+      // A lane's thread runs the batch while this one goes on (this thread's session only until the lanes are open).
+      out = await (this.lanePool ? this.lanePool.run(ortFeeds, here) : here());
     } catch (e) {
       const shapes = Object.entries(ortFeeds)
         .map(([k, v]) => `${k} ${v.type}[${v.dims.join(', ')}]`)
@@ -194,7 +240,11 @@ class OrtModelSession implements ModelSession {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.session.release();
+    try {
+      await this.lanePool?.close();
+    } finally {
+      await this.session.release();
+    }
   }
 
   private missingInput(info: ValueInfo, feeds: Record<string, Tensor>): EvalpredError {

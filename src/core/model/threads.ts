@@ -9,6 +9,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type * as ort from 'onnxruntime-node';
 
+const NO_SPIN = { session: { intra_op: { allow_spinning: '0' } } };
+
+/** EVALPRED_LANES: a lane count that overrides the machine's (1 turns lanes off); undefined when unset or not a whole number. */
+export function lanesFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const n = Number(env.EVALPRED_LANES);
+  return env.EVALPRED_LANES && Number.isInteger(n) && n >= 1 ? n : undefined;
+}
+
 /**
  * The session options for the loop's threads: onnxruntime's defaults when the CPUs are free, else the thread
  * count for `load` and no spinning (also when a count is given).
@@ -16,7 +24,45 @@ import type * as ort from 'onnxruntime-node';
 export function loopThreadOptions(intraOpNumThreads?: number, load: () => MachineLoad = runLoad): ort.InferenceSession.SessionOptions {
   const threads = intraOpNumThreads ?? intraOpThreadsFor(load());
   if (threads === undefined) return {};
-  return { intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: '0' } } } };
+  return { intraOpNumThreads: threads, extra: NO_SPIN };
+}
+
+/**
+ * What a run's model sessions look like: the loop thread's own session, and how many lanes run batches side by
+ * side beside it with which thread options (docs/architecture.md#inference-lanes).
+ */
+export interface LanePlan {
+  /** The loop thread's session: the options it would have without lanes (it runs the batches until a lane is open). */
+  options: ort.InferenceSession.SessionOptions;
+  /** 1: no lanes. */
+  lanes: number;
+  laneOptions?: ort.InferenceSession.SessionOptions;
+}
+
+/** Lanes at most: the memory of the model's weights is paid once per lane. */
+const MAX_LANES = 2;
+
+/**
+ * Lanes for a loop session. The threads the machine gives the loop (its physical cores when free, the cores others
+ * left free when busy) are split between MAX_LANES sessions, when there are two or more of them, the run asked for
+ * lanes (`wanted`: long enough, on the CPU), no thread count was given, and the model's weights fit in the free
+ * memory twice for each session (the lanes' and the loop thread's own; onnxruntime prepacks some weights).
+ */
+export function loopLanePlan(
+  o: { wanted: boolean; forced?: number; intraOpNumThreads?: number; modelBytes: number; freeMemoryBytes: number },
+  load: () => MachineLoad = runLoad,
+): LanePlan {
+  const options = loopThreadOptions(o.intraOpNumThreads, load);
+  // EVALPRED_LANES (lanesFromEnv): that many lanes of one thread each (or of the threads given); 1: none.
+  if (o.forced !== undefined) return o.forced > 1 ? { options, lanes: o.forced, laneOptions: loopThreadOptions(o.intraOpNumThreads ?? 1, load) } : { options, lanes: 1 };
+  if (!o.wanted || o.intraOpNumThreads !== undefined || o.modelBytes * (MAX_LANES + 1) * 2 > o.freeMemoryBytes) return { options, lanes: 1 };
+  const m = load();
+  const busy = intraOpThreadsFor(m);
+  const threads = busy ?? m.physicalCores ?? m.cpus;
+  if (threads < 2) return { options, lanes: 1 };
+  const perLane = Math.floor(threads / MAX_LANES);
+  // Spinning (onnxruntime's default) only where the machine was free, as for one session; one thread has no pool to spin.
+  return { options, lanes: MAX_LANES, laneOptions: busy === undefined || perLane === 1 ? { intraOpNumThreads: perLane } : { intraOpNumThreads: perLane, extra: NO_SPIN } };
 }
 
 let firstLoad: MachineLoad | undefined;

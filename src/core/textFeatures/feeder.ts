@@ -133,7 +133,8 @@ class InlineFeed extends ChunkedFeed {
 class ThreadFeed extends ChunkedFeed {
   private readonly worker: Worker;
   private failure: { row: number; error: Error } | null = null;
-  private waiting: (() => void) | null = null;
+  /** Batches waiting for their chunk (several, with batches in flight: driver.ts). */
+  private waiting: (() => void)[] = [];
   private exited = false;
   /** The chunk the feeder was last told the loop is at, and how many chunks came in. */
   private credited = 0;
@@ -168,9 +169,7 @@ class ThreadFeed extends ChunkedFeed {
   }
 
   private wake(): void {
-    const w = this.waiting;
-    this.waiting = null;
-    w?.();
+    this.waiting.splice(0).forEach((w) => w());
   }
 
   async chunkFor(start: number): Promise<FeatureChunk> {
@@ -190,7 +189,7 @@ class ThreadFeed extends ChunkedFeed {
       // chunk's, and the batches before it ran, as with per-batch tokenization.
       if (this.failure) throw this.failure.error;
       if (this.exited) throw new Error('the tokenization thread stopped before the last batch');
-      await new Promise<void>((r) => (this.waiting = r));
+      await new Promise<void>((r) => this.waiting.push(r));
     }
   }
 
