@@ -89,10 +89,9 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       // With batches in flight these overlap: their sum can exceed the loop's time.
       tokenizeMs += tr - tb;
       inferenceMs += performance.now() - tr;
-      return { batch, out, end };
+      return { b, batch, out, end };
     });
-    let b = 0;
-    for await (const { batch, out, end } of steps) {
+    for await (const { b, batch, out, end } of steps) {
       // Loss first: Trainer's prediction_step computes it from the raw outputs, before any preprocessing.
       if (out.labels && lossesOk) {
         if (out.loss === null) {
@@ -119,7 +118,6 @@ export async function runLoop(settings: RunSettings, hooks: LoopHooks = {}): Pro
       const p: LoopProgress = { batch: b + 1, numBatches, samples: end, numSamples: numItems, elapsedMs: performance.now() - t0 };
       hooks.progress?.(p);
       if (hooks.afterBatch) await hooks.afterBatch(p);
-      b++;
     }
     // The last batches' spool writes may still be under way (spool.ts): on disk before anything reads them back.
     await Promise.all(spools.map((c) => c.settle()));

@@ -122,44 +122,58 @@ export async function openModel(modelDirOrFile: string, opts: OpenModelOptions =
   // The lanes open the model in their threads while this one does (pool.ts), and take every batch once open.
   const { intraOpNumThreads: _threads, extra: _spin, ...shared } = sessionOptions;
   const lanes = plan.lanes > 1 && choice.provider === 'cpu' ? new LanePool(file, { ...shared, ...plan.laneOptions }, plan.lanes) : null;
-  let session: ort.InferenceSession;
-  let notes: string[] = choice.fallback ? [choice.fallback] : [];
-  let provider = choice.provider;
-  let patched: { model: Uint8Array; outputs: string[] } | null = null;
+  let created: CreatedSession;
   try {
-    try {
-      try {
-        session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
-      } catch (e) {
-        // A listed provider can still fail to start (no driver, no device, a missing CUDA library): fall back to CPU
-        // with the reason, unless the model itself is at fault (then the CPU session fails too, and says why).
-        if (provider === 'cpu') throw e;
-        const why = messageOf(e).split('\n')[0];
-        notes = [`--device ${provider}: the ${provider} execution provider could not start on ${process.platform}-${process.arch} (${why}); the model ran on the CPU.`];
-        provider = 'cpu';
-        sessionOptions.executionProviders = ['cpu'];
-        session = await onnxRuntime().InferenceSession.create(file, sessionOptions);
-      }
-    } catch (e) {
-      // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
-      // exactly what Trainer's host conversion does to bfloat16 predictions (docs/trainer-semantics.md#host-dtypes).
-      patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
-      if (!patched) throw loadError(file, e);
-      try {
-        session = await onnxRuntime().InferenceSession.create(patched.model, sessionOptions);
-      } catch {
-        throw loadError(file, e);
-      }
-      notes = [...notes, `outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
-    }
+    created = await createSession(file, sessionOptions, choice);
   } catch (e) {
     await lanes?.close();
     throw e;
   }
   // A patched model exists in this thread's memory only: its lanes (which opened the file) would fail; none for it.
-  if (patched) await lanes?.close();
+  if (created.patched) await lanes?.close();
   const vocab = resolveVocab(file, opts.vocabSize);
-  return new OrtModelSession(file, session, vocab, notes, provider, patched ? null : lanes);
+  return new OrtModelSession(file, created.session, vocab, created.notes, created.provider, created.patched ? null : lanes);
+}
+
+interface CreatedSession {
+  session: ort.InferenceSession;
+  notes: string[];
+  provider: string;
+  /** Opened from bfloat16-patched bytes in memory, not from the file. */
+  patched: boolean;
+}
+
+/** The loop thread's session of `file`, falling back to the CPU for a provider that cannot start and patching bfloat16 outputs. */
+async function createSession(file: string, sessionOptions: ort.InferenceSession.SessionOptions, choice: ProviderChoice): Promise<CreatedSession> {
+  let notes: string[] = choice.fallback ? [choice.fallback] : [];
+  let provider = choice.provider;
+  try {
+    try {
+      return { session: await onnxRuntime().InferenceSession.create(file, sessionOptions), notes, provider, patched: false };
+    } catch (e) {
+      // A listed provider can still fail to start (no driver, no device, a missing CUDA library): fall back to CPU
+      // with the reason, unless the model itself is at fault (then the CPU session fails too, and says why).
+      if (provider === 'cpu') throw e;
+      const why = messageOf(e).split('\n')[0];
+      notes = [`--device ${provider}: the ${provider} execution provider could not start on ${process.platform}-${process.arch} (${why}); the model ran on the CPU.`];
+      provider = 'cpu';
+      sessionOptions.executionProviders = ['cpu'];
+      return { session: await onnxRuntime().InferenceSession.create(file, sessionOptions), notes, provider, patched: false };
+    }
+  } catch (e) {
+    // onnxruntime-node cannot describe bfloat16 values: cast bfloat16 outputs to float32 in the graph, which is
+    // exactly what Trainer's host conversion does to bfloat16 predictions (docs/trainer-semantics.md#host-dtypes).
+    const patched = /Unsupported data type: 16\b/.test(messageOf(e)) ? castBfloat16Outputs(fs.readFileSync(file)) : null;
+    if (!patched) throw loadError(file, e);
+    let session: ort.InferenceSession;
+    try {
+      session = await onnxRuntime().InferenceSession.create(patched.model, sessionOptions);
+    } catch {
+      throw loadError(file, e);
+    }
+    notes = [...notes, `outputs ${patched.outputs.join(', ')} are bfloat16 in ${file}; they are cast to float32, as Trainer converts bfloat16 predictions.`];
+    return { session, notes, provider, patched: true };
+  }
 }
 
 /** The model file and its external-data files (model.onnx_data, model.onnx.data): what each session's weights weigh. */

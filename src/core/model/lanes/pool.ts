@@ -7,9 +7,8 @@
 // (test/unit/lanes.test.ts).
 import { Worker } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
-import { onnxRuntime } from '../../native';
 import { distFile } from '../../paths';
-import { FromLane, ToLane, WireTensor } from './protocol';
+import { FromLane, ToLane, fromWire, toWire } from './protocol';
 
 /** A run needs at least this many rows before lanes pay for their start (a thread, onnxruntime, the model: ~0.2 s
  *  on 2 cores, while the loop thread's session runs the first batches beside them). */
@@ -18,7 +17,10 @@ export const LANES_MIN_ROWS = 8192;
 interface Lane {
   worker: Worker;
   state: 'opening' | 'idle' | 'busy' | 'gone';
-  pending: { id: number; resolve: (out: ort.InferenceSession.ReturnType) => void; reject: (e: Error) => void } | null;
+  /** The batch it runs (one at a time, so a reply is always this batch's). */
+  pending: { resolve: (out: ort.InferenceSession.ReturnType) => void; reject: (e: Error) => void } | null;
+  /** Resolved once the lane opened the model or failed to. */
+  settled: Promise<void>;
 }
 
 const counts = { started: 0, live: 0 };
@@ -29,25 +31,22 @@ export function laneThreadCounts(): { started: number; live: number } {
 
 export class LanePool {
   private readonly lanes: Lane[] = [];
-  private nextId = 0;
   private readonly waiters: (() => void)[] = [];
-
   /** How many lanes opened the model, once each one did or failed to. */
   readonly opened: Promise<number>;
-  private readonly settled: (() => void)[] = [];
 
   /** `count` lane threads, each opening `file` with `options`; they take batches once open (until then the loop thread's session does). */
   constructor(file: string, options: ort.InferenceSession.SessionOptions, count: number) {
-    const each = Array.from({ length: count }, () => new Promise<void>((r) => this.settled.push(r)));
-    for (let i = 0; i < count; i++) this.lanes.push(this.start(file, options, this.settled[i]));
-    this.opened = Promise.all(each).then(() => this.ready);
+    for (let i = 0; i < count; i++) this.lanes.push(this.start(file, options));
+    this.opened = Promise.all(this.lanes.map((l) => l.settled)).then(() => this.ready);
   }
 
-  private start(file: string, options: ort.InferenceSession.SessionOptions, settled: () => void): Lane {
+  private start(file: string, options: ort.InferenceSession.SessionOptions): Lane {
     const worker = new Worker(distFile('laneWorker.js'));
     counts.started++;
     counts.live++;
-    const lane: Lane = { worker, state: 'opening', pending: null };
+    let settled!: () => void;
+    const lane: Lane = { worker, state: 'opening', pending: null, settled: new Promise<void>((r) => (settled = r)) };
     const fail = (why: string) => {
       const p = lane.pending;
       lane.pending = null;
@@ -67,11 +66,11 @@ export class LanePool {
       else if (m.type === 'openFailed') fail(m.message);
       else {
         const p = lane.pending;
-        if (!p || p.id !== m.id) return;
+        if (!p) return;
         lane.pending = null;
         if (lane.state === 'busy') lane.state = 'idle';
         this.wakeOne();
-        if (m.type === 'ran') p.resolve(asOrtOutputs(m.outputs));
+        if (m.type === 'ran') p.resolve(fromWire(m.outputs));
         else p.reject(new Error(m.message));
       }
     });
@@ -108,14 +107,11 @@ export class LanePool {
   }
 
   private send(lane: Lane, feeds: Record<string, ort.Tensor>): Promise<ort.InferenceSession.ReturnType> {
-    const id = this.nextId++;
-    const wire: Record<string, WireTensor> = {};
-    // Copied, not moved: a feed's array can be a view of the features file's buffer (docs/cache-format.md#tokenized-features).
-    for (const [k, t] of Object.entries(feeds)) wire[k] = { type: t.type, data: t.data, dims: [...t.dims] };
     lane.state = 'busy';
     return new Promise((resolve, reject) => {
-      lane.pending = { id, resolve, reject };
-      lane.worker.postMessage({ type: 'run', id, feeds: wire } satisfies ToLane);
+      lane.pending = { resolve, reject };
+      // Copied, not moved: a feed's array can be a view of the features file's buffer (docs/cache-format.md#tokenized-features).
+      lane.worker.postMessage({ type: 'run', feeds: toWire(feeds) } satisfies ToLane);
     });
   }
 
@@ -133,11 +129,4 @@ export class LanePool {
       }),
     );
   }
-}
-
-function asOrtOutputs(outputs: Record<string, WireTensor>): ort.InferenceSession.ReturnType {
-  const rt = onnxRuntime();
-  const out: Record<string, ort.Tensor> = {};
-  for (const [k, t] of Object.entries(outputs)) out[k] = new rt.Tensor(t.type, t.data as never, t.dims);
-  return out;
 }

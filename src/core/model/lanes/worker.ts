@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import type * as ort from 'onnxruntime-node';
 import { messageOf } from '../../errors';
 import { onnxRuntime } from '../../native';
-import { FromLane, ToLane, WireTensor } from './protocol';
+import { FromLane, ToLane, WireTensor, fromWire, toWire } from './protocol';
 
 const port = parentPort;
 if (!port) throw new Error('laneWorker must run in a worker thread');
@@ -15,7 +15,7 @@ const post = (m: FromLane, transfer: ArrayBuffer[] = []) => port.postMessage(m, 
 
 port.on('message', (m: ToLane) => {
   if (m.type === 'open') void open(m.file, m.options);
-  else void run(m.id, m.feeds);
+  else void run(m.feeds);
 });
 
 async function open(file: string, options: ort.InferenceSession.SessionOptions): Promise<void> {
@@ -29,28 +29,22 @@ async function open(file: string, options: ort.InferenceSession.SessionOptions):
   }
 }
 
-async function run(id: number, feeds: Record<string, WireTensor>): Promise<void> {
+async function run(feeds: Record<string, WireTensor>): Promise<void> {
   try {
     if (!session) throw new Error('the lane has no session');
-    const rt = onnxRuntime();
-    const ortFeeds: Record<string, ort.Tensor> = {};
-    for (const [k, t] of Object.entries(feeds)) ortFeeds[k] = new rt.Tensor(t.type, t.data as never, t.dims);
-    const out = await session.run(ortFeeds, { logSeverityLevel: 4 });
-    const outputs: Record<string, WireTensor> = {};
+    const outputs = toWire((await session.run(fromWire(feeds), { logSeverityLevel: 4 })) as Record<string, ort.Tensor>);
     const buffers = new Set<ArrayBuffer>();
-    for (const [k, v] of Object.entries(out)) {
-      const t = v as ort.Tensor;
-      outputs[k] = { type: t.type, data: t.data, dims: [...t.dims] };
+    for (const t of Object.values(outputs)) {
       const buf = (t.data as ArrayBufferView).buffer;
       if (buf instanceof ArrayBuffer) buffers.add(buf);
     }
     // Moved, not copied (full logits can be hundreds of MB a batch); a buffer that cannot move is copied.
     try {
-      post({ type: 'ran', id, outputs }, [...buffers]);
+      post({ type: 'ran', outputs }, [...buffers]);
     } catch {
-      post({ type: 'ran', id, outputs });
+      post({ type: 'ran', outputs });
     }
   } catch (e) {
-    post({ type: 'failed', id, message: messageOf(e) });
+    post({ type: 'failed', message: messageOf(e) });
   }
 }
