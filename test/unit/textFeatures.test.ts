@@ -128,6 +128,45 @@ test('batches in flight: several batches waiting on the feeder thread at once ea
   }
 });
 
+test('the first batch does not wait for the feeder thread: its chunk is tokenized in the loop thread, the rest come from the thread', async () => {
+  const dir = tempDir();
+  const post = Worker.prototype.postMessage;
+  let hold = true;
+  const held: unknown[][] = [];
+  // The thread's start is held back until the first chunk was served: a feeder that has not started yet.
+  Worker.prototype.postMessage = function (this: Worker, ...args: unknown[]) {
+    if (hold && (args[0] as ToFeeder).type === 'start') return void held.push([this, ...args]);
+    return (post as (...a: unknown[]) => void).apply(this, args);
+  } as typeof post;
+  try {
+    const ws = seqClsWorkspace(dir, { n: 4 });
+    const tok = await loadTokenizer(ws.modelDir);
+    const texts = sentences(96, 20, 5);
+    const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 20, chunkRows: 32 };
+    const inline = tokenizingFeed(job, tok, { thread: false });
+    const thread = tokenizingFeed(job, tok, { thread: true });
+    try {
+      assert.equal(held.length, 1, 'the start message was held');
+      // Before: the first batch waited for the thread's first chunk, here for ever.
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the first chunk waited for the feeder thread')), 10_000)));
+      const first = await Promise.race([thread.chunkFor(0, 16), waited]).finally(() => clearTimeout(timer));
+      assertSameChunk(first, await inline.chunkFor(0, 16));
+      hold = false;
+      const [w, ...args] = held[0] as [Worker, ...unknown[]];
+      (post as (...a: unknown[]) => void).apply(w, args);
+      for (let s = 16; s < texts.length; s += 16) assertSameChunk(await thread.chunkFor(s, s + 16), await inline.chunkFor(s, s + 16));
+      assertSameChunk(thread.complete()!, inline.complete()!);
+    } finally {
+      await inline.close();
+      await thread.close();
+    }
+  } finally {
+    Worker.prototype.postMessage = post;
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('the feeder thread stays within its window: at most aheadChunks chunks past the row it was last told, and on when told more', async () => {
   const dir = tempDir();
   const { port1, port2 } = new MessageChannel();
@@ -196,9 +235,13 @@ test('the feeder thread reports a tokenization error when the loop reaches it, a
     const ws = seqClsWorkspace(dir, { n: 4 });
     const tok = await loadTokenizer(ws.modelDir);
     // max length 1 leaves no room for the [CLS] and [SEP] the template adds
-    const feed = tokenizingFeed({ tokenizerDir: ws.modelDir, texts: ['a b', 'c d'], pairs: null, maxLength: 1, chunkRows: 2 }, tok, { thread: true });
+    const feed = tokenizingFeed({ tokenizerDir: ws.modelDir, texts: ['a b', 'c d', 'e f', 'g h'], pairs: null, maxLength: 1, chunkRows: 2 }, tok, { thread: true });
     try {
-      await assert.rejects(feed.chunkFor(0, 2), (e: Error) => /tokenizer\.json: cannot truncate to max length 1/.test(e.message));
+      const cannot = (e: Error) => /tokenizer\.json: cannot truncate to max length 1/.test(e.message);
+      // The second chunk is the thread's (it stopped at row 0, the first error); the first is tokenized in this
+      // thread when the thread has not sent it, with the same error.
+      await assert.rejects(feed.chunkFor(2, 4), cannot);
+      await assert.rejects(feed.chunkFor(0, 2), cannot);
     } finally {
       await feed.close();
     }
@@ -207,15 +250,22 @@ test('the feeder thread reports a tokenization error when the loop reaches it, a
   }
 });
 
-test('a thread started ahead whose tokenizer cannot load reports it when the loop reaches the first chunk', async () => {
+test('a thread started ahead whose tokenizer cannot load reports it when the loop reaches the thread\'s chunks', async () => {
   const dir = tempDir();
   try {
     const ws = seqClsWorkspace(dir, { n: 4 });
     const tok = await loadTokenizer(ws.modelDir);
     const missing = path.join(dir, 'no-tokenizer');
-    const feed = tokenizingFeed({ tokenizerDir: missing, texts: ['a b', 'c d'], pairs: null, maxLength: 8, chunkRows: 2 }, tok, { thread: new FeederThread(missing) });
+    const feed = tokenizingFeed({ tokenizerDir: missing, texts: ['a b', 'c d', 'e f', 'g h'], pairs: null, maxLength: 8, chunkRows: 2 }, tok, { thread: new FeederThread(missing) });
     try {
-      await assert.rejects(feed.chunkFor(0, 2), (e: Error) => e.message.includes(missing));
+      // The first chunk is this thread's to tokenize (with its own tokenizer) unless the thread's failure came first.
+      const first = await feed.chunkFor(0, 2).then(
+        (c) => c,
+        (e: Error) => e,
+      );
+      if (first instanceof Error) assert.ok(first.message.includes(missing), first.message);
+      else assert.equal(chunkRows(first), 2);
+      await assert.rejects(feed.chunkFor(2, 4), (e: Error) => e.message.includes(missing));
     } finally {
       await feed.close();
     }

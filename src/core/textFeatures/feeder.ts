@@ -94,18 +94,27 @@ export class FeederThread {
 export function tokenizingFeed(job: FeederJob, tok: LoadedTokenizer, opts: { thread?: boolean | FeederThread } = {}): FeedSource {
   const t = opts.thread ?? job.texts.length >= FEEDER_THREAD_MIN_ROWS;
   if (t === false) return new InlineFeed(job, tok);
-  if (t === true) return new ThreadFeed(job, startFeederWorker());
+  if (t === true) return new ThreadFeed(job, tok, startFeederWorker());
   const { worker, early } = t.take();
-  return new ThreadFeed(job, worker, early);
+  return new ThreadFeed(job, tok, worker, early);
 }
 
 abstract class ChunkedFeed implements FeedSource {
   protected readonly chunks: FeatureChunk[] = [];
-  constructor(protected readonly job: FeederJob) {}
+  constructor(
+    protected readonly job: FeederJob,
+    protected readonly tok: LoadedTokenizer,
+  ) {}
   protected find(start: number): FeatureChunk | undefined {
     const k = Math.floor(start / this.job.chunkRows);
     const c = this.chunks[k];
     return c && c.firstRow <= start ? c : undefined;
+  }
+  /** Chunk k tokenized in this thread (kept: a later call, or the feeder's own copy, finds it). */
+  protected tokenizeHere(k: number): FeatureChunk {
+    const first = k * this.job.chunkRows;
+    const last = Math.min(this.job.texts.length, first + this.job.chunkRows);
+    return (this.chunks[k] = packEncodings(first, tokenizeRows(this.tok, this.job, first, last)));
   }
   abstract chunkFor(start: number, end: number): Promise<FeatureChunk>;
   complete(): FeatureChunk | null {
@@ -116,17 +125,9 @@ abstract class ChunkedFeed implements FeedSource {
 }
 
 class InlineFeed extends ChunkedFeed {
-  constructor(job: FeederJob, private readonly tok: LoadedTokenizer) {
-    super(job);
-  }
   async chunkFor(start: number): Promise<FeatureChunk> {
     const k = Math.floor(start / this.job.chunkRows);
-    if (!this.chunks[k]) {
-      const first = k * this.job.chunkRows;
-      const last = Math.min(this.job.texts.length, first + this.job.chunkRows);
-      this.chunks[k] = packEncodings(first, tokenizeRows(this.tok, this.job, first, last));
-    }
-    return this.chunks[k];
+    return this.chunks[k] ?? this.tokenizeHere(k);
   }
 }
 
@@ -141,14 +142,15 @@ class ThreadFeed extends ChunkedFeed {
   private received = 0;
   private readonly totalChunks = Math.ceil(this.job.texts.length / this.job.chunkRows);
 
-  constructor(job: FeederJob, worker: Worker, early: { error?: Error; exited: boolean } = { exited: false }) {
-    super(job);
+  constructor(job: FeederJob, tok: LoadedTokenizer, worker: Worker, early: { error?: Error; exited: boolean } = { exited: false }) {
+    super(job, tok);
     this.worker = worker;
     if (early.error) this.failure = { row: 0, error: early.error };
     this.exited = early.exited;
     this.worker.on('message', (m: FromFeeder) => {
       if (m.type === 'chunk') {
-        this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] = m.chunk;
+        // The first chunk may have been tokenized here already (chunkFor): the feeder's copy is the same rows.
+        this.chunks[Math.floor(m.chunk.firstRow / job.chunkRows)] ??= m.chunk;
         this.received++;
       } else this.failure = { row: m.row, error: m.userError ? new EvalpredError(m.message) : new Error(m.message) };
       this.wake();
@@ -188,6 +190,10 @@ class ThreadFeed extends ChunkedFeed {
       // The feeder stops at its first error, after sending every chunk before it: so a failure here is this
       // chunk's, and the batches before it ran, as with per-batch tokenization.
       if (this.failure) throw this.failure.error;
+      // The first batch does not wait for the feeder's start (its thread, bundle and tokenizer: ~50-90 ms on 2
+      // cores, a tenth of a small run): this thread tokenizes the first chunk, and the feeder has that chunk's
+      // batches to get ahead (docs/architecture.md#tokenization-ahead). A bad row in it fails here as it would there.
+      if (k === 0) return this.tokenizeHere(0);
       if (this.exited) throw new Error('the tokenization thread stopped before the last batch');
       await new Promise<void>((r) => this.waiting.push(r));
     }
