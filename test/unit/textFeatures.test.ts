@@ -30,6 +30,21 @@ function bytesOf(t: Tensor): Buffer {
   return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 }
 
+/**
+ * Worker.prototype.postMessage patched for one test: `pass` sees every message sent to a thread; one it refuses
+ * is held (call its entry in `held` to send it). `restore` puts the original back.
+ */
+function patchWorkerPost(pass: (m: ToFeeder) => boolean) {
+  const post = Worker.prototype.postMessage;
+  const held: (() => void)[] = [];
+  Worker.prototype.postMessage = function (this: Worker, ...args: unknown[]) {
+    const send = () => (post as (...a: unknown[]) => void).apply(this, args);
+    if (pass(args[0] as ToFeeder)) send();
+    else held.push(send);
+  } as typeof post;
+  return { held, restore: () => void (Worker.prototype.postMessage = post) };
+}
+
 function assertSameChunk(a: FeatureChunk, b: FeatureChunk) {
   assert.deepEqual([...a.starts], [...b.starts]);
   assert.deepEqual([...a.ids], [...b.ids]);
@@ -130,14 +145,9 @@ test('batches in flight: several batches waiting on the feeder thread at once ea
 
 test('the first batch does not wait for the feeder thread: its chunk is tokenized in the loop thread, the rest come from the thread', async () => {
   const dir = tempDir();
-  const post = Worker.prototype.postMessage;
   let hold = true;
-  const held: unknown[][] = [];
   // The thread's start is held back until the first chunk was served: a feeder that has not started yet.
-  Worker.prototype.postMessage = function (this: Worker, ...args: unknown[]) {
-    if (hold && (args[0] as ToFeeder).type === 'start') return void held.push([this, ...args]);
-    return (post as (...a: unknown[]) => void).apply(this, args);
-  } as typeof post;
+  const posts = patchWorkerPost((m) => !(hold && m.type === 'start'));
   try {
     const ws = seqClsWorkspace(dir, { n: 4 });
     const tok = await loadTokenizer(ws.modelDir);
@@ -146,15 +156,14 @@ test('the first batch does not wait for the feeder thread: its chunk is tokenize
     const inline = tokenizingFeed(job, tok, { thread: false });
     const thread = tokenizingFeed(job, tok, { thread: true });
     try {
-      assert.equal(held.length, 1, 'the start message was held');
+      assert.equal(posts.held.length, 1, 'the start message was held');
       // Before: the first batch waited for the thread's first chunk, here for ever.
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('the first chunk waited for the feeder thread')), 10_000)));
       const first = await Promise.race([thread.chunkFor(0, 16), waited]).finally(() => clearTimeout(timer));
       assertSameChunk(first, await inline.chunkFor(0, 16));
       hold = false;
-      const [w, ...args] = held[0] as [Worker, ...unknown[]];
-      (post as (...a: unknown[]) => void).apply(w, args);
+      posts.held[0]();
       for (let s = 16; s < texts.length; s += 16) assertSameChunk(await thread.chunkFor(s, s + 16), await inline.chunkFor(s, s + 16));
       assertSameChunk(thread.complete()!, inline.complete()!);
     } finally {
@@ -162,7 +171,7 @@ test('the first batch does not wait for the feeder thread: its chunk is tokenize
       await thread.close();
     }
   } finally {
-    Worker.prototype.postMessage = post;
+    posts.restore();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -200,11 +209,7 @@ test('the feeder thread stays within its window: at most aheadChunks chunks past
 test('a long job through the feeder thread: the loop credits it every half window, not per batch', { timeout: 60_000 }, async () => {
   const dir = tempDir();
   const sent: ToFeeder[] = [];
-  const post = Worker.prototype.postMessage;
-  Worker.prototype.postMessage = function (this: Worker, m: ToFeeder, ...rest: unknown[]) {
-    sent.push(m);
-    return (post as (...a: unknown[]) => void).call(this, m, ...rest);
-  } as typeof post;
+  const posts = patchWorkerPost((m) => sent.push(m) > 0);
   try {
     const ws = seqClsWorkspace(dir, { n: 4 });
     const tok = await loadTokenizer(ws.modelDir);
@@ -224,7 +229,7 @@ test('a long job through the feeder thread: the loop credits it every half windo
     assert.ok(credits.length <= 40 / 8, `${credits.length} credits for 80 batches: one per half window (8 chunks) at most`);
     assert.ok(credits.every((m, i) => m.type === 'consumed' && m.row % 8 === 0 && (i === 0 || m.row > (credits[i - 1] as { row: number }).row)), 'credits name chunk starts, going forward');
   } finally {
-    Worker.prototype.postMessage = post;
+    posts.restore();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
