@@ -3,6 +3,7 @@
 // measured side by side (interleaved rounds: medians, and the median of each round's own ratio). Targets: the loop
 // keeps >= 95% of bare (issue 2); evaluate() end to end, first run and rerun, >= 1.0x (issue 12).
 // Also the bare loop with the loop's thread options (no spinning, threads for the machine: src/core/model/threads.ts),
+// the ceiling any loop meets here (two one-thread lanes, the model's products alone: docs/testing.md#the-tiny-models-loop-bench),
 // tokenization throughput, and (with BENCH_SST2_TRAIN set) the whole `evalpred run` process on SST-2 (sst2Run.ts).
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,7 +17,7 @@ import { collate, loadTokenizer } from '../src/core/text';
 import { Tensor } from '../src/core/tensor/tensor';
 import { loopThreadOptions } from '../src/core/model/threads';
 import { main as sst2 } from './sst2Run';
-import { timeBareLoop } from './bareLoop';
+import { timeBareLoop, timeLanesLoop, timeProductsLoop, writeProductsModel } from './bareLoop';
 import { median, printTable, timeIt } from './util';
 
 const V = 3000, H = 256, F = 1024, ROWS = Number(process.env.BENCH_LOOP_ROWS ?? 2048), B = 32, ROUNDS = Number(process.env.BENCH_LOOP_ROUNDS ?? 5);
@@ -83,6 +84,11 @@ export async function main(): Promise<void> {
     // The same loop on a session with the loop's thread options, opened (threads chosen) at each round's start.
     const bareOpts = () => timeBareLoop(modelFile, batches, loopThreadOptions());
     const bareOptsT: number[] = [];
+    // The ceiling (docs/testing.md#the-tiny-models-loop-bench): the same batches on two one-thread lanes opened
+    // outside the timing, and the model's per-token products alone over the same token counts.
+    const lanesT: number[] = [], productsT: number[] = [];
+    const productsFile = path.join(dir, 'products.onnx');
+    writeProductsModel(productsFile, H, F);
     // The loop's figure is its own runtime, from the first batch to the last, as Trainer's eval_runtime
     // (worker start and model loading are model preparation, reported on the end-to-end line).
     const bareT: number[] = [], loopT: number[] = [], loopWallT: number[] = [], loopNoTokT: number[] = [];
@@ -94,6 +100,8 @@ export async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       bareT.push(await bare());
       bareOptsT.push(await bareOpts());
+      lanesT.push(await timeLanesLoop(modelFile, batches));
+      productsT.push(await timeProductsLoop(productsFile, batches, H));
       let result: Awaited<ReturnType<typeof runLoopInWorker>> | undefined;
       loopWallT.push(await timeIt(async () => (result = await runLoopInWorker(settings))));
       loopT.push(result!.runtimeSeconds * 1000);
@@ -118,6 +126,8 @@ export async function main(): Promise<void> {
     printTable(`evaluation loop throughput, ${ROWS} rows, batch ${B}, H=${H}, FFN ${F} (samples/s, median of ${ROUNDS} interleaved rounds, then the median of the rounds' own ratios; load at the start ${load0}, at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' ')})`, [
       ['bare session.run over pre-tokenized batches', bareS, '1.00x', `${bareT.map((t) => t.toFixed(0)).join(' ')} ms`],
       ['the same, the loop\'s thread options (no spinning, threads for the load)', ...cells(bareOptsT)],
+      ['the same on two one-thread inference lanes, opened beforehand', ...cells(lanesT)],
+      ['its per-token products alone (MatMul, Relu, MatMul; same token counts)', ...cells(productsT)],
       ['full loop in its worker (tokenize, run, accumulate, loss)', ...cells(loopT, 0.95)],
       ['the same loop without its tokenization time', ...cells(loopNoTokT)],
       ['loop incl. worker start and model load', ...cells(loopWallT)],
@@ -127,6 +137,13 @@ export async function main(): Promise<void> {
       ['tokenization alone (encode)', sps(tTok), '', ''],
       ['padding/collation alone', sps(tCollate), '', ''],
     ], 'samples/s');
+    const tokens = batches.reduce((n, f) => n + f.input_ids.shape[0] * f.input_ids.shape[1], 0);
+    const startMs = median(loopWallT.map((t, r) => t - loopT[r]));
+    const tokMs = median(loopT.map((t, r) => t - loopNoTokT[r]));
+    process.stdout.write(
+      `  ${((1 - encs.reduce((n, e) => n + e.ids.length, 0) / tokens) * 100).toFixed(0)}% of the ${tokens} tokens run are padding (Trainer's batches, kept). ` +
+        `evaluate() adds to the bare loop's work: the worker's start and the model's opening ${startMs.toFixed(0)} ms, tokenization ${tokMs.toFixed(0)} ms (first run).\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
