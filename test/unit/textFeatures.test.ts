@@ -10,16 +10,16 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { runLoop } from '../../src/core/loop/driver';
 import { RunSettings, withDefaults } from '../../src/core/loop/settings';
 import { Tensor } from '../../src/core/tensor/tensor';
-import { Encoded, collate, loadTokenizer } from '../../src/core/text';
+import { Encoded, LoadedTokenizer, collate, loadTokenizer } from '../../src/core/text';
 import { featuresFileFor, openFeatures, readFeatures, writeFeatures } from '../../src/core/textFeatures/featuresFile';
 import { TextSettings, featuresKey } from '../../src/core/textFeatures/featuresKey';
 import { evaluate, evaluationKey, featuresDirFor, featuresInputs, toolVersion } from '../../src/core/evaluate';
 import { cacheKey } from '../../src/core/cache/hash';
 import { CACHE_FORMAT } from '../../src/core/cache/manifest';
 import { TOKENIZATION_RULES, TOKENIZER_FILES } from '../../src/core/text/tokenizer';
-import { FEEDER_THREAD_MIN_ROWS, FeederThread, cachedFeed, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
+import { FEEDER_THREAD_MIN_ROWS, FeedSource, FeederThread, cachedFeed, chunkRowsFor, feederThreadCounts, tokenizingFeed } from '../../src/core/textFeatures/feeder';
 import { CancelledError } from '../../src/core/loop/types';
-import type { FromFeeder, ToFeeder } from '../../src/core/textFeatures/feederProtocol';
+import type { FeederJob, FromFeeder, ToFeeder } from '../../src/core/textFeatures/feederProtocol';
 import { runFeederThread } from '../../src/core/textFeatures/feederThread';
 import { FeatureChunk, chunkRows, collateChunk, encodedAt, joinChunks, packEncodings } from '../../src/core/textFeatures/tokenFeatures';
 import { seqClsWorkspace, sentences, tempDir, tokenClsWorkspace, writeJsonl } from '../fixtures/workspace';
@@ -83,6 +83,18 @@ test('collateChunk pads flat features exactly as collate pads the encodings (bot
   }
 });
 
+/** `job` through the inline feed and the feeder thread side by side, both closed after `fn`. */
+async function withInlineAndThread(job: FeederJob, tok: LoadedTokenizer, fn: (inline: FeedSource, thread: FeedSource) => Promise<void>): Promise<void> {
+  const inline = tokenizingFeed(job, tok, { thread: false });
+  const thread = tokenizingFeed(job, tok, { thread: true });
+  try {
+    await fn(inline, thread);
+  } finally {
+    await inline.close();
+    await thread.close();
+  }
+}
+
 test('the feeder thread sends the same chunks the loop thread tokenizes inline, in order', async () => {
   const dir = tempDir();
   try {
@@ -123,9 +135,7 @@ test('batches in flight: several batches waiting on the feeder thread at once ea
     const tok = await loadTokenizer(ws.modelDir);
     const texts = sentences(700, 30, 5);
     const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 20, chunkRows: chunkRowsFor(32) };
-    const inline = tokenizingFeed(job, tok, { thread: false });
-    const thread = tokenizingFeed(job, tok, { thread: true });
-    try {
+    await withInlineAndThread(job, tok, async (inline, thread) => {
       // Asked before any chunk came in: every one of them waits, in three different chunks.
       const starts = [0, 32, 256, 288, 512, 672];
       const got = await Promise.all(starts.map((s) => thread.chunkFor(s, Math.min(texts.length, s + 32))));
@@ -134,10 +144,7 @@ test('batches in flight: several batches waiting on the feeder thread at once ea
         assert.ok(c.firstRow <= s && s < c.firstRow + c.starts.length - 1, `row ${s} is in its chunk`);
         assertSameChunk(c, await inline.chunkFor(s, Math.min(texts.length, s + 32)));
       }
-    } finally {
-      await inline.close();
-      await thread.close();
-    }
+    });
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -153,9 +160,7 @@ test('the first batch does not wait for the feeder thread: its chunk is tokenize
     const tok = await loadTokenizer(ws.modelDir);
     const texts = sentences(96, 20, 5);
     const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 20, chunkRows: 32 };
-    const inline = tokenizingFeed(job, tok, { thread: false });
-    const thread = tokenizingFeed(job, tok, { thread: true });
-    try {
+    await withInlineAndThread(job, tok, async (inline, thread) => {
       assert.equal(posts.held.length, 1, 'the start message was held');
       // Before: the first batch waited for the thread's first chunk, here for ever.
       let timer: NodeJS.Timeout | undefined;
@@ -166,10 +171,7 @@ test('the first batch does not wait for the feeder thread: its chunk is tokenize
       posts.held[0]();
       for (let s = 16; s < texts.length; s += 16) assertSameChunk(await thread.chunkFor(s, s + 16), await inline.chunkFor(s, s + 16));
       assertSameChunk(thread.complete()!, inline.complete()!);
-    } finally {
-      await inline.close();
-      await thread.close();
-    }
+    });
   } finally {
     posts.restore();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -216,14 +218,9 @@ test('a long job through the feeder thread: the loop credits it every half windo
     // 40 chunks of 8 rows, read in batches of 4: the feeder's 16-chunk window must move for the loop to finish
     const texts = sentences(320, 12, 17);
     const job = { tokenizerDir: ws.modelDir, texts, pairs: null, maxLength: 16, chunkRows: 8 };
-    const inline = tokenizingFeed(job, tok, { thread: false });
-    const thread = tokenizingFeed(job, tok, { thread: true });
-    try {
+    await withInlineAndThread(job, tok, async (inline, thread) => {
       for (let s = 0; s < texts.length; s += 4) assertSameChunk(await thread.chunkFor(s, s + 4), await inline.chunkFor(s, s + 4));
-    } finally {
-      await inline.close();
-      await thread.close();
-    }
+    });
     const credits = sent.filter((m) => m.type === 'consumed');
     assert.ok(credits.length >= 2, `the window moved (${credits.length} credits)`);
     assert.ok(credits.length <= 40 / 8, `${credits.length} credits for 80 batches: one per half window (8 chunks) at most`);
